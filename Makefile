@@ -1,0 +1,38 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.12
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install test demo lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# The durable_rules extra compiles a C extension; where that fails the rest of
+# riskrail still installs and the durable-engine tests skip, saying why.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	-$(BIN)/pip install -q -e '.[durable]' || echo "note: durable_rules extra not installed (needs a C compiler)"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine cli sim daemon
+	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+
+demo: install
+	$(BIN)/riskrail demo
+
+bench: install
+	$(BIN)/python -m bench
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy engine cli sim daemon
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

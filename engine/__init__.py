@@ -1,0 +1,1 @@
+"""riskrail engine: the ruleset language, the rule network, and their vocabulary."""
