@@ -1,0 +1,535 @@
+"""Type checking of expressions against the fact vocabulary.
+
+The checker walks a syntax tree once, records the type of every node, the
+topics the expression reads (for the network's dependency index) and whether it
+reads ``now`` (for deadline scheduling), and collects *every* error with its
+position instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from ..vocabulary import RECORDS
+from . import nodes as n
+from .errors import LanguageError
+from .parser import parse
+from .types import (
+    ANY,
+    BOOL,
+    DURATION,
+    INSTANT,
+    NONE,
+    NUMBER,
+    SESSION,
+    STRING,
+    TIMEOFDAY,
+    ListType,
+    MapType,
+    RecordType,
+    Type,
+    compatible,
+)
+
+__all__ = ["SESSION_FIELDS", "CheckResult", "Checker", "did_you_mean"]
+
+#: Attributes of a session value; each is a time atom (changes at session boundaries).
+SESSION_FIELDS: dict[str, Type] = {
+    "is_open": BOOL,
+    "next_start": INSTANT,
+    "last_end": INSTANT,
+    "current_end": INSTANT,
+}
+
+_ORDERED = (NUMBER, DURATION, INSTANT, TIMEOFDAY, STRING)
+_TIMELIKE = (INSTANT, DURATION)
+
+
+def did_you_mean(word: str, choices: list[str] | tuple[str, ...] | set[str]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass
+class CheckResult:
+    type: Type
+    topics: set[str]
+    uses_now: bool
+    #: the expanded form of macro fields, keyed by the id of the Attribute node
+    macros: dict[int, n.Node]
+    #: type of every node, keyed by id
+    types: dict[int, Type]
+    #: ids of nodes whose value depends on the clock
+    now_nodes: set[int]
+
+
+@dataclass
+class Checker:
+    """Checks expressions in one environment (the names visible to a rule)."""
+
+    names: Mapping[str, Type]
+    #: let-bindings: name -> (node, its check result), checked before use
+    lets: dict[str, CheckResult] = field(default_factory=dict)
+    errors: list[LanguageError] = field(default_factory=list)
+
+    # -- public -------------------------------------------------------------
+    def check(self, node: n.Node, expected: Type | None = None) -> CheckResult:
+        self._types: dict[int, Type] = {}
+        self._topics: set[str] = set()
+        self._now: set[int] = set()
+        self._macros: dict[int, n.Node] = {}
+        self._locals: dict[str, Type] = {}
+        before = len(self.errors)
+        result_type = self._check(node)
+        if expected is not None and len(self.errors) == before \
+                and not compatible(result_type, expected):
+            self._error(f"expected {expected}, but this expression is {result_type}", node)
+        return CheckResult(result_type, self._topics, id(node) in self._now, self._macros,
+                           self._types, self._now)
+
+    # -- helpers ------------------------------------------------------------
+    def _error(self, message: str, node: n.Node) -> Type:
+        self.errors.append(LanguageError(message, node.pos))
+        return ANY
+
+    def _record(self, node: n.Node, t: Type, *children: n.Node) -> Type:
+        self._types[id(node)] = t
+        if any(id(c) in self._now for c in children):
+            self._now.add(id(node))
+        return t
+
+    def _check(self, node: n.Node) -> Type:
+        method: Callable[[n.Node], Type] = getattr(self, "_check_" + type(node).__name__)
+        return method(node)
+
+    # -- leaves -------------------------------------------------------------
+    def _check_Literal(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Literal)
+        kinds = {"number": NUMBER, "string": STRING, "bool": BOOL, "none": NONE,
+                 "duration": DURATION, "timeofday": TIMEOFDAY}
+        return self._record(node, kinds[node.kind])
+
+    def _check_Name(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Name)
+        name = node.name
+        if name in self._locals:
+            return self._record(node, self._locals[name])
+        if name == "now":
+            self._now.add(id(node))
+            return self._record(node, INSTANT)
+        if name in self.lets:
+            bound = self.lets[name]
+            self._topics |= bound.topics
+            if bound.uses_now:
+                self._now.add(id(node))
+            return self._record(node, bound.type)
+        if name in self.names:
+            return self._record(node, self.names[name])
+        if name in RECORDS:
+            return self._error(f"{name!r} is not available here (the rule's for_each scope "
+                               "does not provide it)", node)
+        choices = {*self.names, *self.lets, *self._locals, "now"}
+        return self._error(f"unknown name {name!r}{did_you_mean(name, choices)}", node)
+
+    # -- access -------------------------------------------------------------
+    def _check_Attribute(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Attribute)
+        base = self._check(node.value)
+        attr = node.attr
+        if isinstance(base, RecordType):
+            record = RECORDS[base.name]
+            spec = record.fields.get(attr)
+            if spec is None:
+                return self._error(f"{base.name} has no field {attr!r}"
+                                   f"{did_you_mean(attr, record.fields.keys())}", node)
+            if spec.macro is not None:
+                expansion = copy.deepcopy(parse(spec.macro.format(self=_base_name(node.value))))
+                _relocate(expansion, node.pos)
+                result = self._check(expansion)
+                self._macros[id(node)] = expansion
+                return self._record(node, result, expansion)
+            self._topics.update(spec.topics)
+            if base.name == "clock":
+                self._now.add(id(node))
+            return self._record(node, spec.type, node.value)
+        if base == SESSION:
+            if attr not in SESSION_FIELDS:
+                return self._error(f"a session has no field {attr!r}"
+                                   f"{did_you_mean(attr, SESSION_FIELDS.keys())}", node)
+            self._now.add(id(node))
+            return self._record(node, SESSION_FIELDS[attr], node.value)
+        if isinstance(base, MapType):
+            if attr in base.fields:
+                return self._record(node, base.fields[attr], node.value)
+            if base.fields and base.value in (ANY, NONE):
+                what = _describe(node.value)
+                return self._error(f"{what} has no {attr!r}"
+                                   f"{did_you_mean(attr, base.fields.keys())}", node)
+            return self._record(node, base.value, node.value)
+        if base == ANY:
+            return self._record(node, ANY, node.value)
+        return self._error(f"{base} has no fields (cannot read .{attr})", node)
+
+    def _check_Index(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Index)
+        base = self._check(node.value)
+        key = self._check(node.key)
+        if isinstance(base, MapType):
+            if not compatible(key, STRING):
+                return self._error(f"map keys are strings, not {key}", node.key)
+            return self._record(node, base.value, node.value, node.key)
+        if isinstance(base, ListType):
+            if not compatible(key, NUMBER):
+                return self._error(f"list positions are numbers, not {key}", node.key)
+            return self._record(node, base.item, node.value, node.key)
+        if base == ANY:
+            return self._record(node, ANY, node.value, node.key)
+        return self._error(f"cannot index a {base}", node)
+
+    # -- operators ----------------------------------------------------------
+    def _check_Unary(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Unary)
+        t = self._check(node.operand)
+        if t not in (NUMBER, DURATION, ANY, NONE):
+            return self._error(f"cannot negate a {t}", node)
+        if id(node.operand) in self._now:
+            self._now.add(id(node))
+        return self._record(node, t, node.operand)
+
+    def _check_Binary(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Binary)
+        left, right = self._check(node.left), self._check(node.right)
+        result = _arithmetic(node.op, left, right)
+        if result is None:
+            return self._error(f"cannot apply {node.op!r} to {left} and {right}", node)
+        if (id(node.left) in self._now or id(node.right) in self._now) \
+                and node.op not in "+-" and not (node.op == "/" and result == NUMBER):
+            return self._error("the current time can only be added to or subtracted from", node)
+        return self._record(node, result, node.left, node.right)
+
+    def _check_Compare(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Compare)
+        left, right = self._check(node.left), self._check(node.right)
+        op = node.op
+        if op in ("in", "not in"):
+            ok = (isinstance(right, ListType) and compatible(left, right.item)) \
+                or (isinstance(right, MapType) and compatible(left, STRING)) \
+                or (right == STRING and compatible(left, STRING)) or ANY in (left, right)
+            if not ok:
+                return self._error(f"cannot test whether a {left} is in a {right}", node)
+        elif op == "matches":
+            def stringish(t: Type) -> bool:
+                return t in (STRING, ANY, NONE) or (
+                    isinstance(t, ListType) and t.item in (STRING, ANY, NONE))
+            if not stringish(left) or not stringish(right):
+                return self._error(f"'matches' compares strings (or lists of strings) with glob "
+                                   f"patterns, not {left} with {right}", node)
+        elif op in ("==", "!="):
+            if not compatible(left, right):
+                return self._error(f"comparing {left} with {right} is always "
+                                   f"{'false' if op == '==' else 'true'}", node)
+        else:
+            if not compatible(left, right):
+                return self._error(f"cannot compare {left} with {right}", node)
+            concrete = left if left not in (ANY, NONE) else right
+            if concrete not in (*_ORDERED, ANY, NONE):
+                return self._error(f"cannot order values of type {concrete}", node)
+        if id(node.left) in self._now or id(node.right) in self._now:
+            if op in ("in", "not in", "matches"):
+                return self._error("the current time cannot be used with " + op, node)
+            if affine_slope(node.left, self._now, self._macros) is None \
+                    or affine_slope(node.right, self._now, self._macros) is None:
+                return self._error("a comparison with the current time must have the form "
+                                   "`now ± durations <op> time` (now used additively)", node)
+        return self._record(node, BOOL, node.left, node.right)
+
+    def _check_BoolOp(self, node: n.Node) -> Type:
+        assert isinstance(node, n.BoolOp)
+        for side in (node.left, node.right):
+            t = self._check(side)
+            if t not in (BOOL, ANY, NONE):
+                self._error(f"'{node.op}' needs true/false on both sides, got {t}", side)
+        return self._record(node, BOOL, node.left, node.right)
+
+    def _check_Not(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Not)
+        t = self._check(node.operand)
+        if t not in (BOOL, ANY, NONE):
+            return self._error(f"'not' needs true/false, got {t}", node.operand)
+        return self._record(node, BOOL, node.operand)
+
+    def _check_Conditional(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Conditional)
+        test = self._check(node.test)
+        if test not in (BOOL, ANY, NONE):
+            self._error(f"the condition of 'if' must be true/false, got {test}", node.test)
+        then, otherwise = self._check(node.then), self._check(node.otherwise)
+        if not compatible(then, otherwise):
+            return self._error(f"both branches must have one type, got {then} and {otherwise}",
+                               node)
+        result = then if then not in (NONE, ANY) else otherwise
+        return self._record(node, result, node.test, node.then, node.otherwise)
+
+    def _check_ListLiteral(self, node: n.Node) -> Type:
+        assert isinstance(node, n.ListLiteral)
+        items = [self._check(item) for item in node.items]
+        concrete = [t for t in items if t not in (NONE, ANY)]
+        item_type = concrete[0] if concrete else (items[0] if items else ANY)
+        for t, item in zip(items, node.items, strict=True):
+            if not compatible(t, item_type):
+                self._error(f"list items must share one type: {item_type} and {t}", item)
+        return self._record(node, ListType("list", item_type), *node.items)
+
+    def _check_Comprehension(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Comprehension)
+        iterable = self._check(node.iterable)
+        if isinstance(iterable, ListType):
+            item = iterable.item
+        elif iterable == ANY:
+            item = ANY
+        else:
+            item = self._error(f"can only loop over a list, not {iterable}", node.iterable)
+        saved = self._locals.get(node.variable)
+        self._locals[node.variable] = item
+        try:
+            if node.condition is not None:
+                cond = self._check(node.condition)
+                if cond not in (BOOL, ANY, NONE):
+                    self._error(f"the 'if' of a list comprehension must be true/false, got {cond}",
+                                node.condition)
+            element = self._check(node.element)
+        finally:
+            if saved is None:
+                del self._locals[node.variable]
+            else:
+                self._locals[node.variable] = saved
+        children = [node.element, node.iterable] + ([node.condition] if node.condition else [])
+        return self._record(node, ListType("list", element), *children)
+
+    def _check_Call(self, node: n.Node) -> Type:
+        assert isinstance(node, n.Call)
+        args = [self._check(a) for a in node.args]
+        signature = FUNCTIONS.get(node.function)
+        if signature is None:
+            return self._error(f"unknown function {node.function!r}"
+                               f"{did_you_mean(node.function, FUNCTIONS.keys())}", node)
+        result = signature(self, node, args)
+        if node.function == "trades_in":
+            self._topics.add("trades")
+        return self._record(node, result, *node.args)
+
+
+# -- functions ---------------------------------------------------------------
+
+def _arity(checker: Checker, node: n.Call, args: list[Type], low: int, high: int) -> bool:
+    if not low <= len(args) <= high:
+        want = str(low) if low == high else f"{low} to {high}"
+        checker._error(f"{node.function}() takes {want} argument(s), got {len(args)}", node)
+        return False
+    return True
+
+
+def _fn_trades_in(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1) and args[0] not in (DURATION, ANY, NONE):
+        return c._error(f"trades_in() takes a duration such as 60s, not {args[0]}", node.args[0])
+    return NUMBER
+
+
+def _fn_extreme(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if not args:
+        return c._error(f"{node.function}() needs a list or at least two values", node)
+    if len(args) == 1:
+        if isinstance(args[0], ListType):
+            return args[0].item
+        if args[0] in (ANY, NONE):
+            return ANY
+        return c._error(f"{node.function}() of one value needs a list, got {args[0]}", node)
+    first = next((t for t in args if t not in (ANY, NONE)), ANY)
+    for t, arg in zip(args, node.args, strict=True):
+        if not compatible(t, first):
+            c._error(f"{node.function}() values must share one type: {first} and {t}", arg)
+    return first
+
+
+def _fn_abs(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1):
+        if args[0] not in (NUMBER, DURATION, ANY, NONE):
+            return c._error(f"abs() takes a number or a duration, not {args[0]}", node.args[0])
+        return args[0]
+    return ANY
+
+
+def _fn_round(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 2):
+        for t, arg in zip(args, node.args, strict=True):
+            if t not in (NUMBER, ANY, NONE):
+                c._error(f"round() takes numbers, not {t}", arg)
+    return NUMBER
+
+
+def _fn_len(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1) and not (
+            isinstance(args[0], ListType | MapType) or args[0] in (STRING, ANY, NONE)):
+        c._error(f"len() takes a list, a map or a string, not {args[0]}", node.args[0])
+    return NUMBER
+
+
+def _fn_sum(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1):
+        if isinstance(args[0], ListType) and args[0].item in (NUMBER, DURATION, ANY, NONE):
+            return args[0].item if args[0].item in (NUMBER, DURATION) else NUMBER
+        if args[0] not in (ANY, NONE):
+            c._error(f"sum() takes a list of numbers or durations, not {args[0]}", node.args[0])
+    return NUMBER
+
+
+def _fn_anyall(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1) and not (
+            (isinstance(args[0], ListType) and args[0].item in (BOOL, ANY, NONE))
+            or args[0] in (ANY, NONE)):
+        c._error(f"{node.function}() takes a list of true/false values, not {args[0]}",
+                 node.args[0])
+    return BOOL
+
+
+def _fn_get(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if not _arity(c, node, args, 3, 3):
+        return ANY
+    mapping, key, default = args
+    if not (isinstance(mapping, MapType) or mapping in (ANY, NONE)):
+        return c._error(f"get() looks up a key in a map, not in a {mapping}", node.args[0])
+    if not compatible(key, STRING):
+        c._error(f"map keys are strings, not {key}", node.args[1])
+    value = mapping.value if isinstance(mapping, MapType) else ANY
+    if not compatible(value, default):
+        c._error(f"the default ({default}) must have the map's value type ({value})",
+                 node.args[2])
+    return value if value not in (ANY, NONE) else default
+
+
+def _fn_session(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if not _arity(c, node, args, 1, 1):
+        return SESSION
+    spec = args[0]
+    if isinstance(spec, MapType):
+        missing = [k for k in ("start", "end", "timezone") if k not in spec.fields]
+        if spec.fields and missing:
+            c._error(f"session() needs start, end and timezone; missing {', '.join(missing)}",
+                     node.args[0])
+    elif spec not in (ANY, NONE):
+        c._error(f"session() takes a map with start, end, timezone, days, holidays and "
+                 f"early_close, not {spec}", node.args[0])
+    return SESSION
+
+
+def _fn_case(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1) and args[0] not in (STRING, ANY, NONE):
+        c._error(f"{node.function}() takes a string, not {args[0]}", node.args[0])
+    return STRING
+
+
+def _fn_coalesce(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if len(args) < 2:
+        return c._error("coalesce() takes two or more values", node)
+    return _fn_extreme(c, node, args)
+
+
+def _fn_symbols(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if _arity(c, node, args, 1, 1) and not (
+            isinstance(args[0], ListType | MapType) or args[0] in (ANY, NONE)):
+        c._error(f"{node.function}() takes a list or a map of symbols, not {args[0]}",
+                 node.args[0])
+    return ListType("list", STRING)
+
+
+FUNCTIONS: dict[str, Callable[[Checker, n.Call, list[Type]], Type]] = {
+    "coalesce": _fn_coalesce,
+    "unknown_symbols": _fn_symbols,
+    "unmatched_globs": _fn_symbols,
+    "trades_in": _fn_trades_in,
+    "max": _fn_extreme,
+    "min": _fn_extreme,
+    "abs": _fn_abs,
+    "round": _fn_round,
+    "len": _fn_len,
+    "sum": _fn_sum,
+    "any": _fn_anyall,
+    "all": _fn_anyall,
+    "get": _fn_get,
+    "session": _fn_session,
+    "lower": _fn_case,
+    "upper": _fn_case,
+}
+
+
+def _arithmetic(op: str, left: Type, right: Type) -> Type | None:
+    if ANY in (left, right) or NONE in (left, right):
+        other = right if left in (ANY, NONE) else left
+        return other if other not in (ANY, NONE) else ANY
+    table: dict[tuple[str, Type, Type], Type] = {
+        ("+", NUMBER, NUMBER): NUMBER, ("-", NUMBER, NUMBER): NUMBER,
+        ("*", NUMBER, NUMBER): NUMBER, ("/", NUMBER, NUMBER): NUMBER,
+        ("%", NUMBER, NUMBER): NUMBER,
+        ("+", DURATION, DURATION): DURATION, ("-", DURATION, DURATION): DURATION,
+        ("*", DURATION, NUMBER): DURATION, ("*", NUMBER, DURATION): DURATION,
+        ("/", DURATION, NUMBER): DURATION, ("/", DURATION, DURATION): NUMBER,
+        ("+", INSTANT, DURATION): INSTANT, ("+", DURATION, INSTANT): INSTANT,
+        ("-", INSTANT, DURATION): INSTANT, ("-", INSTANT, INSTANT): DURATION,
+        ("+", TIMEOFDAY, DURATION): TIMEOFDAY, ("-", TIMEOFDAY, DURATION): TIMEOFDAY,
+        ("-", TIMEOFDAY, TIMEOFDAY): DURATION,
+        ("+", STRING, STRING): STRING,
+    }
+    result = table.get((op, left, right))
+    if result is None and op == "+" and isinstance(left, ListType) \
+            and isinstance(right, ListType) and compatible(left, right):
+        return left
+    return result
+
+
+def affine_slope(node: n.Node, now_nodes: set[int], macros: dict[int, n.Node]) -> int | None:
+    """How many times ``now`` is added (minus subtracted) in ``node``.
+
+    Session and clock fields count as constants: they change only at their own
+    boundaries, which they report as deadlines when evaluated. None means the
+    clock enters some other way (inside a function or a branch), which would
+    make the comparison's next change impossible to predict exactly.
+    """
+    if id(node) not in now_nodes:
+        return 0
+    if id(node) in macros:
+        return affine_slope(macros[id(node)], now_nodes, macros)
+    if isinstance(node, n.Name):
+        return 1 if node.name == "now" else None
+    if isinstance(node, n.Attribute) and id(node.value) not in now_nodes:
+        return 0
+    if isinstance(node, n.Binary) and node.op in "+-":
+        left = affine_slope(node.left, now_nodes, macros)
+        right = affine_slope(node.right, now_nodes, macros)
+        if left is None or right is None:
+            return None
+        return left + right if node.op == "+" else left - right
+    if isinstance(node, n.Unary):
+        inner = affine_slope(node.operand, now_nodes, macros)
+        return None if inner is None else -inner
+    return None
+
+
+def _base_name(node: n.Node) -> str:
+    return node.name if isinstance(node, n.Name) else "position"
+
+
+def _relocate(node: n.Node, pos: n.Position) -> None:
+    node.pos = pos
+    for child in node.children():
+        _relocate(child, pos)
+
+
+def _describe(node: n.Node) -> str:
+    if isinstance(node, n.Name):
+        return node.name
+    if isinstance(node, n.Attribute):
+        return f"{_describe(node.value)}.{node.attr}"
+    return "this map"

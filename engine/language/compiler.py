@@ -1,0 +1,469 @@
+"""Syntax tree -> Python closures. Nothing is ever passed to ``eval``.
+
+Each expression becomes a function of one :class:`Context`. Parameters are
+constants and folded at compile time, so ``trades_in(60s) > params.per_minute``
+costs one method call and one comparison per evaluation.
+
+Time: instants and durations are integer microseconds, so deadline arithmetic
+is exact. A comparison that reads ``now`` reports to the context the instant at
+which its result will next change, and session/clock fields report their next
+boundary: the network schedules a re-evaluation there, so a replay fires a
+grace period or a session end at exactly the same instant as live.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..calendar import Session, session_from_params
+from . import nodes as n
+from .checker import CheckResult, affine_slope
+from .errors import LanguageError
+from ..vocabulary import RECORDS
+from .types import MapType, RecordType, Type
+
+__all__ = ["NEVER", "Compiled", "Context", "ExpressionCompiler", "glob_match", "to_micros"]
+
+NEVER = 2**62  # "no deadline": later than any instant
+MICROS = 1_000_000
+
+Evaluator = Callable[["Context"], Any]
+
+
+def to_micros(seconds: float) -> int:
+    return round(seconds * MICROS)
+
+
+@dataclass(slots=True)
+class Context:
+    """What an expression can see while it is evaluated."""
+
+    now: int = 0
+    deadline: int = NEVER
+    account: Any = None
+    position: Any = None
+    instrument: Any = None
+    order: Any = None
+    trade: Any = None
+    clock: Any = None
+    vars: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, instant: int) -> None:
+        """Remember the earliest future instant at which a result may change."""
+        if self.now < instant < self.deadline:
+            self.deadline = instant
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    function: Evaluator
+    constant: bool = False
+    value: Any = None
+
+
+@lru_cache(maxsize=1024)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(fnmatch.translate(pattern), re.IGNORECASE)
+
+
+def glob_match(subject: Any, pattern: Any) -> bool:
+    """Case-insensitive glob; either side may be a list (any match counts)."""
+    if subject is None or pattern is None:
+        return False
+    subjects = subject if isinstance(subject, list | tuple) else (subject,)
+    patterns = pattern if isinstance(pattern, list | tuple) else (pattern,)
+    return any(_glob_regex(str(p)).match(str(s)) is not None
+               for p in patterns for s in subjects)
+
+
+def _ordered(op: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    def compare(a: Any, b: Any) -> bool:
+        if a is None or b is None:
+            return False  # an unknown value never breaches a limit
+        return op(a, b)
+    return compare
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": _ordered(operator.lt),
+    "<=": _ordered(operator.le),
+    ">": _ordered(operator.gt),
+    ">=": _ordered(operator.ge),
+    "in": lambda a, b: b is not None and a in b,
+    "not in": lambda a, b: b is None or a not in b,
+    "matches": glob_match,
+}
+
+
+def _nullable(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        return op(a, b)
+    return apply
+
+
+def _divide(a: Any, b: Any) -> Any:
+    return None if b == 0 else a / b
+
+
+_ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
+    "+": _nullable(operator.add),
+    "-": _nullable(operator.sub),
+    "*": _nullable(operator.mul),
+    "/": _nullable(_divide),
+    "%": _nullable(lambda a, b: None if b == 0 else a % b),
+}
+
+
+def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*args: Any) -> Any:
+        values = args[0] if len(args) == 1 else args
+        present = [v for v in values if v is not None]
+        return pick(present) if present else None
+    return apply
+
+
+def _session(spec: Mapping[str, Any]) -> Session:
+    def hhmm(micros: Any) -> str:
+        if isinstance(micros, str):
+            return micros
+        total = int(micros) // MICROS
+        return f"{total // 3600:02d}:{total % 3600 // 60:02d}"
+    early = {k: hhmm(v) for k, v in (spec.get("early_close") or {}).items()}
+    return session_from_params(
+        hhmm(spec["start"]), hhmm(spec["end"]), str(spec["timezone"]),
+        spec.get("days") or ["mon", "tue", "wed", "thu", "fri"],
+        spec.get("holidays") or [], early,
+    )
+
+
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "max": _extreme(max),
+    "min": _extreme(min),
+    "abs": lambda v: None if v is None else abs(v),
+    "round": lambda v, d=0: None if v is None else round(v, int(d)),
+    "len": lambda v: 0 if v is None else len(v),
+    "sum": lambda v: sum(x for x in (v or ()) if x is not None),
+    "any": lambda v: any(v or ()),
+    "all": lambda v: all(v or ()),
+    "get": lambda m, k, d: d if m is None else m.get(k, d),
+    "coalesce": lambda *values: next((v for v in values if v is not None), None),
+    "session": _session,
+    "lower": lambda s: None if s is None else str(s).lower(),
+    "upper": lambda s: None if s is None else str(s).upper(),
+}
+
+
+def _session_field(attr: str) -> Callable[[Session, Context], Any]:
+    def read(session: Session, ctx: Context) -> Any:
+        seconds = ctx.now / MICROS
+        ctx.note(to_micros(session.next_change(seconds)))
+        if attr == "is_open":
+            return session.is_open(seconds)
+        if attr == "current_end":
+            end = session.current_end(seconds)
+            return None if end is None else to_micros(end)
+        value = session.next_start(seconds) if attr == "next_start" else session.last_end(seconds)
+        return None if value in (float("inf"), float("-inf")) else to_micros(value)
+    return read
+
+
+class ExpressionCompiler:
+    """Compiles checked expressions of one rule with its parameter values."""
+
+    def __init__(self, constants: Mapping[str, Any], lets: Mapping[str, Compiled] | None = None,
+                 functions: Mapping[str, Callable[..., Any]] | None = None) -> None:
+        #: names bound to known values (params, sessions)
+        self.constants = dict(constants)
+        #: functions that need the ruleset (the instrument table), e.g. unknown_symbols()
+        self.functions = {**_FUNCTIONS, **(functions or {})}
+        self.lets: dict[str, Compiled] = dict(lets or {})
+        self._check: CheckResult | None = None
+        #: topics read by the code actually generated (branches folded away do not count)
+        self.topics: set[str] = set()
+        self.let_topics: dict[str, set[str]] = {}
+
+    def compile(self, node: n.Node, check: CheckResult) -> Compiled:
+        """Compile ``node``; ``self.topics`` then holds what the result reads."""
+        self._check = check
+        self.topics = set()
+        return self._compile(node)
+
+    # -- dispatch -----------------------------------------------------------
+    def _compile(self, node: n.Node) -> Compiled:
+        assert self._check is not None
+        macro = self._check.macros.get(id(node))
+        if macro is not None:
+            return self._compile(macro)
+        method: Callable[[n.Node], Compiled] = getattr(self, "_c_" + type(node).__name__)
+        return method(node)
+
+    def _type(self, node: n.Node) -> Type | None:
+        assert self._check is not None
+        return self._check.types.get(id(node))
+
+    @staticmethod
+    def _fold(function: Evaluator, *parts: Compiled) -> Compiled:
+        if all(p.constant for p in parts):
+            value = function(Context())
+            return Compiled(lambda ctx: value, True, value)
+        return Compiled(function)
+
+    # -- leaves -------------------------------------------------------------
+    def _c_Literal(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Literal)
+        value = node.value
+        if node.kind in ("duration", "timeofday"):
+            value = to_micros(value)
+        return Compiled(lambda ctx: value, True, value)
+
+    def _c_Name(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Name)
+        name = node.name
+        check = self._check
+        assert check is not None
+        if name == "now":
+            return Compiled(lambda ctx: ctx.now)
+        if name in self.lets and name not in self._locals():
+            self.topics |= self.let_topics.get(name, set())
+            return self.lets[name]
+        if name in self.constants and name not in self._locals():
+            value = self.constants[name]
+            return Compiled(lambda ctx: value, True, value)
+        if name in ("account", "position", "instrument", "order", "trade", "clock") \
+                and name not in self._locals():
+            getter = operator.attrgetter(name)
+            return Compiled(getter)
+        return Compiled(lambda ctx: ctx.vars[name])
+
+    def _locals(self) -> set[str]:
+        return getattr(self, "_bound", set())
+
+    # -- access -------------------------------------------------------------
+    def _c_Attribute(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Attribute)
+        base = self._compile(node.value)
+        base_type = self._type(node.value)
+        attr = node.attr
+        if isinstance(base_type, RecordType):
+            if base_type.name == "clock":
+                def clock_field(ctx: Context) -> Any:
+                    value = getattr(ctx.clock, attr)(ctx.now)
+                    ctx.note(ctx.clock.next_reset(ctx.now))
+                    return value
+                return Compiled(clock_field)
+            spec = RECORDS[base_type.name].fields.get(attr)
+            if spec is not None:
+                self.topics.update(spec.topics)
+            inner = base.function
+            getter = operator.attrgetter(attr)
+            if isinstance(node.value, n.Name) and node.value.name not in self._locals():
+                record_getter = operator.attrgetter(f"{node.value.name}.{attr}")
+                return Compiled(record_getter)
+            return Compiled(lambda ctx: getter(inner(ctx)))
+        if base_type is not None and base_type.name == "session":
+            read = _session_field(attr)
+            session_fn = base.function
+            return Compiled(lambda ctx: read(session_fn(ctx), ctx))
+        if isinstance(base_type, MapType) or base_type is None or base_type.name == "any":
+            inner = base.function
+
+            def map_get(ctx: Context) -> Any:
+                container = inner(ctx)
+                if isinstance(container, Mapping):
+                    return container.get(attr)
+                return getattr(container, attr, None)
+            return self._fold(map_get, base)
+        raise LanguageError(f"cannot read .{attr} of {base_type}", node.pos)
+
+    def _c_Index(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Index)
+        base, key = self._compile(node.value), self._compile(node.key)
+        bf, kf = base.function, key.function
+
+        def index(ctx: Context) -> Any:
+            container, k = bf(ctx), kf(ctx)
+            if container is None or k is None:
+                return None
+            if isinstance(container, Mapping):
+                return container.get(k)
+            i = int(k)
+            return container[i] if -len(container) <= i < len(container) else None
+        return self._fold(index, base, key)
+
+    # -- operators ----------------------------------------------------------
+    def _c_Unary(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Unary)
+        operand = self._compile(node.operand)
+        f = operand.function
+        return self._fold(lambda ctx: None if (v := f(ctx)) is None else -v, operand)
+
+    def _c_Binary(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Binary)
+        left, right = self._compile(node.left), self._compile(node.right)
+        op = _ARITHMETIC[node.op]
+        lf, rf = left.function, right.function
+        return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right)
+
+    def _c_Compare(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Compare)
+        check = self._check
+        assert check is not None
+        left, right = self._compile(node.left), self._compile(node.right)
+        op = _COMPARE[node.op]
+        lf, rf = left.function, right.function
+        if node.op == "matches" and right.constant:
+            patterns = right.value if isinstance(right.value, list | tuple) else [right.value]
+            regexes = [_glob_regex(str(p)) for p in patterns if p is not None]
+
+            def match_constant(ctx: Context) -> bool:
+                subject = lf(ctx)
+                if subject is None:
+                    return False
+                subjects = subject if isinstance(subject, list | tuple) else (subject,)
+                return any(r.match(str(s)) for r in regexes for s in subjects)
+            return self._fold(match_constant, left)
+        slope_left = affine_slope(node.left, check.now_nodes, check.macros)
+        slope_right = affine_slope(node.right, check.now_nodes, check.macros)
+        slope = (slope_left or 0) - (slope_right or 0)
+        if slope == 0:
+            return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right)
+
+        def compare_in_time(ctx: Context) -> bool:
+            a, b = lf(ctx), rf(ctx)
+            if a is None or b is None:
+                return False
+            # a - b = slope * now + c: the result can only change where a - b crosses 0
+            difference = a - b
+            if slope == 1 and isinstance(difference, int):
+                crossing = ctx.now - difference
+            elif slope == -1 and isinstance(difference, int):
+                crossing = ctx.now + difference
+            else:
+                crossing = math.ceil(ctx.now - difference / slope)
+            if crossing > ctx.now:
+                ctx.note(crossing)
+            elif crossing == ctx.now:
+                ctx.note(crossing + 1)  # strict comparisons flip one microsecond later
+            return op(a, b)
+        return Compiled(compare_in_time)
+
+    def _c_BoolOp(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.BoolOp)
+        left = self._compile(node.left)
+        if left.constant and bool(left.value) == (node.op == "or"):
+            value = node.op == "or"  # decided by the params alone
+            return Compiled(lambda ctx: value, True, value)
+        right = self._compile(node.right)
+        lf, rf = left.function, right.function
+        if node.op == "and":
+            if left.constant:
+                return right if right.constant else Compiled(lambda ctx: bool(rf(ctx)))
+            if right.constant and not right.value:
+                return Compiled(lambda ctx: False, True, False)
+            return self._fold(lambda ctx: bool(lf(ctx)) and bool(rf(ctx)), left, right)
+        if right.constant and right.value:
+            return Compiled(lambda ctx: True, True, True)
+        if left.constant:
+            return right if right.constant else Compiled(lambda ctx: bool(rf(ctx)))
+        return self._fold(lambda ctx: bool(lf(ctx)) or bool(rf(ctx)), left, right)
+
+    def _c_Not(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Not)
+        operand = self._compile(node.operand)
+        f = operand.function
+        return self._fold(lambda ctx: not f(ctx), operand)
+
+    def _c_Conditional(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Conditional)
+        test = self._compile(node.test)
+        if test.constant:
+            return self._compile(node.then if test.value else node.otherwise)
+        then, otherwise = self._compile(node.then), self._compile(node.otherwise)
+        tf, af, bf = test.function, then.function, otherwise.function
+        return Compiled(lambda ctx: af(ctx) if tf(ctx) else bf(ctx))
+
+    def _c_ListLiteral(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.ListLiteral)
+        items = [self._compile(item) for item in node.items]
+        functions = [i.function for i in items]
+        return self._fold(lambda ctx: [f(ctx) for f in functions], *items)
+
+    def _c_Comprehension(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Comprehension)
+        iterable = self._compile(node.iterable)
+        bound = self._locals()
+        self._bound = bound | {node.variable}
+        try:
+            element = self._compile(node.element)
+            condition = self._compile(node.condition) if node.condition is not None else None
+        finally:
+            self._bound = bound
+        name = node.variable
+        itf, ef = iterable.function, element.function
+        cf = condition.function if condition is not None else None
+
+        def comprehend(ctx: Context) -> list[Any]:
+            saved = ctx.vars.get(name, _MISSING)
+            out: list[Any] = []
+            try:
+                for item in itf(ctx) or ():
+                    ctx.vars[name] = item
+                    if cf is None or cf(ctx):
+                        out.append(ef(ctx))
+            finally:
+                if saved is _MISSING:
+                    ctx.vars.pop(name, None)
+                else:
+                    ctx.vars[name] = saved
+            return out
+        parts = [iterable, element] + ([condition] if condition is not None else [])
+        # element/condition read the loop variable, so only a constant iterable and
+        # otherwise-constant parts fold; checking the iterable alone is conservative.
+        if iterable.constant and _reads_only(node, name, self.constants):
+            return self._fold(comprehend, *[Compiled(p.function, True) for p in parts])
+        return Compiled(comprehend)
+
+    def _c_Call(self, node: n.Node) -> Compiled:
+        assert isinstance(node, n.Call)
+        args = [self._compile(a) for a in node.args]
+        functions = [a.function for a in args]
+        if node.function == "trades_in":
+            self.topics.add("trades")
+            (window,) = functions
+            return Compiled(lambda ctx: ctx.account.trades_in(window(ctx)))
+        if node.function not in self.functions:
+            raise LanguageError(f"{node.function}() is only available in checks", node.pos)
+        function = self.functions[node.function]
+        if node.function == "session":
+            if not args[0].constant:
+                raise LanguageError("session() needs constant settings (params or literals)",
+                                    node.pos)
+            try:
+                session = _session(args[0].value)
+            except (ValueError, KeyError, TypeError) as error:
+                raise LanguageError(f"invalid session: {error}", node.pos) from None
+            return Compiled(lambda ctx: session, True, session)
+        return self._fold(lambda ctx: function(*[f(ctx) for f in functions]), *args)
+
+
+_MISSING = object()
+
+
+def _reads_only(node: n.Node, variable: str, constants: Mapping[str, Any]) -> bool:
+    """True if every name in ``node`` is the loop variable or a constant."""
+    if isinstance(node, n.Name):
+        return node.name == variable or node.name in constants
+    if isinstance(node, n.Call) and node.function == "trades_in":
+        return False
+    return all(_reads_only(child, variable, constants) for child in node.children())

@@ -1,0 +1,1 @@
+"""Ruleset files: YAML with positions -> schema and semantic checks -> compiled rules."""

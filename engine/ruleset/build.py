@@ -1,0 +1,787 @@
+"""Ruleset files -> checked, compiled :class:`Ruleset`, with every problem found.
+
+The order of work follows the reader's: YAML (with positions), the JSON Schema,
+then each section's meaning (zones, times, sessions, instruments), then each
+rule's expressions (parsed, type-checked, compiled), its ``checks``, and the
+per-account overrides re-checked with their own values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import (
+    DoubleQuotedScalarString,
+    FoldedScalarString,
+    LiteralScalarString,
+    SingleQuotedScalarString,
+)
+
+from .. import calendar as cal
+from ..instruments import Instrument, InstrumentTable
+from ..language import nodes as n
+from ..language.checker import CheckResult, Checker, did_you_mean
+from ..language.compiler import Compiled, Context, ExpressionCompiler, glob_match, to_micros
+from ..language.errors import LanguageError
+from ..language.parser import parse, parse_duration, parse_timeofday
+from ..language.template import Hole, Template, split_template
+from ..language.types import (
+    ANY,
+    BOOL,
+    DATE,
+    DURATION,
+    INSTANT,
+    NONE,
+    NUMBER,
+    SESSION,
+    STRING,
+    TIMEOFDAY,
+    ListType,
+    MapType,
+    Type,
+    compatible,
+    unify,
+)
+from ..vocabulary import RECORDS, SCOPES
+from .diagnostics import Diagnostic, RulesetError
+from .model import CompiledAction, CompiledRule, Ruleset, RuleVariants
+from .schema import ACTIONS, schema_diagnostics
+from .source import Source, load_source, plain, position_of
+
+__all__ = ["ParamOverride", "check_paths", "load_ruleset", "parse_override", "ruleset_files"]
+
+Path_ = tuple[str | int, ...]
+
+#: argument -> expected type, for the actions that take expressions
+_ARG_TYPES: dict[str, Type] = {
+    "by": NUMBER, "to": NUMBER, "until": INSTANT, "for": DURATION, "while": BOOL, "price": NUMBER,
+}
+#: which scopes each action makes sense in
+_ACTION_SCOPES: dict[str, tuple[str, ...]] = {
+    "close_position": ("position", "instrument"),
+    "reduce_position": ("account", "position", "instrument"),
+    "cancel_order": ("order",),
+    "place_stop": ("position",),
+    "place_target": ("position",),
+    "move_stop": ("position",),
+}
+
+
+@dataclass(frozen=True)
+class ParamOverride:
+    """``--set RULE-ID.param=value``: the value already parsed as YAML."""
+
+    rule: str
+    param: str
+    value: Any
+    text: str
+
+
+def parse_override(text: str) -> ParamOverride:
+    """Parse ``RULE-003.limit=-500`` (value as YAML); ValueError on bad syntax."""
+    target, sep, raw = text.partition("=")
+    rule, dot, param = target.strip().rpartition(".")
+    if not sep or not dot or not rule or not param:
+        raise ValueError(f"--set {text!r}: expected RULE-ID.param=value")
+    yaml = YAML(typ="safe")
+    try:
+        value = yaml.load(raw) if raw.strip() else None
+    except Exception as error:
+        raise ValueError(f"--set {text!r}: the value is not valid YAML ({error})") from None
+    return ParamOverride(rule.strip(), param.strip(), value, text)
+
+
+def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files named, and the ``*.yaml``/``*.yml`` files inside folders named (sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+        else:
+            out.append(path)
+    return out
+
+
+# -- parameter values ----------------------------------------------------------
+
+def infer(value: Any) -> tuple[Type, Any]:
+    """The type of a YAML param value, and its run-time form (micros for times)."""
+    if isinstance(value, bool):
+        return BOOL, value
+    if isinstance(value, int | float):
+        return NUMBER, value
+    if value is None:
+        return NONE, None
+    if isinstance(value, date):
+        return DATE, value.isoformat()
+    if isinstance(value, str):
+        seconds = parse_duration(value)
+        if seconds is not None:
+            return DURATION, to_micros(seconds)
+        tod = parse_timeofday(value)
+        if tod is not None:
+            return TIMEOFDAY, to_micros(tod)
+        return STRING, value
+    if isinstance(value, list):
+        pairs = [infer(v) for v in value]
+        return ListType("list", unify([t for t, _ in pairs])), [v for _, v in pairs]
+    if isinstance(value, dict):
+        fields = {str(k): infer(v) for k, v in value.items()}
+        types = {k: t for k, (t, _) in fields.items()}
+        return MapType("map", types, unify(list(types.values()))), \
+            {k: v for k, (_, v) in fields.items()}
+    return ANY, value
+
+
+_TYPE_WORDS = {
+    "number": "a number", "string": "a string", "bool": "true/false", "duration": "a duration",
+    "time of day": "a time of day (HH:MM)", "date": "a date", "none": "nothing",
+}
+
+
+def _type_words(t: Type) -> str:
+    return _TYPE_WORDS.get(t.name, str(t))
+
+
+# -- the builder ---------------------------------------------------------------
+
+@dataclass
+class _Expr:
+    """An expression's text and where it stands in the file."""
+
+    text: str
+    path: Path_
+    origin: str = ""  # set for --set values: diagnostics name the option instead of the file
+
+
+@dataclass
+class _FileBuilder:
+    source: Source
+    overrides: Sequence[ParamOverride] = ()
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    # -- diagnostics --------------------------------------------------------
+    def error(self, message: str, path: Path_, *, key: bool = False,
+              severity: str = "error") -> None:
+        line, col = position_of(self.source.data, path, key=key)
+        self.diagnostics.append(Diagnostic(self.source.path, line, col, severity,  # type: ignore[arg-type]
+                                           message))
+
+    def expr_error(self, error: LanguageError, expr: _Expr, prefix: str = "") -> None:
+        line, col = position_of(self.source.data, expr.path)
+        node = self._node_at(expr.path)
+        if isinstance(node, LiteralScalarString | FoldedScalarString):
+            line += error.pos.line
+            col = col + 2 if error.pos.line > 0 else col
+            col = col + error.pos.column - 1 if error.pos.line == 1 else col
+            if error.pos.line == 1:
+                line = line  # first line of a block scalar is the line after the indicator
+        else:
+            quoted = isinstance(node, DoubleQuotedScalarString | SingleQuotedScalarString)
+            if error.pos.line == 1:
+                col += error.pos.column - 1 + (1 if quoted else 0)
+            else:
+                line += error.pos.line - 1
+                col = error.pos.column
+        self.diagnostics.append(Diagnostic(self.source.path, line, col, "error",
+                                           f"{prefix}{error.message}"))
+
+    def _node_at(self, path: Path_) -> Any:
+        node = self.source.data
+        for step in path:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity == "error" for d in self.diagnostics)
+
+    # -- the whole file -----------------------------------------------------
+    def build(self) -> tuple[dict[str, Any], list[tuple[dict[str, Any], list[RuleVariants]]]]:
+        schema_errors = schema_diagnostics(self.source)
+        self.diagnostics.extend(schema_errors)
+        data = self.source.data if isinstance(self.source.data, dict) else {}
+        self.zone_name = "America/Chicago"
+        self.trading_day = self._trading_day(data.get("trading_day"))
+        self.instruments = self._instruments(data.get("instruments"))
+        self.sessions = self._sessions(data.get("sessions"))
+        self.shared_params = plain(data.get("params")) if isinstance(data.get("params"), dict) \
+            else {}
+        rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        self._check_overrides_target(rules)
+        variants = self._rules(rules)
+        self._accounts(data.get("accounts"), rules, variants)
+        return data, [({}, variants)]
+
+    # -- sections -----------------------------------------------------------
+    def _zone(self, name: Any, path: Path_) -> zoneinfo.ZoneInfo | None:
+        if not isinstance(name, str):
+            return None
+        try:
+            return zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = did_you_mean(name, zoneinfo.available_timezones())
+            self.error(f"unknown IANA time zone {name!r}{hint}", path)
+            return None
+
+    def _trading_day(self, section: Any) -> cal.TradingDayClock:
+        section = section if isinstance(section, dict) else {}
+        reset_text = section.get("reset", "17:00")
+        zone = self._zone(section.get("timezone", "America/Chicago"),
+                          ("trading_day", "timezone")) or zoneinfo.ZoneInfo("America/Chicago")
+        self.zone_name = zone.key
+        try:
+            reset = cal.parse_hhmm(str(reset_text))
+        except cal.CalendarError:
+            reset = time(17, 0)  # the schema already reported the bad value
+        return cal.TradingDayClock(reset, zone)
+
+    def _instruments(self, section: Any) -> InstrumentTable:
+        table = InstrumentTable()
+        if not isinstance(section, dict):
+            return table
+        for root, spec in section.items():
+            if not isinstance(spec, dict):
+                continue
+            try:
+                table.add(Instrument(str(root).upper(), float(spec["tick_size"]),
+                                     float(spec["tick_value"]), str(spec.get("name", "")),
+                                     tuple(str(a).upper() for a in spec.get("aliases") or ())))
+            except (KeyError, TypeError, ValueError):
+                continue  # reported by the schema
+        return table
+
+    def _sessions(self, section: Any) -> dict[str, cal.Session]:
+        out: dict[str, cal.Session] = {}
+        if not isinstance(section, dict):
+            return out
+        for name, spec in section.items():
+            if not isinstance(spec, dict):
+                continue
+            session = self._session(plain(spec), ("sessions", name))
+            if session is not None:
+                out[str(name)] = session
+        return out
+
+    def _session(self, spec: Mapping[str, Any], path: Path_) -> cal.Session | None:
+        if self._zone(spec.get("timezone"), (*path, "timezone")) is None:
+            return None
+        try:
+            return cal.session_from_params(
+                str(spec.get("start")), str(spec.get("end")), str(spec.get("timezone")),
+                spec.get("days") or ["mon", "tue", "wed", "thu", "fri"],
+                spec.get("holidays") or [], {str(k): str(v) for k, v in
+                                             (spec.get("early_close") or {}).items()})
+        except cal.CalendarError as error:
+            self.error(f"invalid session: {error}", path)
+            return None
+
+    def _check_overrides_target(self, rules: list[Any]) -> None:
+        ids = {str(r.get("id")): r for r in rules if isinstance(r, dict)}
+        for override in self.overrides:
+            if override.rule not in ids:
+                self.diagnostics.append(Diagnostic(
+                    "--set", 1, 1, "error",
+                    f"{override.text}: no rule {override.rule!r}"
+                    f"{did_you_mean(override.rule, ids.keys())}"))
+                continue
+            params = ids[override.rule].get("params") or {}
+            if override.param != "enabled" and override.param not in params \
+                    and override.param not in self.shared_params:
+                self.diagnostics.append(Diagnostic(
+                    "--set", 1, 1, "error",
+                    f"{override.text}: rule {override.rule} has no param {override.param!r}"
+                    f"{did_you_mean(override.param, list(params))}"))
+
+    # -- rules --------------------------------------------------------------
+    def _rules(self, rules: list[Any]) -> list[RuleVariants]:
+        seen: dict[str, int] = {}
+        out: list[RuleVariants] = []
+        for index, rule in enumerate(rules):
+            if not isinstance(rule, dict) or "id" not in rule:
+                continue
+            rule_id = str(rule["id"])
+            if rule_id in seen:
+                self.error(f"duplicate rule id {rule_id!r} (first used by rule "
+                           f"#{seen[rule_id] + 1})", ("rules", index, "id"))
+                continue
+            seen[rule_id] = index
+            params = plain(rule.get("params")) if isinstance(rule.get("params"), dict) else {}
+            enabled = rule.get("enabled", True) is not False
+            set_here = {o.param: o for o in self.overrides if o.rule == rule_id}
+            for name, override in set_here.items():
+                if name == "enabled":
+                    enabled = override.value is not False
+                elif name in params or name in self.shared_params:
+                    params[name] = override.value
+            compiled = self._compile_rule(rule, ("rules", index), params, report=True,
+                                          origins={k: v.text for k, v in set_here.items()})
+            out.append(RuleVariants(rule_id, enabled, compiled))
+        return out
+
+    def _param_env(self, params: Mapping[str, Any]) -> tuple[MapType, dict[str, Any]]:
+        merged = {**self.shared_params, **params}
+        fields: dict[str, Type] = {}
+        values: dict[str, Any] = {}
+        for key, value in merged.items():
+            fields[str(key)], values[str(key)] = infer(value)
+        return MapType("map", fields, ANY), values
+
+    def _compile_rule(self, rule: Mapping[str, Any], path: Path_, params: Mapping[str, Any],
+                      *, report: bool, origins: Mapping[str, str] | None = None,
+                      account: str = "") -> CompiledRule | None:
+        """Check and compile one rule with one parameter set; None if it has errors."""
+        before = len(self.diagnostics)
+        scope = str(rule.get("for_each", "account"))
+        if scope not in SCOPES:
+            return None  # reported by the schema
+        params_type, params_values = self._param_env(params)
+        session_types = MapType("map", {k: SESSION for k in self.sessions}, ANY)
+        names: dict[str, Type] = {r: RECORDS[r].type for r in SCOPES[scope]}
+        names.update({"clock": RECORDS["clock"].type, "params": params_type,
+                      "sessions": session_types})
+        checker = Checker(names)
+        constants: dict[str, Any] = {"params": params_values, "sessions": dict(self.sessions)}
+        compiler = ExpressionCompiler(constants, functions=self._validation_functions())
+        prefix = f"(for account {account}) " if account else ""
+        origins = origins or {}
+
+        def check(expr: _Expr, expected: Type | None) -> tuple[CheckResult, n.Node] | None:
+            try:
+                node = parse(expr.text)
+            except LanguageError as error:
+                self.expr_error(error, expr, prefix)
+                return None
+            count = len(checker.errors)
+            result = checker.check(node, expected)
+            for problem in checker.errors[count:]:
+                self.expr_error(problem, expr, prefix)
+            if len(checker.errors) > count:
+                return None
+            return result, node
+
+        def build(expr: _Expr, expected: Type | None) -> tuple[Compiled, CheckResult] | None:
+            checked = check(expr, expected)
+            if checked is None:
+                return None
+            result, node = checked
+            try:
+                compiled = compiler.compile(node, result)
+                result.topics = set(compiler.topics)
+                return compiled, result
+            except LanguageError as error:
+                self.expr_error(error, expr, prefix)
+                return None
+
+        def text_of(value: Any) -> str:
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            return str(value)
+
+        # lets, in order: each may use the ones before it
+        topics: set[str] = set()
+        lets = rule.get("let") if isinstance(rule.get("let"), dict) else {}
+        for name, text in lets.items():
+            if str(name) in names or str(name) in ("now",):
+                self.error(f"let {name!r} hides a built-in name", (*path, "let", name), key=True)
+                continue
+            built = build(_Expr(text_of(text), (*path, "let", name)), None)
+            if built is None:
+                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set())
+                compiler.lets[str(name)] = Compiled(lambda ctx: None)
+                continue
+            compiled, result = built
+            checker.lets[str(name)] = result
+            compiler.lets[str(name)] = compiled
+            compiler.let_topics[str(name)] = set(compiler.topics)
+
+        condition = build(_Expr(text_of(rule.get("condition", "false")), (*path, "condition")),
+                          BOOL)
+        if condition is not None:
+            topics |= condition[1].topics
+
+        reason = self._template(rule.get("reason"), (*path, "reason"), checker, compiler, prefix)
+        retrigger = None
+        if rule.get("retrigger_on") is not None:
+            built = build(_Expr(text_of(rule["retrigger_on"]), (*path, "retrigger_on")), None)
+            if built is not None:
+                retrigger = built[0]
+                topics |= built[1].topics
+
+        actions: list[CompiledAction] = []
+        items = rule.get("actions") if isinstance(rule.get("actions"), list) else []
+        for index, item in enumerate(items):
+            action = self._action(item, (*path, "actions", index), index, scope, build,
+                                  checker, compiler, prefix)
+            if action is not None:
+                actions.append(action[0])
+                topics |= action[1]
+
+        if report:
+            self._run_checks(rule, path, build, origins)
+
+        if len(self.diagnostics) > before and any(
+                d.severity == "error" for d in self.diagnostics[before:]):
+            return None
+        assert condition is not None
+        return CompiledRule(
+            id=str(rule.get("id")), name=str(rule.get("name", rule.get("id"))), scope=scope,
+            condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
+            topics=frozenset(topics), params=params_values, source=self.source.path)
+
+    def _template(self, text: Any, path: Path_, checker: Checker,
+                  compiler: ExpressionCompiler, prefix: str) -> Template | None:
+        if text is None:
+            return None
+        try:
+            parts = split_template(str(text))
+        except LanguageError as error:
+            self.expr_error(error, _Expr(str(text), path), prefix)
+            return None
+        pieces: list[Any] = []
+        for part in parts:
+            if isinstance(part, str):
+                pieces.append(part)
+                continue
+            assert isinstance(part, Hole)
+            count = len(checker.errors)
+            result = checker.check(part.node)
+            if len(checker.errors) > count:
+                for problem in checker.errors[count:]:
+                    shifted = LanguageError(problem.message, n.Position(
+                        1, part.offset + problem.pos.column))
+                    self.expr_error(shifted, _Expr(str(text), path), prefix)
+                continue
+            try:
+                compiled = compiler.compile(part.node, result)
+            except LanguageError as error:
+                self.expr_error(error, _Expr(str(text), path), prefix)
+                continue
+            pieces.append((compiled.function, result.type, part.spec))
+        return Template(tuple(pieces), zoneinfo.ZoneInfo(self.zone_name))
+
+    def _action(self, item: Any, path: Path_, index: int, scope: str, build: Any,
+                checker: Checker, compiler: ExpressionCompiler, prefix: str
+                ) -> tuple[CompiledAction, set[str]] | None:
+        if isinstance(item, str):
+            if item not in ACTIONS:
+                return None  # reported by the schema
+            kind, args, options = item, {}, {}
+        elif isinstance(item, dict):
+            kinds = [k for k in item if k in ACTIONS]
+            if not kinds:
+                if all(k in ("when", "reason", "retrigger_on") for k in item):
+                    self.error("action has no action name (flatten, close_position, lockout, "
+                               "...)", path)
+                return None
+            if len(kinds) > 1:
+                self.error(f"one action per list item; found {' and '.join(kinds)}", path)
+                return None
+            kind = kinds[0]
+            args = item[kind] if isinstance(item[kind], dict) else {}
+            options = item
+        else:
+            return None
+        if kind in _ACTION_SCOPES and scope not in _ACTION_SCOPES[kind]:
+            allowed = " or ".join(_ACTION_SCOPES[kind])
+            hint = "; use flatten for the whole account" if kind == "close_position" else ""
+            self.error(f"{kind} needs for_each {allowed} (this rule is for_each {scope}){hint}",
+                       path)
+            return None
+        topics: set[str] = set()
+        args_path = (*path, kind) if isinstance(item, dict) else path
+        compiled_args: dict[str, Compiled] = {}
+        lock_mode = ""
+        while_topics: frozenset[str] = frozenset()
+        if kind == "lockout":
+            modes = [m for m in ("until", "for", "while") if m in args]
+            if len(modes) != 1:
+                self.error("lockout needs exactly one of until, for or while "
+                           f"(got {', '.join(modes) or 'none'})", args_path)
+                return None
+            lock_mode = modes[0]
+        if kind == "cooldown":
+            lock_mode = "for"
+        if kind == "reduce_position" and len([a for a in ("by", "to") if a in args]) != 1:
+            self.error("reduce_position needs exactly one of by or to", args_path)
+            return None
+        for arg, value in args.items():
+            if arg not in _ARG_TYPES:
+                continue
+            text = "true" if value is True else "false" if value is False else str(value)
+            built = build(_Expr(text, (*args_path, arg)), _ARG_TYPES[arg])
+            if built is None:
+                continue
+            compiled_args[arg] = built[0]
+            if arg == "while":
+                while_topics = frozenset(built[1].topics)
+        when = retrigger = None
+        if "when" in options:
+            text = options["when"]
+            text = "true" if text is True else "false" if text is False else str(text)
+            built = build(_Expr(text, (*path, "when")), BOOL)
+            if built is not None:
+                when = built[0]
+                topics |= built[1].topics
+                if when.constant and not when.value:
+                    return None  # switched off by its params: never fires
+                if when.constant:
+                    when = None
+        if options.get("retrigger_on") is not None:
+            built = build(_Expr(str(options["retrigger_on"]), (*path, "retrigger_on")), None)
+            if built is not None:
+                retrigger = built[0]
+                topics |= built[1].topics
+        reason = self._template(options.get("reason"), (*path, "reason"), checker, compiler,
+                                prefix)
+        message = self._template(args.get("message"), (*args_path, "message"), checker,
+                                 compiler, prefix) if kind == "alert" else None
+        return CompiledAction(
+            kind=kind, index=index, args=compiled_args, when=when, retrigger=retrigger,
+            reason=reason, message=message, severity=str(args.get("severity", "warning")),
+            lock_scope=str(args.get("scope", "account")), lock_mode=lock_mode,
+            while_topics=while_topics), topics
+
+    def _validation_functions(self) -> dict[str, Any]:
+        table = self.instruments
+
+        def known(symbol: str) -> bool:
+            return table.knows(str(symbol).upper())
+
+        def unknown_symbols(value: Any) -> list[str]:
+            keys = list(value) if isinstance(value, dict | list | tuple) else []
+            return [str(k) for k in keys if not known(str(k))]
+
+        def unmatched_globs(value: Any) -> list[str]:
+            names: list[str] = []
+            for instrument in table:
+                names += [instrument.root, *instrument.aliases, instrument.name]
+            patterns = value if isinstance(value, list | tuple) else []
+            return [str(p) for p in patterns if not glob_match(names, p)]
+        return {"unknown_symbols": unknown_symbols, "unmatched_globs": unmatched_globs}
+
+    def _run_checks(self, rule: Mapping[str, Any], path: Path_, build: Any,
+                    origins: Mapping[str, str]) -> None:
+        checks = rule.get("checks") if isinstance(rule.get("checks"), list) else []
+        params = rule.get("params") if isinstance(rule.get("params"), dict) else {}
+        for index, item in enumerate(checks):
+            if not isinstance(item, dict) or "that" not in item:
+                continue
+            where: Path_ = (*path, "checks", index, "that")
+            blamed = item.get("param")
+            value_path: Path_ = (*path, "params", blamed) if blamed in params else where
+            before = len(self.diagnostics)
+            built = build(_Expr(str(item["that"]), where), BOOL)
+            if built is None:
+                if blamed in params and len(self.diagnostics) > before:
+                    # The params do not have the types the rule needs: blame the value.
+                    problems = self.diagnostics[before:]
+                    del self.diagnostics[before:]
+                    value = plain(params[blamed])
+                    what = _type_words(infer(value)[0])
+                    detail = problems[0].message
+                    self._blame(value_path, origins.get(str(blamed)),
+                                f"invalid value {value!r} for params.{blamed} ({what}): "
+                                f"{detail}", "error")
+                continue
+            compiled, _ = built
+            if not compiled.constant:
+                self.error("checks may read only params and literals", where)
+                continue
+            if compiled.value:
+                continue
+            message = self._template(item.get("message"), (*path, "checks", index, "message"),
+                                     Checker({}), ExpressionCompiler({}), "")
+            text = message.render(Context()) if message else "check failed"
+            severity = str(item.get("severity", "error"))
+            self._blame(value_path, origins.get(str(blamed)), text, severity)
+
+    def _blame(self, path: Path_, origin: str | None, message: str, severity: str) -> None:
+        if origin:
+            self.diagnostics.append(Diagnostic("--set", 1, 1, severity,  # type: ignore[arg-type]
+                                               f"{origin}: {message}"))
+        else:
+            self.error(message, path, severity=severity)
+
+    # -- per-account overrides ----------------------------------------------
+    def _accounts(self, section: Any, rules: list[Any], variants: list[RuleVariants]) -> None:
+        if not isinstance(section, dict):
+            return
+        by_id = {str(r.get("id")): (i, r) for i, r in enumerate(rules) if isinstance(r, dict)}
+        for account, rule_overrides in section.items():
+            if not isinstance(rule_overrides, dict):
+                continue
+            for rule_id, params in rule_overrides.items():
+                where: Path_ = ("accounts", account, rule_id)
+                if str(rule_id) not in by_id:
+                    self.error(f"no rule {rule_id!r}{did_you_mean(str(rule_id), by_id.keys())}",
+                               where, key=True)
+                    continue
+                if not isinstance(params, dict):
+                    continue
+                index, rule = by_id[str(rule_id)]
+                defaults = plain(rule.get("params")) if isinstance(rule.get("params"), dict) \
+                    else {}
+                merged = {**defaults}
+                enabled = next((v.enabled for v in variants if v.id == str(rule_id)), True)
+                ok = True
+                for name, value in params.items():
+                    if name == "enabled":
+                        enabled = value is not False
+                        continue
+                    if name not in defaults and name not in self.shared_params:
+                        self.error(f"rule {rule_id} has no param {name!r}"
+                                   f"{did_you_mean(str(name), list(defaults))}",
+                                   (*where, name), key=True)
+                        ok = False
+                        continue
+                    base = defaults.get(name, self.shared_params.get(name))
+                    want, got = infer(base)[0], infer(plain(value))[0]
+                    if not compatible(got, want):
+                        self.error(f"{rule_id}.{name} for account {account} must be "
+                                   f"{_type_words(want)} like the rule's default "
+                                   f"{base!r}, got {plain(value)!r}", (*where, name))
+                        ok = False
+                        continue
+                    merged[name] = plain(value)
+                if not ok:
+                    continue
+                compiled = self._compile_rule(rule, ("rules", index), merged, report=False,
+                                              account=str(account)) if enabled else None
+                self._run_override_checks(rule, index, merged, where)
+                target = next(v for v in variants if v.id == str(rule_id))
+                target.per_account[str(account)] = compiled
+
+    def _run_override_checks(self, rule: Mapping[str, Any], index: int,
+                             params: Mapping[str, Any], where: Path_) -> None:
+        """A rule's checks with an account's values, reported at the override."""
+        before = len(self.diagnostics)
+        scratch = dict(rule)
+        scratch["params"] = params
+        # _run_checks positions errors at the rule's params; move them to the override.
+        saved = self.source.data
+        self._run_checks(scratch, ("rules", index), self._override_build(params, rule), {})
+        moved = self.diagnostics[before:]
+        del self.diagnostics[before:]
+        self.source.data = saved
+        for problem in moved:
+            line, col = position_of(self.source.data, where)
+            self.diagnostics.append(Diagnostic(self.source.path, line, col, problem.severity,
+                                               f"(for account {where[1]}) {problem.message}"))
+
+    def _override_build(self, params: Mapping[str, Any], rule: Mapping[str, Any]) -> Any:
+        params_type, params_values = self._param_env(params)
+        checker = Checker({"params": params_type})
+        compiler = ExpressionCompiler({"params": params_values},
+                                      functions=self._validation_functions())
+
+        def build(expr: _Expr, expected: Type | None) -> tuple[Compiled, CheckResult] | None:
+            try:
+                node = parse(expr.text)
+            except LanguageError:
+                return None
+            count = len(checker.errors)
+            result = checker.check(node, expected)
+            if len(checker.errors) > count:
+                line, col = position_of(self.source.data, expr.path)
+                self.diagnostics.append(Diagnostic(self.source.path, line, col, "error",
+                                                   checker.errors[count].message))
+                return None
+            return compiler.compile(node, result), result
+        return build
+
+
+# -- entry points --------------------------------------------------------------
+
+def _merge(builders: list[_FileBuilder], texts: list[str]) -> Ruleset:
+    first = builders[0]
+    instruments = InstrumentTable()
+    sessions: dict[str, cal.Session] = {}
+    rules: list[RuleVariants] = []
+    for builder in builders:
+        for instrument in builder.instruments:
+            instrument_known = instruments.get(instrument.root)
+            if instrument_known != instrument:
+                instruments.add(instrument)
+        sessions.update(builder.sessions)
+        rules.extend(builder.variants)
+    name = "+".join(str((b.source.data or {}).get("name", Path(b.source.path).stem))
+                    for b in builders)
+    revision = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    return Ruleset(name, tuple(b.source.path for b in builders), revision, first.trading_day,
+                   instruments, sessions, rules)
+
+
+def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
+                text: str | None = None) -> tuple[_FileBuilder | None, list[Diagnostic], str]:
+    source, problems = load_source(path, text)
+    if source is None:
+        return None, problems, ""
+    builder = _FileBuilder(source, overrides)
+    _, built = builder.build()
+    builder.variants = built[0][1]  # type: ignore[attr-defined]
+    return builder, sorted(set(builder.diagnostics), key=lambda d: (d.path, d.line, d.column,
+                                                                  d.message)), source.text
+
+
+def check_paths(paths: Iterable[str | Path]) -> list[Diagnostic]:
+    """Every diagnostic for every ruleset file under ``paths`` (``riskrail validate``)."""
+    found: list[Diagnostic] = []
+    files = ruleset_files(paths)
+    for raw in paths:
+        if not Path(raw).exists():
+            found.append(Diagnostic(str(raw), 1, 1, "error", "no such file or folder"))
+    for path in files:
+        _, problems, _ = _build_file(path, ())
+        found.extend(problems)
+    return found
+
+
+def load_ruleset(paths: Sequence[str | Path], overrides: Sequence[ParamOverride] = (),
+                 texts: Mapping[str, str] | None = None) -> tuple[Ruleset, list[Diagnostic]]:
+    """Build one ruleset from files (merged in order). Raises RulesetError on any error;
+    returns the warnings otherwise. Overrides (``--set``) apply to the file that has the
+    rule."""
+    files = ruleset_files(paths)
+    if not files:
+        raise RulesetError([Diagnostic(str(p), 1, 1, "error", "no ruleset files found")
+                            for p in paths] or [Diagnostic("-", 1, 1, "error",
+                                                           "no ruleset given")])
+    builders: list[_FileBuilder] = []
+    diagnostics: list[Diagnostic] = []
+    contents: list[str] = []
+    all_ids: dict[str, str] = {}
+    for path in files:
+        mine = [o for o in overrides]
+        builder, problems, text = _build_file(path, mine,
+                                              (texts or {}).get(str(path)))
+        diagnostics.extend(problems)
+        if builder is not None:
+            builders.append(builder)
+            contents.append(text)
+            for variant in builder.variants:  # type: ignore[attr-defined]
+                if variant.id in all_ids:
+                    diagnostics.append(Diagnostic(str(path), 1, 1, "error",
+                                                  f"rule id {variant.id!r} is also defined in "
+                                                  f"{all_ids[variant.id]}"))
+                all_ids[variant.id] = str(path)
+    # --set names one rule: only the file that has it may complain about it.
+    if len(files) > 1:
+        diagnostics = [d for d in diagnostics if not (d.path == "--set" and "no rule" in
+                                                      d.message and any(
+            o.rule in all_ids for o in overrides if d.message.startswith(o.text)))]
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors or not builders:
+        raise RulesetError(sorted(set(diagnostics), key=lambda d: (d.path, d.line, d.column)))
+    return _merge(builders, contents), [d for d in diagnostics if d.severity == "warning"]

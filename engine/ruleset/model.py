@@ -1,0 +1,91 @@
+"""The compiled form of a ruleset, as the rule network consumes it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..calendar import Session, TradingDayClock
+from ..instruments import InstrumentTable
+from ..language.compiler import Compiled
+from ..language.template import Template
+
+__all__ = ["CompiledAction", "CompiledRule", "Ruleset", "RuleVariants"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledAction:
+    kind: str
+    index: int
+    args: Mapping[str, Compiled]
+    when: Compiled | None
+    retrigger: Compiled | None
+    reason: Template | None
+    message: Template | None = None
+    severity: str = "warning"
+    #: lockout: "account" or "symbol"
+    lock_scope: str = "account"
+    #: lockout: "until", "for" or "while"; cooldown: "for"
+    lock_mode: str = ""
+    #: topics read by a lockout's ``while`` condition
+    while_topics: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    id: str
+    name: str
+    scope: str
+    condition: Compiled
+    actions: tuple[CompiledAction, ...]
+    reason: Template | None
+    retrigger: Compiled | None
+    #: what the condition, lets, guards and retrigger read (the dependency index key)
+    topics: frozenset[str]
+    params: Mapping[str, Any]
+    #: the revision of the file the rule came from
+    source: str = ""
+
+
+@dataclass
+class RuleVariants:
+    """One rule as written, and its compiled forms per effective parameter set."""
+
+    id: str
+    enabled: bool
+    default: CompiledRule | None
+    #: account key (id or name) -> compiled rule with that account's overrides (None: disabled)
+    per_account: dict[str, CompiledRule | None] = field(default_factory=dict)
+
+
+@dataclass
+class Ruleset:
+    name: str
+    paths: tuple[str, ...]
+    #: sha256 of the files' text: the policy revision in decision logs
+    revision: str
+    trading_day: TradingDayClock
+    instruments: InstrumentTable
+    sessions: Mapping[str, Session]
+    rules: list[RuleVariants]
+
+    def rules_for(self, account_id: int | str, account_name: str = "") -> tuple[CompiledRule, ...]:
+        """The enabled rules for one account, its overrides applied."""
+        out: list[CompiledRule] = []
+        keys = (str(account_id), account_name)
+        for variants in self.rules:
+            chosen: CompiledRule | None
+            for key in keys:
+                if key and key in variants.per_account:
+                    chosen = variants.per_account[key]
+                    break
+            else:
+                chosen = variants.default if variants.enabled else None
+            if chosen is not None:
+                out.append(chosen)
+        return tuple(out)
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [v.id for v in self.rules]

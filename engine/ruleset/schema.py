@@ -1,0 +1,356 @@
+"""The ruleset JSON Schema (draft-07): built here, published as
+``schemas/ruleset.schema.json`` (a test keeps the two identical), and used to
+validate files with positions and readable messages.
+
+Run ``python -m riskrail.engine.ruleset.schema`` to regenerate the published file.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+
+from ..language.checker import did_you_mean
+from .diagnostics import Diagnostic
+from .source import Source, plain, position_of
+
+__all__ = ["ACTIONS", "SCHEMA_ID", "build_schema", "schema_diagnostics"]
+
+SCHEMA_ID = "https://riskrail.dev/schemas/ruleset.schema.json"
+
+HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
+DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
+
+_EXPRESSION = {
+    "type": "string",
+    "description": "An expression in the riskrail condition language.",
+}
+
+
+def _expr(description: str, examples: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "description": description}
+    if examples:
+        schema["examples"] = examples
+    return schema
+
+
+def _args(description: str, properties: dict[str, Any], required: list[str] | None = None,
+          one_of_keys: list[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "description": description,
+        "type": ["object", "null"],
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if required:
+        schema["required"] = required
+    return schema
+
+
+_REASON = _expr("Sentence for the decision record and the trader; `{expression}` holes are "
+                "filled in, e.g. `Daily loss {pnl} reached {params.limit}`.")
+
+#: action name -> schema of its arguments. The vocabulary of RULES.md.
+ACTIONS: dict[str, dict[str, Any]] = {
+    "flatten": _args("Close every position of the account.", {}),
+    "close_position": _args(
+        "Close the scope's position: the position (for_each position), every position of "
+        "the symbol root (for_each instrument).", {}),
+    "reduce_position": _args(
+        "Partially close. In account scope the position whose update caused the breach is "
+        "reduced first, then older positions.",
+        {"by": _expr("Contracts to remove.", ["contracts - params.limit"]),
+         "to": _expr("Contracts to keep.", ["params.limit"])}),
+    "cancel_orders": _args("Cancel the working orders in scope (all of the account's in "
+                           "account scope).", {}),
+    "cancel_order": _args("Cancel the order in scope (for_each order).", {}),
+    "lockout": _args(
+        "Lock the account (or one symbol root): positions that open or grow are closed at "
+        "once. Give exactly one of until, for, while.",
+        {"until": _expr("When it ends: an instant.", ["clock.next_reset", "market.next_start"]),
+         "for": _expr("How long it lasts: a duration.", ["15m"]),
+         "while": _expr("It lasts while this is true.", ["not account.can_trade"]),
+         "scope": {"type": "string", "enum": ["account", "symbol"], "default": "account",
+                   "description": "Lock the whole account, or only the symbol root in scope."}}),
+    "cooldown": _args(
+        "A short lockout: no position may open or grow until it ends.",
+        {"for": _expr("How long it lasts: a duration.", ["60s", "pause"])}, ["for"]),
+    "alert": _args(
+        "Raise an alert (log, console, decision record); changes nothing on the account.",
+        {"severity": {"type": "string", "enum": ["info", "warning", "critical"],
+                      "default": "warning", "description": "How loudly to alert."},
+         "message": _expr("What to say; `{expression}` holes are filled in.")}),
+    "place_stop": _args("Place a protective stop for the position in scope.",
+                        {"price": _expr("Stop price.")}, ["price"]),
+    "place_target": _args("Place a take-profit limit order for the position in scope.",
+                          {"price": _expr("Limit price.")}, ["price"]),
+    "move_stop": _args("Move the position's stop; it only ever moves in the protective "
+                       "direction.", {"price": _expr("New stop price.")}, ["price"]),
+}
+
+_ACTION_OPTIONS: dict[str, Any] = {
+    "when": _expr("The action fires only while this is true too (its own rising edge).",
+                  ["params.enforce == 'reduce'"]),
+    "reason": _REASON,
+    "retrigger_on": _expr("Fire again, while the condition holds, whenever this value "
+                          "changes.", ["position.best_price"]),
+}
+
+_PARAM_VALUE: dict[str, Any] = {
+    "description": "A parameter value: number, string, duration (`90s`), time (`15:10`), "
+                   "date, boolean, list or map.",
+}
+
+_SESSION = {
+    "type": "object",
+    "description": "A trading session window.",
+    "additionalProperties": False,
+    "required": ["start", "end", "timezone"],
+    "properties": {
+        "start": {"type": "string", "pattern": HHMM, "description": "Local start, HH:MM.",
+                  "examples": ["08:30"]},
+        "end": {"type": "string", "pattern": HHMM,
+                "description": "Local end, HH:MM (exclusive); before start means overnight.",
+                "examples": ["15:00"]},
+        "timezone": {"type": "string", "description": "IANA zone.",
+                     "examples": ["America/Chicago"]},
+        "days": {"type": "array", "items": {"type": ["string", "integer"]},
+                 "description": "Days on which a session ends (mon..sun).",
+                 "default": ["mon", "tue", "wed", "thu", "fri"]},
+        "holidays": {"type": "array", "description": "Dates with no session."},
+        "early_close": {"type": "object", "description": "Date -> HH:MM early end."},
+    },
+}
+
+
+def _action_item() -> dict[str, Any]:
+    properties: dict[str, Any] = dict(ACTIONS)
+    properties.update(_ACTION_OPTIONS)
+    return {
+        "description": "An action: its name alone (`flatten`), or a map of the name to its "
+                       "arguments, with optional `when`, `reason` and `retrigger_on`.",
+        "anyOf": [
+            {"type": "string", "enum": sorted(ACTIONS)},
+            {"type": "object", "additionalProperties": False, "minProperties": 1,
+             "properties": properties},
+        ],
+    }
+
+
+def _rule() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "One rule: when its condition becomes true for an entity of its scope, "
+                       "its actions fire (once per rising edge).",
+        "additionalProperties": False,
+        "required": ["id", "condition", "actions"],
+        "properties": {
+            "id": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]*$",
+                   "description": "Stable identifier, used in decision records, overrides "
+                                  "and `--set ID.param=value`.", "examples": ["RULE-003"]},
+            "name": {"type": "string", "description": "Short kebab-case name.",
+                     "examples": ["daily-realized-loss"]},
+            "description": {"type": "string", "description": "What the rule protects against."},
+            "enabled": {"type": "boolean", "default": True,
+                        "description": "A disabled rule is checked but never evaluated."},
+            "for_each": {"type": "string",
+                         "enum": ["account", "position", "instrument", "order", "trade"],
+                         "default": "account",
+                         "description": "The scope: the rule is evaluated, and fires, once per "
+                                        "entity of this kind (refraction is per entity)."},
+            "params": {"type": "object", "additionalProperties": _PARAM_VALUE,
+                       "description": "Named parameters, read as `params.<name>`; per-account "
+                                      "overrides and `--set` change them by name.",
+                       "examples": [{"limit": -1000}]},
+            "let": {"type": "object", "additionalProperties": _EXPRESSION,
+                    "description": "Named sub-expressions, usable in the condition, actions "
+                                   "and reasons (and in later lets)."},
+            "condition": {"type": ["string", "boolean"],
+                          "description": "The rule fires on the rising edge of this expression.",
+                          "examples": ["account.realized_pnl_today <= params.limit"]},
+            "reason": _REASON,
+            "retrigger_on": _ACTION_OPTIONS["retrigger_on"],
+            "checks": {
+                "type": "array",
+                "description": "Validation of the params, run by `riskrail validate`.",
+                "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["that", "message"],
+                    "properties": {
+                        "that": _expr("Must be true for valid params.", ["params.limit < 0"]),
+                        "message": _expr("Error text; `{expression}` holes are filled in."),
+                        "param": {"type": "string",
+                                  "description": "The param to blame (its line is reported)."},
+                        "severity": {"type": "string", "enum": ["error", "warning"],
+                                     "default": "error", "description": "How bad a failure is."},
+                    },
+                },
+            },
+            "actions": {"type": "array", "minItems": 1, "items": _action_item(),
+                        "description": "What to do when the rule fires, in order."},
+        },
+    }
+
+
+@lru_cache(maxsize=1)
+def build_schema() -> dict[str, Any]:
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "riskrail ruleset",
+        "description": "Risk rules for ProjectX Gateway accounts, enforced by riskrail.",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["name", "rules"],
+        "properties": {
+            "name": {"type": "string", "description": "Name of the ruleset.",
+                     "examples": ["standard"]},
+            "description": {"type": "string", "description": "What this ruleset is for."},
+            "trading_day": {
+                "type": "object", "additionalProperties": False,
+                "description": "When the trading day resets (daily P&L, daily counts and "
+                               "until-reset lockouts).",
+                "properties": {
+                    "reset": {"type": "string", "pattern": HHMM, "default": "17:00",
+                              "description": "Local reset time, HH:MM."},
+                    "timezone": {"type": "string", "default": "America/Chicago",
+                                 "description": "IANA zone of the reset time."},
+                },
+            },
+            "sessions": {"type": "object", "additionalProperties": _SESSION,
+                         "description": "Named sessions, readable as `sessions.<name>`."},
+            "instruments": {
+                "type": "object",
+                "description": "Instrument metadata extending the built-in table, by symbol "
+                               "root.",
+                "additionalProperties": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["tick_size", "tick_value"],
+                    "properties": {
+                        "tick_size": {"type": "number", "exclusiveMinimum": 0,
+                                      "description": "Minimum price increment."},
+                        "tick_value": {"type": "number", "exclusiveMinimum": 0,
+                                       "description": "USD per tick per contract."},
+                        "name": {"type": "string", "description": "Product name."},
+                        "aliases": {"type": "array", "items": {"type": "string"},
+                                    "description": "Gateway roots for this product (EP)."},
+                    },
+                },
+            },
+            "params": {"type": "object", "additionalProperties": _PARAM_VALUE,
+                       "description": "Ruleset-wide named params; a rule reads them as "
+                                      "`params.<name>` unless it defines its own."},
+            "accounts": {
+                "type": "object",
+                "description": "Per-account overrides, by account id or name: rule id -> "
+                               "params (and `enabled`).",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {"type": "object",
+                                             "additionalProperties": _PARAM_VALUE},
+                },
+                "examples": [{"SIM-50K": {"RULE-003": {"limit": -800}}}],
+            },
+            "rules": {"type": "array", "items": _rule(), "description": "The rules."},
+        },
+    }
+
+
+def _friendly(error: ValidationError) -> tuple[str, bool]:
+    """A readable message, and whether it is about a key (rather than a value)."""
+    validator = error.validator
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed]
+        if extras:
+            key = extras[0]
+            return f"unknown key {key!r}{did_you_mean(str(key), allowed)}", True
+    if validator == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else "?"
+        return f"missing required key {missing!r}", False
+    if validator == "type":
+        expected = error.validator_value
+        names = expected if isinstance(expected, list) else [expected]
+        wanted = " or ".join({"string": "a string", "number": "a number",
+                              "integer": "an integer", "boolean": "true/false",
+                              "object": "a map", "array": "a list",
+                              "null": "nothing"}.get(n, n) for n in names)
+        return f"expected {wanted}, got {_describe_value(instance)}", False
+    if validator == "enum":
+        options = ", ".join(str(o) for o in error.validator_value)
+        hint = did_you_mean(str(instance), [str(o) for o in error.validator_value])
+        return f"{instance!r} is not one of: {options}{hint}", False
+    if validator == "pattern":
+        if error.validator_value == HHMM:
+            return f"invalid time {instance!r}: use HH:MM, 00:00 to 23:59", False
+        return f"invalid value {instance!r}", False
+    if validator == "anyOf" and isinstance(instance, str):
+        hint = did_you_mean(instance, list(ACTIONS))
+        return f"unknown action {instance!r}{hint}", False
+    if validator == "anyOf" and isinstance(instance, dict):
+        for sub in error.context or ():
+            if sub.validator == "additionalProperties":
+                return _friendly(sub)
+        return "invalid action", False
+    if validator == "minItems":
+        return "needs at least one item", False
+    if validator == "exclusiveMinimum":
+        return f"must be greater than {error.validator_value}", False
+    return error.message, False
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def schema_diagnostics(source: Source) -> list[Diagnostic]:
+    data = plain(source.data)
+    validator = Draft7Validator(build_schema(), format_checker=None)
+    found: list[Diagnostic] = []
+    seen: set[tuple[int, int, str]] = set()
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+        message, about_key = _friendly(error)
+        path = list(error.path)
+        if about_key and isinstance(error.instance, dict):
+            allowed = list((error.schema or {}).get("properties", {})) \
+                if isinstance(error.schema, dict) else []
+            if error.validator == "anyOf":
+                for sub in error.context or ():
+                    if sub.validator == "additionalProperties" and isinstance(sub.schema, dict):
+                        allowed = list(sub.schema.get("properties", {}))
+            extras = [k for k in error.instance if k not in allowed]
+            line, col = position_of(source.data, [*path, extras[0]] if extras else path, key=True)
+        else:
+            line, col = position_of(source.data, path)
+        mark = (line, col, message)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        found.append(Diagnostic(source.path, line, col, "error", message))
+    return found
+
+
+def main() -> None:
+    print(json.dumps(build_schema(), indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""The fact vocabulary: what a condition can read, its type, and what changes it.
+
+Each field names the *topics* whose change can alter it. The rule network
+indexes rules by the topics their conditions read, so an event re-evaluates only
+the rules that read something it changed (DESIGN.md section 3).
+
+Fields marked as macros are written in the condition language itself
+(``position.age`` is ``now - position.opened_at``), so time-dependent fields get
+exact deadlines from the compiler rather than special cases in the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .language.types import (
+    BOOL,
+    DURATION,
+    INSTANT,
+    NUMBER,
+    STRING,
+    ListType,
+    RecordType,
+    Type,
+)
+
+__all__ = ["RECORDS", "SCOPES", "TOPICS", "Field", "Record", "record_type"]
+
+#: Topics the network announces when working memory changes.
+TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed")
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    type: Type
+    topics: tuple[str, ...]
+    doc: str
+    #: If set, the field is this expression (``{self}`` is the record's name).
+    macro: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    name: str
+    doc: str
+    fields: dict[str, Field]
+
+    @property
+    def type(self) -> RecordType:
+        return RecordType(self.name)
+
+
+def _record(name: str, doc: str, *fields: Field) -> Record:
+    return Record(name, doc, {f.name: f for f in fields})
+
+
+ACCOUNT = _record(
+    "account",
+    "The trading account the rule is evaluated for.",
+    Field("id", NUMBER, (), "Gateway account id."),
+    Field("name", STRING, ("account",), "Account name, e.g. SIM-50K or 50KTC-V2-123."),
+    Field("balance", NUMBER, ("account",), "Balance in USD as last reported by the Gateway."),
+    Field("can_trade", BOOL, ("account",), "The Gateway's canTrade flag."),
+    Field("realized_pnl_today", NUMBER, ("trades",),
+          "Realized P&L of the current trading day, net of fees (USD)."),
+    Field("gross_realized_pnl_today", NUMBER, ("trades",),
+          "Realized P&L of the current trading day before fees (USD)."),
+    Field("fees_today", NUMBER, ("trades",), "Fees of the current trading day's closing fills."),
+    Field("trades_today", NUMBER, ("trades",),
+          "Trades (fills, opening ones included, voided ones not) in the current trading day."),
+    Field("unrealized_pnl", NUMBER, ("positions", "prices"),
+          "Sum of the open positions' unrealized P&L (USD); none until every held contract "
+          "has a quote."),
+    Field("contracts_gross", NUMBER, ("positions",), "Sum of |size| over open positions."),
+    Field("contracts_net", NUMBER, ("positions",), "|sum of long sizes - sum of short sizes|."),
+    Field("position_count", NUMBER, ("positions",), "Number of open positions (contracts held)."),
+    Field("newest_position_opened_at", INSTANT, ("positions",),
+          "When the most recently opened position opened (none when flat)."),
+    Field("last_position_change_at", INSTANT, ("positions",),
+          "When a position last opened, grew, shrank or closed."),
+    Field("working_orders", NUMBER, ("orders",), "Number of working (open) orders."),
+    Field("locked", BOOL, ("lockouts",), "True while any account lockout or cooldown is active."),
+    Field("locked_since", INSTANT, ("lockouts",),
+          "Start of the current locked period (none when not locked)."),
+    Field("locked_until", INSTANT, ("lockouts",),
+          "Latest known end of the active lockouts (none when not locked or open-ended)."),
+    Field("lock_reason", STRING, ("lockouts",), "Reason of the most recent active lockout."),
+    Field("connected", BOOL, ("feed",), "True while the realtime user feed is connected."),
+    Field("feed_problem", STRING, ("feed",),
+          "Why the feed is down: disconnected, auth_failed, ... (none when connected)."),
+)
+
+POSITION = _record(
+    "position",
+    "One open position: one contract of the account.",
+    Field("contract", STRING, ("positions",), "Gateway contract id, e.g. CON.F.US.MNQ.H26."),
+    Field("symbol", STRING, ("positions",), "Symbol root with aliases resolved (EP -> ES)."),
+    Field("name", STRING, ("positions",), "Contract name, e.g. MNQH6."),
+    Field("side", STRING, ("positions",), "'long' or 'short'."),
+    Field("direction", NUMBER, ("positions",), "1 for long, -1 for short."),
+    Field("size", NUMBER, ("positions",), "Contracts held (always positive)."),
+    Field("average_price", NUMBER, ("positions",), "Average entry price."),
+    Field("tick_size", NUMBER, ("positions",), "Minimum price increment of the instrument."),
+    Field("tick_value", NUMBER, ("positions",), "USD per tick per contract."),
+    Field("opened_at", INSTANT, ("positions",), "When the position opened."),
+    Field("last_increase_at", INSTANT, ("positions",), "When the position last opened or grew."),
+    Field("price", NUMBER, ("prices",),
+          "Latest price: last trade of the latest quote, else the bid/ask midpoint."),
+    Field("unrealized_pnl", NUMBER, ("positions", "prices"),
+          "Unrealized P&L in USD from the latest quote (none before the first quote)."),
+    Field("profit_ticks", NUMBER, ("positions", "prices"),
+          "Ticks in profit at the latest price (negative when losing)."),
+    Field("best_price", NUMBER, ("positions", "prices"),
+          "Best price seen since the position opened (highest for a long)."),
+    Field("best_profit_ticks", NUMBER, ("positions", "prices"),
+          "Most ticks in profit seen since the position opened."),
+    Field("has_stop", BOOL, ("positions", "orders"),
+          "A working Stop, StopLimit or TrailingStop on the closing side of this contract."),
+    Field("stop_price", NUMBER, ("positions", "orders"),
+          "Price of the protective stop (none without one)."),
+    Field("has_target", BOOL, ("positions", "orders"),
+          "A working limit order on the closing side of this contract."),
+    Field("unprotected_since", INSTANT, ("positions", "orders"),
+          "Since when the position has had no protective stop (none while it has one)."),
+    Field("age", DURATION, ("positions",), "How long the position has been open.",
+          macro="now - {self}.opened_at"),
+    Field("unprotected_for", DURATION, ("positions", "orders"),
+          "How long the position has been without a protective stop.",
+          macro="now - {self}.unprotected_since"),
+)
+
+INSTRUMENT = _record(
+    "instrument",
+    "One symbol root (all expiries together) as held or worked by the account.",
+    Field("symbol", STRING, ("positions", "orders"), "Symbol root, e.g. MNQ."),
+    Field("names", ListType("list", STRING), ("positions", "orders"),
+          "The root, its Gateway aliases and the names of its contracts seen."),
+    Field("contracts", NUMBER, ("positions",), "Sum of |size| over the root's positions."),
+    Field("net", NUMBER, ("positions",), "Signed sum of the root's positions (short negative)."),
+    Field("position_count", NUMBER, ("positions",), "Open positions in this root."),
+    Field("working_orders", NUMBER, ("orders",), "Working orders in this root."),
+)
+
+ORDER = _record(
+    "order",
+    "One working order.",
+    Field("id", NUMBER, ("orders",), "Gateway order id."),
+    Field("contract", STRING, ("orders",), "Contract id."),
+    Field("symbol", STRING, ("orders",), "Symbol root with aliases resolved."),
+    Field("type", STRING, ("orders",),
+          "limit, market, stop_limit, stop, trailing_stop, join_bid, join_ask."),
+    Field("side", STRING, ("orders",), "'buy' or 'sell'."),
+    Field("size", NUMBER, ("orders",), "Order size."),
+    Field("limit_price", NUMBER, ("orders",), "Limit price (none if not a limit order)."),
+    Field("stop_price", NUMBER, ("orders",), "Stop price (none if not a stop order)."),
+    Field("created_at", INSTANT, ("orders",), "When the order was created."),
+)
+
+TRADE = _record(
+    "trade",
+    "One fill (GatewayUserTrade) of the current trading day.",
+    Field("id", NUMBER, ("trades",), "Gateway trade id."),
+    Field("contract", STRING, ("trades",), "Contract id."),
+    Field("symbol", STRING, ("trades",), "Symbol root with aliases resolved."),
+    Field("price", NUMBER, ("trades",), "Fill price."),
+    Field("size", NUMBER, ("trades",), "Fill size."),
+    Field("side", STRING, ("trades",), "'buy' or 'sell'."),
+    Field("pnl", NUMBER, ("trades",),
+          "Realized P&L net of fees (0 for an opening fill, whose profitAndLoss is null)."),
+    Field("gross_pnl", NUMBER, ("trades",), "Realized P&L before fees (0 for an opening fill)."),
+    Field("fees", NUMBER, ("trades",), "Fees of the fill."),
+    Field("is_opening", BOOL, ("trades",), "True for an opening (half-turn) fill."),
+    Field("at", INSTANT, ("trades",), "When the fill happened."),
+)
+
+CLOCK = _record(
+    "clock",
+    "The trading-day clock of the ruleset (reset time and zone).",
+    Field("day_start", INSTANT, (), "When the current trading day started."),
+    Field("next_reset", INSTANT, (), "When the current trading day ends."),
+)
+
+RECORDS: dict[str, Record] = {
+    r.name: r for r in (ACCOUNT, POSITION, INSTRUMENT, ORDER, TRADE, CLOCK)
+}
+
+#: ``for_each`` scopes and the records visible in each (account is always visible).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "account": ("account",),
+    "position": ("account", "position"),
+    "instrument": ("account", "instrument"),
+    "order": ("account", "order"),
+    "trade": ("account", "trade"),
+}
+
+
+def record_type(name: str) -> RecordType:
+    return RECORDS[name].type
