@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import click
-
 from riskrail.engine.ruleset.build import check_paths, ruleset_files
 from riskrail.engine.ruleset.diagnostics import format_json, format_text
 

@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
-__all__ = ["Clock", "SimulatedClock", "SystemClock", "from_iso", "to_iso", "to_datetime"]
+__all__ = ["Clock", "SimulatedClock", "SystemClock", "from_iso", "to_datetime", "to_iso"]
 
 
 class Clock(Protocol):

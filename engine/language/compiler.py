@@ -23,10 +23,10 @@ from functools import lru_cache
 from typing import Any
 
 from ..calendar import Session, session_from_params
+from ..vocabulary import RECORDS
 from . import nodes as n
 from .checker import CheckResult, affine_slope
 from .errors import LanguageError
-from ..vocabulary import RECORDS
 from .types import MapType, RecordType, Type
 
 __all__ = ["NEVER", "Compiled", "Context", "ExpressionCompiler", "glob_match", "to_micros"]

@@ -44,7 +44,8 @@ class Node:
 
 @dataclass(eq=False, slots=True)
 class Literal(Node):
-    #: "number", "string", "bool", "none", "duration" (seconds), "timeofday" (seconds after midnight)
+    #: "number", "string", "bool", "none", "duration" (seconds),
+    #: "timeofday" (seconds after midnight)
     kind: str
     value: Any
 

@@ -128,7 +128,7 @@ class _ToNodes(Transformer[Token, n.Node]):
         function, args = children
         return n.Call(str(function), args or [], pos=_pos(function))
 
-    def list(self, meta: Any, children: list[Any]) -> n.Node:
+    def list_literal(self, meta: Any, children: list[Any]) -> n.Node:
         (items,) = children
         return n.ListLiteral(items or [], pos=self._at(meta))
 
@@ -183,7 +183,7 @@ def _describe_expected(expected: set[str]) -> str:
     names = sorted({_TOKEN_NAMES.get(e, repr(e.lower()) if e.isupper() else repr(e))
                     for e in expected})
     if len(names) > 6:
-        names = names[:6] + ["..."]
+        names = [*names[:6], "..."]
     return ", ".join(names)
 
 
@@ -201,7 +201,8 @@ def _parse_cached(text: str) -> n.Node:
             n.Position(line, column),
         ) from None
     except UnexpectedCharacters as error:
-        char = text[error.pos_in_stream] if error.pos_in_stream < len(text) else "?"
+        offset = error.pos_in_stream
+        char = text[offset] if offset is not None and 0 <= offset < len(text) else "?"
         raise LanguageError(f"unexpected character {char!r}",
                             n.Position(error.line, error.column)) from None
     except UnexpectedEOF as error:

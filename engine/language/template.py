@@ -74,7 +74,7 @@ def split_template(text: str) -> list[str | Hole]:
 
 
 def format_duration(micros: float) -> str:
-    total = int(round(micros / MICROS))
+    total = round(micros / MICROS)
     if total == 0 and micros:
         return f"{micros / 1000:g}ms"
     sign = "-" if total < 0 else ""

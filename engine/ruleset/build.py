@@ -27,7 +27,7 @@ from ruamel.yaml.scalarstring import (
 from .. import calendar as cal
 from ..instruments import Instrument, InstrumentTable
 from ..language import nodes as n
-from ..language.checker import CheckResult, Checker, did_you_mean
+from ..language.checker import Checker, CheckResult, did_you_mean
 from ..language.compiler import Compiled, Context, ExpressionCompiler, glob_match, to_micros
 from ..language.errors import LanguageError
 from ..language.parser import parse, parse_duration, parse_timeofday
@@ -110,6 +110,14 @@ def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _as_dict(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 # -- parameter values ----------------------------------------------------------
 
 def infer(value: Any) -> tuple[Type, Any]:
@@ -167,6 +175,8 @@ class _FileBuilder:
     source: Source
     overrides: Sequence[ParamOverride] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: the file's rules, once built
+    variants: list[RuleVariants] = field(default_factory=list)
 
     # -- diagnostics --------------------------------------------------------
     def error(self, message: str, path: Path_, *, key: bool = False,
@@ -216,9 +226,8 @@ class _FileBuilder:
         self.trading_day = self._trading_day(data.get("trading_day"))
         self.instruments = self._instruments(data.get("instruments"))
         self.sessions = self._sessions(data.get("sessions"))
-        self.shared_params = plain(data.get("params")) if isinstance(data.get("params"), dict) \
-            else {}
-        rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+        self.shared_params = plain(_as_dict(data.get("params")))
+        rules = _as_list(data.get("rules"))
         self._check_overrides_target(rules)
         variants = self._rules(rules)
         self._accounts(data.get("accounts"), rules, variants)
@@ -317,7 +326,7 @@ class _FileBuilder:
                            f"#{seen[rule_id] + 1})", ("rules", index, "id"))
                 continue
             seen[rule_id] = index
-            params = plain(rule.get("params")) if isinstance(rule.get("params"), dict) else {}
+            params = plain(_as_dict(rule.get("params")))
             enabled = rule.get("enabled", True) is not False
             set_here = {o.param: o for o in self.overrides if o.rule == rule_id}
             for name, override in set_here.items():
@@ -391,7 +400,7 @@ class _FileBuilder:
 
         # lets, in order: each may use the ones before it
         topics: set[str] = set()
-        lets = rule.get("let") if isinstance(rule.get("let"), dict) else {}
+        lets = _as_dict(rule.get("let"))
         for name, text in lets.items():
             if str(name) in names or str(name) in ("now",):
                 self.error(f"let {name!r} hides a built-in name", (*path, "let", name), key=True)
@@ -420,7 +429,7 @@ class _FileBuilder:
                 topics |= built[1].topics
 
         actions: list[CompiledAction] = []
-        items = rule.get("actions") if isinstance(rule.get("actions"), list) else []
+        items = _as_list(rule.get("actions"))
         for index, item in enumerate(items):
             action = self._action(item, (*path, "actions", index), index, scope, build,
                                   checker, compiler, prefix)
@@ -477,7 +486,9 @@ class _FileBuilder:
         if isinstance(item, str):
             if item not in ACTIONS:
                 return None  # reported by the schema
-            kind, args, options = item, {}, {}
+            kind = item
+            args: dict[Any, Any] = {}
+            options: dict[Any, Any] = {}
         elif isinstance(item, dict):
             kinds = [k for k in item if k in ACTIONS]
             if not kinds:
@@ -573,13 +584,13 @@ class _FileBuilder:
 
     def _run_checks(self, rule: Mapping[str, Any], path: Path_, build: Any,
                     origins: Mapping[str, str]) -> None:
-        checks = rule.get("checks") if isinstance(rule.get("checks"), list) else []
-        params = rule.get("params") if isinstance(rule.get("params"), dict) else {}
+        checks = _as_list(rule.get("checks"))
+        params = _as_dict(rule.get("params"))
         for index, item in enumerate(checks):
             if not isinstance(item, dict) or "that" not in item:
                 continue
             where: Path_ = (*path, "checks", index, "that")
-            blamed = item.get("param")
+            blamed = str(item.get("param"))
             value_path: Path_ = (*path, "params", blamed) if blamed in params else where
             before = len(self.diagnostics)
             built = build(_Expr(str(item["that"]), where), BOOL)
@@ -631,8 +642,7 @@ class _FileBuilder:
                 if not isinstance(params, dict):
                     continue
                 index, rule = by_id[str(rule_id)]
-                defaults = plain(rule.get("params")) if isinstance(rule.get("params"), dict) \
-                    else {}
+                defaults = plain(_as_dict(rule.get("params")))
                 merged = {**defaults}
                 enabled = next((v.enabled for v in variants if v.id == str(rule_id)), True)
                 ok = True
@@ -730,7 +740,7 @@ def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
         return None, problems, ""
     builder = _FileBuilder(source, overrides)
     _, built = builder.build()
-    builder.variants = built[0][1]  # type: ignore[attr-defined]
+    builder.variants = built[0][1]
     return builder, sorted(set(builder.diagnostics), key=lambda d: (d.path, d.line, d.column,
                                                                   d.message)), source.text
 
@@ -770,7 +780,7 @@ def load_ruleset(paths: Sequence[str | Path], overrides: Sequence[ParamOverride]
         if builder is not None:
             builders.append(builder)
             contents.append(text)
-            for variant in builder.variants:  # type: ignore[attr-defined]
+            for variant in builder.variants:
                 if variant.id in all_ids:
                     diagnostics.append(Diagnostic(str(path), 1, 1, "error",
                                                   f"rule id {variant.id!r} is also defined in "

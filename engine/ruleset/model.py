@@ -11,7 +11,7 @@ from ..instruments import InstrumentTable
 from ..language.compiler import Compiled
 from ..language.template import Template
 
-__all__ = ["CompiledAction", "CompiledRule", "Ruleset", "RuleVariants"]
+__all__ = ["CompiledAction", "CompiledRule", "RuleVariants", "Ruleset"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,7 +280,7 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
         wanted = " or ".join({"string": "a string", "number": "a number",
                               "integer": "an integer", "boolean": "true/false",
                               "object": "a map", "array": "a list",
-                              "null": "nothing"}.get(n, n) for n in names)
+                              "null": "nothing"}.get(str(n), str(n)) for n in names)
         return f"expected {wanted}, got {_describe_value(instance)}", False
     if validator == "enum":
         options = ", ".join(str(o) for o in error.validator_value)

@@ -24,7 +24,8 @@ class Source:
     data: Any  # ruamel round-trip nodes (CommentedMap / CommentedSeq / scalars)
 
 
-def load_source(path: str | Path, text: str | None = None) -> tuple[Source | None, list[Diagnostic]]:
+def load_source(path: str | Path,
+                text: str | None = None) -> tuple[Source | None, list[Diagnostic]]:
     display = str(path)
     if text is None:
         try:
