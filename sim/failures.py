@@ -1,0 +1,116 @@
+"""Failure injection on chosen REST endpoints (control API ``/_sim/failures``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from .world import ConfigError
+
+__all__ = ["Failure", "FailureInjector", "FailureMode", "normalize_endpoint"]
+
+
+class FailureMode(StrEnum):
+    #: HTTP 500, the call is not applied.
+    HTTP_500 = "http500"
+    #: HTTP 500 after the call was applied (an uncertain outcome).
+    HTTP_500_AFTER = "http500_after"
+    #: HTTP 429 with ``Retry-After``, the call is not applied.
+    HTTP_429 = "http429"
+    #: HTTP 200 with ``success: false``, the call is not applied.
+    SUCCESS_FALSE = "success_false"
+    #: Wait ``seconds`` before handling the call normally.
+    HANG = "hang"
+
+
+def normalize_endpoint(endpoint: str) -> str:
+    """``Position/closeContract``, ``/api/Position/closeContract`` -> the latter; ``*`` stays."""
+    text = endpoint.strip()
+    if text == "*":
+        return text
+    text = text.lstrip("/")
+    if not text.lower().startswith("api/"):
+        text = f"api/{text}"
+    return "/" + text
+
+
+@dataclass(slots=True)
+class Failure:
+    endpoint: str
+    mode: FailureMode
+    #: Calls left to fail; None = until cleared.
+    remaining: int | None = None
+    seconds: float = 0.0
+    retry_after: int = 1
+    error_code: int = 7
+    message: str = "Injected failure"
+    hits: int = field(default=0)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "mode": self.mode.value,
+            "remaining": self.remaining,
+            "seconds": self.seconds,
+            "retryAfter": self.retry_after,
+            "errorCode": self.error_code,
+            "message": self.message,
+            "hits": self.hits,
+        }
+
+
+class FailureInjector:
+    def __init__(self) -> None:
+        self._failures: list[Failure] = []
+
+    def add(
+        self,
+        endpoint: str,
+        mode: str | FailureMode,
+        *,
+        count: int | None = None,
+        seconds: float = 0.0,
+        retry_after: int = 1,
+        error_code: int = 7,
+        message: str = "Injected failure",
+    ) -> Failure:
+        try:
+            failure_mode = FailureMode(mode)
+        except ValueError:
+            known = ", ".join(m.value for m in FailureMode)
+            raise ConfigError(f"unknown failure mode {mode!r} (known: {known})") from None
+        if count is not None and count <= 0:
+            raise ConfigError("count must be positive (omit it for 'until cleared')")
+        if failure_mode is FailureMode.HANG and seconds <= 0:
+            raise ConfigError("a hang needs seconds > 0")
+        failure = Failure(
+            normalize_endpoint(endpoint), failure_mode, count, seconds, retry_after,
+            error_code, message,
+        )
+        self._failures.append(failure)
+        return failure
+
+    def take(self, path: str) -> Failure | None:
+        """The failure to apply to a call of ``path`` (consumes one of its count)."""
+        for failure in self._failures:
+            if failure.endpoint in ("*", path) or failure.endpoint.lower() == path.lower():
+                failure.hits += 1
+                if failure.remaining is not None:
+                    failure.remaining -= 1
+                    if failure.remaining <= 0:
+                        self._failures.remove(failure)
+                return failure
+        return None
+
+    def clear(self, endpoint: str | None = None) -> int:
+        before = len(self._failures)
+        if endpoint is None:
+            self._failures.clear()
+        else:
+            wanted = normalize_endpoint(endpoint).lower()
+            self._failures = [f for f in self._failures if f.endpoint.lower() != wanted]
+        return before - len(self._failures)
+
+    def active(self) -> list[dict[str, Any]]:
+        return [f.describe() for f in self._failures]
