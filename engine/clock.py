@@ -1,7 +1,8 @@
 """Injected clocks. The engine never reads the wall clock itself.
 
-Instants are float POSIX seconds (UTC) throughout the engine: cheap to compare
-and add, and exact to the microsecond for the Gateway's timestamps.
+Instants are integer microseconds since the POSIX epoch (UTC) throughout the
+engine, so deadline arithmetic is exact and a replay fires a timer at the same
+microsecond as live.
 """
 
 from __future__ import annotations
@@ -9,43 +10,47 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
-__all__ = ["Clock", "SimulatedClock", "SystemClock", "from_iso", "to_datetime", "to_iso"]
+__all__ = ["MICROS", "Clock", "SimulatedClock", "SystemClock", "from_iso", "parse_instant",
+           "to_datetime", "to_iso"]
+
+MICROS = 1_000_000
 
 
 class Clock(Protocol):
-    def now(self) -> float:
-        """The current instant, POSIX seconds."""
+    def now(self) -> int:
+        """The current instant, microseconds since the epoch."""
         ...
 
 
 class SystemClock:
     """The wall clock, for the live daemon only."""
 
-    def now(self) -> float:
-        return time.time()
+    def now(self) -> int:
+        return time.time_ns() // 1000
 
 
 class SimulatedClock:
     """A clock that moves only when told to: replays and tests are exact."""
 
-    def __init__(self, start: float = 0.0) -> None:
+    def __init__(self, start: int = 0) -> None:
         self._now = start
 
-    def now(self) -> float:
+    def now(self) -> int:
         return self._now
 
-    def set(self, instant: float) -> None:
+    def set(self, instant: int) -> None:
         if instant < self._now:
             raise ValueError(f"clock cannot go backwards ({to_iso(instant)} < {to_iso(self._now)})")
         self._now = instant
 
-    def advance(self, seconds: float) -> None:
-        self.set(self._now + seconds)
+    def advance(self, micros: int) -> None:
+        self.set(self._now + micros)
 
 
 def from_iso(text: str) -> float:
-    """Parse an ISO-8601 timestamp; a missing offset is an error, not local time."""
+    """Parse an ISO-8601 timestamp to POSIX seconds; a missing offset is an error."""
     value = text.strip()
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
@@ -64,13 +69,20 @@ def from_iso(text: str) -> float:
     return parsed.timestamp()
 
 
-def to_datetime(instant: float) -> datetime:
-    return datetime.fromtimestamp(instant, UTC)
+def parse_instant(text: str) -> int:
+    """ISO-8601 with offset -> microseconds since the epoch."""
+    return round(from_iso(text) * MICROS)
 
 
-def to_iso(instant: float) -> str:
-    """ISO-8601 in UTC with offset, millisecond precision unless finer is needed."""
-    moment = to_datetime(instant)
+def to_datetime(instant: int, zone: ZoneInfo | None = None) -> datetime:
+    seconds, micros = divmod(instant, MICROS)
+    moment = datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+    return moment.astimezone(zone) if zone is not None else moment
+
+
+def to_iso(instant: int, zone: ZoneInfo | None = None) -> str:
+    """ISO-8601 with offset, millisecond precision unless finer is needed."""
+    moment = to_datetime(instant, zone)
     if moment.microsecond % 1000:
         return moment.isoformat(timespec="microseconds")
     return moment.isoformat(timespec="milliseconds")

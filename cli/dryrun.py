@@ -1,0 +1,143 @@
+"""``riskrail dry-run``: replay recorded Gateway events through the rule network."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+import click
+
+from riskrail.engine.clock import parse_instant, to_iso
+from riskrail.engine.network.decisions import Decision
+from riskrail.engine.replay import StrictInputError, replay
+from riskrail.engine.ruleset.build import load_ruleset, parse_override
+from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
+from riskrail.engine.standard import STANDARD_RULESET
+
+EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = 0, 1, 2, 3
+
+
+def _lines(handle: TextIO) -> Iterator[str]:
+    yield from handle
+
+
+@click.command(name="dry-run")
+@click.argument("events", type=click.Path(allow_dash=True))
+@click.option("--ruleset", "rulesets", multiple=True, type=click.Path(),
+              help="Ruleset file or folder (repeatable; default: the bundled standard ruleset).")
+@click.option("--set", "sets", multiple=True, metavar="RULE-ID.param=value",
+              help="Override one param; the value is YAML (-500, true, 15m, {ES: 1}, [RTY]).")
+@click.option("--account-id", type=int, default=None, help="Only this account's events.")
+@click.option("--until", "until_text", default=None, metavar="TIME",
+              help="Run the clock on to this ISO-8601 time after the last event.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="text: a timeline and a summary; json: one record a line.")
+@click.option("--strict", is_flag=True, help="Stop at the first bad input line (exit 3).")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 1 when at least one decision was made.")
+def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
+            account_id: int | None, until_text: str | None, output_format: str, strict: bool,
+            detailed_exitcode: bool) -> None:
+    """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
+    recorded, never sent.
+
+    \b
+    Each line: {"ts": "<ISO-8601 with offset>", "type": "GatewayUserAccount|
+    GatewayUserPosition|GatewayUserOrder|GatewayUserTrade|GatewayQuote|Connection",
+    "data": <payload as the Gateway sends it>}; a GatewayQuote line also has "contractId".
+    \b
+    Exit codes:
+      0  it ran (whatever was decided)
+      1  with --detailed-exitcode: at least one decision was made
+      2  invalid ruleset, or a usage error
+      3  invalid event input (a bad line with --strict, or an unreadable file)
+    """
+    try:
+        overrides = [parse_override(text) for text in sets]
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_RULESET)
+    until = None
+    if until_text is not None:
+        try:
+            until = parse_instant(until_text)
+        except ValueError as error:
+            click.echo(f"error: --until {until_text!r}: {error}", err=True)
+            sys.exit(EXIT_RULESET)
+    try:
+        ruleset, warnings = load_ruleset(list(rulesets) or [STANDARD_RULESET], overrides)
+    except RulesetError as error:
+        click.echo(format_text(error.diagnostics), err=True, nl=False)
+        sys.exit(EXIT_RULESET)
+    for warning in warnings:
+        click.echo(str(warning), err=True)
+    zone = ruleset.trading_day.zone
+
+    def show(decision: Decision) -> None:
+        if output_format == "json":
+            click.echo(json.dumps(decision.to_dict(zone)))
+        else:
+            click.echo(_timeline_line(decision, zone))
+
+    try:
+        handle: TextIO = sys.stdin if events == "-" else Path(events).open(encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: cannot read {events}: {error.strerror}", err=True)
+        sys.exit(EXIT_INPUT)
+    try:
+        with handle:
+            result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
+                            strict=strict, on_decision=show)
+    except StrictInputError as error:
+        click.echo(f"{events}:{error.problem.line}: error: {error.problem.message}", err=True)
+        sys.exit(EXIT_INPUT)
+    except UnicodeDecodeError as error:
+        click.echo(f"error: {events} is not UTF-8 text ({error.reason})", err=True)
+        sys.exit(EXIT_INPUT)
+    for problem in result.problems:
+        click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
+    if output_format == "text":
+        click.echo(_summary(result.decisions, result.events, len(result.problems),
+                            ruleset.revision))
+    if detailed_exitcode and result.decisions:
+        sys.exit(EXIT_DECIDED)
+    sys.exit(EXIT_OK)
+
+
+def _timeline_line(decision: Decision, zone: object) -> str:
+    parts = [to_iso(decision.ts, zone).replace("T", " "), f"acct {decision.account}",  # type: ignore[arg-type]
+             decision.rule, decision.action]
+    target = decision.contract or decision.symbol
+    if target:
+        parts.append(target)
+    if decision.size is not None:
+        parts.append(f"size {decision.size:g}")
+    if decision.price is not None:
+        parts.append(f"@ {decision.price:g}")
+    if decision.until is not None:
+        parts.append(f"until {to_iso(decision.until, zone)}")  # type: ignore[arg-type]
+    line = "  ".join(parts) + f"  — {decision.reason}"
+    if decision.superseded_by:
+        line += f"  [superseded by {decision.superseded_by}]"
+    return line
+
+
+def _summary(decisions: list[Decision], events: int, skipped: int, revision: str) -> str:
+    effective = [d for d in decisions if d.superseded_by is None]
+    by_rule = Counter(d.rule for d in effective)
+    by_action = Counter(d.action for d in effective)
+    lines = [
+        "",
+        f"summary: {events} event(s), {len(decisions)} decision(s) "
+        f"({len(decisions) - len(effective)} superseded), {skipped} line(s) skipped; "
+        f"ruleset revision {revision}",
+    ]
+    if by_rule:
+        lines.append("  by rule:   " + ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items())))
+        lines.append("  by action: " + ", ".join(f"{k} {v}" for k, v in
+                                                  sorted(by_action.items())))
+    return "\n".join(lines)

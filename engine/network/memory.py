@@ -1,0 +1,339 @@
+"""Working memory: one account's facts and the metrics derived from them.
+
+Every metric is maintained incrementally as facts arrive (a fill adds its P&L,
+a quote moves only the positions in that contract); nothing is recomputed from
+scratch per event. Attribute names are the fields of ``engine/vocabulary.py``:
+compiled conditions read them directly.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..events import STOP_TYPES, WORKING_STATUSES, OrderEvent
+from ..instruments import Instrument, UnknownInstrumentError
+
+__all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "PositionState",
+           "TradeState"]
+
+DAY = 86_400 * 1_000_000
+
+
+@dataclass(slots=True)
+class OrderState:
+    id: int
+    contract: str
+    symbol: str
+    type: str
+    type_code: int
+    side: str
+    side_code: int
+    size: int
+    limit_price: float | None
+    stop_price: float | None
+    created_at: int
+
+    @classmethod
+    def from_event(cls, event: OrderEvent, symbol: str) -> OrderState:
+        from ..events import ORDER_SIDES, ORDER_TYPES
+        return cls(event.order_id, event.contract_id, symbol,
+                   ORDER_TYPES.get(event.type, "unknown"), event.type,
+                   ORDER_SIDES.get(event.side, "unknown"), event.side, event.size,
+                   event.limit_price, event.stop_price, event.created_at)
+
+    def closes(self, direction: int) -> bool:
+        """Is this order on the closing side of a position with ``direction``?"""
+        return (direction == 1 and self.side_code == 1) or (direction == -1 and self.side_code == 0)
+
+
+class PositionState:
+    """One open position (one contract)."""
+
+    __slots__ = ("_best", "_price", "_unrealized", "account", "average_price", "contract",
+                 "direction", "has_stop", "has_target", "instrument", "last_change_at",
+                 "last_increase_at", "name", "opened_at", "side", "size", "stop_price",
+                 "symbol", "unprotected_since")
+
+    def __init__(self, account: AccountState, contract: str, symbol: str,
+                 instrument: Instrument | None, now: int) -> None:
+        self.account = account
+        self.contract = contract
+        self.symbol = symbol
+        self.instrument = instrument
+        self.name = contract
+        self.side = "long"
+        self.direction = 1
+        self.size = 0
+        self.average_price = 0.0
+        self.opened_at = now
+        self.last_increase_at = now
+        self.last_change_at = now
+        self.has_stop = False
+        self.has_target = False
+        self.stop_price: float | None = None
+        self.unprotected_since: int | None = now
+        self._price: float | None = None
+        self._best: float | None = None
+        self._unrealized: float | None = None
+
+    # -- instrument economics: an unknown instrument is an error, never a guess
+    def _require(self) -> Instrument:
+        if self.instrument is None:
+            raise UnknownInstrumentError(self.contract)
+        return self.instrument
+
+    @property
+    def tick_size(self) -> float:
+        return self._require().tick_size
+
+    @property
+    def tick_value(self) -> float:
+        return self._require().tick_value
+
+    @property
+    def price(self) -> float | None:
+        return self._price
+
+    @property
+    def unrealized_pnl(self) -> float | None:
+        self._require()
+        return self._unrealized
+
+    @property
+    def profit_ticks(self) -> float | None:
+        instrument = self._require()
+        if self._price is None:
+            return None
+        return (self._price - self.average_price) * self.direction / instrument.tick_size
+
+    @property
+    def best_price(self) -> float | None:
+        return self._best
+
+    @property
+    def best_profit_ticks(self) -> float | None:
+        instrument = self._require()
+        if self._best is None:
+            return None
+        return (self._best - self.average_price) * self.direction / instrument.tick_size
+
+    def _compute_unrealized(self) -> float | None:
+        if self.instrument is None or self._price is None:
+            return None
+        return self.instrument.money(self._price - self.average_price, self.size) \
+            * self.direction
+
+    def set_price(self, price: float | None) -> None:
+        """A new quote: move price, best price and unrealized P&L (and the account's sum)."""
+        self._price = price
+        if price is not None and (self._best is None or (price - self._best) * self.direction > 0):
+            self._best = price
+        self._refresh()
+
+    def _refresh(self) -> None:
+        before = self._unrealized
+        self._unrealized = self._compute_unrealized()
+        self.account._unrealized_moved(before, self._unrealized)
+
+
+@dataclass(slots=True)
+class TradeState:
+    id: int
+    contract: str
+    symbol: str
+    price: float
+    size: int
+    side: str
+    pnl: float
+    gross_pnl: float
+    fees: float
+    is_opening: bool
+    at: int
+
+
+@dataclass(slots=True)
+class InstrumentState:
+    """One symbol root as held or worked by the account (all expiries together)."""
+
+    symbol: str
+    names: list[str]
+    contracts: int = 0
+    net: int = 0
+    position_count: int = 0
+    working_orders: int = 0
+
+
+@dataclass(slots=True)
+class Lockout:
+    id: int
+    account: int
+    rule: str
+    kind: str  # "lockout" or "cooldown"
+    scope: str  # "account" or "symbol"
+    symbol: str | None
+    reason: str
+    start: int
+    end: int | None  # None: until its condition ends it
+    condition: Any = None  # Compiled `while` condition
+    condition_topics: frozenset[str] = frozenset()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "account": self.account, "rule": self.rule, "kind": self.kind,
+                "scope": self.scope, "symbol": self.symbol, "reason": self.reason,
+                "start": self.start, "end": self.end}
+
+
+class AccountState:
+    """Working memory of one account."""
+
+    __slots__ = ("_trade_times", "_unknown_instruments", "_unpriced", "_unrealized_sum",
+                 "activations", "balance", "can_trade", "connected", "contracts_gross",
+                 "contracts_net", "day_start", "fees_today", "feed_problem",
+                 "gross_realized_pnl_today", "id", "instruments", "last_change_contract",
+                 "last_position_change_at", "lock_reason", "locked", "locked_since",
+                 "locked_until", "lockouts", "name", "orders", "position_count", "positions",
+                 "realized_pnl_today", "rules", "trades", "trades_today", "working_orders")
+
+    def __init__(self, account_id: int, name: str = "") -> None:
+        self.id = account_id
+        self.name = name or str(account_id)
+        self.balance = 0.0
+        self.can_trade = True
+        self.connected = True
+        self.feed_problem: str | None = None
+        self.positions: dict[str, PositionState] = {}
+        self.orders: dict[int, OrderState] = {}
+        self.instruments: dict[str, InstrumentState] = {}
+        self.trades: dict[int, TradeState] = {}
+        self._trade_times: list[int] = []
+        self.realized_pnl_today = 0.0
+        self.gross_realized_pnl_today = 0.0
+        self.fees_today = 0.0
+        self.trades_today = 0
+        self.day_start = 0
+        self.contracts_gross = 0
+        self.contracts_net = 0
+        self.position_count = 0
+        self.working_orders = 0
+        self.last_position_change_at: int | None = None
+        self.last_change_contract: str | None = None
+        self._unrealized_sum = 0.0
+        self._unpriced = 0
+        self._unknown_instruments = 0
+        self.lockouts: list[Lockout] = []
+        self.locked = False
+        self.locked_since: int | None = None
+        self.locked_until: int | None = None
+        self.lock_reason: str | None = None
+        #: refraction memory: (rule id, entity key, action index) -> retrigger value
+        self.activations: dict[tuple[str, Any, int], Any] = {}
+        self.rules: Any = None
+
+    # -- derived metrics ------------------------------------------------------
+    @property
+    def unrealized_pnl(self) -> float | None:
+        if self._unknown_instruments:
+            unknown = next(p.contract for p in self.positions.values() if p.instrument is None)
+            raise UnknownInstrumentError(unknown)
+        if self._unpriced:
+            return None
+        return self._unrealized_sum
+
+    @property
+    def newest_position_opened_at(self) -> int | None:
+        if not self.positions:
+            return None
+        return max(p.opened_at for p in self.positions.values())
+
+    def _unrealized_moved(self, before: float | None, after: float | None) -> None:
+        if before is None:
+            self._unpriced -= 1
+        else:
+            self._unrealized_sum -= before
+        if after is None:
+            self._unpriced += 1
+        else:
+            self._unrealized_sum += after
+
+    def trades_in(self, window: int | None) -> int | None:
+        """Trades with a time in (last trade - window, last trade]: a rolling window
+        measured at the latest trade's own timestamp."""
+        if window is None:
+            return None
+        times = self._trade_times
+        if not times:
+            return 0
+        return len(times) - bisect.bisect_right(times, times[-1] - window)
+
+    # -- facts in -------------------------------------------------------------
+    def add_position_counts(self, position: PositionState, sign: int) -> None:
+        size = position.size * sign
+        self.contracts_gross += size
+        self.contracts_net += position.direction * size
+        self.position_count += sign
+        instrument = self.instrument_for(position.symbol)
+        instrument.contracts += size
+        instrument.net += position.direction * size
+        instrument.position_count += sign
+        if position.instrument is None:
+            self._unknown_instruments += sign
+        if position._unrealized is None:
+            self._unpriced += sign
+        else:
+            self._unrealized_sum += sign * position._unrealized
+
+    def instrument_for(self, symbol: str, names: list[str] | None = None) -> InstrumentState:
+        state = self.instruments.get(symbol)
+        if state is None:
+            state = InstrumentState(symbol, names or [symbol])
+            self.instruments[symbol] = state
+        return state
+
+    def add_trade_time(self, at: int) -> None:
+        bisect.insort(self._trade_times, at)
+        # Rolling windows never look back more than a day.
+        cutoff = self._trade_times[-1] - DAY
+        if self._trade_times[0] < cutoff:
+            del self._trade_times[:bisect.bisect_left(self._trade_times, cutoff)]
+
+    def remove_trade_time(self, at: int) -> None:
+        index = bisect.bisect_left(self._trade_times, at)
+        if index < len(self._trade_times) and self._trade_times[index] == at:
+            del self._trade_times[index]
+
+    def refresh_protection(self, position: PositionState, now: int) -> None:
+        """Recompute has_stop / stop_price / has_target and the unprotected clock."""
+        stops = [o for o in self.orders.values() if o.contract == position.contract
+                 and o.type_code in STOP_TYPES and o.closes(position.direction)]
+        had_stop = position.has_stop
+        position.has_stop = bool(stops)
+        prices = [o.stop_price for o in stops if o.stop_price is not None]
+        position.stop_price = (max(prices) if position.direction == 1 else min(prices)) \
+            if prices else None
+        position.has_target = any(o.contract == position.contract and o.type_code == 1
+                                  and o.closes(position.direction) for o in self.orders.values())
+        if position.has_stop:
+            position.unprotected_since = None
+        elif had_stop or position.unprotected_since is None:
+            position.unprotected_since = now
+
+    def refresh_locks(self) -> None:
+        active = [lock for lock in self.lockouts if lock.scope == "account"]
+        self.locked = bool(active)
+        self.locked_since = min((lock.start for lock in active), default=None)
+        ends = [lock.end for lock in active]
+        self.locked_until = None if not ends or None in ends else max(
+            e for e in ends if e is not None)
+        self.lock_reason = active[-1].reason if active else None
+
+
+@dataclass
+class Counters:
+    events: int = 0
+    evaluations: int = 0
+    firings: int = 0
+    rule_errors: int = 0
+    duplicates: int = 0
+    errors_by_rule: dict[str, int] = field(default_factory=dict)

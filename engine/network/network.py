@@ -1,0 +1,713 @@
+"""The rule network: working memory in, decisions out.
+
+One cycle per event and account: the event changes facts; the changes name
+(record, topic, entity) triples; the dependency index maps them to the rules
+that read them, and only those are evaluated, for only the entities touched.
+Each action fires on the rising edge of its rule's condition (and its own
+``when``) per scope entity: refraction. Lockouts and cooldowns are facts, so
+the rules that read them (lockout enforcement) run in the same cycle: forward
+chaining. All firings of a cycle are then arbitrated (flatten subsumes closes
+and reduces, an account-wide cancel subsumes narrower ones) and returned as
+decisions, superseded ones included and marked.
+
+Time is a fact too. The network never reads the wall clock: each evaluation
+reports the next instant its result can change (a grace period ending, a
+session boundary, a daily reset), and a timer re-evaluates exactly then.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..calendar import TradingDayClock
+from ..clock import Clock
+from ..events import (
+    WORKING_STATUSES,
+    AccountEvent,
+    Event,
+    FeedEvent,
+    OrderEvent,
+    PositionEvent,
+    QuoteEvent,
+    TradeEvent,
+)
+from ..instruments import UnknownInstrumentError
+from ..language.compiler import MICROS, NEVER, Context, to_micros
+from ..language.template import format_duration
+from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
+from .decisions import Decision
+from .memory import AccountState, Counters, Lockout, OrderState, PositionState, TradeState
+
+__all__ = ["ClockView", "RuleNetwork"]
+
+Change = tuple[str, str, Any]  # (record, topic, entity key)
+_MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
+_NO_RETRIGGER = object()
+
+
+class ClockView:
+    """The ``clock`` record of conditions: the trading day, in microseconds."""
+
+    def __init__(self, trading_day: TradingDayClock) -> None:
+        self.trading_day = trading_day
+        self._cache: tuple[int, int, int] = (1, 0, 0)  # (valid from, until, day start)
+
+    def _bounds(self, now: int) -> tuple[int, int]:
+        start, end, day = self._cache
+        if not start <= now < end:
+            seconds = now / MICROS
+            day = to_micros(self.trading_day.day_start(seconds))
+            end = to_micros(self.trading_day.next_reset(seconds))
+            self._cache = (day, end, day)
+        return self._cache[2], self._cache[1]
+
+    def day_start(self, now: int) -> int:
+        return self._bounds(now)[0]
+
+    def next_reset(self, now: int) -> int:
+        return self._bounds(now)[1]
+
+
+@dataclass(slots=True)
+class _Firing:
+    decision: Decision
+    lockout: Lockout | None = None
+
+
+class RuleNetwork:
+    """The default engine. ``process`` an event, ``advance`` the clock; both return
+    the decisions made."""
+
+    def __init__(self, ruleset: Ruleset, clock: Clock) -> None:
+        self.ruleset = ruleset
+        self.clock = clock
+        self.clock_view = ClockView(ruleset.trading_day)
+        self.accounts: dict[int, AccountState] = {}
+        self.prices: dict[str, float] = {}
+        self._quotes: dict[str, tuple[float | None, float | None, float | None]] = {}
+        self._holders: dict[str, set[int]] = {}
+        self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
+        self._timer_at: dict[tuple[Any, ...], int] = {}
+        self._sequence = 0
+        self._lock_ids = 0
+        self._indexes: dict[int, tuple[tuple[CompiledRule, ...], dict[str, list[CompiledRule]],
+                                       dict[str, int]]] = {}
+        self._stops: dict[tuple[int, str], float] = {}
+        self._day_scheduled = False
+        self.counters = Counters()
+
+    # -- public ---------------------------------------------------------------
+    def process(self, event: Event) -> list[Decision]:
+        """Apply one fact at the clock's current time; fire any timer due first."""
+        now = self.clock.now()
+        decisions = self.advance(now)
+        self.counters.events += 1
+        decisions.extend(self._apply(event, now))
+        return decisions
+
+    def advance(self, until: int) -> list[Decision]:
+        """Fire every timer due at or before ``until``, each at its own instant."""
+        out: list[Decision] = []
+        while self._timers and self._timers[0][0] <= until:
+            at, _, key = heapq.heappop(self._timers)
+            if self._timer_at.get(key) != at:
+                continue  # superseded by an earlier or later schedule
+            del self._timer_at[key]
+            out.extend(self._fire_timer(key, at))
+        return out
+
+    def next_deadline(self) -> int | None:
+        while self._timers:
+            at, _, key = self._timers[0]
+            if self._timer_at.get(key) == at:
+                return at
+            heapq.heappop(self._timers)
+        return None
+
+    def swap_ruleset(self, ruleset: Ruleset) -> list[Decision]:
+        """Hot reload: new rules, same working memory, lockouts and accumulators."""
+        self.ruleset = ruleset
+        self.clock_view = ClockView(ruleset.trading_day)
+        self._indexes.clear()
+        now = self.clock.now()
+        out: list[Decision] = []
+        for account in self.accounts.values():
+            account.rules = ruleset.rules_for(account.id, account.name)
+            everything: list[Change] = [("account", t, None) for t in
+                                        ("account", "positions", "prices", "orders", "trades",
+                                         "lockouts", "feed")]
+            out.extend(self._cycle(account, everything, now, "reload"))
+        return out
+
+    def account(self, account_id: int, name: str = "") -> AccountState:
+        account = self.accounts.get(account_id)
+        if account is None:
+            account = AccountState(account_id, name)
+            account.rules = self.ruleset.rules_for(account_id, name)
+            account.day_start = self.clock_view.day_start(self.clock.now())
+            self.accounts[account_id] = account
+            if not self._day_scheduled:
+                self._schedule(("day",), self.clock_view.next_reset(self.clock.now()))
+                self._day_scheduled = True
+        elif name and name != account.name:
+            account.name = name
+            account.rules = self.ruleset.rules_for(account_id, name)
+        return account
+
+    # -- facts in -------------------------------------------------------------
+    def _apply(self, event: Event, now: int) -> list[Decision]:
+        if isinstance(event, QuoteEvent):
+            return self._quote(event, now)
+        if isinstance(event, FeedEvent):
+            targets = [self.account(event.account_id)] if event.account_id is not None \
+                else list(self.accounts.values())
+            out: list[Decision] = []
+            for account in targets:
+                account.connected = event.connected
+                account.feed_problem = None if event.connected else event.problem
+                out.extend(self._cycle(account, [("account", "feed", None)], now, "Connection"))
+            return out
+        if isinstance(event, AccountEvent):
+            account = self.account(event.account_id, event.name)
+            changed = (account.balance, account.can_trade) != (event.balance, event.can_trade)
+            account.balance, account.can_trade = event.balance, event.can_trade
+            changes: list[Change] = [("account", "account", None)] if changed else []
+            return self._cycle(account, changes, now, "GatewayUserAccount")
+        if isinstance(event, PositionEvent):
+            account = self.account(event.account_id)
+            return self._cycle(account, self._position(account, event, now), now,
+                               "GatewayUserPosition")
+        if isinstance(event, OrderEvent):
+            account = self.account(event.account_id)
+            return self._cycle(account, self._order(account, event, now), now,
+                               "GatewayUserOrder")
+        if isinstance(event, TradeEvent):
+            account = self.account(event.account_id)
+            return self._cycle(account, self._trade(account, event), now, "GatewayUserTrade")
+        raise TypeError(f"not an event: {event!r}")
+
+    def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
+        table = self.ruleset.instruments
+        contract = event.contract_id
+        symbol = table.symbol(contract)
+        existing = account.positions.get(contract)
+        direction = 1 if event.side == 1 else -1
+        changes: list[Change] = [("instrument", "positions", symbol),
+                                 ("account", "positions", None)]
+        if existing is not None and (event.size == 0 or existing.direction != direction):
+            account.add_position_counts(existing, -1)
+            del account.positions[contract]
+            self._holders.get(contract, set()).discard(account.id)
+            self._forget(account, contract)
+            existing = None
+            if event.size == 0:
+                account.last_position_change_at = now
+                return changes
+        if event.size == 0:
+            return []  # closing a position we never saw open
+        if existing is None:
+            instrument = table.get(contract)
+            position = PositionState(account, contract, symbol, instrument, now)
+            position.side, position.direction = ("long", 1) if direction == 1 else ("short", -1)
+            position.size, position.average_price = event.size, event.average_price
+            names = [symbol, contract]
+            if instrument is not None:
+                names += [*instrument.aliases, instrument.name]
+            state = account.instrument_for(symbol, names)
+            if contract not in state.names:
+                state.names.append(contract)
+            position._price = self.prices.get(contract)
+            position._best = position._price
+            position._unrealized = position._compute_unrealized()
+            account.positions[contract] = position
+            account.add_position_counts(position, 1)
+            account.refresh_protection(position, now)
+            self._holders.setdefault(contract, set()).add(account.id)
+        else:
+            position = existing
+            account.add_position_counts(position, -1)
+            if event.size > position.size:
+                position.last_increase_at = now
+            position.size, position.average_price = event.size, event.average_price
+            position._unrealized = position._compute_unrealized()
+            account.add_position_counts(position, 1)
+        position.last_change_at = now
+        account.last_change_contract = contract
+        account.last_position_change_at = now
+        return [("position", "positions", contract), *changes]
+
+    def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
+        symbol = self.ruleset.instruments.symbol(event.contract_id)
+        existing = account.orders.get(event.order_id)
+        working = event.status in WORKING_STATUSES
+        instrument = account.instrument_for(symbol)
+        changes: list[Change] = []
+        if working:
+            order = OrderState.from_event(event, symbol)
+            if existing is None:
+                account.working_orders += 1
+                instrument.working_orders += 1
+            elif existing.contract != order.contract:
+                self.account_orders_moved(account, existing)
+            account.orders[event.order_id] = order
+            changes.append(("order", "orders", event.order_id))
+        elif existing is not None:
+            del account.orders[event.order_id]
+            account.working_orders -= 1
+            instrument.working_orders -= 1
+            self._forget(account, event.order_id)
+        else:
+            return []
+        position = account.positions.get(event.contract_id)
+        if position is not None:
+            account.refresh_protection(position, now)
+            changes.append(("position", "orders", event.contract_id))
+        changes += [("instrument", "orders", symbol), ("account", "orders", None)]
+        return changes
+
+    @staticmethod
+    def account_orders_moved(account: AccountState, order: OrderState) -> None:
+        account.instrument_for(order.symbol).working_orders -= 1
+        account.working_orders -= 1
+
+    def _trade(self, account: AccountState, event: TradeEvent) -> list[Change]:
+        known = account.trades.get(event.trade_id)
+        if known is not None:
+            if event.voided:  # a trade voided after the fact counts for nothing
+                del account.trades[event.trade_id]
+                self._count_trade(account, known, -1)
+                return [("account", "trades", None)]
+            self.counters.duplicates += 1
+            return []
+        if event.voided:
+            return []
+        symbol = self.ruleset.instruments.symbol(event.contract_id)
+        opening = event.profit_and_loss is None
+        gross = 0.0 if opening else float(event.profit_and_loss or 0.0)
+        fees = 0.0 if opening else event.fees
+        trade = TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
+                           "buy" if event.side == 0 else "sell", gross - fees, gross, fees,
+                           opening, event.at)
+        account.trades[event.trade_id] = trade
+        self._count_trade(account, trade, 1)
+        return [("trade", "trades", event.trade_id), ("account", "trades", None)]
+
+    @staticmethod
+    def _count_trade(account: AccountState, trade: TradeState, sign: int) -> None:
+        if sign > 0:
+            account.add_trade_time(trade.at)
+        else:
+            account.remove_trade_time(trade.at)
+        if trade.at < account.day_start:
+            return  # an earlier trading day's fill: only the rolling windows see it
+        account.trades_today += sign
+        account.realized_pnl_today += sign * trade.pnl
+        account.gross_realized_pnl_today += sign * trade.gross_pnl
+        account.fees_today += sign * trade.fees
+
+    def _quote(self, event: QuoteEvent, now: int) -> list[Decision]:
+        last, bid, ask = self._quotes.get(event.contract_id, (None, None, None))
+        # Quotes may carry only the fields that changed: merge them.
+        last = event.last_price if event.last_price is not None else last
+        bid = event.best_bid if event.best_bid is not None else bid
+        ask = event.best_ask if event.best_ask is not None else ask
+        self._quotes[event.contract_id] = (last, bid, ask)
+        price = last if last is not None else (bid + ask) / 2 \
+            if bid is not None and ask is not None else None
+        if price is None or self.prices.get(event.contract_id) == price:
+            return []
+        self.prices[event.contract_id] = price
+        out: list[Decision] = []
+        for account_id in sorted(self._holders.get(event.contract_id, ())):
+            account = self.accounts[account_id]
+            position = account.positions[event.contract_id]
+            position.set_price(price)
+            out.extend(self._cycle(account, [("position", "prices", event.contract_id),
+                                             ("account", "prices", None)], now, "GatewayQuote"))
+        return out
+
+    def _forget(self, account: AccountState, entity: Any) -> None:
+        """A gone entity's refraction memory: its successor is a new activation."""
+        for key in [k for k in account.activations if k[1] == entity]:
+            del account.activations[key]
+
+    # -- the cycle ------------------------------------------------------------
+    def _index(self, account: AccountState) -> tuple[dict[str, list[CompiledRule]],
+                                                      dict[str, int]]:
+        rules: tuple[CompiledRule, ...] = account.rules
+        cached = self._indexes.get(id(rules))
+        if cached is None or cached[0] is not rules:
+            index: dict[str, list[CompiledRule]] = {}
+            for rule in rules:
+                for topic in rule.topics:
+                    index.setdefault(topic, []).append(rule)
+            order = {rule.id: i for i, rule in enumerate(rules)}
+            cached = (rules, index, order)
+            self._indexes[id(rules)] = cached
+        return cached[1], cached[2]
+
+    def _entities(self, account: AccountState, scope: str) -> Iterable[tuple[Any, Any]]:
+        if scope == "position":
+            return list(account.positions.items())
+        if scope == "instrument":
+            return list(account.instruments.items())
+        if scope == "order":
+            return list(account.orders.items())
+        return ()
+
+    def _entity(self, account: AccountState, scope: str, key: Any) -> Any:
+        if scope == "position":
+            return account.positions.get(key)
+        if scope == "instrument":
+            return account.instruments.get(key)
+        if scope == "order":
+            return account.orders.get(key)
+        if scope == "trade":
+            return account.trades.get(key)
+        return account
+
+    def _targets(self, account: AccountState, changes: list[Change]
+                 ) -> list[tuple[CompiledRule, Any, Any]]:
+        index, order = self._index(account)
+        seen: set[tuple[str, Any]] = set()
+        out: list[tuple[int, int, CompiledRule, Any, Any]] = []
+        for record, topic, key in changes:
+            for rule in index.get(f"{record}.{topic}", ()):
+                if rule.scope == "account":
+                    entities: Iterable[tuple[Any, Any]] = ((None, account),)
+                elif record == "account":
+                    entities = self._entities(account, rule.scope)
+                elif record == rule.scope:
+                    entity = self._entity(account, rule.scope, key)
+                    entities = ((key, entity),) if entity is not None else ()
+                else:
+                    entities = ()
+                for entity_key, entity in entities:
+                    mark = (rule.id, entity_key)
+                    if mark not in seen:
+                        seen.add(mark)
+                        out.append((order[rule.id], len(out), rule, entity_key, entity))
+        out.sort(key=lambda item: (item[0], item[1]))
+        return [(rule, key, entity) for _, _, rule, key, entity in out]
+
+    def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str
+               ) -> list[Decision]:
+        firings: list[_Firing] = []
+        released = self._check_while_locks(account, changes, now)
+        pending = changes + [("account", "lockouts", None)] * bool(released)
+        for _ in range(_MAX_ROUNDS):
+            if not pending:
+                break
+            start = len(firings)
+            for rule, key, entity in self._targets(account, pending):
+                firings.extend(self._evaluate(account, rule, key, entity, now, trigger))
+            pending = self._assert_locks(account, firings[start:], now)
+        return [*released, *self._arbitrate(firings)]
+
+    def _evaluate(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
+                  now: int, trigger: str) -> list[_Firing]:
+        self.counters.evaluations += 1
+        ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
+        if rule.scope != "account":
+            setattr(ctx, rule.scope, entity)
+        fired: list[_Firing] = []
+        try:
+            condition = bool(rule.condition.function(ctx))
+            for action in rule.actions:
+                mark = (rule.id, key, action.index)
+                active = condition and (action.when is None or bool(action.when.function(ctx)))
+                if not active:
+                    account.activations.pop(mark, None)
+                    continue
+                retrigger = action.retrigger or rule.retrigger
+                value = retrigger.function(ctx) if retrigger is not None else _NO_RETRIGGER
+                if mark in account.activations and account.activations[mark] == value:
+                    continue  # refraction: still true, nothing new
+                account.activations[mark] = value
+                fired.extend(self._fire(account, rule, action, entity, ctx, trigger))
+        except Exception as error:  # one rule raising never stops the others
+            fired = [self._error(account, rule, key, error, now, trigger)] if (
+                rule.id, key, "error") not in account.activations else []
+            account.activations[(rule.id, key, "error")] = True  # type: ignore[index]
+        if ctx.deadline < NEVER:
+            self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
+        self.counters.firings += len(fired)
+        return [f for f in fired if f is not None]
+
+    def _error(self, account: AccountState, rule: CompiledRule, key: Any, error: Exception,
+               now: int, trigger: str) -> _Firing:
+        self.counters.rule_errors += 1
+        self.counters.errors_by_rule[rule.id] = self.counters.errors_by_rule.get(rule.id, 0) + 1
+        if isinstance(error, UnknownInstrumentError):
+            detail = str(error)
+        else:
+            detail = f"{type(error).__name__}: {error}"
+        reason = f"{rule.id} could not be evaluated for {key or 'the account'}: {detail}"
+        return _Firing(Decision(now, account.id, rule.id, "alert", reason, severity="critical",
+                                contract=key if isinstance(key, str) else None,
+                                trigger=trigger, revision=self.ruleset.revision,
+                                extra={"error": True}))
+
+    # -- firing ---------------------------------------------------------------
+    def _fire(self, account: AccountState, rule: CompiledRule, action: CompiledAction,
+              entity: Any, ctx: Context, trigger: str) -> list[_Firing]:
+        now = ctx.now
+        template = action.reason or rule.reason
+        reason = template.render(ctx) if template is not None else rule.id
+
+        def decision(kind: str, **fields: Any) -> Decision:
+            return Decision(now, account.id, rule.id, kind, reason, trigger=trigger,
+                            revision=self.ruleset.revision, **fields)
+
+        kind = action.kind
+        scope = rule.scope
+        args = action.args
+        if kind == "flatten":
+            return [_Firing(decision("flatten"))]
+        if kind == "close_position":
+            positions = [entity] if scope == "position" else [
+                p for p in account.positions.values() if p.symbol == entity.symbol]
+            return [_Firing(decision("close_position", contract=p.contract, symbol=p.symbol,
+                                     size=p.size)) for p in positions]
+        if kind == "reduce_position":
+            return [_Firing(d) for d in self._reduce(account, rule, args, entity, ctx, decision)]
+        if kind == "cancel_orders":
+            if scope == "instrument":
+                return [_Firing(decision("cancel_orders", symbol=entity.symbol))]
+            if scope == "position":
+                return [_Firing(decision("cancel_orders", contract=entity.contract,
+                                         symbol=entity.symbol))]
+            return [_Firing(decision("cancel_orders"))]
+        if kind == "cancel_order":
+            return [_Firing(decision("cancel_order", order_id=entity.id, contract=entity.contract,
+                                     symbol=entity.symbol))]
+        if kind in ("lockout", "cooldown"):
+            return self._lock(account, rule, action, entity, ctx, decision)
+        if kind == "alert":
+            message = action.message.render(ctx) if action.message is not None else reason
+            return [_Firing(decision("alert", severity=action.severity,
+                                     extra={"message": message}))]
+        if kind in ("place_stop", "place_target", "move_stop"):
+            price = args["price"].function(ctx)
+            if price is None:
+                return []
+            tick = entity.tick_size
+            price = round(round(price / tick) * tick, 10)
+            made = decision(kind, contract=entity.contract, symbol=entity.symbol,
+                            size=entity.size, price=price,
+                            extra={"side": "sell" if entity.direction == 1 else "buy"})
+            if kind != "place_target":
+                key = (account.id, entity.contract)
+                current = [p for p in (entity.stop_price, self._stops.get(key)) if p is not None]
+                if kind == "move_stop" and current:
+                    best = max(current) if entity.direction == 1 else min(current)
+                    if (price - best) * entity.direction <= 0:
+                        made.superseded_by = f"stop already at {best:g} (stops only tighten)"
+                        return [_Firing(made)]
+                self._stops[key] = price
+            return [_Firing(made)]
+        raise ValueError(f"unknown action {kind!r}")
+
+    def _reduce(self, account: AccountState, rule: CompiledRule,
+                args: Any, entity: Any, ctx: Context, decision: Any) -> list[Decision]:
+        if rule.scope == "position":
+            pool = [entity]
+            held = entity.size
+        elif rule.scope == "instrument":
+            pool = [p for p in account.positions.values() if p.symbol == entity.symbol]
+            held = entity.contracts
+        else:
+            pool = list(account.positions.values())
+            held = account.contracts_gross
+        amount = args["by"].function(ctx) if "by" in args else held - args["to"].function(ctx)
+        excess = math.ceil(amount) if amount is not None else 0
+        # The position whose update caused the breach first, then older ones.
+        pool.sort(key=lambda p: (p.contract != account.last_change_contract, p.opened_at,
+                                 p.contract))
+        out: list[Decision] = []
+        for position in pool:
+            if excess <= 0:
+                break
+            take = min(excess, position.size)
+            out.append(decision("reduce_position", contract=position.contract,
+                                symbol=position.symbol, size=take,
+                                extra={"remaining": position.size - take}))
+            excess -= take
+        return out
+
+    def _lock(self, account: AccountState, rule: CompiledRule, action: CompiledAction,
+              entity: Any, ctx: Context, decision: Any) -> list[_Firing]:
+        now = ctx.now
+        mode = action.lock_mode
+        until: int | None
+        if mode == "until":
+            value = action.args["until"].function(ctx)
+            until = None if value is None else int(value)
+        elif mode == "for":
+            value = action.args["for"].function(ctx)
+            if value is None or value <= 0:
+                return []
+            until = now + int(value)
+        else:
+            until = None
+        symbol = getattr(entity, "symbol", None) if action.lock_scope == "symbol" else None
+        self._lock_ids += 1
+        lock = Lockout(self._lock_ids, account.id, rule.id, action.kind, action.lock_scope,
+                       symbol, decision(action.kind).reason, now, until,
+                       action.args.get("while"), action.while_topics)
+        extra = {"for": format_duration(until - now)} if until is not None else {
+            "while": "condition holds"} if mode == "while" else {}
+        made = decision(action.kind, until=until, symbol=symbol, extra=extra)
+        return [_Firing(made, lock)]
+
+    def _assert_locks(self, account: AccountState, firings: list[_Firing], now: int
+                      ) -> list[Change]:
+        asserted = False
+        for firing in firings:
+            lock = firing.lockout
+            if lock is None or firing.decision.superseded_by is not None:
+                continue
+            covering = next((held for held in account.lockouts
+                             if held.rule == lock.rule and held.scope == lock.scope
+                             and held.symbol == lock.symbol and held.kind == lock.kind
+                             and (held.end is None if lock.end is None
+                                  else held.end is not None and held.end >= lock.end)), None)
+            if covering is not None:
+                # Lockouts never shorten or overwrite each other; a later end extends.
+                firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
+                continue
+            account.lockouts.append(lock)
+            if lock.end is not None:
+                self._schedule(("unlock", account.id, lock.id), lock.end)
+            asserted = True
+        if not asserted:
+            return []
+        account.refresh_locks()
+        return [("account", "lockouts", None)]
+
+    def _check_while_locks(self, account: AccountState, changes: list[Change], now: int
+                           ) -> list[Decision]:
+        conditional = [lock for lock in account.lockouts if lock.condition is not None]
+        if not conditional:
+            return []
+        topics = {f"{record}.{topic}" for record, topic, _ in changes}
+        out: list[Decision] = []
+        for lock in conditional:
+            if not lock.condition_topics & topics:
+                continue
+            ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
+            try:
+                holding = bool(lock.condition.function(ctx))
+            except Exception:
+                holding = True  # when in doubt, stay locked
+            if not holding:
+                out.append(self._release(account, lock, now))
+        return out
+
+    def _release(self, account: AccountState, lock: Lockout, now: int) -> Decision:
+        account.lockouts.remove(lock)
+        account.refresh_locks()
+        return Decision(now, account.id, lock.rule, f"{lock.kind}_ended",
+                        f"{lock.kind.capitalize()} ended: {lock.reason}", symbol=lock.symbol,
+                        trigger="timer" if lock.end == now else "condition",
+                        revision=self.ruleset.revision)
+
+    @staticmethod
+    def _arbitrate(firings: list[_Firing]) -> list[Decision]:
+        decisions = [f.decision for f in firings]
+        live = [d for d in decisions if d.superseded_by is None]
+        flatten = next((d for d in live if d.action == "flatten"), None)
+        cancel_all = next((d for d in live if d.action == "cancel_orders"
+                           and d.symbol is None and d.contract is None), None)
+        closed: dict[str, Decision] = {}
+        stops: dict[str, Decision] = {}
+        for d in live:
+            if d.action == "flatten" and flatten is not None and d is not flatten:
+                d.superseded_by = f"{flatten.rule} flatten"
+            elif d.action in ("close_position", "reduce_position") and flatten is not None:
+                d.superseded_by = f"{flatten.rule} flatten"
+            elif d.action in ("cancel_orders", "cancel_order") and cancel_all is not None \
+                    and d is not cancel_all:
+                d.superseded_by = f"{cancel_all.rule} cancel_orders"
+            elif d.action == "close_position" and d.contract is not None:
+                if d.contract in closed:
+                    d.superseded_by = f"{closed[d.contract].rule} close_position"
+                else:
+                    closed[d.contract] = d
+            elif d.action in ("place_stop", "move_stop") and d.contract is not None:
+                previous = stops.get(d.contract)
+                if previous is None:
+                    stops[d.contract] = d
+                else:
+                    direction = 1 if d.extra.get("side") == "sell" else -1
+                    tighter = (d.price or 0) * direction > (previous.price or 0) * direction
+                    loser, winner = (previous, d) if tighter else (d, previous)
+                    loser.superseded_by = f"{winner.rule} {winner.action}"
+                    if tighter:
+                        stops[d.contract] = d
+        for d in live:
+            if d.action == "reduce_position" and d.superseded_by is None \
+                    and d.contract in closed:
+                d.superseded_by = f"{closed[d.contract].rule} close_position"
+        return decisions
+
+    # -- time -----------------------------------------------------------------
+    def _schedule(self, key: tuple[Any, ...], at: int) -> None:
+        current = self._timer_at.get(key)
+        if current is not None and current <= at:
+            return
+        self._timer_at[key] = at
+        self._sequence += 1
+        heapq.heappush(self._timers, (at, self._sequence, key))
+
+    def _fire_timer(self, key: tuple[Any, ...], at: int) -> list[Decision]:
+        kind = key[0]
+        if kind == "day":
+            return self._new_trading_day(at)
+        account = self.accounts.get(key[1])
+        if account is None:
+            return []
+        if kind == "unlock":
+            lock = next((held for held in account.lockouts if held.id == key[2]), None)
+            if lock is None:
+                return []
+            ended = self._release(account, lock, at)
+            return [ended, *self._cycle(account, [("account", "lockouts", None)], at, "timer")]
+        _, _, rule_id, entity_key = key
+        rule = next((r for r in account.rules if r.id == rule_id), None)
+        if rule is None:
+            return []
+        entity = self._entity(account, rule.scope, entity_key)
+        if entity is None:
+            return []
+        firings = self._evaluate(account, rule, entity_key, entity, at, "timer")
+        changes = self._assert_locks(account, firings, at)
+        more: list[_Firing] = []
+        rounds = 0
+        while changes and rounds < _MAX_ROUNDS:
+            rounds += 1
+            start = len(more)
+            for target, target_key, target_entity in self._targets(account, changes):
+                more.extend(self._evaluate(account, target, target_key, target_entity, at,
+                                           "timer"))
+            changes = self._assert_locks(account, more[start:], at)
+        return self._arbitrate(firings + more)
+
+    def _new_trading_day(self, at: int) -> list[Decision]:
+        out: list[Decision] = []
+        for account in self.accounts.values():
+            account.day_start = at
+            had_activity = account.trades_today or account.realized_pnl_today
+            account.trades_today = 0
+            account.realized_pnl_today = 0.0
+            account.gross_realized_pnl_today = 0.0
+            account.fees_today = 0.0
+            account.trades.clear()
+            if had_activity:
+                out.extend(self._cycle(account, [("account", "trades", None)], at, "timer"))
+        self._schedule(("day",), self.clock_view.next_reset(at))
+        return out
