@@ -200,6 +200,13 @@ class Simulator:
         return self._port
 
     @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """Every (host, port) the server listens on: only ever 127.0.0.1."""
+        if self._runner is None:
+            return []
+        return [(str(address[0]), int(address[1])) for address in self._runner.addresses]
+
+    @property
     def base_url(self) -> str:
         return f"http://{HOST}:{self.port}"
 

@@ -1,0 +1,219 @@
+"""Trader scripts, the standard session, SimulatorThread and the ``riskrail sim`` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from riskrail.cli.main import main
+from riskrail.sim import (
+    ConfigError,
+    Simulator,
+    SimulatorThread,
+    TraderError,
+    load_config,
+    load_script,
+    parse_script,
+    run_script,
+    standard_script_path,
+)
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def steps(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"name": "t", "steps": list(items)}
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"steps": []}, "non-empty"),
+        (steps({"buy": {"contract": "MNQ"}}), "steps[0].at"),
+        (steps({"at": 0, "jump": 1}), "unknown keys"),
+        (steps({"at": 0, "buy": {"contract": "MNQ", "type": "limit"}}), "needs 'limit'"),
+        (steps({"at": 0, "sell": {"contract": "MNQ", "size": 0}}), "positive whole"),
+        (steps({"at": 0, "cancel": "nope"}), "no order has ref 'nope'"),
+        (steps({"at": 0, "clock": "25:00 America/Chicago"}), "out of range"),
+        (steps({"at": 0, "clock": "09:30 Mars/Olympus"}), "unknown time zone"),
+        (steps({"at": 0, "price": {"contract": "MNQ"}}), "'set', 'path' or 'walk'"),
+        (steps({"at": 0, "buy": {"contract": "MNQ"}, "close": "MNQ"}), "exactly one action"),
+    ],
+)
+def test_script_errors_are_readable(document: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_script(document, "bad.yaml")
+    assert message in str(error.value) and str(error.value).startswith("bad.yaml: ")
+
+
+def test_standard_script_shape() -> None:
+    script = load_script("standard")
+    assert script.source == str(standard_script_path())
+    assert script.duration < 90
+    actions = {step.action for step in script.steps}
+    assert {"buy", "sell", "cancel", "close", "price", "clock"} <= actions
+    opened = next(s.at for s in script.steps if s.action == "buy"
+                  and s.args["contract"] == "MES")
+    closed = next(s.at for s in script.steps if s.action == "close"
+                  and s.args["contract"] == "MES")
+    assert closed - opened > 60  # held without a stop for over 60 s
+
+
+async def test_standard_session_breaks_the_rules() -> None:
+    """The standard script at speed 40 (about 2 s): every intended breach happens."""
+    async with Simulator(seed=5) as sim:
+        results = await run_script(load_script("standard"), sim.base_url, speed=40)
+        assert all(result.ok for result in results), [r.line() for r in results if not r.ok]
+        state = sim.state()
+    trades = state["trades"]
+    pnl = [t["profitAndLoss"] for t in trades if t["profitAndLoss"] is not None]
+    losses = sorted(p for p in pnl if p < 0)
+    assert losses[0] <= -400 and any(-300 >= p > -400 for p in losses)
+    assert any(-200 >= p > -300 for p in losses) and any(-100 >= p > -200 for p in losses)
+    assert sum(pnl) < -1000
+    # Oversize: more than 5 contracts open across the account at once.
+    open_sizes: dict[str, int] = {}
+    peak = 0
+    for trade in trades:
+        sign = 1 if trade["side"] == 0 else -1
+        open_sizes[trade["contractId"]] = open_sizes.get(trade["contractId"], 0) + sign * trade[
+            "size"]
+        peak = max(peak, sum(abs(v) for v in open_sizes.values()))
+    assert peak == 6
+    # Session 08:30-15:00 Chicago: every trade inside it but the after-hours pair.
+    local = [datetime.fromisoformat(t["creationTimestamp"]).astimezone(CHICAGO) for t in trades]
+    inside = [t for t in local if (8, 30) <= (t.hour, t.minute) < (15, 0)]
+    assert len(inside) == len(trades) - 2
+    assert all((t.hour, t.minute) >= (15, 5) for t in local[-2:])
+    assert state["positions"] == [] and state["accounts"][0]["balance"] < 49_000
+
+
+async def test_trader_reports_refusals_and_goes_on(sim: Simulator) -> None:
+    script = parse_script(steps(
+        {"at": 0, "price": {"contract": "MNQ", "set": 21500}},
+        {"at": 0, "buy": {"contract": "MNQ", "size": 1, "type": "limit", "price": 21400,
+                          "ref": "l1"}},
+        {"at": 0.01, "modify": {"ref": "l1", "limit": 21450}},
+        {"at": 0.01, "close": "ES"},
+        {"at": 0.02, "can_trade": False},
+        {"at": 0.02, "buy": {"contract": "MNQ", "size": 1}},
+        {"at": 0.03, "can_trade": True},
+        {"at": 0.03, "cancel": "all"},
+        {"at": 0.04, "say": "done"},
+    ))
+    seen: list[str] = []
+    results = await run_script(script, sim.base_url, speed=1, on_step=lambda r: seen.append(
+        r.line()))
+    assert [r.ok for r in results] == [True, True, True, False, True, False, True, True, True]
+    assert "errorCode 2" in results[3].detail and "errorCode 4" in results[5].detail
+    assert "cancelled 1 order(s)" in results[7].detail
+    assert len(seen) == len(results)
+    assert sim.state()["orders"][0]["limitPrice"] == 21450.0
+
+
+async def test_trader_without_a_gateway() -> None:
+    async with Simulator(random_walk=False) as sim:
+        url = sim.base_url
+    with pytest.raises(TraderError):
+        await run_script(load_script("standard"), url)
+
+
+def test_config_file_adds_accounts_and_contracts(tmp_path: Path) -> None:
+    config_file = tmp_path / "sim.yaml"
+    config_file.write_text(
+        "accounts:\n  - {name: SIM-150K, balance: 150000, canTrade: false}\n"
+        "contracts:\n  - {id: CON.F.US.MNQ.M26, price: 21800}\n"
+        "  - {id: CON.F.US.BTC.F26, tickSize: 5, tickValue: 25, price: 95000, fee: 2.5}\n"
+        "fees: {ES: 2.0}\nseed: 9\n"
+    )
+    config = load_config(config_file)
+    assert [a.name for a in config.accounts] == ["SIM-50K", "SIM-150K"]
+    mnq_june = config.contract("CON.F.US.MNQ.M26")
+    assert mnq_june is not None and mnq_june.tick_value == 0.5 and mnq_june.price == 21800
+    assert mnq_june.name == "MNQM26"
+    es = config.contract("ES")
+    assert es is not None and es.fee == 2.0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("contracts:\n  - {id: CON.F.US.ZZZ.H26}\n")
+    with pytest.raises(ConfigError, match="needs tickSize"):
+        load_config(bad)
+
+
+def test_simulator_thread_api() -> None:
+    with SimulatorThread(random_walk=False, spread_ticks=0) as sim:
+        assert sim.base_url.startswith("http://127.0.0.1:")
+        assert sim.contract_id("NQ") == "CON.F.US.ENQ.H26"
+        assert sim.set_price("MNQ", 21500)["lastPrice"] == 21500.0
+        failure = sim.inject_failure("Order/place", "http500", count=1)
+        assert failure["remaining"] == 1 and sim.clear_failures() == 1
+        assert sim.set_can_trade("SIM-50K", False)["canTrade"] is False
+        assert sim.drop_hubs() == 0
+        sim.expire_tokens()
+        sim.pause_pushes("market")
+        sim.resume_pushes("market")
+        assert sim.state()["accounts"][0]["canTrade"] is False
+        assert sim.rest_log() == []
+    assert threading.active_count() >= 1
+
+
+def test_cli_trade_and_help() -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["sim", "--help"])
+    assert result.exit_code == 0 and "127.0.0.1" in result.output
+    result = runner.invoke(main, ["sim", "trade", "/nonexistent/script.yaml"])
+    assert result.exit_code == 2
+    with SimulatorThread(random_walk=False) as sim:
+        result = runner.invoke(main, ["sim", "trade", "standard", "--gateway", sim.base_url,
+                                      "--speed", "100"])
+        assert result.exit_code == 0, result.output
+        assert "done: " in result.output and ", 0 refused" in result.output
+        assert len(sim.state()["trades"]) == 20
+
+
+def test_cli_serves_on_loopback_and_stops_on_sigint(tmp_path: Path) -> None:
+    executable = Path(sys.executable).with_name("riskrail")
+    record = tmp_path / "rec.jsonl"
+    process = subprocess.Popen(
+        [str(executable), "sim", "--port", "0", "--no-walk", "--record", str(record)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        lines: list[str] = []
+        timer = threading.Timer(20, process.kill)
+        timer.start()
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Ctrl-C" in line:
+                break
+        timer.cancel()
+        url = next(line.split(" on ", 1)[1].strip() for line in lines if " on http" in line)
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{url}/_sim/health", timeout=5) as response:
+            assert json.load(response)["ok"] is True
+        request = urllib.request.Request(
+            f"{url}/_sim/price", data=json.dumps({"contract": "MNQ", "price": 21000}).encode(),
+            headers={"Content-Type": "application/json"}, method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert json.load(response)["quote"]["lastPrice"] == 21000.0
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=5)
+    first = json.loads(record.read_text().splitlines()[0])
+    assert first["type"] == "GatewayQuote" and first["data"]["lastPrice"] == 21000.0
