@@ -48,6 +48,16 @@ _ORDERED = (NUMBER, DURATION, INSTANT, TIMEOFDAY, STRING)
 _TIMELIKE = (INSTANT, DURATION)
 
 
+def _a(t: Type) -> str:
+    """``a number``, ``an instant``, ``true/false``: a type in a sentence."""
+    if t == BOOL:
+        return "true/false"
+    if t == NONE:
+        return "none"
+    text = str(t)
+    return ("an " if text[0] in "aeiou" else "a ") + text
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
@@ -86,7 +96,11 @@ class Checker:
         result_type = self._check(node)
         if expected is not None and len(self.errors) == before \
                 and not compatible(result_type, expected):
-            self._error(f"expected {expected}, but this expression is {result_type}", node)
+            hint = ""
+            if {expected, result_type} == {DURATION, NUMBER}:
+                hint = "; write a duration with its unit, e.g. 60s or 15m"
+            self._error(f"expected {_a(expected)}, but this expression is {_a(result_type)}"
+                        f"{hint}", node)
         return CheckResult(result_type, self._topics, id(node) in self._now, self._macros,
                            self._types, self._now)
 
@@ -129,8 +143,10 @@ class Checker:
         if name in self.names:
             return self._record(node, self.names[name])
         if name in RECORDS:
-            return self._error(f"{name!r} is not available here (the rule's for_each scope "
-                               "does not provide it)", node)
+            visible = [r for r in RECORDS if r in self.names and r != "clock"]
+            return self._error(f"{name!r} is not available here: this rule sees "
+                               f"{', '.join(visible) or 'no records'} "
+                               f"(use for_each: {name} to evaluate it per {name})", node)
         choices = {*self.names, *self.lets, *self._locals, "now"}
         return self._error(f"unknown name {name!r}{did_you_mean(name, choices)}", node)
 
@@ -233,7 +249,12 @@ class Checker:
                                    f"{'false' if op == '==' else 'true'}", node)
         else:
             if not compatible(left, right):
-                return self._error(f"cannot compare {left} with {right}", node)
+                hint = ""
+                if {left, right} == {DURATION, NUMBER}:
+                    hint = "; write a duration with its unit, e.g. 60s or 15m"
+                elif {left, right} == {INSTANT, TIMEOFDAY}:
+                    hint = "; a time of day is not an instant (use a session's fields)"
+                return self._error(f"cannot compare {left} with {right}{hint}", node)
             concrete = left if left not in (ANY, NONE) else right
             if concrete not in (*_ORDERED, ANY, NONE):
                 return self._error(f"cannot order values of type {concrete}", node)
@@ -327,7 +348,8 @@ class Checker:
 def _arity(checker: Checker, node: n.Call, args: list[Type], low: int, high: int) -> bool:
     if not low <= len(args) <= high:
         want = str(low) if low == high else f"{low} to {high}"
-        checker._error(f"{node.function}() takes {want} argument(s), got {len(args)}", node)
+        plural = "" if want == "1" else "s"
+        checker._error(f"{node.function}() takes {want} argument{plural}, got {len(args)}", node)
         return False
     return True
 

@@ -17,15 +17,16 @@ import fnmatch
 import math
 import operator
 import re
+import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..calendar import Session, session_from_params
+from ..calendar import Session, TradingDayClock, session_from_params
 from ..vocabulary import RECORDS
 from . import nodes as n
-from .checker import CheckResult, affine_slope
+from .checker import CheckResult, affine_slope, did_you_mean
 from .errors import LanguageError
 from .types import MapType, RecordType, Type
 
@@ -38,6 +39,9 @@ Evaluator = Callable[["Context"], Any]
 
 
 def to_micros(seconds: float) -> int:
+    """Seconds -> integer microseconds; +inf/-inf (no such instant) -> +/-NEVER."""
+    if math.isinf(seconds):
+        return NEVER if seconds > 0 else -NEVER
     return round(seconds * MICROS)
 
 
@@ -52,6 +56,8 @@ class Context:
     instrument: Any = None
     order: Any = None
     trade: Any = None
+    #: the trading-day clock: a calendar.TradingDayClock (float seconds), or any object
+    #: whose day_start(now) and next_reset(now) take and return integer microseconds
     clock: Any = None
     vars: dict[str, Any] = field(default_factory=dict)
 
@@ -258,13 +264,20 @@ class ExpressionCompiler:
         if isinstance(base_type, RecordType):
             if base_type.name == "clock":
                 def clock_field(ctx: Context) -> Any:
-                    value = getattr(ctx.clock, attr)(ctx.now)
-                    ctx.note(ctx.clock.next_reset(ctx.now))
+                    clock = ctx.clock
+                    if isinstance(clock, TradingDayClock):  # float seconds: convert
+                        seconds = ctx.now / MICROS
+                        value = to_micros(getattr(clock, attr)(seconds))
+                        ctx.note(to_micros(clock.next_reset(seconds)))
+                        return value
+                    value = getattr(clock, attr)(ctx.now)  # a microsecond view of it
+                    ctx.note(clock.next_reset(ctx.now))
                     return value
                 return Compiled(clock_field)
             spec = RECORDS[base_type.name].fields.get(attr)
             if spec is not None:
-                self.topics.update(spec.topics)
+                # qualified: a position rule reading account.* re-runs for every position
+                self.topics.update(f"{base_type.name}.{topic}" for topic in spec.topics)
             inner = base.function
             getter = operator.attrgetter(attr)
             if isinstance(node.value, n.Name) and node.value.name not in self._locals():
@@ -339,22 +352,31 @@ class ExpressionCompiler:
         if slope == 0:
             return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right)
 
+        # a - b = slope * (now - t0): the result can only change around t0, where a - b
+        # crosses 0. Whether it flips *at* t0 or one microsecond later depends on the
+        # operator: `>=` is already true at t0, `>` only from t0 + 1µs.
+        equal_value = op(0, 0)
+        after_value = op(1 if slope > 0 else -1, 0)
+        flips_at_t0 = equal_value == after_value
+        ordered = node.op not in ("==", "!=")
+
         def compare_in_time(ctx: Context) -> bool:
             a, b = lf(ctx), rf(ctx)
             if a is None or b is None:
                 return False
-            # a - b = slope * now + c: the result can only change where a - b crosses 0
             difference = a - b
-            if slope == 1 and isinstance(difference, int):
-                crossing = ctx.now - difference
-            elif slope == -1 and isinstance(difference, int):
-                crossing = ctx.now + difference
+            now = ctx.now
+            if slope in (1, -1) and isinstance(difference, int):
+                first = last = now - difference * slope  # t0, exactly
             else:
-                crossing = math.ceil(ctx.now - difference / slope)
-            if crossing > ctx.now:
-                ctx.note(crossing)
-            elif crossing == ctx.now:
-                ctx.note(crossing + 1)  # strict comparisons flip one microsecond later
+                t0 = now - difference / slope
+                first, last = math.ceil(t0), math.floor(t0)
+            if ordered:
+                ctx.note(first if flips_at_t0 else last + 1)
+            else:  # == and != change at t0 (if it is an instant) and just after it
+                if first == last:
+                    ctx.note(first)
+                ctx.note(last + 1)
             return op(a, b)
         return Compiled(compare_in_time)
 
@@ -439,7 +461,7 @@ class ExpressionCompiler:
         args = [self._compile(a) for a in node.args]
         functions = [a.function for a in args]
         if node.function == "trades_in":
-            self.topics.add("trades")
+            self.topics.add("account.trades")
             (window,) = functions
             return Compiled(lambda ctx: ctx.account.trades_in(window(ctx)))
         if node.function not in self.functions:
@@ -449,8 +471,13 @@ class ExpressionCompiler:
             if not args[0].constant:
                 raise LanguageError("session() needs constant settings (params or literals)",
                                     node.pos)
+            spec = args[0].value
+            zone = spec.get("timezone") if isinstance(spec, Mapping) else None
+            if isinstance(zone, str) and zone not in _zone_names():
+                raise LanguageError(f"session(): unknown IANA time zone {zone!r}"
+                                    f"{did_you_mean(zone, _zone_names())}", node.pos)
             try:
-                session = _session(args[0].value)
+                session = _session(spec)
             except (ValueError, KeyError, TypeError) as error:
                 raise LanguageError(f"invalid session: {error}", node.pos) from None
             return Compiled(lambda ctx: session, True, session)
@@ -458,6 +485,11 @@ class ExpressionCompiler:
 
 
 _MISSING = object()
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def _reads_only(node: n.Node, variable: str, constants: Mapping[str, Any]) -> bool:

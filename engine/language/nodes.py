@@ -25,6 +25,8 @@ __all__ = [
     "Not",
     "Position",
     "Unary",
+    "position_at",
+    "text_offset",
 ]
 
 
@@ -32,6 +34,19 @@ __all__ = [
 class Position:
     line: int
     column: int
+
+
+def text_offset(text: str, pos: Position) -> int:
+    """0-based offset in ``text`` of a 1-based (line, column) position."""
+    lines = text.split("\n")
+    line = min(max(pos.line, 1), len(lines))
+    return sum(len(lines[i]) + 1 for i in range(line - 1)) + max(pos.column, 1) - 1
+
+
+def position_at(text: str, offset: int) -> Position:
+    """The 1-based (line, column) of 0-based ``offset`` in ``text``."""
+    before = text[:offset]
+    return Position(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
 @dataclass(eq=False, slots=True)

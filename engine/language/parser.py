@@ -179,12 +179,46 @@ class _ToNodes(Transformer[Token, n.Node]):
         return n.Conditional(test, then, otherwise, pos=self._at(meta))
 
 
+#: terminals that can start an operand: when the parser wanted one, say "a value"
+_OPERAND_STARTS = {"NAME", "NUMBER", "STRING", "DURATION", "TIMEOFDAY"}
+#: terminals that continue an operand with an operator
+_OPERATORS = {"COMP_OP", "ADD_OP", "MUL_OP"}
+#: characters from other languages, and what to write instead
+_CHARACTER_HINTS = {
+    "=": "; use == to compare",
+    "&": "; use 'and'",
+    "|": "; use 'or'",
+    "!": "; use 'not' (or != to compare)",
+}
+
+
 def _describe_expected(expected: set[str]) -> str:
+    if _OPERAND_STARTS & expected:
+        return "a value (a name, number, string, duration, '(' or '[')"
+    if _OPERATORS & expected:
+        return "an operator" + (" or the end of the expression" if "$END" in expected else "")
     names = sorted({_TOKEN_NAMES.get(e, repr(e.lower()) if e.isupper() else repr(e))
                     for e in expected})
     if len(names) > 6:
         names = [*names[:6], "..."]
-    return ", ".join(names)
+    return " or ".join(names)
+
+
+def _end_position(text: str) -> n.Position:
+    """Just after the last non-blank character: where 'end of expression' happens."""
+    body = text.rstrip()
+    line = body.count("\n") + 1
+    return n.Position(line, len(body) - (body.rfind("\n") + 1) + 1)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of expression"
+    if token.type == "NAME":
+        return f"name {str(token)!r}"
+    if token.type in ("NUMBER", "DURATION", "TIMEOFDAY", "STRING"):
+        return f"{_TOKEN_NAMES[token.type].removeprefix('a ')} {str(token)!r}"
+    return repr(str(token))
 
 
 @lru_cache(maxsize=4096)
@@ -193,22 +227,31 @@ def _parse_cached(text: str) -> n.Node:
         tree = _lark().parse(text)
     except UnexpectedToken as error:
         token = error.token
-        found = "end of expression" if token.type == "$END" else repr(str(token))
-        line = error.line if error.line and error.line > 0 else 1
-        column = error.column if error.column and error.column > 0 else len(text) + 1
-        raise LanguageError(
-            f"unexpected {found}; expected {_describe_expected(set(error.expected))}",
-            n.Position(line, column),
-        ) from None
+        if token.type == "$END":
+            position = _end_position(text)
+        else:
+            position = n.Position(error.line if error.line and error.line > 0 else 1,
+                                  error.column if error.column and error.column > 0 else 1)
+        message = (f"unexpected {_describe_token(token)}; expected "
+                   f"{_describe_expected(set(error.expected))}")
+        before = text[:token.start_pos] if token.start_pos is not None else ""
+        if token.type == "NAME" and str(token) in _UNITS and before[-1:].isspace() \
+                and before.rstrip()[-1:].isdigit():
+            message = (f"unexpected name {str(token)!r}: write a duration without a space, "
+                       f"e.g. 60{token}")
+        raise LanguageError(message, position) from None
     except UnexpectedCharacters as error:
         offset = error.pos_in_stream
         char = text[offset] if offset is not None and 0 <= offset < len(text) else "?"
-        raise LanguageError(f"unexpected character {char!r}",
-                            n.Position(error.line, error.column)) from None
-    except UnexpectedEOF as error:
+        if char in "'\"":
+            message = "unterminated string"
+        else:
+            message = f"unexpected character {char!r}{_CHARACTER_HINTS.get(char, '')}"
+        raise LanguageError(message, n.Position(error.line, error.column)) from None
+    except UnexpectedEOF as error:  # pragma: no cover - LALR reports UnexpectedToken($END)
         raise LanguageError(
             f"unexpected end of expression; expected {_describe_expected(set(error.expected))}",
-            n.Position(1, len(text) + 1),
+            _end_position(text),
         ) from None
     except UnexpectedInput as error:  # pragma: no cover - other lark input errors
         raise LanguageError(str(error).splitlines()[0], n.Position(error.line, error.column)) \

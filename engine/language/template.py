@@ -30,6 +30,11 @@ class Hole:
     node: n.Node
     spec: str
     offset: int  # 0-based offset of the expression in the template text
+    body: str = ""  # the expression's text (node positions are relative to it)
+
+    def position(self, text: str, pos: n.Position) -> n.Position:
+        """``pos`` (relative to this hole) as a position in the whole template ``text``."""
+        return n.position_at(text, self.offset + n.text_offset(self.body, pos))
 
 
 def split_template(text: str) -> list[str | Hole]:
@@ -45,15 +50,19 @@ def split_template(text: str) -> list[str | Hole]:
             continue
         if ch == "}":
             raise LanguageError("single '}' in text (write '}}' for a brace)",
-                                n.Position(1, i + 1))
+                                n.position_at(text, i))
         if ch != "{":
             literal += ch
             i += 1
             continue
         end = text.find("}", i)
         if end < 0:
-            raise LanguageError("unclosed '{' in text", n.Position(1, i + 1))
+            raise LanguageError("unclosed '{' in text (write '{{' for a brace)",
+                                n.position_at(text, i))
         body = text[i + 1:end]
+        if "{" in body:
+            raise LanguageError("unclosed '{' (another '{' opens before this one is closed; "
+                                "write '{{' for a brace)", n.position_at(text, i))
         spec = ""
         head, sep, tail = body.rpartition(":")
         if sep and _SPEC.match(tail.strip()):
@@ -61,12 +70,12 @@ def split_template(text: str) -> list[str | Hole]:
         try:
             node = parse(body)
         except LanguageError as error:
-            raise LanguageError(error.message,
-                                n.Position(1, i + 1 + error.pos.column)) from None
+            raise LanguageError(error.message, n.position_at(
+                text, i + 1 + n.text_offset(body, error.pos))) from None
         if literal:
             parts.append(literal)
             literal = ""
-        parts.append(Hole(node, spec, i + 1))
+        parts.append(Hole(node, spec, i + 1, body))
         i = end + 1
     if literal:
         parts.append(literal)
@@ -102,7 +111,9 @@ def format_value(value: Any, kind: Type | None, zone: ZoneInfo | None, spec: str
         return f"{minutes // 60:02d}:{minutes % 60:02d}"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if kind in (NUMBER, None) and isinstance(value, float | int):
+    if kind in (NUMBER, None) and isinstance(value, int):
+        return str(value)
+    if kind in (NUMBER, None) and isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | tuple):
         return ", ".join(format_value(v, None, zone) for v in value)

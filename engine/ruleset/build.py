@@ -17,12 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.scalarstring import (
-    DoubleQuotedScalarString,
-    FoldedScalarString,
-    LiteralScalarString,
-    SingleQuotedScalarString,
-)
 
 from .. import calendar as cal
 from ..instruments import Instrument, InstrumentTable
@@ -53,7 +47,7 @@ from ..vocabulary import RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
 from .model import CompiledAction, CompiledRule, Ruleset, RuleVariants
 from .schema import ACTIONS, schema_diagnostics
-from .source import Source, load_source, plain, position_of
+from .source import Source, load_source, plain, position_of, scalar_position
 
 __all__ = ["ParamOverride", "check_paths", "load_ruleset", "parse_override", "ruleset_files"]
 
@@ -186,21 +180,11 @@ class _FileBuilder:
                                            message))
 
     def expr_error(self, error: LanguageError, expr: _Expr, prefix: str = "") -> None:
+        """Report ``error`` (positioned in ``expr.text``) at its place in the file."""
         line, col = position_of(self.source.data, expr.path)
-        node = self._node_at(expr.path)
-        if isinstance(node, LiteralScalarString | FoldedScalarString):
-            line += error.pos.line
-            col = col + 2 if error.pos.line > 0 else col
-            col = col + error.pos.column - 1 if error.pos.line == 1 else col
-            if error.pos.line == 1:
-                line = line  # first line of a block scalar is the line after the indicator
-        else:
-            quoted = isinstance(node, DoubleQuotedScalarString | SingleQuotedScalarString)
-            if error.pos.line == 1:
-                col += error.pos.column - 1 + (1 if quoted else 0)
-            else:
-                line += error.pos.line - 1
-                col = error.pos.column
+        if self._node_at(expr.path) is not None:
+            line, col = scalar_position(self.source.text, line, col, expr.text,
+                                        n.text_offset(expr.text, error.pos))
         self.diagnostics.append(Diagnostic(self.source.path, line, col, "error",
                                            f"{prefix}{error.message}"))
 
@@ -286,6 +270,11 @@ class _FileBuilder:
     def _session(self, spec: Mapping[str, Any], path: Path_) -> cal.Session | None:
         if self._zone(spec.get("timezone"), (*path, "timezone")) is None:
             return None
+        for key in ("start", "end"):
+            try:
+                cal.parse_hhmm(str(spec.get(key)))
+            except cal.CalendarError:
+                return None  # the schema reported the bad (or missing) time
         try:
             return cal.session_from_params(
                 str(spec.get("start")), str(spec.get("end")), str(spec.get("timezone")),
@@ -293,7 +282,13 @@ class _FileBuilder:
                 spec.get("holidays") or [], {str(k): str(v) for k, v in
                                              (spec.get("early_close") or {}).items()})
         except cal.CalendarError as error:
-            self.error(f"invalid session: {error}", path)
+            text = str(error)
+            blamed = next((key for word, key in (("early close", "early_close"),
+                                                 ("holiday", "holidays"), ("day", "days"),
+                                                 ("start and end", "end"))
+                           if word in text and key in spec), None)
+            message = text if text.startswith("session") else f"invalid session: {text}"
+            self.error(message, (*path, blamed) if blamed else path)
             return None
 
     def _check_overrides_target(self, rules: list[Any]) -> None:
@@ -403,7 +398,11 @@ class _FileBuilder:
         lets = _as_dict(rule.get("let"))
         for name, text in lets.items():
             if str(name) in names or str(name) in ("now",):
-                self.error(f"let {name!r} hides a built-in name", (*path, "let", name), key=True)
+                self.error(f"let {name!r} would hide the built-in name {name!r}; choose "
+                           "another name", (*path, "let", name), key=True)
+                # later uses of the name are this mistake again: do not report them twice
+                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set())
+                compiler.lets[str(name)] = Compiled(lambda ctx: None)
                 continue
             built = build(_Expr(text_of(text), (*path, "let", name)), None)
             if built is None:
@@ -438,7 +437,7 @@ class _FileBuilder:
                 topics |= action[1]
 
         if report:
-            self._run_checks(rule, path, build, origins)
+            self._run_checks(rule, path, build, origins, params)
 
         if len(self.diagnostics) > before and any(
                 d.severity == "error" for d in self.diagnostics[before:]):
@@ -468,8 +467,8 @@ class _FileBuilder:
             result = checker.check(part.node)
             if len(checker.errors) > count:
                 for problem in checker.errors[count:]:
-                    shifted = LanguageError(problem.message, n.Position(
-                        1, part.offset + problem.pos.column))
+                    shifted = LanguageError(problem.message,
+                                            part.position(str(text), problem.pos))
                     self.expr_error(shifted, _Expr(str(text), path), prefix)
                 continue
             try:
@@ -583,9 +582,14 @@ class _FileBuilder:
         return {"unknown_symbols": unknown_symbols, "unmatched_globs": unmatched_globs}
 
     def _run_checks(self, rule: Mapping[str, Any], path: Path_, build: Any,
-                    origins: Mapping[str, str]) -> None:
+                    origins: Mapping[str, str], values: Mapping[str, Any]) -> None:
+        """Run the rule's ``checks`` with the effective param ``values``."""
         checks = _as_list(rule.get("checks"))
         params = _as_dict(rule.get("params"))
+        params_type, params_values = self._param_env(values)
+        message_checker = Checker({"params": params_type})
+        message_compiler = ExpressionCompiler({"params": params_values},
+                                              functions=self._validation_functions())
         for index, item in enumerate(checks):
             if not isinstance(item, dict) or "that" not in item:
                 continue
@@ -599,7 +603,7 @@ class _FileBuilder:
                     # The params do not have the types the rule needs: blame the value.
                     problems = self.diagnostics[before:]
                     del self.diagnostics[before:]
-                    value = plain(params[blamed])
+                    value = plain(values.get(blamed, params[blamed]))
                     what = _type_words(infer(value)[0])
                     detail = problems[0].message
                     self._blame(value_path, origins.get(str(blamed)),
@@ -613,7 +617,7 @@ class _FileBuilder:
             if compiled.value:
                 continue
             message = self._template(item.get("message"), (*path, "checks", index, "message"),
-                                     Checker({}), ExpressionCompiler({}), "")
+                                     message_checker, message_compiler, "")
             text = message.render(Context()) if message else "check failed"
             severity = str(item.get("severity", "error"))
             self._blame(value_path, origins.get(str(blamed)), text, severity)
@@ -681,7 +685,8 @@ class _FileBuilder:
         scratch["params"] = params
         # _run_checks positions errors at the rule's params; move them to the override.
         saved = self.source.data
-        self._run_checks(scratch, ("rules", index), self._override_build(params, rule), {})
+        self._run_checks(scratch, ("rules", index), self._override_build(params, rule), {},
+                         params)
         moved = self.diagnostics[before:]
         del self.diagnostics[before:]
         self.source.data = saved

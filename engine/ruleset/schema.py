@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 
 from ..language.checker import did_you_mean
 from .diagnostics import Diagnostic
@@ -25,17 +25,25 @@ SCHEMA_ID = "https://riskrail.dev/schemas/ruleset.schema.json"
 HHMM = r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$"
 DURATION = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h|d))+$"
 
+#: YAML reads `to: 2` or `when: true` as a number or boolean: both are expressions too
+_EXPRESSION_TYPES = ["string", "number", "boolean"]
+
 _EXPRESSION = {
-    "type": "string",
+    "type": _EXPRESSION_TYPES,
     "description": "An expression in the riskrail condition language.",
 }
 
 
 def _expr(description: str, examples: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {"type": "string", "description": description}
+    schema: dict[str, Any] = {"type": _EXPRESSION_TYPES, "description": description}
     if examples:
         schema["examples"] = examples
     return schema
+
+
+def _text(description: str) -> dict[str, Any]:
+    """A template: text with `{expression}` holes."""
+    return {"type": "string", "description": description}
 
 
 def _args(description: str, properties: dict[str, Any], required: list[str] | None = None,
@@ -51,7 +59,7 @@ def _args(description: str, properties: dict[str, Any], required: list[str] | No
     return schema
 
 
-_REASON = _expr("Sentence for the decision record and the trader; `{expression}` holes are "
+_REASON = _text("Sentence for the decision record and the trader; `{expression}` holes are "
                 "filled in, e.g. `Daily loss {pnl} reached {params.limit}`.")
 
 #: action name -> schema of its arguments. The vocabulary of RULES.md.
@@ -83,7 +91,7 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "Raise an alert (log, console, decision record); changes nothing on the account.",
         {"severity": {"type": "string", "enum": ["info", "warning", "critical"],
                       "default": "warning", "description": "How loudly to alert."},
-         "message": _expr("What to say; `{expression}` holes are filled in.")}),
+         "message": _text("What to say; `{expression}` holes are filled in.")}),
     "place_stop": _args("Place a protective stop for the position in scope.",
                         {"price": _expr("Stop price.")}, ["price"]),
     "place_target": _args("Place a take-profit limit order for the position in scope.",
@@ -182,7 +190,7 @@ def _rule() -> dict[str, Any]:
                     "required": ["that", "message"],
                     "properties": {
                         "that": _expr("Must be true for valid params.", ["params.limit < 0"]),
-                        "message": _expr("Error text; `{expression}` holes are filled in."),
+                        "message": _text("Error text; `{expression}` holes are filled in."),
                         "param": {"type": "string",
                                   "description": "The param to blame (its line is reported)."},
                         "severity": {"type": "string", "enum": ["error", "warning"],
@@ -299,7 +307,9 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
                 return _friendly(sub)
         return "invalid action", False
     if validator == "minItems":
-        return "needs at least one item", False
+        where = error.path[-1] if error.path else "this list"
+        what = "action" if where == "actions" else "item"
+        return f"{where} is empty: it needs at least one {what}", False
     if validator == "exclusiveMinimum":
         return f"must be greater than {error.validator_value}", False
     return error.message, False
@@ -321,14 +331,35 @@ def _describe_value(value: Any) -> str:
     return type(value).__name__
 
 
+def _expand(error: ValidationError) -> ValidationError:
+    """For an action map that matches no alternative, the error inside the map branch."""
+    if error.validator == "anyOf" and isinstance(error.instance, dict):
+        inner = [sub for sub in error.context or () if sub.schema_path and
+                 sub.schema_path[0] == 1]  # the {name: args} branch
+        if inner:
+            return best_match(inner) or error
+    return error
+
+
+def _misspelt_required(error: ValidationError) -> bool:
+    """A missing required key that an unknown key is a misspelling of (reported there)."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return False
+    missing = str(error.message).split("'")[1] if "'" in error.message else ""
+    return any(did_you_mean(str(key), [missing]) for key in error.instance
+               if isinstance(error.schema, dict)
+               and key not in error.schema.get("properties", {}))
+
+
 def schema_diagnostics(source: Source) -> list[Diagnostic]:
     data = plain(source.data)
     validator = Draft7Validator(build_schema(), format_checker=None)
     found: list[Diagnostic] = []
     seen: set[tuple[int, int, str]] = set()
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
+    errors = [_expand(e) for e in validator.iter_errors(data) if not _misspelt_required(e)]
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         message, about_key = _friendly(error)
-        path = list(error.path)
+        path = list(error.absolute_path)
         if about_key and isinstance(error.instance, dict):
             allowed = list((error.schema or {}).get("properties", {})) \
                 if isinstance(error.schema, dict) else []

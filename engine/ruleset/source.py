@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from .diagnostics import Diagnostic
 
-__all__ = ["Source", "load_source", "plain", "position_of"]
+__all__ = ["Source", "load_source", "plain", "position_of", "scalar_position"]
 
 
 @dataclass
@@ -39,11 +40,7 @@ def load_source(path: str | Path,
     try:
         data = yaml.load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        if "duplicate key" in str(problem) or "found duplicate key" in str(error):
-            problem = _duplicate_key_message(error)
+        line, column, problem = _yaml_problem(error)
         return None, [Diagnostic(display, line, column, "error", f"YAML: {problem}")]
     except Exception as error:  # ruamel raises a few non-marked errors
         return None, [Diagnostic(display, 1, 1, "error", f"YAML: {error}")]
@@ -52,9 +49,34 @@ def load_source(path: str | Path,
     return Source(display, text, data), []
 
 
-def _duplicate_key_message(error: MarkedYAMLError) -> str:
-    text = str(error.problem or "")
-    return text.splitlines()[0] if text else "duplicate key"
+def _yaml_problem(error: MarkedYAMLError) -> tuple[int, int, str]:
+    """Where a YAML error is and what to tell a person who is not a YAML lawyer."""
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = str(error.problem or error.context or "invalid YAML").splitlines()[0]
+    context = str(error.context or "")
+    context_mark = error.context_mark
+    if "duplicate key" in problem:
+        found = re.match(r'found duplicate key "(.*)" with value "(.*)" '
+                         r'\(original value: "(.*)"\)', problem)
+        if found:
+            key, _, original = found.groups()
+            return line, column, (f"duplicate key {key!r}: it is already set to {original} "
+                                  "above, and a key may appear only once")
+        return line, column, problem
+    if "'\\t'" in problem or "\t" in problem:
+        return line, column, "a tab character; indent YAML with spaces only"
+    if "quoted scalar" in context and context_mark is not None:
+        # The end of the file is where the parser noticed; the fix is at the opening quote.
+        return (context_mark.line + 1, context_mark.column + 1,
+                "this quoted string is never closed (missing closing quote)")
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        return line, column, ("bad indentation: this line does not line up with the "
+                              "lines above it")
+    if "mapping values are not allowed" in problem:
+        return line, column, ("unexpected ':' (a value containing ': ' must be quoted, "
+                              "or the indentation is wrong)")
+    return line, column, problem
 
 
 def position_of(data: Any, path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
@@ -79,6 +101,61 @@ def position_of(data: Any, path: Sequence[str | int], *, key: bool = False) -> t
         else:
             break
     return best
+
+
+def scalar_position(source: str, line: int, column: int, value: str,
+                    offset: int) -> tuple[int, int]:
+    """Where in the file character ``offset`` of a scalar's ``value`` is written.
+
+    ``line``/``column`` (1-based) is where the scalar starts: its first character,
+    opening quote, or block indicator (``>-``, ``|``). A single-line plain or quoted
+    scalar maps exactly; a multi-line one (folded or literal block, or a plain or
+    quoted scalar continued on later lines) maps to the source line holding that part
+    of the text and the column of the character there. An offset at the end of the
+    value (an "unexpected end" error) maps just after its last character.
+    """
+    lines = source.split("\n")
+    if not 1 <= line <= len(lines):
+        return line, column
+    first = lines[line - 1]
+    start = first[column - 1:column] if column >= 1 else ""
+    # (offset in value, line, column) of each piece of the value found in the source
+    pieces: list[tuple[int, int, int, int]] = []  # (value start, length, line, column)
+    found = 0
+    if start in ("|", ">"):
+        following = range(line, len(lines))  # the text begins on the next line
+    else:
+        quote = 1 if start in ("'", '"') else 0
+        head = first[column - 1 + quote:]
+        common = next((i for i, (a, b) in enumerate(zip(head, value, strict=False)) if a != b),
+                      min(len(head), len(value)))
+        closed = quote and start in head  # a quoted scalar that ends on this line
+        if offset <= common or (closed and "\n" not in value):
+            return line, column + quote + offset  # on the first line: exact
+        head = head[:common]
+        pieces.append((0, common, line, column + quote))
+        found = common
+        following = range(line, len(lines))
+    for index in following:
+        if found >= len(value):
+            break
+        raw = lines[index]
+        content = raw.strip()
+        if not content:
+            continue
+        if content[-1:] in ("'", '"') and content[:-1] and value.find(content, found) < 0:
+            content = content[:-1]  # the closing quote of a multi-line quoted scalar
+        at = value.find(content, found)
+        if at < 0 or value[found:at].strip():
+            break  # not this scalar's text any more
+        pieces.append((at, len(content), index + 1, len(raw) - len(raw.lstrip()) + 1))
+        found = at + len(content)
+    if not pieces:
+        return line, column
+    for value_start, length, piece_line, piece_column in reversed(pieces):
+        if offset >= value_start:
+            return piece_line, piece_column + min(offset - value_start, length)
+    return pieces[0][2], pieces[0][3]
 
 
 def plain(value: Any) -> Any:
