@@ -102,7 +102,6 @@ class Hub:
         self.paused = False
         self._negotiated: set[str] = set()
         self._used: set[str] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
         self.negotiations = 0
         self.refused: list[dict[str, str]] = []
         #: Called (connection) after a client's subscription changed.

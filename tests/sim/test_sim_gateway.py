@@ -10,7 +10,7 @@ import time
 import aiohttp
 import pytest
 from riskrail.sim import Simulator
-from sim_testkit import Api, HubClient, wait_until
+from sim_testkit import API_KEY, Api, HubClient, wait_until
 
 MNQ = "CON.F.US.MNQ.H26"
 ES = "CON.F.US.EP.H26"
@@ -308,3 +308,21 @@ async def test_recording_writes_every_push(tmp_path: object) -> None:
     assert "contractId" not in lines[1]
     for line in lines:
         assert line["ts"].endswith("+00:00")
+
+
+
+async def test_start_stop_leaves_no_tasks() -> None:
+    before = asyncio.all_tasks()
+    async with aiohttp.ClientSession() as session:
+        async with Simulator(seed=3) as other:
+            async with session.post(f"{other.base_url}/api/Auth/loginKey",
+                                    json={"userName": "u", "apiKey": API_KEY}) as login:
+                token = str((await login.json())["token"])
+            hub = await HubClient.open(session, other.base_url, "user", token)
+            other.play_path("MNQ", [(0, 21500), (30, 21600)])
+            await wait_until(lambda: len(other.connections()) == 1)
+            # stop() runs with a socket open, a path playing and the random walk on.
+        await asyncio.wait_for(hub.closed.wait(), timeout=5)
+        await hub.close()
+    leaked = {t for t in asyncio.all_tasks() - before if not t.done()}
+    assert leaked == set(), leaked

@@ -215,5 +215,7 @@ def test_cli_serves_on_loopback_and_stops_on_sigint(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=5)
+        if process.stdout is not None:
+            process.stdout.close()
     first = json.loads(record.read_text().splitlines()[0])
     assert first["type"] == "GatewayQuote" and first["data"]["lastPrice"] == 21000.0
