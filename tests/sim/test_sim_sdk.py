@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from project_x_py import EventBus, ProjectX, ProjectXRealtimeClient
+from project_x_py.exceptions import ProjectXAuthenticationError
 from project_x_py.order_manager import OrderManager
 from project_x_py.position_manager import PositionManager
 from riskrail.sim import Simulator
@@ -191,3 +192,26 @@ async def test_trading_suite_cannot_be_pointed_at_the_simulator(
         assert client.base_url == sim.api_url
         await client.authenticate()
         assert client.account_info.name == "SIM-50K"
+
+
+async def test_sdk_reconnect_with_an_expired_token_is_refused(sim: Simulator) -> None:
+    async with connected_sdk(sim) as sdk:
+        sim.expire_tokens()
+        await sim.drop_hubs("user")
+        await wait_until(
+            lambda: any(r["status"] == "401" for r in sim.user_hub.refused), timeout=10
+        )
+        assert not sdk.rt.user_connected
+        assert sim.connections("user") == []
+        # The SDK trusts its token's exp, so a revoked token fails until it logs in again.
+        with pytest.raises(ProjectXAuthenticationError):
+            await sdk.client.search_open_positions()
+        # PLATFORM.md's recovery: re-auth, clear the ready flags, update_jwt_token.
+        await sdk.client.authenticate()
+        sdk.rt.user_hub_ready.clear()
+        sdk.rt.market_hub_ready.clear()
+        assert await sdk.rt.update_jwt_token(sdk.client.session_token)
+        await wait_until(lambda: bool(sim.connections("user"))
+                         and bool(sim.connections("user")[0]["positions"]))
+        assert (await sdk.orders.place_market_order(MNQ, 0, 1)).success
+        await wait_until(lambda: bool(positions_with(sdk, size=1)))
