@@ -192,7 +192,29 @@ _CHARACTER_HINTS = {
 }
 
 
-def _describe_expected(expected: set[str]) -> str:
+def _innermost_bracket(text: str) -> str:
+    """The innermost bracket still open at the end of ``text`` ('' if none)."""
+    stack: list[str] = []
+    quote = ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            stack.append(char)
+        elif char in ")]" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+def _describe_expected(expected: set[str], before: str = "") -> str:
+    # LALR merges states: inside [ ... ] it may also offer ')' (and the reverse)
+    bracket = _innermost_bracket(before)
+    if bracket == "[":
+        expected = expected - {"RPAR"}
+    elif bracket == "(":
+        expected = expected - {"RSQB"}
     if _OPERAND_STARTS & expected:
         return "a value (a name, number, string, duration, '(' or '[')"
     if _OPERATORS & expected:
@@ -232,9 +254,9 @@ def _parse_cached(text: str) -> n.Node:
         else:
             position = n.Position(error.line if error.line and error.line > 0 else 1,
                                   error.column if error.column and error.column > 0 else 1)
+        before = text if token.type == "$END" else text[:token.start_pos or 0]
         message = (f"unexpected {_describe_token(token)}; expected "
-                   f"{_describe_expected(set(error.expected))}")
-        before = text[:token.start_pos] if token.start_pos is not None else ""
+                   f"{_describe_expected(set(error.expected), before)}")
         if token.type == "NAME" and str(token) in _UNITS and before[-1:].isspace() \
                 and before.rstrip()[-1:].isdigit():
             message = (f"unexpected name {str(token)!r}: write a duration without a space, "
