@@ -59,8 +59,15 @@ def _a(t: Type) -> str:
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    options = sorted(set(choices))
+    close = difflib.get_close_matches(word, options, n=3, cutoff=0.6)
+    if not close:
+        return ""
+
+    def score(option: str) -> float:
+        return difflib.SequenceMatcher(None, word, option).ratio()
+    best = sorted(c for c in close if score(c) == score(close[0]))[:2]
+    return f"; did you mean {' or '.join(repr(b) for b in best)}?"
 
 
 @dataclass

@@ -317,8 +317,9 @@ class _FileBuilder:
                 continue
             rule_id = str(rule["id"])
             if rule_id in seen:
-                self.error(f"duplicate rule id {rule_id!r} (first used by rule "
-                           f"#{seen[rule_id] + 1})", ("rules", index, "id"))
+                first_line = position_of(self.source.data, ("rules", seen[rule_id], "id"))[0]
+                self.error(f"duplicate rule id {rule_id!r} (already used on line {first_line})",
+                           ("rules", index, "id"))
                 continue
             seen[rule_id] = index
             params = plain(_as_dict(rule.get("params")))
@@ -640,8 +641,8 @@ class _FileBuilder:
             for rule_id, params in rule_overrides.items():
                 where: Path_ = ("accounts", account, rule_id)
                 if str(rule_id) not in by_id:
-                    self.error(f"no rule {rule_id!r}{did_you_mean(str(rule_id), by_id.keys())}",
-                               where, key=True)
+                    self.error(f"no rule with id {rule_id!r}"
+                               f"{did_you_mean(str(rule_id), by_id.keys())}", where, key=True)
                     continue
                 if not isinstance(params, dict):
                     continue
@@ -753,10 +754,14 @@ def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
 def check_paths(paths: Iterable[str | Path]) -> list[Diagnostic]:
     """Every diagnostic for every ruleset file under ``paths`` (``riskrail validate``)."""
     found: list[Diagnostic] = []
-    files = ruleset_files(paths)
+    paths = list(paths)
     for raw in paths:
         if not Path(raw).exists():
             found.append(Diagnostic(str(raw), 1, 1, "error", "no such file or folder"))
+        elif Path(raw).is_dir() and not ruleset_files([raw]):
+            found.append(Diagnostic(str(raw), 1, 1, "error",
+                                    "no ruleset files (*.yaml, *.yml) in this folder"))
+    files = [f for f in ruleset_files(paths) if f.exists()]
     for path in files:
         _, problems, _ = _build_file(path, ())
         found.extend(problems)

@@ -281,7 +281,10 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
             return f"unknown key {key!r}{did_you_mean(str(key), allowed)}", True
     if validator == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else "?"
-        return f"missing required key {missing!r}", False
+        where = ""
+        if isinstance(instance, dict) and isinstance(instance.get("id"), str):
+            where = f" in rule {instance['id']}"
+        return f"missing required key {missing!r}{where}", False
     if validator == "type":
         expected = error.validator_value
         names = expected if isinstance(expected, list) else [expected]

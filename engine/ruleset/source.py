@@ -45,7 +45,9 @@ def load_source(path: str | Path,
     except Exception as error:  # ruamel raises a few non-marked errors
         return None, [Diagnostic(display, 1, 1, "error", f"YAML: {error}")]
     if data is None:
-        return None, [Diagnostic(display, 1, 1, "error", "the file is empty")]
+        what = "the file is empty" if not text.strip() else "the file has only comments"
+        return None, [Diagnostic(display, 1, 1, "error", f"{what}: a ruleset needs a name "
+                                                         "and rules")]
     return Source(display, text, data), []
 
 
