@@ -19,9 +19,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: install
-	$(BIN)/ruff check .
-	$(BIN)/mypy engine cli sim daemon
+test: lint
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 
 demo: install
@@ -30,9 +28,15 @@ demo: install
 bench: install
 	$(BIN)/python -m bench
 
+# mypy checks the installed names (riskrail.engine, ...): the editable install maps them
+# with an import hook mypy cannot see, so a tree of links lays them out for it.
+MYPY_SRC := $(VENV)/mypy-src
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy engine cli sim daemon
+	mkdir -p $(MYPY_SRC)/riskrail
+	for d in engine cli sim daemon; do ln -sfn "$(CURDIR)/$$d" $(MYPY_SRC)/riskrail/$$d; done
+	cd $(MYPY_SRC) && MYPYPATH=. $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
+		-p riskrail.engine -p riskrail.cli -p riskrail.sim -p riskrail.daemon
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

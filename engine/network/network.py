@@ -655,6 +655,37 @@ class RuleNetwork:
                 d.superseded_by = f"{closed[d.contract].rule} close_position"
         return decisions
 
+    # -- restored state (the daemon's store) -------------------------------------
+    def restore_lockout(self, account_id: int, *, rule: str, kind: str, scope: str,
+                        symbol: str | None, reason: str, start: int, end: int | None,
+                        condition: Any = None,
+                        condition_topics: frozenset[str] = frozenset()) -> Lockout:
+        """Put back a lockout that survived a restart; it expires or releases as usual."""
+        account = self.account(account_id)
+        self._lock_ids += 1
+        lock = Lockout(self._lock_ids, account_id, rule, kind, scope, symbol, reason, start, end,
+                       condition, condition_topics)
+        account.lockouts.append(lock)
+        account.refresh_locks()
+        if end is not None:
+            self._schedule(("unlock", account_id, lock.id), end)
+        return lock
+
+    def restore_trade_time(self, account_id: int, at: int) -> None:
+        """A fill counted before a restart: only the rolling windows need its time."""
+        self.account(account_id).add_trade_time(at)
+
+    def restore_day(self, account_id: int, day_start: int, realized: float, gross: float,
+                    fees: float, trades: int) -> None:
+        """Put back the trading day's accumulators (fills already counted before a restart)."""
+        account = self.account(account_id)
+        if account.day_start != day_start:
+            return
+        account.realized_pnl_today = realized
+        account.gross_realized_pnl_today = gross
+        account.fees_today = fees
+        account.trades_today = trades
+
     # -- time -----------------------------------------------------------------
     def _schedule(self, key: tuple[Any, ...], at: int) -> None:
         current = self._timer_at.get(key)

@@ -1,0 +1,76 @@
+"""``riskrail run``: the live daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+import click
+
+from riskrail.daemon.gateway import GatewaySettings
+from riskrail.daemon.logs import configure_logging
+from riskrail.daemon.service import DaemonSettings, RiskDaemon
+from riskrail.engine.standard import STANDARD_RULESET
+
+
+@click.command()
+@click.option("--ruleset", "rulesets", multiple=True, type=click.Path(exists=True),
+              help="Ruleset file or folder (repeatable; default: the bundled standard "
+                   "ruleset). Watched and hot-reloaded; SIGHUP reloads too.")
+@click.option("--gateway", "gateway_url", default=None, metavar="URL",
+              help="Gateway base URL (REST at URL/api, hubs at URL/hubs/*). Default: the "
+                   "PROJECTX_API_URL / PROJECTX_USER_HUB_URL / PROJECTX_MARKET_HUB_URL "
+                   "variables.")
+@click.option("--account", "accounts", multiple=True, metavar="NAME|ID",
+              help="Account to watch (repeatable; default: every active account).")
+@click.option("--state", "state_path", default="riskrail-state.sqlite", show_default=True,
+              type=click.Path(), help="SQLite state file (lockouts, decision log, ...).")
+@click.option("--record", "record_path", default=None, type=click.Path(),
+              help="Append every raw event, in the dry-run JSONL format, to this file.")
+@click.option("--log-file", default=None, type=click.Path(),
+              help="Structured JSON-lines log file.")
+@click.option("--clock", type=click.Choice(["system", "gateway"]), default="system",
+              show_default=True, help="gateway: follow the Gateway's timestamps forward "
+                                      "(simulator rehearsals only).")
+@click.option("--shadow", is_flag=True,
+              help="Decide and log, but send nothing to the Gateway.")
+@click.option("--quiet-events", is_flag=True, help="Do not print each event on the console.")
+def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
+        state_path: str, record_path: str | None, log_file: str | None, clock: str,
+        shadow: bool, quiet_events: bool) -> None:
+    """Watch accounts in real time and enforce the rules.
+
+    \b
+    Credentials come from PROJECT_X_USERNAME and PROJECT_X_API_KEY (never logged).
+    Exit codes:
+      0  stopped cleanly (SIGTERM/SIGINT)
+      2  invalid ruleset or settings
+      4  could not connect to the Gateway
+    """
+    username = os.environ.get("PROJECT_X_USERNAME", "")
+    api_key = os.environ.get("PROJECT_X_API_KEY", "")
+    if not username or len(api_key) < 10:
+        click.echo("error: set PROJECT_X_USERNAME and PROJECT_X_API_KEY (10+ characters)",
+                   err=True)
+        sys.exit(2)
+    api_url = os.environ.get("PROJECTX_API_URL")
+    if gateway_url is None and api_url is None:
+        click.echo("error: give --gateway URL or set PROJECTX_API_URL", err=True)
+        sys.exit(2)
+    base = gateway_url or (api_url or "").rstrip("/").removesuffix("/api")
+    settings = GatewaySettings(
+        base_url=base, username=username, api_key=api_key, accounts=list(accounts),
+        api_url=None if gateway_url else api_url,
+        user_hub_url=None if gateway_url else os.environ.get("PROJECTX_USER_HUB_URL"),
+        market_hub_url=None if gateway_url else os.environ.get("PROJECTX_MARKET_HUB_URL"))
+    configure_logging(log_file, quiet_events=quiet_events)
+    daemon = RiskDaemon(DaemonSettings(
+        rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
+        state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow))
+    try:
+        code = asyncio.run(daemon.run())
+    except (ConnectionError, LookupError, OSError) as error:
+        click.echo(f"error: cannot connect to the Gateway: {error}", err=True)
+        sys.exit(4)
+    sys.exit(code)

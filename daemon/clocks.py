@@ -1,0 +1,45 @@
+"""Clocks for the daemon. The engine itself only ever sees the injected one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riskrail.engine.clock import SystemClock, parse_instant
+
+__all__ = ["GatewayTimeClock"]
+
+_TIME_FIELDS = ("updateTimestamp", "creationTimestamp", "timestamp", "lastUpdated")
+
+
+class GatewayTimeClock(SystemClock):
+    """Wall time plus a forward-only offset learnt from the Gateway's timestamps.
+
+    For rehearsals against the simulator, whose clock a script may move to
+    09:30 or 15:05 Chicago at any hour: the daemon then lives in the same day as
+    the Gateway. Never use it against a live Gateway (``--clock system``).
+    """
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def now(self) -> int:
+        return super().now() + self.offset
+
+    def observe(self, payload: Any) -> None:
+        items = payload if isinstance(payload, list) else [payload]
+        for item in items:
+            if isinstance(item, dict) and isinstance(item.get("data"), dict):
+                item = item["data"]
+            if not isinstance(item, dict):
+                continue
+            for name in _TIME_FIELDS:
+                value = item.get(name)
+                if isinstance(value, str):
+                    try:
+                        seen = parse_instant(value)
+                    except ValueError:
+                        continue
+                    ahead = seen - super().now()
+                    if ahead > self.offset:
+                        self.offset = ahead
+                    break

@@ -1,0 +1,290 @@
+"""The live feed: minimal project-x-py components, raw callbacks, and a supervisor
+that owns the connection (PLATFORM.md, "Pitfalls a daemon must handle").
+
+- No TradingSuite (it cannot be pointed at other URLs): ``ProjectX`` + one
+  ``ProjectXRealtimeClient`` per account, with raw ``add_callback`` handlers
+  that copy each payload (the SDK mutates shared payloads later).
+- The SDK's stale-feed watchdog is disabled; freshness is watched here.
+- The supervisor refreshes the token before expiry (clearing the hub-ready
+  events before ``update_jwt_token``), rebuilds a dropped or dead realtime
+  client itself, and after every (re)connect re-reads positions, orders and
+  today's trades over REST, because pushes during a gap are lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from project_x_py import ProjectX, ProjectXRealtimeClient
+from project_x_py.models import ProjectXConfig
+
+from .logs import checkpoint, log
+
+__all__ = ["CALLBACK_TYPES", "FeedItem", "GatewayFeed", "GatewaySettings"]
+
+#: SDK callback name -> Gateway event type of the dry-run format
+CALLBACK_TYPES: dict[str, str] = {
+    "account_update": "GatewayUserAccount",
+    "position_update": "GatewayUserPosition",
+    "order_update": "GatewayUserOrder",
+    "trade_execution": "GatewayUserTrade",
+    "quote_update": "GatewayQuote",
+}
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One thing for the engine: a Gateway payload (as pushed or re-read), or a
+    connection fact (type "Connection")."""
+
+    type: str
+    payload: Any
+    contract_id: str | None = None
+    source: str = "push"  # push | resync | supervisor
+
+
+@dataclass
+class GatewaySettings:
+    base_url: str
+    username: str
+    api_key: str
+    accounts: list[str] = field(default_factory=list)
+    #: the SDK throttles itself to 60/min unless told; enforcement must never queue behind it
+    requests_per_minute: int = 6000
+    #: refresh the token this long before it expires
+    refresh_margin: float = 120.0
+    #: how often the supervisor looks at the connection
+    supervise_every: float = 0.5
+    #: warn when the market hub has been silent this long while positions are held
+    stale_after: float = 30.0
+    #: explicit URLs (the PROJECTX_* variables) override those derived from base_url
+    api_url: str | None = None
+    user_hub_url: str | None = None
+    market_hub_url: str | None = None
+
+    def config(self) -> ProjectXConfig:
+        base = self.base_url.rstrip("/")
+        return ProjectXConfig(api_url=self.api_url or f"{base}/api",
+                              user_hub_url=self.user_hub_url or f"{base}/hubs/user",
+                              market_hub_url=self.market_hub_url or f"{base}/hubs/market",
+                              requests_per_minute=self.requests_per_minute)
+
+
+class GatewayFeed:
+    """Connects, pushes FeedItems into ``sink``, and keeps the connection alive."""
+
+    def __init__(self, settings: GatewaySettings, sink: Callable[[FeedItem], None]) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.client: Any = None
+        self.accounts: list[dict[str, Any]] = []
+        self._realtime: dict[int, Any] = {}
+        self._held: dict[int, set[str]] = {}
+        self._last_market = time.monotonic()
+        self._stopping = asyncio.Event()
+        self.reconnects = 0
+        self.token_refreshes = 0
+
+    # -- start and stop -------------------------------------------------------
+    async def open(self) -> list[dict[str, Any]]:
+        self.client = ProjectX(self.settings.username, self.settings.api_key,
+                               config=self.settings.config())
+        await self.client.__aenter__()
+        await self.client.authenticate()
+        answer = await self.client._make_request("POST", "/Account/search",
+                                                 data={"onlyActiveAccounts": True})
+        accounts = list(answer.get("accounts", [])) if isinstance(answer, dict) else []
+        wanted = [a.strip() for a in self.settings.accounts if a.strip()]
+        if wanted:
+            accounts = [a for a in accounts if str(a.get("id")) in wanted or a.get("name")
+                        in wanted]
+            missing = set(wanted) - {str(a.get("id")) for a in accounts} \
+                - {str(a.get("name")) for a in accounts}
+            if missing:
+                raise LookupError(f"no active account named {', '.join(sorted(missing))}")
+        if not accounts:
+            raise LookupError("the credentials see no active account")
+        self.accounts = accounts
+        return accounts
+
+    async def connect_all(self) -> None:
+        for account in self.accounts:
+            await self._connect(int(account["id"]))
+        checkpoint("sdk_connected", f"SDK connected: {len(self.accounts)} account(s) at "
+                   f"{self.settings.base_url}", accounts=[a.get("name") for a in self.accounts])
+
+    async def close(self) -> None:
+        self._stopping.set()
+        for realtime in list(self._realtime.values()):
+            await self._dispose(realtime)
+        self._realtime.clear()
+        if self.client is not None:
+            await self.client.__aexit__(None, None, None)
+
+    # -- realtime ---------------------------------------------------------------
+    async def _connect(self, account_id: int) -> None:
+        realtime = ProjectXRealtimeClient(jwt_token=self.client.session_token,
+                                          account_id=str(account_id), config=self.client.config)
+        # Disabled: its teardown-every-5-s reconnects drop user events (PLATFORM.md).
+        realtime.stale_feed_seconds = float("inf")
+        for name, event_type in CALLBACK_TYPES.items():
+            await realtime.add_callback(name, self._callback(event_type))
+        if not await realtime.connect():
+            await self._dispose(realtime)
+            raise ConnectionError(f"realtime hubs did not connect for account {account_id}")
+        if not await realtime.subscribe_user_updates():
+            await self._dispose(realtime)
+            raise ConnectionError(f"user hub subscription failed for account {account_id}")
+        held = sorted(self._held.get(account_id, set()))
+        if held:
+            await realtime.subscribe_market_data(held)
+        self._realtime[account_id] = realtime
+
+    def _callback(self, event_type: str) -> Callable[[Any], Any]:
+        async def receive(data: Any) -> None:
+            # Copy at once: the SDK's order manager later turns size into a float in
+            # the shared object. The put happens before any await, so items keep the
+            # order in which the SDK scheduled the callbacks.
+            payload = copy.deepcopy(data)
+            if event_type == "GatewayQuote" and isinstance(payload, dict):
+                self._last_market = time.monotonic()
+                self.sink(FeedItem(event_type, payload.get("data", payload),
+                                   payload.get("contract_id")))
+                return
+            self.sink(FeedItem(event_type, payload))
+        return receive
+
+    async def watch_contracts(self, account_id: int, contracts: set[str]) -> None:
+        """Subscribe market data for contracts the account holds (unrealized P&L)."""
+        known = self._held.setdefault(account_id, set())
+        new = sorted(contracts - known)
+        if not new:
+            return
+        known.update(new)
+        realtime = self._realtime.get(account_id)
+        if realtime is not None:
+            try:
+                await realtime.subscribe_market_data(new)
+            except Exception as error:  # the supervisor's resubscribe will retry
+                log.warning("market data subscription failed: %s", error)
+
+    @staticmethod
+    async def _dispose(realtime: Any) -> None:
+        for step in ("disconnect", "cleanup"):
+            try:
+                await asyncio.wait_for(getattr(realtime, step)(), timeout=5)
+            except Exception as error:  # a dead client may fail to close; carry on
+                log.debug("realtime %s failed: %s", step, error)
+
+    # -- REST resync --------------------------------------------------------------
+    async def snapshot(self, account_id: int, since: dt.datetime) -> list[FeedItem]:
+        """Everything the engine must know after a gap: account, open positions,
+        working orders and the trading day's trades, as Gateway payloads."""
+        request = self.client._make_request
+        items: list[FeedItem] = []
+        accounts = await request("POST", "/Account/search", data={"onlyActiveAccounts": False})
+        for account in (accounts or {}).get("accounts", []):
+            if int(account.get("id", -1)) == account_id:
+                items.append(FeedItem("GatewayUserAccount", account, source="resync"))
+        positions = await request("POST", "/Position/searchOpen", data={"accountId": account_id})
+        items += [FeedItem("GatewayUserPosition", p, source="resync")
+                  for p in (positions or {}).get("positions", [])]
+        orders = await request("POST", "/Order/searchOpen", data={"accountId": account_id})
+        items += [FeedItem("GatewayUserOrder", o, source="resync")
+                  for o in (orders or {}).get("orders", [])]
+        trades = await request("POST", "/Trade/search", data={
+            "accountId": account_id, "startTimestamp": since.isoformat(),
+            "endTimestamp": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()})
+        items += [FeedItem("GatewayUserTrade", t, source="resync")
+                  for t in (trades or {}).get("trades", [])]
+        return items
+
+    # -- supervision ----------------------------------------------------------------
+    async def supervise(self, on_reconnect: Callable[[int], Any]) -> None:
+        """Run until close(): token refresh, dead/dropped hubs, market freshness."""
+        warned_stale = False
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.settings.supervise_every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                await self._refresh_token_if_due(on_reconnect)
+                for account_id in list(self._realtime):
+                    realtime = self._realtime[account_id]
+                    if not (getattr(realtime, "user_connected", False)
+                            and getattr(realtime, "market_connected", False)):
+                        await self._rebuild(account_id, "hub connection dropped", on_reconnect)
+                silent = time.monotonic() - self._last_market
+                holding = any(self._held.values())
+                if holding and silent > self.settings.stale_after and not warned_stale:
+                    log.warning("market data silent for %.0f s while positions are held", silent)
+                    warned_stale = True
+                elif silent <= self.settings.stale_after:
+                    warned_stale = False
+            except Exception as error:  # never let supervision die
+                log.error("supervisor: %s", error, exc_info=True)
+
+    async def _refresh_token_if_due(self, on_reconnect: Callable[[int], Any]) -> None:
+        expiry = getattr(self.client, "token_expiry", None)
+        if expiry is None:
+            return
+        left = (expiry - dt.datetime.now(dt.UTC)).total_seconds()
+        if left > self.settings.refresh_margin:
+            return
+        await self.client.authenticate()
+        token = self.client.session_token
+        self.token_refreshes += 1
+        log.info("token refreshed (%.0f s were left)", max(left, 0),
+                 extra={"fields": {"event": "token_refresh"}})
+        for account_id, realtime in list(self._realtime.items()):
+            # Without these clears update_jwt_token reports failure and restores the
+            # old token although the sockets came up (PLATFORM.md).
+            realtime.user_hub_ready.clear()
+            realtime.market_hub_ready.clear()
+            ok = False
+            try:
+                ok = bool(await realtime.update_jwt_token(token, timeout=15))
+            except Exception as error:
+                log.warning("update_jwt_token failed: %s", error)
+            if not ok:
+                await self._rebuild(account_id, "token refresh failed", on_reconnect)
+            else:
+                await on_reconnect(account_id)  # the reconnect left a gap: resync
+
+    async def _rebuild(self, account_id: int, why: str, on_reconnect: Callable[[int], Any]
+                       ) -> None:
+        self.sink(FeedItem("Connection", {"accountId": account_id, "connected": False,
+                                          "problem": why}, source="supervisor"))
+        log.warning("account %s: %s; reconnecting", account_id, why)
+        old = self._realtime.pop(account_id, None)
+        if old is not None:
+            await self._dispose(old)
+        delay = 0.5
+        for attempt in range(1, 11):
+            if self._stopping.is_set():
+                return
+            try:
+                await self.client.authenticate()
+                await self._connect(account_id)
+                break
+            except Exception as error:
+                log.warning("reconnect attempt %d failed: %s", attempt, error)
+                await asyncio.sleep(min(delay, 10.0))
+                delay *= 2
+        else:
+            self.sink(FeedItem("Connection", {"accountId": account_id, "connected": False,
+                                              "problem": "reconnect failed"},
+                               source="supervisor"))
+            return
+        self.reconnects += 1
+        self.sink(FeedItem("Connection", {"accountId": account_id, "connected": True},
+                           source="supervisor"))
+        await on_reconnect(account_id)

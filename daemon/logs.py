@@ -1,0 +1,81 @@
+"""Structured logs: JSON lines to a file, readable lines to the console.
+
+The eight lifecycle checkpoints of DESIGN.md section 6 are logged with
+``checkpoint=<name>`` so an operator (or a test) can follow a daemon's life.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = ["CHECKPOINTS", "checkpoint", "configure_logging", "log"]
+
+CHECKPOINTS = ("service_start", "config_loaded", "sdk_connected", "rules_initialised",
+               "event_loop_running", "event_received", "rule_evaluated",
+               "enforcement_triggered")
+
+log = logging.getLogger("riskrail")
+
+#: secrets that must never reach a log line
+_REDACT = ("api_key", "apikey", "password", "token", "jwt", "access_token")
+
+
+class JsonLinesFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({k: ("***" if k.lower() in _REDACT else v) for k, v in fields.items()})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
+        fields = getattr(record, "fields", None) or {}
+        marker = {"WARNING": "!", "ERROR": "✖", "CRITICAL": "‼"}.get(record.levelname, " ")
+        text = f"{stamp} {marker} {record.getMessage()}"
+        if record.exc_info and record.levelno >= logging.ERROR:
+            text += "\n" + self.formatException(record.exc_info)
+        del fields
+        return text
+
+
+def configure_logging(log_file: str | Path | None, *, console_level: int = logging.INFO,
+                      quiet_events: bool = False) -> None:
+    log.handlers.clear()
+    log.setLevel(logging.DEBUG)
+    log.propagate = False
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(console_level)
+    console.setFormatter(ConsoleFormatter())
+    if quiet_events:
+        console.addFilter(lambda r: getattr(r, "fields", {}).get("checkpoint") not in
+                          ("event_received", "rule_evaluated"))
+    log.addHandler(console)
+    if log_file is not None:
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        handler.setLevel(logging.DEBUG)
+        handler.setFormatter(JsonLinesFormatter())
+        log.addHandler(handler)
+    # the SDK is chatty; its warnings still reach the file
+    logging.getLogger("project_x_py").setLevel(logging.WARNING)
+
+
+def checkpoint(name: str, message: str, *, level: int = logging.INFO, **fields: Any) -> None:
+    assert name in CHECKPOINTS, name
+    log.log(level, message, extra={"fields": {"checkpoint": name, **fields}})

@@ -1,0 +1,95 @@
+"""Between the rule network's working memory and the state store.
+
+Lockouts and cooldowns live in working memory (the network) and in SQLite (the
+store); this module keeps the second in step with the first and, on start,
+puts them back. Trading-day accumulators come back the same way, so a restart
+loses nothing and counts nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riskrail.engine.network.memory import AccountState, Lockout
+from riskrail.engine.network.network import RuleNetwork
+
+from .store import StateStore
+
+__all__ = ["LockoutSync", "restore_state"]
+
+
+class LockoutSync:
+    """Mirrors each account's active lockouts into the store."""
+
+    def __init__(self, store: StateStore) -> None:
+        self.store = store
+        #: id(lockout object) -> store id
+        self._stored: dict[int, int] = {}
+        self._objects: dict[int, Lockout] = {}
+
+    def adopt(self, lock: Lockout, store_id: int) -> None:
+        self._stored[id(lock)] = store_id
+        self._objects[id(lock)] = lock
+
+    def sync(self, account: AccountState, now: int) -> None:
+        present = {id(lock): lock for lock in account.lockouts}
+        for key, lock in present.items():
+            if key not in self._stored:
+                while_rule, while_action = _while_origin(account, lock)
+                store_id = self.store.save_lockout(account.id, {
+                    "id": lock.id, "rule": lock.rule, "kind": lock.kind, "scope": lock.scope,
+                    "symbol": lock.symbol, "reason": lock.reason, "start": lock.start,
+                    "end": lock.end, "while_rule": while_rule, "while_action": while_action})
+                self.adopt(lock, store_id)
+        for key in [k for k, lock in self._objects.items()
+                    if lock.account == account.id and k not in present]:
+            lock = self._objects.pop(key)
+            how = "expired" if lock.end is not None and lock.end <= now else "released"
+            self.store.end_lockout(self._stored.pop(key), now, how)
+
+
+def _while_origin(account: AccountState, lock: Lockout) -> tuple[str | None, int | None]:
+    """Which rule action's ``while`` condition holds this lockout (to recompile it)."""
+    if lock.condition is None:
+        return None, None
+    for rule in account.rules or ():
+        if rule.id != lock.rule:
+            continue
+        for action in rule.actions:
+            if action.args.get("while") is lock.condition:
+                return rule.id, action.index
+    return lock.rule, None
+
+
+def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, now: int) -> int:
+    """Put stored lockouts and today's accumulators back into working memory.
+
+    A lockout whose ``while`` condition belongs to a rule that no longer exists
+    keeps holding (lockouts are never lifted by editing the file) until it is
+    released by its rule again or by time.
+    """
+    restored = 0
+    for record in store.active_lockouts(now):
+        account = network.account(int(record["account_id"]))
+        condition: Any = None
+        topics: frozenset[str] = frozenset()
+        if record.get("while_rule"):
+            for rule in account.rules or ():
+                if rule.id != record["while_rule"]:
+                    continue
+                for action in rule.actions:
+                    if action.index == record.get("while_action") and "while" in action.args:
+                        condition, topics = action.args["while"], action.while_topics
+        lock = network.restore_lockout(
+            account.id, rule=str(record["rule"]), kind=str(record["kind"]),
+            scope=str(record["scope"]), symbol=record.get("symbol"),
+            reason=str(record["reason"]), start=int(record["start"]),
+            end=None if record.get("end") is None else int(record["end"]),
+            condition=condition, condition_topics=topics)
+        sync.adopt(lock, int(record["store_id"]))
+        restored += 1
+    day_start = network.clock_view.day_start(now)
+    for account_id, day in store.load_days(day_start).items():
+        network.restore_day(int(account_id), day_start, float(day["realized"]),
+                            float(day["gross"]), float(day["fees"]), int(day["trades"]))
+    return restored

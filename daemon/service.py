@@ -1,0 +1,384 @@
+"""``riskrail run``: the live daemon.
+
+Event intake, the rule network, the state store and enforcement run on one
+asyncio loop; enforcement calls run as their own tasks, so a slow close never
+delays the next decision. Order of work for each item from the feed:
+
+    record (JSONL) -> normalize -> dedupe (store) -> network -> decision log
+    -> enforcement intents -> lockouts and accumulators persisted
+
+Startup: load state, connect, reconcile over REST, re-evaluate: a lockout
+still in force closes a position opened while the daemon was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
+from riskrail.engine.events import EventError, TradeEvent, normalize
+from riskrail.engine.network.decisions import Decision
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.ruleset.diagnostics import RulesetError
+from riskrail.engine.ruleset.model import Ruleset
+
+from .clocks import GatewayTimeClock
+from .enforcement import Enforcer, GatewayEnforcer, Intent, Outcome, RecordingEnforcer
+from .gateway import FeedItem, GatewayFeed, GatewaySettings
+from .logs import checkpoint, log
+from .persistence import LockoutSync, restore_state
+from .store import StateStore
+
+__all__ = ["DaemonSettings", "RiskDaemon"]
+
+_GATEWAY_ACTIONS = frozenset({"flatten", "close_position", "reduce_position", "cancel_orders",
+                              "cancel_order", "place_stop", "place_target", "move_stop"})
+
+
+@dataclass
+class DaemonSettings:
+    rulesets: Sequence[str]
+    gateway: GatewaySettings
+    state_path: str = "riskrail-state.sqlite"
+    record_path: str | None = None
+    clock: str = "system"  # system | gateway
+    enforce: bool = True  # False: decisions are recorded, never sent (shadow mode)
+    drain_timeout: float = 10.0
+    watch: bool = True
+
+
+@dataclass
+class _Stats:
+    events: int = 0
+    skipped: int = 0
+    decisions: int = 0
+    intents: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+class RiskDaemon:
+    def __init__(self, settings: DaemonSettings) -> None:
+        self.settings = settings
+        #: the outside time source...
+        self.wall: Clock = GatewayTimeClock() if settings.clock == "gateway" else SystemClock()
+        #: ...and the engine's clock, moved forward from it once per item, so that the
+        #: instant written to the recording is exactly the one the network decided at.
+        self.clock = SimulatedClock(self.wall.now())
+        self.queue: asyncio.Queue[FeedItem] = asyncio.Queue()
+        self.stats = _Stats()
+        self.stopping = asyncio.Event()
+        self.reload_requested = asyncio.Event()
+        self.ruleset: Ruleset | None = None
+        self.network: RuleNetwork | None = None
+        self.store: StateStore | None = None
+        self.feed: GatewayFeed | None = None
+        self.enforcer: Enforcer | None = None
+        self.lockouts: LockoutSync | None = None
+        self._record: TextIO | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._fed_trades: set[tuple[int, int]] = set()
+
+    # -- life cycle ---------------------------------------------------------------
+    async def run(self) -> int:
+        checkpoint("service_start", "riskrail daemon starting",
+                   state=self.settings.state_path, rulesets=list(self.settings.rulesets))
+        try:
+            self.ruleset, warnings = load_ruleset(list(self.settings.rulesets))
+        except RulesetError as error:
+            for diagnostic in error.diagnostics:
+                log.error("%s", diagnostic)
+            return 2
+        for warning in warnings:
+            log.warning("%s", warning)
+        checkpoint("config_loaded", f"ruleset {self.ruleset.name} loaded "
+                   f"(revision {self.ruleset.revision}, {len(self.ruleset.rules)} rules)",
+                   revision=self.ruleset.revision)
+        self.store = StateStore(self.settings.state_path)
+        if self.settings.record_path:
+            Path(self.settings.record_path).parent.mkdir(parents=True, exist_ok=True)
+            self._record = open(self.settings.record_path, "a", encoding="utf-8")  # noqa: SIM115
+        self.network = RuleNetwork(self.ruleset, self.clock)
+        self.lockouts = LockoutSync(self.store)
+        self.feed = GatewayFeed(self.settings.gateway, self.queue.put_nowait)
+        try:
+            await self.feed.open()
+            self.enforcer = (GatewayEnforcer(self.feed.client, self.ruleset.instruments,
+                                             on_outcome=self._on_outcome)
+                             if self.settings.enforce else RecordingEnforcer())
+            restored = restore_state(self.network, self.store, self.lockouts, self.clock.now())
+            for intent in self.store.unfinished_intents():
+                self.store.record_outcome(intent["intent_id"], "unknown",
+                                          "daemon stopped before the outcome was known", 0,
+                                          self.clock.now())
+            await self.feed.connect_all()
+            for account in self.feed.accounts:
+                state = self.network.account(int(account["id"]), str(account.get("name", "")))
+                checkpoint("rules_initialised", f"account {state.name}: "
+                           f"{len(state.rules)} rules enabled ({restored} lockout(s) restored)",
+                           account=state.id, rules=[r.id for r in state.rules])
+            for account in self.feed.accounts:
+                await self._resync(int(account["id"]))
+            self._install_signals()
+            self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
+            if self.settings.watch:
+                self._tasks.append(asyncio.create_task(self._watch_rulesets()))
+            checkpoint("event_loop_running", "event loop running")
+            await self._loop()
+        finally:
+            await self._shutdown()
+        return 0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGTERM, self.stop)
+            loop.add_signal_handler(signal.SIGINT, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+
+    async def _shutdown(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.enforcer is not None:
+            for outcome in await self.enforcer.drain(self.settings.drain_timeout):
+                if outcome.status == "unknown" and self.store is not None:
+                    self.store.record_outcome(outcome.intent_id, "unknown", outcome.detail,
+                                              outcome.attempts, self.clock.now())
+        if self.feed is not None:
+            with contextlib.suppress(Exception):
+                await self.feed.close()
+        if self._record is not None:
+            self._record.close()
+        if self.store is not None:
+            self.store.close()
+        log.info("riskrail daemon stopped: %d events, %d decisions, %d enforcement intents",
+                 self.stats.events, self.stats.decisions, self.stats.intents,
+                 extra={"fields": {"event": "service_stop", "outcomes": self.stats.outcomes}})
+
+    # -- the loop -------------------------------------------------------------------
+    async def _loop(self) -> None:
+        assert self.network is not None
+        while not self.stopping.is_set():
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                self._reload()
+            deadline = self.network.next_deadline()
+            timeout = 0.25 if deadline is None else max(
+                0.0, min(0.25, (deadline - max(self.wall.now(), self.clock.now())) / 1_000_000))
+            try:
+                item = await asyncio.wait_for(self.queue.get(), timeout=timeout)
+            except TimeoutError:
+                item = None
+            now = self._tick()
+            if deadline is not None and deadline <= now:
+                self._after(self.network.advance(now), None)
+            if item is not None:
+                self._handle(item)
+
+    def _tick(self) -> int:
+        now = max(self.wall.now(), self.clock.now())
+        self.clock.set(now)
+        return now
+
+    def _handle(self, item: FeedItem) -> None:
+        assert self.network is not None and self.store is not None
+        if isinstance(self.wall, GatewayTimeClock):
+            self.wall.observe(item.payload)
+        now = self._tick()
+        line = {"ts": to_iso(now), "type": item.type, "data": item.payload}
+        if item.contract_id is not None:
+            line["contractId"] = item.contract_id
+        if self._record is not None:
+            self._record.write(json.dumps(line) + "\n")
+            self._record.flush()
+        try:
+            events = normalize(item.type, item.payload, now, item.contract_id)
+        except EventError as error:  # a malformed event never stops the daemon
+            self.stats.skipped += 1
+            log.warning("skipped malformed %s: %s", item.type, error,
+                        extra={"fields": {"event": "malformed", "error": str(error)}})
+            return
+        if item.type != "GatewayQuote":
+            checkpoint("event_received", f"{item.type} ({item.source})", level=10,
+                       type=item.type, source=item.source)
+        for event in events:
+            if isinstance(event, TradeEvent) and not event.voided:
+                key = (event.account_id, event.trade_id)
+                if key in self._fed_trades:
+                    continue  # the network has it already (a duplicate push, a resync)
+                self._fed_trades.add(key)
+                if not self.store.mark_processed(event.account_id, "trade", event.trade_id, now):
+                    # counted before a restart: its P&L is in the restored accumulators,
+                    # only the rolling trade-count windows need its time again
+                    self.network.restore_trade_time(event.account_id, event.at)
+                    continue
+            self.stats.events += 1
+            decisions = self.network.process(event)
+            self._after(decisions, line)
+            if isinstance(event, TradeEvent):
+                self._save_day(event.account_id)
+        self._watch_market(item)
+
+    def _watch_market(self, item: FeedItem) -> None:
+        if item.type != "GatewayUserPosition" or self.feed is None or self.network is None:
+            return
+        for account in self.network.accounts.values():
+            contracts = set(account.positions)
+            if contracts:
+                asyncio.get_running_loop().create_task(
+                    self.feed.watch_contracts(account.id, contracts))
+
+    def _save_day(self, account_id: int) -> None:
+        assert self.network is not None and self.store is not None
+        account = self.network.accounts.get(account_id)
+        if account is not None:
+            self.store.save_day(account.id, account.day_start, account.realized_pnl_today,
+                                account.gross_realized_pnl_today, account.fees_today,
+                                account.trades_today)
+
+    def _after(self, decisions: list[Decision], line: dict[str, Any] | None) -> None:
+        assert self.store is not None and self.ruleset is not None and self.network is not None
+        if not decisions:
+            return
+        zone = self.ruleset.trading_day.zone
+        touched: set[int] = set()
+        for decision in decisions:
+            self.stats.decisions += 1
+            record = decision.to_dict(zone)
+            seq = self.store.append_decision(record, input=line, revision=decision.revision)
+            checkpoint("rule_evaluated", _describe(decision, zone), level=20 if
+                       decision.superseded_by is None else 10, decision=record, seq=seq)
+            if decision.action in ("lockout", "cooldown") or decision.action.endswith("_ended"):
+                touched.add(decision.account)
+            if decision.superseded_by is None and decision.action in _GATEWAY_ACTIONS:
+                self._enforce(decision, seq)
+        assert self.lockouts is not None
+        for account_id in touched:
+            account = self.network.accounts.get(account_id)
+            if account is not None:
+                self.lockouts.sync(account, self.clock.now())
+
+    def _enforce(self, decision: Decision, seq: int) -> None:
+        assert self.enforcer is not None and self.store is not None
+        intent = Intent.from_decision(decision, seq)
+        if intent is None:
+            return
+        self.stats.intents += 1
+        self.store.record_intent(intent.id, intent.account_id, intent.action,
+                                 {"rule": intent.rule, "contract": intent.contract,
+                                  "symbol": intent.symbol, "size": intent.size,
+                                  "price": intent.price, "order_id": intent.order_id,
+                                  "reason": intent.reason}, self.clock.now())
+        checkpoint("enforcement_triggered", f"enforce {intent.action} "
+                   f"{intent.contract or intent.symbol or ''} for account {intent.account_id}",
+                   intent=intent.id, action=intent.action)
+        self.enforcer.submit(intent)
+
+    def _on_outcome(self, intent: Intent, outcome: Outcome) -> None:
+        assert self.store is not None
+        self.stats.outcomes[outcome.status] = self.stats.outcomes.get(outcome.status, 0) + 1
+        self.store.record_outcome(outcome.intent_id, outcome.status, outcome.detail,
+                                  outcome.attempts, self.clock.now())
+        level = 20 if outcome.status in ("done", "noop") else 50
+        log.log(level, "enforcement %s %s: %s after %d attempt(s)%s", intent.action,
+                intent.contract or intent.symbol or "", outcome.status, outcome.attempts,
+                " (verified)" if outcome.verified else "",
+                extra={"fields": {"event": "enforcement_outcome", "intent": intent.id,
+                                  "status": outcome.status, "detail": outcome.detail}})
+        if outcome.status == "gave_up" and self.ruleset is not None:
+            critical = Decision(self.clock.now(), intent.account_id, intent.rule, "alert",
+                                f"Enforcement gave up: {intent.action} "
+                                f"{intent.contract or intent.symbol or ''} — {outcome.detail}",
+                                severity="critical", trigger="enforcement",
+                                revision=self.ruleset.revision)
+            self._after([critical], None)
+
+    # -- resync and reload -------------------------------------------------------------
+    async def _resync(self, account_id: int) -> None:
+        """Re-read the account over REST and reconcile working memory with it."""
+        assert self.feed is not None and self.network is not None and self.ruleset is not None
+        day_start = self.ruleset.trading_day.day_start(self.clock.now() / 1_000_000)
+        since = dt.datetime.fromtimestamp(day_start, dt.UTC)
+        try:
+            items = await self.feed.snapshot(account_id, since)
+        except Exception as error:
+            log.error("resync of account %s failed: %s", account_id, error)
+            return
+        account = self.network.account(account_id)
+        open_contracts = {i.payload.get("contractId") for i in items
+                          if i.type == "GatewayUserPosition"}
+        working = {i.payload.get("id") for i in items if i.type == "GatewayUserOrder"}
+        # Closed or cancelled during the gap: say so, or memory would keep them forever.
+        for contract, position in list(account.positions.items()):
+            if contract not in open_contracts:
+                items.append(FeedItem("GatewayUserPosition", {
+                    "id": 0, "accountId": account_id, "contractId": contract,
+                    "type": 1 if position.direction == 1 else 2, "size": 0,
+                    "averagePrice": position.average_price}, source="resync"))
+        for order_id, order in list(account.orders.items()):
+            if order_id not in working:
+                items.append(FeedItem("GatewayUserOrder", {
+                    "id": order_id, "accountId": account_id, "contractId": order.contract,
+                    "status": 3, "type": order.type_code, "side": order.side_code,
+                    "size": order.size}, source="resync"))
+        for item in items:
+            self._handle(item)
+        log.info("account %s resynced over REST: %d item(s)", account_id, len(items),
+                 extra={"fields": {"event": "resync", "account": account_id}})
+
+    async def _watch_rulesets(self) -> None:
+        from watchfiles import awatch
+
+        paths = [str(Path(p)) for p in self.settings.rulesets]
+        async for _changes in awatch(*paths, stop_event=self.stopping, debounce=200,
+                                     step=50):
+            self.reload_requested.set()
+
+    def _reload(self) -> None:
+        assert self.network is not None
+        try:
+            ruleset, warnings = load_ruleset(list(self.settings.rulesets))
+        except RulesetError as error:
+            for diagnostic in error.diagnostics:
+                log.error("reload rejected, the running ruleset keeps enforcing: %s", diagnostic,
+                          extra={"fields": {"event": "reload_rejected",
+                                            "diagnostic": str(diagnostic)}})
+            return
+        for warning in warnings:
+            log.warning("%s", warning)
+        if self.ruleset is not None and ruleset.revision == self.ruleset.revision:
+            return
+        self.ruleset = ruleset
+        decisions = self.network.swap_ruleset(ruleset)
+        log.info("ruleset reloaded: revision %s", ruleset.revision,
+                 extra={"fields": {"event": "reload", "revision": ruleset.revision}})
+        self._after(decisions, None)
+
+
+def _describe(decision: Decision, zone: Any) -> str:
+    target = decision.contract or decision.symbol or ""
+    text = f"{decision.rule} {decision.action}"
+    if target:
+        text += f" {target}"
+    if decision.size is not None:
+        text += f" size {decision.size:g}"
+    if decision.until is not None:
+        text += f" until {to_iso(decision.until, zone)}"
+    text += f": {decision.reason}"
+    if decision.superseded_by:
+        text += f" [superseded by {decision.superseded_by}]"
+    return text
