@@ -79,7 +79,7 @@ class ParamOverride:
 
 
 def parse_override(text: str) -> ParamOverride:
-    """Parse ``RULE-003.limit=-500`` (value as YAML); ValueError on bad syntax."""
+    """Parse ``LOSS-CAP.limit=-500`` (value as YAML); ValueError on bad syntax."""
     target, sep, raw = text.partition("=")
     rule, dot, param = target.strip().rpartition(".")
     if not sep or not dot or not rule or not param:

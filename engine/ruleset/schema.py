@@ -159,9 +159,9 @@ def _rule() -> dict[str, Any]:
         "properties": {
             "id": {"type": "string", "pattern": r"^[A-Za-z][A-Za-z0-9_.-]*$",
                    "description": "Stable identifier, used in decision records, overrides "
-                                  "and `--set ID.param=value`.", "examples": ["RULE-003"]},
+                                  "and `--set ID.param=value`.", "examples": ["WEEKLY-LOSS"]},
             "name": {"type": "string", "description": "Short kebab-case name.",
-                     "examples": ["daily-realized-loss"]},
+                     "examples": ["weekly-loss-limit"]},
             "description": {"type": "string", "description": "What the rule protects against."},
             "enabled": {"type": "boolean", "default": True,
                         "description": "A disabled rule is checked but never evaluated."},
@@ -235,8 +235,11 @@ def build_schema() -> dict[str, Any]:
                 "type": "object",
                 "description": "Instrument metadata extending the built-in table, by symbol "
                                "root.",
+                "examples": [{"MNQ": {"tick_size": 0.25, "tick_value": 0.5,
+                                      "name": "Micro E-mini Nasdaq-100"}}],
                 "additionalProperties": {
                     "type": "object", "additionalProperties": False,
+                    "description": "One product by its usual symbol root (ES, not EP).",
                     "required": ["tick_size", "tick_value"],
                     "properties": {
                         "tick_size": {"type": "number", "exclusiveMinimum": 0,
@@ -258,10 +261,15 @@ def build_schema() -> dict[str, Any]:
                                "params (and `enabled`).",
                 "additionalProperties": {
                     "type": "object",
-                    "additionalProperties": {"type": "object",
-                                             "additionalProperties": _PARAM_VALUE},
+                    "description": "One account's overrides: rule id -> params.",
+                    "additionalProperties": {
+                        "type": "object",
+                        "description": "Param values for this rule and account (and "
+                                       "`enabled: true/false`).",
+                        "additionalProperties": _PARAM_VALUE,
+                    },
                 },
-                "examples": [{"SIM-50K": {"RULE-003": {"limit": -800}}}],
+                "examples": [{"SIM-50K": {"WEEKLY-LOSS": {"limit": -800}}}],
             },
             "rules": {"type": "array", "items": _rule(), "description": "The rules."},
         },
