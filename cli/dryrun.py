@@ -6,11 +6,11 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 import click
-
 from riskrail.engine.clock import parse_instant, to_iso
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.replay import StrictInputError, replay
@@ -23,6 +23,16 @@ EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = 0, 1, 2, 3
 
 def _lines(handle: TextIO) -> Iterator[str]:
     yield from handle
+
+
+@contextmanager
+def _open_events(events: str) -> Iterator[TextIO]:
+    """The events file, or stdin for ``-`` (left open: it is not ours to close)."""
+    if events == "-":
+        yield sys.stdin
+        return
+    with Path(events).open(encoding="utf-8") as handle:
+        yield handle
 
 
 @click.command(name="dry-run")
@@ -84,14 +94,12 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             click.echo(_timeline_line(decision, zone))
 
     try:
-        handle: TextIO = sys.stdin if events == "-" else Path(events).open(encoding="utf-8")
+        with _open_events(events) as handle:
+            result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
+                            strict=strict, on_decision=show)
     except OSError as error:
         click.echo(f"error: cannot read {events}: {error.strerror}", err=True)
         sys.exit(EXIT_INPUT)
-    try:
-        with handle:
-            result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
-                            strict=strict, on_decision=show)
     except StrictInputError as error:
         click.echo(f"{events}:{error.problem.line}: error: {error.problem.message}", err=True)
         sys.exit(EXIT_INPUT)

@@ -12,7 +12,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import STOP_TYPES, WORKING_STATUSES, OrderEvent
+from ..events import STOP_TYPES, OrderEvent
 from ..instruments import Instrument, UnknownInstrumentError
 
 __all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "PositionState",
@@ -188,9 +188,9 @@ class Lockout:
 class AccountState:
     """Working memory of one account."""
 
-    __slots__ = ("_trade_times", "_unknown_instruments", "_unpriced", "_unrealized_sum",
-                 "activations", "balance", "can_trade", "connected", "contracts_gross",
-                 "contracts_net", "day_start", "fees_today", "feed_problem",
+    __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
+                 "_unrealized_sum", "activations", "balance", "can_trade", "connected",
+                 "contracts_gross", "day_start", "feed_problem", "fees_today",
                  "gross_realized_pnl_today", "id", "instruments", "last_change_contract",
                  "last_position_change_at", "lock_reason", "locked", "locked_since",
                  "locked_until", "lockouts", "name", "orders", "position_count", "positions",
@@ -214,7 +214,8 @@ class AccountState:
         self.trades_today = 0
         self.day_start = 0
         self.contracts_gross = 0
-        self.contracts_net = 0
+        #: sum of long sizes minus sum of short sizes (contracts_net is its magnitude)
+        self._signed_net = 0
         self.position_count = 0
         self.working_orders = 0
         self.last_position_change_at: int | None = None
@@ -227,11 +228,16 @@ class AccountState:
         self.locked_since: int | None = None
         self.locked_until: int | None = None
         self.lock_reason: str | None = None
-        #: refraction memory: (rule id, entity key, action index) -> retrigger value
-        self.activations: dict[tuple[str, Any, int], Any] = {}
+        #: refraction memory: (rule id, entity key, action index or "error") -> retrigger value
+        self.activations: dict[tuple[str, Any, int | str], Any] = {}
         self.rules: Any = None
 
     # -- derived metrics ------------------------------------------------------
+    @property
+    def contracts_net(self) -> int:
+        """|sum of long sizes - sum of short sizes| (vocabulary: ``account.contracts_net``)."""
+        return abs(self._signed_net)
+
     @property
     def unrealized_pnl(self) -> float | None:
         if self._unknown_instruments:
@@ -271,7 +277,7 @@ class AccountState:
     def add_position_counts(self, position: PositionState, sign: int) -> None:
         size = position.size * sign
         self.contracts_gross += size
-        self.contracts_net += position.direction * size
+        self._signed_net += position.direction * size
         self.position_count += sign
         instrument = self.instrument_for(position.symbol)
         instrument.contracts += size

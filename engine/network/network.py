@@ -40,7 +40,15 @@ from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.template import format_duration
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
 from .decisions import Decision
-from .memory import AccountState, Counters, Lockout, OrderState, PositionState, TradeState
+from .memory import (
+    AccountState,
+    Counters,
+    InstrumentState,
+    Lockout,
+    OrderState,
+    PositionState,
+    TradeState,
+)
 
 __all__ = ["ClockView", "RuleNetwork"]
 
@@ -214,12 +222,7 @@ class RuleNetwork:
             position = PositionState(account, contract, symbol, instrument, now)
             position.side, position.direction = ("long", 1) if direction == 1 else ("short", -1)
             position.size, position.average_price = event.size, event.average_price
-            names = [symbol, contract]
-            if instrument is not None:
-                names += [*instrument.aliases, instrument.name]
-            state = account.instrument_for(symbol, names)
-            if contract not in state.names:
-                state.names.append(contract)
+            self._instrument(account, contract)
             position._price = self.prices.get(contract)
             position._best = position._price
             position._unrealized = position._compute_unrealized()
@@ -241,38 +244,50 @@ class RuleNetwork:
         return [("position", "positions", contract), *changes]
 
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
-        symbol = self.ruleset.instruments.symbol(event.contract_id)
-        existing = account.orders.get(event.order_id)
-        working = event.status in WORKING_STATUSES
-        instrument = account.instrument_for(symbol)
+        table = self.ruleset.instruments
+        symbol = table.symbol(event.contract_id)
+        existing = account.orders.pop(event.order_id, None)
         changes: list[Change] = []
-        if working:
+        touched: list[OrderState] = []
+        if existing is not None:
+            # The order leaves its instrument (it may come back just below).
+            account.working_orders -= 1
+            account.instrument_for(existing.symbol).working_orders -= 1
+            touched.append(existing)
+        if event.status in WORKING_STATUSES:
             order = OrderState.from_event(event, symbol)
-            if existing is None:
-                account.working_orders += 1
-                instrument.working_orders += 1
-            elif existing.contract != order.contract:
-                self.account_orders_moved(account, existing)
             account.orders[event.order_id] = order
+            account.working_orders += 1
+            self._instrument(account, event.contract_id).working_orders += 1
+            touched.append(order)
             changes.append(("order", "orders", event.order_id))
         elif existing is not None:
-            del account.orders[event.order_id]
-            account.working_orders -= 1
-            instrument.working_orders -= 1
             self._forget(account, event.order_id)
         else:
             return []
-        position = account.positions.get(event.contract_id)
-        if position is not None:
-            account.refresh_protection(position, now)
-            changes.append(("position", "orders", event.contract_id))
-        changes += [("instrument", "orders", symbol), ("account", "orders", None)]
+        for contract in dict.fromkeys(o.contract for o in touched):
+            position = account.positions.get(contract)
+            if position is not None:
+                account.refresh_protection(position, now)
+                changes.append(("position", "orders", contract))
+        for root in dict.fromkeys(o.symbol for o in touched):
+            changes.append(("instrument", "orders", root))
+        changes.append(("account", "orders", None))
         return changes
 
-    @staticmethod
-    def account_orders_moved(account: AccountState, order: OrderState) -> None:
-        account.instrument_for(order.symbol).working_orders -= 1
-        account.working_orders -= 1
+    def _instrument(self, account: AccountState, contract: str) -> InstrumentState:
+        """The instrument state of a contract's root, knowing its aliases and names."""
+        table = self.ruleset.instruments
+        symbol = table.symbol(contract)
+        names = [symbol, contract]
+        instrument = table.get(contract)
+        if instrument is not None:
+            names += [*instrument.aliases, instrument.name]
+        state = account.instrument_for(symbol, names)
+        for name in names:
+            if name not in state.names:
+                state.names.append(name)
+        return state
 
     def _trade(self, account: AccountState, event: TradeEvent) -> list[Change]:
         known = account.trades.get(event.trade_id)
@@ -429,10 +444,11 @@ class RuleNetwork:
                     continue  # refraction: still true, nothing new
                 account.activations[mark] = value
                 fired.extend(self._fire(account, rule, action, entity, ctx, trigger))
+            account.activations.pop((rule.id, key, "error"), None)  # recovered
         except Exception as error:  # one rule raising never stops the others
             fired = [self._error(account, rule, key, error, now, trigger)] if (
                 rule.id, key, "error") not in account.activations else []
-            account.activations[(rule.id, key, "error")] = True  # type: ignore[index]
+            account.activations[(rule.id, key, "error")] = True
         if ctx.deadline < NEVER:
             self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
         self.counters.firings += len(fired)
@@ -626,9 +642,8 @@ class RuleNetwork:
         closed: dict[str, Decision] = {}
         stops: dict[str, Decision] = {}
         for d in live:
-            if d.action == "flatten" and flatten is not None and d is not flatten:
-                d.superseded_by = f"{flatten.rule} flatten"
-            elif d.action in ("close_position", "reduce_position") and flatten is not None:
+            if flatten is not None and d is not flatten and d.action in (
+                    "flatten", "close_position", "reduce_position"):
                 d.superseded_by = f"{flatten.rule} flatten"
             elif d.action in ("cancel_orders", "cancel_order") and cancel_all is not None \
                     and d is not cancel_all:
