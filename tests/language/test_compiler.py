@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from riskrail.engine.calendar import TradingDayClock
 from riskrail.engine.language.checker import Checker
 from riskrail.engine.language.compiler import (
@@ -353,3 +355,33 @@ def test_to_micros() -> None:
     assert to_micros(1.5) == 1_500_000
     assert to_micros(float("inf")) == NEVER
     assert to_micros(float("-inf")) == -NEVER
+
+
+OPS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(opened=st.integers(0, 10**12), grace=st.integers(0, 10**9),
+       elapsed=st.integers(-(10**9), 2 * 10**9), op=st.sampled_from(OPS),
+       now_left=st.booleans())
+def test_deadline_property(opened: int, grace: int, elapsed: int, op: str,
+                           now_left: bool) -> None:
+    """Whatever the operator and side: the value holds until the deadline and flips there."""
+    text = (f"now - position.opened_at {op} params.g" if now_left
+            else f"params.g {op} now - position.opened_at")
+    params = {"g": f"{grace / S:.6f}s"}
+    compiled = compile_(text, params)
+    position = Position(opened_at=opened)
+    now = opened + elapsed
+    ctx = Context(now=now, position=position)
+    value = compiled.function(ctx)
+    deadline = ctx.deadline
+    if deadline == NEVER:  # no later change: the value stays as it is, far ahead
+        later = Context(now=now + 10**10, position=position)
+        assert compiled.function(later) == value
+        return
+    assert deadline > now
+    before = Context(now=deadline - 1, position=position)
+    assert compiled.function(before) == value
+    at_deadline = Context(now=deadline, position=position)
+    assert compiled.function(at_deadline) != value
