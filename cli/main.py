@@ -28,7 +28,14 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in COMMANDS if self._load(name) is not None)
+        names = []
+        for name in COMMANDS:
+            try:
+                if self._load(name) is not None:
+                    names.append(name)
+            except ImportError:
+                continue  # one command's missing dependency must not break `riskrail --help`
+        return sorted(names)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return self._load(cmd_name)
