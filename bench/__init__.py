@@ -1,0 +1,1 @@
+"""Benchmark of riskrail's rule network: ``python -m bench`` (or ``make bench``)."""

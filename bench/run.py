@@ -1,0 +1,337 @@
+"""The rule-network benchmark: throughput, latency, memory, floor and scaling.
+
+For each account count the same seeded stream generator produces ``--events``
+Gateway pushes (same per-account mix at every size), normalized once up front.
+One account snapshot per account is processed first, untimed (a daemon
+registers its accounts at start-up). Three timed passes follow, each wrapping
+every call in ``perf_counter_ns``:
+
+- network: ``RuleNetwork.process`` on the normalized facts (standard ruleset);
+- end to end: ``normalize`` + ``process`` from the raw payloads;
+- floor: the thirteen threshold checks as plain Python on dicts (bench/floor.py).
+
+Throughput is events / (sum of the per-event times): the loop's own overhead
+(clock.set, list bookkeeping) is outside. The stream's objects are moved out
+of the garbage collector's view (``gc.freeze``) during the timed passes, as
+they would not exist in a daemon; the engine's own garbage is collected as
+usual, so collection pauses show in p99/max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from riskrail.engine.clock import SimulatedClock, to_iso
+from riskrail.engine.events import Event, normalize
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.ruleset.model import Ruleset
+from riskrail.engine.standard import STANDARD_RULESET
+
+from .floor import Floor
+from .memory import deep_size, reachable_ids
+from .stream import Raw, generate
+
+__all__ = ["main", "run"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_ACCOUNTS = (1, 100, 1_000, 10_000)
+DEFAULT_EVENTS = 100_000
+QUICK_ACCOUNTS = (1, 10, 100)
+QUICK_EVENTS = 3_000
+TARGETS = {"events_per_s_at_1000": 150_000, "p99_us": 50.0, "scaling_min": 0.80}
+MEMORY_METHOD = ("sys.getsizeof walk of the network's per-account state (accounts, holders, "
+                 "quotes, prices, timers, stops), excluding objects reachable from the compiled "
+                 "ruleset and interpreter singletons; divided by the account count")
+
+
+def _stats(latencies: list[int]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    n = len(ordered)
+    total = sum(ordered)
+
+    def pct(q: float) -> float:
+        return ordered[min(n - 1, int(q * (n - 1) + 0.5))] / 1000
+
+    return {"events": n, "seconds": total / 1e9,
+            "events_per_s": n / (total / 1e9) if total else 0.0,
+            "mean_us": total / n / 1000, "p50_us": pct(0.50), "p90_us": pct(0.90),
+            "p99_us": pct(0.99), "p999_us": pct(0.999), "max_us": ordered[-1] / 1000}
+
+
+def _warm(warmup: Sequence[tuple[int, Event]], clock: SimulatedClock,
+          process: Callable[[Event], Any]) -> None:
+    for ts, event in warmup:
+        clock.set(ts)
+        process(event)
+
+
+def _timed(events: Sequence[tuple[int, Event]], clock: SimulatedClock,
+           process: Callable[[Event], Any]) -> tuple[list[int], int]:
+    latencies = [0] * len(events)
+    pc = time.perf_counter_ns
+    set_time = clock.set
+    produced = 0
+    for i, (ts, event) in enumerate(events):
+        set_time(ts)
+        t0 = pc()
+        out = process(event)
+        latencies[i] = pc() - t0
+        produced += len(out) if isinstance(out, list) else out
+    return latencies, produced
+
+
+def _network_pass(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
+                  events: Sequence[tuple[int, Event]]) -> tuple[dict[str, Any], RuleNetwork]:
+    clock = SimulatedClock(warmup[0][0])
+    network = RuleNetwork(ruleset, clock)
+    _warm(warmup, clock, network.process)
+    network.counters.evaluations = network.counters.firings = 0
+    latencies, decisions = _timed(events, clock, network.process)
+    result = _stats(latencies)
+    counters = network.counters
+    result.update(decisions=decisions, evaluations=counters.evaluations,
+                  evaluations_per_event=counters.evaluations / len(events),
+                  firings=counters.firings, rule_errors=counters.rule_errors)
+    return result, network
+
+
+def _e2e_pass(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]], raws: Sequence[Raw]
+              ) -> dict[str, Any]:
+    clock = SimulatedClock(warmup[0][0])
+    network = RuleNetwork(ruleset, clock)
+    process = network.process
+    _warm(warmup, clock, process)
+    latencies = [0] * len(raws)
+    pc = time.perf_counter_ns
+    set_time = clock.set
+    for i, raw in enumerate(raws):
+        set_time(raw.ts)
+        t0 = pc()
+        for event in normalize(raw.type, raw.payload, raw.ts, raw.contract_id):
+            process(event)
+        latencies[i] = pc() - t0
+    return _stats(latencies)
+
+
+def _floor_pass(warmup: Sequence[tuple[int, Event]], events: Sequence[tuple[int, Event]]
+                ) -> tuple[dict[str, Any], Floor]:
+    floor = Floor()
+    clock = SimulatedClock(warmup[0][0])
+    _warm(warmup, clock, floor.process)
+    latencies, breaches = _timed(events, clock, floor.process)
+    result = _stats(latencies)
+    result["breaches"] = breaches
+    return result, floor
+
+
+def _normalized(raws: Sequence[Raw]) -> list[tuple[int, Event]]:
+    return [(raw.ts, event) for raw in raws
+            for event in normalize(raw.type, raw.payload, raw.ts, raw.contract_id)]
+
+
+def _memory(network: RuleNetwork, shared: set[int]) -> int:
+    roots: list[Any] = [network.accounts, network._holders, network._quotes, network.prices,
+                        network._timers, network._timer_at, network._stops]
+    return deep_size(roots, shared)
+
+
+def _profile(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
+             events: Sequence[tuple[int, Event]], accounts: int, top: int = 25
+             ) -> dict[str, Any]:
+    clock = SimulatedClock(warmup[0][0])
+    network = RuleNetwork(ruleset, clock)
+    _warm(warmup, clock, network.process)
+    profiler = cProfile.Profile()
+    process = network.process
+    set_time = clock.set
+    profiler.enable()
+    for ts, event in events:
+        set_time(ts)
+        process(event)
+    profiler.disable()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"profile-{accounts}.pstats"
+    profiler.dump_stats(path)
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt  # type: ignore[attr-defined]
+    rows = []
+    for (filename, line, name), (_, calls, tottime, cumtime, _) in \
+            stats.stats.items():  # type: ignore[attr-defined]
+        rows.append({"function": f"{Path(filename).name}:{line}({name})", "calls": calls,
+                     "tottime_s": tottime, "cumtime_s": cumtime,
+                     "self_share": tottime / total if total else 0.0,
+                     "cum_share": cumtime / total if total else 0.0})
+    rows.sort(key=lambda row: row["tottime_s"], reverse=True)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(top)
+    return {"accounts": accounts, "pstats": str(path), "total_s": total,
+            "by_self_time": rows[:top], "cumulative_text": text.getvalue()}
+
+
+def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
+        profile: bool = False, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+    say = log or (lambda _message: None)
+    ruleset, _ = load_ruleset([STANDARD_RULESET])
+    shared = reachable_ids(ruleset)
+    report: dict[str, Any] = {
+        "bench": "riskrail rule network", "schema": 1, "started": to_iso(time.time_ns() // 1000),
+        "seed": seed, "events": events, "accounts": list(accounts), "book_size": book_size,
+        "python": sys.version.split()[0], "implementation": platform.python_implementation(),
+        "machine": platform.machine(), "cpus": os.cpu_count(),
+        "ruleset": {"path": str(STANDARD_RULESET), "revision": ruleset.revision,
+                    "rules": [rule.id for rule in ruleset.rules_for(0)]},
+        "memory_method": MEMORY_METHOD, "latency_clock": "time.perf_counter_ns around each call",
+        "runs": [], "profiles": []}
+    for count in accounts:
+        started = time.perf_counter()
+        warm_raws, raws, stream = generate(count, events, seed, book_size)
+        warmup = _normalized(warm_raws)
+        facts = _normalized(raws)
+        say(f"{count:>6} accounts: {len(facts):,} events generated in "
+            f"{time.perf_counter() - started:.1f}s; timing...")
+        gc.collect()
+        gc.freeze()
+        try:
+            floor, floor_state = _floor_pass(warmup, facts)
+            gc.collect()
+            network, engine = _network_pass(ruleset, warmup, facts)
+            memory = _memory(engine, shared)
+            tracked_accounts = len(engine.accounts)
+            del engine
+            gc.collect()
+            e2e = _e2e_pass(ruleset, warmup, raws)
+        finally:
+            gc.unfreeze()
+        quotes = stream.by_type.get("GatewayQuote", 0)
+        touches = floor_state.touches
+        row = {
+            "accounts": count, "events": len(facts), "warmup_events": len(warmup),
+            "mix": {k: round(v / stream.events, 4) for k, v in sorted(stream.by_type.items())},
+            "stream": {k: v for k, v in asdict(stream).items() if k != "by_type"}
+            | {"first": to_iso(stream.first_ts), "last": to_iso(stream.last_ts)},
+            "quote_fanout": touches / quotes if quotes else 0.0,
+            "network": network, "end_to_end": e2e, "floor": floor,
+            "riskrail_over_floor": network["mean_us"] / floor["mean_us"],
+            "memory_bytes_per_account": memory / max(1, tracked_accounts),
+            "accounts_in_memory": tracked_accounts,
+        }
+        report["runs"].append(row)
+        say(f"{count:>6} accounts: {network['events_per_s']:,.0f} ev/s, "
+            f"p99 {network['p99_us']:.1f} µs ({time.perf_counter() - started:.1f}s)")
+        if profile:
+            report["profiles"].append(_profile(ruleset, warmup, facts, count))
+        del raws, facts, warmup, floor_state
+        gc.collect()
+    runs = report["runs"]
+    first, last = runs[0], runs[-1]
+    scaling = last["network"]["events_per_s"] / first["network"]["events_per_s"]
+    report["scaling"] = {"from_accounts": first["accounts"], "to_accounts": last["accounts"],
+                         "throughput_ratio": scaling,
+                         "end_to_end_ratio": last["end_to_end"]["events_per_s"]
+                         / first["end_to_end"]["events_per_s"]}
+    at_1000 = next((r for r in runs if r["accounts"] == 1000), None)
+    report["targets"] = {
+        "events_per_s_at_1000": {
+            "target": TARGETS["events_per_s_at_1000"],
+            "measured": at_1000["network"]["events_per_s"] if at_1000 else None,
+            "met": bool(at_1000) and at_1000["network"]["events_per_s"]
+            >= TARGETS["events_per_s_at_1000"]},
+        "p99_us": {"target": TARGETS["p99_us"],
+                   "measured": max(r["network"]["p99_us"] for r in runs),
+                   "met": all(r["network"]["p99_us"] < TARGETS["p99_us"] for r in runs)},
+        "scaling": {"target": TARGETS["scaling_min"], "measured": scaling,
+                    "met": scaling >= TARGETS["scaling_min"]},
+    }
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    head = (f"{'accounts':>8} {'events':>8} {'ev/s':>9} {'p50 µs':>7} {'p99 µs':>7} "
+            f"{'max µs':>8} {'eval/ev':>7} {'e2e ev/s':>9} {'e2e p99':>7} {'floor ev/s':>10} "
+            f"{'xfloor':>6} {'B/acct':>7} {'fanout':>6} {'decis.':>6}")
+    lines = [head, "-" * len(head)]
+    for r in report["runs"]:
+        n, e, f = r["network"], r["end_to_end"], r["floor"]
+        lines.append(
+            f"{r['accounts']:>8,} {r['events']:>8,} {n['events_per_s']:>9,.0f} "
+            f"{n['p50_us']:>7.1f} {n['p99_us']:>7.1f} {n['max_us']:>8.0f} "
+            f"{n['evaluations_per_event']:>7.2f} {e['events_per_s']:>9,.0f} {e['p99_us']:>7.1f} "
+            f"{f['events_per_s']:>10,.0f} {r['riskrail_over_floor']:>6.1f} "
+            f"{r['memory_bytes_per_account']:>7,.0f} {r['quote_fanout']:>6.2f} "
+            f"{n['decisions']:>6}")
+    s = report["scaling"]
+    lines.append("")
+    lines.append(f"throughput {s['to_accounts']:,} vs {s['from_accounts']:,} accounts: "
+                 f"{s['throughput_ratio']:.2f} (end to end {s['end_to_end_ratio']:.2f})")
+    for name, t in report["targets"].items():
+        measured = t["measured"]
+        shown = "n/a" if measured is None else f"{measured:,.2f}"
+        lines.append(f"target {name}: {t['target']:,} measured {shown} -> "
+                     f"{'met' if t['met'] else 'MISSED'}")
+    lines.append("xfloor = riskrail mean time per event / floor mean time per event; "
+                 "B/acct = " + report["memory_method"].split(" of ")[0])
+    for p in report["profiles"]:
+        lines.append("")
+        lines.append(f"profile at {p['accounts']:,} accounts ({p['pstats']}), by self time:")
+        for row in p["by_self_time"][:15]:
+            lines.append(f"  {row['self_share']:6.1%} self {row['cum_share']:6.1%} cum "
+                         f"{row['calls']:>9,}  {row['function']}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--accounts", default=None,
+                        help="comma-separated account counts (default 1,100,1000,10000)")
+    parser.add_argument("--events", type=int, default=None,
+                        help=f"events per run (default {DEFAULT_EVENTS:,})")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--book-size", type=int, default=1,
+                        help="accounts sharing one set of contract ids (quote fan-out); "
+                        "default 1")
+    parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--profile", action="store_true",
+                        help="also run each size once under cProfile and report the hot spots")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="where to write the JSON (default bench/results/<time>.json)")
+    args = parser.parse_args(argv)
+    accounts = tuple(int(a) for a in args.accounts.split(",")) if args.accounts else (
+        QUICK_ACCOUNTS if args.quick else DEFAULT_ACCOUNTS)
+    events = args.events or (QUICK_EVENTS if args.quick else DEFAULT_EVENTS)
+    if any(a < 1 for a in accounts) or events < 1 or args.book_size < 1:
+        parser.error("account counts, --events and --book-size must be positive")
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    report = run(accounts, events, args.seed, book_size=args.book_size, profile=args.profile,
+                 log=log)
+    output = args.output
+    if output is None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        output = RESULTS / f"bench-{stamp}{'-quick' if args.quick else ''}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    report["output"] = str(output)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(table(report))
+        print(f"\nJSON: {output}")
+    return 0
