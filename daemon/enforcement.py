@@ -471,8 +471,11 @@ class GatewayEnforcer:
                        f"not confirmed after {run.attempts} attempt(s); {run.last}", False)
 
     def _confirmed(self, run: _Run, detail: str) -> Outcome:
-        status = "done" if run.sent else "noop"
-        return Outcome(run.intent.id, status, run.attempts, detail, True)
+        if not run.sent:
+            return Outcome(run.intent.id, "noop", run.attempts, detail, True)
+        # What the Gateway answered is kept for the log; the re-read decided.
+        return Outcome(run.intent.id, "done", run.attempts,
+                       f"{detail}; verified by re-read ({run.last})", True)
 
     async def _attempt(self, run: _Run) -> Outcome | None:
         """One attempt: read, stop if the goal holds, act, read again. None = not yet."""
