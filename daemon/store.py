@@ -1,0 +1,510 @@
+"""The daemon's durable state: one SQLite database file (DESIGN.md section 4).
+
+It holds lockouts and cooldowns (active and past), per-account trading-day
+accumulators, processed event ids, enforcement intents with their outcome, and
+the decision log. The log is append-only (triggers refuse UPDATE and DELETE)
+and hash-chained: each row stores the canonical JSON of ``{record, input,
+revision}``, the previous row's hash and its own hash
+``sha256(prev_hash + canonical_json)``, so an edited, deleted or reordered row
+is found by :meth:`StateStore.verify_log` even if someone drops the triggers.
+What the chain cannot show on its own is the loss of the newest rows (a
+truncated tail still chains); compare :meth:`StateStore.head` with a copy kept
+elsewhere for that.
+
+The store is synchronous and meant for one thread (the daemon's asyncio
+thread); every write method is one short transaction, and
+:meth:`StateStore.transaction` groups several into one commit. Instants are
+integer microseconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+__all__ = [
+    "APPLICATION_ID",
+    "GENESIS_HASH",
+    "SCHEMA_VERSION",
+    "NotAStateStoreError",
+    "SchemaTooNewError",
+    "StateStore",
+    "StoreError",
+    "VerifyResult",
+    "canonical_json",
+    "chain_hash",
+]
+
+#: ``PRAGMA application_id`` of a riskrail state database ("RSKR")
+APPLICATION_ID = 0x52534B52
+#: the ``prev_hash`` of the first decision
+GENESIS_HASH = "0" * 64
+
+_APPEND_ONLY = "the decision log is append-only"
+
+
+class StoreError(Exception):
+    """The state database cannot be used."""
+
+
+class NotAStateStoreError(StoreError):
+    """The file is missing, not SQLite, or a SQLite database of something else."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database was written by a newer riskrail than this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    ok: bool
+    #: records found intact (all of them when ``ok``)
+    checked: int
+    #: seq of the first record that is wrong or missing, None when ``ok``
+    first_broken: int | None
+    message: str
+
+
+def canonical_json(value: Any) -> str:
+    """The one text of a JSON value: sorted keys, no spaces, UTF-8, no NaN/Infinity."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def chain_hash(prev_hash: str, data: str) -> str:
+    return hashlib.sha256((prev_hash + data).encode("utf-8")).hexdigest()
+
+
+# -- schema -----------------------------------------------------------------------------
+
+def _v1(conn: sqlite3.Connection) -> None:
+    # statement by statement: executescript() would commit the migration's transaction
+    for statement in _V1:
+        conn.execute(statement)
+
+
+_V1 = [s.strip() for s in f"""
+        CREATE TABLE lockouts (
+            store_id     INTEGER PRIMARY KEY,
+            account_id   INTEGER NOT NULL,
+            lock_id      INTEGER NOT NULL,
+            rule         TEXT    NOT NULL,
+            kind         TEXT    NOT NULL CHECK (kind IN ('lockout', 'cooldown')),
+            scope        TEXT    NOT NULL CHECK (scope IN ('account', 'symbol')),
+            symbol       TEXT,
+            reason       TEXT    NOT NULL,
+            start_at     INTEGER NOT NULL,
+            end_at       INTEGER,
+            while_rule   TEXT,
+            while_action INTEGER,
+            ended_at     INTEGER,
+            ended_how    TEXT,
+            UNIQUE (account_id, lock_id, start_at)
+        );
+        CREATE INDEX lockouts_open ON lockouts (ended_at, end_at);
+
+        CREATE TABLE trading_days (
+            account_id INTEGER NOT NULL,
+            day_start  INTEGER NOT NULL,
+            realized   REAL    NOT NULL,
+            gross      REAL    NOT NULL,
+            fees       REAL    NOT NULL,
+            trades     INTEGER NOT NULL,
+            PRIMARY KEY (account_id, day_start)
+        ) WITHOUT ROWID;
+        CREATE INDEX trading_days_day ON trading_days (day_start);
+
+        CREATE TABLE processed_events (
+            account_id INTEGER NOT NULL,
+            kind       TEXT    NOT NULL,
+            event_id   TEXT    NOT NULL,
+            at         INTEGER NOT NULL,
+            PRIMARY KEY (account_id, kind, event_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX processed_events_at ON processed_events (at);
+
+        CREATE TABLE intents (
+            intent_id  TEXT    PRIMARY KEY,
+            account_id INTEGER NOT NULL,
+            action     TEXT    NOT NULL,
+            payload    TEXT    NOT NULL,
+            created_at INTEGER NOT NULL,
+            status     TEXT,
+            detail     TEXT,
+            attempts   INTEGER,
+            outcome_at INTEGER
+        );
+        CREATE INDEX intents_account ON intents (account_id, created_at);
+
+        CREATE TABLE decisions (
+            seq       INTEGER PRIMARY KEY,
+            data      TEXT    NOT NULL,
+            prev_hash TEXT    NOT NULL,
+            hash      TEXT    NOT NULL
+        );
+        CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END;
+        CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END
+    """.split(";\n") if s.strip()]
+
+
+#: migration n (1-based) takes a database from user_version n-1 to n; append only
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class StateStore:
+    """The SQLite state database of one deployment.
+
+    ``StateStore(path)`` opens (creating and migrating) the database for the
+    daemon. ``StateStore(path, readonly=True)`` opens an existing one without
+    changing it (``riskrail log``); a missing file or another program's
+    database raises :class:`NotAStateStoreError`, one from a newer riskrail
+    :class:`SchemaTooNewError`.
+    """
+
+    def __init__(self, path: str | Path, *, readonly: bool = False,
+                 synchronous: str = "FULL", timeout: float = 5.0) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._depth = 0
+        if readonly:
+            if not self.path.is_file():
+                raise NotAStateStoreError(f"{self.path}: no such file")
+            uri = self.path.resolve().as_uri() + "?mode=ro"
+            self._conn = sqlite3.connect(uri, uri=True, timeout=timeout,
+                                         isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        try:
+            self._open(synchronous)
+        except sqlite3.DatabaseError as error:
+            self._conn.close()
+            raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
+                                      f"({error})") from error
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _open(self, synchronous: str) -> None:
+        conn = self._conn
+        application_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = int(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+        if application_id != APPLICATION_ID and (application_id != 0 or tables or version):
+            raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
+                                      f"(application_id {application_id:#x})")
+        if version > SCHEMA_VERSION:
+            raise SchemaTooNewError(
+                f"{self.path}: state schema version {version} is newer than this riskrail "
+                f"knows ({SCHEMA_VERSION}); upgrade riskrail or use another state file")
+        if self.readonly:
+            if application_id != APPLICATION_ID:
+                raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
+                                          "(empty)")
+            conn.execute("PRAGMA query_only = ON")
+            return
+        mode = str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]).lower()
+        if mode != "wal":
+            raise StoreError(f"{self.path}: cannot use WAL mode (journal_mode is {mode})")
+        # FULL, not NORMAL: in WAL mode NORMAL survives a crash of the daemon but may drop
+        # the last commits on power loss or an OS crash. Those commits are exactly what
+        # DESIGN.md section 4 promises a restart keeps: a lockout that must still hold,
+        # an enforcement intent whose outcome must be reported, a processed trade id that
+        # must not be counted twice, a decision already acted on. Writes happen per trade,
+        # decision or lockout (never per quote), so one WAL fsync per commit is affordable;
+        # `transaction()` batches several writes into one. Tests may pass NORMAL.
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError(f"synchronous must be FULL, NORMAL or EXTRA, not {synchronous!r}")
+        conn.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            if number <= version:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # another process may have migrated while we waited for the lock
+                current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+                if current < number:
+                    migration(conn)
+                    conn.execute(f"PRAGMA user_version = {number}")
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @property
+    def journal_mode(self) -> str:
+        return str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes into one commit (nested uses join the outer transaction)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._depth = 0
+            self._conn.execute("ROLLBACK")
+            raise
+        self._depth = 0
+        self._conn.execute("COMMIT")
+
+    # -- lockouts ----------------------------------------------------------------------
+    def save_lockout(self, account_id: int, lock: dict[str, Any]) -> int:
+        """Store a lockout or cooldown; returns its ``store_id``.
+
+        The caller's ``id`` is unique per account and ``start``; saving the same one
+        again updates its end, reason and ``while`` origin and returns the same id.
+        """
+        values = (int(account_id), int(lock["id"]), str(lock["rule"]), str(lock["kind"]),
+                  str(lock["scope"]), lock.get("symbol"), str(lock.get("reason", "")),
+                  int(lock["start"]), _optional_int(lock.get("end")), lock.get("while_rule"),
+                  _optional_int(lock.get("while_action")))
+        with self.transaction():
+            row = self._conn.execute(
+                """INSERT INTO lockouts (account_id, lock_id, rule, kind, scope, symbol, reason,
+                       start_at, end_at, while_rule, while_action)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (account_id, lock_id, start_at) DO UPDATE SET
+                       end_at = excluded.end_at, reason = excluded.reason,
+                       while_rule = excluded.while_rule, while_action = excluded.while_action
+                   RETURNING store_id""", values).fetchone()
+        return int(row[0])
+
+    def end_lockout(self, store_id: int, ended_at: int, how: str) -> None:
+        """Mark a lockout ended (``how``: expired, released, ...); the first end wins."""
+        with self.transaction():
+            exists = self._conn.execute("SELECT ended_at FROM lockouts WHERE store_id = ?",
+                                        (store_id,)).fetchone()
+            if exists is None:
+                raise KeyError(f"no lockout with store_id {store_id}")
+            self._conn.execute(
+                "UPDATE lockouts SET ended_at = ?, ended_how = ? "
+                "WHERE store_id = ? AND ended_at IS NULL", (int(ended_at), how, store_id))
+
+    def active_lockouts(self, now: int) -> list[dict[str, Any]]:
+        """Lockouts not ended whose end is open or still ahead of ``now``."""
+        rows = self._conn.execute(
+            "SELECT * FROM lockouts WHERE ended_at IS NULL AND (end_at IS NULL OR end_at > ?) "
+            "ORDER BY account_id, start_at, store_id", (int(now),))
+        return [_lockout(row) for row in rows]
+
+    def lockout_history(self, account_id: int) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT * FROM lockouts WHERE account_id = ? ORDER BY start_at, store_id",
+            (int(account_id),))
+        return [_lockout(row) for row in rows]
+
+    # -- trading-day accumulators ------------------------------------------------------
+    def save_day(self, account_id: int, day_start: int, realized: float, gross: float,
+                 fees: float, trades: int) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO trading_days (account_id, day_start, realized, gross, fees, trades)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (account_id, day_start) DO UPDATE SET
+                       realized = excluded.realized, gross = excluded.gross,
+                       fees = excluded.fees, trades = excluded.trades""",
+                (int(account_id), int(day_start), float(realized), float(gross), float(fees),
+                 int(trades)))
+
+    def load_days(self, day_start: int) -> dict[int, dict[str, Any]]:
+        """account id -> {account_id, day_start, realized, gross, fees, trades}."""
+        rows = self._conn.execute(
+            "SELECT * FROM trading_days WHERE day_start = ? ORDER BY account_id",
+            (int(day_start),))
+        return {int(row["account_id"]): dict(row) for row in rows}
+
+    # -- processed event ids -----------------------------------------------------------
+    def mark_processed(self, account_id: int, kind: str, event_id: str | int, at: int) -> bool:
+        """Remember an event; True if it is new, False if it was processed before."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO processed_events (account_id, kind, event_id, at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (int(account_id), kind, str(event_id), int(at)))
+            return cursor.rowcount == 1
+
+    def processed_ids(self, account_id: int, kind: str, since: int | None = None) -> set[str]:
+        """Ids (as text) processed for that account and kind, at or after ``since``."""
+        query = "SELECT event_id FROM processed_events WHERE account_id = ? AND kind = ?"
+        params: tuple[Any, ...] = (int(account_id), kind)
+        if since is not None:
+            query += " AND at >= ?"
+            params += (int(since),)
+        return {str(row[0]) for row in self._conn.execute(query, params)}
+
+    def prune_processed(self, before: int) -> int:
+        """Forget events processed before ``before``; returns how many."""
+        with self.transaction():
+            cursor = self._conn.execute("DELETE FROM processed_events WHERE at < ?",
+                                        (int(before),))
+            return cursor.rowcount
+
+    # -- enforcement intents -----------------------------------------------------------
+    def record_intent(self, intent_id: str, account_id: int, action: str,
+                      payload: dict[str, Any], created_at: int) -> None:
+        """Record an intent before it is carried out; recording it again keeps the first."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO intents (intent_id, account_id, action, payload, created_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (intent_id) DO NOTHING",
+                (intent_id, int(account_id), action, canonical_json(payload), int(created_at)))
+
+    def record_outcome(self, intent_id: str, status: str, detail: str, attempts: int,
+                       at: int) -> None:
+        """Record (or replace) the outcome of a recorded intent."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "UPDATE intents SET status = ?, detail = ?, attempts = ?, outcome_at = ? "
+                "WHERE intent_id = ?", (status, detail, int(attempts), int(at), intent_id))
+            if cursor.rowcount != 1:
+                raise KeyError(f"no intent {intent_id!r}")
+
+    def intents(self, account_id: int | None = None) -> list[dict[str, Any]]:
+        """Intents oldest first; ``status`` and the other outcome fields are None until
+        an outcome is recorded."""
+        if account_id is None:
+            rows = self._conn.execute("SELECT * FROM intents ORDER BY created_at, rowid")
+        else:
+            rows = self._conn.execute(
+                "SELECT * FROM intents WHERE account_id = ? ORDER BY created_at, rowid",
+                (int(account_id),))
+        return [_intent(row) for row in rows]
+
+    def unfinished_intents(self) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT * FROM intents WHERE status IS NULL ORDER BY created_at, rowid")
+        return [_intent(row) for row in rows]
+
+    # -- the decision log --------------------------------------------------------------
+    def append_decision(self, record: dict[str, Any], *, input: dict[str, Any] | None,
+                        revision: str) -> int:
+        """Append a decision record (with the event that caused it, if any); returns
+        its seq. Raises ValueError for a value JSON cannot hold (NaN, Infinity)."""
+        data = canonical_json({"record": record, "input": input, "revision": revision})
+        with self.transaction():
+            last = self._conn.execute(
+                "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+            seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
+            self._conn.execute(
+                "INSERT INTO decisions (seq, data, prev_hash, hash) VALUES (?, ?, ?, ?)",
+                (seq, data, prev_hash, chain_hash(prev_hash, data)))
+        return int(seq)
+
+    def decisions(self, since_seq: int = 0) -> list[dict[str, Any]]:
+        """Decisions after ``since_seq``: {seq, record, input, revision, prev_hash, hash}."""
+        return list(self.iter_decisions(since_seq))
+
+    def iter_decisions(self, since_seq: int = 0) -> Iterator[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT seq, data, prev_hash, hash FROM decisions WHERE seq > ? ORDER BY seq",
+            (int(since_seq),))
+        for row in rows:
+            body = json.loads(row["data"])
+            yield {"seq": int(row["seq"]), "record": body.get("record"),
+                   "input": body.get("input"), "revision": body.get("revision"),
+                   "prev_hash": row["prev_hash"], "hash": row["hash"]}
+
+    def head(self) -> tuple[int, str]:
+        """(seq, hash) of the newest decision; (0, GENESIS_HASH) for an empty log."""
+        last = self._conn.execute(
+            "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
+
+    def verify_log(self) -> VerifyResult:
+        """Walk the hash chain from seq 1; stop at the first record that is wrong."""
+        rows = self._conn.execute(
+            "SELECT seq, data, prev_hash, hash FROM decisions ORDER BY seq")
+        expected_seq, prev = 1, GENESIS_HASH
+        checked = 0
+        for seq, data, prev_hash, stored_hash in rows:
+            problem = _check_row(seq, expected_seq, data, prev_hash, stored_hash, prev)
+            if problem is not None:
+                broken, message = problem
+                return VerifyResult(False, checked, broken, message)
+            checked += 1
+            expected_seq, prev = seq + 1, stored_hash
+        return VerifyResult(True, checked, None,
+                            f"{checked} record(s), hash chain intact" if checked
+                            else "empty decision log")
+
+
+def _check_row(seq: Any, expected_seq: int, data: Any, prev_hash: Any, stored_hash: Any,
+               prev: str) -> tuple[int, str] | None:
+    if not isinstance(seq, int) or seq < expected_seq:
+        return expected_seq, f"seq {seq!r} out of order after seq {expected_seq - 1}"
+    if seq > expected_seq:
+        missing = (f"seq {expected_seq}" if seq == expected_seq + 1
+                   else f"seqs {expected_seq}..{seq - 1}")
+        return expected_seq, f"{missing} missing (deleted?): the next record is seq {seq}"
+    if prev_hash != prev:
+        return seq, (f"seq {seq}: prev_hash does not match the hash of "
+                     + (f"seq {seq - 1}" if seq > 1 else "the start of the log")
+                     + " (records reordered, replaced or removed)")
+    if not isinstance(data, str) or chain_hash(prev_hash, data) != stored_hash:
+        return seq, f"seq {seq}: content does not match its hash (record edited)"
+    try:
+        body = json.loads(data)
+        canonical = isinstance(body, dict) and canonical_json(body) == data
+    except ValueError:
+        canonical = False
+    if not canonical:  # the hash matches, so this was written that way: not by riskrail
+        return seq, f"seq {seq}: content is not a canonical decision record"
+    return None
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _lockout(row: sqlite3.Row) -> dict[str, Any]:
+    return {"store_id": row["store_id"], "account_id": row["account_id"],
+            "id": row["lock_id"], "rule": row["rule"], "kind": row["kind"],
+            "scope": row["scope"], "symbol": row["symbol"], "reason": row["reason"],
+            "start": row["start_at"], "end": row["end_at"], "while_rule": row["while_rule"],
+            "while_action": row["while_action"], "ended_at": row["ended_at"],
+            "ended_how": row["ended_how"]}
+
+
+def _intent(row: sqlite3.Row) -> dict[str, Any]:
+    return {"intent_id": row["intent_id"], "account_id": row["account_id"],
+            "action": row["action"], "payload": json.loads(row["payload"]),
+            "created_at": row["created_at"], "status": row["status"],
+            "detail": row["detail"], "attempts": row["attempts"],
+            "outcome_at": row["outcome_at"]}
