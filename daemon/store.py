@@ -449,6 +449,9 @@ class StateStore:
 
     def verify_log(self) -> VerifyResult:
         """Walk the hash chain from seq 1; stop at the first record that is wrong."""
+        if self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                              "AND name = 'decisions'").fetchone() is None:
+            return VerifyResult(False, 0, 1, "the decision table is missing (dropped?)")
         rows = self._conn.execute(
             "SELECT seq, data, prev_hash, hash FROM decisions ORDER BY seq")
         expected_seq, prev = 1, GENESIS_HASH

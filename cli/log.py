@@ -1,0 +1,109 @@
+"""``riskrail log verify|show --state PATH``: the decision log of a state database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from typing import Any
+
+import click
+from riskrail.daemon.store import StateStore, StoreError
+
+_STATE_HELP = "The daemon's SQLite state file (riskrail run --state)."
+
+
+def _open(state: str) -> StateStore:
+    """Open read-only, or exit 2 naming why the file is not a usable state database."""
+    try:
+        return StateStore(state, readonly=True)
+    except StoreError as error:
+        click.echo(f"riskrail log: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group()
+def log() -> None:
+    """Inspect the decision log: append-only, each record chained to the previous one
+    by a SHA-256 hash so that an edited, deleted or reordered record is detectable."""
+
+
+@log.command()
+@click.option("--state", "state", required=True, type=click.Path(dir_okay=False),
+              help=_STATE_HELP)
+def verify(state: str) -> None:
+    """Walk the hash chain from the first record and report the first broken one.
+
+    \b
+    Exit codes:
+      0  the chain is intact (one summary line on stdout)
+      1  a record is edited, missing or out of order (its seq and what is wrong)
+      2  the file is missing or not a riskrail state database, or a usage error
+    """
+    store = _open(state)
+    try:
+        result = store.verify_log()
+        head_seq, head_hash = store.head()
+    except (StoreError, sqlite3.DatabaseError) as error:
+        click.echo(f"riskrail log: {state}: {error}", err=True)
+        sys.exit(2)
+    finally:
+        store.close()
+    if result.ok:
+        if result.checked:
+            click.echo(f"{state}: decision log intact: {result.checked} record(s), "
+                       f"head seq {head_seq} sha256 {head_hash}")
+        else:
+            click.echo(f"{state}: decision log intact: no records")
+        sys.exit(0)
+    click.echo(f"{state}: decision log BROKEN at seq {result.first_broken}: {result.message} "
+               f"({result.checked} record(s) before it verified)")
+    sys.exit(1)
+
+
+@log.command()
+@click.option("--state", "state", required=True, type=click.Path(dir_okay=False),
+              help=_STATE_HELP)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="text: one line a decision; json: one JSON object a line "
+                   "{seq, record, input, revision, prev_hash, hash}.")
+@click.option("--since", "since", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Only records after this seq.")
+def show(state: str, output_format: str, since: int) -> None:
+    """Print the decision log, oldest first (it is not verified: see `riskrail log verify`).
+
+    \b
+    Exit codes:
+      0  printed
+      2  the file is missing or not a riskrail state database, or a usage error
+    """
+    store = _open(state)
+    try:
+        for entry in store.iter_decisions(since):
+            if output_format == "json":
+                click.echo(json.dumps(entry, sort_keys=True, ensure_ascii=False))
+            else:
+                click.echo(_text(entry))
+    finally:
+        store.close()
+
+
+def _text(entry: dict[str, Any]) -> str:
+    record = entry["record"] if isinstance(entry["record"], dict) else {}
+    parts = [f"{entry['seq']:>6}", str(record.get("ts", "?")),
+             f"account {record.get('account', '?')}", str(record.get("rule", "?")),
+             str(record.get("action", "?"))]
+    target = record.get("contract") or record.get("symbol")
+    if target:
+        parts.append(str(target))
+    if record.get("size") is not None:
+        parts.append(f"size {record['size']}")
+    if record.get("until"):
+        parts.append(f"until {record['until']}")
+    line = "  ".join(parts)
+    if record.get("reason"):
+        line += f" — {record['reason']}"
+    if record.get("superseded_by"):
+        line += f" (superseded by {record['superseded_by']})"
+    return line
