@@ -45,7 +45,7 @@ from ..language.types import (
 )
 from ..vocabulary import RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
-from .model import CompiledAction, CompiledRule, Ruleset, RuleVariants
+from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleVariants
 from .schema import ACTIONS, schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
@@ -376,11 +376,14 @@ class _FileBuilder:
                 return None
             return result, node
 
+        parsed: dict[int, tuple[CheckResult, n.Node]] = {}
+
         def build(expr: _Expr, expected: Type | None) -> tuple[Compiled, CheckResult] | None:
             checked = check(expr, expected)
             if checked is None:
                 return None
             result, node = checked
+            parsed[id(result)] = (result, node)
             try:
                 compiled = compiler.compile(node, result)
                 result.topics = set(compiler.topics)
@@ -447,7 +450,8 @@ class _FileBuilder:
         return CompiledRule(
             id=str(rule.get("id")), name=str(rule.get("name", rule.get("id"))), scope=scope,
             condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
-            topics=frozenset(topics), params=params_values, source=self.source.path)
+            topics=frozenset(topics), params=params_values, source=self.source.path,
+            condition_source=ConditionSource(parsed[id(condition[1])][1], condition[1], compiler))
 
     def _template(self, text: Any, path: Path_, checker: Checker,
                   compiler: ExpressionCompiler, prefix: str) -> Template | None:

@@ -8,10 +8,12 @@ from typing import Any
 
 from ..calendar import Session, TradingDayClock
 from ..instruments import InstrumentTable
-from ..language.compiler import Compiled
+from ..language.checker import CheckResult
+from ..language.compiler import Compiled, ExpressionCompiler
+from ..language.nodes import Node
 from ..language.template import Template
 
-__all__ = ["CompiledAction", "CompiledRule", "RuleVariants", "Ruleset"]
+__all__ = ["CompiledAction", "CompiledRule", "ConditionSource", "RuleVariants", "Ruleset"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,17 @@ class CompiledAction:
 
 
 @dataclass(frozen=True, slots=True)
+class ConditionSource:
+    """A condition as checked: its syntax tree, its check result and the rule's compiler
+    (params, lets, functions), so that parts of it can be compiled on their own (the
+    durable_rules engine compiles the condition's operands this way)."""
+
+    node: Node
+    check: CheckResult
+    compiler: ExpressionCompiler
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledRule:
     id: str
     name: str
@@ -46,6 +59,8 @@ class CompiledRule:
     params: Mapping[str, Any]
     #: the revision of the file the rule came from
     source: str = ""
+    #: the condition's syntax tree (set by the ruleset builder; None when built by hand)
+    condition_source: ConditionSource | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
