@@ -204,10 +204,11 @@ class StateStore:
         if application_id != APPLICATION_ID and (application_id != 0 or tables or version):
             raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
                                       f"(application_id {application_id:#x})")
-        if version > SCHEMA_VERSION:
+        known = len(MIGRATIONS)
+        if version > known:
             raise SchemaTooNewError(
                 f"{self.path}: state schema version {version} is newer than this riskrail "
-                f"knows ({SCHEMA_VERSION}); upgrade riskrail or use another state file")
+                f"knows ({known}); upgrade riskrail or use another state file")
         if self.readonly:
             if application_id != APPLICATION_ID:
                 raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
