@@ -2,8 +2,10 @@
 
 For each account count the same seeded stream generator produces ``--events``
 Gateway pushes (same per-account mix at every size), normalized once up front.
-One account snapshot per account is processed first, untimed (a daemon
-registers its accounts at start-up). Three timed passes follow, each wrapping
+A warm-up is processed first, untimed: each account's snapshot and its
+activity before a common instant t0, so that every account enters the timed
+part at a random phase of its trading cycle (a daemon started mid-session)
+and the timed mix is the same at every size. Three timed passes follow, each wrapping
 every call in ``perf_counter_ns``:
 
 - network: ``RuleNetwork.process`` on the normalized facts (standard ruleset);
@@ -102,6 +104,12 @@ def _network_pass(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
     network.counters.evaluations = network.counters.firings = 0
     latencies, decisions = _timed(events, clock, network.process)
     result = _stats(latencies)
+    groups: dict[str, list[int]] = {}
+    for (_, event), latency in zip(events, latencies, strict=True):
+        groups.setdefault(type(event).__name__, []).append(latency)
+    result["by_type"] = {name: {k: v for k, v in _stats(group).items()
+                                if k in ("events", "mean_us", "p50_us", "p99_us")}
+                         for name, group in sorted(groups.items())}
     counters = network.counters
     result.update(decisions=decisions, evaluations=counters.evaluations,
                   evaluations_per_event=counters.evaluations / len(events),
@@ -132,6 +140,7 @@ def _floor_pass(warmup: Sequence[tuple[int, Event]], events: Sequence[tuple[int,
     floor = Floor()
     clock = SimulatedClock(warmup[0][0])
     _warm(warmup, clock, floor.process)
+    floor.touches = 0
     latencies, breaches = _timed(events, clock, floor.process)
     result = _stats(latencies)
     result["breaches"] = breaches
@@ -183,13 +192,15 @@ def _profile(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
 
 
 def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
-        profile: bool = False, log: Callable[[str], None] | None = None) -> dict[str, Any]:
+        per_account: int = 200, profile: bool = False,
+        log: Callable[[str], None] | None = None) -> dict[str, Any]:
     say = log or (lambda _message: None)
     ruleset, _ = load_ruleset([STANDARD_RULESET])
     shared = reachable_ids(ruleset)
     report: dict[str, Any] = {
         "bench": "riskrail rule network", "schema": 1, "started": to_iso(time.time_ns() // 1000),
         "seed": seed, "events": events, "accounts": list(accounts), "book_size": book_size,
+        "events_per_active_account": per_account,
         "python": sys.version.split()[0], "implementation": platform.python_implementation(),
         "machine": platform.machine(), "cpus": os.cpu_count(),
         "ruleset": {"path": str(STANDARD_RULESET), "revision": ruleset.revision,
@@ -198,7 +209,7 @@ def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
         "runs": [], "profiles": []}
     for count in accounts:
         started = time.perf_counter()
-        warm_raws, raws, stream = generate(count, events, seed, book_size)
+        warm_raws, raws, stream = generate(count, events, seed, book_size, per_account)
         warmup = _normalized(warm_raws)
         facts = _normalized(raws)
         say(f"{count:>6} accounts: {len(facts):,} events generated in "
@@ -260,14 +271,15 @@ def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
 
 
 def table(report: dict[str, Any]) -> str:
-    head = (f"{'accounts':>8} {'events':>8} {'ev/s':>9} {'p50 µs':>7} {'p99 µs':>7} "
+    head = (f"{'accounts':>8} {'active':>6} {'events':>8} {'ev/s':>9} {'p50 µs':>7} {'p99 µs':>7} "
             f"{'max µs':>8} {'eval/ev':>7} {'e2e ev/s':>9} {'e2e p99':>7} {'floor ev/s':>10} "
             f"{'xfloor':>6} {'B/acct':>7} {'fanout':>6} {'decis.':>6}")
     lines = [head, "-" * len(head)]
     for r in report["runs"]:
         n, e, f = r["network"], r["end_to_end"], r["floor"]
         lines.append(
-            f"{r['accounts']:>8,} {r['events']:>8,} {n['events_per_s']:>9,.0f} "
+            f"{r['accounts']:>8,} {r['stream']['active_accounts']:>6,} {r['events']:>8,} "
+            f"{n['events_per_s']:>9,.0f} "
             f"{n['p50_us']:>7.1f} {n['p99_us']:>7.1f} {n['max_us']:>8.0f} "
             f"{n['evaluations_per_event']:>7.2f} {e['events_per_s']:>9,.0f} {e['p99_us']:>7.1f} "
             f"{f['events_per_s']:>10,.0f} {r['riskrail_over_floor']:>6.1f} "
@@ -303,6 +315,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--book-size", type=int, default=1,
                         help="accounts sharing one set of contract ids (quote fan-out); "
                         "default 1")
+    parser.add_argument("--events-per-account", type=int, default=200,
+                        help="timed events per active account; events // this many accounts "
+                        "are active, the rest registered but untouched (default 200)")
     parser.add_argument("--json", action="store_true", help="print the JSON report on stdout")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--profile", action="store_true",
@@ -313,13 +328,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     accounts = tuple(int(a) for a in args.accounts.split(",")) if args.accounts else (
         QUICK_ACCOUNTS if args.quick else DEFAULT_ACCOUNTS)
     events = args.events or (QUICK_EVENTS if args.quick else DEFAULT_EVENTS)
-    if any(a < 1 for a in accounts) or events < 1 or args.book_size < 1:
-        parser.error("account counts, --events and --book-size must be positive")
+    if any(a < 1 for a in accounts) or min(events, args.book_size,
+                                             args.events_per_account) < 1:
+        parser.error("account counts, --events, --book-size and --events-per-account must "
+                     "be positive")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    report = run(accounts, events, args.seed, book_size=args.book_size, profile=args.profile,
+    report = run(accounts, events, args.seed, book_size=args.book_size,
+                 per_account=args.events_per_account, profile=args.profile,
                  log=log)
     output = args.output
     if output is None:

@@ -65,6 +65,7 @@ ROOTS: dict[str, tuple[float, float, float, float, int, float]] = {
 _ROOT_NAMES = list(ROOTS)
 _ROOT_WEIGHTS = [ROOTS[r][0] for r in _ROOT_NAMES]
 QUOTE_SHARE = 0.70
+WARMUP = 45 * 60  # seconds of each account's activity before the timed part (at most)
 UNCHANGED_QUOTE = 0.12  # share of quotes that move only bid/ask, not the last price
 
 
@@ -83,6 +84,7 @@ class StreamStats:
     events: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     accounts: int = 0
+    active_accounts: int = 0
     books: int = 0
     contracts: int = 0
     first_ts: int = 0
@@ -141,7 +143,11 @@ class _Trader:
         self.out = out
         self.day = FIRST_DAY
         start, self.close_at = _session(self.day)
-        self.ts = start + int(rng.uniform(0, 30 * 60) * MICROS)
+        #: events before t0 are warm-up: each account enters the timed part at a random
+        #: phase of its trading cycle, as when a daemon starts mid-session and reconciles
+        self.t0 = start + WARMUP * MICROS
+        self.ts = self.t0 - int(rng.uniform(0, WARMUP) * MICROS)
+        self.count = 0
         self.positions: dict[str, _Position] = {}
         self.balance = 50_000.0
         self.next_id = account_id * 10_000_000
@@ -158,11 +164,19 @@ class _Trader:
         self.ts += max(1, int(seconds * MICROS))
 
     def _emit(self, kind: str, payload: dict[str, Any], contract: str | None = None) -> None:
-        if self.emitted >= self.budget:
+        if not self._room():
             return
         wrapped: Any = {"action": 1, "data": payload} if self.rng.random() < 0.2 else payload
         self.out.append(Raw(self.ts, kind, wrapped, contract))
-        self.emitted += 1
+
+    def _room(self) -> bool:
+        """Count one more event if the budget allows (warm-up events are free)."""
+        if self.ts >= self.t0:
+            if self.emitted >= self.budget:
+                return False
+            self.emitted += 1
+        self.count += 1
+        return True
 
     def _iso(self) -> str:
         return to_iso(self.ts)
@@ -313,9 +327,8 @@ class _Trader:
             "open": day_open, "high": max(day_open, last), "low": min(day_open, last),
             "volume": self.book.volume[root], "lastUpdated": self._iso(),
             "timestamp": self._iso()}
-        if self.emitted < self.budget:
+        if self._room():
             self.out.append(Raw(self.ts, "GatewayQuote", data, pos.contract))
-            self.emitted += 1
             self.quotes += 1
         stop = pos.stop_price
         if stop is not None and (last - stop) * pos.direction <= 0:
@@ -333,7 +346,7 @@ class _Trader:
             self.ts = start + int(rng.uniform(0, 20 * 60) * MICROS)
             self.book.day_open = dict(self.book.last)
             return
-        if self.positions and self.quotes < QUOTE_SHARE * (self.emitted + 1):
+        if self.positions and self.quotes < QUOTE_SHARE * (self.count + 1):
             self._tick(rng.expovariate(1 / 0.8))
             self.quote()
             return
@@ -358,13 +371,22 @@ class _Trader:
             self._account()
 
 
-def generate(accounts: int, events: int, seed: int, book_size: int = 1
-             ) -> tuple[list[Raw], list[Raw], StreamStats]:
-    """``events`` Gateway pushes from ``accounts`` accounts, merged by timestamp, after
-    a warm-up of one account snapshot per account (all before the first event)."""
+def generate(accounts: int, events: int, seed: int, book_size: int = 1,
+             per_account: int = 200) -> tuple[list[Raw], list[Raw], StreamStats]:
+    """Warm-up (account snapshots and up to 45 minutes of trading, all before the first
+    timed event) and ``events`` Gateway pushes from ``accounts`` accounts, merged by
+    timestamp. Every account gets a warm-up; ``events // per_account`` of them, spread
+    evenly, are active in the timed part (all of them if there are fewer): the others
+    are registered, hold their warm-up state, and are untouched — what the dependency
+    index must make free. Each active account thus sees a full trading cycle and the
+    mix per active account is the same at every size."""
     if accounts < 1 or events < 1:
         raise ValueError("need at least one account and one event")
-    base, extra = divmod(events, accounts)
+    active = max(1, min(accounts, events // per_account))
+    stride = accounts / active
+    chosen = {int(i * stride) for i in range(active)}
+    base, extra = divmod(events, active)
+    rank = 0
     books: dict[int, _Book] = {}
     timelines: list[list[Raw]] = []
     warmup: list[Raw] = []
@@ -378,22 +400,26 @@ def generate(accounts: int, events: int, seed: int, book_size: int = 1
             book = books[book_no] = _Book(book_no, random.Random(f"{seed}:book:{book_no}"),
                                           with_suffix=True)
         out: list[Raw] = []
-        trader = _Trader(first_id + index, book, rng, base + (index < extra), out)
-        # The snapshot a daemon reads on start-up (REST, then the first account push)
-        # registers the account before the session: it is warm-up, outside the budget.
-        snapshot: list[Raw] = []
-        trader.out, trader.budget = snapshot, 1
+        budget = 0
+        if index in chosen:
+            budget, rank = base + (rank < extra), rank + 1
+        trader = _Trader(first_id + index, book, rng, budget, out)
+        # The snapshot a daemon reads on start-up registers the account before the
+        # session; it and everything before t0 is warm-up, outside the budget.
         trader.ts, opening = _session(FIRST_DAY)[0] - 60 * MICROS, trader.ts
         trader._account()
-        warmup.extend(snapshot)
-        trader.out, trader.budget, trader.emitted, trader.ts = out, base + (index < extra), 0, \
-            opening
-        while trader.emitted < trader.budget:
+        trader.ts = opening
+        while trader.emitted < trader.budget or trader.ts < trader.t0:
             trader.step()
+        split = next((i for i, raw in enumerate(out) if raw.ts >= trader.t0), len(out))
+        warmup.extend(out[:split])
+        out = out[split:]
         days = max(days, trader.days)
         timelines.append(out)
+    warmup.sort(key=lambda raw: raw.ts)
     merged = list(heapq.merge(*timelines, key=lambda raw: raw.ts))
-    stats = StreamStats(events=len(merged), accounts=accounts, books=len(books),
+    stats = StreamStats(events=len(merged), accounts=accounts, active_accounts=active,
+                        books=len(books),
                         contracts=len(books) * len(ROOTS), trading_days=days)
     for raw in merged:
         stats.by_type[raw.type] = stats.by_type.get(raw.type, 0) + 1

@@ -34,8 +34,8 @@ def test_quick_bench_reports_structure(tmp_path: Path) -> None:
     runs = report["runs"]
     assert [r["accounts"] for r in runs] == report["accounts"] and len(runs) >= 2
     for run in runs:
-        assert run["events"] > 0 and run["warmup_events"] == run["accounts"]
-        assert 0.5 <= run["mix"]["GatewayQuote"] <= 0.8  # ~70 % (less on tiny budgets)
+        assert run["events"] > 0 and run["warmup_events"] >= run["accounts"]
+        assert 0.6 <= run["mix"]["GatewayQuote"] <= 0.8  # quotes ~70 %
         assert {"GatewayUserAccount", "GatewayUserOrder", "GatewayUserPosition",
                 "GatewayUserTrade"} <= set(run["mix"])
         assert run["quote_fanout"] > 0  # quotes reach holders
