@@ -58,6 +58,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from project_x_py.exceptions import ProjectXAuthenticationError
 from riskrail.engine.instruments import InstrumentTable
 from riskrail.engine.network.decisions import Decision
 
@@ -246,6 +247,7 @@ class RecordingEnforcer:
 
 @dataclass(frozen=True, slots=True)
 class _Position:
+    id: int
     contract: str
     type: int
     size: int
@@ -289,6 +291,10 @@ class _Run:
     baseline_read: bool = False
     #: a non-repeatable call abandoned while still in flight
     in_flight: asyncio.Task[Any] | None = None
+    #: contract -> id of a closing order the Gateway accepted (closeContract answers it)
+    accepted: dict[str, int] = field(default_factory=dict)
+    #: contract -> the position id it closed
+    closing: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     def note(self, text: str) -> None:
@@ -332,6 +338,7 @@ class GatewayEnforcer:
         attempt_timeout: float = 5.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_delay: float = 5.0,
+        reauthenticate: Callable[[], Awaitable[Any]] | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -343,6 +350,10 @@ class GatewayEnforcer:
         self.attempt_timeout = attempt_timeout
         self.max_delay = max_delay
         self._sleep = sleep
+        #: awaited when a read is refused with 401 the SDK could not recover (a revoked
+        #: token: the SDK trusts its token's exp); the daemon passes its supervisor's
+        #: re-login, which also updates the realtime client (PLATFORM.md)
+        self.reauthenticate = reauthenticate
         #: every intent id in flight or done -> its Future (done ones bounded)
         self._futures: OrderedDict[str, asyncio.Future[Outcome]] = OrderedDict()
         self._running: dict[str, _Run] = {}
@@ -506,6 +517,12 @@ class GatewayEnforcer:
             snapshot = await self._read(run.intent)
         except Exception as error:
             run.note(f"could not read the account: {type(error).__name__}: {error}")
+            if isinstance(error, ProjectXAuthenticationError) and self.reauthenticate:
+                try:
+                    async with asyncio.timeout(self.attempt_timeout):
+                        await self.reauthenticate()
+                except Exception as again:
+                    run.note(f"re-login failed: {type(again).__name__}: {again}")
             return None, None
         detail = self._judge(run, snapshot)
         if detail is None:
@@ -526,7 +543,7 @@ class GatewayEnforcer:
                 size = int(p.size)
                 if size > 0:
                     snapshot.positions[str(p.contractId)] = _Position(
-                        str(p.contractId), int(p.type), size)
+                        int(p.id), str(p.contractId), int(p.type), size)
         if needs_orders:
             async with asyncio.timeout(self.attempt_timeout):
                 answer = await self.client._make_request(
@@ -672,16 +689,26 @@ class GatewayEnforcer:
         intent = run.intent
         account = intent.account_id
         action = intent.action
-        if action == "flatten":
-            return await self._many(run, "Position/closeContract", [
-                {"accountId": account, "contractId": contract} for contract in snap.positions])
-        if action == "close_position":
-            return await self._one(run, "Position/closeContract",
-                                   {"accountId": account, "contractId": intent.contract})
+        if action in ("flatten", "close_position"):
+            contracts = list(snap.positions) if action == "flatten" else [intent.contract or ""]
+            waiting = [c for c in contracts if not await self._may_close(run, snap, c)]
+            if waiting:
+                notes = [f"closing order {run.accepted[c]} of {c} still working or filled; "
+                         "waiting for the position to show it" for c in waiting]
+                contracts = [c for c in contracts if c not in waiting]
+            else:
+                notes = []
+            if contracts:
+                notes.append(await self._many(run, "Position/closeContract", [
+                    {"accountId": account, "contractId": c} for c in contracts]))
+            return "; ".join(notes)
         if action == "reduce_position":
             position = snap.positions.get(intent.contract or "")
             if position is None:
                 return f"{intent.contract} closed meanwhile"
+            if not await self._may_close(run, snap, position.contract):
+                return (f"closing order {run.accepted[position.contract]} still working or "
+                        "filled; not sent again")
             excess = position.size - (run.target_size or 0)
             if excess >= position.size:
                 return await self._one(run, "Position/closeContract",
@@ -731,11 +758,43 @@ class GatewayEnforcer:
             "side": position.closing_side, "size": position.size, price_field: price,
             "customTag": intent.tag}) + note
 
+    async def _may_close(self, run: _Run, snap: _Snapshot, contract: str) -> bool:
+        """Whether a (partial) close of ``contract`` may be sent. Not while a closing
+        order the Gateway accepted in an earlier attempt is working, or filled while the
+        read still shows the same position (the read may lag the fill, and a second
+        close would close twice). A cancelled, expired or rejected one
+        (Order/searchById), or a new position (another id), allows another."""
+        order_id = run.accepted.get(contract)
+        position = snap.positions.get(contract)
+        if position is not None:
+            if order_id is not None and run.closing.get(contract) != position.id:
+                del run.accepted[contract]  # a new position: the old close is history
+                order_id = None
+            run.closing[contract] = position.id
+        if order_id is None:
+            return True
+        try:
+            async with asyncio.timeout(self.attempt_timeout):
+                answer = await self.client._make_request("POST", "/Order/searchById", data={
+                    "accountId": run.intent.account_id, "orderId": order_id})
+        except Exception:
+            return False
+        order = answer.get("order") if isinstance(answer, dict) else None
+        status = order.get("status") if isinstance(order, dict) else None
+        if status in (3, 4, 5):  # cancelled, expired, rejected: it closed nothing
+            del run.accepted[contract]
+            return True
+        return False
+
     async def _one(self, run: _Run, endpoint: str, data: dict[str, Any]) -> str:
         try:
-            return _answer_text(endpoint, await self._call(run, f"/{endpoint}", data))
+            answer = await self._call(run, f"/{endpoint}", data)
         except Exception as error:
             return _error_text(endpoint, error)
+        if (endpoint.startswith("Position/") and isinstance(answer, dict)
+                and answer.get("success") and isinstance(answer.get("orderId"), int)):
+            run.accepted[str(data["contractId"])] = answer["orderId"]
+        return _answer_text(endpoint, answer)
 
     async def _many(self, run: _Run, endpoint: str, bodies: list[dict[str, Any]]) -> str:
         if not bodies:

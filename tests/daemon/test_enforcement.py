@@ -407,6 +407,85 @@ async def test_a_stop_placed_by_a_lost_answer_is_found_by_its_tag(
     assert len(working(sim)) == 1 and len(calls(sim, "Order/place")) == 1
 
 
+def lagging_reads(client: ProjectX, monkeypatch: pytest.MonkeyPatch, stale: set[int],
+                  before: Callable[[int], None] = lambda n: None) -> None:
+    """Position reads numbered in ``stale`` answer what the first read saw (a read that
+    lags a fill); ``before(n)`` runs before read n."""
+    real = client.search_open_positions
+    seen: list[Any] = []
+
+    async def search_open_positions(account_id: int | None = None) -> Any:
+        before(len(seen) + 1)
+        current = await real(account_id)
+        seen.append(current)
+        return seen[0] if len(seen) in stale else current
+
+    monkeypatch.setattr(client, "search_open_positions", search_open_positions)
+
+
+@e2e
+async def test_a_read_lagging_an_accepted_partial_close_does_not_reduce_twice(
+    sim: Simulator, client: ProjectX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trade(sim, A, ES, BUY, 3)
+    lagging_reads(client, monkeypatch, stale={2, 3})
+    result = await outcome_of(enforcer(client).submit(
+        intent("reduce_position", contract=ES, size=1)))
+    assert (result.status, result.attempts) == ("done", 2)
+    assert "not sent again" in result.detail
+    assert positions(sim) == {ES: (1, 2)}
+    assert len(calls(sim, "Position/partialCloseContract")) == 1
+    assert len(calls(sim, "Order/searchById")) == 1  # the accepted order: filled
+
+
+@e2e
+async def test_a_position_reopened_after_an_accepted_close_is_closed_again(
+    sim: Simulator, client: ProjectX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trade(sim, A, MNQ, BUY, 1)
+
+    def reopen(read: int) -> None:
+        if read == 2:  # right after the first close: the trader buys again
+            trade(sim, A, MNQ, BUY, 1)
+
+    lagging_reads(client, monkeypatch, stale=set(), before=reopen)
+    result = await outcome_of(enforcer(client).submit(intent("close_position", contract=MNQ)))
+    assert (result.status, result.attempts) == ("done", 2)
+    assert len(calls(sim, "Position/closeContract")) == 2
+    assert positions(sim) == {}
+
+
+@e2e
+async def test_move_stop_without_a_stop_places_one(sim: Simulator, client: ProjectX) -> None:
+    trade(sim, A, MNQ, SELL, 1)
+    result = await outcome_of(enforcer(client).submit(
+        intent("move_stop", contract=MNQ, price=21530.0, side="buy")))
+    assert result.status == "done"
+    [stop] = working(sim)
+    assert (stop["type"], stop["side"], stop["size"], stop["stopPrice"]) == (STOP, BUY, 1,
+                                                                            21530.0)
+
+
+@e2e
+async def test_a_revoked_token_is_recovered_by_the_daemons_relogin(
+    sim: Simulator, client: ProjectX
+) -> None:
+    """The SDK trusts its token's exp, so a revoked token fails every call; the enforcer
+    calls the daemon's re-login and the next attempt goes through."""
+    trade(sim, A, MNQ, BUY, 1)
+    sim.expire_tokens()
+    logins: list[int] = []
+
+    async def relogin() -> None:
+        logins.append(1)
+        await client.authenticate()
+
+    result = await outcome_of(enforcer(client, reauthenticate=relogin).submit(
+        intent("flatten")))
+    assert (result.status, result.attempts) == ("done", 2)
+    assert logins == [1] and positions(sim) == {}
+
+
 # ---------------------------------------------------------------------- idempotence
 
 
