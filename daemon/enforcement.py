@@ -14,13 +14,19 @@ the work is:
   placed with a ``customTag`` naming the intent, so a retry finds an order placed by an
   attempt whose answer was lost; a partial close or an order placement whose call was
   abandoned while still in flight is never sent again until that call has ended (the
-  Gateway may still apply it).
+  Gateway may still apply it); a close is not sent again while the closing order the
+  Gateway accepted is working, or filled with the read still showing the same position
+  id (a read lagging the fill), checked with ``Order/searchById``.
 - **retried** — with exponential backoff (``base_delay * 2**n``, capped at ``max_delay``)
   up to ``max_attempts``; every Gateway call is bounded by ``attempt_timeout`` (a hanging
   call is abandoned, then the state is verified). Then the outcome is ``gave_up`` and
   ``on_outcome`` lets the daemon raise a critical decision.
 - **concurrent** — ``submit`` never awaits the Gateway; a slow account never delays
-  another.
+  another. Intents that read a baseline or place orders (reduce, place/move a stop,
+  place a target) are serialized per (account, contract).
+
+A read refused with 401 (a revoked token, which the SDK cannot recover because it trusts
+its token's ``exp``) awaits the optional ``reauthenticate`` hook before the next attempt.
 
 SDK calls (project-x-py 4.4.1). Reads use ``ProjectX.search_open_positions(account_id)``
 and ``ProjectX._make_request("POST", "/Order/searchOpen")``. Mutations go through
