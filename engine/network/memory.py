@@ -190,11 +190,12 @@ class AccountState:
 
     __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
                  "_unrealized_sum", "activations", "balance", "can_trade", "connected",
-                 "contracts_gross", "day_start", "feed_problem", "fees_today",
-                 "gross_realized_pnl_today", "id", "instruments", "last_change_contract",
-                 "last_position_change_at", "lock_reason", "locked", "locked_since",
-                 "locked_until", "lockouts", "name", "orders", "position_count", "positions",
-                 "realized_pnl_today", "rules", "trades", "trades_today", "working_orders")
+                 "contracts_gross", "counted_trades", "day_start", "feed_problem",
+                 "fees_today", "gross_realized_pnl_today", "id", "instruments",
+                 "last_change_contract", "last_position_change_at", "lock_reason", "locked",
+                 "locked_since", "locked_until", "lockouts", "name", "orders",
+                 "position_count", "positions", "realized_pnl_today", "rules", "trades",
+                 "trades_today", "working_orders")
 
     def __init__(self, account_id: int, name: str = "") -> None:
         self.id = account_id
@@ -206,7 +207,11 @@ class AccountState:
         self.positions: dict[str, PositionState] = {}
         self.orders: dict[int, OrderState] = {}
         self.instruments: dict[str, InstrumentState] = {}
+        #: today's trades (the ``trade`` scope)
         self.trades: dict[int, TradeState] = {}
+        #: every trade counted and not voided, today's and earlier days' (kept for a week
+        #: after its fill): a duplicate is never counted twice, a late void is undone
+        self.counted_trades: dict[int, TradeState] = {}
         self._trade_times: list[int] = []
         self.realized_pnl_today = 0.0
         self.gross_realized_pnl_today = 0.0

@@ -55,6 +55,8 @@ __all__ = ["ClockView", "RuleNetwork"]
 Change = tuple[str, str, Any]  # (record, topic, entity key)
 _MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
 _NO_RETRIGGER = object()
+#: how long a counted trade's id is remembered (duplicates and late voids)
+_TRADE_MEMORY = 7 * 86_400 * MICROS
 
 
 class ClockView:
@@ -290,10 +292,11 @@ class RuleNetwork:
         return state
 
     def _trade(self, account: AccountState, event: TradeEvent) -> list[Change]:
-        known = account.trades.get(event.trade_id)
+        known = account.counted_trades.get(event.trade_id)
         if known is not None:
             if event.voided:  # a trade voided after the fact counts for nothing
-                del account.trades[event.trade_id]
+                del account.counted_trades[event.trade_id]
+                account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
                 return [("account", "trades", None)]
             self.counters.duplicates += 1
@@ -308,6 +311,7 @@ class RuleNetwork:
                            "buy" if event.side == 0 else "sell", gross - fees, gross, fees,
                            opening, event.at)
         account.trades[event.trade_id] = trade
+        account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
         return [("trade", "trades", event.trade_id), ("account", "trades", None)]
 
@@ -753,6 +757,9 @@ class RuleNetwork:
             account.gross_realized_pnl_today = 0.0
             account.fees_today = 0.0
             account.trades.clear()
+            horizon = at - _TRADE_MEMORY
+            for trade_id in [i for i, t in account.counted_trades.items() if t.at < horizon]:
+                del account.counted_trades[trade_id]
             if had_activity:
                 out.extend(self._cycle(account, [("account", "trades", None)], at, "timer"))
         self._schedule(("day",), self.clock_view.next_reset(at))

@@ -1,0 +1,293 @@
+"""Properties of the rule network over random Gateway event streams.
+
+- ``replay`` never raises, whatever the stream (unknown instruments included: a rule
+  that cannot be evaluated becomes an alert, never an exception);
+- replaying a stream twice decides exactly the same;
+- every incrementally maintained metric of working memory equals a from-scratch
+  recomputation over the facts seen so far, after every event.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from riskrail.engine.clock import SimulatedClock, to_iso
+from riskrail.engine.events import normalize, parse_line
+from riskrail.engine.instruments import UnknownInstrumentError
+from riskrail.engine.network.memory import AccountState
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.replay import replay
+from riskrail.engine.ruleset.build import load_ruleset, parse_override
+from riskrail.engine.ruleset.model import Ruleset
+from riskrail.engine.standard import STANDARD_RULESET
+
+MICROS = 1_000_000
+START = 1_773_154_800 * MICROS  # 2026-03-10 10:00 America/Chicago (a Tuesday)
+CHICAGO = ZoneInfo("America/Chicago")
+
+CONTRACTS = ["CON.F.US.MNQ.H26", "CON.F.US.EP.H26", "CON.F.US.EP.M26", "CON.F.US.RTY.H26",
+             "CON.F.US.ENQ.H26"]
+UNKNOWN = "CON.F.US.ZZZ.H26"
+ROOT = {"CON.F.US.MNQ.H26": "MNQ", "CON.F.US.EP.H26": "ES", "CON.F.US.EP.M26": "ES",
+        "CON.F.US.RTY.H26": "RTY", "CON.F.US.ENQ.H26": "NQ", UNKNOWN: "ZZZ"}
+TICKS = {"MNQ": (0.25, 0.50), "ES": (0.25, 12.50), "RTY": (0.10, 5.00), "NQ": (0.25, 5.00)}
+PRICES = {"MNQ": 21000.0, "ES": 5000.0, "RTY": 2100.0, "NQ": 21000.0, "ZZZ": 100.0}
+WINDOWS = (60 * MICROS, 3600 * MICROS)
+
+_RULESETS: dict[tuple[str, ...], Ruleset] = {}
+
+
+def ruleset(*sets: str) -> Ruleset:
+    if sets not in _RULESETS:
+        _RULESETS[sets] = load_ruleset([STANDARD_RULESET], [parse_override(s) for s in sets])[0]
+    return _RULESETS[sets]
+
+
+# -- random streams -------------------------------------------------------------
+
+prices = st.integers(-200, 200).map(lambda ticks: ticks * 0.25)
+
+
+@st.composite
+def contracts(draw: st.DrawFn, unknown: bool) -> str:
+    pool = [*CONTRACTS, UNKNOWN] if unknown else CONTRACTS
+    return draw(st.sampled_from(pool))
+
+
+@st.composite
+def events(draw: st.DrawFn, unknown: bool = False) -> tuple[str, Any, str | None, int]:
+    """(type, data, contractId, trade lag µs) of one Gateway-shaped event."""
+    kind = draw(st.sampled_from(["account", "position", "position", "order", "order",
+                                 "trade", "trade", "quote", "quote"]))
+    account = draw(st.sampled_from([1, 2]))
+    contract = draw(contracts(unknown))
+    base = PRICES[ROOT[contract]]
+    if kind == "account":
+        return ("GatewayUserAccount", {"id": account, "name": f"SIM-{account}",
+                                       "balance": 50_000.0, "canTrade": draw(st.booleans()),
+                                       "isVisible": True, "simulated": True}, None, 0)
+    if kind == "position":
+        size = draw(st.integers(0, 4))
+        return ("GatewayUserPosition", {
+            "id": 100 + account, "accountId": account, "contractId": contract,
+            "type": draw(st.sampled_from([1, 2])) if size else draw(st.sampled_from([0, 1, 2])),
+            "size": size, "averagePrice": base + draw(prices)}, None, 0)
+    if kind == "order":
+        order_type = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7]))
+        return ("GatewayUserOrder", {
+            "id": draw(st.integers(1, 6)), "accountId": account, "contractId": contract,
+            "status": draw(st.sampled_from([0, 1, 1, 2, 3, 4, 5, 6, 7, 8])),
+            "type": order_type, "side": draw(st.sampled_from([0, 1])),
+            "size": draw(st.integers(1, 3)),
+            "limitPrice": base + draw(prices) if order_type in (1, 3) else None,
+            "stopPrice": base + draw(prices) if order_type in (3, 4, 5) else None}, None, 0)
+    if kind == "trade":
+        pnl = draw(st.one_of(st.none(), st.integers(-400, 300).map(float)))
+        return ("GatewayUserTrade", {
+            "id": draw(st.integers(1, 10)), "accountId": account, "contractId": contract,
+            "price": base, "profitAndLoss": pnl,
+            "fees": draw(st.sampled_from([0.0, 0.74, 2.8])), "side": draw(st.sampled_from([0, 1])),
+            "size": draw(st.integers(1, 3)), "voided": draw(st.integers(0, 5)) == 0,
+            "orderId": 1}, None, draw(st.integers(0, 90)) * MICROS)
+    data: dict[str, Any] = {"symbol": "F.US." + contract.split(".")[3]}
+    if draw(st.booleans()):
+        data["lastPrice"] = base + draw(prices)
+    else:
+        middle = base + draw(prices)
+        data["bestBid"], data["bestAsk"] = middle - 0.25, middle + 0.25
+    return ("GatewayQuote", data, contract, 0)
+
+
+@st.composite
+def streams(draw: st.DrawFn, unknown: bool = False) -> list[str]:
+    """JSONL lines with time moving forward (sometimes across a daily reset)."""
+    now = START + draw(st.integers(0, 8 * 3600)) * MICROS
+    lines = []
+    for _ in range(draw(st.integers(1, 40))):
+        now += draw(st.one_of(st.integers(0, 40), st.integers(0, 3600),
+                              st.just(0))) * MICROS
+        if draw(st.integers(0, 30)) == 0:
+            now += draw(st.integers(3600, 20 * 3600)) * MICROS
+        kind, data, contract, lag = draw(events(unknown))
+        data = dict(data)
+        stamp = to_iso(now, CHICAGO)
+        if kind == "GatewayUserTrade":
+            data["creationTimestamp"] = to_iso(now - lag, CHICAGO)
+        elif kind in ("GatewayUserPosition", "GatewayUserOrder"):
+            data["creationTimestamp"] = stamp
+        shape = draw(st.sampled_from(["plain", "wrapped", "list"]))
+        payload: Any = data if shape == "plain" else (
+            {"action": 1, "data": data} if shape == "wrapped" else [data])
+        line: dict[str, Any] = {"ts": stamp, "type": kind, "data": payload}
+        if contract is not None:
+            line["contractId"] = contract
+        lines.append(json.dumps(line))
+    return lines
+
+
+# -- properties -------------------------------------------------------------------
+
+PROPERTY = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(streams(unknown=True))
+def test_replay_never_raises(lines: list[str]) -> None:
+    result = replay(lines, ruleset("RULE-012.enabled=true"))
+    assert result.problems == []
+    assert result.lines == len(lines)
+
+
+@PROPERTY
+@given(streams())
+def test_replay_is_deterministic(lines: list[str]) -> None:
+    rules = ruleset("RULE-012.enabled=true")
+    first = [d.to_dict() for d in replay(lines, rules).decisions]
+    second = [d.to_dict() for d in replay(lines, rules).decisions]
+    assert first == second
+
+
+# -- the from-scratch model ---------------------------------------------------------
+
+@dataclass
+class Model:
+    """Facts seen, kept as the Gateway sent them; metrics recomputed from nothing."""
+
+    positions: dict[tuple[int, str], tuple[int, int, float]] = field(default_factory=dict)
+    orders: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    #: (account, trade id) -> (fill time, net P&L, is counted)
+    trades: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
+    quotes: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int) -> None:
+        if kind == "GatewayUserPosition":
+            key = (data["accountId"], data["contractId"])
+            if data["size"] == 0:
+                self.positions.pop(key, None)
+            else:
+                self.positions[key] = (1 if data["type"] == 1 else -1, data["size"],
+                                       data["averagePrice"])
+        elif kind == "GatewayUserOrder":
+            self.orders[(data["accountId"], data["id"])] = data
+        elif kind == "GatewayUserTrade":
+            key = (data["accountId"], data["id"])
+            if data["voided"]:
+                self.trades.pop(key, None)
+            elif key not in self.trades:
+                pnl = data["profitAndLoss"]
+                net = 0.0 if pnl is None else pnl - data["fees"]
+                self.trades[key] = (at, net)
+        elif kind == "GatewayQuote":
+            assert contract is not None
+            merged = self.quotes.setdefault(contract, {})
+            merged.update({k: v for k, v in data.items() if k in ("lastPrice", "bestBid",
+                                                                     "bestAsk")})
+
+    def price(self, contract: str) -> float | None:
+        quote = self.quotes.get(contract, {})
+        if "lastPrice" in quote:
+            return quote["lastPrice"]
+        if "bestBid" in quote and "bestAsk" in quote:
+            return (quote["bestBid"] + quote["bestAsk"]) / 2
+        return None
+
+    def unrealized(self, contract: str, direction: int, size: int, average: float
+                   ) -> float | None:
+        price = self.price(contract)
+        if price is None:
+            return None
+        tick, value = TICKS[ROOT[contract]]
+        return (price - average) / tick * value * size * direction
+
+    def check(self, account: AccountState, day_start: int) -> None:
+        mine = {c: p for (a, c), p in self.positions.items() if a == account.id}
+        assert set(account.positions) == set(mine)
+        assert account.position_count == len(mine)
+        assert account.contracts_gross == sum(size for _, size, _ in mine.values())
+        assert account.contracts_net == abs(sum(d * size for d, size, _ in mine.values()))
+        for contract, (direction, size, average) in mine.items():
+            held = account.positions[contract]
+            assert (held.direction, held.size, held.average_price) == (direction, size, average)
+        roots: dict[str, list[tuple[int, int]]] = {}
+        for contract, (direction, size, _) in mine.items():
+            roots.setdefault(ROOT[contract], []).append((direction, size))
+        for root, state in account.instruments.items():
+            held_here = roots.get(root, [])
+            assert state.contracts == sum(size for _, size in held_here), root
+            assert state.net == sum(d * size for d, size in held_here), root
+            assert state.position_count == len(held_here), root
+        assert set(roots) <= set(account.instruments)
+
+        working = [o for (a, _), o in self.orders.items() if a == account.id
+                   and o["status"] in (1, 6)]
+        assert account.working_orders == len(working)
+        assert set(account.orders) == {o["id"] for o in working}
+        for root, state in account.instruments.items():
+            assert state.working_orders == sum(1 for o in working
+                                               if ROOT[o["contractId"]] == root), root
+
+        if any(ROOT[c] not in TICKS for c in mine):
+            with pytest.raises(UnknownInstrumentError):
+                _ = account.unrealized_pnl
+        else:
+            expected = [self.unrealized(c, *p) for c, p in mine.items()]
+            for contract, (direction, size, average) in mine.items():
+                want = self.unrealized(contract, direction, size, average)
+                got = account.positions[contract].unrealized_pnl
+                assert (got is None) == (want is None)
+                assert got is None or math.isclose(got, want or 0.0, abs_tol=1e-6)
+            total = account.unrealized_pnl
+            if any(e is None for e in expected):
+                assert total is None
+            else:
+                assert total is not None
+                assert math.isclose(total, sum(e for e in expected if e is not None),
+                                    abs_tol=1e-6)
+
+        counted = [(at, pnl) for (a, _), (at, pnl) in self.trades.items() if a == account.id]
+        today = [(at, pnl) for at, pnl in counted if at >= day_start]
+        assert account.trades_today == len(today)
+        assert math.isclose(account.realized_pnl_today, sum(p for _, p in today),
+                            abs_tol=1e-6)
+        latest = max((at for at, _ in counted), default=None)
+        for window in WINDOWS:
+            want_in = 0 if latest is None else sum(1 for at, _ in counted
+                                                  if latest - window < at <= latest)
+            assert account.trades_in(window) == want_in, window
+
+
+@PROPERTY
+@given(streams(unknown=True))
+def test_metrics_equal_a_recomputation(lines: list[str]) -> None:
+    rules = ruleset("RULE-012.enabled=true")
+    model = Model()
+    clock: SimulatedClock | None = None
+    network: RuleNetwork | None = None
+    for text in lines:
+        line = parse_line(text)
+        if clock is None or network is None:
+            clock = SimulatedClock(line.ts)
+            network = RuleNetwork(rules, clock)
+        network.advance(line.ts)
+        clock.set(line.ts)
+        for event in normalize(line.type, line.payload, line.ts, line.contract_id):
+            network.process(event)
+        items = line.payload if isinstance(line.payload, list) else [line.payload]
+        for item in items:
+            data = item["data"] if "action" in item else item
+            at = line.ts
+            if line.type == "GatewayUserTrade":
+                at = parse_line(json.dumps({"ts": data["creationTimestamp"], "type": line.type,
+                                            "data": {}})).ts
+            model.apply(line.type, data, line.contract_id, at)
+        day_start = network.clock_view.day_start(line.ts)
+        for account in network.accounts.values():
+            model.check(account, day_start)
