@@ -58,6 +58,7 @@ same), so the Gateway's own 429 — which is visible and retried here — is the
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
@@ -367,7 +368,8 @@ class GatewayEnforcer:
         self._locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._calls: set[asyncio.Task[Any]] = set()
         self._closed = False
-        self.outcomes: list[Outcome] = []
+        #: the latest outcomes, for inspection; the daemon persists every one in its store
+        self.outcomes: deque[Outcome] = deque(maxlen=10_000)
         rpm = getattr(getattr(client, "config", None), "requests_per_minute", None)
         if isinstance(rpm, int) and rpm < GATEWAY_REQUESTS_PER_MINUTE:
             logger.warning(
@@ -396,7 +398,7 @@ class GatewayEnforcer:
             self._finish(run, Outcome(intent.id, "gave_up" if problem else "unknown", 0,
                                       detail, False))
             return future
-        logger.info("enforcement triggered: %s %s (rule %s: %s)", intent.action, intent.id,
+        logger.debug("enforcement triggered: %s %s (rule %s: %s)", intent.action, intent.id,
                     intent.rule, intent.reason)
         self._running[intent.id] = run
         if intent.action == "flatten":
@@ -442,7 +444,8 @@ class GatewayEnforcer:
         if self._flattening.get(intent.account_id) is run:
             del self._flattening[intent.account_id]
         self.outcomes.append(outcome)
-        level = logging.ERROR if outcome.status in ("gave_up", "unknown") else logging.INFO
+        # The daemon tells the operator through on_outcome; here the detail is for the log file.
+        level = logging.WARNING if outcome.status in ("gave_up", "unknown") else logging.DEBUG
         logger.log(level, "enforcement %s: %s after %d attempt(s): %s", intent.id,
                    outcome.status, outcome.attempts, outcome.detail)
         run.future.set_result(outcome)

@@ -90,6 +90,7 @@ class GatewayFeed:
         self._stopping = asyncio.Event()
         self.reconnects = 0
         self.token_refreshes = 0
+        self._on_reconnect: Callable[[int], Any] | None = None
 
     # -- start and stop -------------------------------------------------------
     async def open(self) -> list[dict[str, Any]]:
@@ -160,6 +161,20 @@ class GatewayFeed:
             self.sink(FeedItem(event_type, payload))
         return receive
 
+    async def reauthenticate(self) -> None:
+        """Log in again (a revoked token fails every call until then); the realtime
+        clients learn the new token from the supervisor's refresh."""
+        await self.client.authenticate()
+        for account_id, realtime in list(self._realtime.items()):
+            realtime.user_hub_ready.clear()
+            realtime.market_hub_ready.clear()
+            try:
+                await realtime.update_jwt_token(self.client.session_token, timeout=15)
+            except Exception as error:  # the supervisor rebuilds a client that cannot
+                log.warning("update_jwt_token after re-login failed: %s", error)
+            if self._on_reconnect is not None:
+                await self._on_reconnect(account_id)  # the hubs reconnected: resync
+
     async def watch_contracts(self, account_id: int, contracts: set[str]) -> None:
         """Subscribe market data for contracts the account holds (unrealized P&L)."""
         known = self._held.setdefault(account_id, set())
@@ -208,6 +223,7 @@ class GatewayFeed:
     # -- supervision ----------------------------------------------------------------
     async def supervise(self, on_reconnect: Callable[[int], Any]) -> None:
         """Run until close(): token refresh, dead/dropped hubs, market freshness."""
+        self._on_reconnect = on_reconnect
         warned_stale = False
         while not self._stopping.is_set():
             try:

@@ -112,7 +112,8 @@ class RiskDaemon:
         try:
             await self.feed.open()
             self.enforcer = (GatewayEnforcer(self.feed.client, self.ruleset.instruments,
-                                             on_outcome=self._on_outcome)
+                                             on_outcome=self._on_outcome,
+                                             reauthenticate=self.feed.reauthenticate)
                              if self.settings.enforce else RecordingEnforcer())
             restored = restore_state(self.network, self.store, self.lockouts, self.clock.now())
             for intent in self.store.unfinished_intents():
