@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .clock import SimulatedClock, to_iso
+from .clock import Clock, SimulatedClock, to_iso
 from .events import EventError, normalize, parse_line
 from .network.decisions import Decision
 from .network.network import RuleNetwork
@@ -46,8 +46,10 @@ class ReplayResult:
 
 def replay(lines: Iterable[str], ruleset: Ruleset, *, account_id: int | None = None,
            until: int | None = None, strict: bool = False,
-           on_decision: Callable[[Decision], None] | None = None) -> ReplayResult:
-    """Run every line through a fresh network on a simulated clock."""
+           on_decision: Callable[[Decision], None] | None = None,
+           engine: Callable[[Ruleset, Clock], RuleNetwork] = RuleNetwork) -> ReplayResult:
+    """Run every line through a fresh network (``engine(ruleset, clock)``) on a simulated
+    clock."""
     result = ReplayResult()
     clock: SimulatedClock | None = None
     network: RuleNetwork | None = None
@@ -77,7 +79,7 @@ def replay(lines: Iterable[str], ruleset: Ruleset, *, account_id: int | None = N
             continue
         if clock is None or network is None:
             clock = SimulatedClock(line.ts)
-            network = RuleNetwork(ruleset, clock)
+            network = engine(ruleset, clock)
             result.first_ts = line.ts
         if line.ts < clock.now():
             problem(number, f"timestamp goes backwards ({to_iso(line.ts)} is before "
