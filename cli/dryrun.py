@@ -11,11 +11,20 @@ from pathlib import Path
 from typing import TextIO
 
 import click
-from riskrail.engine.clock import parse_instant, to_iso
+from riskrail.engine.clock import Clock, parse_instant, to_iso
+from riskrail.engine.durable import (
+    DURABLE_MISSING,
+    DurableEngine,
+    DurableUnavailableError,
+    durable_available,
+    make_engine,
+)
 from riskrail.engine.network.decisions import Decision
+from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.replay import StrictInputError, replay
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
+from riskrail.engine.ruleset.model import Ruleset
 from riskrail.engine.standard import STANDARD_RULESET
 
 EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = 0, 1, 2, 3
@@ -49,9 +58,13 @@ def _open_events(events: str) -> Iterator[TextIO]:
 @click.option("--strict", is_flag=True, help="Stop at the first bad input line (exit 3).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 1 when at least one decision was made.")
+@click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
+              show_default=True,
+              help="durable: decide conditions with durable_rules (the optional durable "
+                   "extra); same decisions, to cross-check the default rule network.")
 def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             account_id: int | None, until_text: str | None, output_format: str, strict: bool,
-            detailed_exitcode: bool) -> None:
+            detailed_exitcode: bool, engine: str) -> None:
     """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
     recorded, never sent.
 
@@ -66,6 +79,9 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
       2  invalid ruleset, or a usage error
       3  invalid event input (a bad line with --strict, or an unreadable file)
     """
+    if engine == "durable" and not durable_available():
+        click.echo(f"error: {DURABLE_MISSING}", err=True)
+        sys.exit(EXIT_RULESET)
     try:
         overrides = [parse_override(text) for text in sets]
     except ValueError as error:
@@ -93,10 +109,20 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         else:
             click.echo(_timeline_line(decision, zone))
 
+    engines: list[RuleNetwork] = []
+
+    def make(rules: Ruleset, clock: Clock) -> RuleNetwork:
+        made = make_engine(engine)(rules, clock)
+        engines.append(made)
+        return made
+
     try:
         with _open_events(events) as handle:
             result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
-                            strict=strict, on_decision=show)
+                            strict=strict, on_decision=show, engine=make)
+    except DurableUnavailableError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_RULESET)
     except OSError as error:
         click.echo(f"error: cannot read {events}: {error.strerror}", err=True)
         sys.exit(EXIT_INPUT)
@@ -106,6 +132,10 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     except UnicodeDecodeError as error:
         click.echo(f"error: {events} is not UTF-8 text ({error.reason})", err=True)
         sys.exit(EXIT_INPUT)
+    finally:
+        for made in engines:
+            if isinstance(made, DurableEngine):
+                made.close()
     for problem in result.problems:
         click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
     if output_format == "text":

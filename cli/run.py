@@ -11,6 +11,7 @@ import click
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
+from riskrail.engine.durable import DURABLE_MISSING, durable_available
 from riskrail.engine.standard import STANDARD_RULESET
 
 
@@ -36,9 +37,13 @@ from riskrail.engine.standard import STANDARD_RULESET
 @click.option("--shadow", is_flag=True,
               help="Decide and log, but send nothing to the Gateway.")
 @click.option("--quiet-events", is_flag=True, help="Do not print each event on the console.")
+@click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
+              show_default=True,
+              help="durable: decide conditions with durable_rules (the optional durable "
+                   "extra), to cross-check the default rule network.")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
-        shadow: bool, quiet_events: bool) -> None:
+        shadow: bool, quiet_events: bool, engine: str) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
@@ -64,10 +69,14 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
         api_url=None if gateway_url else api_url,
         user_hub_url=None if gateway_url else os.environ.get("PROJECTX_USER_HUB_URL"),
         market_hub_url=None if gateway_url else os.environ.get("PROJECTX_MARKET_HUB_URL"))
+    if engine == "durable" and not durable_available():
+        click.echo(f"error: {DURABLE_MISSING}", err=True)
+        sys.exit(2)
     configure_logging(log_file, quiet_events=quiet_events)
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
-        state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow))
+        state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,
+        engine=engine))
     try:
         code = asyncio.run(daemon.run())
     except (ConnectionError, LookupError, OSError) as error:

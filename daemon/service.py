@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
+from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
 from riskrail.engine.events import EventError, TradeEvent, normalize
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
@@ -54,6 +55,7 @@ class DaemonSettings:
     enforce: bool = True  # False: decisions are recorded, never sent (shadow mode)
     drain_timeout: float = 10.0
     watch: bool = True
+    engine: str = "network"  # network | durable (the durable_rules cross-check engine)
 
 
 @dataclass
@@ -102,11 +104,15 @@ class RiskDaemon:
         checkpoint("config_loaded", f"ruleset {self.ruleset.name} loaded "
                    f"(revision {self.ruleset.revision}, {len(self.ruleset.rules)} rules)",
                    revision=self.ruleset.revision)
+        try:
+            self.network = make_engine(self.settings.engine)(self.ruleset, self.clock)
+        except (DurableUnavailableError, ValueError) as error:
+            log.error("%s", error)
+            return 2
         self.store = StateStore(self.settings.state_path)
         if self.settings.record_path:
             Path(self.settings.record_path).parent.mkdir(parents=True, exist_ok=True)
             self._record = open(self.settings.record_path, "a", encoding="utf-8")  # noqa: SIM115
-        self.network = RuleNetwork(self.ruleset, self.clock)
         self.lockouts = LockoutSync(self.store)
         self.feed = GatewayFeed(self.settings.gateway, self.queue.put_nowait)
         try:
@@ -166,6 +172,8 @@ class RiskDaemon:
             self._record.close()
         if self.store is not None:
             self.store.close()
+        if isinstance(self.network, DurableEngine):
+            self.network.close()
         log.info("riskrail daemon stopped: %d events, %d decisions, %d enforcement intents",
                  self.stats.events, self.stats.decisions, self.stats.intents,
                  extra={"fields": {"event": "service_stop", "outcomes": self.stats.outcomes}})

@@ -6,6 +6,7 @@ condition, in a worker process.
 
 from .engine import (
     ACCOUNTS_PER_SHARD,
+    DURABLE_MISSING,
     DurableEngine,
     DurableStats,
     DurableUnavailableError,
@@ -15,6 +16,7 @@ from .engine import (
 
 __all__ = [
     "ACCOUNTS_PER_SHARD",
+    "DURABLE_MISSING",
     "DurableEngine",
     "DurableStats",
     "DurableUnavailableError",

@@ -31,6 +31,7 @@ from .worker import WorkerClient, WorkerError, WorkerStats
 
 __all__ = [
     "ACCOUNTS_PER_SHARD",
+    "DURABLE_MISSING",
     "DurableEngine",
     "DurableStats",
     "DurableUnavailableError",
@@ -41,6 +42,8 @@ log = logging.getLogger("riskrail.engine.durable")
 
 #: durable_rules caps a ruleset at 1,024 state ids; stay below it
 ACCOUNTS_PER_SHARD = 1_000
+DURABLE_MISSING = ("the durable engine needs the optional durable_rules package: "
+                   "pip install 'riskrail[durable]'")
 
 
 class DurableUnavailableError(RuntimeError):
@@ -80,9 +83,7 @@ class DurableEngine(RuleNetwork):
     def __init__(self, ruleset: Ruleset, clock: Clock, *, timeout: float = 2.0,
                  startup_timeout: float = 60.0) -> None:
         if not durable_available():
-            raise DurableUnavailableError(
-                "the durable engine needs the optional durable_rules package: "
-                "pip install 'riskrail[durable]'")
+            raise DurableUnavailableError(DURABLE_MISSING)
         self.stats = DurableStats()
         self.timeout = timeout
         self.startup_timeout = startup_timeout
