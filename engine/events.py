@@ -183,23 +183,31 @@ def _time(data: Mapping[str, Any], event: str, field: str, default: int) -> int:
         raise EventError(event, field, str(error)) from None
 
 
-def _payloads(event: str, payload: Any) -> Iterator[Mapping[str, Any]]:
-    """Plain object, {action, data} wrapper, or a list of either."""
+def _payloads(event: str, payload: Any) -> Iterator[tuple[Mapping[str, Any], str | None]]:
+    """Plain object, ``{"action", "data"}`` wrapper, the SDK's market-data shape
+    ``{"contract_id", "data"}``, or a list of any of them; with the contract id the
+    wrapper carried, if any."""
     items = payload if isinstance(payload, list) else [payload]
+    if not items:
+        raise EventError(event, "", "empty list (nothing to apply)")
     for item in items:
-        if isinstance(item, dict) and "data" in item and isinstance(item["data"], dict) \
-                and set(item) <= {"action", "data"}:
-            item = item["data"]
+        contract: str | None = None
+        if isinstance(item, dict) and isinstance(item.get("data"), dict):
+            if set(item) <= {"action", "data"}:
+                item = item["data"]
+            elif set(item) <= {"contract_id", "data"} and isinstance(item["contract_id"], str):
+                contract = item["contract_id"]
+                item = item["data"]
         if not isinstance(item, dict):
             raise EventError(event, "", f"expected an object, got {type(item).__name__}")
-        yield item
+        yield item, contract
 
 
 def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = None
               ) -> list[Event]:
     """One Gateway push -> facts. Raises EventError naming the event and field."""
     out: list[Event] = []
-    for data in _payloads(event_type, payload):
+    for data, wrapped_contract in _payloads(event_type, payload):
         if event_type == "GatewayUserAccount":
             out.append(AccountEvent(
                 ts, _int(data, event_type, "id") or 0, str(data.get("name") or ""),
@@ -239,10 +247,11 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
                 _float(data, event_type, "fees", required=False) or 0.0,
                 _int(data, event_type, "side", required=False) or 0,
                 _int(data, event_type, "size", required=False) or 0,
-                bool(data.get("voided", False)),
+                _bool(data, event_type, "voided", default=False),
                 _int(data, event_type, "orderId", required=False)))
         elif event_type == "GatewayQuote":
-            contract = contract_id or data.get("contractId") or data.get("symbol")
+            # Not ``symbol``: that is a symbol id (F.US.MNQ), which names no expiry.
+            contract = contract_id or wrapped_contract or data.get("contractId")
             if not isinstance(contract, str) or not contract:
                 raise EventError(event_type, "contractId", "missing (a quote needs its contract)")
             out.append(QuoteEvent(
@@ -260,8 +269,11 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
     return out
 
 
-def _bool(data: Mapping[str, Any], event: str, field: str) -> bool:
-    value = _get(data, event, field)
+def _bool(data: Mapping[str, Any], event: str, field: str, *, default: bool | None = None
+          ) -> bool:
+    value = _get(data, event, field, required=default is None)
+    if value is None and default is not None:
+        return default
     if not isinstance(value, bool):
         raise EventError(event, field, f"expected true or false, got {value!r}")
     return value
