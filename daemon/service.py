@@ -269,8 +269,8 @@ class RiskDaemon:
             self.stats.decisions += 1
             record = decision.to_dict(zone)
             seq = self.store.append_decision(record, input=line, revision=decision.revision)
-            checkpoint("rule_evaluated", _describe(decision, zone), level=20 if
-                       decision.superseded_by is None else 10, decision=record, seq=seq)
+            # superseded firings are shown too: they are why the log says what it says
+            checkpoint("rule_evaluated", _describe(decision, zone), decision=record, seq=seq)
             if decision.action in ("lockout", "cooldown") or decision.action.endswith("_ended"):
                 touched.add(decision.account)
             if decision.superseded_by is None and decision.action in _GATEWAY_ACTIONS:
