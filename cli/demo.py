@@ -17,7 +17,6 @@ from collections import Counter
 from pathlib import Path
 
 import click
-
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging, log
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
@@ -120,7 +119,7 @@ def _summary(out: Path, rulesets: list[str], code: int) -> int:
     outcomes = Counter(str(i.get("status") or "pending") for i in intents)
     click.echo("\n── summary " + "─" * 60)
     click.echo(f"decisions: {len(decided)} ({len(decided) - len(effective)} superseded)")
-    for rule, count in sorted(Counter(d["rule"] for d in effective).items()):
+    for rule in sorted(Counter(d["rule"] for d in effective)):
         actions = Counter(d["action"] for d in effective if d["rule"] == rule)
         click.echo(f"  {rule:<20} {', '.join(f'{a} {n}' for a, n in sorted(actions.items()))}")
     click.echo(f"enforcement: {sum(outcomes.values())} intent(s): "

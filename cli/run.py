@@ -7,7 +7,6 @@ import os
 import sys
 
 import click
-
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
 from riskrail.daemon.service import DaemonSettings, RiskDaemon

@@ -58,9 +58,8 @@ same), so the Gateway's own 429 — which is visible and retried here — is the
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
