@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,7 @@ class GatewayRest:
     # ------------------------------------------------------------------ dispatch
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        arrived = time.monotonic_ns()  # headers parsed; same clock in every process
         raw = await request.text()
         body: Any
         try:
@@ -93,6 +95,7 @@ class GatewayRest:
             "path": request.path,
             "body": body,
             "status": None,
+            "arrivedNs": arrived,
         }
         self.log.append(entry)
         response = await self._answer(request, body)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -36,6 +38,8 @@ HOST = "127.0.0.1"
 HubName = Literal["user", "market", "all"]
 JSON = dict[str, Any]
 T = TypeVar("T")
+#: user-hub pushes remembered by push_log()
+PUSH_LOG_SIZE = 100_000
 
 
 class _Pushes:
@@ -45,6 +49,9 @@ class _Pushes:
         self.sim = sim
         self.sent: dict[str, int] = {}
         self.dropped = 0
+        #: (time.monotonic_ns(), target, account id, payload) of the latest user-hub pushes,
+        #: taken as each is handed to the hub (bench/reaction.py measures from it)
+        self.log: deque[tuple[int, str, int, JSON]] = deque(maxlen=PUSH_LOG_SIZE)
 
     def user_event(self, target: str, account_id: int, payload: JSON) -> None:
         hub = self.sim.user_hub
@@ -55,6 +62,7 @@ class _Pushes:
         if self.sim.recorder is not None:
             self.sim.recorder.write(self.sim.clock.iso(), target, argument)
         self.sent[target] = self.sent.get(target, 0) + 1
+        self.log.append((time.monotonic_ns(), target, account_id, payload))
         hub.deliver_user(target, account_id, argument)
 
     def quote_event(self, contract_id: str, payload: JSON) -> None:
@@ -403,6 +411,12 @@ class Simulator:
 
     def clear_rest_log(self) -> None:
         self.rest.log.clear()
+
+    def push_log(self) -> list[JSON]:
+        """The latest user-hub pushes (at most PUSH_LOG_SIZE): monotonicNs, type,
+        accountId, data (the payload, unwrapped)."""
+        return [{"monotonicNs": ns, "type": target, "accountId": account_id, "data": payload}
+                for ns, target, account_id, payload in self.pushes.log]
 
 
 class SimulatorThread:
