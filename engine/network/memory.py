@@ -189,7 +189,8 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
-                 "_unrealized_sum", "activations", "balance", "can_trade", "connected",
+                 "_unrealized_sum", "activations", "armed", "balance",
+                 "failing", "can_trade", "connected",
                  "contracts_gross", "counted_trades", "day_start", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
@@ -235,6 +236,11 @@ class AccountState:
         self.lock_reason: str | None = None
         #: refraction memory: (rule id, entity key, action index or "error") -> retrigger value
         self.activations: dict[tuple[str, Any, int | str], Any] = {}
+        #: (rule id, entity key) pairs with at least one activation: a false condition
+        #: elsewhere costs nothing more than its own evaluation
+        self.armed: set[tuple[str, Any]] = set()
+        #: (rule id, entity key) pairs whose evaluation raised: reported once until it recovers
+        self.failing: set[tuple[str, Any]] = set()
         self.rules: Any = None
 
     # -- derived metrics ------------------------------------------------------

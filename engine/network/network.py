@@ -55,6 +55,8 @@ __all__ = ["ClockView", "RuleNetwork"]
 Change = tuple[str, str, Any]  # (record, topic, entity key)
 _MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
 _NO_RETRIGGER = object()
+#: every quote changes the same two things: the holder's position price and its account's
+_QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
 #: how long a counted trade's id is remembered (duplicates and late voids)
 _TRADE_MEMORY = 7 * 86_400 * MICROS
 
@@ -88,6 +90,55 @@ class _Firing:
     lockout: Lockout | None = None
 
 
+class _Index:
+    """The dependency index of one rule list: (record, topic) -> the rules that read
+    it, and, per shape of a change list, the evaluation plan (cached: the same few
+    shapes recur for every quote, fill and order update)."""
+
+    def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
+        self.rules = rules
+        self.by_topic: dict[tuple[str, str], list[CompiledRule]] = {}
+        for rule in rules:
+            for topic in rule.topics:
+                record, _, name = topic.partition(".")
+                self.by_topic.setdefault((record, name), []).append(rule)
+        self.order = {rule.id: i for i, rule in enumerate(rules)}
+        scopes: dict[str, set[str]] = {}
+        for rule in rules:
+            scopes.setdefault(rule.scope, set()).add(rule.id)
+        self.ids_by_scope = {scope: frozenset(ids) for scope, ids in scopes.items()}
+        self._plans: dict[tuple[tuple[str, str], ...],
+                          list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]] = {}
+
+    def plan(self, changes: list[Change], shape: tuple[tuple[str, str], ...] | None = None
+             ) -> list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]:
+        """For each woken rule, in rule order: the changes that wake it, each as
+        (index in ``changes``, whether it wakes every entity of the rule's scope).
+        Callers whose changes always have one shape pass it, saving its computation."""
+        if shape is None:
+            shape = tuple((record, topic) for record, topic, _ in changes)
+        plan = self._plans.get(shape)
+        if plan is None:
+            steps: dict[str, list[tuple[int, bool]]] = {}
+            rules: dict[str, CompiledRule] = {}
+            for index, (record, topic) in enumerate(shape):
+                for rule in self.by_topic.get((record, topic), ()):
+                    if rule.scope == "account" or record == "account":
+                        step = (index, True)
+                    elif record == rule.scope:
+                        step = (index, False)
+                    else:
+                        continue
+                    if rule.scope == "trade" and step[1]:
+                        continue  # a fill is judged once, when it arrives
+                    rules[rule.id] = rule
+                    steps.setdefault(rule.id, []).append(step)
+            plan = [(rules[rule_id], tuple(steps[rule_id]))
+                    for rule_id in sorted(rules, key=self.order.__getitem__)]
+            self._plans[shape] = plan
+        return plan
+
+
 class RuleNetwork:
     """The default engine. ``process`` an event, ``advance`` the clock; both return
     the decisions made."""
@@ -104,8 +155,8 @@ class RuleNetwork:
         self._timer_at: dict[tuple[Any, ...], int] = {}
         self._sequence = 0
         self._lock_ids = 0
-        self._indexes: dict[int, tuple[tuple[CompiledRule, ...], dict[str, list[CompiledRule]],
-                                       dict[str, int]]] = {}
+        self._indexes: dict[int, _Index] = {}
+        self._ctx = Context()
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
@@ -212,7 +263,7 @@ class RuleNetwork:
             account.add_position_counts(existing, -1)
             del account.positions[contract]
             self._holders.get(contract, set()).discard(account.id)
-            self._forget(account, contract)
+            self._forget(account, contract, "position")
             existing = None
             if event.size == 0:
                 account.last_position_change_at = now
@@ -264,7 +315,7 @@ class RuleNetwork:
             touched.append(order)
             changes.append(("order", "orders", event.order_id))
         elif existing is not None:
-            self._forget(account, event.order_id)
+            self._forget(account, event.order_id, "order")
         else:
             return []
         for contract in dict.fromkeys(o.contract for o in touched):
@@ -340,34 +391,37 @@ class RuleNetwork:
         if price is None or self.prices.get(event.contract_id) == price:
             return []
         self.prices[event.contract_id] = price
+        holders = self._holders.get(event.contract_id)
+        if not holders:
+            return []
         out: list[Decision] = []
-        for account_id in sorted(self._holders.get(event.contract_id, ())):
+        for account_id in (holders if len(holders) == 1 else sorted(holders)):
             account = self.accounts[account_id]
             position = account.positions[event.contract_id]
             position.set_price(price)
             out.extend(self._cycle(account, [("position", "prices", event.contract_id),
-                                             ("account", "prices", None)], now, "GatewayQuote"))
+                                             ("account", "prices", None)], now, "GatewayQuote",
+                                   _QUOTE_SHAPE))
         return out
 
-    def _forget(self, account: AccountState, entity: Any) -> None:
+    def _forget(self, account: AccountState, entity: Any, scope: str) -> None:
         """A gone entity's refraction memory: its successor is a new activation."""
-        for key in [k for k in account.activations if k[1] == entity]:
-            del account.activations[key]
+        rules = self._index(account).ids_by_scope.get(scope, frozenset())
+        for mark in [m for m in account.activations if m[1] == entity and m[0] in rules]:
+            del account.activations[mark]
+        for pair in [p for p in account.armed if p[1] == entity and p[0] in rules]:
+            account.armed.discard(pair)
+        for pair in [p for p in account.failing if p[1] == entity and p[0] in rules]:
+            account.failing.discard(pair)
 
     # -- the cycle ------------------------------------------------------------
-    def _index(self, account: AccountState) -> tuple[dict[str, list[CompiledRule]],
-                                                      dict[str, int]]:
+    def _index(self, account: AccountState) -> _Index:
         rules: tuple[CompiledRule, ...] = account.rules
         cached = self._indexes.get(id(rules))
-        if cached is None or cached[0] is not rules:
-            index: dict[str, list[CompiledRule]] = {}
-            for rule in rules:
-                for topic in rule.topics:
-                    index.setdefault(topic, []).append(rule)
-            order = {rule.id: i for i, rule in enumerate(rules)}
-            cached = (rules, index, order)
+        if cached is None or cached.rules is not rules:
+            cached = _Index(rules)
             self._indexes[id(rules)] = cached
-        return cached[1], cached[2]
+        return cached
 
     def _entities(self, account: AccountState, scope: str) -> Iterable[tuple[Any, Any]]:
         if scope == "position":
@@ -389,74 +443,105 @@ class RuleNetwork:
             return account.trades.get(key)
         return account
 
-    def _targets(self, account: AccountState, changes: list[Change]
+    def _targets(self, account: AccountState, changes: list[Change],
+                 shape: tuple[tuple[str, str], ...] | None = None
                  ) -> list[tuple[CompiledRule, Any, Any]]:
-        index, order = self._index(account)
-        seen: set[tuple[str, Any]] = set()
-        out: list[tuple[int, int, CompiledRule, Any, Any]] = []
-        for record, topic, key in changes:
-            for rule in index.get(f"{record}.{topic}", ()):
-                if rule.scope == "account":
-                    entities: Iterable[tuple[Any, Any]] = ((None, account),)
-                elif record == "account":
-                    entities = self._entities(account, rule.scope)
-                elif record == rule.scope:
-                    entity = self._entity(account, rule.scope, key)
-                    entities = ((key, entity),) if entity is not None else ()
+        """The (rule, entity) pairs a set of changes wakes, in rule order."""
+        plan = self._index(account).plan(changes, shape)
+        out: list[tuple[CompiledRule, Any, Any]] = []
+        for rule, steps in plan:
+            if rule.scope == "account":
+                out.append((rule, None, account))
+                continue
+            if len(steps) == 1:  # the common case: one change names the rule
+                index, every = steps[0]
+                if every:
+                    out.extend((rule, key, entity)
+                               for key, entity in self._entities(account, rule.scope))
                 else:
-                    entities = ()
-                for entity_key, entity in entities:
-                    mark = (rule.id, entity_key)
-                    if mark not in seen:
-                        seen.add(mark)
-                        out.append((order[rule.id], len(out), rule, entity_key, entity))
-        out.sort(key=lambda item: (item[0], item[1]))
-        return [(rule, key, entity) for _, _, rule, key, entity in out]
+                    key = changes[index][2]
+                    entity = self._entity(account, rule.scope, key)
+                    if entity is not None:
+                        out.append((rule, key, entity))
+                continue
+            seen: set[Any] = set()
+            for index, every in steps:
+                if every:
+                    candidates = self._entities(account, rule.scope)
+                else:
+                    key = changes[index][2]
+                    entity = self._entity(account, rule.scope, key)
+                    candidates = ((key, entity),) if entity is not None else ()
+                for key, entity in candidates:
+                    if key not in seen:
+                        seen.add(key)
+                        out.append((rule, key, entity))
+        return out
 
-    def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str
-               ) -> list[Decision]:
+    def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
+               shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
         firings: list[_Firing] = []
-        released = self._check_while_locks(account, changes, now)
-        pending = changes + [("account", "lockouts", None)] * bool(released)
+        released = self._check_while_locks(account, changes, now) if account.lockouts else []
+        pending = changes
+        if released:
+            pending, shape = [*changes, ("account", "lockouts", None)], None
         for _ in range(_MAX_ROUNDS):
             if not pending:
                 break
             start = len(firings)
-            for rule, key, entity in self._targets(account, pending):
+            for rule, key, entity in self._targets(account, pending, shape):
                 firings.extend(self._evaluate(account, rule, key, entity, now, trigger))
-            pending = self._assert_locks(account, firings[start:], now)
+            if len(firings) == start:
+                break  # nothing fired: no fact asserted, nothing to chain
+            pending, shape = self._assert_locks(account, firings[start:], now), None
+        if not firings:
+            return released
         return [*released, *self._arbitrate(firings)]
 
     def _evaluate(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
                   now: int, trigger: str) -> list[_Firing]:
         self.counters.evaluations += 1
-        ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
+        # One context, reset per evaluation: evaluations never nest.
+        ctx = self._ctx
+        ctx.now, ctx.deadline, ctx.account = now, NEVER, account
+        ctx.clock = self.ruleset.trading_day
+        ctx.position = ctx.instrument = ctx.order = ctx.trade = None
         if rule.scope != "account":
             setattr(ctx, rule.scope, entity)
         fired: list[_Firing] = []
+        pair = (rule.id, key)
         try:
             condition = bool(rule.condition.function(ctx))
-            for action in rule.actions:
-                mark = (rule.id, key, action.index)
-                active = condition and (action.when is None or bool(action.when.function(ctx)))
-                if not active:
-                    account.activations.pop(mark, None)
-                    continue
-                retrigger = action.retrigger or rule.retrigger
-                value = retrigger.function(ctx) if retrigger is not None else _NO_RETRIGGER
-                if mark in account.activations and account.activations[mark] == value:
-                    continue  # refraction: still true, nothing new
-                account.activations[mark] = value
-                fired.extend(self._fire(account, rule, action, entity, ctx, trigger))
-            account.activations.pop((rule.id, key, "error"), None)  # recovered
+            if condition or pair in account.armed:
+                armed = False
+                for action in rule.actions:
+                    mark = (rule.id, key, action.index)
+                    active = condition and (action.when is None
+                                            or bool(action.when.function(ctx)))
+                    if not active:
+                        account.activations.pop(mark, None)
+                        continue
+                    armed = True
+                    retrigger = action.retrigger or rule.retrigger
+                    value = retrigger.function(ctx) if retrigger is not None else _NO_RETRIGGER
+                    if mark in account.activations and account.activations[mark] == value:
+                        continue  # refraction: still true, nothing new
+                    account.activations[mark] = value
+                    fired.extend(self._fire(account, rule, action, entity, ctx, trigger))
+                if armed:
+                    account.armed.add(pair)
+                else:
+                    account.armed.discard(pair)
+            if account.failing:
+                account.failing.discard(pair)  # recovered
         except Exception as error:  # one rule raising never stops the others
-            fired = [self._error(account, rule, key, error, now, trigger)] if (
-                rule.id, key, "error") not in account.activations else []
-            account.activations[(rule.id, key, "error")] = True
+            fired = [] if pair in account.failing else [
+                self._error(account, rule, key, error, now, trigger)]
+            account.failing.add(pair)
         if ctx.deadline < NEVER:
             self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
         self.counters.firings += len(fired)
-        return [f for f in fired if f is not None]
+        return fired
 
     def _error(self, account: AccountState, rule: CompiledRule, key: Any, error: Exception,
                now: int, trigger: str) -> _Firing:
@@ -756,6 +841,8 @@ class RuleNetwork:
             account.realized_pnl_today = 0.0
             account.gross_realized_pnl_today = 0.0
             account.fees_today = 0.0
+            for trade_id in account.trades:
+                self._forget(account, trade_id, "trade")
             account.trades.clear()
             horizon = at - _TRADE_MEMORY
             for trade_id in [i for i, t in account.counted_trades.items() if t.at < horizon]:
