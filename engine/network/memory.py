@@ -189,9 +189,8 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
-                 "_unrealized_sum", "activations", "armed", "balance",
-                 "failing", "can_trade", "connected",
-                 "contracts_gross", "counted_trades", "day_start", "feed_problem",
+                 "_unrealized_sum", "activations", "armed", "balance", "can_trade", "connected",
+                 "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
