@@ -83,6 +83,9 @@ class WorkerClient:
             self.wait_ready(self.startup_timeout)
 
     def wait_ready(self, timeout: float) -> None:
+        """Block until the worker is ready (WorkerError if it exits or does not answer)."""
+        if self._ready:
+            return
         line = self._read_line(timeout)
         if line == "R":
             self._ready = True
