@@ -121,19 +121,32 @@ class RiskDaemon:
                                              on_outcome=self._on_outcome,
                                              reauthenticate=self.feed.reauthenticate)
                              if self.settings.enforce else RecordingEnforcer())
-            restored = restore_state(self.network, self.store, self.lockouts, self.clock.now())
+            await self.feed.connect_all()
+            # Read the accounts before restoring: with --clock gateway the Gateway's
+            # timestamps say which trading day it is, and so which day's accumulators
+            # to restore (the wall clock may still be in another day).
+            snapshots = {int(a["id"]): await self._snapshot(int(a["id"]))
+                         for a in self.feed.accounts}
+            if isinstance(self.wall, GatewayTimeClock):
+                for items in snapshots.values():
+                    for item in items or ():
+                        self.wall.observe(item.payload)
+            now = self._tick()
+            restored = restore_state(self.network, self.store, self.lockouts, now)
             for intent in self.store.unfinished_intents():
                 self.store.record_outcome(intent["intent_id"], "unknown",
                                           "daemon stopped before the outcome was known", 0,
-                                          self.clock.now())
-            await self.feed.connect_all()
+                                          now)
             for account in self.feed.accounts:
                 state = self.network.account(int(account["id"]), str(account.get("name", "")))
                 checkpoint("rules_initialised", f"account {state.name}: "
                            f"{len(state.rules)} rules enabled ({restored} lockout(s) restored)",
                            account=state.id, rules=[r.id for r in state.rules])
-            for account in self.feed.accounts:
-                await self._resync(int(account["id"]))
+            for account_id, items in snapshots.items():
+                if items is None:
+                    await self._resync(account_id)
+                else:
+                    self._reconcile(account_id, items)
             self._install_signals()
             self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
             if self.settings.watch:
@@ -154,7 +167,15 @@ class RiskDaemon:
             loop.add_signal_handler(signal.SIGINT, self.stop)
             loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
 
+    def _remove_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.remove_signal_handler(number)
+
     async def _shutdown(self) -> None:
+        # An in-process daemon (tests, the demo) must not leave its handlers on the loop.
+        self._remove_signals()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -317,16 +338,25 @@ class RiskDaemon:
             self._after([critical], None)
 
     # -- resync and reload -------------------------------------------------------------
-    async def _resync(self, account_id: int) -> None:
-        """Re-read the account over REST and reconcile working memory with it."""
-        assert self.feed is not None and self.network is not None and self.ruleset is not None
+    async def _snapshot(self, account_id: int) -> list[FeedItem] | None:
+        """The account as REST says (None when the read failed, logged)."""
+        assert self.feed is not None and self.ruleset is not None
         day_start = self.ruleset.trading_day.day_start(self.clock.now() / 1_000_000)
         since = dt.datetime.fromtimestamp(day_start, dt.UTC)
         try:
-            items = await self.feed.snapshot(account_id, since)
+            return await self.feed.snapshot(account_id, since)
         except Exception as error:
             log.error("resync of account %s failed: %s", account_id, error)
-            return
+            return None
+
+    async def _resync(self, account_id: int) -> None:
+        """Re-read the account over REST and reconcile working memory with it."""
+        items = await self._snapshot(account_id)
+        if items is not None:
+            self._reconcile(account_id, items)
+
+    def _reconcile(self, account_id: int, items: list[FeedItem]) -> None:
+        assert self.network is not None
         account = self.network.account(account_id)
         open_contracts = {i.payload.get("contractId") for i in items
                           if i.type == "GatewayUserPosition"}
@@ -350,11 +380,24 @@ class RiskDaemon:
                  extra={"fields": {"event": "resync", "account": account_id}})
 
     async def _watch_rulesets(self) -> None:
-        from watchfiles import awatch
+        """Watch the folders that hold the rulesets, not the files themselves: an editor
+        that saves by renaming a new file over the old one (vim, most IDEs, atomic
+        writers) replaces the inode, and a watch on the file would go deaf after the
+        first such save."""
+        from watchfiles import Change, awatch
 
-        paths = [str(Path(p)) for p in self.settings.rulesets]
-        async for _changes in awatch(*paths, stop_event=self.stopping, debounce=200,
-                                     step=50):
+        targets = [Path(p).resolve() for p in self.settings.rulesets]
+        folders = sorted({t if t.is_dir() else t.parent for t in targets})
+        recursive = any(t.is_dir() for t in targets)
+
+        def relevant(_change: Change, path: str) -> bool:
+            changed = Path(path).resolve()
+            return any(changed == t or (t.is_dir() and t in changed.parents)
+                       for t in targets)
+
+        async for _changes in awatch(*folders, watch_filter=relevant,
+                                     stop_event=self.stopping, debounce=200, step=50,
+                                     recursive=recursive):
             self.reload_requested.set()
 
     def _reload(self) -> None:
