@@ -1,0 +1,272 @@
+"""Helpers of the daemon's end-to-end suite: test rulesets cut from the standard one,
+the daemon in-process or as a ``riskrail run`` subprocess, bounded waits, and reads of
+the simulator and the state file. Every wait is bounded; every process is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from riskrail.daemon.gateway import GatewaySettings
+from riskrail.daemon.logs import configure_logging
+from riskrail.daemon.service import DaemonSettings, RiskDaemon
+from riskrail.daemon.store import StateStore
+from riskrail.engine.standard import STANDARD_RULESET
+from riskrail.sim import Simulator
+
+API_KEY = "test-api-key-0123"
+USERNAME = "riskrail-test"
+ACCOUNT = 1001
+MNQ = "CON.F.US.MNQ.H26"
+ES = "CON.F.US.EP.H26"
+BUY, SELL = 0, 1
+LIMIT, MARKET, STOP = 1, 2, 4
+RISKRAIL = str(Path(sys.executable).with_name("riskrail"))
+SESSION_TIME = "09:35 America/Chicago"
+
+
+# ---------------------------------------------------------------------- rulesets
+
+def _standard() -> dict[str, Any]:
+    with open(STANDARD_RULESET, encoding="utf-8") as handle:
+        loaded = yaml.safe_load(handle)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def ruleset_text(rules: dict[str, dict[str, Any] | None], name: str = "e2e") -> str:
+    """A ruleset of only ``rules`` (standard rule id -> params to override; ``enabled``
+    is taken as the rule's own key), with the standard trading day."""
+    standard = _standard()
+    by_id = {rule["id"]: rule for rule in standard["rules"]}
+    chosen = []
+    for rule_id, overrides in rules.items():
+        rule = copy.deepcopy(by_id[rule_id])
+        for key, value in (overrides or {}).items():
+            if key == "enabled":
+                rule["enabled"] = value
+            else:
+                rule.setdefault("params", {})[key] = value
+        chosen.append(rule)
+    document = {"name": name, "description": "riskrail end-to-end test ruleset",
+                "trading_day": standard["trading_day"], "rules": chosen}
+    return yaml.safe_dump(document, sort_keys=False, width=1000)
+
+
+def write_ruleset(path: Path, rules: dict[str, dict[str, Any] | None],
+                  name: str = "e2e") -> Path:
+    """Write atomically (a watcher never sees half a file)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(ruleset_text(rules, name), encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
+# ---------------------------------------------------------------------- waiting
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 15.0,
+                     what: str = "condition", interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is truthy (and return it); fail after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not met within {timeout} s")
+        await asyncio.sleep(interval)
+
+
+# ---------------------------------------------------------------------- the simulator
+
+def positions(sim: Simulator, account: int = ACCOUNT) -> dict[str, tuple[int, int]]:
+    return {p["contractId"]: (p["type"], p["size"]) for p in sim.state()["positions"]
+            if p["accountId"] == account and p["size"] > 0}
+
+
+def working(sim: Simulator, account: int = ACCOUNT) -> list[dict[str, Any]]:
+    return [o for o in sim.state()["orders"] if o["accountId"] == account and o["status"] == 1]
+
+
+def calls(sim: Simulator, endpoint: str) -> list[dict[str, Any]]:
+    return [e for e in sim.rest_log() if e["path"].lower() == f"/api/{endpoint}".lower()]
+
+
+def trade(sim: Simulator, contract: str, side: int, size: int, order_type: int = MARKET, *,
+          limit: float | None = None, stop: float | None = None,
+          account: int = ACCOUNT) -> int:
+    """Act as the trader straight on the exchange (pushes go out as for a REST order)."""
+    order = sim.exchange.place_order(account, contract, order_type, side, size, limit, stop,
+                                     None, None)
+    return int(order.id)
+
+
+def realized_at_sim(sim: Simulator, account: int = ACCOUNT) -> float:
+    """The realized P&L net of fees, as the simulator's trades say (RULES.md: an
+    opening fill, ``profitAndLoss`` null, adds no P&L)."""
+    trades = [t for t in sim.state()["trades"] if t["accountId"] == account
+              and not t.get("voided") and t.get("profitAndLoss") is not None]
+    return round(sum(t["profitAndLoss"] - (t.get("fees") or 0.0) for t in trades), 2)
+
+
+# ---------------------------------------------------------------------- the state file
+
+def decisions(state: Path) -> list[dict[str, Any]]:
+    if not state.exists():
+        return []
+    try:
+        with StateStore(state, readonly=True) as store:
+            return [row["record"] for row in store.decisions()]
+    except Exception:  # being created by the daemon: not yet readable
+        return []
+
+
+def intents(state: Path) -> list[dict[str, Any]]:
+    if not state.exists():
+        return []
+    try:
+        with StateStore(state, readonly=True) as store:
+            return store.intents()
+    except Exception:
+        return []
+
+
+def has_decision(state: Path, rule: str, action: str) -> list[dict[str, Any]]:
+    return [d for d in decisions(state) if d["rule"] == rule and d["action"] == action]
+
+
+def day_totals(state: Path, day_start: int, account: int = ACCOUNT) -> tuple[float, int] | None:
+    """(realized, trades) of the store's trading day, or None."""
+    if not state.exists():
+        return None
+    try:
+        with StateStore(state, readonly=True) as store:
+            day = store.load_days(day_start).get(account)
+    except Exception:
+        return None
+    return None if day is None else (round(float(day["realized"]), 2), int(day["trades"]))
+
+
+def log_records(log_file: Path) -> list[dict[str, Any]]:
+    if not log_file.exists():
+        return []
+    records = []
+    for line in log_file.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(ValueError):
+            records.append(json.loads(line))
+    return records
+
+
+def checkpoints(log_file: Path) -> list[str]:
+    return [r["checkpoint"] for r in log_records(log_file) if "checkpoint" in r]
+
+
+# ---------------------------------------------------------------------- in-process daemon
+
+@contextlib.asynccontextmanager
+async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
+                            watch: bool = False, refresh_margin: float = 120.0,
+                            log_file: Path | None = None) -> AsyncIterator[RiskDaemon]:
+    """``RiskDaemon(...).run()`` as a task on this loop, stopped (bounded) on exit."""
+    configure_logging(log_file or tmp / "riskrail.log", console_level=100)
+    daemon = RiskDaemon(DaemonSettings(
+        rulesets=[str(p) for p in rulesets],
+        gateway=GatewaySettings(base_url=sim.base_url, username=USERNAME, api_key=API_KEY,
+                                refresh_margin=refresh_margin, supervise_every=0.2),
+        state_path=str(tmp / "state.sqlite"), record_path=str(tmp / "session.jsonl"),
+        clock="gateway", watch=watch, drain_timeout=5.0))
+    running = asyncio.create_task(daemon.run())
+    try:
+        await wait_until(lambda: running.done() or (daemon._tasks and daemon.network),
+                         timeout=15, what="daemon up")
+        if running.done():
+            raise AssertionError(f"daemon stopped at start: {running.result()}")
+        yield daemon
+    finally:
+        daemon.stop()
+        try:
+            await asyncio.wait_for(running, timeout=15)
+        except BaseException:
+            running.cancel()
+            with contextlib.suppress(BaseException):
+                await running
+            raise
+
+
+# ---------------------------------------------------------------------- subprocess daemon
+
+class DaemonProcess:
+    """``riskrail run`` as a subprocess; killed (SIGKILL) in teardown if still alive."""
+
+    def __init__(self, sim: Simulator, tmp: Path, rulesets: list[Path]) -> None:
+        self.sim = sim
+        self.tmp = tmp
+        self.rulesets = rulesets
+        self.state = tmp / "state.sqlite"
+        self.record = tmp / "session.jsonl"
+        self.log_file = tmp / "riskrail.log"
+        self.console = tmp / "console.txt"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        assert self.process is None or self.process.poll() is not None
+        env = {**os.environ, "PROJECT_X_USERNAME": USERNAME, "PROJECT_X_API_KEY": API_KEY}
+        for name in ("PROJECTX_API_URL", "PROJECTX_USER_HUB_URL", "PROJECTX_MARKET_HUB_URL"):
+            env.pop(name, None)
+        command = [RISKRAIL, "run", "--gateway", self.sim.base_url, "--state", str(self.state),
+                   "--record", str(self.record), "--log-file", str(self.log_file),
+                   "--clock", "gateway", "--quiet-events"]
+        for ruleset in self.rulesets:
+            command += ["--ruleset", str(ruleset)]
+        with open(self.console, "ab") as console:
+            self.process = subprocess.Popen(command, env=env, stdout=console,
+                                            stderr=subprocess.STDOUT, cwd=self.tmp)
+        self.starts += 1
+
+    def loops_running(self) -> int:
+        return checkpoints(self.log_file).count("event_loop_running")
+
+    async def started(self, timeout: float = 20.0) -> None:
+        """Wait for this start's event_loop_running checkpoint."""
+        assert self.process is not None
+        await wait_until(lambda: self.process is not None and (
+            self.process.poll() is not None or self.loops_running() >= self.starts),
+            timeout=timeout, what="daemon event loop running")
+        assert self.process.poll() is None, self.console.read_text(errors="replace")[-3000:]
+
+    def signal(self, number: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(number)
+
+    async def wait_exit(self, timeout: float = 15.0) -> int:
+        assert self.process is not None
+        await wait_until(lambda: self.process is not None and self.process.poll() is not None,
+                         timeout=timeout, what="daemon exit")
+        return int(self.process.returncode)
+
+    async def kill9(self) -> None:
+        self.signal(signal.SIGKILL)
+        await self.wait_exit(5.0)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+
+
+def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([RISKRAIL, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False)

@@ -1,0 +1,247 @@
+"""The daemon end to end, in-process (``RiskDaemon.run()`` as a task): the real SDK
+against the Gateway simulator, a real SQLite state file. Every action family is
+enforced live, gaps are resynced over REST, revoked tokens are recovered, and failed
+enforcement is retried, verified or reported. Every wait is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from daemon_testkit import (
+    BUY,
+    ES,
+    LIMIT,
+    MNQ,
+    SELL,
+    SESSION_TIME,
+    calls,
+    daemon_in_process,
+    decisions,
+    has_decision,
+    intents,
+    log_records,
+    positions,
+    trade,
+    wait_until,
+    working,
+    write_ruleset,
+)
+from riskrail.sim import Simulator
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """No random walk, bid = ask = last (MNQ 21500, ES 5200), the clock in the session."""
+    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+# ---------------------------------------------------------------------- action families
+
+
+async def test_stopless_position_is_closed(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-008": {"grace": "1s"}})
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        trade(sim, MNQ, BUY, 2)
+        await wait_until(lambda: positions(sim) == {}, what="stopless MNQ closed")
+        assert len(calls(sim, "Position/closeContract")) == 1
+        await wait_until(lambda: any(i.get("status") == "done" for i in intents(tmp_path
+                                                                                / "state.sqlite")))
+    assert has_decision(tmp_path / "state.sqlite", "RULE-008", "close_position")
+
+
+async def test_position_above_the_limit_is_reduced(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        trade(sim, MNQ, BUY, 3)
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="MNQ reduced to 2")
+        partial = calls(sim, "Position/partialCloseContract")
+        assert [c["body"]["size"] for c in partial] == [1]
+        assert calls(sim, "Position/closeContract") == []
+
+
+async def test_blocked_symbol_orders_cancelled_and_position_closed(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        trade(sim, MNQ, BUY, 1, LIMIT, limit=21000)  # not blocked: stays
+        trade(sim, ES, BUY, 1, LIMIT, limit=5000)
+        trade(sim, ES, BUY, 1, LIMIT, limit=4990)
+        await wait_until(lambda: [o["contractId"] for o in working(sim)] == [MNQ],
+                         what="ES orders cancelled")
+        trade(sim, ES, SELL, 1)
+        await wait_until(lambda: positions(sim) == {}, what="ES position closed")
+        assert [o["contractId"] for o in working(sim)] == [MNQ]
+    assert has_decision(tmp_path / "state.sqlite", "RULE-011", "cancel_orders")
+    assert has_decision(tmp_path / "state.sqlite", "RULE-011", "close_position")
+
+
+async def test_stop_is_placed_then_moved_to_breakeven(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-012": {
+        "enabled": True, "stop_loss_ticks": 20, "take_profit_ticks": None,
+        "breakeven": {"trigger_ticks": 8, "offset_ticks": 1},
+        "trailing": {"activation_ticks": 1000, "distance_ticks": 8}}})
+
+    def stops() -> list[dict[str, object]]:
+        return [o for o in working(sim) if o["type"] == 4 and o["contractId"] == MNQ]
+
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        trade(sim, MNQ, BUY, 2)
+        placed = await wait_until(stops, what="protective stop placed")
+        assert (placed[0]["side"], placed[0]["size"], placed[0]["stopPrice"]) == (SELL, 2, 21495)
+        sim.set_price("MNQ", 21503)  # +12 ticks: breakeven at +8
+        await wait_until(lambda: [o["stopPrice"] for o in stops()] == [21500.25],
+                         what="stop moved to entry + 1 tick")
+        assert len(calls(sim, "Order/modify")) == 1
+        assert len(stops()) == 1 and positions(sim) == {MNQ: (1, 2)}
+
+
+# ---------------------------------------------------------------------- the connection
+
+
+async def test_events_pushed_during_a_hub_gap_are_found_by_the_resync(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        assert daemon.feed is not None
+        sim.pause_pushes("all")
+        trade(sim, MNQ, BUY, 3)  # the pushes are lost
+        await asyncio.sleep(0.3)
+        assert positions(sim) == {MNQ: (1, 3)}
+        sim.resume_pushes("all")
+        assert await sim.drop_hubs("all") >= 2
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after resync")
+        assert daemon.feed.reconnects >= 1
+    found = has_decision(tmp_path / "state.sqlite", "RULE-001", "reduce_position")
+    assert len(found) == 1
+
+
+async def test_trade_before_the_reconnect_is_found(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        await sim.drop_hubs("user")
+        trade(sim, ES, BUY, 1)  # nobody is connected to hear it
+        await wait_until(lambda: positions(sim) == {}, what="ES closed after the reconnect")
+
+
+async def test_revoked_tokens_are_replaced_without_losing_the_feed(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        assert daemon.feed is not None
+        sim.expire_tokens()
+        await sim.drop_hubs("all")  # the reconnect with the old token is refused (401)
+        await wait_until(lambda: daemon.feed is not None and daemon.feed.reconnects >= 1
+                         and all(c for c in [sim.connections("user"), sim.connections("market")]),
+                         what="hubs rebuilt with a new token")
+        trade(sim, MNQ, BUY, 3)  # a later event: pushed, decided and enforced
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after re-login")
+
+
+async def test_token_refreshed_before_expiry_keeps_the_feed(tmp_path: Path) -> None:
+    from riskrail.sim import SimConfig
+
+    simulator = Simulator(SimConfig(token_ttl=125.0), random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+        async with daemon_in_process(simulator, tmp_path, [rules],
+                                     refresh_margin=123.0) as daemon:
+            assert daemon.feed is not None
+            await wait_until(lambda: daemon.feed is not None and daemon.feed.token_refreshes >= 1,
+                             what="token refreshed")
+            await wait_until(lambda: daemon.feed is not None
+                             and daemon.feed.token_refreshes >= 2, what="refreshed again")
+            assert daemon.feed.reconnects == 0  # the hubs took the new token in place
+            trade(simulator, MNQ, BUY, 3)
+            await wait_until(lambda: positions(simulator) == {MNQ: (1, 2)},
+                             what="reduced after the refresh")
+    finally:
+        await simulator.stop()
+
+
+# ---------------------------------------------------------------------- failing enforcement
+
+
+async def test_refused_close_is_retried_then_reported_critical(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        sim.inject_failure("Position/closeContract", "success_false", message="Refused")
+        trade(sim, ES, BUY, 1)
+        alerts = await wait_until(
+            lambda: [d for d in decisions(state) if d["action"] == "alert"
+                     and d.get("severity") == "critical" and d.get("trigger") == "enforcement"],
+            timeout=30, what="critical give-up alert")
+        assert "gave up" in alerts[0]["reason"] and "close_position" in alerts[0]["reason"]
+        assert len(calls(sim, "Position/closeContract")) >= 2  # retried
+        assert positions(sim) == {ES: (1, 1)}
+        assert [i["status"] for i in intents(state) if i["action"] == "close_position"] \
+            == ["gave_up"]
+        sim.clear_failures()
+    assert any(r.get("level") == "critical" and r.get("status") == "gave_up"
+               for r in log_records(tmp_path / "riskrail.log"))
+
+
+async def test_uncertain_close_is_verified_done(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        sim.inject_failure("Position/closeContract", "http500", count=1)
+        trade(sim, ES, BUY, 1)
+        await wait_until(lambda: positions(sim) == {}, what="closed after a 500")
+        done = await wait_until(lambda: [i for i in intents(state)
+                                         if i["action"] == "close_position" and i["status"]],
+                                what="outcome recorded")
+        assert done[0]["status"] == "done" and done[0]["attempts"] >= 2
+        statuses = [c["status"] for c in calls(sim, "Position/closeContract")]
+        assert statuses[0] == 500 and statuses[-1] == 200
+    assert not [d for d in decisions(state) if d["action"] == "alert"]
+
+
+# ---------------------------------------------------------------------- reload by SIGHUP
+
+
+async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path: Path) -> None:
+    """watch off: only SIGHUP can make the daemon see the edit."""
+    path = tmp_path / "rules.yaml"
+    write_ruleset(path, {"RULE-003": {"limit": -10}, "RULE-001": {"limit": 5},
+                         "LOCKOUT-ENFORCEMENT": None})
+    async with daemon_in_process(sim, tmp_path, [path], watch=False) as daemon:
+        assert daemon.network is not None and daemon.ruleset is not None
+        trade(sim, MNQ, BUY, 1)
+        sim.set_price("MNQ", 21490)
+        trade(sim, MNQ, SELL, 1)  # -20.00 - 0.74 fees: the day stops
+        await wait_until(lambda: has_decision(tmp_path / "state.sqlite", "RULE-003", "lockout"),
+                         what="daily loss lockout")
+        first = daemon.ruleset.revision
+        write_ruleset(path, {"RULE-003": {"limit": -100_000}, "RULE-001": {"limit": 1},
+                             "LOCKOUT-ENFORCEMENT": None})
+        await asyncio.sleep(0.5)
+        assert daemon.ruleset.revision == first  # no watcher
+        os.kill(os.getpid(), signal.SIGHUP)
+        await wait_until(lambda: daemon.ruleset is not None and daemon.ruleset.revision != first,
+                         what="reloaded on SIGHUP")
+        account = daemon.network.accounts[1001]
+        assert [lock.rule for lock in account.lockouts] == ["RULE-003"]
+        trade(sim, MNQ, BUY, 1)  # still locked: closed at once
+        await wait_until(lambda: positions(sim) == {}, what="closed during the lockout")
+    assert has_decision(tmp_path / "state.sqlite", "LOCKOUT-ENFORCEMENT", "close_position")

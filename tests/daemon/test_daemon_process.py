@@ -1,0 +1,199 @@
+"""The daemon as ``riskrail run`` subprocesses against the Gateway simulator: kill -9
+during a lockout and a restart, hot reload by file watching, SIGTERM, the lifecycle
+checkpoints, and the replay of the recorded session. Processes are always killed."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from daemon_testkit import (
+    BUY,
+    MNQ,
+    SELL,
+    SESSION_TIME,
+    DaemonProcess,
+    checkpoints,
+    day_totals,
+    decisions,
+    has_decision,
+    log_records,
+    positions,
+    realized_at_sim,
+    ruleset_text,
+    run_cli,
+    trade,
+    wait_until,
+    write_ruleset,
+)
+from riskrail.daemon.logs import CHECKPOINTS
+from riskrail.daemon.store import StateStore
+from riskrail.engine.clock import parse_instant
+from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.sim import Simulator
+from riskrail.sim.trader import Trader
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+def processes() -> Iterator[list[DaemonProcess]]:
+    made: list[DaemonProcess] = []
+    yield made
+    for process in made:
+        process.kill()
+
+
+def spawn(processes: list[DaemonProcess], sim: Simulator, tmp: Path,
+          rules: Path) -> DaemonProcess:
+    daemon = DaemonProcess(sim, tmp, [rules])
+    processes.append(daemon)
+    daemon.start()
+    return daemon
+
+
+async def market(trader: Trader, side: int, size: int) -> None:
+    answer = await trader.api("Order/place", {"accountId": trader.account_id,
+                                              "contractId": MNQ, "type": 2, "side": side,
+                                              "size": size})
+    assert answer["success"], answer
+
+
+async def test_kill9_during_a_lockout_then_restart(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    # the simulator a trading day ahead of the wall clock (whatever the hour): the day
+    # to restore on restart is the Gateway's, not the wall clock's
+    sim.advance_clock(86_400)
+    sim.clock_to(SESSION_TIME)
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10},
+                                                    "LOCKOUT-ENFORCEMENT": None})
+    daemon = spawn(processes, sim, tmp_path, rules)
+    await daemon.started()
+    async with Trader(sim.base_url) as trader:
+        await market(trader, BUY, 1)
+        sim.set_price("MNQ", 21490)
+        await market(trader, SELL, 1)  # -20.00 and 0.74 fees
+        await wait_until(lambda: has_decision(daemon.state, "RULE-003", "lockout"),
+                         what="daily loss lockout")
+        await daemon.kill9()
+        await market(trader, BUY, 1)  # while the daemon is down
+        assert positions(sim) == {MNQ: (1, 1)}
+        daemon.start()
+        await daemon.started()
+        await wait_until(lambda: positions(sim) == {}, what="position closed on restart")
+    closed = has_decision(daemon.state, "LOCKOUT-ENFORCEMENT", "close_position")
+    assert len(closed) == 1
+    # nothing counted twice: the store's day is the simulator's four trades, once each
+    ruleset, _ = load_ruleset([str(rules)])
+    now = parse_instant(sim.state()["time"]) / 1_000_000
+    day_start = int(ruleset.trading_day.day_start(now) * 1_000_000)
+    assert len(sim.state()["trades"]) == 4
+    expected = (realized_at_sim(sim), 4)
+    assert expected[0] == pytest.approx(-20.37 - 0.37)  # the loss, then a flat close
+    await wait_until(lambda: day_totals(daemon.state, day_start) == expected,
+                     what=f"store's day at {expected}")
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.wait_exit() == 0
+    assert day_totals(daemon.state, day_start) == expected
+    with StateStore(daemon.state, readonly=True) as store:
+        assert [lock["rule"] for lock in store.active_lockouts(int(now * 1_000_000))] \
+            == ["RULE-003"]
+    effective = [d for d in has_decision(daemon.state, "RULE-003", "lockout")
+                 if not d.get("superseded_by")]
+    assert len(effective) == 1
+
+
+async def test_hot_reload_by_file_watching(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    path = tmp_path / "rules.yaml"
+    good = {"RULE-001": {"limit": 3}, "RULE-003": {"limit": -10}, "LOCKOUT-ENFORCEMENT": None}
+    write_ruleset(path, good)
+    daemon = spawn(processes, sim, tmp_path, path)
+    await daemon.started()
+
+    def logged(event: str) -> list[dict[str, object]]:
+        return [r for r in log_records(daemon.log_file) if r.get("event") == event]
+
+    # an invalid ruleset: rejected with file:line:col, the old one keeps enforcing
+    broken = ruleset_text(good).replace("contracts > params.limit", "contracts > params.limt")
+    assert broken != ruleset_text(good)
+    path.write_text(broken, encoding="utf-8")
+    rejected = await wait_until(lambda: logged("reload_rejected"), what="reload rejected")
+    assert any(f"{path}:" in str(r["diagnostic"]) and "limt" in str(r["diagnostic"])
+               for r in rejected), rejected
+    line, column = str(rejected[0]["diagnostic"]).split(f"{path}:")[1].split(":")[:2]
+    assert line.isdigit() and column.isdigit()
+    trade(sim, MNQ, BUY, 4)
+    await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, what="old limit 3 enforced")
+    trade(sim, MNQ, SELL, 3)
+
+    # a valid edit takes effect without a restart
+    write_ruleset(path, {**good, "RULE-001": {"limit": 1}})
+    await wait_until(lambda: logged("reload"), what="reloaded")
+    trade(sim, MNQ, BUY, 2)
+    await wait_until(lambda: positions(sim) == {MNQ: (1, 1)}, what="new limit 1 enforced")
+
+    # editing a limit never lifts an active lockout
+    sim.set_price("MNQ", 21490)
+    trade(sim, MNQ, SELL, 1)  # -20.00 and fees: locked until the reset
+    await wait_until(lambda: has_decision(daemon.state, "RULE-003", "lockout"), what="lockout")
+    write_ruleset(path, {**good, "RULE-001": {"limit": 1}, "RULE-003": {"limit": -100_000}})
+    await wait_until(lambda: len(logged("reload")) >= 2, what="reloaded again")
+    trade(sim, MNQ, BUY, 1)
+    await wait_until(lambda: positions(sim) == {}, what="closed: the lockout still holds")
+    assert has_decision(daemon.state, "LOCKOUT-ENFORCEMENT", "close_position")
+    assert daemon.process is not None and daemon.process.poll() is None
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.wait_exit() == 0
+
+
+async def test_sigterm_flushes_logs_checkpoints_and_the_session_replays(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2},
+                                                    "RULE-008": {"grace": "2s"}})
+    daemon = spawn(processes, sim, tmp_path, rules)
+    await daemon.started()
+    trade(sim, MNQ, BUY, 3)
+    await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced to the limit")
+    await wait_until(lambda: positions(sim) == {}, what="stopless position closed")
+    await wait_until(lambda: len([i for i in decisions(daemon.state)]) >= 2, what="decided")
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.wait_exit() == 0
+
+    verify = run_cli("log", "verify", "--state", str(daemon.state))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert set(CHECKPOINTS) <= set(checkpoints(daemon.log_file)), checkpoints(daemon.log_file)
+    assert any(r.get("event") == "service_stop" for r in log_records(daemon.log_file))
+
+    shown = run_cli("log", "show", "--state", str(daemon.state), "--format", "json")
+    assert shown.returncode == 0, shown.stderr
+    live = [json.loads(line)["record"] for line in shown.stdout.splitlines() if line.strip()]
+    live = [r for r in live if r.get("trigger") != "enforcement"]
+    replayed = run_cli("dry-run", str(daemon.record), "--ruleset", str(rules),
+                       "--format", "json")
+    assert replayed.returncode == 0, replayed.stderr
+    again = [json.loads(line) for line in replayed.stdout.splitlines() if line.strip()]
+
+    def comparable(records: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in r.items() if k != "revision"} for r in records]
+
+    assert {(r["rule"], r["action"]) for r in live} >= {("RULE-001", "reduce_position"),
+                                                        ("RULE-008", "close_position")}
+    assert comparable(again) == comparable(live)
