@@ -1,13 +1,14 @@
-"""``python -m bench``: see bench/run.py; ``python -m bench --engines``: bench/engines.py."""
+"""``python -m bench``: see bench/run.py; ``python -m bench --reaction``: bench/reaction.py."""
 
 from __future__ import annotations
 
 import sys
 
+if "--reaction" in sys.argv[1:]:
+    from .reaction import main as reaction
+
+    sys.exit(reaction([a for a in sys.argv[1:] if a != "--reaction"]))
+
 from .run import main
 
-if "--engines" in sys.argv[1:]:
-    from .engines import main as engines_main
-
-    sys.exit(engines_main([a for a in sys.argv[1:] if a != "--engines"]))
 sys.exit(main())

@@ -1,0 +1,43 @@
+"""Smoke test of the reaction benchmark: ``python -m bench.reaction`` with a few events.
+
+Structure only: both series present, every event closed by exactly one call, the
+ratio and difference computed. Never absolute times (machines differ).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_reaction_bench_reports_both_series(tmp_path: Path) -> None:
+    output = tmp_path / "reaction.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--reaction", "--events", "20", "--warmup", "2",
+         "--json", "--output", str(output)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert json.loads(output.read_text())["comparison"] == report["comparison"]
+    assert report["events"] == 20 and report["warmup"] == 2
+    assert report["ruleset"] == "bench/reaction-ruleset.yaml"
+    for side in ("baseline", "riskrail"):
+        series = report[side]
+        assert series["events"] == 20 and series["missed"] == 0, series
+        assert series["exactly_one_close"], series["close_calls_per_event"]
+        latency = series["latency"]
+        assert latency["events"] == 20
+        assert 0 < latency["p50_us"] <= latency["p99_us"] <= latency["max_us"]
+        assert series["stages"]
+    assert report["baseline"]["rest_calls_per_event"] == {"Position/closeContract": 1.0}
+    assert report["riskrail"]["intents"] == 22  # one per event, warm-up included
+    assert "state store (SQLite), all writes" in report["riskrail"]["work_before_submit"]
+    for key in ("p50", "p99"):
+        row = report["comparison"][key]
+        assert row["ratio"] > 0
+        assert row["difference_us"] == row["riskrail_us"] - row["baseline_us"]
+    assert isinstance(report["target"]["met"], bool)
