@@ -22,6 +22,8 @@ from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
+from riskrail.engine.replay import replay
+from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.standard import STANDARD_RULESET
 from riskrail.sim import Simulator
 
@@ -170,6 +172,20 @@ def log_records(log_file: Path) -> list[dict[str, Any]]:
 
 def checkpoints(log_file: Path) -> list[str]:
     return [r["checkpoint"] for r in log_records(log_file) if "checkpoint" in r]
+
+
+def replay_matches(tmp: Path, rules: Path) -> tuple[list[str], list[str]]:
+    """(live, replayed): the decision log (without enforcement reports) and the replay
+    of the session's recording, as comparable JSON lines."""
+    ruleset, _ = load_ruleset([str(rules)])
+    zone = ruleset.trading_day.zone
+    live = [json.dumps({k: v for k, v in d.items() if k != "revision"}, sort_keys=True)
+            for d in decisions(tmp / "state.sqlite") if d.get("trigger") != "enforcement"]
+    with open(tmp / "session.jsonl", encoding="utf-8") as handle:
+        result = replay(handle, ruleset)
+    again = [json.dumps({k: v for k, v in d.to_dict(zone).items() if k != "revision"},
+                        sort_keys=True) for d in result.decisions]
+    return live, again
 
 
 # ---------------------------------------------------------------------- in-process daemon

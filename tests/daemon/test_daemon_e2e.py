@@ -26,6 +26,7 @@ from daemon_testkit import (
     intents,
     log_records,
     positions,
+    replay_matches,
     trade,
     wait_until,
     working,
@@ -60,6 +61,8 @@ async def test_stopless_position_is_closed(sim: Simulator, tmp_path: Path) -> No
         await wait_until(lambda: any(i.get("status") == "done" for i in intents(tmp_path
                                                                                 / "state.sqlite")))
     assert has_decision(tmp_path / "state.sqlite", "RULE-008", "close_position")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_position_above_the_limit_is_reduced(sim: Simulator, tmp_path: Path) -> None:
@@ -70,6 +73,8 @@ async def test_position_above_the_limit_is_reduced(sim: Simulator, tmp_path: Pat
         partial = calls(sim, "Position/partialCloseContract")
         assert [c["body"]["size"] for c in partial] == [1]
         assert calls(sim, "Position/closeContract") == []
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_blocked_symbol_orders_cancelled_and_position_closed(
@@ -87,6 +92,8 @@ async def test_blocked_symbol_orders_cancelled_and_position_closed(
         assert [o["contractId"] for o in working(sim)] == [MNQ]
     assert has_decision(tmp_path / "state.sqlite", "RULE-011", "cancel_orders")
     assert has_decision(tmp_path / "state.sqlite", "RULE-011", "close_position")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_stop_is_placed_then_moved_to_breakeven(sim: Simulator, tmp_path: Path) -> None:
@@ -107,6 +114,8 @@ async def test_stop_is_placed_then_moved_to_breakeven(sim: Simulator, tmp_path: 
                          what="stop moved to entry + 1 tick")
         assert len(calls(sim, "Order/modify")) == 1
         assert len(stops()) == 1 and positions(sim) == {MNQ: (1, 2)}
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 # ---------------------------------------------------------------------- the connection
@@ -128,6 +137,8 @@ async def test_events_pushed_during_a_hub_gap_are_found_by_the_resync(
         assert daemon.feed.reconnects >= 1
     found = has_decision(tmp_path / "state.sqlite", "RULE-001", "reduce_position")
     assert len(found) == 1
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_trade_before_the_reconnect_is_found(sim: Simulator, tmp_path: Path) -> None:
@@ -136,6 +147,8 @@ async def test_trade_before_the_reconnect_is_found(sim: Simulator, tmp_path: Pat
         await sim.drop_hubs("user")
         trade(sim, ES, BUY, 1)  # nobody is connected to hear it
         await wait_until(lambda: positions(sim) == {}, what="ES closed after the reconnect")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_revoked_tokens_are_replaced_without_losing_the_feed(
@@ -151,6 +164,48 @@ async def test_revoked_tokens_are_replaced_without_losing_the_feed(
                          what="hubs rebuilt with a new token")
         trade(sim, MNQ, BUY, 3)  # a later event: pushed, decided and enforced
         await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after re-login")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+async def test_revoked_token_with_the_hubs_up_recovers_at_enforcement(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """The sockets stay up after a revocation: the events arrive, the enforcement's REST
+    calls get 401 and the daemon logs in again (and resyncs) instead of giving up."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        sim.expire_tokens()
+        trade(sim, MNQ, BUY, 3)
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after 401")
+        assert any(c["status"] == 401 for c in sim.rest_log())
+        await wait_until(lambda: [i["status"] for i in intents(tmp_path / "state.sqlite")]
+                         == ["done"], what="verified done")
+        trade(sim, MNQ, BUY, 1)  # and the feed still decides
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced again")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+async def test_repeated_drops_never_lose_an_event(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 1}})
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        assert daemon.feed is not None
+        for round_ in range(3):
+            await sim.drop_hubs("all")
+            trade(sim, MNQ, BUY, 1)  # pushed to nobody, or to the rebuilt hubs
+            await wait_until(lambda: positions(sim) == {MNQ: (1, 1)} if round_ == 0 else
+                             positions(sim) == {MNQ: (1, 1)} and len(calls(
+                                 sim, "Position/partialCloseContract")) >= round_,
+                             what=f"round {round_}")
+        trade(sim, MNQ, BUY, 2)
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 1)}
+                         and len(calls(sim, "Position/partialCloseContract")) >= 3,
+                         what="reduced after the last reconnect")
+        users = sim.connections("user")
+        assert len(users) == 1, users  # one live user connection, not one per rebuild
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_token_refreshed_before_expiry_keeps_the_feed(tmp_path: Path) -> None:
@@ -199,6 +254,8 @@ async def test_refused_close_is_retried_then_reported_critical(
         sim.clear_failures()
     assert any(r.get("level") == "critical" and r.get("status") == "gave_up"
                for r in log_records(tmp_path / "riskrail.log"))
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 async def test_uncertain_close_is_verified_done(sim: Simulator, tmp_path: Path) -> None:
@@ -215,6 +272,8 @@ async def test_uncertain_close_is_verified_done(sim: Simulator, tmp_path: Path) 
         statuses = [c["status"] for c in calls(sim, "Position/closeContract")]
         assert statuses[0] == 500 and statuses[-1] == 200
     assert not [d for d in decisions(state) if d["action"] == "alert"]
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
 
 
 # ---------------------------------------------------------------------- reload by SIGHUP
