@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from project_x_py.exceptions import ProjectXError
 from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
 from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
 from riskrail.engine.events import EventError, TradeEvent, normalize
@@ -39,7 +40,10 @@ from .logs import checkpoint, log
 from .persistence import LockoutSync, restore_state
 from .store import StateStore
 
-__all__ = ["DaemonSettings", "RiskDaemon"]
+__all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
+
+#: ``riskrail run`` exit code: the Gateway could not be reached or refused the login
+EXIT_CONNECT = 4
 
 _GATEWAY_ACTIONS = frozenset({"flatten", "close_position", "reduce_position", "cancel_orders",
                               "cancel_order", "place_stop", "place_target", "move_stop"})
@@ -116,12 +120,21 @@ class RiskDaemon:
         self.lockouts = LockoutSync(self.store)
         self.feed = GatewayFeed(self.settings.gateway, self.queue.put_nowait)
         try:
-            await self.feed.open()
-            self.enforcer = (GatewayEnforcer(self.feed.client, self.ruleset.instruments,
-                                             on_outcome=self._on_outcome,
-                                             reauthenticate=self.feed.reauthenticate)
-                             if self.settings.enforce else RecordingEnforcer())
-            await self.feed.connect_all()
+            try:
+                await self.feed.open()
+                self.enforcer = (GatewayEnforcer(self.feed.client, self.ruleset.instruments,
+                                                 on_outcome=self._on_outcome,
+                                                 reauthenticate=self.feed.reauthenticate)
+                                 if self.settings.enforce else RecordingEnforcer())
+                await self.feed.connect_all()
+            except (ProjectXError, ConnectionError, LookupError, OSError,
+                    TimeoutError) as error:
+                # The SDK's own errors (unreachable host, refused login) are not
+                # ConnectionError: without this they ended the process with a traceback.
+                log.error("cannot connect to the Gateway at %s: %s",
+                          self.settings.gateway.base_url, error,
+                          extra={"fields": {"event": "connect_failed"}})
+                return EXIT_CONNECT
             # Read the accounts before restoring: with --clock gateway the Gateway's
             # timestamps say which trading day it is, and so which day's accumulators
             # to restore (the wall clock may still be in another day).

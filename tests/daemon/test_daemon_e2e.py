@@ -194,10 +194,12 @@ async def test_repeated_drops_never_lose_an_event(sim: Simulator, tmp_path: Path
         for round_ in range(3):
             await sim.drop_hubs("all")
             trade(sim, MNQ, BUY, 1)  # pushed to nobody, or to the rebuilt hubs
-            await wait_until(lambda: positions(sim) == {MNQ: (1, 1)} if round_ == 0 else
-                             positions(sim) == {MNQ: (1, 1)} and len(calls(
-                                 sim, "Position/partialCloseContract")) >= round_,
-                             what=f"round {round_}")
+
+            def settled(reductions: int = round_) -> bool:
+                return positions(sim) == {MNQ: (1, 1)} and len(
+                    calls(sim, "Position/partialCloseContract")) >= reductions
+
+            await wait_until(settled, what=f"round {round_}")
         trade(sim, MNQ, BUY, 2)
         await wait_until(lambda: positions(sim) == {MNQ: (1, 1)}
                          and len(calls(sim, "Position/partialCloseContract")) >= 3,

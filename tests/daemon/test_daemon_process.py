@@ -197,3 +197,31 @@ async def test_sigterm_flushes_logs_checkpoints_and_the_session_replays(
     assert {(r["rule"], r["action"]) for r in live} >= {("RULE-001", "reduce_position"),
                                                         ("RULE-008", "close_position")}
     assert comparable(again) == comparable(live)
+
+
+def test_exit_codes_at_start(tmp_path: Path) -> None:
+    """2: an invalid ruleset (named by file:line:col); 4: no Gateway at the URL (the SDK's
+    own connection error used to end the process with a traceback and exit 1)."""
+    import os
+    import socket
+    import subprocess
+
+    from daemon_testkit import API_KEY, RISKRAIL, USERNAME
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    env = {**os.environ, "PROJECT_X_USERNAME": USERNAME, "PROJECT_X_API_KEY": API_KEY}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(ruleset_text({"RULE-001": {"limit": 2}}).replace(
+        "contracts > params.limit", "contracts >"), encoding="utf-8")
+    base = [RISKRAIL, "run", "--gateway", f"http://127.0.0.1:{port}",
+            "--state", str(tmp_path / "s.sqlite")]
+    invalid = subprocess.run([*base, "--ruleset", str(bad)], env=env, capture_output=True,
+                             text=True, timeout=30, check=False)
+    assert invalid.returncode == 2 and f"{bad}:" in invalid.stderr, invalid.stderr
+    unreachable = subprocess.run(base, env=env, capture_output=True, text=True, timeout=30,
+                                 check=False)
+    assert unreachable.returncode == 4, unreachable.stderr[-2000:]
+    assert "Traceback" not in unreachable.stderr
+    assert "cannot connect to the Gateway" in unreachable.stderr
