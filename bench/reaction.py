@@ -198,8 +198,8 @@ async def _baseline(base_url: str, stamps: Stamps) -> Callable[[], Awaitable[Non
     client = ProjectX("bench", API_KEY, config=config)
     await client.__aenter__()
     await client.authenticate()
-    answer = await client._make_request("POST", "/Account/search",
-                                        data={"onlyActiveAccounts": True})
+    answer: Any = await client._make_request("POST", "/Account/search",
+                                             data={"onlyActiveAccounts": True})
     account_id = int(answer["accounts"][0]["id"])
     realtime = ProjectXRealtimeClient(jwt_token=client.session_token,
                                       account_id=str(account_id), config=client.config)
