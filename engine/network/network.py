@@ -588,8 +588,10 @@ class RuleNetwork:
                                          symbol=entity.symbol))]
             return [_Firing(decision("cancel_orders"))]
         if kind == "cancel_order":
-            return [_Firing(decision("cancel_order", order_id=entity.id, contract=entity.contract,
-                                     symbol=entity.symbol))]
+            orders = [entity] if scope == "order" else [
+                o for o in account.orders.values() if o.symbol == entity.symbol]
+            return [_Firing(decision("cancel_order", order_id=o.id, contract=o.contract,
+                                     symbol=o.symbol)) for o in orders]
         if kind in ("lockout", "cooldown"):
             return self._lock(account, rule, action, entity, ctx, decision)
         if kind == "alert":

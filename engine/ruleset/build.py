@@ -61,7 +61,7 @@ _ARG_TYPES: dict[str, Type] = {
 _ACTION_SCOPES: dict[str, tuple[str, ...]] = {
     "close_position": ("position", "instrument"),
     "reduce_position": ("account", "position", "instrument"),
-    "cancel_order": ("order",),
+    "cancel_order": ("order", "instrument"),
     "place_stop": ("position",),
     "place_target": ("position",),
     "move_stop": ("position",),

@@ -75,7 +75,8 @@ ACTIONS: dict[str, dict[str, Any]] = {
          "to": _expr("Contracts to keep.", ["params.limit"])}),
     "cancel_orders": _args("Cancel the working orders in scope (all of the account's in "
                            "account scope).", {}),
-    "cancel_order": _args("Cancel the order in scope (for_each order).", {}),
+    "cancel_order": _args("Cancel the order in scope (for_each order), or each working order "
+                          "of the symbol root in scope (for_each instrument), one by one.", {}),
     "lockout": _args(
         "Lock the account (or one symbol root): positions that open or grow are closed at "
         "once. Give exactly one of until, for, while.",

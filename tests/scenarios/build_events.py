@@ -436,6 +436,8 @@ def _(s: Script) -> None:
     # a working order in a blocked symbol, no position: the order is cancelled
     s.order(D + "10:00:00", RTY, type=LIMIT, side=BUY, limit=2000.0)
     s.order(D + "10:00:05", ES, type=LIMIT, side=BUY, limit=4900.0)
+    # a second order while the first is still working: the blocked root fires again
+    s.order(D + "10:00:10", RTY, type=LIMIT, side=BUY, limit=1999.0)
 
 
 @scenario("rule011_lowercase_glob")

@@ -307,14 +307,16 @@ CASES: dict[str, Case] = {
         "rule011_blocked_symbols",
         """
         03-10 10:01:00-05 #1 RULE-011 close_position RTY.H26 x1
-        03-10 10:01:00-05 #1 RULE-011 cancel_orders RTY
+        03-10 10:01:00-05 #1 RULE-011 cancel_order RTY.H26
         """,
         sets=('RULE-011.symbols=[RTY, "BTC*"]',),
     ),
     "rule011_order_only": Case(
         "rule011_order_only",
         """
-        03-10 10:00:00-05 #1 RULE-011 cancel_orders RTY
+        03-10 10:00:00-05 #1 RULE-011 cancel_order RTY.H26
+        03-10 10:00:10-05 #1 RULE-011 cancel_order RTY.H26
+        03-10 10:00:10-05 #1 RULE-011 cancel_order RTY.H26
         """,
         sets=('RULE-011.symbols=[RTY, "BTC*"]',),
     ),
@@ -322,7 +324,7 @@ CASES: dict[str, Case] = {
         "rule011_lowercase_glob",
         """
         03-10 10:00:00-05 #1 RULE-011 close_position MNQ.H26 x1
-        03-10 10:00:00-05 #1 RULE-011 cancel_orders MNQ
+        03-10 10:00:00-05 #1 RULE-011 cancel_order MNQ.H26
         """,
         sets=('RULE-011.symbols=["mnq*"]',),
     ),
