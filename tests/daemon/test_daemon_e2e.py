@@ -32,6 +32,7 @@ from daemon_testkit import (
     working,
     write_ruleset,
 )
+from riskrail.daemon.store import StateStore
 from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
@@ -105,10 +106,16 @@ async def test_stop_is_placed_then_moved_to_breakeven(sim: Simulator, tmp_path: 
     def stops() -> list[dict[str, object]]:
         return [o for o in working(sim) if o["type"] == 4 and o["contractId"] == MNQ]
 
-    async with daemon_in_process(sim, tmp_path, [rules]):
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
         trade(sim, MNQ, BUY, 2)
         placed = await wait_until(stops, what="protective stop placed")
         assert (placed[0]["side"], placed[0]["size"], placed[0]["stopPrice"]) == (SELL, 2, 21495)
+        # the quotes that move it come through a rebuilt market hub
+        assert daemon.feed is not None
+        await sim.drop_hubs("market")
+        await wait_until(lambda: daemon.feed is not None and daemon.feed.reconnects >= 1
+                         and any(MNQ in str(c) for c in sim.connections("market")),
+                         what="market hub rebuilt and resubscribed")
         sim.set_price("MNQ", 21503)  # +12 ticks: breakeven at +8
         await wait_until(lambda: [o["stopPrice"] for o in stops()] == [21500.25],
                          what="stop moved to entry + 1 tick")
@@ -276,6 +283,23 @@ async def test_uncertain_close_is_verified_done(sim: Simulator, tmp_path: Path) 
     assert not [d for d in decisions(state) if d["action"] == "alert"]
     live, again = replay_matches(tmp_path, rules)
     assert again == live
+
+
+async def test_stop_with_a_close_in_flight_records_it_unknown(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules], drain_timeout=1.0):
+        sim.inject_failure("Position/closeContract", "hang", seconds=4)
+        trade(sim, ES, BUY, 1)
+        await wait_until(lambda: sim.state()["failures"] and any(
+            f.get("hits") for f in sim.state()["failures"]), what="close in flight")
+    found = [i for i in intents(state) if i["action"] == "close_position"]
+    assert [i["status"] for i in found] == ["unknown"], found
+    with StateStore(state, readonly=True) as store:
+        assert store.verify_log().ok
+        assert store.unfinished_intents() == []
 
 
 # ---------------------------------------------------------------------- reload by SIGHUP
