@@ -332,3 +332,30 @@ async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path
         trade(sim, MNQ, BUY, 1)  # still locked: closed at once
         await wait_until(lambda: positions(sim) == {}, what="closed during the lockout")
     assert has_decision(tmp_path / "state.sqlite", "LOCKOUT-ENFORCEMENT", "close_position")
+
+
+async def test_lockout_ends_at_the_reset_by_the_gateways_clock(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    path = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10},
+                                                   "LOCKOUT-ENFORCEMENT": None})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [path]) as daemon:
+        assert daemon.network is not None
+        trade(sim, MNQ, BUY, 1)
+        sim.set_price("MNQ", 21490)
+        trade(sim, MNQ, SELL, 1)
+        await wait_until(lambda: has_decision(state, "RULE-003", "lockout"), what="lockout")
+        sim.clock_to("17:01 America/Chicago")
+        sim.set_price("MNQ", 21495)  # a quote stamped after the reset: the day is over
+        await wait_until(lambda: not daemon.network.accounts[1001].lockouts,
+                         what="lockout ended at the reset")
+        trade(sim, MNQ, BUY, 1)  # a new day: allowed
+        await asyncio.sleep(0.5)
+        assert positions(sim) == {MNQ: (1, 1)}
+    with StateStore(state, readonly=True) as store:
+        history = store.lockout_history(1001)
+    assert [(h["rule"], h.get("ended_how") or h.get("how")) for h in history] \
+        == [("RULE-003", "expired")], history
+    live, again = replay_matches(tmp_path, path)
+    assert again == live

@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from daemon_testkit import (
     BUY,
+    ES,
     MNQ,
     SELL,
     SESSION_TIME,
     DaemonProcess,
+    calls,
     checkpoints,
     day_totals,
     decisions,
     has_decision,
+    intents,
     log_records,
     positions,
     realized_at_sim,
@@ -225,3 +228,28 @@ def test_exit_codes_at_start(tmp_path: Path) -> None:
     assert unreachable.returncode == 4, unreachable.stderr[-2000:]
     assert "Traceback" not in unreachable.stderr
     assert "cannot connect to the Gateway" in unreachable.stderr
+
+
+async def test_kill9_with_a_close_in_flight_then_restart(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    """The close that was being retried when the daemon died is recorded "unknown" on
+    restart, and the restarted daemon closes the position it finds."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    daemon = spawn(processes, sim, tmp_path, rules)
+    await daemon.started()
+    sim.inject_failure("Position/closeContract", "success_false", message="Refused")
+    trade(sim, ES, BUY, 1)
+    await wait_until(lambda: len(calls(sim, "Position/closeContract")) >= 1, what="close tried")
+    await daemon.kill9()
+    sim.clear_failures()
+    assert positions(sim) == {ES: (1, 1)}
+    daemon.start()
+    await daemon.started()
+    await wait_until(lambda: positions(sim) == {}, what="closed by the restarted daemon")
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.wait_exit() == 0
+    found = [(i["status"], i["detail"]) for i in intents(daemon.state)
+             if i["action"] == "close_position"]
+    assert found[0] == ("unknown", "daemon stopped before the outcome was known"), found
+    assert found[-1][0] == "done" and len(found) == 2, found
