@@ -35,6 +35,11 @@ from riskrail.engine.standard import STANDARD_RULESET
                                       "(simulator rehearsals only).")
 @click.option("--shadow", is_flag=True,
               help="Decide and log, but send nothing to the Gateway.")
+@click.option("--sync", type=click.Choice(["normal", "full"]), default="normal",
+              show_default=True,
+              help="State commits: normal (WAL, survives a process crash; an OS crash may "
+                   "lose the last ones, re-read from the Gateway on start) or full (wait for "
+                   "the disk on every commit: slower reactions).")
 @click.option("--quiet-events", is_flag=True, help="Do not print each event on the console.")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
               show_default=True,
@@ -42,7 +47,7 @@ from riskrail.engine.standard import STANDARD_RULESET
                    "extra), to cross-check the default rule network.")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
-        shadow: bool, quiet_events: bool, engine: str) -> None:
+        shadow: bool, sync: str, quiet_events: bool, engine: str) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
@@ -75,7 +80,7 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,
-        engine=engine))
+        engine=engine, sync=sync.upper()))
     try:
         code = asyncio.run(daemon.run())
     except (ConnectionError, LookupError, OSError) as error:

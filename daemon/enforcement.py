@@ -507,6 +507,8 @@ class GatewayEnforcer:
                 if outcome is None:
                     run.note("the previous call is still in flight; not sent again")
                 return outcome
+        if run.attempts == 1 and intent.action == "close_position" and not run.sent:
+            return await self._close_first(run)
         outcome, snapshot = await self._check(run)
         if outcome is not None or snapshot is None:
             return outcome
@@ -514,6 +516,19 @@ class GatewayEnforcer:
             run.note(await self._act(run, snapshot))
         except Exception as error:  # the answer never decides; the re-read does
             run.note(f"{intent.action} failed: {type(error).__name__}: {error}")
+        run.sent = True
+        outcome, _ = await self._check(run)
+        return outcome
+
+    async def _close_first(self, run: _Run) -> Outcome | None:
+        """First attempt of a close: act, then read. The decision came from the live
+        feed a moment ago, a close of a flat contract is harmless, and the read after
+        the act decides the outcome, as always; skipping the read before saves a
+        round trip on the path that matters most (reaction latency)."""
+        try:
+            run.note(await self._act(run, _Snapshot()))
+        except Exception as error:  # the answer never decides; the re-read does
+            run.note(f"close_position failed: {type(error).__name__}: {error}")
         run.sent = True
         outcome, _ = await self._check(run)
         return outcome

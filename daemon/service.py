@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -58,6 +58,11 @@ class DaemonSettings:
     clock: str = "system"  # system | gateway
     enforce: bool = True  # False: decisions are recorded, never sent (shadow mode)
     drain_timeout: float = 10.0
+    #: SQLite commit durability. NORMAL (WAL): atomic, survives a process crash; an OS
+    #: crash may lose the last commits, leaving a consistent older state that the REST
+    #: reconciliation on start fills in. FULL waits for the disk on every commit, which
+    #: puts milliseconds between a push and the enforcement call.
+    sync: str = "NORMAL"
     watch: bool = True
     engine: str = "network"  # network | durable (the durable_rules cross-check engine)
 
@@ -92,6 +97,8 @@ class RiskDaemon:
         self._record: TextIO | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._fed_trades: set[tuple[int, int]] = set()
+        #: intents decided in the current unit of work, submitted before its commit
+        self._to_submit: list[Intent] = []
 
     # -- life cycle ---------------------------------------------------------------
     async def run(self) -> int:
@@ -113,7 +120,7 @@ class RiskDaemon:
         except (DurableUnavailableError, ValueError) as error:
             log.error("%s", error)
             return 2
-        self.store = StateStore(self.settings.state_path)
+        self.store = StateStore(self.settings.state_path, synchronous=self.settings.sync)
         if self.settings.record_path:
             Path(self.settings.record_path).parent.mkdir(parents=True, exist_ok=True)
             self._record = open(self.settings.record_path, "a", encoding="utf-8")  # noqa: SIM115
@@ -159,7 +166,7 @@ class RiskDaemon:
                 if items is None:
                     await self._resync(account_id)
                 else:
-                    self._reconcile(account_id, items)
+                    await self._unit(self._reconcile, account_id, items)
             self._install_signals()
             self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
             if self.settings.watch:
@@ -218,7 +225,7 @@ class RiskDaemon:
         while not self.stopping.is_set():
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
-                self._reload()
+                await self._unit(self._reload)
             deadline = self.network.next_deadline()
             timeout = 0.25 if deadline is None else max(
                 0.0, min(0.25, (deadline - max(self.wall.now(), self.clock.now())) / 1_000_000))
@@ -228,9 +235,39 @@ class RiskDaemon:
                 item = None
             now = self._tick()
             if deadline is not None and deadline <= now:
-                self._after(self.network.advance(now), None)
+                await self._unit(self._advance, now)
             if item is not None:
-                self._handle(item)
+                # What else has arrived is handled in the same unit: one commit per burst
+                # (a fill pushes order, trade, position and account updates at once).
+                items = [item]
+                while len(items) < 256 and not self.queue.empty():
+                    items.append(self.queue.get_nowait())
+                await self._unit(self._handle_all, items)
+
+    def _handle_all(self, items: list[FeedItem]) -> None:
+        for item in items:
+            self._handle(item)
+
+    def _advance(self, now: int) -> None:
+        assert self.network is not None
+        self._after(self.network.advance(now), None)
+
+    async def _unit(self, work: Callable[..., None], *args: Any) -> None:
+        """One unit of work in one store transaction, so one commit (one fsync) for all
+        it writes. The enforcement intents it produced are submitted before the commit:
+        their Gateway calls go out while the disk is written, instead of after it."""
+        assert self.store is not None
+        with self.store.transaction():
+            work(*args)
+            if self._submit_pending():
+                await asyncio.sleep(0)  # the calls leave before the commit's fsync
+
+    def _submit_pending(self) -> int:
+        assert self.enforcer is not None
+        pending, self._to_submit = self._to_submit, []
+        for intent in pending:
+            self.enforcer.submit(intent)
+        return len(pending)
 
     def _tick(self) -> int:
         now = max(self.wall.now(), self.clock.now())
@@ -329,7 +366,7 @@ class RiskDaemon:
         checkpoint("enforcement_triggered", f"enforce {intent.action} "
                    f"{intent.contract or intent.symbol or ''} for account {intent.account_id}",
                    intent=intent.id, action=intent.action)
-        self.enforcer.submit(intent)
+        self._to_submit.append(intent)
 
     def _on_outcome(self, intent: Intent, outcome: Outcome) -> None:
         assert self.store is not None
@@ -366,7 +403,7 @@ class RiskDaemon:
         """Re-read the account over REST and reconcile working memory with it."""
         items = await self._snapshot(account_id)
         if items is not None:
-            self._reconcile(account_id, items)
+            await self._unit(self._reconcile, account_id, items)
 
     def _reconcile(self, account_id: int, items: list[FeedItem]) -> None:
         assert self.network is not None

@@ -445,7 +445,9 @@ async def test_a_position_reopened_after_an_accepted_close_is_closed_again(
     trade(sim, A, MNQ, BUY, 1)
 
     def reopen(read: int) -> None:
-        if read == 2:  # right after the first close: the trader buys again
+        # A close acts before it reads, so read 1 is the one right after the first
+        # close: the trader buys again just then.
+        if read == 1:
             trade(sim, A, MNQ, BUY, 1)
 
     lagging_reads(client, monkeypatch, stale=set(), before=reopen)
