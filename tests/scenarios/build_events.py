@@ -162,6 +162,15 @@ def _(s: Script) -> None:
     s.position(D + "10:04:00", MNQ, LONG, 2, 21000.0)  # 6 -> reduce MNQ (just grew) by 1
 
 
+@scenario("rule001_grows_again")
+def _(s: Script) -> None:
+    # still above the limit when the count changes again: fire again with the new excess
+    s.position(D + "10:00:00", ES, LONG, 3, 5000.0)
+    s.position(D + "10:01:00", MNQ, LONG, 3, 21000.0)  # 6 -> reduce MNQ by 1
+    s.position(D + "10:01:01", MNQ, LONG, 4, 21000.0)  # grew before that landed: by 2
+    s.position(D + "10:01:02", MNQ, LONG, 2, 21000.0)  # 5: back within the limit
+
+
 @scenario("rule001_net_short")
 def _(s: Script) -> None:
     # count: net = |longs - shorts|

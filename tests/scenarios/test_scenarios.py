@@ -26,6 +26,14 @@ CASES: dict[str, Case] = {
         """,
         sets=NO_002_008,
     ),
+    "rule001_grows_again": Case(
+        "rule001_grows_again",
+        """
+        03-10 10:01:00-05 #1 RULE-001 reduce_position MNQ.H26 x1
+        03-10 10:01:01-05 #1 RULE-001 reduce_position MNQ.H26 x2
+        """,
+        sets=NO_002_008,
+    ),
     "rule001_net_short": Case(
         "rule001_net_short",
         """
