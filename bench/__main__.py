@@ -1,4 +1,5 @@
-"""``python -m bench``: see bench/run.py; ``python -m bench --reaction``: bench/reaction.py."""
+"""``python -m bench``: see bench/run.py; ``python -m bench --reaction``: bench/reaction.py;
+``python -m bench --engines``: bench/engines.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ if "--reaction" in sys.argv[1:]:
     from .reaction import main as reaction
 
     sys.exit(reaction([a for a in sys.argv[1:] if a != "--reaction"]))
+
+if "--engines" in sys.argv[1:]:
+    from .engines import main as engines
+
+    sys.exit(engines([a for a in sys.argv[1:] if a != "--engines"]))
 
 from .run import main
 

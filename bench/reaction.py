@@ -38,7 +38,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import json
 import logging
 import multiprocessing
 import os
@@ -55,9 +54,10 @@ from typing import Any
 
 from riskrail.engine.clock import to_iso
 
+from .report import RESULTS, publish
+
 __all__ = ["main", "run"]
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RULESET = Path(__file__).resolve().parent / "reaction-ruleset.yaml"
 CONTRACT = "MNQ"
 CLOSE_PATH = "/api/Position/closeContract"
@@ -72,7 +72,6 @@ POLL_S = 0.0005
 START_TIMEOUT_S = 30.0
 API_KEY = "riskrail-bench-key"
 SIDES = ("baseline", "riskrail")
-
 
 # ---------------------------------------------------------------- the simulator process
 
@@ -577,20 +576,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         report = run(events, warmup, args.seed, gap=args.gap, timeout=args.timeout,
                      profile=args.profile, workdir=args.workdir, log=log)
-    output = args.output
-    if output is None:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        output = RESULTS / f"reaction-{stamp}{'-quick' if args.quick else ''}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2) + "\n")
-    report["output"] = str(output)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(table(report))
-        print(f"\nJSON: {output}")
-    return 0
+    return publish(report, name="reaction", output=args.output, quick=args.quick,
+                   as_json=args.json, table=table)
 
 
 if __name__ == "__main__":

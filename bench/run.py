@@ -25,7 +25,6 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
 import platform
 import pstats
@@ -45,11 +44,11 @@ from riskrail.engine.standard import STANDARD_RULESET
 
 from .floor import Floor
 from .memory import deep_size, reachable_ids
+from .report import RESULTS, publish
 from .stream import Raw, generate
 
 __all__ = ["main", "run"]
 
-RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_ACCOUNTS = (1, 100, 1_000, 10_000)
 DEFAULT_EVENTS = 100_000
 QUICK_ACCOUNTS = (1, 10, 100)
@@ -339,17 +338,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run(accounts, events, args.seed, book_size=args.book_size,
                  per_account=args.events_per_account, profile=args.profile,
                  log=log)
-    output = args.output
-    if output is None:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        output = RESULTS / f"bench-{stamp}{'-quick' if args.quick else ''}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2) + "\n")
-    report["output"] = str(output)
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        print(table(report))
-        print(f"\nJSON: {output}")
-    return 0
+    return publish(report, name="bench", output=args.output, quick=args.quick,
+                   as_json=args.json, table=table)
