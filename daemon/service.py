@@ -99,6 +99,7 @@ class RiskDaemon:
         self._fed_trades: set[tuple[int, int]] = set()
         #: intents decided in the current unit of work, submitted before its commit
         self._to_submit: list[Intent] = []
+        self._unit_lock = asyncio.Lock()
 
     # -- life cycle ---------------------------------------------------------------
     async def run(self) -> int:
@@ -257,10 +258,14 @@ class RiskDaemon:
         it writes. The enforcement intents it produced are submitted before the commit:
         their Gateway calls go out while the disk is written, instead of after it."""
         assert self.store is not None
-        with self.store.transaction():
-            work(*args)
-            if self._submit_pending():
-                await asyncio.sleep(0)  # the calls leave before the commit's fsync
+        # One unit at a time: the sleep(0) below lets the supervisor's resync start its
+        # own unit, which would join this transaction and, ending after its commit, leave
+        # the store's nesting depth at -1 (every later "transaction" then a no-op).
+        async with self._unit_lock:
+            with self.store.transaction():
+                work(*args)
+                if self._submit_pending():
+                    await asyncio.sleep(0)  # the calls leave before the commit's fsync
 
     def _submit_pending(self) -> int:
         assert self.enforcer is not None

@@ -1,0 +1,41 @@
+"""The daemon's units of work (one store transaction each) never interleave: a unit
+that submits intents yields to the loop before its commit, and a resync starting its
+own unit meanwhile must wait, not join and outlive the outer transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from riskrail.daemon.enforcement import Intent, RecordingEnforcer
+from riskrail.daemon.gateway import GatewaySettings
+from riskrail.daemon.service import DaemonSettings, RiskDaemon
+from riskrail.daemon.store import StateStore
+
+
+async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> None:
+    daemon = RiskDaemon(DaemonSettings(rulesets=[], gateway=GatewaySettings(
+        base_url="http://127.0.0.1:9", username="u", api_key="0123456789ab")))
+    store = StateStore(tmp_path / "state.sqlite")
+    daemon.store = store
+    daemon.enforcer = RecordingEnforcer()
+    order: list[str] = []
+
+    def work(name: str) -> None:
+        order.append(f"{name} starts")
+        store.record_intent(f"1:{name}:flatten:*", 1, "flatten", {}, 0)
+        daemon._to_submit.append(Intent(id=f"1:{name}:flatten:*", account_id=1,
+                                        action="flatten", rule="R", reason="test"))
+        order.append(f"{name} ends")
+
+    try:
+        await asyncio.gather(daemon._unit(work, "a"), daemon._unit(work, "b"))
+        assert order == ["a starts", "a ends", "b starts", "b ends"]
+        assert store._depth == 0  # type: ignore[attr-defined]
+        with store.transaction():  # a real transaction again, committed
+            store.record_intent("1:c:flatten:*", 1, "flatten", {}, 0)
+        with StateStore(tmp_path / "state.sqlite", readonly=True) as reader:
+            assert [i["intent_id"] for i in reader.intents()] == \
+                ["1:a:flatten:*", "1:b:flatten:*", "1:c:flatten:*"]
+    finally:
+        store.close()
