@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -219,6 +220,18 @@ async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
             with contextlib.suppress(BaseException):
                 await running
             raise
+        finally:
+            _reset_logging()
+
+
+def _reset_logging() -> None:
+    """Leave the riskrail logger as a test process found it (other suites use caplog)."""
+    logger = logging.getLogger("riskrail")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    logger.setLevel(logging.NOTSET)
+    logger.propagate = True
 
 
 # ---------------------------------------------------------------------- subprocess daemon

@@ -359,3 +359,50 @@ async def test_lockout_ends_at_the_reset_by_the_gateways_clock(
         == [("RULE-003", "expired")], history
     live, again = replay_matches(tmp_path, path)
     assert again == live
+
+
+async def test_ruleset_folder_is_watched(sim: Simulator, tmp_path: Path) -> None:
+    """A folder of rulesets, edited the way editors save (a new file renamed over the
+    old one), twice: both edits are seen."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    write_ruleset(folder / "limits.yaml", {"RULE-001": {"limit": 3}})
+    async with daemon_in_process(sim, tmp_path, [folder], watch=True) as daemon:
+        assert daemon.ruleset is not None
+        for limit in (2, 1):
+            before = daemon.ruleset.revision
+            write_ruleset(folder / "limits.yaml", {"RULE-001": {"limit": limit}})
+
+            def changed(before: str = before) -> bool:
+                return daemon.ruleset is not None and daemon.ruleset.revision != before
+
+            await wait_until(changed, what=f"limit {limit}")
+        trade(sim, MNQ, BUY, 2)
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 1)}, what="limit 1 enforced")
+
+
+async def test_each_account_is_watched_and_enforced_alone(tmp_path: Path) -> None:
+    from riskrail.sim import AccountSpec, SimConfig
+
+    config = SimConfig(accounts=[AccountSpec("SIM-50K", id=1001),
+                                 AccountSpec("SIM-100K", balance=100_000, id=2002)])
+    simulator = Simulator(config, random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+        async with daemon_in_process(simulator, tmp_path, [rules]) as daemon:
+            assert daemon.feed is not None and len(daemon.feed.accounts) == 2
+            trade(simulator, MNQ, BUY, 2, account=1001)  # at the limit: allowed
+            trade(simulator, MNQ, BUY, 4, account=2002)
+            await wait_until(lambda: positions(simulator, 2002) == {MNQ: (1, 2)},
+                             what="account 2002 reduced")
+            await simulator.drop_hubs("all")
+            trade(simulator, ES, BUY, 1, account=1001)  # 3 contracts in 1001 now
+            await wait_until(lambda: sum(s for _, s in positions(simulator, 1001).values())
+                             == 2, what="account 1001 reduced after the drop")
+            assert positions(simulator, 2002) == {MNQ: (1, 2)}
+        live, again = replay_matches(tmp_path, rules)
+        assert again == live
+    finally:
+        await simulator.stop()
