@@ -63,6 +63,13 @@ class GatewaySettings:
     supervise_every: float = 0.5
     #: warn when the market hub has been silent this long while positions are held
     stale_after: float = 30.0
+    #: a rebuild tries this many times (backoff from 0.5 s, doubling, at most
+    #: ``reconnect_max_delay``) before reporting "reconnect failed"...
+    reconnect_attempts: int = 10
+    reconnect_max_delay: float = 10.0
+    #: ...and the supervisor starts another rebuild this long after that, for as long as
+    #: the account stays disconnected (a long Gateway outage must not end the feed)
+    reconnect_retry_after: float = 30.0
     #: explicit URLs (the PROJECTX_* variables) override those derived from base_url
     api_url: str | None = None
     user_hub_url: str | None = None
@@ -91,6 +98,8 @@ class GatewayFeed:
         self.reconnects = 0
         self.token_refreshes = 0
         self._on_reconnect: Callable[[int], Any] | None = None
+        #: account -> monotonic time of the next rebuild, for accounts whose rebuild failed
+        self._retry_at: dict[int, float] = {}
 
     # -- start and stop -------------------------------------------------------
     async def open(self) -> list[dict[str, Any]]:
@@ -238,6 +247,11 @@ class GatewayFeed:
                     if not (getattr(realtime, "user_connected", False)
                             and getattr(realtime, "market_connected", False)):
                         await self._rebuild(account_id, "hub connection dropped", on_reconnect)
+                # An account whose rebuild gave up has no client any more: try again later,
+                # or it would stay deaf for good after one long outage.
+                for account_id, retry_at in list(self._retry_at.items()):
+                    if account_id not in self._realtime and time.monotonic() >= retry_at:
+                        await self._rebuild(account_id, "still disconnected", on_reconnect)
                 silent = time.monotonic() - self._last_market
                 holding = any(self._held.values())
                 if holding and silent > self.settings.stale_after and not warned_stale:
@@ -284,7 +298,7 @@ class GatewayFeed:
         if old is not None:
             await self._dispose(old)
         delay = 0.5
-        for attempt in range(1, 11):
+        for attempt in range(1, max(1, self.settings.reconnect_attempts) + 1):
             if self._stopping.is_set():
                 return
             try:
@@ -293,13 +307,18 @@ class GatewayFeed:
                 break
             except Exception as error:
                 log.warning("reconnect attempt %d failed: %s", attempt, error)
-                await asyncio.sleep(min(delay, 10.0))
+                await asyncio.sleep(min(delay, self.settings.reconnect_max_delay))
                 delay *= 2
         else:
             self.sink(FeedItem("Connection", {"accountId": account_id, "connected": False,
                                               "problem": "reconnect failed"},
                                source="supervisor"))
+            log.error("account %s: reconnect failed; trying again in %.0f s", account_id,
+                      self.settings.reconnect_retry_after,
+                      extra={"fields": {"event": "reconnect_failed", "account": account_id}})
+            self._retry_at[account_id] = time.monotonic() + self.settings.reconnect_retry_after
             return
+        self._retry_at.pop(account_id, None)
         self.reconnects += 1
         self.sink(FeedItem("Connection", {"accountId": account_id, "connected": True},
                            source="supervisor"))

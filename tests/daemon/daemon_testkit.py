@@ -195,13 +195,15 @@ def replay_matches(tmp: Path, rules: Path) -> tuple[list[str], list[str]]:
 async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
                             watch: bool = False, refresh_margin: float = 120.0,
                             log_file: Path | None = None,
-                            drain_timeout: float = 5.0) -> AsyncIterator[RiskDaemon]:
+                            drain_timeout: float = 5.0,
+                            **gateway_options: Any) -> AsyncIterator[RiskDaemon]:
     """``RiskDaemon(...).run()`` as a task on this loop, stopped (bounded) on exit."""
     configure_logging(log_file or tmp / "riskrail.log", console_level=100)
     daemon = RiskDaemon(DaemonSettings(
         rulesets=[str(p) for p in rulesets],
         gateway=GatewaySettings(base_url=sim.base_url, username=USERNAME, api_key=API_KEY,
-                                refresh_margin=refresh_margin, supervise_every=0.2),
+                                refresh_margin=refresh_margin, supervise_every=0.2,
+                                **gateway_options),
         state_path=str(tmp / "state.sqlite"), record_path=str(tmp / "session.jsonl"),
         clock="gateway", watch=watch, drain_timeout=drain_timeout))
     running = asyncio.create_task(daemon.run())

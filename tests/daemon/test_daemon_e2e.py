@@ -219,6 +219,28 @@ async def test_repeated_drops_never_lose_an_event(sim: Simulator, tmp_path: Path
     assert again == live
 
 
+async def test_feed_comes_back_after_an_outage_longer_than_the_rebuild(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """Logins refused for longer than one rebuild's attempts: the supervisor reports the
+    failed reconnect, then tries again (it used to forget the account for good)."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 2}})
+    async with daemon_in_process(sim, tmp_path, [rules], reconnect_attempts=2,
+                                 reconnect_max_delay=0.2, reconnect_retry_after=0.5
+                                 ) as daemon:
+        assert daemon.feed is not None
+        sim.inject_failure("Auth/loginKey", "success_false", message="Login refused")
+        await sim.drop_hubs("all")
+        await wait_until(lambda: "reconnect failed" in (tmp_path / "session.jsonl").read_text(
+            encoding="utf-8"), what="reconnect reported failed")
+        trade(sim, MNQ, BUY, 3)  # during the outage
+        sim.clear_failures()
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after it")
+        assert daemon.feed.reconnects >= 1
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
 async def test_token_refreshed_before_expiry_keeps_the_feed(tmp_path: Path) -> None:
     from riskrail.sim import SimConfig
 
