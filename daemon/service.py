@@ -186,7 +186,12 @@ class RiskDaemon:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGTERM, self.stop)
             loop.add_signal_handler(signal.SIGINT, self.stop)
-            loop.add_signal_handler(signal.SIGHUP, self.reload_requested.set)
+            loop.add_signal_handler(signal.SIGHUP, self._on_sighup)
+
+    def _on_sighup(self) -> None:
+        log.info("SIGHUP: reloading the rulesets",
+                 extra={"fields": {"event": "reload_requested", "by": "SIGHUP"}})
+        self.reload_requested.set()
 
     def _remove_signals(self) -> None:
         loop = asyncio.get_running_loop()

@@ -162,6 +162,14 @@ async def test_hot_reload_by_file_watching(
     await wait_until(lambda: positions(sim) == {}, what="closed: the lockout still holds")
     assert has_decision(daemon.state, "LOCKOUT-ENFORCEMENT", "close_position")
     assert daemon.process is not None and daemon.process.poll() is None
+
+    # SIGHUP reloads too (an invalid file: rejected again, the daemon goes on)
+    path.write_text(broken, encoding="utf-8")
+    await wait_until(lambda: len(logged("reload_rejected")) >= 2, what="rejected by watch")
+    daemon.signal(signal.SIGHUP)
+    await wait_until(lambda: logged("reload_requested") and len(logged("reload_rejected"))
+                     >= 3, what="rejected again on SIGHUP")
+    assert daemon.process.poll() is None
     daemon.signal(signal.SIGTERM)
     assert await daemon.wait_exit() == 0
 
