@@ -37,7 +37,8 @@ EXPECTED: list[tuple[str, list[str]]] = [
         "4:13: error: unknown IANA time zone 'America/Chicgo'; did you mean 'America/Chicago'?",
     ]),
     ('cancel_order_outside_order_scope.yaml', [
-        '7:9: error: cancel_order needs for_each order or instrument (this rule is for_each position)',
+        '7:9: error: cancel_order needs for_each order or instrument '
+        '(this rule is for_each position)',
     ]),
     ('close_position_in_account_scope.yaml', [
         '6:9: error: close_position needs for_each position or instrument (this rule is '
