@@ -192,7 +192,9 @@ class Checker:
                 return self._error(f"{what} has no {attr!r}"
                                    f"{did_you_mean(attr, base.fields.keys())}", node)
             return self._record(node, base.value, node.value)
-        if base == ANY:
+        if base in (ANY, NONE):
+            # A param set to null (RULE-012's `trailing: null`) reads as none; the rule
+            # guards it with `!= none`, and at run time a field of none is none.
             return self._record(node, ANY, node.value)
         return self._error(f"{base} has no fields (cannot read .{attr})", node)
 
@@ -208,7 +210,7 @@ class Checker:
             if not compatible(key, NUMBER):
                 return self._error(f"list positions are numbers, not {key}", node.key)
             return self._record(node, base.item, node.value, node.key)
-        if base == ANY:
+        if base in (ANY, NONE):
             return self._record(node, ANY, node.value, node.key)
         return self._error(f"cannot index a {base}", node)
 

@@ -288,7 +288,7 @@ class ExpressionCompiler:
             read = _session_field(attr)
             session_fn = base.function
             return Compiled(lambda ctx: read(session_fn(ctx), ctx))
-        if isinstance(base_type, MapType) or base_type is None or base_type.name == "any":
+        if isinstance(base_type, MapType) or base_type is None or base_type.name in ("any", "none"):
             inner = base.function
 
             def map_get(ctx: Context) -> Any:
