@@ -61,7 +61,7 @@ async def _demo(out: Path, speed: float, rulesets: list[str]) -> int:
             gateway=GatewaySettings(base_url=sim.base_url, username="demo",
                                     api_key="riskrail-demo-key", refresh_margin=30.0),
             state_path=str(out / "state.sqlite"), record_path=str(out / "session.jsonl"),
-            clock="gateway", watch=False))
+            clock="gateway", watch=False, show_quotes=True))
         running = asyncio.create_task(daemon.run())
         for _ in range(200):  # wait (bounded) for the daemon to be up
             if daemon.network is not None and daemon.feed is not None and \

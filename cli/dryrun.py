@@ -155,7 +155,7 @@ def _timeline_line(decision: Decision, zone: object) -> str:
     if decision.size is not None:
         parts.append(f"size {decision.size:g}")
     if decision.price is not None:
-        parts.append(f"@ {decision.price:g}")
+        parts.append(f"@ {decision.price:.10g}")
     if decision.until is not None:
         parts.append(f"until {to_iso(decision.until, zone)}")  # type: ignore[arg-type]
     line = "  ".join(parts) + f"  — {decision.reason}"

@@ -615,7 +615,7 @@ class GatewayEnforcer:
         stops = self._stops(position, snap.orders)
         if stops and all(self._same_price(intent, o.stop_price) for o in stops):
             ids = ", ".join(str(o.id) for o in stops)
-            return f"stop {ids} at {intent.price:g}"
+            return f"stop {ids} at {intent.price:.10g}"
         return None
 
     def _judge_reduce(self, run: _Run, snap: _Snapshot) -> str | None:

@@ -26,7 +26,19 @@ from typing import Any, TextIO
 from project_x_py.exceptions import ProjectXError
 from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
 from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
-from riskrail.engine.events import EventError, TradeEvent, normalize
+from riskrail.engine.events import (
+    ORDER_SIDES,
+    ORDER_TYPES,
+    AccountEvent,
+    Event,
+    EventError,
+    FeedEvent,
+    OrderEvent,
+    PositionEvent,
+    QuoteEvent,
+    TradeEvent,
+    normalize,
+)
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
@@ -63,6 +75,8 @@ class DaemonSettings:
     #: reconciliation on start fills in. FULL waits for the disk on every commit, which
     #: puts milliseconds between a push and the enforcement call.
     sync: str = "NORMAL"
+    #: print every quote on the console too (the demo does; a desk would drown in them)
+    show_quotes: bool = False
     watch: bool = True
     engine: str = "network"  # network | durable (the durable_rules cross-check engine)
 
@@ -302,8 +316,9 @@ class RiskDaemon:
             log.warning("skipped malformed %s: %s", item.type, error,
                         extra={"fields": {"event": "malformed", "error": str(error)}})
             return
-        if item.type != "GatewayQuote":
-            checkpoint("event_received", f"{item.type} ({item.source})", level=10,
+        if item.type != "GatewayQuote" or self.settings.show_quotes:
+            checkpoint("event_received", "← " + " / ".join(_event_text(e) for e in events)
+                       + ("" if item.source == "push" else f" ({item.source})"),
                        type=item.type, source=item.source)
         for event in events:
             if isinstance(event, TradeEvent) and not event.voided:
@@ -479,6 +494,39 @@ class RiskDaemon:
         log.info("ruleset reloaded: revision %s", ruleset.revision,
                  extra={"fields": {"event": "reload", "revision": ruleset.revision}})
         self._after(decisions, None)
+
+
+def _event_text(event: Event) -> str:
+    """One event, the way a risk officer reads it on the console."""
+    if isinstance(event, PositionEvent):
+        side = {1: "long", 2: "short"}.get(event.side, "?")
+        if event.size == 0:
+            return f"position {event.contract_id} closed"
+        return f"position {event.contract_id} {side} {event.size} @ {event.average_price:.10g}"
+    if isinstance(event, OrderEvent):
+        status = {1: "working", 2: "filled", 3: "cancelled", 4: "expired", 5: "rejected",
+                  6: "pending"}.get(event.status, str(event.status))
+        kind = ORDER_TYPES.get(event.type, "?")
+        price = event.stop_price if event.stop_price is not None else event.limit_price
+        at = f" @ {price:.10g}" if price is not None else ""
+        return (f"order {event.order_id} {ORDER_SIDES.get(event.side, '?')} {event.size} "
+                f"{event.contract_id} {kind}{at} {status}")
+    if isinstance(event, TradeEvent):
+        pnl = "opening" if event.profit_and_loss is None else \
+            f"P&L {event.profit_and_loss:+.2f} fees {event.fees:.2f}"
+        return (f"fill {event.trade_id} {ORDER_SIDES.get(event.side, '?')} {event.size} "
+                f"{event.contract_id} @ {event.price:.10g} ({pnl})"
+                + (" VOIDED" if event.voided else ""))
+    if isinstance(event, AccountEvent):
+        return (f"account {event.name or event.account_id} balance {event.balance:,.2f} "
+                f"canTrade {str(event.can_trade).lower()}")
+    if isinstance(event, QuoteEvent):
+        price = event.last_price if event.last_price is not None else event.best_bid
+        return f"quote {event.contract_id} {price:.10g}" if price is not None else \
+            f"quote {event.contract_id}"
+    if isinstance(event, FeedEvent):
+        return "feed connected" if event.connected else f"feed down: {event.problem}"
+    return type(event).__name__
 
 
 def _describe(decision: Decision, zone: Any) -> str:

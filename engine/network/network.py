@@ -613,7 +613,7 @@ class RuleNetwork:
                 if kind == "move_stop" and current:
                     best = max(current) if entity.direction == 1 else min(current)
                     if (price - best) * entity.direction <= 0:
-                        made.superseded_by = f"stop already at {best:g} (stops only tighten)"
+                        made.superseded_by = f"stop already at {best:.10g} (stops only tighten)"
                         return [_Firing(made)]
                 self._stops[key] = price
             return [_Firing(made)]
