@@ -193,7 +193,7 @@ class Checker:
                                    f"{did_you_mean(attr, base.fields.keys())}", node)
             return self._record(node, base.value, node.value)
         if base in (ANY, NONE):
-            # A param set to null (RULE-012's `trailing: null`) reads as none; the rule
+            # A param set to null (an optional feature switched off) reads as none; the rule
             # guards it with `!= none`, and at run time a field of none is none.
             return self._record(node, ANY, node.value)
         return self._error(f"{base} has no fields (cannot read .{attr})", node)

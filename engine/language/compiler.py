@@ -332,12 +332,18 @@ class ExpressionCompiler:
         assert isinstance(node, n.Compare)
         check = self._check
         assert check is not None
+        topics_before = set(self.topics)
         left, right = self._compile(node.left), self._compile(node.right)
         op = _COMPARE[node.op]
         lf, rf = left.function, right.function
         if node.op == "matches" and right.constant:
             patterns = right.value if isinstance(right.value, list | tuple) else [right.value]
             regexes = [_glob_regex(str(p)) for p in patterns if p is not None]
+            if not regexes:
+                # nothing to match (an empty blocklist): always false, whatever the subject,
+                # so the rule reads nothing and the network never wakes it
+                self.topics = topics_before
+                return Compiled(lambda ctx: False, True, False)
 
             def match_constant(ctx: Context) -> bool:
                 subject = lf(ctx)

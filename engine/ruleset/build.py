@@ -447,6 +447,8 @@ class _FileBuilder:
                 d.severity == "error" for d in self.diagnostics[before:]):
             return None
         assert condition is not None
+        if condition[0].constant and not condition[0].value:
+            topics = set()  # never true with these params: nothing needs to wake it
         return CompiledRule(
             id=str(rule.get("id")), name=str(rule.get("name", rule.get("id"))), scope=scope,
             condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
