@@ -55,6 +55,7 @@ __all__ = ["ClockView", "RuleNetwork"]
 Change = tuple[str, str, Any]  # (record, topic, entity key)
 _MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
 _NO_RETRIGGER = object()
+_NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 #: every quote changes the same two things: the holder's position price and its account's
 _QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
 #: how long a counted trade's id is remembered (duplicates and late voids)
@@ -156,7 +157,7 @@ class RuleNetwork:
         self._sequence = 0
         self._lock_ids = 0
         self._indexes: dict[int, _Index] = {}
-        self._ctx = Context()
+        self._ctx = Context(clock=ruleset.trading_day)
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
@@ -193,6 +194,7 @@ class RuleNetwork:
         """Hot reload: new rules, same working memory, lockouts and accumulators."""
         self.ruleset = ruleset
         self.clock_view = ClockView(ruleset.trading_day)
+        self._ctx.clock = ruleset.trading_day
         self._indexes.clear()
         now = self.clock.now()
         out: list[Decision] = []
@@ -501,17 +503,25 @@ class RuleNetwork:
     def _evaluate(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
                   now: int, trigger: str) -> list[_Firing]:
         self.counters.evaluations += 1
-        # One context, reset per evaluation: evaluations never nest.
+        # One context, reset per evaluation: evaluations never nest. Only the rule's own
+        # scope needs setting: the type checker lets a rule read no other scope's record.
         ctx = self._ctx
         ctx.now, ctx.deadline, ctx.account = now, NEVER, account
-        ctx.clock = self.ruleset.trading_day
-        ctx.position = ctx.instrument = ctx.order = ctx.trade = None
         if rule.scope != "account":
             setattr(ctx, rule.scope, entity)
-        fired: list[_Firing] = []
         pair = (rule.id, key)
         try:
             condition = bool(rule.condition.function(ctx))
+            if not condition and pair not in account.armed:
+                if account.failing:
+                    account.failing.discard(pair)
+                if ctx.deadline < NEVER:
+                    self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
+                return _NOTHING  # the common case: false before, false now
+        except Exception as error:  # one rule raising never stops the others
+            return self._failed(account, rule, key, pair, error, now, trigger)
+        fired: list[_Firing] = []
+        try:
             if condition or pair in account.armed:
                 armed = False
                 for action in rule.actions:
@@ -535,12 +545,21 @@ class RuleNetwork:
             if account.failing:
                 account.failing.discard(pair)  # recovered
         except Exception as error:  # one rule raising never stops the others
-            fired = [] if pair in account.failing else [
-                self._error(account, rule, key, error, now, trigger)]
-            account.failing.add(pair)
+            return self._failed(account, rule, key, pair, error, now, trigger)
         if ctx.deadline < NEVER:
             self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
         self.counters.firings += len(fired)
+        return fired
+
+    def _failed(self, account: AccountState, rule: CompiledRule, key: Any,
+                pair: tuple[str, Any], error: Exception, now: int, trigger: str
+                ) -> list[_Firing]:
+        """A rule raised: one critical alert until it recovers, the others carry on."""
+        fired = [] if pair in account.failing else [
+            self._error(account, rule, key, error, now, trigger)]
+        account.failing.add(pair)
+        if self._ctx.deadline < NEVER:
+            self._schedule(("rule", account.id, rule.id, key), self._ctx.deadline)
         return fired
 
     def _error(self, account: AccountState, rule: CompiledRule, key: Any, error: Exception,
