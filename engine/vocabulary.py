@@ -2,7 +2,10 @@
 
 Each field names the *topics* whose change can alter it. The rule network
 indexes rules by the topics their conditions read, so an event re-evaluates only
-the rules that read something it changed (DESIGN.md section 3).
+the rules that read something it changed (DESIGN.md section 3). A field fixed for
+the life of its entity (a position's contract or side: a reversal is a new
+position) names none; the network announces each new entity instead (topic
+``created``), which every rule of that scope reads.
 
 Fields marked as macros are written in the condition language itself
 (``position.age`` is ``now - position.opened_at``), so time-dependent fields get
@@ -27,7 +30,7 @@ from .language.types import (
 __all__ = ["RECORDS", "SCOPES", "TOPICS", "Field", "Record", "record_type"]
 
 #: Topics the network announces when working memory changes.
-TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed")
+TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed", "created")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +97,15 @@ ACCOUNT = _record(
 POSITION = _record(
     "position",
     "One open position: one contract of the account.",
-    Field("contract", STRING, ("positions",), "Gateway contract id, e.g. CON.F.US.MNQ.H26."),
-    Field("symbol", STRING, ("positions",), "Symbol root with aliases resolved (EP -> ES)."),
-    Field("name", STRING, ("positions",), "Contract name, e.g. MNQH6."),
-    Field("side", STRING, ("positions",), "'long' or 'short'."),
-    Field("direction", NUMBER, ("positions",), "1 for long, -1 for short."),
+    Field("contract", STRING, (), "Gateway contract id, e.g. CON.F.US.MNQ.H26."),
+    Field("symbol", STRING, (), "Symbol root with aliases resolved (EP -> ES)."),
+    Field("name", STRING, (), "Contract name, e.g. MNQH6."),
+    Field("side", STRING, (), "'long' or 'short'."),
+    Field("direction", NUMBER, (), "1 for long, -1 for short."),
     Field("size", NUMBER, ("positions",), "Contracts held (always positive)."),
     Field("average_price", NUMBER, ("positions",), "Average entry price."),
-    Field("tick_size", NUMBER, ("positions",), "Minimum price increment of the instrument."),
-    Field("tick_value", NUMBER, ("positions",), "USD per tick per contract."),
+    Field("tick_size", NUMBER, (), "Minimum price increment of the instrument."),
+    Field("tick_value", NUMBER, (), "USD per tick per contract."),
     Field("opened_at", INSTANT, ("positions",), "When the position opened."),
     Field("last_increase_at", INSTANT, ("positions",), "When the position last opened or grew."),
     Field("price", NUMBER, ("prices",),
@@ -133,7 +136,7 @@ POSITION = _record(
 INSTRUMENT = _record(
     "instrument",
     "One symbol root (all expiries together) as held or worked by the account.",
-    Field("symbol", STRING, ("positions", "orders"), "Symbol root, e.g. MNQ."),
+    Field("symbol", STRING, (), "Symbol root, e.g. MNQ."),
     Field("names", ListType("list", STRING), ("positions", "orders"),
           "The root, its Gateway aliases and the names of its contracts seen."),
     Field("contracts", NUMBER, ("positions",), "Sum of |size| over the root's positions."),
@@ -145,7 +148,7 @@ INSTRUMENT = _record(
 ORDER = _record(
     "order",
     "One working order.",
-    Field("id", NUMBER, ("orders",), "Gateway order id."),
+    Field("id", NUMBER, (), "Gateway order id."),
     Field("contract", STRING, ("orders",), "Contract id."),
     Field("symbol", STRING, ("orders",), "Symbol root with aliases resolved."),
     Field("type", STRING, ("orders",),

@@ -277,6 +277,11 @@ class RuleNetwork:
             position = PositionState(account, contract, symbol, instrument, now)
             position.side, position.direction = ("long", 1) if direction == 1 else ("short", -1)
             position.size, position.average_price = event.size, event.average_price
+            # A new entity: every rule of its scope reads "created" (fixed fields such as
+            # the symbol name no topic of their own).
+            changes.insert(0, ("position", "created", contract))
+            if symbol not in account.instruments:
+                changes.insert(1, ("instrument", "created", symbol))
             self._instrument(account, contract)
             position._price = self.prices.get(contract)
             position._best = position._price
@@ -313,6 +318,10 @@ class RuleNetwork:
             order = OrderState.from_event(event, symbol)
             account.orders[event.order_id] = order
             account.working_orders += 1
+            if existing is None:
+                changes.append(("order", "created", event.order_id))
+            if symbol not in account.instruments:
+                changes.append(("instrument", "created", symbol))
             self._instrument(account, event.contract_id).working_orders += 1
             touched.append(order)
             changes.append(("order", "orders", event.order_id))

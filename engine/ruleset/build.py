@@ -449,6 +449,8 @@ class _FileBuilder:
         assert condition is not None
         if condition[0].constant and not condition[0].value:
             topics = set()  # never true with these params: nothing needs to wake it
+        elif scope in ("position", "instrument", "order"):
+            topics.add(f"{scope}.created")  # a new entity is evaluated once at least
         return CompiledRule(
             id=str(rule.get("id")), name=str(rule.get("name", rule.get("id"))), scope=scope,
             condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
