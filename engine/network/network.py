@@ -166,10 +166,13 @@ class RuleNetwork:
     def process(self, event: Event) -> list[Decision]:
         """Apply one fact at the clock's current time; fire any timer due first."""
         now = self.clock.now()
-        decisions = self.advance(now)
         self.counters.events += 1
-        decisions.extend(self._apply(event, now))
-        return decisions
+        timers = self._timers
+        if timers and timers[0][0] <= now:
+            decisions = self.advance(now)
+            decisions.extend(self._apply(event, now))
+            return decisions
+        return self._apply(event, now)
 
     def advance(self, until: int) -> list[Decision]:
         """Fire every timer due at or before ``until``, each at its own instant."""
@@ -454,40 +457,39 @@ class RuleNetwork:
             return account.trades.get(key)
         return account
 
-    def _targets(self, account: AccountState, changes: list[Change],
-                 shape: tuple[tuple[str, str], ...] | None = None
-                 ) -> list[tuple[CompiledRule, Any, Any]]:
-        """The (rule, entity) pairs a set of changes wakes, in rule order."""
-        plan = self._index(account).plan(changes, shape)
-        out: list[tuple[CompiledRule, Any, Any]] = []
-        for rule, steps in plan:
-            if rule.scope == "account":
-                out.append((rule, None, account))
-                continue
-            if len(steps) == 1:  # the common case: one change names the rule
-                index, every = steps[0]
-                if every:
-                    out.extend((rule, key, entity)
-                               for key, entity in self._entities(account, rule.scope))
-                else:
-                    key = changes[index][2]
-                    entity = self._entity(account, rule.scope, key)
-                    if entity is not None:
-                        out.append((rule, key, entity))
-                continue
-            seen: set[Any] = set()
-            for index, every in steps:
-                if every:
-                    candidates = self._entities(account, rule.scope)
-                else:
-                    key = changes[index][2]
-                    entity = self._entity(account, rule.scope, key)
-                    candidates = ((key, entity),) if entity is not None else ()
-                for key, entity in candidates:
-                    if key not in seen:
-                        seen.add(key)
-                        out.append((rule, key, entity))
-        return out
+    def _wake(self, account: AccountState, changes: list[Change],
+              shape: tuple[tuple[str, str], ...] | None, now: int, trigger: str,
+              firings: list[_Firing]) -> None:
+        """Evaluate every (rule, entity) pair the changes wake, in rule order, adding
+        what fires to ``firings``. The plan for the changes' shape is cached."""
+        evaluate = self._evaluate
+        for rule, steps in self._index(account).plan(changes, shape):
+            scope = rule.scope
+            if scope == "account":
+                fired = evaluate(account, rule, None, account, now, trigger)
+            elif len(steps) == 1 and not steps[0][1]:
+                # the common case: one change names one entity of the rule's scope
+                key = changes[steps[0][0]][2]
+                entity = self._entity(account, scope, key)
+                if entity is None:
+                    continue
+                fired = evaluate(account, rule, key, entity, now, trigger)
+            else:
+                fired = []
+                seen: set[Any] = set()
+                for index, every in steps:
+                    if every:
+                        candidates = self._entities(account, scope)
+                    else:
+                        key = changes[index][2]
+                        entity = self._entity(account, scope, key)
+                        candidates = ((key, entity),) if entity is not None else ()
+                    for key, entity in candidates:
+                        if key not in seen:
+                            seen.add(key)
+                            fired += evaluate(account, rule, key, entity, now, trigger)
+            if fired:
+                firings.extend(fired)
 
     def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
                shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
@@ -500,8 +502,7 @@ class RuleNetwork:
             if not pending:
                 break
             start = len(firings)
-            for rule, key, entity in self._targets(account, pending, shape):
-                firings.extend(self._evaluate(account, rule, key, entity, now, trigger))
+            self._wake(account, pending, shape, now, trigger, firings)
             if len(firings) == start:
                 break  # nothing fired: no fact asserted, nothing to chain
             pending, shape = self._assert_locks(account, firings[start:], now), None
@@ -856,9 +857,7 @@ class RuleNetwork:
         while changes and rounds < _MAX_ROUNDS:
             rounds += 1
             start = len(more)
-            for target, target_key, target_entity in self._targets(account, changes):
-                more.extend(self._evaluate(account, target, target_key, target_entity, at,
-                                           "timer"))
+            self._wake(account, changes, None, at, "timer", more)
             changes = self._assert_locks(account, more[start:], at)
         return self._arbitrate(firings + more)
 
