@@ -191,7 +191,7 @@ class AccountState:
     __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
                  "_unrealized_sum", "activations", "armed", "balance", "can_trade", "connected",
                  "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
-                 "fees_today", "gross_realized_pnl_today", "id", "instruments",
+                 "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
                  "position_count", "positions", "realized_pnl_today", "rules", "trades",
@@ -241,6 +241,8 @@ class AccountState:
         #: (rule id, entity key) pairs whose evaluation raised: reported once until it recovers
         self.failing: set[tuple[str, Any]] = set()
         self.rules: Any = None
+        #: the network's dependency index for ``rules`` (shared by accounts with the same)
+        self.index: Any = None
 
     # -- derived metrics ------------------------------------------------------
     @property

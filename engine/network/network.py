@@ -430,12 +430,16 @@ class RuleNetwork:
 
     # -- the cycle ------------------------------------------------------------
     def _index(self, account: AccountState) -> _Index:
+        """The account's dependency index; accounts with the same rules share one."""
+        index: _Index | None = account.index
         rules: tuple[CompiledRule, ...] = account.rules
-        cached = self._indexes.get(id(rules))
-        if cached is None or cached.rules is not rules:
-            cached = _Index(rules)
-            self._indexes[id(rules)] = cached
-        return cached
+        if index is None or index.rules is not rules:
+            index = self._indexes.get(id(rules))
+            if index is None or index.rules is not rules:
+                index = _Index(rules)
+                self._indexes[id(rules)] = index
+            account.index = index
+        return index
 
     def _entities(self, account: AccountState, scope: str) -> Iterable[tuple[Any, Any]]:
         if scope == "position":

@@ -84,6 +84,8 @@ class Ruleset:
     instruments: InstrumentTable
     sessions: Mapping[str, Session]
     rules: list[RuleVariants]
+    _interned: dict[tuple[int, ...], tuple[CompiledRule, ...]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     def rules_for(self, account_id: int | str, account_name: str = "") -> tuple[CompiledRule, ...]:
         """The enabled rules for one account, its overrides applied."""
@@ -99,7 +101,10 @@ class Ruleset:
                 chosen = variants.default if variants.enabled else None
             if chosen is not None:
                 out.append(chosen)
-        return tuple(out)
+        # Accounts with the same rules get the same tuple, hence share one dependency
+        # index and its plans in the network.
+        key = tuple(id(rule) for rule in out)
+        return self._interned.setdefault(key, tuple(out))
 
     @property
     def rule_ids(self) -> list[str]:
