@@ -103,8 +103,8 @@ class Ruleset:
                 out.append(chosen)
         # Accounts with the same rules get the same tuple, hence share one dependency
         # index and its plans in the network.
-        key = tuple(id(rule) for rule in out)
-        return self._interned.setdefault(key, tuple(out))
+        identity = tuple(id(rule) for rule in out)
+        return self._interned.setdefault(identity, tuple(out))
 
     @property
     def rule_ids(self) -> list[str]:
