@@ -70,6 +70,9 @@ class GatewaySettings:
     #: ...and the supervisor starts another rebuild this long after that, for as long as
     #: the account stays disconnected (a long Gateway outage must not end the feed)
     reconnect_retry_after: float = 30.0
+    #: a token swap on the hubs slower than this is abandoned for a rebuild: while it
+    #: runs the supervisor cannot resync, and pushes lost in the swap wait for that
+    token_swap_timeout: float = 5.0
     #: explicit URLs (the PROJECTX_* variables) override those derived from base_url
     api_url: str | None = None
     user_hub_url: str | None = None
@@ -178,7 +181,8 @@ class GatewayFeed:
             realtime.user_hub_ready.clear()
             realtime.market_hub_ready.clear()
             try:
-                await realtime.update_jwt_token(self.client.session_token, timeout=15)
+                await realtime.update_jwt_token(self.client.session_token,
+                                                timeout=self.settings.token_swap_timeout)
             except Exception as error:  # the supervisor rebuilds a client that cannot
                 log.warning("update_jwt_token after re-login failed: %s", error)
             if self._on_reconnect is not None:
@@ -281,7 +285,8 @@ class GatewayFeed:
             realtime.market_hub_ready.clear()
             ok = False
             try:
-                ok = bool(await realtime.update_jwt_token(token, timeout=15))
+                ok = bool(await realtime.update_jwt_token(
+                    token, timeout=self.settings.token_swap_timeout))
             except Exception as error:
                 log.warning("update_jwt_token failed: %s", error)
             if not ok:
