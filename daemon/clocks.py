@@ -25,6 +25,14 @@ class GatewayTimeClock(SystemClock):
     def now(self) -> int:
         return super().now() + self.offset
 
+    def not_before(self, instant: int) -> None:
+        """Move the offset so that ``now()`` is at least ``instant``: a restart must not
+        take the clock back behind what the previous run recorded, although no pushed
+        timestamp since says how far the Gateway's time went on meanwhile."""
+        ahead = instant - super().now()
+        if ahead > self.offset:
+            self.offset = ahead
+
     def observe(self, payload: Any) -> None:
         items = payload if isinstance(payload, list) else [payload]
         for item in items:
@@ -39,7 +47,5 @@ class GatewayTimeClock(SystemClock):
                         seen = parse_instant(value)
                     except ValueError:
                         continue
-                    ahead = seen - super().now()
-                    if ahead > self.offset:
-                        self.offset = ahead
+                    self.not_before(seen)
                     break

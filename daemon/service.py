@@ -162,10 +162,15 @@ class RiskDaemon:
             # to restore (the wall clock may still be in another day).
             snapshots = {int(a["id"]): await self._snapshot(int(a["id"]))
                          for a in self.feed.accounts}
+            latest = self.store.latest_instant()
             if isinstance(self.wall, GatewayTimeClock):
                 for items in snapshots.values():
                     for item in items or ():
                         self.wall.observe(item.payload)
+                if latest is not None:
+                    self.wall.not_before(latest)
+            if latest is not None and latest > self.clock.now():
+                self.clock.set(latest)  # never decide behind the log, even after a clock step
             now = self._tick()
             restored = restore_state(self.network, self.store, self.lockouts, now)
             for intent in self.store.unfinished_intents():

@@ -29,6 +29,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from riskrail.engine.clock import parse_instant
+
 __all__ = [
     "APPLICATION_ID",
     "GENESIS_HASH",
@@ -447,6 +449,29 @@ class StateStore:
         last = self._conn.execute(
             "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
         return (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
+
+    def latest_instant(self) -> int | None:
+        """The latest instant the store holds (an event, an intent, an outcome, a lockout
+        or a decision), None when empty: a restarted daemon's clock starts no earlier."""
+        row = self._conn.execute(
+            "SELECT MAX(x) FROM ("
+            " SELECT MAX(at) AS x FROM processed_events"
+            " UNION ALL SELECT MAX(MAX(created_at, COALESCE(outcome_at, 0))) FROM intents"
+            " UNION ALL SELECT MAX(MAX(start_at, COALESCE(ended_at, 0))) FROM lockouts)"
+        ).fetchone()
+        latest = None if row is None or row[0] is None else int(row[0])
+        last = self._conn.execute(
+            "SELECT data FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        if last is not None:
+            ts = (json.loads(last[0]).get("record") or {}).get("ts")
+            if isinstance(ts, str):
+                try:
+                    decided = parse_instant(ts)
+                except ValueError:
+                    decided = None
+                if decided is not None and (latest is None or decided > latest):
+                    latest = decided
+        return latest
 
     def verify_log(self) -> VerifyResult:
         """Walk the hash chain from seq 1; stop at the first record that is wrong."""

@@ -1,16 +1,20 @@
 """The daemon's units of work (one store transaction each) never interleave: a unit
 that submits intents yields to the loop before its commit, and a resync starting its
-own unit meanwhile must wait, not join and outlive the outer transaction."""
+own unit meanwhile must wait, not join and outlive the outer transaction. The
+gateway clock learns the Gateway's time and never goes back, not even across a restart."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
+import pytest
+from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.enforcement import Intent, RecordingEnforcer
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
+from riskrail.engine import clock as clock_module
 
 
 async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> None:
@@ -39,3 +43,24 @@ async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> No
                 ["1:a:flatten:*", "1:b:flatten:*", "1:c:flatten:*"]
     finally:
         store.close()
+
+
+def test_the_gateway_clock_moves_forward_only_and_never_behind_a_floor(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    wall = [1_000_000_000_000]  # ns, the machine's clock
+    monkeypatch.setattr(clock_module.time, "time_ns", lambda: wall[0])
+    clock = GatewayTimeClock()
+    assert clock.now() == 1_000_000_000  # µs
+    clock.observe({"action": 1, "data": {"updateTimestamp": "1970-01-01T00:16:50+00:00"}})
+    assert clock.now() == 1_010_000_000  # the Gateway is 10 s ahead
+    clock.observe({"creationTimestamp": "1970-01-01T00:16:45+00:00"})  # older: ignored
+    assert clock.now() == 1_010_000_000
+    wall[0] += 2_000_000_000
+    assert clock.now() == 1_012_000_000  # wall time flows on at the learnt offset
+    # a restart learns only old timestamps; the store's latest instant is the floor
+    restarted = GatewayTimeClock()
+    restarted.observe([{"timestamp": "1970-01-01T00:16:50+00:00"}])
+    restarted.not_before(1_012_000_000)
+    assert restarted.now() == 1_012_000_000
+    restarted.not_before(0)
+    assert restarted.now() == 1_012_000_000

@@ -298,6 +298,22 @@ def test_intents_without_an_outcome_are_unfinished(store: StateStore) -> None:
         store.record_outcome("zzz", "done", "", 1, T0)
 
 
+def test_latest_instant_is_the_newest_thing_recorded_of_any_kind(store: StateStore) -> None:
+    assert store.latest_instant() is None
+    store.mark_processed(1, "trade", 7, T0)
+    assert store.latest_instant() == T0
+    store.record_intent("a", 1, "flatten", {}, T0 + S)
+    assert store.latest_instant() == T0 + S
+    store.record_outcome("a", "done", "flat", 1, T0 + 5 * S)
+    assert store.latest_instant() == T0 + 5 * S
+    stored = store.save_lockout(1, lock(start=T0 + 9 * S, end=None))
+    assert store.latest_instant() == T0 + 9 * S
+    store.end_lockout(stored, T0 + 20 * S, "expired")
+    assert store.latest_instant() == T0 + 20 * S
+    fill_log(store, 1)  # decided at 08:01 Chicago, one minute after T0
+    assert store.latest_instant() == T0 + 60 * S
+
+
 def test_a_transaction_groups_writes_and_rolls_back_as_one(store: StateStore) -> None:
     with store.transaction():
         store.mark_processed(1, "trade", 1, T0)
