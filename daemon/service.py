@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -269,34 +269,38 @@ class RiskDaemon:
                     items.append(self.queue.get_nowait())
                 await self._unit(self._handle_all, items)
 
-    def _handle_all(self, items: list[FeedItem]) -> None:
+    def _handle_all(self, items: list[FeedItem]) -> Iterator[None]:
         for item in items:
             self._handle(item)
+            yield  # its intents leave now, not after the rest of the burst
 
     def _advance(self, now: int) -> None:
         assert self.network is not None
         self._after(self.network.advance(now), None)
 
-    async def _unit(self, work: Callable[..., None], *args: Any) -> None:
+    async def _unit(self, work: Callable[..., Iterator[None] | None], *args: Any) -> None:
         """One unit of work in one store transaction, so one commit (one fsync) for all
         it writes. The enforcement intents it produced are submitted before the commit:
-        their Gateway calls go out while the disk is written, instead of after it."""
+        their Gateway calls go out while the disk is written, instead of after it. A
+        ``work`` that is a generator has them submitted at each of its yields."""
         assert self.store is not None
         # One unit at a time: the sleep(0) below lets the supervisor's resync start its
         # own unit, which would join this transaction and, ending after its commit, leave
         # the store's nesting depth at -1 (every later "transaction" then a no-op).
         async with self._unit_lock:
             with self.store.transaction():
-                work(*args)
-                if self._submit_pending():
-                    await asyncio.sleep(0)  # the calls leave before the commit's fsync
+                steps = work(*args)
+                for _ in steps or ():
+                    await self._submit_pending()
+                await self._submit_pending()
 
-    def _submit_pending(self) -> int:
+    async def _submit_pending(self) -> None:
         assert self.enforcer is not None
         pending, self._to_submit = self._to_submit, []
         for intent in pending:
             self.enforcer.submit(intent)
-        return len(pending)
+        if pending:
+            await asyncio.sleep(0)  # the calls leave before the work goes on
 
     def _tick(self) -> int:
         now = max(self.wall.now(), self.clock.now())

@@ -6,6 +6,7 @@ gateway clock learns the Gateway's time and never goes back, not even across a r
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,33 @@ async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> No
     finally:
         store.close()
 
+
+
+async def test_a_bursts_intents_leave_before_the_rest_of_the_burst_is_handled(
+        tmp_path: Path) -> None:
+    """A fill pushes several events at once; the close decided on the first must not
+    wait for the others to be logged and stored."""
+    daemon = RiskDaemon(DaemonSettings(rulesets=[], gateway=GatewaySettings(
+        base_url="http://127.0.0.1:9", username="u", api_key="0123456789ab")))
+    store = StateStore(tmp_path / "state.sqlite")
+    daemon.store = store
+    enforcer = RecordingEnforcer()
+    daemon.enforcer = enforcer
+    seen: list[list[str]] = []
+
+    def burst() -> Iterator[None]:
+        for name in ("first", "second"):
+            seen.append([i.id for i in enforcer.intents])
+            daemon._to_submit.append(Intent(id=f"1:{name}:flatten:*", account_id=1,
+                                            action="flatten", rule="R", reason="test"))
+            yield
+
+    try:
+        await daemon._unit(burst)
+        assert seen == [[], ["1:first:flatten:*"]]
+        assert [i.id for i in enforcer.intents] == ["1:first:flatten:*", "1:second:flatten:*"]
+    finally:
+        store.close()
 
 def test_the_gateway_clock_moves_forward_only_and_never_behind_a_floor(
         monkeypatch: pytest.MonkeyPatch) -> None:
