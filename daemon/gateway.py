@@ -17,7 +17,7 @@ import asyncio
 import copy
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -188,19 +188,25 @@ class GatewayFeed:
             if self._on_reconnect is not None:
                 await self._on_reconnect(account_id)  # the hubs reconnected: resync
 
-    async def watch_contracts(self, account_id: int, contracts: set[str]) -> None:
-        """Subscribe market data for contracts the account holds (unrealized P&L)."""
+    def watch_contracts(self, account_id: int, contracts: set[str]) -> Awaitable[None] | None:
+        """Subscribe market data for contracts the account holds (unrealized P&L).
+
+        Returns the subscription to await, or None when every contract is watched
+        already: a position push usually changes nothing here, and costs no task."""
         known = self._held.setdefault(account_id, set())
         new = sorted(contracts - known)
         if not new:
-            return
+            return None
         known.update(new)
         realtime = self._realtime.get(account_id)
-        if realtime is not None:
-            try:
-                await realtime.subscribe_market_data(new)
-            except Exception as error:  # the supervisor's resubscribe will retry
-                log.warning("market data subscription failed: %s", error)
+        return None if realtime is None else self._subscribe(realtime, new)
+
+    @staticmethod
+    async def _subscribe(realtime: Any, contracts: list[str]) -> None:
+        try:
+            await realtime.subscribe_market_data(contracts)
+        except Exception as error:  # the supervisor's resubscribe will retry
+            log.warning("market data subscription failed: %s", error)
 
     @staticmethod
     async def _dispose(realtime: Any) -> None:

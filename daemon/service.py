@@ -110,6 +110,7 @@ class RiskDaemon:
         self.lockouts: LockoutSync | None = None
         self._record: TextIO | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._subscriptions: set[asyncio.Future[None]] = set()
         self._fed_trades: set[tuple[int, int]] = set()
         #: intents decided in the current unit of work, submitted before its commit
         self._to_submit: list[Intent] = []
@@ -351,10 +352,13 @@ class RiskDaemon:
         if item.type != "GatewayUserPosition" or self.feed is None or self.network is None:
             return
         for account in self.network.accounts.values():
-            contracts = set(account.positions)
-            if contracts:
-                asyncio.get_running_loop().create_task(
-                    self.feed.watch_contracts(account.id, contracts))
+            if not account.positions:
+                continue
+            subscription = self.feed.watch_contracts(account.id, set(account.positions))
+            if subscription is not None:
+                task = asyncio.ensure_future(subscription)
+                self._subscriptions.add(task)  # a task nobody references may be collected
+                task.add_done_callback(self._subscriptions.discard)
 
     def _save_day(self, account_id: int) -> None:
         assert self.network is not None and self.store is not None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.enforcement import Intent, RecordingEnforcer
-from riskrail.daemon.gateway import GatewaySettings
+from riskrail.daemon.gateway import GatewayFeed, GatewaySettings
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
@@ -92,3 +92,29 @@ def test_the_gateway_clock_moves_forward_only_and_never_behind_a_floor(
     assert restarted.now() == 1_012_000_000
     restarted.not_before(0)
     assert restarted.now() == 1_012_000_000
+
+
+async def test_market_data_is_subscribed_once_per_new_contract() -> None:
+    """A position push re-offers every held contract; only a new one costs a
+    subscription (and a task), and a failed subscription does not raise."""
+    subscribed: list[list[str]] = []
+
+    class Realtime:
+        async def subscribe_market_data(self, contracts: list[str]) -> None:
+            subscribed.append(contracts)
+            if "CON.F.US.BAD.Z26" in contracts:
+                raise ConnectionError("hub gone")
+
+    feed = GatewayFeed(GatewaySettings(base_url="http://127.0.0.1:9", username="u",
+                                       api_key="0123456789ab"), sink=lambda item: None)
+    feed._realtime[7] = Realtime()  # type: ignore[attr-defined]
+    first = feed.watch_contracts(7, {"CON.F.US.MNQ.Z26"})
+    assert first is not None
+    await first
+    assert feed.watch_contracts(7, {"CON.F.US.MNQ.Z26"}) is None
+    second = feed.watch_contracts(7, {"CON.F.US.MNQ.Z26", "CON.F.US.BAD.Z26", "CON.F.US.ES.Z26"})
+    assert second is not None
+    await second  # the failure is logged; the supervisor's resubscribe retries it
+    assert subscribed == [["CON.F.US.MNQ.Z26"], ["CON.F.US.BAD.Z26", "CON.F.US.ES.Z26"]]
+    assert feed.watch_contracts(8, {"CON.F.US.MNQ.Z26"}) is None  # no hub for it yet
+    assert feed.watch_contracts(8, {"CON.F.US.MNQ.Z26"}) is None
