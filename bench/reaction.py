@@ -27,8 +27,9 @@ process's event loop:
 Events are sequential: the next one starts when the position is flat and no REST
 call arrived for ``--gap`` seconds (the daemon's verifying re-read is over), so
 every event meets an idle system. The first ``--warmup`` events of each side are
-not counted. Stamps taken in this process (the baseline's callback, the daemon's
-queue and its enforcer's submit) split the time into stages.
+not counted. Stamps taken in this process split the time into stages: the baseline's
+callback; the daemon's queue, the start of its handling of the position push, its
+enforcer's submit and the enforcer's call into the SDK's HTTP layer (``request``).
 """
 
 from __future__ import annotations
@@ -276,6 +277,15 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
             raise TimeoutError("the daemon did not start")
         await asyncio.sleep(0.02)
     enforcer = daemon.enforcer
+    handle = daemon._handle
+
+    def stamped_handle(item: FeedItem) -> None:
+        if item.type == "GatewayUserPosition" and isinstance(item.payload, dict) \
+                and item.payload.get("size", 0) > 0:
+            stamps.append((time.monotonic_ns(), "handling"))
+        handle(item)
+
+    daemon._handle = stamped_handle  # type: ignore[method-assign]
     submit = enforcer.submit
 
     def stamped_submit(intent: Any) -> Any:
@@ -283,6 +293,16 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
         return submit(intent)
 
     enforcer.submit = stamped_submit  # type: ignore[method-assign]
+    client = getattr(enforcer, "client", None)
+    if client is not None:  # the enforcer hands the close to the SDK's HTTP layer
+        make_request = client._make_request
+
+        def stamped_request(method: str, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+            if endpoint == "/Position/closeContract":
+                stamps.append((time.monotonic_ns(), "request"))
+            return make_request(method, endpoint, *args, **kwargs)
+
+        client._make_request = stamped_request
     assert daemon.store is not None and daemon.network is not None
     for name in _STORE_WRITES:
         _time_calls(daemon.store, name, f"store.{name}", calls)
@@ -326,7 +346,8 @@ def _first_after(stamps: Stamps, stage: str, start: int, end: int) -> int | None
 def _analyse(side: str, cycles: list[dict[str, Any]], stamps: Stamps, work: Calls,
              warmup: int) -> dict[str, Any]:
     """Latency per counted event, calls per event and the split into stages."""
-    stages = (["callback"] if side == "baseline" else ["queued", "submitted"])
+    stages = (["callback"] if side == "baseline"
+              else ["queued", "handling", "submitted", "request"])
     latencies: list[int] = []
     split: dict[str, list[int]] = {}
     parts: dict[str, list[int]] = {}
