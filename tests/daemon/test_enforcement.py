@@ -197,6 +197,28 @@ async def test_close_position_closes_that_contract_only(
 
 
 @e2e
+async def test_a_close_is_handed_to_the_sdk_before_submit_returns(
+    sim: Simulator, client: ProjectX
+) -> None:
+    """Reaction latency: the close's HTTP call starts inside submit (an eager task), not
+    after whatever the caller does next (the daemon's rest of a burst and its commit)."""
+    trade(sim, A, MNQ, BUY, 1)
+    started: list[str] = []
+    make_request = client._make_request
+
+    def recorded(method: str, endpoint: str, *args: Any, **kwargs: Any) -> Any:
+        started.append(endpoint)
+        return make_request(method, endpoint, *args, **kwargs)
+
+    client._make_request = recorded  # type: ignore[method-assign]
+    future = enforcer(client).submit(intent("close_position", contract=MNQ))
+    assert started == ["/Position/closeContract"]
+    result = await outcome_of(future)
+    assert (result.status, result.verified) == ("done", True)
+    assert started[0] == "/Position/closeContract" and positions(sim) == {}
+
+
+@e2e
 async def test_reduce_position_partially_closes(sim: Simulator, client: ProjectX) -> None:
     trade(sim, A, MNQ, SELL, 3)
     result = await outcome_of(
