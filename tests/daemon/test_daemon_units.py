@@ -6,6 +6,9 @@ gateway clock learns the Gateway's time and never goes back, not even across a r
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import pytest
 from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.enforcement import Intent, RecordingEnforcer
 from riskrail.daemon.gateway import GatewayFeed, GatewaySettings
+from riskrail.daemon.logs import buffered_logs, configure_logging, log
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
@@ -118,3 +122,34 @@ async def test_market_data_is_subscribed_once_per_new_contract() -> None:
     assert subscribed == [["CON.F.US.MNQ.Z26"], ["CON.F.US.BAD.Z26", "CON.F.US.ES.Z26"]]
     assert feed.watch_contracts(8, {"CON.F.US.MNQ.Z26"}) is None  # no hub for it yet
     assert feed.watch_contracts(8, {"CON.F.US.MNQ.Z26"}) is None
+
+
+def test_a_units_log_records_wait_until_flushed_and_keep_their_order(tmp_path: Path) -> None:
+    """Records made in a unit (the daemon's and its enforcer's, a child logger) are held,
+    with the time they were made, and written in order at flush or at the block's end,
+    even when the block raises."""
+    log_file = tmp_path / "riskrail.log"
+    configure_logging(log_file, console_level=100)
+    child = logging.getLogger("riskrail.enforcement")
+
+    def written() -> list[str]:
+        return [json.loads(line)["message"] for line in log_file.read_text().splitlines()]
+
+    try:
+        with pytest.raises(RuntimeError), buffered_logs() as logs:
+            log.info("one")
+            child.debug("two")
+            assert written() == []
+            made = logs.records[0].created
+            logs.flush()
+            assert written() == ["one", "two"]
+            log.info("three")
+            assert written() == ["one", "two"]
+            raise RuntimeError("the unit failed")
+        assert written() == ["one", "two", "three"]
+        assert json.loads(log_file.read_text().splitlines()[0])["ts"].startswith(
+            time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(made)))
+        log.info("four")  # outside a unit: at once
+        assert written()[-1] == "four"
+    finally:
+        log.handlers.clear()
