@@ -363,6 +363,12 @@ class StateStore:
                 (int(account_id), kind, str(event_id), int(at)))
             return cursor.rowcount == 1
 
+    def was_processed(self, account_id: int, kind: str, event_id: str | int) -> bool:
+        """Whether ``mark_processed`` remembered that event (a read: no write)."""
+        return self._conn.execute(
+            "SELECT 1 FROM processed_events WHERE account_id = ? AND kind = ? AND event_id = ?",
+            (int(account_id), kind, str(event_id))).fetchone() is not None
+
     def processed_ids(self, account_id: int, kind: str, since: int | None = None) -> set[str]:
         """Ids (as text) processed for that account and kind, at or after ``since``."""
         query = "SELECT event_id FROM processed_events WHERE account_id = ? AND kind = ?"

@@ -11,15 +11,19 @@ import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.enforcement import Intent, RecordingEnforcer
-from riskrail.daemon.gateway import GatewayFeed, GatewaySettings
+from riskrail.daemon.gateway import FeedItem, GatewayFeed, GatewaySettings
 from riskrail.daemon.logs import buffered_logs, configure_logging, log
+from riskrail.daemon.persistence import LockoutSync
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.ruleset.build import load_ruleset
 
 
 async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> None:
@@ -153,3 +157,53 @@ def test_a_units_log_records_wait_until_flushed_and_keep_their_order(tmp_path: P
         assert written()[-1] == "four"
     finally:
         log.handlers.clear()
+
+
+async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: Path) -> None:
+    """A fill's trade is counted (processed mark, the day's accumulators) in the same
+    commit as the close it caused, but written after that close was submitted."""
+    ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
+    daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
+                                       gateway=GatewaySettings(
+                                           base_url="http://127.0.0.1:9", username="u",
+                                           api_key="0123456789ab")))
+    daemon.ruleset, _ = load_ruleset([str(ruleset)])
+    daemon.network = RuleNetwork(daemon.ruleset, daemon.clock)
+    store = StateStore(tmp_path / "state.sqlite")
+    daemon.store = store
+    daemon.lockouts = LockoutSync(store)
+    enforcer = RecordingEnforcer()
+    daemon.enforcer = enforcer
+    intents_at_write: list[int] = []
+    for name in ("mark_processed", "save_day"):
+        write = getattr(store, name)
+
+        def spy(*args: Any, _write: Any = write) -> Any:
+            intents_at_write.append(len(enforcer.intents))
+            return _write(*args)
+
+        setattr(store, name, spy)
+    trade = {"id": 31, "accountId": 7, "contractId": "CON.F.US.MNQ.Z26",
+             "creationTimestamp": "2026-11-24T15:00:00Z", "price": 21000.0,
+             "profitAndLoss": -12.5, "fees": 0.74, "side": 1, "size": 1, "voided": False,
+             "orderId": 21}
+    position = {"id": 11, "accountId": 7, "contractId": "CON.F.US.MNQ.Z26",
+                "creationTimestamp": "2026-11-24T15:00:00Z", "type": 1, "size": 1,
+                "averagePrice": 21000.0}
+    try:
+        await daemon._unit(daemon._handle_all, [FeedItem("GatewayUserTrade", trade),
+                                                FeedItem("GatewayUserPosition", position)])
+        assert [i.action for i in enforcer.intents] == ["close_position"]
+        assert intents_at_write == [1, 1]
+        assert store.was_processed(7, "trade", 31) and not store.was_processed(7, "trade", 32)
+        day = daemon.network.accounts[7].day_start
+        saved = store.load_days(day)[7]
+        assert (saved["realized"], saved["trades"]) == (pytest.approx(-12.5 - 0.74), 1)
+        # a failed unit writes none of its bookkeeping
+        with pytest.raises(ZeroDivisionError):
+            await daemon._unit(lambda: [daemon._handle(FeedItem(
+                "GatewayUserTrade", {**trade, "id": 32})), 1 / 0])
+        assert not store.was_processed(7, "trade", 32)
+        assert daemon._trades_counted == [] and daemon._days_changed == set()
+    finally:
+        store.close()
