@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import json
 import signal
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,9 @@ class DaemonSettings:
     #: print every quote on the console too (the demo does; a desk would drown in them)
     show_quotes: bool = False
     watch: bool = True
+    #: seconds between checkpoints of the state store's WAL, run in a worker thread
+    #: (SQLite's own run inside a commit, in the event path)
+    wal_checkpoint_interval: float = 2.0
     engine: str = "network"  # network | durable (the durable_rules cross-check engine)
 
 
@@ -143,6 +147,7 @@ class RiskDaemon:
             log.error("%s", error)
             return 2
         self.store = StateStore(self.settings.state_path, synchronous=self.settings.sync)
+        self.store.defer_wal_checkpoints()
         if self.settings.record_path:
             Path(self.settings.record_path).parent.mkdir(parents=True, exist_ok=True)
             self._record = open(self.settings.record_path, "a", encoding="utf-8")  # noqa: SIM115
@@ -196,6 +201,7 @@ class RiskDaemon:
                     await self._unit(self._reconcile, account_id, items)
             self._install_signals()
             self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
+            self._tasks.append(asyncio.create_task(self._checkpoint_wal()))
             if self.settings.watch:
                 self._tasks.append(asyncio.create_task(self._watch_rulesets()))
             checkpoint("event_loop_running", "event loop running")
@@ -250,6 +256,17 @@ class RiskDaemon:
         log.info("riskrail daemon stopped: %d events, %d decisions, %d enforcement intents",
                  self.stats.events, self.stats.decisions, self.stats.intents,
                  extra={"fields": {"event": "service_stop", "outcomes": self.stats.outcomes}})
+
+    async def _checkpoint_wal(self) -> None:
+        """Copy the state store's WAL into its database file now and then, in a worker
+        thread (sqlite3 releases the GIL while it works), never inside a commit."""
+        assert self.store is not None
+        while True:
+            await asyncio.sleep(self.settings.wal_checkpoint_interval)
+            try:
+                await asyncio.to_thread(self.store.checkpoint_wal)
+            except sqlite3.Error as error:  # the next one catches up
+                log.warning("state store WAL checkpoint failed: %s", error)
 
     # -- the loop -------------------------------------------------------------------
     async def _loop(self) -> None:

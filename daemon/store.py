@@ -23,7 +23,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -250,6 +250,22 @@ class StateStore:
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
         self._conn.close()
+
+    # -- the write-ahead log -------------------------------------------------------------
+    def defer_wal_checkpoints(self) -> None:
+        """Stop this connection's automatic WAL checkpoints. SQLite runs one inside the
+        commit that crosses 1,000 WAL pages, copying them to the database file and
+        syncing it: a few milliseconds inside the event path, every few hundred events.
+        The owner then calls ``checkpoint_wal`` off that path."""
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint_wal(self) -> tuple[int, int]:
+        """One PASSIVE checkpoint from a connection of its own, so that it may run in
+        another thread while this one writes (it never blocks a writer; what a reader
+        still needs is left for the next one). Returns (WAL frames, frames copied)."""
+        with closing(sqlite3.connect(self.path, timeout=5.0, isolation_level=None)) as conn:
+            _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames), int(copied)
 
     def __enter__(self) -> Self:
         return self

@@ -3,6 +3,7 @@ lockouts, processed ids, intents, and the hash-chained append-only decision log.
 
 from __future__ import annotations
 
+import concurrent.futures
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from riskrail.daemon.store import (
     NotAStateStoreError,
     SchemaTooNewError,
     StateStore,
+    VerifyResult,
     canonical_json,
     chain_hash,
 )
@@ -272,6 +274,30 @@ def test_processed_ids_dedupe_per_account_and_kind(store: StateStore) -> None:
     assert store.prune_processed(T0 + 5 * S) == 3
     assert store.processed_ids(1, "trade") == {"102"}
     assert store.mark_processed(1, "trade", 101, T0 + 20 * S)  # forgotten: new again
+    assert store.was_processed(1, "trade", 101) and store.was_processed(1, "trade", "102")
+    assert not store.was_processed(1, "order", 102) and not store.was_processed(2, "trade", 102)
+
+
+def test_deferred_wal_checkpoints_run_from_another_thread_without_blocking_writes(
+        path: Path) -> None:
+    """The daemon stops SQLite's checkpoints inside commits and runs them in a worker
+    thread: the WAL then grows until one runs, which copies it all while writes go on."""
+    store = StateStore(path, synchronous="NORMAL")  # as the daemon opens it
+    store.defer_wal_checkpoints()
+    wal = path.with_name(path.name + "-wal")
+    fill_log(store, 1000)  # past the 1,000 pages at which SQLite would have checkpointed
+    frames, copied = store.checkpoint_wal()
+    assert frames > 1000 and copied == frames  # none had been copied before
+    with concurrent.futures.ThreadPoolExecutor(1) as worker:
+        running = worker.submit(store.checkpoint_wal)
+        store.append_decision(decision(1001), input=None, revision="rev1")  # not blocked
+        assert running.result()[0] >= 0
+    size = wal.stat().st_size
+    with store.transaction():  # a checkpointed WAL is reused from its start
+        store.append_decision(decision(1002), input=None, revision="rev1")
+    assert wal.stat().st_size <= size
+    assert store.verify_log() == VerifyResult(True, 1002, None, store.verify_log().message)
+    store.close()
 
 
 # -- intents -------------------------------------------------------------------------------
