@@ -38,12 +38,10 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
-import io
 import logging
 import multiprocessing
 import os
 import platform
-import pstats
 import sys
 import tempfile
 import time
@@ -55,7 +53,7 @@ from typing import Any
 
 from riskrail.engine.clock import to_iso
 
-from .report import RESULTS, publish
+from .report import profile_summary, publish
 
 __all__ = ["main", "run"]
 
@@ -435,26 +433,8 @@ async def _side(side: str, events: int, warmup: int, seed: int, gap: float, time
     result = _analyse(side, cycles, stamps, calls, warmup)
     result.update(info)
     if profiler is not None:
-        result["profile"] = _profile_rows(profiler, side)
+        result["profile"] = profile_summary(profiler, f"reaction-profile-{side}", top=20)
     return result
-
-
-def _profile_rows(profiler: cProfile.Profile, side: str, top: int = 20) -> dict[str, Any]:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"reaction-profile-{side}.pstats"
-    profiler.dump_stats(path)
-    stats = pstats.Stats(profiler)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    rows = []
-    for (filename, line, name), (_, calls, tottime, cumtime, _) in \
-            stats.stats.items():  # type: ignore[attr-defined]
-        rows.append({"function": f"{Path(filename).name}:{line}({name})", "calls": calls,
-                     "tottime_s": tottime, "cumtime_s": cumtime,
-                     "self_share": tottime / total if total else 0.0})
-    rows.sort(key=lambda row: row["tottime_s"], reverse=True)
-    text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(top)
-    return {"pstats": str(path), "total_s": total, "by_self_time": rows[:top]}
 
 
 def run(events: int, warmup: int, seed: int, *, gap: float = 0.03, timeout: float = 5.0,

@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import gc
-import io
 import os
 import platform
-import pstats
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,7 +42,7 @@ from riskrail.engine.standard import STANDARD_RULESET
 
 from .floor import Floor
 from .memory import deep_size, reachable_ids
-from .report import RESULTS, publish
+from .report import profile_summary, publish
 from .stream import Raw, generate
 
 __all__ = ["main", "run"]
@@ -102,7 +100,7 @@ def _network_pass(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
     _warm(warmup, clock, network.process)
     network.counters.evaluations = network.counters.firings = 0
     latencies, decisions = _timed(events, clock, network.process)
-    result = _stats(latencies)
+    result: dict[str, Any] = dict(_stats(latencies))
     groups: dict[str, list[int]] = {}
     for (_, event), latency in zip(events, latencies, strict=True):
         groups.setdefault(type(event).__name__, []).append(latency)
@@ -171,23 +169,7 @@ def _profile(ruleset: Ruleset, warmup: Sequence[tuple[int, Event]],
         set_time(ts)
         process(event)
     profiler.disable()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"profile-{accounts}.pstats"
-    profiler.dump_stats(path)
-    stats = pstats.Stats(profiler)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    rows = []
-    for (filename, line, name), (_, calls, tottime, cumtime, _) in \
-            stats.stats.items():  # type: ignore[attr-defined]
-        rows.append({"function": f"{Path(filename).name}:{line}({name})", "calls": calls,
-                     "tottime_s": tottime, "cumtime_s": cumtime,
-                     "self_share": tottime / total if total else 0.0,
-                     "cum_share": cumtime / total if total else 0.0})
-    rows.sort(key=lambda row: row["tottime_s"], reverse=True)
-    text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(top)
-    return {"accounts": accounts, "pstats": str(path), "total_s": total,
-            "by_self_time": rows[:top], "cumulative_text": text.getvalue()}
+    return {"accounts": accounts, **profile_summary(profiler, f"profile-{accounts}", top)}
 
 
 def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
@@ -258,7 +240,7 @@ def run(accounts: Sequence[int], events: int, seed: int, *, book_size: int = 1,
         "events_per_s_at_1000": {
             "target": TARGETS["events_per_s_at_1000"],
             "measured": at_1000["network"]["events_per_s"] if at_1000 else None,
-            "met": bool(at_1000) and at_1000["network"]["events_per_s"]
+            "met": at_1000 is not None and at_1000["network"]["events_per_s"]
             >= TARGETS["events_per_s_at_1000"]},
         "p99_us": {"target": TARGETS["p99_us"],
                    "measured": max(r["network"]["p99_us"] for r in runs),
