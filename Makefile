@@ -35,8 +35,9 @@ lint: install
 	$(BIN)/ruff check .
 	mkdir -p $(MYPY_SRC)/riskrail
 	for d in engine cli sim daemon; do ln -sfn "$(CURDIR)/$$d" $(MYPY_SRC)/riskrail/$$d; done
+	ln -sfn "$(CURDIR)/bench" $(MYPY_SRC)/bench
 	cd $(MYPY_SRC) && MYPYPATH=. $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml \
-		-p riskrail.engine -p riskrail.cli -p riskrail.sim -p riskrail.daemon
+		-p riskrail.engine -p riskrail.cli -p riskrail.sim -p riskrail.daemon -p bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -147,7 +147,7 @@ class Floor:
         realized = account["realized"]
         gross = account["gross"]
         local = (now + OFFSET) % DAY
-        breaches = (
+        breaches: int = (
             (gross > 5)  # RULE-001
             + (realized <= -1000)  # RULE-003
             + (len(times) - bisect.bisect_right(times, last - 60 * MICROS) > 3  # RULE-006
