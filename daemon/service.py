@@ -392,13 +392,16 @@ class RiskDaemon:
             self._after(decisions, line)
             if isinstance(event, TradeEvent):
                 self._days_changed.add(event.account_id)
-        self._watch_market(item)
+        self._watch_market(events)
 
-    def _watch_market(self, item: FeedItem) -> None:
-        if item.type != "GatewayUserPosition" or self.feed is None or self.network is None:
+    def _watch_market(self, events: list[Event]) -> None:
+        """Subscribe quotes for what the accounts of these position updates now hold
+        (only theirs changed: no walk over every account on each push)."""
+        if self.feed is None or self.network is None:
             return
-        for account in self.network.accounts.values():
-            if not account.positions:
+        for account_id in {e.account_id for e in events if isinstance(e, PositionEvent)}:
+            account = self.network.accounts.get(account_id)
+            if account is None or not account.positions:
                 continue
             subscription = self.feed.watch_contracts(account.id, set(account.positions))
             if subscription is not None:

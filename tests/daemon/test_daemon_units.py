@@ -159,9 +159,9 @@ def test_a_units_log_records_wait_until_flushed_and_keep_their_order(tmp_path: P
         log.handlers.clear()
 
 
-async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: Path) -> None:
-    """A fill's trade is counted (processed mark, the day's accumulators) in the same
-    commit as the close it caused, but written after that close was submitted."""
+def daemon_without_gateway(tmp_path: Path) -> RiskDaemon:
+    """A daemon on the benchmark ruleset ("MNQ is closed at once") with its network,
+    store and a recording enforcer, as ``run`` would set them up, but no feed."""
     ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
     daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
                                        gateway=GatewaySettings(
@@ -169,11 +169,45 @@ async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: 
                                            api_key="0123456789ab")))
     daemon.ruleset, _ = load_ruleset([str(ruleset)])
     daemon.network = RuleNetwork(daemon.ruleset, daemon.clock)
-    store = StateStore(tmp_path / "state.sqlite")
-    daemon.store = store
-    daemon.lockouts = LockoutSync(store)
-    enforcer = RecordingEnforcer()
-    daemon.enforcer = enforcer
+    daemon.store = StateStore(tmp_path / "state.sqlite")
+    daemon.lockouts = LockoutSync(daemon.store)
+    daemon.enforcer = RecordingEnforcer()
+    return daemon
+
+
+def position_push(account: int, contract: str, size: int = 1) -> FeedItem:
+    return FeedItem("GatewayUserPosition", {
+        "id": 11, "accountId": account, "contractId": contract,
+        "creationTimestamp": "2026-11-24T15:00:00Z", "type": 1, "size": size,
+        "averagePrice": 5000.0})
+
+
+async def test_a_position_push_subscribes_quotes_for_its_own_account_only(
+        tmp_path: Path) -> None:
+    daemon = daemon_without_gateway(tmp_path)
+    asked: list[tuple[int, set[str]]] = []
+
+    class Feed:
+        def watch_contracts(self, account_id: int, contracts: set[str]) -> None:
+            asked.append((account_id, contracts))
+
+    daemon.feed = Feed()  # type: ignore[assignment]
+    try:
+        await daemon._unit(daemon._handle_all, [position_push(7, "CON.F.US.EP.Z26")])
+        await daemon._unit(daemon._handle_all, [position_push(8, "CON.F.US.EP.Z26")])
+        await daemon._unit(daemon._handle_all, [position_push(8, "CON.F.US.EP.Z26", 0)])
+        assert asked == [(7, {"CON.F.US.EP.Z26"}), (8, {"CON.F.US.EP.Z26"})]
+    finally:
+        assert daemon.store is not None
+        daemon.store.close()
+
+
+async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: Path) -> None:
+    """A fill's trade is counted (processed mark, the day's accumulators) in the same
+    commit as the close it caused, but written after that close was submitted."""
+    daemon = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None and isinstance(daemon.enforcer, RecordingEnforcer)
+    store, enforcer = daemon.store, daemon.enforcer
     intents_at_write: list[int] = []
     for name in ("mark_processed", "save_day"):
         write = getattr(store, name)
