@@ -97,10 +97,11 @@ class _Stats:
 
 
 class RiskDaemon:
-    def __init__(self, settings: DaemonSettings) -> None:
+    def __init__(self, settings: DaemonSettings, wall: Clock | None = None) -> None:
         self.settings = settings
-        #: the outside time source...
-        self.wall: Clock = GatewayTimeClock() if settings.clock == "gateway" else SystemClock()
+        #: the outside time source (tests inject their own)...
+        self.wall: Clock = wall if wall is not None else (
+            GatewayTimeClock() if settings.clock == "gateway" else SystemClock())
         #: ...and the engine's clock, moved forward from it once per item, so that the
         #: instant written to the recording is exactly the one the network decided at.
         self.clock = SimulatedClock(self.wall.now())

@@ -22,6 +22,7 @@ from riskrail.daemon.persistence import LockoutSync
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
+from riskrail.engine.clock import SimulatedClock, parse_instant
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 
@@ -159,14 +160,20 @@ def test_a_units_log_records_wait_until_flushed_and_keep_their_order(tmp_path: P
         log.handlers.clear()
 
 
+#: the instant the units' daemon lives at: a Tuesday 09:00 Chicago, whatever today is
+FIXED_NOW = parse_instant("2026-11-24T15:00:00Z")
+
+
 def daemon_without_gateway(tmp_path: Path) -> RiskDaemon:
     """A daemon on the benchmark ruleset ("MNQ is closed at once") with its network,
-    store and a recording enforcer, as ``run`` would set them up, but no feed."""
+    store and a recording enforcer, as ``run`` would set them up, but no feed. Its wall
+    clock is fixed: the fills below belong to its trading day on any date."""
     ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
     daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
                                        gateway=GatewaySettings(
                                            base_url="http://127.0.0.1:9", username="u",
-                                           api_key="0123456789ab")))
+                                           api_key="0123456789ab")),
+                        wall=SimulatedClock(FIXED_NOW))
     daemon.ruleset, _ = load_ruleset([str(ruleset)])
     daemon.network = RuleNetwork(daemon.ruleset, daemon.clock)
     daemon.store = StateStore(tmp_path / "state.sqlite")
