@@ -19,6 +19,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from .. import calendar as cal
+from ..actions import ACTION_OPTIONS, ACTIONS, ActionDef, Argument
 from ..instruments import Instrument, InstrumentTable
 from ..language import nodes as n
 from ..language.checker import Checker, CheckResult, did_you_mean
@@ -31,7 +32,6 @@ from ..language.types import (
     BOOL,
     DATE,
     DURATION,
-    INSTANT,
     NONE,
     NUMBER,
     SESSION,
@@ -46,26 +46,16 @@ from ..language.types import (
 from ..vocabulary import RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
 from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleVariants
-from .schema import ACTIONS, schema_diagnostics
+from .schema import schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
-__all__ = ["ParamOverride", "check_paths", "load_ruleset", "parse_override", "ruleset_files"]
+__all__ = ["ParamOverride", "check_paths", "load_ruleset", "parse_override", "ruleset_files",
+           "semantic_diagnostics"]
 
 Path_ = tuple[str | int, ...]
 
-#: argument -> expected type, for the actions that take expressions
-_ARG_TYPES: dict[str, Type] = {
-    "by": NUMBER, "to": NUMBER, "until": INSTANT, "for": DURATION, "while": BOOL, "price": NUMBER,
-}
-#: which scopes each action makes sense in
-_ACTION_SCOPES: dict[str, tuple[str, ...]] = {
-    "close_position": ("position", "instrument"),
-    "reduce_position": ("account", "position", "instrument"),
-    "cancel_order": ("order", "instrument"),
-    "place_stop": ("position",),
-    "place_target": ("position",),
-    "move_stop": ("position",),
-}
+#: the keys of an action item beside the action's name
+_OPTION_NAMES = tuple(option.name for option in ACTION_OPTIONS)
 
 
 @dataclass(frozen=True)
@@ -153,6 +143,49 @@ def _type_words(t: Type) -> str:
     return _TYPE_WORDS.get(t.name, str(t))
 
 
+def _describe(value: Any) -> str:
+    """A YAML value in a sentence: ``a list``, ``the number 5``."""
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _expression_text(value: Any) -> str:
+    """YAML reads `to: 2` and `when: true` as scalars: the expression is their text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:].rstrip(".")
+
+
+def _value_problem(argument: Argument, value: Any, owner: str = "") -> str | None:
+    """What is wrong with ``value`` as ``argument`` (None: nothing)."""
+    what = f"{owner}'s {argument.name}" if owner else argument.name
+    if value is None:
+        return f"{what} needs a value: {_lower_first(argument.doc)}"
+    if argument.kind == "expression" and not isinstance(value, str | int | float):
+        return f"{what} must be an expression, got {_describe(value)}"
+    if argument.kind == "choice" and value not in argument.choices:
+        return (f"{value!r} is not one of: {', '.join(argument.choices)}"
+                f"{did_you_mean(str(value), argument.choices)}")
+    if argument.kind == "template" and not isinstance(value, str):
+        return f"{what} must be text, got {_describe(value)}"
+    return None
+
+
 # -- the builder ---------------------------------------------------------------
 
 @dataclass
@@ -169,6 +202,9 @@ class _FileBuilder:
     source: Source
     overrides: Sequence[ParamOverride] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: check against the JSON Schema too (off: the semantic checks alone, for the test
+    #: that keeps the two in agreement)
+    schema: bool = True
     #: the file's rules, once built
     variants: list[RuleVariants] = field(default_factory=list)
 
@@ -203,8 +239,7 @@ class _FileBuilder:
 
     # -- the whole file -----------------------------------------------------
     def build(self) -> tuple[dict[str, Any], list[tuple[dict[str, Any], list[RuleVariants]]]]:
-        schema_errors = schema_diagnostics(self.source)
-        self.diagnostics.extend(schema_errors)
+        schema_errors = schema_diagnostics(self.source) if self.schema else []
         data = self.source.data if isinstance(self.source.data, dict) else {}
         self.zone_name = "America/Chicago"
         self.trading_day = self._trading_day(data.get("trading_day"))
@@ -215,6 +250,11 @@ class _FileBuilder:
         self._check_overrides_target(rules)
         variants = self._rules(rules)
         self._accounts(data.get("accounts"), rules, variants)
+        # One mistake, one error: where the semantic checks found a problem, the schema's
+        # (vaguer) word on the same place is dropped.
+        taken = {(d.line, d.column) for d in self.diagnostics
+                 if d.severity == "error" and d.path == self.source.path}
+        self.diagnostics[:0] = [d for d in schema_errors if (d.line, d.column) not in taken]
         return data, [({}, variants)]
 
     # -- sections -----------------------------------------------------------
@@ -491,65 +531,72 @@ class _FileBuilder:
     def _action(self, item: Any, path: Path_, index: int, scope: str, build: Any,
                 checker: Checker, compiler: ExpressionCompiler, prefix: str
                 ) -> tuple[CompiledAction, set[str]] | None:
+        """Check one action item against its definition (engine/actions.py) and compile
+        its arguments. Every problem the schema reports here is found here too (a test
+        keeps the two in agreement); the file shows one error per place."""
+        raw_args: Any
         if isinstance(item, str):
             if item not in ACTIONS:
-                return None  # reported by the schema
-            kind = item
-            args: dict[Any, Any] = {}
-            options: dict[Any, Any] = {}
+                self.error(f"unknown action {item!r}{did_you_mean(item, ACTIONS)}", path)
+                return None
+            kind, raw_args, options = item, None, {}
         elif isinstance(item, dict):
             kinds = [k for k in item if k in ACTIONS]
+            unknown = [k for k in item if k not in ACTIONS and k not in _OPTION_NAMES]
+            for key in unknown:
+                self.error(f"unknown key {key!r}"
+                           f"{did_you_mean(str(key), [*ACTIONS, *_OPTION_NAMES])}",
+                           (*path, key), key=True)
             if not kinds:
-                if all(k in ("when", "reason", "retrigger_on") for k in item):
+                if not unknown:
                     self.error("action has no action name (flatten, close_position, lockout, "
                                "...)", path)
                 return None
             if len(kinds) > 1:
                 self.error(f"one action per list item; found {' and '.join(kinds)}", path)
                 return None
+            if unknown:
+                return None
             kind = kinds[0]
-            args = item[kind] if isinstance(item[kind], dict) else {}
-            options = item
+            raw_args, options = item[kind], item
         else:
+            self.error(f"expected an action name or a map, got {_describe(item)}", path)
             return None
-        if kind in _ACTION_SCOPES and scope not in _ACTION_SCOPES[kind]:
-            allowed = " or ".join(_ACTION_SCOPES[kind])
-            hint = "; use flatten for the whole account" if kind == "close_position" else ""
+        definition = ACTIONS[kind]
+        args_path = (*path, kind) if isinstance(item, dict) else path
+        if scope not in definition.scopes:
+            allowed = " or ".join(definition.scopes)
+            hint = f"; {definition.scope_hint}" if definition.scope_hint else ""
             self.error(f"{kind} needs for_each {allowed} (this rule is for_each {scope}){hint}",
                        path)
             return None
-        topics: set[str] = set()
-        args_path = (*path, kind) if isinstance(item, dict) else path
-        compiled_args: dict[str, Compiled] = {}
-        lock_mode = ""
-        while_topics: frozenset[str] = frozenset()
-        if kind == "lockout":
-            modes = [m for m in ("until", "for", "while") if m in args]
-            if len(modes) != 1:
-                self.error("lockout needs exactly one of until, for or while "
-                           f"(got {', '.join(modes) or 'none'})", args_path)
-                return None
-            lock_mode = modes[0]
-        if kind == "cooldown":
-            lock_mode = "for"
-        if kind == "reduce_position" and len([a for a in ("by", "to") if a in args]) != 1:
-            self.error("reduce_position needs exactly one of by or to", args_path)
+        args = self._action_arguments(definition, raw_args, args_path)
+        if args is None:
             return None
-        for arg, value in args.items():
-            if arg not in _ARG_TYPES:
+        topics: set[str] = set()
+        compiled_args: dict[str, Compiled] = {}
+        while_topics: frozenset[str] = frozenset()
+        lock_mode = next((name for name in definition.lasts if name in args), "")
+        for argument in definition.arguments:
+            if argument.name not in args or argument.kind != "expression":
                 continue
-            text = "true" if value is True else "false" if value is False else str(value)
-            built = build(_Expr(text, (*args_path, arg)), _ARG_TYPES[arg])
+            value = args[argument.name]
+            built = build(_Expr(_expression_text(value), (*args_path, argument.name)),
+                          argument.type)
             if built is None:
                 continue
-            compiled_args[arg] = built[0]
-            if arg == "while":
+            compiled_args[argument.name] = built[0]
+            if argument.name == "while":
                 while_topics = frozenset(built[1].topics)
+        for option in ACTION_OPTIONS:
+            if option.name in options:
+                problem = _value_problem(option, options[option.name])
+                if problem is not None:
+                    self.error(problem, (*path, option.name))
+                    return None
         when = retrigger = None
         if "when" in options:
-            text = options["when"]
-            text = "true" if text is True else "false" if text is False else str(text)
-            built = build(_Expr(text, (*path, "when")), BOOL)
+            built = build(_Expr(_expression_text(options["when"]), (*path, "when")), BOOL)
             if built is not None:
                 when = built[0]
                 topics |= built[1].topics
@@ -565,12 +612,43 @@ class _FileBuilder:
         reason = self._template(options.get("reason"), (*path, "reason"), checker, compiler,
                                 prefix)
         message = self._template(args.get("message"), (*args_path, "message"), checker,
-                                 compiler, prefix) if kind == "alert" else None
+                                 compiler, prefix)
         return CompiledAction(
             kind=kind, index=index, args=compiled_args, when=when, retrigger=retrigger,
             reason=reason, message=message, severity=str(args.get("severity", "warning")),
             lock_scope=str(args.get("scope", "account")), lock_mode=lock_mode,
             while_topics=while_topics), topics
+
+    def _action_arguments(self, definition: ActionDef, raw: Any, path: Path_
+                          ) -> dict[str, Any] | None:
+        """The arguments of one action, if they are what its definition takes."""
+        if raw is not None and not isinstance(raw, dict):
+            self.error(f"{definition.name} takes a map of arguments, got {_describe(raw)}"
+                       + (f" (write `{definition.example}`)" if definition.example else ""),
+                       path)
+            return None
+        args: dict[str, Any] = raw or {}
+        ok = True
+        for name, value in args.items():
+            if not definition.takes(str(name)):
+                takes = f" (it takes {', '.join(definition.argument_names)})" \
+                    if definition.arguments else " (it takes none)"
+                self.error(f"{definition.name} has no argument {name!r}"
+                           f"{did_you_mean(str(name), definition.argument_names) or takes}",
+                           (*path, name), key=True)
+                ok = False
+            else:
+                problem = _value_problem(definition.argument(str(name)), value, definition.name)
+                if problem is not None:
+                    self.error(problem, (*path, name))
+                    ok = False
+        if not ok:
+            return None
+        problem = definition.missing(args)
+        if problem is not None:
+            self.error(problem, path)
+            return None
+        return args
 
     def _validation_functions(self) -> dict[str, Any]:
         table = self.instruments
@@ -757,6 +835,13 @@ def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
     builder.variants = built[0][1]
     return builder, sorted(set(builder.diagnostics), key=lambda d: (d.path, d.line, d.column,
                                                                   d.message)), source.text
+
+
+def semantic_diagnostics(source: Source) -> list[Diagnostic]:
+    """The checks beyond the JSON Schema, alone (the schema's are ``schema_diagnostics``)."""
+    builder = _FileBuilder(source, schema=False)
+    builder.build()
+    return builder.diagnostics
 
 
 def check_paths(paths: Iterable[str | Path]) -> list[Diagnostic]:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..actions import ACTIONS, ActionDef
 from ..calendar import Session, TradingDayClock
 from ..instruments import InstrumentTable
 from ..language.checker import CheckResult
@@ -32,6 +33,11 @@ class CompiledAction:
     lock_mode: str = ""
     #: topics read by a lockout's ``while`` condition
     while_topics: frozenset[str] = frozenset()
+
+    @property
+    def definition(self) -> ActionDef:
+        """The action's definition in the registry (engine/actions.py)."""
+        return ACTIONS[self.kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,14 @@ from typing import Any
 from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from ..actions import ACTION_OPTIONS, ACTIONS, ALL_SCOPES, ActionDef, Argument
 from ..language.checker import did_you_mean
+from ..language.types import BOOL, NUMBER, Type
 from .diagnostics import Diagnostic
 from .source import Source, plain, position_of
 
-__all__ = ["ACTIONS", "SCHEMA_ID", "build_schema", "schema_diagnostics"]
+__all__ = ["ACTION_SCHEMAS", "SCHEMA_ID", "action_schema", "argument_schema", "build_schema",
+           "schema_diagnostics"]
 
 SCHEMA_ID = "https://riskrail.dev/schemas/ruleset.schema.json"
 
@@ -46,68 +49,66 @@ def _text(description: str) -> dict[str, Any]:
     return {"type": "string", "description": description}
 
 
-def _args(description: str, properties: dict[str, Any], required: list[str] | None = None,
-          one_of_keys: list[str] | None = None) -> dict[str, Any]:
-    schema: dict[str, Any] = {
-        "description": description,
-        "type": ["object", "null"],
-        "additionalProperties": False,
-        "properties": properties,
-    }
-    if required:
-        schema["required"] = required
+def _expression_types(expected: Type | None) -> list[str]:
+    """The YAML scalars that can be an expression of type ``expected``: a number is never
+    a duration or an instant, `true` is never a number."""
+    if expected == NUMBER:
+        return ["string", "number"]
+    if expected == BOOL:
+        return ["string", "boolean"]
+    if expected is None:
+        return list(_EXPRESSION_TYPES)
+    return ["string"]
+
+
+def argument_schema(argument: Argument) -> dict[str, Any]:
+    """The schema of one action argument (or action option), from its definition."""
+    schema: dict[str, Any]
+    if argument.kind == "choice":
+        schema = {"type": "string", "enum": list(argument.choices)}
+    elif argument.kind == "template":
+        schema = {"type": "string"}
+    else:
+        schema = {"type": _expression_types(argument.type)}
+    schema["description"] = argument.doc
+    if argument.default is not None:
+        schema["default"] = argument.default
+    if argument.examples:
+        schema["examples"] = list(argument.examples)
     return schema
 
 
-_REASON = _text("Sentence for the decision record and the trader; `{expression}` holes are "
-                "filled in, e.g. `Daily loss {pnl} reached {params.limit}`.")
+def action_schema(definition: ActionDef) -> dict[str, Any]:
+    """The schema of one action's arguments (the value of ``- name: ...``)."""
+    description = definition.doc
+    if definition.scopes != ALL_SCOPES:
+        *others, last = definition.scopes
+        scopes = f"{', '.join(others)} or {last}" if others else last
+        description += f" Valid in for_each {scopes}."
+    schema: dict[str, Any] = {
+        "description": description,
+        # an action that needs no argument may be written `- flatten:` (null)
+        "type": "object" if definition.needs_arguments else ["object", "null"],
+        "additionalProperties": False,
+        "properties": {a.name: argument_schema(a) for a in definition.arguments},
+    }
+    if definition.required:
+        schema["required"] = list(definition.required)
+    alternatives = [{"oneOf": [{"required": [name]} for name in group]}
+                    for group in definition.alternatives]
+    if len(alternatives) == 1:
+        schema.update(alternatives[0])
+    elif alternatives:
+        schema["allOf"] = alternatives
+    return schema
 
-#: action name -> schema of its arguments. The vocabulary of RULES.md.
-ACTIONS: dict[str, dict[str, Any]] = {
-    "flatten": _args("Close every position of the account.", {}),
-    "close_position": _args(
-        "Close the scope's position: the position (for_each position), every position of "
-        "the symbol root (for_each instrument).", {}),
-    "reduce_position": _args(
-        "Partially close. In account scope the position whose update caused the breach is "
-        "reduced first, then older positions.",
-        {"by": _expr("Contracts to remove.", ["contracts - params.limit"]),
-         "to": _expr("Contracts to keep.", ["params.limit"])}),
-    "cancel_orders": _args("Cancel the working orders in scope (all of the account's in "
-                           "account scope).", {}),
-    "cancel_order": _args("Cancel the order in scope (for_each order), or each working order "
-                          "of the symbol root in scope (for_each instrument), one by one.", {}),
-    "lockout": _args(
-        "Lock the account (or one symbol root): positions that open or grow are closed at "
-        "once. Give exactly one of until, for, while.",
-        {"until": _expr("When it ends: an instant.", ["clock.next_reset", "market.next_start"]),
-         "for": _expr("How long it lasts: a duration.", ["15m"]),
-         "while": _expr("It lasts while this is true.", ["not account.can_trade"]),
-         "scope": {"type": "string", "enum": ["account", "symbol"], "default": "account",
-                   "description": "Lock the whole account, or only the symbol root in scope."}}),
-    "cooldown": _args(
-        "A short lockout: no position may open or grow until it ends.",
-        {"for": _expr("How long it lasts: a duration.", ["60s", "pause"])}, ["for"]),
-    "alert": _args(
-        "Raise an alert (log, console, decision record); changes nothing on the account.",
-        {"severity": {"type": "string", "enum": ["info", "warning", "critical"],
-                      "default": "warning", "description": "How loudly to alert."},
-         "message": _text("What to say; `{expression}` holes are filled in.")}),
-    "place_stop": _args("Place a protective stop for the position in scope.",
-                        {"price": _expr("Stop price.")}, ["price"]),
-    "place_target": _args("Place a take-profit limit order for the position in scope.",
-                          {"price": _expr("Limit price.")}, ["price"]),
-    "move_stop": _args("Move the position's stop; it only ever moves in the protective "
-                       "direction.", {"price": _expr("New stop price.")}, ["price"]),
-}
 
-_ACTION_OPTIONS: dict[str, Any] = {
-    "when": _expr("The action fires only while this is true too (its own rising edge).",
-                  ["params.enforce == 'reduce'"]),
-    "reason": _REASON,
-    "retrigger_on": _expr("Fire again, while the condition holds, whenever this value "
-                          "changes.", ["position.best_price"]),
-}
+#: action name -> schema of its arguments, generated from the action registry
+ACTION_SCHEMAS: dict[str, dict[str, Any]] = {
+    name: action_schema(definition) for name, definition in ACTIONS.items()}
+
+_ACTION_OPTIONS: dict[str, Any] = {a.name: argument_schema(a) for a in ACTION_OPTIONS}
+_REASON = _ACTION_OPTIONS["reason"]
 
 _PARAM_VALUE: dict[str, Any] = {
     "description": "A parameter value: number, string, duration (`90s`), time (`15:10`), "
@@ -137,15 +138,17 @@ _SESSION = {
 
 
 def _action_item() -> dict[str, Any]:
-    properties: dict[str, Any] = dict(ACTIONS)
+    properties: dict[str, Any] = dict(ACTION_SCHEMAS)
     properties.update(_ACTION_OPTIONS)
     return {
         "description": "An action: its name alone (`flatten`), or a map of the name to its "
                        "arguments, with optional `when`, `reason` and `retrigger_on`.",
         "anyOf": [
-            {"type": "string", "enum": sorted(ACTIONS)},
-            {"type": "object", "additionalProperties": False, "minProperties": 1,
-             "properties": properties},
+            {"type": "string",
+             "enum": sorted(name for name, d in ACTIONS.items() if not d.needs_arguments)},
+            {"type": "object", "additionalProperties": False, "properties": properties,
+             # exactly one action name per item
+             "oneOf": [{"required": [name]} for name in ACTIONS]},
         ],
     }
 
@@ -311,8 +314,21 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
             return f"invalid time {instance!r}: use HH:MM, 00:00 to 23:59", False
         return f"invalid value {instance!r}", False
     if validator == "anyOf" and isinstance(instance, str):
+        if instance in ACTIONS:  # written alone, but it needs arguments
+            return ACTIONS[instance].missing(None) or "invalid action", False
         hint = did_you_mean(instance, list(ACTIONS))
         return f"unknown action {instance!r}{hint}", False
+    definition = _action_at(error)
+    if definition is not None and (validator in ("oneOf", "required")
+                                   or (validator == "type" and instance is None)):
+        return definition.missing(instance if isinstance(instance, dict) else None) \
+            or error.message, False
+    if validator == "oneOf" and isinstance(instance, dict) and len(error.path) >= 2 \
+            and error.path[-2] == "actions":
+        names = [k for k in instance if k in ACTIONS]
+        if names:
+            return f"one action per list item; found {' and '.join(map(str, names))}", False
+        return "action has no action name (flatten, close_position, lockout, ...)", False
     if validator == "anyOf" and isinstance(instance, dict):
         for sub in error.context or ():
             if sub.validator == "additionalProperties":
@@ -325,6 +341,14 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
     if validator == "exclusiveMinimum":
         return f"must be greater than {error.validator_value}", False
     return error.message, False
+
+
+def _action_at(error: ValidationError) -> ActionDef | None:
+    """The action whose arguments ``error`` is about (path ``actions, i, name``)."""
+    path = list(error.absolute_path)
+    if len(path) >= 3 and path[-3] == "actions" and isinstance(path[-1], str):
+        return ACTIONS.get(path[-1])
+    return None
 
 
 def _describe_value(value: Any) -> str:

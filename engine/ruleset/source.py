@@ -90,7 +90,8 @@ def position_of(data: Any, path: Sequence[str | int], *, key: bool = False) -> t
     for index, step in enumerate(path):
         last = index == len(path) - 1
         if isinstance(node, CommentedMap) and step in node:
-            if last and key:
+            if (last and key) or node[step] is None:
+                # a null value (`cooldown:`) has no place of its own: its key's
                 line, col = node.lc.key(step)
             else:
                 line, col = node.lc.value(step)

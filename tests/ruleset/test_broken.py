@@ -130,7 +130,7 @@ EXPECTED: list[tuple[str, list[str]]] = [
          'position to evaluate it per position)',
     ]),
     ('reduce_without_by_or_to.yaml', [
-        '6:26: error: reduce_position needs exactly one of by or to',
+        '6:26: error: reduce_position needs exactly one of by or to (got none)',
     ]),
     ('rules_not_a_list.yaml', [
         '3:3: error: expected a list, got a map',

@@ -1,0 +1,284 @@
+"""The action vocabulary: one definition per action.
+
+Each action a rule can take (RULES.md's action vocabulary) is defined here once:
+its arguments (name, kind, the language type an expression must have, whether it
+is required or one of a group, documentation and examples), the scopes it is
+valid in, and its documentation. The ruleset JSON Schema's action part
+(``ruleset/schema.py``), the checker's argument and scope checks
+(``ruleset/build.py``) and the README's action table are generated from these
+definitions, so the three cannot drift apart (a test checks that the schema and
+the checker accept and reject the same action forms).
+
+Later layers extend the same definitions rather than switching on action names
+in their own modules: how an action merges with others, the desired state it
+asserts, the Gateway calls that reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .language.types import BOOL, DURATION, INSTANT, NUMBER, Type
+from .vocabulary import SCOPES
+
+__all__ = [
+    "ACTIONS",
+    "ACTION_OPTIONS",
+    "ALL_SCOPES",
+    "ActionDef",
+    "Argument",
+    "action",
+    "actions_reference",
+]
+
+#: every scope a rule can have (``for_each``)
+ALL_SCOPES: tuple[str, ...] = tuple(SCOPES)
+
+ArgumentKind = Literal["expression", "choice", "template"]
+
+
+@dataclass(frozen=True, slots=True)
+class Argument:
+    """One argument of an action (or an option every action takes)."""
+
+    name: str
+    doc: str
+    #: expression: text in the condition language, of ``type``; choice: one of ``choices``;
+    #: template: text with ``{expression}`` holes
+    kind: ArgumentKind = "expression"
+    #: the language type an expression argument must have (None: any type)
+    type: Type | None = None
+    choices: tuple[str, ...] = ()
+    default: str | None = None
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDef:
+    """One action: what it takes, where it is valid, what it means."""
+
+    name: str
+    doc: str
+    arguments: tuple[Argument, ...] = ()
+    #: groups of arguments of which exactly one must be given; a group of one is a
+    #: required argument
+    exactly_one_of: tuple[tuple[str, ...], ...] = ()
+    #: the ``for_each`` scopes a rule using it may have
+    scopes: tuple[str, ...] = ALL_SCOPES
+    #: said after the scope error (what to use instead)
+    scope_hint: str = ""
+    #: the arguments saying how long the action lasts (lockout, cooldown): the one given
+    #: is the compiled action's ``lock_mode``
+    lasts: tuple[str, ...] = ()
+    #: how it is written, for the docs (YAML text of one list item)
+    example: str = ""
+    _by_name: Mapping[str, Argument] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {a.name: a for a in self.arguments})
+        for group in self.exactly_one_of:
+            for name in group:
+                assert name in self._by_name, f"{self.name}: no argument {name!r}"
+        for name in self.lasts:
+            assert name in self._by_name, f"{self.name}: no argument {name!r}"
+        assert set(self.scopes) <= set(ALL_SCOPES), self.scopes
+
+    def argument(self, name: str) -> Argument:
+        """The argument ``name`` (KeyError if the action has none)."""
+        return self._by_name[name]
+
+    def takes(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.arguments)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Arguments that must always be given."""
+        return tuple(group[0] for group in self.exactly_one_of if len(group) == 1)
+
+    @property
+    def alternatives(self) -> tuple[tuple[str, ...], ...]:
+        """Groups of two or more arguments of which exactly one must be given."""
+        return tuple(group for group in self.exactly_one_of if len(group) > 1)
+
+    @property
+    def needs_arguments(self) -> bool:
+        """Whether the action can be written alone (``- flatten``)."""
+        return bool(self.exactly_one_of)
+
+    def missing(self, given: Mapping[str, object] | None) -> str | None:
+        """What is wrong with the set of arguments ``given`` (None: nothing)."""
+        given = given or {}
+        for group in self.exactly_one_of:
+            present = [name for name in group if name in given]
+            if len(group) == 1 and not present:
+                argument = self._by_name[group[0]]
+                return f"{self.name} needs {group[0]}: {_lower_first(argument.doc)}" \
+                       f"{_example_hint(self.name, argument)}"
+            if len(group) > 1 and len(present) != 1:
+                got = ", ".join(present) or "none"
+                return f"{self.name} needs exactly one of {_or(group)} (got {got})"
+        return None
+
+
+def _or(names: tuple[str, ...]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:].rstrip(".")
+
+
+def _example_hint(action_name: str, argument: Argument) -> str:
+    if not argument.examples:
+        return ""
+    return f", e.g. `{action_name}: {{{argument.name}: {argument.examples[0]}}}`"
+
+
+_LOCK_SCOPE = Argument(
+    "scope", "Lock the whole account, or only the symbol root in scope.", "choice",
+    choices=("account", "symbol"), default="account")
+
+_DEFINITIONS: tuple[ActionDef, ...] = (
+    ActionDef(
+        "flatten", "Close every position of the account.", example="flatten"),
+    ActionDef(
+        "close_position",
+        "Close the scope's position: the position (for_each position), every position of "
+        "the symbol root (for_each instrument).",
+        scopes=("position", "instrument"), scope_hint="use flatten for the whole account",
+        example="close_position"),
+    ActionDef(
+        "reduce_position",
+        "Partially close. In account scope the position whose update caused the breach is "
+        "reduced first, then older positions.",
+        arguments=(
+            Argument("by", "Contracts to remove.", type=NUMBER,
+                     examples=("account.contracts_gross - params.limit",)),
+            Argument("to", "Contracts to keep.", type=NUMBER, examples=("params.limit",)),
+        ),
+        exactly_one_of=(("by", "to"),),
+        scopes=("account", "position", "instrument"),
+        example="reduce_position: {to: params.limit}"),
+    ActionDef(
+        "cancel_orders",
+        "Cancel the working orders in scope (all of the account's in account scope).",
+        example="cancel_orders"),
+    ActionDef(
+        "cancel_order",
+        "Cancel the order in scope (for_each order), or each working order of the symbol "
+        "root in scope (for_each instrument), one by one.",
+        scopes=("order", "instrument"), example="cancel_order"),
+    ActionDef(
+        "lockout",
+        "Lock the account (or one symbol root): positions that open or grow are closed at "
+        "once. Give exactly one of until, for, while.",
+        arguments=(
+            Argument("until", "When it ends: an instant.", type=INSTANT,
+                     examples=("clock.next_reset", "sessions.rth.next_start")),
+            Argument("for", "How long it lasts: a duration.", type=DURATION,
+                     examples=("15m",)),
+            Argument("while", "It lasts while this is true.", type=BOOL,
+                     examples=("not account.can_trade",)),
+            _LOCK_SCOPE,
+        ),
+        exactly_one_of=(("until", "for", "while"),),
+        lasts=("until", "for", "while"),
+        example="lockout: {until: clock.next_reset}"),
+    ActionDef(
+        "cooldown",
+        "A short lockout: no position may open or grow until it ends.",
+        arguments=(
+            Argument("for", "How long it lasts: a duration.", type=DURATION,
+                     examples=("60s", "params.pause")),
+        ),
+        exactly_one_of=(("for",),),
+        lasts=("for",),
+        example="cooldown: {for: 60s}"),
+    ActionDef(
+        "alert",
+        "Raise an alert (log, console, decision record); changes nothing on the account.",
+        arguments=(
+            Argument("severity", "How loudly to alert.", "choice",
+                     choices=("info", "warning", "critical"), default="warning"),
+            Argument("message", "What to say; `{expression}` holes are filled in.",
+                     "template"),
+        ),
+        example="alert: {severity: critical, message: \"...\"}"),
+    ActionDef(
+        "place_stop", "Place a protective stop for the position in scope.",
+        arguments=(Argument("price", "Stop price.", type=NUMBER,
+                            examples=("position.average_price - 10 * position.tick_size",)),),
+        exactly_one_of=(("price",),), scopes=("position",),
+        example="place_stop: {price: ...}"),
+    ActionDef(
+        "place_target", "Place a take-profit limit order for the position in scope.",
+        arguments=(Argument("price", "Limit price.", type=NUMBER,
+                            examples=("position.average_price + 20 * position.tick_size",)),),
+        exactly_one_of=(("price",),), scopes=("position",),
+        example="place_target: {price: ...}"),
+    ActionDef(
+        "move_stop",
+        "Move the position's stop; it only ever moves in the protective direction.",
+        arguments=(Argument("price", "New stop price.", type=NUMBER,
+                            examples=("position.best_price - 8 * position.tick_size",)),),
+        exactly_one_of=(("price",),), scopes=("position",),
+        example="move_stop: {price: ...}"),
+)
+
+#: action name -> its definition, in RULES.md's order
+ACTIONS: Mapping[str, ActionDef] = {d.name: d for d in _DEFINITIONS}
+
+#: options every action item takes beside its name
+ACTION_OPTIONS: tuple[Argument, ...] = (
+    Argument("when", "The action fires only while this is true too (its own rising edge).",
+             type=BOOL, examples=("params.enforce == 'reduce'",)),
+    Argument("reason", "Sentence for the decision record and the trader; `{expression}` "
+                       "holes are filled in, e.g. `Daily loss {pnl} reached {params.limit}`.",
+             "template"),
+    Argument("retrigger_on", "Fire again, while the condition holds, whenever this value "
+                             "changes.", examples=("position.best_price",)),
+)
+
+
+def action(name: str) -> ActionDef:
+    """The definition of action ``name`` (KeyError if there is none)."""
+    return ACTIONS[name]
+
+
+def _argument_words(argument: Argument) -> str:
+    if argument.kind == "choice":
+        return " / ".join(argument.choices)
+    if argument.kind == "template":
+        return "text"
+    return str(argument.type) if argument.type is not None else "any value"
+
+
+def actions_reference() -> str:
+    """The actions as a Markdown table (the README's, kept equal by a test)."""
+    lines = ["| action | arguments | for_each | what it does |", "|---|---|---|---|"]
+    for definition in ACTIONS.values():
+        groups = {name: group for group in definition.exactly_one_of for name in group}
+        words = []
+        seen: set[str] = set()
+        for argument in definition.arguments:
+            if argument.name in seen:
+                continue
+            group = groups.get(argument.name)
+            if group is not None and len(group) > 1:
+                seen.update(group)
+                words.append("exactly one of " + " or ".join(
+                    f"`{g}` ({_argument_words(definition.argument(g))})" for g in group))
+            else:
+                seen.add(argument.name)
+                need = "" if group else ", optional"
+                words.append(f"`{argument.name}` ({_argument_words(argument)}{need})")
+        scopes = "any" if definition.scopes == ALL_SCOPES else ", ".join(definition.scopes)
+        lines.append(f"| `{definition.name}` | {'; '.join(words) or '—'} | {scopes} | "
+                     f"{definition.doc} |")
+    return "\n".join(lines) + "\n"
