@@ -371,7 +371,8 @@ class RuleNetwork:
         symbol = self.ruleset.instruments.symbol(event.contract_id)
         opening = event.profit_and_loss is None
         gross = 0.0 if opening else float(event.profit_and_loss or 0.0)
-        fees = 0.0 if opening else event.fees
+        # Every fill pays its fees, the opening one too: the balance moves by them.
+        fees = event.fees
         trade = TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
                            "buy" if event.side == 0 else "sell", gross - fees, gross, fees,
                            opening, event.at)

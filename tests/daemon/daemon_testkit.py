@@ -116,11 +116,11 @@ def trade(sim: Simulator, contract: str, side: int, size: int, order_type: int =
 
 
 def realized_at_sim(sim: Simulator, account: int = ACCOUNT) -> float:
-    """The realized P&L net of fees, as the simulator's trades say (RULES.md: an
-    opening fill, ``profitAndLoss`` null, adds no P&L)."""
+    """The realized P&L net of fees, as the simulator's trades say: every fill's fees
+    count, an opening one's (``profitAndLoss`` null) too, as in the balance."""
     trades = [t for t in sim.state()["trades"] if t["accountId"] == account
-              and not t.get("voided") and t.get("profitAndLoss") is not None]
-    return round(sum(t["profitAndLoss"] - (t.get("fees") or 0.0) for t in trades), 2)
+              and not t.get("voided")]
+    return round(sum((t["profitAndLoss"] or 0.0) - (t.get("fees") or 0.0) for t in trades), 2)
 
 
 # ---------------------------------------------------------------------- the state file

@@ -107,7 +107,7 @@ async def test_kill9_during_a_lockout_then_restart(
     day_start = int(ruleset.trading_day.day_start(now) * 1_000_000)
     assert len(sim.state()["trades"]) == 4
     expected = (realized_at_sim(sim), 4)
-    assert expected[0] == pytest.approx(-20.37 - 0.37)  # the loss, then a flat close
+    assert expected[0] == pytest.approx(-20.00 - 4 * 0.37)  # the loss, four fills' fees
     await wait_until(lambda: day_totals(daemon.state, day_start) == expected,
                      what=f"store's day at {expected}")
     daemon.signal(signal.SIGTERM)

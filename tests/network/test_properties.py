@@ -183,7 +183,7 @@ class Model:
                 self.trades.pop(key, None)
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
-                net = 0.0 if pnl is None else pnl - data["fees"]
+                net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
         elif kind == "GatewayQuote":
             assert contract is not None

@@ -1,0 +1,107 @@
+"""The facts the daemon's rule network holds, checked live against the Gateway simulator
+with the real SDK: the day's realized P&L equals the balance change the Gateway reports,
+and both equal an arithmetic of our own from the fills' prices, sizes and fees (so the
+simulator's fee and P&L arithmetic is checked too). Every wait is bounded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_testkit import (
+    ACCOUNT,
+    BUY,
+    ES,
+    MNQ,
+    SELL,
+    SESSION_TIME,
+    daemon_in_process,
+    trade,
+    wait_until,
+    write_ruleset,
+)
+from riskrail.daemon.service import RiskDaemon
+from riskrail.sim import Simulator
+
+pytestmark = pytest.mark.e2e
+
+#: (tick size, tick value) as PLATFORM.md gives them, not as the simulator has them
+TICKS = {MNQ: (0.25, 0.50), ES: (0.25, 12.50)}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    """No random walk, bid = ask = last, the clock in the session."""
+    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+def balance(sim: Simulator) -> float:
+    account = next(a for a in sim.state()["accounts"] if a["id"] == ACCOUNT)
+    return float(account["balance"])
+
+
+def own_arithmetic(trades: list[dict[str, Any]], fees: dict[str, float]) -> float:
+    """The session's result from the fills alone: net positions at their average price,
+    a fill against one realizing (exit - entry) in ticks x tick value x size, and every
+    fill paying its contract's fee per contract."""
+    held: dict[str, tuple[int, float]] = {}  # contract -> (signed size, average price)
+    result = 0.0
+    for fill in trades:
+        contract, size, price = fill["contractId"], int(fill["size"]), float(fill["price"])
+        signed = size if fill["side"] == BUY else -size
+        tick, value = TICKS[contract]
+        result -= fees[contract] * size
+        quantity, average = held.get(contract, (0, 0.0))
+        if quantity == 0 or (quantity > 0) == (signed > 0):
+            total = quantity + signed
+            held[contract] = (total, (average * abs(quantity) + price * size) / abs(total))
+            continue
+        closed = min(size, abs(quantity))
+        direction = 1 if quantity > 0 else -1
+        result += (price - average) / tick * value * closed * direction
+        left = quantity + signed
+        held[contract] = (left, average if (left > 0) == (quantity > 0) else price) \
+            if left else (0, 0.0)
+    return result
+
+
+async def test_realized_pnl_of_the_day_is_the_balance_change(sim: Simulator,
+                                                             tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-013": {"target": 1_000_000}})
+    start = balance(sim)
+    session = [  # (contract, side, size, price before the order)
+        (MNQ, BUY, 2, 21500.0),      # opens: its fees only
+        (MNQ, SELL, 1, 21512.25),    # partial close in profit
+        (MNQ, BUY, 3, 21498.5),      # adds at another price
+        (MNQ, SELL, 6, 21480.75),    # closes 4 at a loss and reverses to short 2
+        (ES, BUY, 1, 5200.0),
+        (ES, SELL, 1, 5193.5),       # an E-mini loss with its larger fee
+        (MNQ, BUY, 2, 21470.0),      # covers the short in profit
+    ]
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        for contract, side, size, price in session:
+            sim.set_price("MNQ" if contract == MNQ else "ES", price)
+            trade(sim, contract, side, size)
+        fills = [t for t in sim.state()["trades"] if t["accountId"] == ACCOUNT]
+        assert len(fills) == len(session)
+        change = round(balance(sim) - start, 2)
+
+        def realized(d: RiskDaemon = daemon) -> float | None:
+            account = d.network.accounts.get(ACCOUNT) if d.network is not None else None
+            return None if account is None or account.trades_today < len(session) \
+                else account.realized_pnl_today
+
+        await wait_until(lambda: realized() is not None, what="every fill counted")
+        assert round(realized() or 0.0, 2) == change
+    fees = {c["id"]: float(c["fee"]) for c in sim.state()["contracts"]}
+    assert change == round(own_arithmetic(fills, fees), 2)
+    # by hand: MNQ +24.50 -145.00 +43.00, ES -325.00; fees 14 x 0.37 + 2 x 1.40
+    assert change == pytest.approx(24.50 - 145.00 + 43.00 - 325.00 - 14 * 0.37 - 2 * 1.40)
