@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
 import click
 from riskrail.engine.clock import Clock, parse_instant, to_iso
@@ -19,9 +19,10 @@ from riskrail.engine.durable import (
     durable_available,
     make_engine,
 )
+from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
-from riskrail.engine.replay import StrictInputError, replay
+from riskrail.engine.replay import StrictInputError, UntilTooFarError, replay
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
 from riskrail.engine.ruleset.model import Ruleset
@@ -30,17 +31,18 @@ from riskrail.engine.standard import STANDARD_RULESET
 EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = 0, 1, 2, 3
 
 
-def _lines(handle: TextIO) -> Iterator[str]:
+def _lines(handle: BinaryIO) -> Iterator[bytes]:
+    """Raw lines: the replay decodes each, so one line that is not UTF-8 is one bad line."""
     yield from handle
 
 
 @contextmanager
-def _open_events(events: str) -> Iterator[TextIO]:
+def _open_events(events: str) -> Iterator[BinaryIO]:
     """The events file, or stdin for ``-`` (left open: it is not ours to close)."""
     if events == "-":
-        yield sys.stdin
+        yield sys.stdin.buffer
         return
-    with Path(events).open(encoding="utf-8") as handle:
+    with Path(events).open("rb") as handle:
         yield handle
 
 
@@ -56,6 +58,9 @@ def _open_events(events: str) -> Iterator[TextIO]:
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="text: a timeline and a summary; json: one record a line.")
 @click.option("--strict", is_flag=True, help="Stop at the first bad input line (exit 3).")
+@click.option("--max-gap", "max_gap_text", default="31d", show_default=True, metavar="DURATION",
+              help="A line more than this after the line before is refused as a bad time "
+                   "(and --until may lie at most this after the last event).")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 1 when at least one decision was made.")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
@@ -64,7 +69,7 @@ def _open_events(events: str) -> Iterator[TextIO]:
                    "extra); same decisions, to cross-check the default rule network.")
 def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             account_id: int | None, until_text: str | None, output_format: str, strict: bool,
-            detailed_exitcode: bool, engine: str) -> None:
+            max_gap_text: str, detailed_exitcode: bool, engine: str) -> None:
     """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
     recorded, never sent.
 
@@ -72,6 +77,9 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     Each line: {"ts": "<ISO-8601 with offset>", "type": "GatewayUserAccount|
     GatewayUserPosition|GatewayUserOrder|GatewayUserTrade|GatewayQuote|Connection",
     "data": <payload as the Gateway sends it>}; a GatewayQuote line also has "contractId".
+    A bad line (not UTF-8 or JSON, a value out of range, an instrument with no tick
+    data, a time going backwards or leaping past --max-gap) is reported with its line
+    number and field, and skipped: the other lines decide as they would without it.
     \b
     Exit codes:
       0  it ran (whatever was decided)
@@ -87,6 +95,12 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_RULESET)
+    seconds = parse_duration(max_gap_text)
+    if seconds is None or seconds <= 0:
+        click.echo(f"error: --max-gap {max_gap_text!r}: expected a positive duration "
+                   "such as 31d, 12h or 90m", err=True)
+        sys.exit(EXIT_RULESET)
+    max_gap = round(seconds * 1_000_000)
     until = None
     if until_text is not None:
         try:
@@ -119,7 +133,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     try:
         with _open_events(events) as handle:
             result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
-                            strict=strict, on_decision=show, engine=make)
+                            strict=strict, on_decision=show, engine=make, max_gap=max_gap)
     except DurableUnavailableError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_RULESET)
@@ -129,9 +143,9 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     except StrictInputError as error:
         click.echo(f"{events}:{error.problem.line}: error: {error.problem.message}", err=True)
         sys.exit(EXIT_INPUT)
-    except UnicodeDecodeError as error:
-        click.echo(f"error: {events} is not UTF-8 text ({error.reason})", err=True)
-        sys.exit(EXIT_INPUT)
+    except UntilTooFarError as error:
+        click.echo(f"error: --until {until_text!r}: {error} (see --max-gap)", err=True)
+        sys.exit(EXIT_RULESET)
     finally:
         for made in engines:
             if isinstance(made, DurableEngine):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from riskrail.engine.clock import SystemClock, parse_instant
+from riskrail.engine.events import EARLIEST, LATEST
 
 __all__ = ["GatewayTimeClock"]
 
@@ -45,7 +46,8 @@ class GatewayTimeClock(SystemClock):
                 if isinstance(value, str):
                     try:
                         seen = parse_instant(value)
-                    except ValueError:
+                    except (ValueError, OverflowError):
                         continue
-                    self.not_before(seen)
+                    if EARLIEST <= seen < LATEST:  # a year-9999 stamp must not move it
+                        self.not_before(seen)
                     break

@@ -366,7 +366,8 @@ class RiskDaemon:
             self._record.write(json.dumps(line) + "\n")
             self._record.flush()
         try:
-            events = normalize(item.type, item.payload, now, item.contract_id)
+            events = normalize(item.type, item.payload, now, item.contract_id,
+                               self.ruleset.instruments if self.ruleset else None)
         except EventError as error:  # a malformed event never stops the daemon
             self.stats.skipped += 1
             log.warning("skipped malformed %s: %s", item.type, error,

@@ -7,6 +7,7 @@ microsecond as live.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -16,6 +17,7 @@ __all__ = ["MICROS", "Clock", "SimulatedClock", "SystemClock", "from_iso", "pars
            "to_datetime", "to_iso"]
 
 MICROS = 1_000_000
+_FRACTION = re.compile(r"\.([0-9]+)", re.ASCII)
 
 
 class Clock(Protocol):
@@ -55,14 +57,10 @@ def from_iso(text: str) -> float:
     if value.endswith("Z"):
         value = value[:-1] + "+00:00"
     # The Gateway sends up to 7 fractional digits; Python takes at most 6.
-    if "." in value:
-        head, _, tail = value.partition(".")
-        digits = ""
-        rest = tail
-        while rest and rest[0].isdigit():
-            digits += rest[0]
-            rest = rest[1:]
-        value = f"{head}.{digits[:6].ljust(6, '0')}{rest}"
+    fraction = _FRACTION.search(value)
+    if fraction is not None:
+        digits = fraction.group(1)
+        value = f"{value[:fraction.start()]}.{digits[:6].ljust(6, '0')}{value[fraction.end():]}"
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError(f"timestamp {text!r} has no UTC offset")

@@ -9,14 +9,23 @@ type and side codes, ``profitAndLoss`` null for an opening fill, voided trades.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .clock import parse_instant
+from .clock import parse_instant, to_iso
+from .instruments import InstrumentTable
 
 __all__ = [
+    "EARLIEST",
     "EVENT_TYPES",
+    "LATEST",
+    "MAX_CONTRACTS",
+    "MAX_LINE_BYTES",
+    "MAX_MONEY",
+    "MAX_PRICE",
+    "MAX_SKEW",
     "AccountEvent",
     "Event",
     "EventError",
@@ -25,6 +34,7 @@ __all__ = [
     "PositionEvent",
     "QuoteEvent",
     "TradeEvent",
+    "check_instant",
     "normalize",
     "parse_line",
 ]
@@ -37,6 +47,27 @@ ORDER_SIDES = {0: "buy", 1: "sell"}
 #: Open and Pending orders are working; Filled, Cancelled, Expired, Rejected... are not.
 WORKING_STATUSES = frozenset({1, 6})
 STOP_TYPES = frozenset({3, 4, 5})
+
+# -- what a Gateway event can plausibly say ---------------------------------------------
+# A value outside these bounds is refused, naming its field: past them the arithmetic
+# downstream overflows (two P&Ls of 1.7e308 sum to +inf), the calendar leaves its range
+# (year 1), or the timers of a replay run for decades (year 2099).
+
+#: instants (line times and payload timestamps) lie in [EARLIEST, LATEST)
+EARLIEST = parse_instant("2000-01-01T00:00:00+00:00")
+LATEST = parse_instant("2100-01-01T00:00:00+00:00")
+#: how far a payload's own timestamp may lie after the instant it was received
+MAX_SKEW = 86_400 * MICROS
+#: dollars (balance, P&L, fees): |value| at most this
+MAX_MONEY = 1e12
+#: prices: above 0 and at most this
+MAX_PRICE = 1e9
+#: sizes (contracts of an order, a fill, a position)
+MAX_CONTRACTS = 1_000_000
+#: ids and enum codes: what a signed 64-bit integer holds
+_MAX_ID = 2**63 - 1
+#: one JSONL line
+MAX_LINE_BYTES = 1_000_000
 
 
 class EventError(ValueError):
@@ -132,55 +163,127 @@ def _get(data: Mapping[str, Any], event: str, field: str, *, required: bool = Tr
     return data[field]
 
 
-def _int(data: Mapping[str, Any], event: str, field: str, *, required: bool = True
-         ) -> int | None:
+def _number(value: Any, event: str, field: str, what: str) -> int | float:
+    """A JSON number (or a numeric string), finite; ints stay exact."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise EventError(event, field, f"expected {what}, got {_show(value)}")
+    number: int | float = 0
+    if isinstance(value, str):
+        try:
+            number = int(value) if value.strip().lstrip("+-").isdigit() else float(value)
+        except ValueError:
+            raise EventError(event, field, f"expected {what}, got {_show(value)}") from None
+    else:
+        number = value
+    if isinstance(number, float) and not math.isfinite(number):
+        raise EventError(event, field, f"expected a finite number, got {_show(value)}")
+    return number
+
+
+def _int(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
+         low: int = -_MAX_ID, high: int = _MAX_ID) -> int | None:
     value = _get(data, event, field, required=required)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise EventError(event, field, f"expected an integer, got {value!r}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise EventError(event, field, f"expected an integer, got {value!r}") from None
-    if number != int(number):
-        raise EventError(event, field, f"expected an integer, got {value!r}")
+    number = _number(value, event, field, "an integer")
+    if isinstance(number, float) and not number.is_integer():
+        raise EventError(event, field, f"expected an integer, got {_show(value)}")
+    if low == 0 and number < 0:
+        raise EventError(event, field, f"must not be negative, got {_show(value)}")
+    if not low <= number <= high:
+        raise EventError(event, field, f"{_show(value)} is out of range ({low} to {high})")
     return int(number)
 
 
-def _float(data: Mapping[str, Any], event: str, field: str, *, required: bool = True
-           ) -> float | None:
+def _float(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
+           limit: float = MAX_MONEY, positive: bool = False) -> float | None:
+    """A finite number with ``|value| <= limit`` (``0 < value`` when ``positive``)."""
     value = _get(data, event, field, required=required)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise EventError(event, field, f"expected a number, got {value!r}")
+    number = _number(value, event, field, "a number")
     try:
-        number = float(value)
-    except ValueError:
-        raise EventError(event, field, f"expected a number, got {value!r}") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise EventError(event, field, f"expected a finite number, got {value!r}")
-    return number
+        result = float(number)
+    except OverflowError:  # an integer too large for a float
+        raise EventError(event, field, f"{_show(value)} is out of range") from None
+    if positive and not 0 < result <= limit:
+        raise EventError(event, field, f"expected a price above 0 and at most {limit:g}, "
+                         f"got {_show(value)}")
+    if abs(result) > limit:
+        raise EventError(event, field, f"{_show(value)} is out of range (at most {limit:g} "
+                         "either way)")
+    return result
+
+
+def _price(data: Mapping[str, Any], event: str, field: str, *, required: bool = True
+           ) -> float | None:
+    return _float(data, event, field, required=required, limit=MAX_PRICE, positive=True)
+
+
+def _size(data: Mapping[str, Any], event: str, field: str, *, required: bool = True
+          ) -> int | None:
+    return _int(data, event, field, required=required, low=0, high=MAX_CONTRACTS)
+
+
+def _id(data: Mapping[str, Any], event: str, field: str, *, required: bool = True
+        ) -> int | None:
+    return _int(data, event, field, required=required, low=0)
 
 
 def _str(data: Mapping[str, Any], event: str, field: str) -> str:
     value = _get(data, event, field)
     if not isinstance(value, str) or not value:
-        raise EventError(event, field, f"expected a non-empty string, got {value!r}")
+        raise EventError(event, field, f"expected a non-empty string, got {_show(value)}")
     return value
 
 
+def _show(value: Any) -> str:
+    """A value for a message, cut short (a bad field may hold a megabyte)."""
+    return _cut(repr(value))
+
+
+def _cut(text: str, length: int = 80) -> str:
+    return text if len(text) <= length else text[:length - 3] + "..."
+
+
+def check_instant(instant: int, event: str, field: str) -> int:
+    """``instant`` if it lies in [EARLIEST, LATEST); else EventError naming the field."""
+    if not EARLIEST <= instant < LATEST:
+        try:
+            shown = to_iso(instant)
+        except (ValueError, OverflowError):
+            shown = f"{instant} µs"
+        raise EventError(event, field, f"{shown} is outside the years 2000 to 2099")
+    return instant
+
+
 def _time(data: Mapping[str, Any], event: str, field: str, default: int) -> int:
+    """A payload timestamp: in range, and not more than MAX_SKEW after its arrival."""
     value = data.get(field)
     if value is None:
         return default
     if not isinstance(value, str):
-        raise EventError(event, field, f"expected an ISO-8601 timestamp, got {value!r}")
+        raise EventError(event, field, f"expected an ISO-8601 timestamp, got {_show(value)}")
     try:
-        return parse_instant(value)
-    except ValueError as error:
-        raise EventError(event, field, str(error)) from None
+        instant = check_instant(parse_instant(value), event, field)
+    except (ValueError, OverflowError) as error:
+        if isinstance(error, EventError):
+            raise
+        raise EventError(event, field, _cut(str(error))) from None
+    if instant > default + MAX_SKEW:
+        raise EventError(event, field, f"{_cut(value)} is more than a day after the event "
+                         f"arrived ({to_iso(default)})")
+    return instant
+
+
+def _contract(data: Mapping[str, Any], event: str, instruments: InstrumentTable | None,
+              contract: str | None = None) -> str:
+    """The contract id; with an instrument table, one whose tick data it knows."""
+    contract = contract if contract is not None else _str(data, event, "contractId")
+    if instruments is not None and instruments.get(contract) is None:
+        raise EventError(event, "contractId", f"unknown instrument {contract!r}: no tick "
+                         "size/value (describe it under the ruleset's instruments:)")
+    return contract
 
 
 def _payloads(event: str, payload: Any) -> Iterator[tuple[Mapping[str, Any], str | None]]:
@@ -203,66 +306,79 @@ def _payloads(event: str, payload: Any) -> Iterator[tuple[Mapping[str, Any], str
         yield item, contract
 
 
-def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = None
-              ) -> list[Event]:
-    """One Gateway push -> facts. Raises EventError naming the event and field."""
+def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = None,
+              instruments: InstrumentTable | None = None) -> list[Event]:
+    """One Gateway push -> facts. Raises EventError naming the event and field, and only
+    that, whatever the payload holds: NaN, infinities, numbers past the bounds above,
+    instants outside 2000-2099, an open position without a positive price. With
+    ``instruments``, an event naming a contract the table has no tick data for is refused
+    too (an offline replay cannot value it)."""
     out: list[Event] = []
     for data, wrapped_contract in _payloads(event_type, payload):
         if event_type == "GatewayUserAccount":
+            name = data.get("name")
+            if name is not None and not isinstance(name, str):
+                raise EventError(event_type, "name", f"expected a string, got {_show(name)}")
             out.append(AccountEvent(
-                ts, _int(data, event_type, "id") or 0, str(data.get("name") or ""),
+                ts, _id(data, event_type, "id") or 0, name or "",
                 _float(data, event_type, "balance", required=False) or 0.0,
                 _bool(data, event_type, "canTrade")))
         elif event_type == "GatewayUserPosition":
-            size = _int(data, event_type, "size")
+            size = _size(data, event_type, "size")
             assert size is not None
-            if size < 0:
-                raise EventError(event_type, "size", f"must not be negative, got {size}")
             side = _int(data, event_type, "type") or 0
             if side not in (0, 1, 2):
                 raise EventError(event_type, "type", f"expected 1 (long) or 2 (short), got {side}")
             if size > 0 and side == 0:
                 raise EventError(event_type, "type", "an open position must be long (1) or "
                                  "short (2)")
+            # A closed position's averagePrice means nothing (the Gateway may send 0).
+            average = (_price(data, event_type, "averagePrice") if size > 0 else
+                       _float(data, event_type, "averagePrice", required=False,
+                              limit=MAX_PRICE))
             out.append(PositionEvent(
-                ts, _int(data, event_type, "accountId") or 0, _str(data, event_type, "contractId"),
-                _int(data, event_type, "id", required=False) or 0, side, size,
-                _float(data, event_type, "averagePrice", required=size > 0) or 0.0))
+                ts, _id(data, event_type, "accountId") or 0,
+                _contract(data, event_type, instruments),
+                _id(data, event_type, "id", required=False) or 0, side, size, average or 0.0))
         elif event_type == "GatewayUserOrder":
             out.append(OrderEvent(
-                ts, _int(data, event_type, "accountId") or 0, _int(data, event_type, "id") or 0,
-                _str(data, event_type, "contractId"), _int(data, event_type, "status") or 0,
+                ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,
+                _contract(data, event_type, instruments), _int(data, event_type, "status") or 0,
                 _int(data, event_type, "type") or 0, _int(data, event_type, "side") or 0,
-                _int(data, event_type, "size", required=False) or 0,
-                _float(data, event_type, "limitPrice", required=False),
-                _float(data, event_type, "stopPrice", required=False),
+                _size(data, event_type, "size", required=False) or 0,
+                _price(data, event_type, "limitPrice", required=False),
+                _price(data, event_type, "stopPrice", required=False),
                 _time(data, event_type, "creationTimestamp", ts)))
         elif event_type == "GatewayUserTrade":
             out.append(TradeEvent(
-                ts, _int(data, event_type, "accountId") or 0, _int(data, event_type, "id") or 0,
-                _str(data, event_type, "contractId"), _time(data, event_type,
-                                                            "creationTimestamp", ts),
-                _float(data, event_type, "price", required=False) or 0.0,
+                ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,
+                _contract(data, event_type, instruments),
+                _time(data, event_type, "creationTimestamp", ts),
+                _price(data, event_type, "price", required=False) or 0.0,
                 _float(data, event_type, "profitAndLoss", required=False),
                 _float(data, event_type, "fees", required=False) or 0.0,
                 _int(data, event_type, "side", required=False) or 0,
-                _int(data, event_type, "size", required=False) or 0,
+                _size(data, event_type, "size", required=False) or 0,
                 _bool(data, event_type, "voided", default=False),
-                _int(data, event_type, "orderId", required=False)))
+                _id(data, event_type, "orderId", required=False)))
         elif event_type == "GatewayQuote":
             # Not ``symbol``: that is a symbol id (F.US.MNQ), which names no expiry.
             contract = contract_id or wrapped_contract or data.get("contractId")
             if not isinstance(contract, str) or not contract:
                 raise EventError(event_type, "contractId", "missing (a quote needs its contract)")
             out.append(QuoteEvent(
-                ts, contract, _float(data, event_type, "lastPrice", required=False),
-                _float(data, event_type, "bestBid", required=False),
-                _float(data, event_type, "bestAsk", required=False)))
+                ts, _contract(data, event_type, instruments, contract),
+                _price(data, event_type, "lastPrice", required=False),
+                _price(data, event_type, "bestBid", required=False),
+                _price(data, event_type, "bestAsk", required=False)))
         elif event_type == "Connection":
             connected = _bool(data, event_type, "connected")
-            out.append(FeedEvent(ts, _int(data, event_type, "accountId", required=False),
-                                 connected, str(data.get("problem") or
-                                                ("" if connected else "disconnected"))))
+            problem = data.get("problem")
+            if problem is not None and not isinstance(problem, str):
+                raise EventError(event_type, "problem", f"expected a string, got "
+                                 f"{_show(problem)}")
+            out.append(FeedEvent(ts, _id(data, event_type, "accountId", required=False),
+                                 connected, problem or ("" if connected else "disconnected")))
         else:
             raise EventError(event_type, "type", f"unknown event type {event_type!r} "
                              f"(expected one of {', '.join(EVENT_TYPES)})")
@@ -288,18 +404,25 @@ class EventLine:
 
 
 def parse_line(text: str) -> EventLine:
-    """One JSONL line: {"ts", "type", "data"[, "contractId"]}. Raises EventError."""
+    """One JSONL line: {"ts", "type", "data"[, "contractId"]}. Raises EventError, and only
+    that, whatever the line holds (deep nesting, 5,000-digit numbers, a year-1 time)."""
+    if len(text) > MAX_LINE_BYTES:
+        raise EventError("line", "", f"longer than {MAX_LINE_BYTES:,} characters")
     try:
         record = json.loads(text)
     except json.JSONDecodeError as error:
         raise EventError("line", "", f"not JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise EventError("line", "", "not JSON this engine reads: nested too deeply") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        raise EventError("line", "", f"not JSON this engine reads: {error}") from None
     if not isinstance(record, dict):
         raise EventError("line", "", "expected a JSON object")
     event_type = record.get("type")
     if not isinstance(event_type, str):
         raise EventError("line", "type", "missing")
     if event_type not in EVENT_TYPES:
-        raise EventError("line", "type", f"unknown event type {event_type!r} "
+        raise EventError("line", "type", f"unknown event type {_show(event_type)} "
                          f"(expected one of {', '.join(EVENT_TYPES)})")
     if "data" not in record:
         raise EventError(event_type, "data", "missing")
@@ -307,9 +430,11 @@ def parse_line(text: str) -> EventLine:
     if not isinstance(ts_text, str):
         raise EventError(event_type, "ts", "missing (ISO-8601 with offset)")
     try:
-        ts = parse_instant(ts_text)
-    except ValueError as error:
-        raise EventError(event_type, "ts", str(error)) from None
+        ts = check_instant(parse_instant(ts_text), event_type, "ts")
+    except EventError:
+        raise
+    except (ValueError, OverflowError) as error:
+        raise EventError(event_type, "ts", _cut(str(error))) from None
     contract = record.get("contractId")
     return EventLine(ts, event_type, record["data"], contract if isinstance(contract, str)
                      else None)

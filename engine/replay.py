@@ -3,6 +3,10 @@
 The simulated clock follows each line's ``ts``; timers between lines fire at
 their own instants; decisions are recorded, never applied: working memory
 follows the recorded events, exactly as the daemon's follows the Gateway's.
+
+A bad line (not UTF-8, not JSON, a value the normalizer refuses, a time that goes
+backwards or leaps more than ``max_gap`` ahead) is refused whole, before it touches
+the network: the decisions on the good lines are those they make without it.
 """
 
 from __future__ import annotations
@@ -10,13 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .clock import Clock, SimulatedClock, to_iso
+from .clock import MICROS, Clock, SimulatedClock, to_iso
 from .events import EventError, normalize, parse_line
 from .network.decisions import Decision
 from .network.network import RuleNetwork
 from .ruleset.model import Ruleset
 
-__all__ = ["InputProblem", "ReplayResult", "StrictInputError", "replay"]
+__all__ = ["MAX_GAP", "InputProblem", "ReplayResult", "StrictInputError", "UntilTooFarError",
+           "replay"]
+
+#: How far one line may lie after the one before: further, it is taken for a bad time
+#: (a year-2099 line would otherwise run seventy years of timers and leave every later
+#: line "going backwards").
+MAX_GAP = 31 * 86_400 * MICROS
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,10 @@ class StrictInputError(Exception):
         self.problem = problem
 
 
+class UntilTooFarError(ValueError):
+    """``until`` lies more than ``max_gap`` after the last event."""
+
+
 @dataclass
 class ReplayResult:
     decisions: list[Decision] = field(default_factory=list)
@@ -44,15 +58,19 @@ class ReplayResult:
     last_ts: int | None = None
 
 
-def replay(lines: Iterable[str], ruleset: Ruleset, *, account_id: int | None = None,
+def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | None = None,
            until: int | None = None, strict: bool = False,
            on_decision: Callable[[Decision], None] | None = None,
-           engine: Callable[[Ruleset, Clock], RuleNetwork] = RuleNetwork) -> ReplayResult:
+           engine: Callable[[Ruleset, Clock], RuleNetwork] = RuleNetwork,
+           max_gap: int = MAX_GAP) -> ReplayResult:
     """Run every line through a fresh network (``engine(ruleset, clock)``) on a simulated
-    clock."""
+    clock. Lines may be bytes (a line that is not UTF-8 is then one bad line, not the end
+    of the run). Raises StrictInputError at the first bad line when ``strict``, and
+    UntilTooFarError (after the lines) for an ``until`` past ``max_gap``."""
     result = ReplayResult()
     clock: SimulatedClock | None = None
     network: RuleNetwork | None = None
+    instruments = ruleset.instruments
 
     def emit(decisions: list[Decision]) -> None:
         for decision in decisions:
@@ -68,23 +86,35 @@ def replay(lines: Iterable[str], ruleset: Ruleset, *, account_id: int | None = N
 
     for number, raw in enumerate(lines, start=1):
         result.lines = number
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                problem(number, f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column "
+                                f"{error.start + 1})")
+                continue
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
         try:
             line = parse_line(text)
-            events = normalize(line.type, line.payload, line.ts, line.contract_id)
+            events = normalize(line.type, line.payload, line.ts, line.contract_id, instruments)
         except EventError as error:
             problem(number, str(error))
+            continue
+        if clock is not None and line.ts < clock.now():
+            problem(number, f"{line.type}.ts: goes backwards ({to_iso(line.ts)} is before "
+                            f"{to_iso(clock.now())})")
+            continue
+        if clock is not None and line.ts > clock.now() + max_gap:
+            problem(number, f"{line.type}.ts: leaps {_days(line.ts - clock.now())} ahead of "
+                            f"the line before ({to_iso(line.ts)} after {to_iso(clock.now())};"
+                            f" at most {_days(max_gap)})")
             continue
         if clock is None or network is None:
             clock = SimulatedClock(line.ts)
             network = engine(ruleset, clock)
             result.first_ts = line.ts
-        if line.ts < clock.now():
-            problem(number, f"timestamp goes backwards ({to_iso(line.ts)} is before "
-                            f"{to_iso(clock.now())})")
-            continue
         emit(network.advance(line.ts))
         clock.set(line.ts)
         result.last_ts = line.ts
@@ -95,6 +125,14 @@ def replay(lines: Iterable[str], ruleset: Ruleset, *, account_id: int | None = N
             result.events += 1
             emit(network.process(event))
     if network is not None and clock is not None and until is not None and until > clock.now():
+        if until > clock.now() + max_gap:
+            raise UntilTooFarError(f"{to_iso(until)} is {_days(until - clock.now())} after "
+                                   f"the last event (at most {_days(max_gap)})")
         emit(network.advance(until))
         clock.set(until)
     return result
+
+
+def _days(micros: int) -> str:
+    days = micros / (86_400 * MICROS)
+    return f"{days:,.0f} days" if days >= 2 else f"{micros / (3600 * MICROS):,.0f} hours"

@@ -142,9 +142,20 @@ def test_unreadable_file_exit_3(tmp_path: Path) -> None:
     done = run(str(tmp_path / "missing.jsonl"))
     assert done.returncode == 3
     assert "cannot read" in done.stderr
-    binary = tmp_path / "binary.jsonl"
-    binary.write_bytes(b"\xff\xfe\x00garbage\n")
-    assert run(str(binary)).returncode == 3
+
+
+def test_a_line_that_is_not_utf8_is_one_bad_line(tmp_path: Path) -> None:
+    """Item 14: one non-UTF-8 line stopped a default-mode run (exit 3, nothing decided)."""
+    path = tmp_path / "binary.jsonl"
+    path.write_bytes(b"\n".join([LOSSES[0].encode(), b"\xff\xfe\x00garbage",
+                                 *(line.encode() for line in LOSSES[2:4])]) + b"\n")
+    done = run(str(path), *LOSS_SETS)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"{path}:2: skipped: not UTF-8 text (byte 0xff at column 1)\n"
+    assert "RULE-003  lockout" in done.stdout  # the lines after it still decide
+    strict = run(str(path), *LOSS_SETS, "--strict")
+    assert strict.returncode == 3
+    assert strict.stderr.startswith(f"{path}:2: error: not UTF-8 text")
 
 
 def test_json_format_is_json_lines(losses: Path) -> None:

@@ -1,7 +1,7 @@
 """Properties of the rule network over random Gateway event streams.
 
-- ``replay`` never raises, whatever the stream (unknown instruments included: a rule
-  that cannot be evaluated becomes an alert, never an exception);
+- ``replay`` never raises, whatever the stream (a line naming an unknown instrument is
+  refused as bad input, naming its field);
 - replaying a stream twice decides exactly the same;
 - every incrementally maintained metric of working memory equals a from-scratch
   recomputation over the facts seen so far, after every event.
@@ -142,7 +142,10 @@ PROPERTY = settings(max_examples=60, deadline=None,
 @given(streams(unknown=True))
 def test_replay_never_raises(lines: list[str]) -> None:
     result = replay(lines, ruleset("RULE-012.enabled=true"))
-    assert result.problems == []
+    # a line naming an instrument with no tick data is refused (item 14), and only it
+    assert [p.line for p in result.problems] == [
+        number for number, line in enumerate(lines, start=1) if UNKNOWN in line]
+    assert all(d.contract != UNKNOWN for d in result.decisions)
     assert result.lines == len(lines)
 
 
