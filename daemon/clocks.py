@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from riskrail.engine.clock import SystemClock, parse_instant
-from riskrail.engine.events import EARLIEST, LATEST
+from riskrail.engine.events import LATEST
 
 __all__ = ["GatewayTimeClock"]
 
@@ -48,6 +48,6 @@ class GatewayTimeClock(SystemClock):
                         seen = parse_instant(value)
                     except (ValueError, OverflowError):
                         continue
-                    if EARLIEST <= seen < LATEST:  # a year-9999 stamp must not move it
+                    if seen < LATEST:  # a year-9999 stamp must not move it
                         self.not_before(seen)
                     break

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.enforcement import RecordingEnforcer
 from riskrail.daemon.gateway import FeedItem, GatewaySettings
 from riskrail.daemon.persistence import LockoutSync
@@ -83,3 +84,12 @@ async def test_bad_payloads_are_skipped_and_change_no_decision(tmp_path: Path) -
                      ("RULE-003", "lockout")]
     assert together == alone
     assert (skipped_alone, skipped) == (0, len(BAD))
+
+
+def test_the_gateway_test_clock_ignores_a_year_9999_stamp() -> None:
+    """With ``--clock gateway`` the daemon learns time from payload stamps before the
+    normalizer sees them: one stamp in year 9999 moved it there for good."""
+    clock = GatewayTimeClock()
+    before = clock.now()
+    clock.observe({"creationTimestamp": "9999-12-31T00:00:00Z"})
+    assert clock.now() - before < 60 * 1_000_000
