@@ -27,10 +27,18 @@ from .language.types import (
     Type,
 )
 
-__all__ = ["RECORDS", "SCOPES", "TOPICS", "Field", "Record", "record_type"]
+__all__ = ["CLOCK_TOPIC", "RECORDS", "SCOPES", "TOPICS", "Field", "Record", "record_type"]
 
 #: Topics the network announces when working memory changes.
-TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed", "created")
+TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed", "created",
+          "clock")
+
+#: What a condition reading the time reads (``now``, ``clock.*``, a session's fields,
+#: macros such as ``position.age``): the network announces it when an account appears
+#: and on a reload, and from then on re-evaluates the rule at the exact instants its
+#: result can change (the deadlines its evaluation reports), in a replay as live. A
+#: condition reading nothing else ("flatten at 15:55") is evaluated that way alone.
+CLOCK_TOPIC = "account.clock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +191,8 @@ TRADE = _record(
 CLOCK = _record(
     "clock",
     "The trading-day clock of the ruleset (reset time and zone).",
-    Field("day_start", INSTANT, (), "When the current trading day started."),
-    Field("next_reset", INSTANT, (), "When the current trading day ends."),
+    Field("day_start", INSTANT, ("clock",), "When the current trading day started."),
+    Field("next_reset", INSTANT, ("clock",), "When the current trading day ends."),
 )
 
 RECORDS: dict[str, Record] = {

@@ -24,7 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..calendar import Session, TradingDayClock, session_from_params
-from ..vocabulary import RECORDS
+from ..vocabulary import CLOCK_TOPIC, RECORDS
 from . import nodes as n
 from .checker import CheckResult, affine_slope, did_you_mean
 from .errors import LanguageError
@@ -239,6 +239,7 @@ class ExpressionCompiler:
         check = self._check
         assert check is not None
         if name == "now":
+            self.topics.add(CLOCK_TOPIC)
             return Compiled(lambda ctx: ctx.now)
         if name in self.lets and name not in self._locals():
             self.topics |= self.let_topics.get(name, set())
@@ -263,6 +264,8 @@ class ExpressionCompiler:
         attr = node.attr
         if isinstance(base_type, RecordType):
             if base_type.name == "clock":
+                self.topics.add(CLOCK_TOPIC)
+
                 def clock_field(ctx: Context) -> Any:
                     clock = ctx.clock
                     if isinstance(clock, TradingDayClock):  # float seconds: convert
@@ -286,6 +289,7 @@ class ExpressionCompiler:
             return Compiled(lambda ctx: getter(inner(ctx)))
         if base_type is not None and base_type.name == "session":
             read = _session_field(attr)
+            self.topics.add(CLOCK_TOPIC)
             session_fn = base.function
             return Compiled(lambda ctx: read(session_fn(ctx), ctx))
         if isinstance(base_type, MapType) or base_type is None or base_type.name in ("any", "none"):

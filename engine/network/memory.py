@@ -195,7 +195,7 @@ class AccountState:
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
                  "position_count", "positions", "realized_pnl_today", "rules", "trades",
-                 "trades_today", "working_orders")
+                 "trades_today", "wake", "working_orders")
 
     def __init__(self, account_id: int, name: str = "") -> None:
         self.id = account_id
@@ -243,6 +243,9 @@ class AccountState:
         self.rules: Any = None
         #: the network's dependency index for ``rules`` (shared by accounts with the same)
         self.index: Any = None
+        #: changes announced with the account's next cycle, whatever wakes it (the clock
+        #: when the account appears: rules that read only the time have no other waker)
+        self.wake: list[tuple[str, str, Any]] = []
 
     # -- derived metrics ------------------------------------------------------
     @property

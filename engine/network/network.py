@@ -39,6 +39,7 @@ from ..instruments import UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.template import format_duration
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
+from ..vocabulary import TOPICS
 from .decisions import Decision
 from .memory import (
     AccountState,
@@ -60,6 +61,11 @@ _NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 _QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
 #: how long a counted trade's id is remembered (duplicates and late voids)
 _TRADE_MEMORY = 7 * 86_400 * MICROS
+#: the time, announced when an account appears (vocabulary.CLOCK_TOPIC)
+_CLOCK: Change = ("account", "clock", None)
+#: every account-wide topic: what a reload re-evaluates
+_EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TOPICS
+                                        if topic != "created")
 
 
 class ClockView:
@@ -203,10 +209,7 @@ class RuleNetwork:
         out: list[Decision] = []
         for account in self.accounts.values():
             account.rules = ruleset.rules_for(account.id, account.name)
-            everything: list[Change] = [("account", t, None) for t in
-                                        ("account", "positions", "prices", "orders", "trades",
-                                         "lockouts", "feed")]
-            out.extend(self._cycle(account, everything, now, "reload"))
+            out.extend(self._cycle(account, list(_EVERYTHING), now, "reload"))
         return out
 
     def account(self, account_id: int, name: str = "") -> AccountState:
@@ -215,6 +218,7 @@ class RuleNetwork:
             account = AccountState(account_id, name)
             account.rules = self.ruleset.rules_for(account_id, name)
             account.day_start = self.clock_view.day_start(self.clock.now())
+            account.wake.append(_CLOCK)
             self.accounts[account_id] = account
             if not self._day_scheduled:
                 self._schedule(("day",), self.clock_view.next_reset(self.clock.now()))
@@ -498,6 +502,9 @@ class RuleNetwork:
 
     def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
                shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
+        if account.wake:
+            changes, shape = [*changes, *account.wake], None
+            account.wake = []
         firings: list[_Firing] = []
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
         pending = changes
@@ -724,6 +731,8 @@ class RuleNetwork:
             account.lockouts.append(lock)
             if lock.end is not None:
                 self._schedule(("unlock", account.id, lock.id), lock.end)
+            if lock.condition is not None:
+                self._lock_holds(account, lock, now)  # schedules its next check
             asserted = True
         if not asserted:
             return []
@@ -738,16 +747,21 @@ class RuleNetwork:
         topics = {f"{record}.{topic}" for record, topic, _ in changes}
         out: list[Decision] = []
         for lock in conditional:
-            if not lock.condition_topics & topics:
-                continue
-            ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
-            try:
-                holding = bool(lock.condition.function(ctx))
-            except Exception:
-                holding = True  # when in doubt, stay locked
-            if not holding:
+            if lock.condition_topics & topics and not self._lock_holds(account, lock, now):
                 out.append(self._release(account, lock, now))
         return out
+
+    def _lock_holds(self, account: AccountState, lock: Lockout, now: int) -> bool:
+        """Whether a ``while`` lockout's condition still holds; while it does, a timer
+        checks it again at the instant its result can next change (a session start)."""
+        ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
+        try:
+            holding = bool(lock.condition.function(ctx))
+        except Exception:
+            return True  # when in doubt, stay locked
+        if holding and ctx.deadline < NEVER:
+            self._schedule(("while", account.id, lock.id), ctx.deadline)
+        return holding
 
     def _release(self, account: AccountState, lock: Lockout, now: int) -> Decision:
         account.lockouts.remove(lock)
@@ -809,6 +823,8 @@ class RuleNetwork:
         account.refresh_locks()
         if end is not None:
             self._schedule(("unlock", account_id, lock.id), end)
+        if condition is not None:
+            self._lock_holds(account, lock, self.clock.now())  # schedules its next check
         return lock
 
     def restore_trade_time(self, account_id: int, at: int) -> None:
@@ -845,6 +861,12 @@ class RuleNetwork:
         if kind == "unlock":
             lock = next((held for held in account.lockouts if held.id == key[2]), None)
             if lock is None:
+                return []
+            ended = self._release(account, lock, at)
+            return [ended, *self._cycle(account, [("account", "lockouts", None)], at, "timer")]
+        if kind == "while":
+            lock = next((held for held in account.lockouts if held.id == key[2]), None)
+            if lock is None or self._lock_holds(account, lock, at):
                 return []
             ended = self._release(account, lock, at)
             return [ended, *self._cycle(account, [("account", "lockouts", None)], at, "timer")]

@@ -18,6 +18,9 @@ from daemon_testkit import (
     SELL,
     SESSION_TIME,
     daemon_in_process,
+    has_decision,
+    positions,
+    replay_matches,
     trade,
     wait_until,
     write_ruleset,
@@ -105,3 +108,22 @@ async def test_realized_pnl_of_the_day_is_the_balance_change(sim: Simulator,
     assert change == round(own_arithmetic(fills, fees), 2)
     # by hand: MNQ +24.50 -145.00 +43.00, ES -325.00; fees 14 x 0.37 + 2 x 1.40
     assert change == pytest.approx(24.50 - 145.00 + 43.00 - 325.00 - 14 * 0.37 - 2 * 1.40)
+
+
+async def test_a_clock_only_rule_flattens_at_its_instant_live(sim: Simulator,
+                                                              tmp_path: Path) -> None:
+    """ "Flatten at 09:35:06" reads only the clock: evaluated when the account appears,
+    it fires at its deadline with no push then."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("name: flat-by\ntrading_day: {reset: '17:00', timezone: America/Chicago}\n"
+                     "rules:\n  - id: FLAT-BY\n"
+                     "    condition: now >= clock.day_start + 16h35m6s\n"
+                     "    actions: [flatten]\n", encoding="utf-8")
+    trade(sim, MNQ, BUY, 1)  # before the daemon: its start reads it over REST
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        await wait_until(lambda: positions(sim) == {}, what="flattened at 09:35:06")
+    flattened = has_decision(tmp_path / "state.sqlite", "FLAT-BY", "flatten")
+    assert len(flattened) == 1
+    assert flattened[0]["ts"][11:19] >= "09:35:06"
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
