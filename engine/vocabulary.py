@@ -136,6 +136,13 @@ POSITION = _record(
           "A working limit order on the closing side of this contract."),
     Field("unprotected_since", INSTANT, ("positions", "orders"),
           "Since when the position has had no protective stop (none while it has one)."),
+    Field("locked", BOOL, ("lockouts",),
+          "True while a lockout or cooldown covers this position: an account one, or one on "
+          "its symbol root (scope: symbol)."),
+    Field("locked_since", INSTANT, ("lockouts",),
+          "Start of the current locked period covering this position (none when not locked)."),
+    Field("lock_reason", STRING, ("lockouts",),
+          "Reason of the most recent active lockout covering this position."),
     Field("age", DURATION, ("positions",), "How long the position has been open.",
           macro="now - {self}.opened_at"),
     Field("unprotected_for", DURATION, ("positions", "orders"),

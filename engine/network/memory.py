@@ -112,6 +112,27 @@ class PositionState:
     def best_price(self) -> float | None:
         return self._best
 
+    # -- lockouts covering this position: the account's, or one on its symbol root
+    @property
+    def locked(self) -> bool:
+        account = self.account
+        return account.locked or self.symbol in account.symbol_locks
+
+    @property
+    def locked_since(self) -> int | None:
+        account = self.account
+        since = account.symbol_locks.get(self.symbol)
+        if account.locked_since is None or (since is not None and since < account.locked_since):
+            return since
+        return account.locked_since
+
+    @property
+    def lock_reason(self) -> str | None:
+        for lock in reversed(self.account.lockouts):
+            if lock.scope == "account" or lock.symbol == self.symbol:
+                return lock.reason
+        return None
+
     @property
     def best_profit_ticks(self) -> float | None:
         instrument = self._require()
@@ -194,8 +215,8 @@ class AccountState:
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
-                 "position_count", "positions", "realized_pnl_today", "rules", "trades",
-                 "trades_today", "wake", "working_orders")
+                 "position_count", "positions", "realized_pnl_today", "rules",
+                 "symbol_locks", "trades", "trades_today", "wake", "working_orders")
 
     def __init__(self, account_id: int, name: str = "") -> None:
         self.id = account_id
@@ -233,6 +254,8 @@ class AccountState:
         self.locked_since: int | None = None
         self.locked_until: int | None = None
         self.lock_reason: str | None = None
+        #: symbol root -> start of its current locked period (symbol-scope lockouts only)
+        self.symbol_locks: dict[str, int] = {}
         #: refraction memory: (rule id, entity key, action index or "error") -> retrigger value
         self.activations: dict[tuple[str, Any, int | str], Any] = {}
         #: (rule id, entity key) pairs with at least one activation: a false condition
@@ -348,6 +371,13 @@ class AccountState:
         self.locked_until = None if not ends or None in ends else max(
             e for e in ends if e is not None)
         self.lock_reason = active[-1].reason if active else None
+        symbol_locks: dict[str, int] = {}
+        for lock in self.lockouts:
+            if lock.scope == "symbol" and lock.symbol is not None:
+                since = symbol_locks.get(lock.symbol)
+                symbol_locks[lock.symbol] = lock.start if since is None else min(since,
+                                                                                lock.start)
+        self.symbol_locks = symbol_locks
 
 
 @dataclass

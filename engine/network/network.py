@@ -509,7 +509,7 @@ class RuleNetwork:
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
         pending = changes
         if released:
-            pending, shape = [*changes, ("account", "lockouts", None)], None
+            pending, shape = [*changes, *self._lockout_changes(account)], None
         for _ in range(_MAX_ROUNDS):
             if not pending:
                 break
@@ -703,8 +703,10 @@ class RuleNetwork:
         else:
             until = None
         symbol = getattr(entity, "symbol", None) if action.lock_scope == "symbol" else None
+        # no symbol in scope (validate warns): the whole account, never nothing
+        scope = "symbol" if symbol is not None else "account"
         self._lock_ids += 1
-        lock = Lockout(self._lock_ids, account.id, rule.id, action.kind, action.lock_scope,
+        lock = Lockout(self._lock_ids, account.id, rule.id, action.kind, scope,
                        symbol, decision(action.kind).reason, now, until,
                        action.args.get("while"), action.while_topics)
         extra = {"for": format_duration(until - now)} if until is not None else {
@@ -737,7 +739,14 @@ class RuleNetwork:
         if not asserted:
             return []
         account.refresh_locks()
-        return [("account", "lockouts", None)]
+        return self._lockout_changes(account)
+
+    @staticmethod
+    def _lockout_changes(account: AccountState) -> list[Change]:
+        """The account's lockouts changed: so may every position's (a symbol lockout
+        covers the positions of its root; rules of position scope read them there)."""
+        return [("account", "lockouts", None),
+                *(("position", "lockouts", contract) for contract in account.positions)]
 
     def _check_while_locks(self, account: AccountState, changes: list[Change], now: int
                            ) -> list[Decision]:
@@ -863,13 +872,13 @@ class RuleNetwork:
             if lock is None:
                 return []
             ended = self._release(account, lock, at)
-            return [ended, *self._cycle(account, [("account", "lockouts", None)], at, "timer")]
+            return [ended, *self._cycle(account, self._lockout_changes(account), at, "timer")]
         if kind == "while":
             lock = next((held for held in account.lockouts if held.id == key[2]), None)
             if lock is None or self._lock_holds(account, lock, at):
                 return []
             ended = self._release(account, lock, at)
-            return [ended, *self._cycle(account, [("account", "lockouts", None)], at, "timer")]
+            return [ended, *self._cycle(account, self._lockout_changes(account), at, "timer")]
         _, _, rule_id, entity_key = key
         rule = next((r for r in account.rules if r.id == rule_id), None)
         if rule is None:

@@ -49,8 +49,8 @@ from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleV
 from .schema import schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
-__all__ = ["ParamOverride", "check_paths", "load_ruleset", "parse_override", "ruleset_files",
-           "semantic_diagnostics"]
+__all__ = ["BUILTIN_RULES", "ParamOverride", "check_paths", "load_ruleset", "parse_override",
+           "ruleset_files", "semantic_diagnostics"]
 
 Path_ = tuple[str | int, ...]
 
@@ -573,6 +573,11 @@ class _FileBuilder:
         args = self._action_arguments(definition, raw_args, args_path)
         if args is None:
             return None
+        if args.get("scope") == "symbol" and scope == "account":
+            self.error(f"{kind} scope: symbol in a rule for_each account locks the whole "
+                       "account: it has no symbol root in scope (for_each position, "
+                       "instrument, order or trade locks one)", (*args_path, "scope"),
+                       severity="warning")
         topics: set[str] = set()
         compiled_args: dict[str, Compiled] = {}
         while_topics: frozenset[str] = frozenset()
@@ -806,7 +811,54 @@ class _FileBuilder:
 
 # -- entry points --------------------------------------------------------------
 
-def _merge(builders: list[_FileBuilder], texts: list[str]) -> Ruleset:
+#: The language's built-in rules (what a lockout or cooldown means), part of every
+#: ruleset loaded; a ruleset file may not define a rule with one of their ids.
+BUILTIN_RULES = Path(__file__).resolve().with_name("builtin.yaml")
+
+
+def _builtin() -> tuple[_FileBuilder, str]:
+    builder, problems, text = _build_file(BUILTIN_RULES, ())
+    if builder is None or any(d.severity == "error" for d in problems):
+        raise RuntimeError(f"riskrail's built-in rules do not compile: {problems}")
+    return builder, text
+
+
+def _rule_line(builder: _FileBuilder, rule_id: str) -> tuple[int, int]:
+    """Where a rule's id stands in its file."""
+    rules = builder.source.data.get("rules") if isinstance(builder.source.data, dict) else None
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        if isinstance(rule, dict) and str(rule.get("id")) == rule_id:
+            return position_of(builder.source.data, ("rules", index, "id"))
+    return 1, 1
+
+
+def _across_files(builders: list[_FileBuilder], builtin: _FileBuilder) -> list[Diagnostic]:
+    """What only the files together show: a rule id defined twice, or a copy of a
+    built-in rule. ``validate`` and loading both report these."""
+    builtin_ids = {variant.id for variant in builtin.variants}
+    first: dict[str, str] = {}
+    out: list[Diagnostic] = []
+    for builder in builders:
+        for variant in builder.variants:
+            line, col = _rule_line(builder, variant.id)
+            if variant.id in builtin_ids:
+                out.append(Diagnostic(
+                    builder.source.path, line, col, "error",
+                    f"rule id {variant.id!r} is a built-in rule, part of every ruleset "
+                    f"({BUILTIN_RULES.name}): remove this copy"))
+            elif variant.id in first:
+                out.append(Diagnostic(
+                    builder.source.path, line, col, "error",
+                    f"rule id {variant.id!r} is also defined in {first[variant.id]} (the "
+                    "files given are loaded together, as one ruleset)"))
+            else:
+                at_line = _rule_line(builder, variant.id)[0]
+                first[variant.id] = f"{builder.source.path}:{at_line}"
+    return out
+
+
+def _merge(builders: list[_FileBuilder], texts: list[str],
+           builtin: tuple[_FileBuilder, str]) -> Ruleset:
     first = builders[0]
     instruments = InstrumentTable()
     sessions: dict[str, cal.Session] = {}
@@ -818,9 +870,10 @@ def _merge(builders: list[_FileBuilder], texts: list[str]) -> Ruleset:
                 instruments.add(instrument)
         sessions.update(builder.sessions)
         rules.extend(builder.variants)
+    rules.extend(builtin[0].variants)  # after the files' own: they fire in rule order
     name = "+".join(str((b.source.data or {}).get("name", Path(b.source.path).stem))
                     for b in builders)
-    revision = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:16]
+    revision = hashlib.sha256("\0".join([*texts, builtin[1]]).encode()).hexdigest()[:16]
     return Ruleset(name, tuple(b.source.path for b in builders), revision, first.trading_day,
                    instruments, sessions, rules)
 
@@ -855,9 +908,14 @@ def check_paths(paths: Iterable[str | Path]) -> list[Diagnostic]:
             found.append(Diagnostic(str(raw), 1, 1, "error",
                                     "no ruleset files (*.yaml, *.yml) in this folder"))
     files = [f for f in ruleset_files(paths) if f.exists()]
+    builders: list[_FileBuilder] = []
     for path in files:
-        _, problems, _ = _build_file(path, ())
+        builder, problems, _ = _build_file(path, ())
         found.extend(problems)
+        if builder is not None:
+            builders.append(builder)
+    # the files given are one ruleset, as `run` and `dry-run` load them
+    found.extend(_across_files(builders, _builtin()[0]))
     return found
 
 
@@ -883,12 +941,9 @@ def load_ruleset(paths: Sequence[str | Path], overrides: Sequence[ParamOverride]
         if builder is not None:
             builders.append(builder)
             contents.append(text)
-            for variant in builder.variants:
-                if variant.id in all_ids:
-                    diagnostics.append(Diagnostic(str(path), 1, 1, "error",
-                                                  f"rule id {variant.id!r} is also defined in "
-                                                  f"{all_ids[variant.id]}"))
-                all_ids[variant.id] = str(path)
+            all_ids.update((variant.id, str(path)) for variant in builder.variants)
+    builtin = _builtin()
+    diagnostics.extend(_across_files(builders, builtin[0]))
     # --set names one rule: only the file that has it may complain about it.
     if len(files) > 1:
         diagnostics = [d for d in diagnostics if not (d.path == "--set" and "no rule" in
@@ -897,4 +952,5 @@ def load_ruleset(paths: Sequence[str | Path], overrides: Sequence[ParamOverride]
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors or not builders:
         raise RulesetError(sorted(set(diagnostics), key=lambda d: (d.path, d.line, d.column)))
-    return _merge(builders, contents), [d for d in diagnostics if d.severity == "warning"]
+    return _merge(builders, contents, builtin), [d for d in diagnostics
+                                                  if d.severity == "warning"]

@@ -332,8 +332,7 @@ async def test_stop_with_a_close_in_flight_records_it_unknown(
 async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path: Path) -> None:
     """watch off: only SIGHUP can make the daemon see the edit."""
     path = tmp_path / "rules.yaml"
-    write_ruleset(path, {"RULE-003": {"limit": -10}, "RULE-001": {"limit": 5},
-                         "LOCKOUT-ENFORCEMENT": None})
+    write_ruleset(path, {"RULE-003": {"limit": -10}, "RULE-001": {"limit": 5}})
     async with daemon_in_process(sim, tmp_path, [path], watch=False) as daemon:
         assert daemon.network is not None and daemon.ruleset is not None
         trade(sim, MNQ, BUY, 1)
@@ -342,8 +341,7 @@ async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path
         await wait_until(lambda: has_decision(tmp_path / "state.sqlite", "RULE-003", "lockout"),
                          what="daily loss lockout")
         first = daemon.ruleset.revision
-        write_ruleset(path, {"RULE-003": {"limit": -100_000}, "RULE-001": {"limit": 1},
-                             "LOCKOUT-ENFORCEMENT": None})
+        write_ruleset(path, {"RULE-003": {"limit": -100_000}, "RULE-001": {"limit": 1}})
         await asyncio.sleep(0.5)
         assert daemon.ruleset.revision == first  # no watcher
         os.kill(os.getpid(), signal.SIGHUP)
@@ -359,8 +357,7 @@ async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path
 async def test_lockout_ends_at_the_reset_by_the_gateways_clock(
     sim: Simulator, tmp_path: Path
 ) -> None:
-    path = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10},
-                                                   "LOCKOUT-ENFORCEMENT": None})
+    path = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
     state = tmp_path / "state.sqlite"
     async with daemon_in_process(sim, tmp_path, [path]) as daemon:
         assert daemon.network is not None

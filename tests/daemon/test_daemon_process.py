@@ -83,8 +83,7 @@ async def test_kill9_during_a_lockout_then_restart(
     # to restore on restart is the Gateway's, not the wall clock's
     sim.advance_clock(86_400)
     sim.clock_to(SESSION_TIME)
-    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10},
-                                                    "LOCKOUT-ENFORCEMENT": None})
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
     daemon = spawn(processes, sim, tmp_path, rules)
     await daemon.started()
     async with Trader(sim.base_url) as trader:
@@ -125,7 +124,7 @@ async def test_hot_reload_by_file_watching(
     sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
 ) -> None:
     path = tmp_path / "rules.yaml"
-    good = {"RULE-001": {"limit": 3}, "RULE-003": {"limit": -10}, "LOCKOUT-ENFORCEMENT": None}
+    good = {"RULE-001": {"limit": 3}, "RULE-003": {"limit": -10}}
     write_ruleset(path, good)
     daemon = spawn(processes, sim, tmp_path, path)
     await daemon.started()

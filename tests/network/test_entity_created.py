@@ -46,4 +46,4 @@ def test_rules_on_fixed_fields_fire_when_their_entity_appears(tmp_path: Path) ->
     assert decided == [("RTY-ANYTHING", "alert", None),
                        ("RTY-POSITION", "close_position", "CON.F.US.RTY.H26")]
     assert all(rule.topics == {f"{rule.scope}.created"}
-               for rule in ruleset.rules_for(1))
+               for rule in ruleset.rules_for(1) if rule.id.startswith("RTY-"))
