@@ -115,6 +115,10 @@ class OrderEvent(Event):
     limit_price: float | None
     stop_price: float | None
     created_at: int
+    #: the customTag the order was placed with (riskrail tags the orders it places)
+    custom_tag: str | None = None
+    #: contracts filled so far
+    fill_volume: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,9 @@ class TradeEvent(Event):
     size: int
     voided: bool
     order_id: int | None
+    #: the fill of an order riskrail sent (a close, a reduce, a stop it placed), not of
+    #: the trader's own; decided by the pipeline, which knows the enforcement's orders
+    by_enforcement: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,7 +355,9 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
                 _size(data, event_type, "size", required=False) or 0,
                 _price(data, event_type, "limitPrice", required=False),
                 _price(data, event_type, "stopPrice", required=False),
-                _time(data, event_type, "creationTimestamp", ts)))
+                _time(data, event_type, "creationTimestamp", ts),
+                data.get("customTag") if isinstance(data.get("customTag"), str) else None,
+                _size(data, event_type, "fillVolume", required=False) or 0))
         elif event_type == "GatewayUserTrade":
             out.append(TradeEvent(
                 ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,

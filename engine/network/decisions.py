@@ -25,6 +25,9 @@ class Decision:
     price: float | None = None
     severity: str | None = None
     order_id: int | None = None
+    #: reduce_position: the desired state, at most this many contracts in its scope
+    #: (the contract, the symbol root, or the account when it names neither)
+    limit: int | None = None
     superseded_by: str | None = None
     #: what woke the rule: the event type, or "timer" for a deadline
     trigger: str = ""
@@ -38,7 +41,7 @@ class Decision:
     def to_dict(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
         record: dict[str, Any] = {"ts": to_iso(self.ts, zone), "account": self.account,
                                   "rule": self.rule, "action": self.action}
-        for key in ("contract", "symbol", "size", "price", "severity", "order_id"):
+        for key in ("contract", "symbol", "size", "limit", "price", "severity", "order_id"):
             value = getattr(self, key)
             if value is not None:
                 record[key] = value

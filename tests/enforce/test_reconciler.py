@@ -1,0 +1,472 @@
+"""The reconciler, synchronously: Gateway facts, constraints and call outcomes in, the
+minimal calls out. No event loop, no Gateway: every case is a sequence of inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from riskrail.engine.enforce import (
+    Call,
+    Locked,
+    MaxContracts,
+    NoWorkingOrders,
+    Plan,
+    Protected,
+    Reconciler,
+    Scope,
+)
+from riskrail.engine.events import OrderEvent, PositionEvent, TradeEvent
+from riskrail.engine.instruments import InstrumentTable
+from riskrail.engine.network.decisions import Decision
+
+A = 1001
+MNQ = "CON.F.US.MNQ.H26"
+MNQ_M = "CON.F.US.MNQ.M26"
+ES = "CON.F.US.EP.H26"
+MYM = "CON.F.US.MYM.H26"
+S = 1_000_000
+LONG, SHORT = 1, 2
+BUY, SELL = 0, 1
+
+
+@dataclass
+class Desk:
+    """A reconciler and the Gateway facts it is told, with the engine's clock."""
+
+    rec: Reconciler = field(default_factory=lambda: Reconciler(InstrumentTable()))
+    now: int = 1_000 * S
+    ids: int = 0
+    sent: list[Call] = field(default_factory=list)
+
+    def tick(self, seconds: float = 0.0) -> Plan:
+        self.now += int(seconds * S)
+        self.rec.tick(self.now)
+        return self.plan()
+
+    def plan(self) -> Plan:
+        plan = self.rec.plan(self.now)
+        self.sent += plan.calls
+        return plan
+
+    def position(self, contract: str, size: int, side: int = LONG, pid: int = 1) -> Plan:
+        self.rec.observe(PositionEvent(self.now, A, contract, pid, side, size, 100.0))
+        return self.plan()
+
+    def order(self, order_id: int, contract: str, side: int, size: int, *, status: int = 1,
+              kind: int = 1, price: float | None = 100.0, stop: float | None = None,
+              tag: str | None = None, filled: int = 0) -> Plan:
+        self.rec.observe(OrderEvent(self.now, A, order_id, contract, status, kind, side, size,
+                                    price, stop, self.now, tag, filled))
+        return self.plan()
+
+    def fill(self, order_id: int, contract: str, side: int, size: int) -> bool:
+        self.ids += 1
+        trade = TradeEvent(self.now, A, 10_000 + self.ids, contract, self.now, 100.0, None,
+                           0.5, side, size, False, order_id)
+        ours = self.rec.by_enforcement(trade)
+        self.rec.observe(trade)
+        return ours
+
+    def decide(self, rule: str, action: str, **fields: object) -> Plan:
+        self.rec.assert_decision(Decision(self.now, A, rule, action, "test", **fields),  # type: ignore[arg-type]
+                                 self.now)
+        return self.plan()
+
+    def answer(self, call: Call, status: str = "accepted", order_id: int | None = None,
+               detail: str = "") -> Plan:
+        self.rec.outcome(call.id, status, self.now, order_id=order_id, detail=detail)
+        return self.plan()
+
+    def read(self, positions: list[tuple[str, int, int]] | None,
+             orders: list[OrderEvent] | None = None, *, begun: int | None = None,
+             looked_up: list[OrderEvent] = ()) -> Plan:  # type: ignore[assignment]
+        token = self.rec.begin_read(A) if begun is None else begun
+        events = [PositionEvent(self.now, A, c, 1, side, size, 100.0)
+                  for c, side, size in positions] if positions is not None else None
+        facts, skipped = self.rec.view.filter_read(A, token, self.now, events, orders,
+                                                   looked_up)
+        for fact in facts:
+            self.rec.observe(fact)
+        self.rec.read_done(A, token, positions=positions is not None,
+                           orders=orders is not None, skipped=skipped)
+        return self.plan()
+
+    def held(self) -> dict[str, int]:
+        return {c: p.size for c, p in self.rec.view.account(A).positions.items()}
+
+
+def texts(plan: Plan) -> list[str]:
+    return [call.describe() for call in plan.calls]
+
+
+def cap(desk: Desk, rule: str, limit: int, *, contract: str | None = None,
+        symbol: str | None = None) -> Plan:
+    return desk.decide(rule, "reduce_position", contract=contract, symbol=symbol, limit=limit)
+
+
+# ---------------------------------------------------------------------- merging caps
+
+
+def test_seven_mnq_under_caps_five_and_three_is_one_partial_close_of_four() -> None:
+    """The bug of issue 12: two reduces of 2 and 4 closed the whole position."""
+    desk = Desk()
+    desk.position(MNQ, 7)
+    first = cap(desk, "RULE-001", 5)
+    assert texts(first) == [f"partial close {MNQ} 2"]  # alone, RULE-001 wants 2 off
+    second = cap(desk, "RULE-002", 3, symbol="MNQ")
+    # the reduce of 2 is in flight: the tighter cap adds only what it still needs
+    assert texts(second) == [f"partial close {MNQ} 2"]
+    desk2 = Desk()
+    desk2.position(MNQ, 7)
+    desk2.rec.assert_decision(Decision(desk2.now, A, "RULE-001", "reduce_position", "x",
+                                       limit=5), desk2.now)
+    desk2.rec.assert_decision(Decision(desk2.now, A, "RULE-002", "reduce_position", "x",
+                                       symbol="MNQ", limit=3), desk2.now)
+    together = desk2.plan()
+    assert texts(together) == [f"partial close {MNQ} 4"]
+    [call] = together.calls
+    rules = {c.id: c.rule for c in desk2.rec.constraints(A)}
+    assert sorted(rules[i] for i in call.serves) == ["RULE-001", "RULE-002"]
+
+
+def test_a_refire_at_an_intermediate_size_with_the_same_target_sends_nothing() -> None:
+    desk = Desk()
+    desk.position(MNQ, 7)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    # the closing order fills in two parts; the first shows before the answer
+    assert desk.fill(501, MNQ, SELL, 2)
+    assert desk.position(MNQ, 5).calls == []
+    assert cap(desk, "RULE-002", 3, symbol="MNQ").calls == []  # the re-fire
+    assert desk.answer(call, order_id=501).calls == []
+    desk.fill(501, MNQ, SELL, 2)
+    plan = desk.position(MNQ, 3)
+    assert plan.calls == [] and [r.status for r in plan.retired] == ["done"]
+    assert desk.held() == {MNQ: 3} and len(desk.sent) == 1
+
+
+def test_two_plus_two_under_a_cap_of_three_ends_at_three() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.position(MNQ, 4)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    assert call.describe() == f"partial close {MNQ} 1"
+
+
+def test_a_breach_during_an_in_flight_reduce_sends_only_the_new_excess() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    [first] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    desk.answer(first, order_id=600)  # accepted, not filled yet
+    # the trader adds 2 meanwhile: the constraint still stands, the push alone acts
+    [second] = desk.position(MNQ, 7).calls
+    assert second.describe() == f"partial close {MNQ} 2"
+    assert cap(desk, "RULE-002", 3, symbol="MNQ").calls == []  # the re-fire: nothing more
+    desk.fill(600, MNQ, SELL, 2)
+    assert desk.position(MNQ, 5).calls == []
+    desk.answer(second, order_id=601)
+    desk.fill(601, MNQ, SELL, 2)
+    plan = desk.position(MNQ, 3)
+    assert plan.calls == [] and desk.rec.constraints(A) == []
+
+
+def test_before_the_answer_a_partial_close_is_assumed_whole_so_nothing_is_sent_twice() -> None:
+    desk = Desk()
+    desk.position(MNQ, 7)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    desk.fill(700, MNQ, SELL, 4)
+    # the position shows the fill before the call's answer: 3 - 4 in flight, nothing
+    assert desk.position(MNQ, 3).calls == []
+    assert desk.position(MNQ, 4).calls == []  # the trader adds one: seen after the answer
+    plan = desk.answer(call, order_id=700)
+    assert texts(plan) == [f"partial close {MNQ} 1"]
+
+
+# ---------------------------------------------------------------------- which position
+
+
+def test_an_account_cap_reduces_the_position_that_grew_last_then_the_oldest() -> None:
+    desk = Desk()
+    desk.position(ES, 2)
+    desk.position(MYM, 2)
+    desk.position(MNQ, 3)  # grew last: 7 in all
+    plan = cap(desk, "RULE-001", 5)
+    assert texts(plan) == [f"partial close {MNQ} 2"]
+    desk2 = Desk()
+    desk2.position(ES, 2)
+    desk2.position(MYM, 2)
+    desk2.position(MNQ, 1)
+    plan = cap(desk2, "RULE-001", 1)  # more than MNQ holds: then the oldest (ES), then MYM
+    assert sorted(texts(plan)) == [f"close {ES}", f"close {MNQ}", f"partial close {MYM} 1"]
+
+
+def test_an_account_cap_never_touches_a_position_it_does_not_need_to() -> None:
+    desk = Desk()
+    desk.position(ES, 3)
+    desk.position(MNQ, 4)  # grew last
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-002", "reduce_position", "x",
+                                      symbol="MNQ", limit=3), desk.now)
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-001", "reduce_position", "x",
+                                      limit=5), desk.now)
+    # MNQ must lose 1 for RULE-002; that leaves 6: RULE-001 takes 1 more from MNQ (it grew)
+    assert texts(desk.plan()) == [f"partial close {MNQ} 2"]
+    assert desk.held()[ES] == 3
+
+
+def test_expiries_of_one_root_add_up() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.position(MNQ_M, 2)
+    assert texts(cap(desk, "RULE-002", 3, symbol="MNQ")) == [f"partial close {MNQ_M} 1"]
+
+
+# ---------------------------------------------------------------------- flatten subsumes
+
+
+def test_a_flatten_while_reduces_are_in_flight_closes_each_position_once() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    desk.position(ES, 2)
+    [reduce] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    plan = desk.decide("RULE-003", "flatten")
+    assert sorted(texts(plan)) == [f"close {ES}", f"close {MNQ}"]
+    assert desk.decide("RULE-003", "flatten").calls == []  # a re-fire
+    assert cap(desk, "RULE-002", 3, symbol="MNQ").calls == []
+    del reduce
+
+
+def test_a_close_subsumes_a_cap_on_the_same_contract() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-002", "reduce_position", "x",
+                                      symbol="MNQ", limit=3), desk.now)
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-011", "close_position", "x",
+                                      contract=MNQ), desk.now)
+    assert texts(desk.plan()) == [f"close {MNQ}"]
+
+
+# ---------------------------------------------------------------------- orders, locks
+
+
+def test_cancel_orders_by_scope_and_one_order() -> None:
+    desk = Desk()
+    desk.order(1, MNQ, BUY, 1)
+    desk.order(2, ES, BUY, 1)
+    desk.order(3, ES, SELL, 1)
+    plan = desk.decide("R", "cancel_orders", symbol="ES")
+    assert texts(plan) == ["cancel order 2", "cancel order 3"]
+    one = desk.decide("R", "cancel_order", order_id=1, contract=MNQ)
+    assert texts(one) == ["cancel order 1"]
+    for call in plan.calls + one.calls:
+        desk.answer(call)
+    desk.order(2, ES, BUY, 1, status=3)
+    desk.order(3, ES, SELL, 1, status=3)
+    plan = desk.order(1, MNQ, BUY, 1, status=3)
+    assert plan.calls == [] and desk.rec.constraints(A) == []
+
+
+def test_a_lockout_is_flat_and_no_opening_order_while_it_lasts() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.order(9, MNQ, SELL, 2, kind=4, price=None, stop=99.0)  # its protective stop
+    desk.order(10, ES, BUY, 1)  # an entry
+    desk.rec.sync_locks(A, [("RULE-003", "lockout", None)], desk.now)
+    assert sorted(texts(desk.plan())) == ["cancel order 10", "cancel order 9",
+                                          f"close {MNQ}"]
+
+
+def test_a_cooldown_keeps_positions_and_their_stops_but_cancels_entries() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.order(9, MNQ, SELL, 2, kind=4, price=None, stop=99.0)  # protective: stays
+    desk.order(11, MNQ, BUY, 1)  # would grow the position
+    desk.order(12, MNQ, SELL, 3)  # would reverse it
+    desk.rec.sync_locks(A, [("RULE-006", "cooldown", None)], desk.now)
+    assert sorted(texts(desk.plan())) == ["cancel order 11", "cancel order 12"]
+
+
+def test_a_reentry_during_a_lockout_is_closed_and_the_lock_outlasts_satisfaction() -> None:
+    desk = Desk()
+    desk.rec.sync_locks(A, [("RULE-003", "lockout", None)], desk.now)
+    assert desk.plan().calls == []
+    [close] = desk.position(MNQ, 1).calls
+    desk.answer(close, order_id=77)
+    desk.order(77, MNQ, SELL, 1, status=2, kind=2, price=None, filled=1)
+    desk.fill(77, MNQ, SELL, 1)
+    desk.position(MNQ, 0)
+    assert [type(c.constraint) for c in desk.rec.constraints(A)] == [Locked]
+    assert texts(desk.position(ES, 1, pid=2)) == [f"close {ES}"]  # again
+    desk.rec.sync_locks(A, [], desk.now)
+    plan = desk.plan()
+    assert [r.status for r in plan.retired] == ["ended"]
+
+
+def test_a_symbol_lockout_touches_that_root_only() -> None:
+    desk = Desk()
+    desk.position(MNQ, 1)
+    desk.position(ES, 1)
+    desk.rec.sync_locks(A, [("R", "lockout", "MNQ")], desk.now)
+    assert texts(desk.plan()) == [f"close {MNQ}"]
+
+
+# ---------------------------------------------------------------------- protection
+
+
+def test_a_stop_is_placed_tagged_then_moved_by_modifying_it() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    [place] = desk.decide("RULE-012", "place_stop", contract=MNQ, price=95.0).calls
+    assert place.describe() == f"place sell 2 stop at 95 on {MNQ}"
+    assert place.tag is not None and place.tag.startswith("riskrail:")
+    assert desk.plan().calls == []  # in flight: nothing twice
+    desk.answer(place, order_id=40)
+    plan = desk.order(40, MNQ, SELL, 2, kind=4, price=None, stop=95.0, tag=place.tag)
+    assert [r.status for r in plan.retired] == ["done"]
+    [move] = desk.decide("RULE-012", "move_stop", contract=MNQ, price=100.25).calls
+    assert move.describe() == "modify order 40 to 100.25 size 2"
+
+
+def test_a_placement_whose_answer_was_lost_is_found_by_its_tag() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    [place] = desk.decide("RULE-012", "place_stop", contract=MNQ, price=95.0).calls
+    plan = desk.answer(place, "uncertain", detail="HTTP 500")
+    [read] = plan.reads
+    assert read.orders and not read.positions
+    tagged = OrderEvent(desk.now, A, 41, MNQ, 1, 4, SELL, 2, None, 94.0, desk.now, place.tag)
+    plan = desk.read(None, [tagged])
+    # found by its tag (at another price than wanted): modified, not placed again
+    assert texts(plan) == ["modify order 41 to 95 size 2"]
+
+
+def test_a_stop_tighter_than_asked_satisfies_it() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.order(5, MNQ, SELL, 2, kind=4, price=None, stop=97.0)
+    plan = desk.decide("RULE-012", "place_stop", contract=MNQ, price=95.0)
+    assert plan.calls == [] and [r.status for r in plan.retired] == ["noop"]
+
+
+# ---------------------------------------------------------------------- failures
+
+
+def test_a_refused_call_backs_off_then_retries_for_as_long_as_it_stands() -> None:
+    desk = Desk()
+    desk.rec.alert_after = 3
+    desk.position(MNQ, 5)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    alerts = []
+    for attempt in range(1, 8):
+        plan = desk.answer(call, "refused", detail="Operation failed")
+        alerts += plan.alerts
+        assert plan.calls == []  # backed off
+        delay = min(0.2 * 2 ** (attempt - 1), 5.0)
+        assert desk.rec.deadline() == desk.now + int(delay * S)
+        assert desk.tick(delay - 0.01).calls == []
+        [call] = desk.tick(0.01).calls
+        assert call.describe() == f"partial close {MNQ} 2"
+    assert len(alerts) == 1 and "failed 3 times" in alerts[0].message
+    desk.answer(call, order_id=9)
+    desk.fill(9, MNQ, SELL, 2)
+    assert [r.status for r in desk.position(MNQ, 3).retired] == ["done"]
+
+
+def test_an_uncertain_partial_close_that_happened_is_not_sent_again() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    plan = desk.answer(call, "uncertain", detail="HTTP 500")
+    [read] = plan.reads
+    assert read.positions
+    plan = desk.read([(MNQ, LONG, 3)])  # it had been applied
+    assert plan.calls == [] and [r.status for r in plan.retired] == ["done"]
+
+
+def test_an_uncertain_partial_close_that_did_not_happen_is_sent_again_after_backoff() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    desk.answer(call, "uncertain", detail="timeout")
+    assert desk.read([(MNQ, LONG, 5)]).calls == []
+    assert texts(desk.tick(0.2)) == [f"partial close {MNQ} 2"]
+
+
+def test_a_hanging_partial_close_is_never_sent_again_while_it_may_land() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    plan = desk.answer(call, "abandoned")
+    assert plan.reads == [] and plan.calls == []
+    assert desk.read([(MNQ, LONG, 5)]).calls == []
+    assert desk.tick(10).calls == []
+    desk.answer(call, order_id=3)  # it landed after all
+    desk.fill(3, MNQ, SELL, 2)
+    assert desk.position(MNQ, 3).calls == [] and desk.rec.constraints(A) == []
+
+
+def test_a_hanging_close_is_sent_again_once_a_read_still_shows_the_position() -> None:
+    desk = Desk()
+    desk.position(MNQ, 1)
+    [call] = desk.decide("RULE-011", "close_position", contract=MNQ).calls
+    [read] = desk.answer(call, "abandoned").reads
+    assert read.positions
+    assert desk.read([(MNQ, LONG, 1)]).calls == []  # backed off first
+    assert texts(desk.tick(0.2)) == [f"close {MNQ}"]
+
+
+def test_a_read_that_a_newer_push_overrides_settles_nothing() -> None:
+    desk = Desk()
+    desk.position(MNQ, 7)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    desk.answer(call, "uncertain")
+    token = desk.rec.begin_read(A)
+    desk.position(MNQ, 3)  # pushed while the read was on its way
+    plan = desk.read([(MNQ, LONG, 7)], begun=token)  # the read is older than that push
+    assert plan.calls == [] and desk.held() == {MNQ: 3}
+
+
+def test_an_accepted_close_whose_order_still_works_is_not_sent_again() -> None:
+    desk = Desk()
+    desk.position(MNQ, 1)
+    [call] = desk.decide("RULE-011", "close_position", contract=MNQ).calls
+    desk.answer(call, order_id=88)
+    plan = desk.tick(0.2)
+    [read] = plan.reads
+    assert read.order_ids == (88,)
+    still = OrderEvent(desk.now, A, 88, MNQ, 1, 2, SELL, 1, None, None, desk.now)
+    assert desk.read([(MNQ, LONG, 1)], looked_up=[still]).calls == []
+    filled = OrderEvent(desk.now, A, 88, MNQ, 2, 2, SELL, 1, None, None, desk.now, None, 1)
+    plan = desk.read([], looked_up=[filled])
+    assert plan.calls == [] and [r.status for r in plan.retired] == ["done"]
+
+
+# ---------------------------------------------------------------------- attribution
+
+
+def test_fills_of_enforcement_orders_are_known_before_and_after_the_answer() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    [call] = cap(desk, "RULE-002", 3, symbol="MNQ").calls
+    assert desk.fill(900, MNQ, SELL, 1)  # before the answer: the closing side, in flight
+    assert not desk.fill(901, MNQ, BUY, 1)  # the trader's buy
+    desk.answer(call, order_id=900)
+    assert desk.fill(900, MNQ, SELL, 1)
+    assert not desk.fill(902, ES, SELL, 1)
+    desk.order(50, MNQ, SELL, 2, kind=4, price=None, stop=90.0, tag="riskrail:1001:7")
+    desk.order(50, MNQ, SELL, 2, status=2, kind=4, price=None, stop=90.0,
+               tag="riskrail:1001:7", filled=2)
+    assert desk.fill(50, MNQ, SELL, 2)  # a stop riskrail placed
+
+
+def test_constraint_descriptions() -> None:
+    assert str(MaxContracts(Scope("root", "MNQ"), 3)) == "at most 3 contract(s) in MNQ"
+    assert str(MaxContracts(Scope("account"), 0)) == "flat in the account"
+    assert str(NoWorkingOrders(Scope("contract", MNQ), 4)) == "order 4 not working"
+    assert "while the cooldown lasts" in str(Locked(Scope("account"), False, "cooldown"))
+    assert str(Protected(MNQ, "target", 101.5)) == f"a target at 101.5 on {MNQ}"
+
+
+@pytest.mark.parametrize("status", ["bogus", ""])
+def test_an_unknown_outcome_is_refused(status: str) -> None:
+    with pytest.raises(ValueError):
+        Desk().rec.outcome("1001:c1", status, 0)
