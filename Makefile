@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo lint bench clean
+.PHONY: install test demo lint bench clean enforce-fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ test: lint
 
 demo: install
 	$(BIN)/riskrail demo
+
+# Longer runs of the enforcement's model-based property tests (`make test` runs a few).
+enforce-fuzz: install
+	RISKRAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider -k many_more tests/enforce
 
 bench: install
 	$(BIN)/python -m bench
