@@ -166,7 +166,7 @@ class Reconciler:
 
     def __init__(self, instruments: InstrumentTable, *, base_delay: float = 0.2,
                  max_delay: float = 5.0, alert_after: int = 5, read_delay: float = 0.2,
-                 max_read_delay: float = 2.0) -> None:
+                 max_read_delay: float = 2.0, settle_grace: float = 5.0) -> None:
         self.instruments = instruments
         self.view = GatewayView()
         self.base_delay = base_delay
@@ -174,6 +174,9 @@ class Reconciler:
         self.alert_after = alert_after
         self.read_delay = read_delay
         self.max_read_delay = max_read_delay
+        #: how long an accepted close may wait for the pushes of its fills before a read
+        #: alone settles it (pushes lost in a gap never come)
+        self.settle_grace = int(settle_grace * MICROS)
         self._active: dict[int, dict[tuple[object, ...], ActiveConstraint]] = {}
         self._flights: dict[str, Flight] = {}
         self._flying: dict[int, dict[str, Flight]] = {}
@@ -220,9 +223,9 @@ class Reconciler:
         return root
 
     # ------------------------------------------------------------------ inputs
-    def observe(self, event: Event) -> None:
-        """A fact pushed or read (positions, orders, trades)."""
-        account = self.view.observe(event)
+    def observe(self, event: Event, *, read: bool = False) -> None:
+        """A fact pushed (or, with ``read``, one a REST read added: ``filter_read``)."""
+        account = self.view.observe(event, read=read)
         if isinstance(event, OrderEvent) and event.custom_tag \
                 and event.custom_tag.startswith("riskrail:"):
             self._remember_ours(event.account_id, event.order_id)
@@ -442,7 +445,7 @@ class Reconciler:
                              "as it is", now, plan)
             return
         if positional:
-            done = self._closing_order_done(flight, view, by_read)
+            done = self._closing_order_done(flight, view, by_read, now)
             if done is not None:
                 self._settle(flight, True, done, now, plan)
             return
@@ -461,25 +464,28 @@ class Reconciler:
         if touched > ended or by_read:
             self._settle(flight, True, f"order {call.order_id} seen after it", now, plan)
 
-    def _closing_order_done(self, flight: Flight, view: AccountView, by_read: bool
-                            ) -> str | None:
-        """Whether an accepted (partial) close is fully shown by the positions."""
+    def _closing_order_done(self, flight: Flight, view: AccountView, by_read: bool,
+                            now: int) -> str | None:
+        """Whether an accepted (partial) close is over and fully shown by the pushes: the
+        fills of its order, pushed before the latest position push, make up what it was
+        to close (or what it filled, once it ended). A read alone settles it only after
+        ``settle_grace``: a push that lags the read would show the position as it was
+        before the fill, with the call no longer in flight to account for it."""
         call = flight.call
         order_id = flight.order_id
+        answered = flight.ended_at or now
+        late = by_read and now - answered >= self.settle_grace
         if order_id is None:
-            return "a read after it showed the position" if by_read else None
-        seen = view.touched.get(("position", call.contract), 0)
-        reflected = view.filled(order_id, before=seen)
+            return "a read after it showed the position" if late else None
+        pushed = view.pushed.get(("position", call.contract), 0)
+        reflected = view.filled(order_id, before=pushed)
         done = view.done.get(order_id)
+        if done is not None and reflected >= done[0]:
+            return f"order {order_id} ended with {done[0]} filled, shown by the position"
         if call.kind == "partial_close" and call.size is not None and reflected >= call.size:
             return f"order {order_id} filled {reflected}, shown by the position"
-        if done is not None:
-            filled, done_at = done
-            if seen > done_at or reflected >= filled > 0:
-                return f"order {order_id} ended with {filled} filled, shown by the position"
-            mark = view.position_read
-            if by_read and mark is not None and mark.token > done_at:
-                return f"order {order_id} ended with {filled} filled; a read showed the position"
+        if late and done is not None:
+            return f"order {order_id} ended with {done[0]} filled; a read showed the position"
         return None
 
     def _settle(self, flight: Flight, ok: bool | None, detail: str, now: int,
@@ -754,12 +760,24 @@ class Reconciler:
                               plan, by_id)
 
     def _outstanding(self, flight: Flight, view: AccountView) -> int:
-        """Contracts a partial close in flight will still take off the position shown."""
-        size = flight.call.size or 0
+        """Contracts a partial close in flight will still take off the position shown:
+        all it asked for before an answer names its order; then what it will fill (all
+        it asked, or what it filled once it ended) less its fills the position shows,
+        which is all of them when the latest word on the position is a read begun after
+        the order ended, and otherwise those pushed before the latest position push."""
+        call = flight.call
+        size = call.size or 0
         if flight.state != "accepted" or flight.order_id is None:
             return size
-        seen = view.touched.get(("position", flight.call.contract), 0)
-        return max(size - view.filled(flight.order_id, before=seen), 0)
+        done = view.done.get(flight.order_id)
+        expected = done[0] if done is not None else size
+        key = ("position", call.contract)
+        pushed = view.pushed.get(key, 0)
+        mark = view.position_read
+        if done is not None and mark is not None and mark.token > done[1] \
+                and key not in mark.skipped and view.touched.get(key, 0) > pushed:
+            return 0
+        return max(expected - view.filled(flight.order_id, before=pushed), 0)
 
     def _preference(self, view: AccountView, contracts: list[str]) -> list[str]:
         """Which positions an account or root cap reduces first: the one that grew last

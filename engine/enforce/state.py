@@ -83,6 +83,8 @@ class AccountView:
     orders: dict[int, OrderView] = field(default_factory=dict)
     #: key -> sequence number of the latest push or read that said something about it
     touched: dict[Key, int] = field(default_factory=dict)
+    #: key -> sequence number of the latest push about it (reads left out)
+    pushed: dict[Key, int] = field(default_factory=dict)
     #: order id -> [(contracts filled, sequence number of the fill)]
     fills: OrderedDict[int, list[tuple[int, int]]] = field(default_factory=OrderedDict)
     #: order id -> (contracts filled, sequence number) once it reached a final status
@@ -127,24 +129,26 @@ class GatewayView:
         return self.seq
 
     # -- observations ------------------------------------------------------------------
-    def observe(self, event: Event) -> int | None:
-        """Apply one pushed (or read) fact; the account it concerns, if any."""
+    def observe(self, event: Event, *, read: bool = False) -> int | None:
+        """Apply one pushed (or, with ``read``, read) fact; the account it concerns."""
         if isinstance(event, PositionEvent):
-            self._position(event)
+            self._position(event, read)
             return event.account_id
         if isinstance(event, OrderEvent):
-            self._order(event)
+            self._order(event, read)
             return event.account_id
         if isinstance(event, TradeEvent):
             self._trade(event)
             return event.account_id
         return None
 
-    def _position(self, event: PositionEvent) -> None:
+    def _position(self, event: PositionEvent, read: bool) -> None:
         view = self.account(event.account_id)
         seq = self.next_seq()
         contract = event.contract_id
         view.touched[("position", contract)] = seq
+        if not read:
+            view.pushed[("position", contract)] = seq
         held = view.positions.get(contract)
         if event.size <= 0:
             view.positions.pop(contract, None)
@@ -161,10 +165,12 @@ class GatewayView:
         if event.position_id:
             held.id = event.position_id
 
-    def _order(self, event: OrderEvent) -> None:
+    def _order(self, event: OrderEvent, read: bool) -> None:
         view = self.account(event.account_id)
         seq = self.next_seq()
         view.touched[("order", event.order_id)] = seq
+        if not read:
+            view.pushed[("order", event.order_id)] = seq
         if event.status in WORKING_STATUSES:
             view.orders[event.order_id] = OrderView(
                 event.order_id, event.contract_id, event.type, event.side, event.size,

@@ -57,6 +57,8 @@ class ModelGateway:
     #: trader's working limit buys: id -> [contract, size, filled]
     orders: dict[int, list[object]] = field(default_factory=dict)
     pushes: list[Event] = field(default_factory=list)
+    #: enforcement's closing orders: id -> (contract, size filled)
+    closing: dict[int, tuple[str, int]] = field(default_factory=dict)
     ids: int = 100
     trades: int = 0
 
@@ -151,6 +153,7 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
             return  # refused by the Gateway: nothing to close
         order_id = self.gw.new_id()
         self.our_orders.add(order_id)
+        self.gw.closing[order_id] = (contract, size)
         parts = [size] if size < 2 or self.fault_of(call) != "split" else [size // 2,
                                                                           size - size // 2]
         for part in parts:
@@ -314,12 +317,13 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
         order_events = [OrderEvent(self.now, A, i, str(o[0]), 1, 1, BUY, int(o[1]),  # type: ignore[call-overload]
                                    100.0, None, self.now, None, int(o[2]))  # type: ignore[call-overload]
                         for i, o in self.gw.orders.items()] if orders else None
-        looked_up = [OrderEvent(self.now, A, i, CONTRACTS[0], 2, 2, SELL, 0, None, None,
-                                self.now) for i in lookups if i not in self.gw.orders]
+        looked_up = [OrderEvent(self.now, A, i, self.gw.closing[i][0], 2, 2, SELL,
+                                self.gw.closing[i][1], None, None, self.now, None,
+                                self.gw.closing[i][1]) for i in lookups]
         facts, skipped = self.rec.view.filter_read(A, token, self.now, position_events,
                                                    order_events, looked_up)
         for fact in facts:
-            self.rec.observe(fact)
+            self.rec.observe(fact, read=True)
         self.rec.read_done(A, token, positions=positions, orders=orders, skipped=skipped)
         self.fire_rules()
         self.plan()
