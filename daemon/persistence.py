@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from riskrail.engine.language.limits import MAX_DURATION_SECONDS
 from riskrail.engine.network.memory import AccountState, Lockout
 from riskrail.engine.network.network import RuleNetwork
 
@@ -61,6 +62,20 @@ def _while_origin(account: AccountState, lock: Lockout) -> tuple[str | None, int
     return lock.rule, None
 
 
+def _restored_end(stored: Any, now: int) -> int | None:
+    """A stored lockout's end, within the engine's bound on a lockout's length. A value
+    stored before that bound existed, or one edited into the file (infinity, text), must
+    not stop the daemon at start: the lockout holds, until the bound at the latest."""
+    if stored is None:
+        return None
+    bound = now + MAX_DURATION_SECONDS * 1_000_000
+    try:
+        end = int(stored)
+    except (TypeError, ValueError, OverflowError):
+        return bound
+    return min(end, bound)
+
+
 def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, now: int) -> int:
     """Put stored lockouts and today's accumulators back into working memory.
 
@@ -84,7 +99,7 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
             account.id, rule=str(record["rule"]), kind=str(record["kind"]),
             scope=str(record["scope"]), symbol=record.get("symbol"),
             reason=str(record["reason"]), start=int(record["start"]),
-            end=None if record.get("end") is None else int(record["end"]),
+            end=_restored_end(record.get("end"), now),
             condition=condition, condition_topics=topics)
         sync.adopt(lock, int(record["store_id"]))
         restored += 1

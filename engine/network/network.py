@@ -37,6 +37,7 @@ from ..events import (
 )
 from ..instruments import UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
+from ..language.limits import MAX_DURATION_SECONDS
 from ..language.template import format_duration
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
 from ..vocabulary import TOPICS
@@ -66,6 +67,25 @@ _CLOCK: Change = ("account", "clock", None)
 #: every account-wide topic: what a reload re-evaluates
 _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TOPICS
                                         if topic != "created")
+
+
+_MAX_LOCK_DAYS = MAX_DURATION_SECONDS // 86_400
+_MAX_LOCK = MAX_DURATION_SECONDS * MICROS
+
+
+def _bounded_end(now: int, end: float) -> tuple[int, bool]:
+    """A lockout's end as an instant, and whether it was clamped. Validation bounds the
+    durations a ruleset writes; one computed from facts may still lie past any calendar
+    (year 9999 and beyond): it is clamped to MAX_DURATION_SECONDS from now, so the lock
+    holds (the safe side) and every record of it stays printable. An end that is not a
+    number at all is a rule error, contained like any other."""
+    if end != end:  # NaN
+        raise ValueError("the lockout's end is not a number")
+    if end > now + _MAX_LOCK:
+        return now + _MAX_LOCK, True
+    if end < now - _MAX_LOCK:
+        return now, True  # long past: it ends at once
+    return int(end), False
 
 
 class ClockView:
@@ -692,14 +712,15 @@ class RuleNetwork:
         now = ctx.now
         mode = action.lock_mode
         until: int | None
+        clamped = False
         if mode == "until":
             value = action.args["until"].function(ctx)
-            until = None if value is None else int(value)
+            until, clamped = (None, False) if value is None else _bounded_end(now, value)
         elif mode == "for":
             value = action.args["for"].function(ctx)
             if value is None or value <= 0:
                 return []
-            until = now + int(value)
+            until, clamped = _bounded_end(now, now + value)
         else:
             until = None
         symbol = getattr(entity, "symbol", None) if action.lock_scope == "symbol" else None
@@ -711,6 +732,9 @@ class RuleNetwork:
                        action.args.get("while"), action.while_topics)
         extra = {"for": format_duration(until - now)} if until is not None else {
             "while": "condition holds"} if mode == "while" else {}
+        if clamped:
+            extra["clamped"] = (f"the end computed lay past the {_MAX_LOCK_DAYS}-day bound "
+                                f"of a lockout")
         made = decision(action.kind, until=until, symbol=symbol, extra=extra)
         return [_Firing(made, lock)]
 
