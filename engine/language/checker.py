@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from ..vocabulary import RECORDS
 from . import nodes as n
 from .errors import LanguageError
+from .limits import MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_NODES, limit
 from .parser import parse
 from .types import (
     ANY,
     BOOL,
+    DATE,
     DURATION,
     INSTANT,
     NONE,
@@ -34,7 +36,7 @@ from .types import (
     compatible,
 )
 
-__all__ = ["SESSION_FIELDS", "CheckResult", "Checker", "did_you_mean"]
+__all__ = ["SESSION_FIELDS", "SESSION_KEYS", "CheckResult", "Checker", "did_you_mean"]
 
 #: Attributes of a session value; each is a time atom (changes at session boundaries).
 SESSION_FIELDS: dict[str, Type] = {
@@ -56,6 +58,14 @@ def _a(t: Type) -> str:
         return "none"
     text = str(t)
     return ("an " if text[0] in "aeiou" else "a ") + text
+
+
+def _blamable(t: Type) -> bool:
+    """Whether a parameter of type ``t`` that does not fit is the value's mistake: a plain
+    number, true/false or text (60 where 60s was meant, a quoted "-500"), or a list or map
+    where one value is needed. A duration, time of day or date was written on purpose:
+    when one does not fit, the expression that uses it is the mistake."""
+    return t in (NUMBER, BOOL, STRING) or isinstance(t, ListType | MapType)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
@@ -81,6 +91,15 @@ class CheckResult:
     types: dict[int, Type]
     #: ids of nodes whose value depends on the clock
     now_nodes: set[int]
+    #: the rule parameter this expression is, when it is just one (``params.x``, or a let
+    #: that is): a type error about it is the parameter's value's fault
+    param: str | None = None
+    #: parts of the expression, and its depth, with the lets it uses written out: lets
+    #: are evaluated where they are used, so this is what an evaluation costs
+    size: int = 1
+    depth: int = 1
+    #: a let whose expression has errors (reported there): what uses it says no more
+    failed: bool = False
 
 
 @dataclass
@@ -91,6 +110,15 @@ class Checker:
     #: let-bindings: name -> (node, its check result), checked before use
     lets: dict[str, CheckResult] = field(default_factory=dict)
     errors: list[LanguageError] = field(default_factory=list)
+    #: the rule's parameters read by name (``params.x``, ``params["x"]``,
+    #: ``get(params, "x", d)``, ``session(params)``), over every expression checked
+    params_read: set[str] = field(default_factory=set)
+    #: parameters read that do not exist (each reported where it is read)
+    params_missing: set[str] = field(default_factory=set)
+    #: whether an expression uses ``params`` as a whole (then every one counts as read)
+    params_whole: bool = False
+    #: parameters compared with none or given to coalesce(): optional ones
+    none_guarded: set[str] = field(default_factory=set)
 
     # -- public -------------------------------------------------------------
     def check(self, node: n.Node, expected: Type | None = None) -> CheckResult:
@@ -99,8 +127,25 @@ class Checker:
         self._now: set[int] = set()
         self._macros: dict[int, n.Node] = {}
         self._locals: dict[str, Type] = {}
+        #: Name nodes that read a let, and that let's result
+        self._let_uses: dict[int, CheckResult] = {}
+        #: ``params`` Name nodes not (yet) known to be read by one key
+        self._params_uses: set[int] = set()
         before = len(self.errors)
         result_type = self._check(node)
+        if self._params_uses:
+            self.params_whole = True
+        size, depth = self._measure(node)
+        failed = any(let.failed for let in self._let_uses.values())
+        if len(self.errors) == before and not failed:
+            if size > MAX_EXPRESSION_NODES:
+                self._error(f"expression too large once the lets it uses are written out: "
+                            f"{size:,} parts {limit('expression size', MAX_EXPRESSION_NODES)}",
+                            node)
+            elif depth > MAX_EXPRESSION_DEPTH:
+                self._error(f"expression nests too deeply once the lets it uses are written "
+                            f"out: {depth} levels "
+                            f"{limit('expression depth', MAX_EXPRESSION_DEPTH)}", node)
         if expected is not None and len(self.errors) == before \
                 and not compatible(result_type, expected):
             hint = ""
@@ -109,12 +154,63 @@ class Checker:
             self._error(f"expected {_a(expected)}, but this expression is {_a(result_type)}"
                         f"{hint}", node)
         return CheckResult(result_type, self._topics, id(node) in self._now, self._macros,
-                           self._types, self._now)
+                           self._types, self._now, self._param_of(node), size, depth, failed)
 
     # -- helpers ------------------------------------------------------------
-    def _error(self, message: str, node: n.Node) -> Type:
-        self.errors.append(LanguageError(message, node.pos))
+    def _error(self, message: str, node: n.Node, param: str | None = None) -> Type:
+        """Record an error at ``node``. When the node is a parameter read, or ``param``
+        is given, the parameter's value is blamed."""
+        if param is None and _blamable(self._types.get(id(node), ANY)):
+            param = self._param_of(node)
+        self.errors.append(LanguageError(message, node.pos, param))
         return ANY
+
+    def _is_params(self, node: n.Node) -> bool:
+        """``node`` is the name ``params`` (not a loop variable of that name)."""
+        return isinstance(node, n.Name) and node.name == "params" \
+            and node.name not in self._locals and node.name not in self.lets \
+            and "params" in self.names
+
+    def _param_of(self, node: n.Node) -> str | None:
+        """The existing parameter ``node`` is, if it is exactly one."""
+        if isinstance(node, n.Attribute) and self._is_params(node.value):
+            params = self.names["params"]
+            if isinstance(params, MapType) and node.attr in params.fields:
+                return node.attr
+        if isinstance(node, n.Name) and id(node) in self._let_uses:
+            return self._let_uses[id(node)].param
+        return None
+
+    def _one_param(self, *nodes: n.Node) -> str | None:
+        """The parameter to blame among ``nodes``: exactly one of them is one, and its
+        value is of a kind that is easily wrong (see ``_blamable``)."""
+        found = [(p, node) for node in nodes if (p := self._param_of(node)) is not None]
+        if len(found) != 1:
+            return None
+        param, node = found[0]
+        return param if _blamable(self._types.get(id(node), ANY)) else None
+
+    def _read_param(self, key: str) -> None:
+        params = self.names.get("params")
+        if isinstance(params, MapType) and key in params.fields:
+            self.params_read.add(key)
+        else:
+            self.params_missing.add(key)
+
+    def _measure(self, node: n.Node) -> tuple[int, int]:
+        """(size, depth) of ``node`` with macros and lets written out."""
+        macro = self._macros.get(id(node))
+        if macro is not None:
+            return self._measure(macro)
+        let = self._let_uses.get(id(node))
+        if let is not None:
+            return let.size, let.depth
+        size, depth = 1, 0
+        for child in node.children():
+            child_size, child_depth = self._measure(child)
+            size += child_size
+            depth = max(depth, child_depth)
+        return size, depth + 1
 
     def _record(self, node: n.Node, t: Type, *children: n.Node) -> Type:
         self._types[id(node)] = t
@@ -143,11 +239,14 @@ class Checker:
             return self._record(node, INSTANT)
         if name in self.lets:
             bound = self.lets[name]
+            self._let_uses[id(node)] = bound
             self._topics |= bound.topics
             if bound.uses_now:
                 self._now.add(id(node))
             return self._record(node, bound.type)
         if name in self.names:
+            if name == "params":
+                self._params_uses.add(id(node))
             return self._record(node, self.names[name])
         if name in RECORDS:
             visible = [r for r in RECORDS if r in self.names and r != "clock"]
@@ -160,8 +259,14 @@ class Checker:
     # -- access -------------------------------------------------------------
     def _check_Attribute(self, node: n.Node) -> Type:
         assert isinstance(node, n.Attribute)
-        base = self._check(node.value)
         attr = node.attr
+        if attr.startswith("_"):
+            return self._error(f"{attr!r} is not a field: names starting with '_' are "
+                               "reserved", node)
+        base = self._check(node.value)
+        if self._is_params(node.value):
+            self._params_uses.discard(id(node.value))
+            self._read_param(attr)
         if isinstance(base, RecordType):
             record = RECORDS[base.name]
             spec = record.fields.get(attr)
@@ -202,6 +307,10 @@ class Checker:
         assert isinstance(node, n.Index)
         base = self._check(node.value)
         key = self._check(node.key)
+        if self._is_params(node.value) and isinstance(node.key, n.Literal) \
+                and node.key.kind == "string":
+            self._params_uses.discard(id(node.value))
+            self._read_param(str(node.key.value))
         if isinstance(base, MapType):
             if not compatible(key, STRING):
                 return self._error(f"map keys are strings, not {key}", node.key)
@@ -219,7 +328,7 @@ class Checker:
         assert isinstance(node, n.Unary)
         t = self._check(node.operand)
         if t not in (NUMBER, DURATION, ANY, NONE):
-            return self._error(f"cannot negate a {t}", node)
+            return self._error(f"cannot negate a {t}", node, self._param_of(node.operand))
         if id(node.operand) in self._now:
             self._now.add(id(node))
         return self._record(node, t, node.operand)
@@ -229,7 +338,12 @@ class Checker:
         left, right = self._check(node.left), self._check(node.right)
         result = _arithmetic(node.op, left, right)
         if result is None:
-            return self._error(f"cannot apply {node.op!r} to {left} and {right}", node)
+            hint = ""
+            if node.op in "+-" and {left, right} & {DURATION, INSTANT, TIMEOFDAY} \
+                    and NUMBER in (left, right):
+                hint = "; write a duration with its unit, e.g. 60s or 15m"
+            return self._error(f"cannot apply {node.op!r} to {left} and {right}{hint}", node,
+                               self._one_param(node.left, node.right))
         if (id(node.left) in self._now or id(node.right) in self._now) \
                 and node.op not in "+-" and not (node.op == "/" and result == NUMBER):
             return self._error("the current time can only be added to or subtracted from", node)
@@ -244,18 +358,25 @@ class Checker:
                 or (isinstance(right, MapType) and compatible(left, STRING)) \
                 or (right == STRING and compatible(left, STRING)) or ANY in (left, right)
             if not ok:
-                return self._error(f"cannot test whether a {left} is in a {right}", node)
+                return self._error(f"cannot test whether a {left} is in a {right}", node,
+                                   self._one_param(node.left, node.right))
         elif op == "matches":
             def stringish(t: Type) -> bool:
                 return t in (STRING, ANY, NONE) or (
                     isinstance(t, ListType) and t.item in (STRING, ANY, NONE))
             if not stringish(left) or not stringish(right):
                 return self._error(f"'matches' compares strings (or lists of strings) with glob "
-                                   f"patterns, not {left} with {right}", node)
+                                   f"patterns, not {left} with {right}", node,
+                                   self._one_param(node.left, node.right))
         elif op in ("==", "!="):
+            for side, other in ((node.left, node.right), (node.right, node.left)):
+                param = self._param_of(side)
+                if param is not None and isinstance(other, n.Literal) and other.kind == "none":
+                    self.none_guarded.add(param)
             if not compatible(left, right):
                 return self._error(f"comparing {left} with {right} is always "
-                                   f"{'false' if op == '==' else 'true'}", node)
+                                   f"{'false' if op == '==' else 'true'}", node,
+                                   self._one_param(node.left, node.right))
         else:
             if not compatible(left, right):
                 hint = ""
@@ -263,7 +384,8 @@ class Checker:
                     hint = "; write a duration with its unit, e.g. 60s or 15m"
                 elif {left, right} == {INSTANT, TIMEOFDAY}:
                     hint = "; a time of day is not an instant (use a session's fields)"
-                return self._error(f"cannot compare {left} with {right}{hint}", node)
+                return self._error(f"cannot compare {left} with {right}{hint}", node,
+                                   self._one_param(node.left, node.right))
             concrete = left if left not in (ANY, NONE) else right
             if concrete not in (*_ORDERED, ANY, NONE):
                 return self._error(f"cannot order values of type {concrete}", node)
@@ -299,7 +421,7 @@ class Checker:
         then, otherwise = self._check(node.then), self._check(node.otherwise)
         if not compatible(then, otherwise):
             return self._error(f"both branches must have one type, got {then} and {otherwise}",
-                               node)
+                               node, self._one_param(node.then, node.otherwise))
         result = then if then not in (NONE, ANY) else otherwise
         return self._record(node, result, node.test, node.then, node.otherwise)
 
@@ -430,6 +552,11 @@ def _fn_get(c: Checker, node: n.Call, args: list[Type]) -> Type:
     if not _arity(c, node, args, 3, 3):
         return ANY
     mapping, key, default = args
+    if c._is_params(node.args[0]) and isinstance(node.args[1], n.Literal) \
+            and node.args[1].kind == "string":
+        c._params_uses.discard(id(node.args[0]))
+        c._read_param(str(node.args[1].value))
+        c.none_guarded.add(str(node.args[1].value))  # a default stands in for a missing one
     if not (isinstance(mapping, MapType) or mapping in (ANY, NONE)):
         return c._error(f"get() looks up a key in a map, not in a {mapping}", node.args[0])
     if not compatible(key, STRING):
@@ -441,19 +568,58 @@ def _fn_get(c: Checker, node: n.Call, args: list[Type]) -> Type:
     return value if value not in (ANY, NONE) else default
 
 
+#: what session() reads from its map, and the type each key must have
+SESSION_KEYS: dict[str, tuple[tuple[Type, ...], str]] = {
+    "start": ((TIMEOFDAY,), "a time of day (HH:MM)"),
+    "end": ((TIMEOFDAY,), "a time of day (HH:MM)"),
+    "timezone": ((STRING,), "an IANA time zone name"),
+    "days": ((ListType("list", STRING), ListType("list", NUMBER), ListType("list", ANY)),
+             "a list of days (mon..sun)"),
+    "holidays": ((ListType("list", DATE), ListType("list", STRING), ListType("list", ANY)),
+                 "a list of dates"),
+    "early_close": ((MapType("map", {}, TIMEOFDAY),), "a map of dates to times (HH:MM)"),
+}
+
+
 def _fn_session(c: Checker, node: n.Call, args: list[Type]) -> Type:
     if not _arity(c, node, args, 1, 1):
         return SESSION
     spec = args[0]
+    from_params = c._is_params(node.args[0])
+    if from_params:
+        c._params_uses.discard(id(node.args[0]))
     if isinstance(spec, MapType):
+        if from_params:
+            for key in SESSION_KEYS:
+                if key in spec.fields:
+                    c._read_param(key)
         missing = [k for k in ("start", "end", "timezone") if k not in spec.fields]
         if spec.fields and missing:
-            c._error(f"session() needs start, end and timezone; missing {', '.join(missing)}",
-                     node.args[0])
+            return c._error(f"session() needs start, end and timezone; missing "
+                            f"{', '.join(missing)}", node.args[0])
+        for key, (allowed, words) in SESSION_KEYS.items():
+            got = spec.fields.get(key)
+            if got is None or (got == NONE and key not in ("start", "end", "timezone")) \
+                    or any(_same_shape(got, want) for want in allowed):
+                continue
+            if from_params:
+                c._error(f"session() needs {words} as {key}", node.args[0], key)
+            else:
+                c._error(f"session() needs {key} to be {words}, not {_a(got)}", node.args[0])
     elif spec not in (ANY, NONE):
         c._error(f"session() takes a map with start, end, timezone, days, holidays and "
                  f"early_close, not {spec}", node.args[0])
     return SESSION
+
+
+def _same_shape(got: Type, want: Type) -> bool:
+    """``got`` is ``want`` (an empty list or map, of no item type yet, fits any)."""
+    if isinstance(want, ListType):
+        return isinstance(got, ListType) and (got.item in (want.item, ANY, NONE))
+    if isinstance(want, MapType):
+        return isinstance(got, MapType) and (got.value in (want.value, ANY, NONE) or
+                                             not got.fields)
+    return got == want
 
 
 def _fn_case(c: Checker, node: n.Call, args: list[Type]) -> Type:
@@ -465,6 +631,7 @@ def _fn_case(c: Checker, node: n.Call, args: list[Type]) -> Type:
 def _fn_coalesce(c: Checker, node: n.Call, args: list[Type]) -> Type:
     if len(args) < 2:
         return c._error("coalesce() takes two or more values", node)
+    c.none_guarded.update(p for p in map(c._param_of, node.args) if p is not None)
     return _fn_extreme(c, node, args)
 
 
@@ -496,24 +663,34 @@ FUNCTIONS: dict[str, Callable[[Checker, n.Call, list[Type]], Type]] = {
 }
 
 
+_ARITHMETIC_TABLE: dict[tuple[str, Type, Type], Type] = {
+    ("+", NUMBER, NUMBER): NUMBER, ("-", NUMBER, NUMBER): NUMBER,
+    ("*", NUMBER, NUMBER): NUMBER, ("/", NUMBER, NUMBER): NUMBER,
+    ("%", NUMBER, NUMBER): NUMBER,
+    ("+", DURATION, DURATION): DURATION, ("-", DURATION, DURATION): DURATION,
+    ("*", DURATION, NUMBER): DURATION, ("*", NUMBER, DURATION): DURATION,
+    ("/", DURATION, NUMBER): DURATION, ("/", DURATION, DURATION): NUMBER,
+    ("+", INSTANT, DURATION): INSTANT, ("+", DURATION, INSTANT): INSTANT,
+    ("-", INSTANT, DURATION): INSTANT, ("-", INSTANT, INSTANT): DURATION,
+    ("+", TIMEOFDAY, DURATION): TIMEOFDAY, ("-", TIMEOFDAY, DURATION): TIMEOFDAY,
+    ("-", TIMEOFDAY, TIMEOFDAY): DURATION,
+    ("+", STRING, STRING): STRING,
+}
+
+
 def _arithmetic(op: str, left: Type, right: Type) -> Type | None:
     if ANY in (left, right) or NONE in (left, right):
-        other = right if left in (ANY, NONE) else left
-        return other if other not in (ANY, NONE) else ANY
-    table: dict[tuple[str, Type, Type], Type] = {
-        ("+", NUMBER, NUMBER): NUMBER, ("-", NUMBER, NUMBER): NUMBER,
-        ("*", NUMBER, NUMBER): NUMBER, ("/", NUMBER, NUMBER): NUMBER,
-        ("%", NUMBER, NUMBER): NUMBER,
-        ("+", DURATION, DURATION): DURATION, ("-", DURATION, DURATION): DURATION,
-        ("*", DURATION, NUMBER): DURATION, ("*", NUMBER, DURATION): DURATION,
-        ("/", DURATION, NUMBER): DURATION, ("/", DURATION, DURATION): NUMBER,
-        ("+", INSTANT, DURATION): INSTANT, ("+", DURATION, INSTANT): INSTANT,
-        ("-", INSTANT, DURATION): INSTANT, ("-", INSTANT, INSTANT): DURATION,
-        ("+", TIMEOFDAY, DURATION): TIMEOFDAY, ("-", TIMEOFDAY, DURATION): TIMEOFDAY,
-        ("-", TIMEOFDAY, TIMEOFDAY): DURATION,
-        ("+", STRING, STRING): STRING,
-    }
-    result = table.get((op, left, right))
+        # The unknown side could be any type the known side combines with: the result
+        # is known only when every such combination gives the same type.
+        known, at = (right, 1) if left in (ANY, NONE) else (left, 0)
+        if known in (ANY, NONE):
+            return ANY
+        results = {result for (o, *pair), result in _ARITHMETIC_TABLE.items()
+                   if o == op and pair[at] == known}
+        if isinstance(known, ListType) and op == "+":
+            results.add(known)
+        return results.pop() if len(results) == 1 else ANY
+    result = _ARITHMETIC_TABLE.get((op, left, right))
     if result is None and op == "+" and isinstance(left, ListType) \
             and isinstance(right, ListType) and compatible(left, right):
         return left

@@ -28,7 +28,15 @@ from ..vocabulary import CLOCK_TOPIC, RECORDS
 from . import nodes as n
 from .checker import CheckResult, affine_slope, did_you_mean
 from .errors import LanguageError
-from .types import MapType, RecordType, Type
+from .limits import (
+    MAX_DURATION_SECONDS,
+    MAX_EVALUATION_STEPS,
+    MAX_LIST_ITEMS,
+    MAX_STRING_CHARS,
+    EvaluationLimit,
+    limit,
+)
+from .types import DURATION, INSTANT, NUMBER, TIMEOFDAY, MapType, RecordType, Type
 
 __all__ = ["NEVER", "Compiled", "Context", "ExpressionCompiler", "glob_match", "to_micros"]
 
@@ -60,6 +68,15 @@ class Context:
     #: whose day_start(now) and next_reset(now) take and return integer microseconds
     clock: Any = None
     vars: dict[str, Any] = field(default_factory=dict)
+    #: work done by this evaluation (loop iterations, items copied); reset per evaluation
+    steps: int = 0
+
+    def spend(self, count: int) -> None:
+        """Count ``count`` units of work; past MAX_EVALUATION_STEPS the evaluation fails."""
+        self.steps += count
+        if self.steps > MAX_EVALUATION_STEPS:
+            raise EvaluationLimit(f"evaluation too long: more than {MAX_EVALUATION_STEPS:,} "
+                                  f"steps {limit('evaluation steps', MAX_EVALUATION_STEPS)}")
 
     def note(self, instant: int) -> None:
         """Remember the earliest future instant at which a result may change."""
@@ -130,6 +147,56 @@ _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
     "%": _nullable(lambda a, b: None if b == 0 else a % b),
 }
 
+#: the types whose arithmetic is plain number arithmetic at run time
+_NUMERIC = (NUMBER, DURATION, INSTANT, TIMEOFDAY)
+
+
+def _is_number(value: Any) -> bool:
+    return type(value) is int or type(value) is float
+
+
+def _checked(op: str) -> Callable[[Any, Any], Any]:
+    """``op`` for operands the checker could not type (``any``: an item of a mixed
+    list parameter, say): numbers as usual; ``+`` also joins two strings or two lists,
+    within the size limits; nothing else ever reaches Python (no ``"a" * 10**9``)."""
+    plain = _ARITHMETIC[op]
+
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        if _is_number(a) and _is_number(b):
+            return plain(a, b)
+        if op == "+" and type(a) is str and type(b) is str:
+            if len(a) + len(b) > MAX_STRING_CHARS:
+                raise EvaluationLimit(f"a string longer than {MAX_STRING_CHARS:,} characters "
+                                      f"{limit('string length', MAX_STRING_CHARS)}")
+            return a + b
+        if op == "+" and type(a) is list and type(b) is list:
+            if len(a) + len(b) > MAX_LIST_ITEMS:
+                raise EvaluationLimit(f"a list of more than {MAX_LIST_ITEMS:,} items "
+                                      f"{limit('list items', MAX_LIST_ITEMS)}")
+            return a + b
+        raise TypeError(f"cannot apply {op!r} to {_kind(a)} and {_kind(b)}")
+    return apply
+
+
+def _kind(value: Any) -> str:
+    """A run-time value's kind in the language's words (never its Python repr)."""
+    if isinstance(value, bool):
+        return "true/false"
+    if _is_number(value):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a map"
+    return "a value"
+
+
+_CHECKED: dict[str, Callable[[Any, Any], Any]] = {op: _checked(op) for op in _ARITHMETIC}
+
 
 def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
     def apply(*args: Any) -> Any:
@@ -153,11 +220,19 @@ def _session(spec: Mapping[str, Any]) -> Session:
     )
 
 
+def _round(value: Any, digits: Any = 0) -> Any:
+    if value is None:
+        return None
+    # round(10**15, -10**9) would compute 10**(10**9); past 30 digits either way the
+    # answer is the same for any number of ours (at most 1e15; a float has 17 digits)
+    return round(value, max(-30, min(30, int(digits))))
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "max": _extreme(max),
     "min": _extreme(min),
     "abs": lambda v: None if v is None else abs(v),
-    "round": lambda v, d=0: None if v is None else round(v, int(d)),
+    "round": _round,
     "len": lambda v: 0 if v is None else len(v),
     "sum": lambda v: sum(x for x in (v or ()) if x is not None),
     "any": lambda v: any(v or ()),
@@ -218,12 +293,33 @@ class ExpressionCompiler:
         assert self._check is not None
         return self._check.types.get(id(node))
 
-    @staticmethod
-    def _fold(function: Evaluator, *parts: Compiled) -> Compiled:
-        if all(p.constant for p in parts):
+    def _fold(self, function: Evaluator, *parts: Compiled, node: n.Node | None = None
+              ) -> Compiled:
+        """Evaluate now if every part is a constant (params, literals), within the same
+        bounds as at run time: an expression that cannot be evaluated with these values
+        is an error at validation, at ``node``."""
+        if not all(p.constant for p in parts):
+            return Compiled(function)
+        try:
             value = function(Context())
-            return Compiled(lambda ctx: value, True, value)
-        return Compiled(function)
+        except Exception as error:
+            if node is None:
+                raise
+            detail = str(error) if isinstance(error, EvaluationLimit | LanguageError) \
+                else f"this expression fails with these values ({_error_words(error)})"
+            raise LanguageError(detail, node.pos) from None
+        if node is not None:
+            self._check_range(value, node)
+        return Compiled(lambda ctx: value, True, value)
+
+    def _check_range(self, value: Any, node: n.Node) -> None:
+        """A constant duration beyond MAX_DURATION_SECONDS is a mistake (a lockout that
+        would outlive the engine), found at validation."""
+        if self._type(node) == DURATION and _is_number(value) \
+                and not abs(value) <= MAX_DURATION_SECONDS * MICROS:
+            days = MAX_DURATION_SECONDS // 86_400
+            raise LanguageError(f"this duration is longer than {days}d "
+                                f"{limit('duration', days, 'days')}", node.pos)
 
     # -- leaves -------------------------------------------------------------
     def _c_Literal(self, node: n.Node) -> Compiled:
@@ -296,11 +392,13 @@ class ExpressionCompiler:
             inner = base.function
 
             def map_get(ctx: Context) -> Any:
+                # A map's key, and nothing else: a value the checker could not type (an
+                # item of a mixed list parameter) must not reach Python's attributes.
                 container = inner(ctx)
                 if isinstance(container, Mapping):
                     return container.get(attr)
-                return getattr(container, attr, None)
-            return self._fold(map_get, base)
+                return None
+            return self._fold(map_get, base, node=node)
         raise LanguageError(f"cannot read .{attr} of {base_type}", node.pos)
 
     def _c_Index(self, node: n.Node) -> Compiled:
@@ -316,21 +414,25 @@ class ExpressionCompiler:
                 return container.get(k)
             i = int(k)
             return container[i] if -len(container) <= i < len(container) else None
-        return self._fold(index, base, key)
+        return self._fold(index, base, key, node=node)
 
     # -- operators ----------------------------------------------------------
     def _c_Unary(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Unary)
         operand = self._compile(node.operand)
         f = operand.function
-        return self._fold(lambda ctx: None if (v := f(ctx)) is None else -v, operand)
+        return self._fold(lambda ctx: None if (v := f(ctx)) is None else -v, operand,
+                          node=node)
 
     def _c_Binary(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Binary)
         left, right = self._compile(node.left), self._compile(node.right)
-        op = _ARITHMETIC[node.op]
+        # Plain arithmetic where the checker knows both sides are numbers, durations or
+        # times; checked (types, sizes) everywhere else.
+        numeric = self._type(node.left) in _NUMERIC and self._type(node.right) in _NUMERIC
+        op = (_ARITHMETIC if numeric else _CHECKED)[node.op]
         lf, rf = left.function, right.function
-        return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right)
+        return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right, node=node)
 
     def _c_Compare(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Compare)
@@ -354,13 +456,22 @@ class ExpressionCompiler:
                 if subject is None:
                     return False
                 subjects = subject if isinstance(subject, list | tuple) else (subject,)
+                if len(subjects) > 1:
+                    ctx.spend(len(regexes) * len(subjects))
                 return any(r.match(str(s)) for r in regexes for s in subjects)
-            return self._fold(match_constant, left)
+            return self._fold(match_constant, left, node=node)
         slope_left = affine_slope(node.left, check.now_nodes, check.macros)
         slope_right = affine_slope(node.right, check.now_nodes, check.macros)
         slope = (slope_left or 0) - (slope_right or 0)
         if slope == 0:
-            return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right)
+            if node.op == "matches":
+                def match(ctx: Context) -> bool:
+                    a, b = lf(ctx), rf(ctx)
+                    ctx.spend(len(a) if isinstance(a, list | tuple) else 1)
+                    ctx.spend(len(b) if isinstance(b, list | tuple) else 1)
+                    return glob_match(a, b)
+                return self._fold(match, left, right, node=node)
+            return self._fold(lambda ctx: op(lf(ctx), rf(ctx)), left, right, node=node)
 
         # a - b = slope * (now - t0): the result can only change around t0, where a - b
         # crosses 0. Whether it flips *at* t0 or one microsecond later depends on the
@@ -403,18 +514,19 @@ class ExpressionCompiler:
                 return right if right.constant else Compiled(lambda ctx: bool(rf(ctx)))
             if right.constant and not right.value:
                 return Compiled(lambda ctx: False, True, False)
-            return self._fold(lambda ctx: bool(lf(ctx)) and bool(rf(ctx)), left, right)
+            return self._fold(lambda ctx: bool(lf(ctx)) and bool(rf(ctx)), left, right,
+                              node=node)
         if right.constant and right.value:
             return Compiled(lambda ctx: True, True, True)
         if left.constant:
             return right if right.constant else Compiled(lambda ctx: bool(rf(ctx)))
-        return self._fold(lambda ctx: bool(lf(ctx)) or bool(rf(ctx)), left, right)
+        return self._fold(lambda ctx: bool(lf(ctx)) or bool(rf(ctx)), left, right, node=node)
 
     def _c_Not(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Not)
         operand = self._compile(node.operand)
         f = operand.function
-        return self._fold(lambda ctx: not f(ctx), operand)
+        return self._fold(lambda ctx: not f(ctx), operand, node=node)
 
     def _c_Conditional(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Conditional)
@@ -429,7 +541,7 @@ class ExpressionCompiler:
         assert isinstance(node, n.ListLiteral)
         items = [self._compile(item) for item in node.items]
         functions = [i.function for i in items]
-        return self._fold(lambda ctx: [f(ctx) for f in functions], *items)
+        return self._fold(lambda ctx: [f(ctx) for f in functions], *items, node=node)
 
     def _c_Comprehension(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Comprehension)
@@ -450,6 +562,7 @@ class ExpressionCompiler:
             out: list[Any] = []
             try:
                 for item in itf(ctx) or ():
+                    ctx.spend(1)
                     ctx.vars[name] = item
                     if cf is None or cf(ctx):
                         out.append(ef(ctx))
@@ -463,7 +576,8 @@ class ExpressionCompiler:
         # element/condition read the loop variable, so only a constant iterable and
         # otherwise-constant parts fold; checking the iterable alone is conservative.
         if iterable.constant and _reads_only(node, name, self.constants):
-            return self._fold(comprehend, *[Compiled(p.function, True) for p in parts])
+            return self._fold(comprehend, *[Compiled(p.function, True) for p in parts],
+                              node=node)
         return Compiled(comprehend)
 
     def _c_Call(self, node: n.Node) -> Compiled:
@@ -488,13 +602,36 @@ class ExpressionCompiler:
                                     f"{did_you_mean(zone, _zone_names())}", node.pos)
             try:
                 session = _session(spec)
-            except (ValueError, KeyError, TypeError) as error:
-                raise LanguageError(f"invalid session: {error}", node.pos) from None
+            except Exception as error:
+                raise LanguageError(f"invalid session: {error}", node.pos,
+                                    _session_blame(str(error), spec)
+                                    if _is_params(node.args[0]) else None) from None
             return Compiled(lambda ctx: session, True, session)
-        return self._fold(lambda ctx: function(*[f(ctx) for f in functions]), *args)
+        return self._fold(lambda ctx: function(*[f(ctx) for f in functions]), *args,
+                          node=node)
 
 
 _MISSING = object()
+
+
+def _is_params(node: n.Node) -> bool:
+    return isinstance(node, n.Name) and node.name == "params"
+
+
+def _session_blame(message: str, spec: Any) -> str | None:
+    """Which session setting a calendar error is about."""
+    for word, key in (("early close", "early_close"), ("holiday", "holidays"),
+                      ("time zone", "timezone"), ("day", "days"), ("start and end", "end"),
+                      ("start", "start"), ("end", "end")):
+        if word in message and isinstance(spec, Mapping) and key in spec:
+            return key
+    return None
+
+
+def _error_words(error: Exception) -> str:
+    text = str(error)
+    return text if isinstance(error, TypeError) and text.startswith("cannot") \
+        else type(error).__name__ + (f": {text}" if text and len(text) < 200 else "")
 
 
 @lru_cache(maxsize=1)
@@ -503,9 +640,14 @@ def _zone_names() -> frozenset[str]:
 
 
 def _reads_only(node: n.Node, variable: str, constants: Mapping[str, Any]) -> bool:
-    """True if every name in ``node`` is the loop variable or a constant."""
+    """True if every name in ``node`` is the loop variable (or one of an inner loop) or a
+    constant."""
     if isinstance(node, n.Name):
         return node.name == variable or node.name in constants
     if isinstance(node, n.Call) and node.function == "trades_in":
         return False
+    if isinstance(node, n.Comprehension):
+        inner = [node.element] + ([node.condition] if node.condition is not None else [])
+        return _reads_only(node.iterable, variable, constants) and all(
+            _reads_only(part, variable, {**constants, node.variable: None}) for part in inner)
     return all(_reads_only(child, variable, constants) for child in node.children())

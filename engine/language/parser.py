@@ -12,6 +12,14 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import nodes as n
 from .errors import LanguageError
+from .limits import (
+    MAX_DURATION_SECONDS,
+    MAX_EXPRESSION_CHARS,
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_NUMBER,
+    limit,
+)
 
 __all__ = ["parse", "parse_duration", "parse_timeofday"]
 
@@ -80,12 +88,25 @@ class _ToNodes(Transformer[Token, n.Node]):
 
     def number(self, meta: Any, children: list[Token]) -> n.Node:
         text = str(children[0])
-        value: float | int = float(text) if any(c in text for c in ".eE") else int(text)
+        value: float | int
+        if any(c in text for c in ".eE") or len(text) > 16:
+            value = float(text)  # never int(): a 5,000-digit literal is not a number of ours
+        else:
+            value = int(text)
+        if not abs(value) <= MAX_NUMBER:
+            raise LanguageError(f"number {text[:20]}{'...' if len(text) > 20 else ''} is too "
+                                f"large {limit('number', MAX_NUMBER)}", _pos(children[0]))
         return n.Literal("number", value, pos=_pos(children[0]))
 
     def duration(self, meta: Any, children: list[Token]) -> n.Node:
-        seconds = parse_duration(str(children[0]))
+        text = str(children[0])
+        seconds = parse_duration(text)
         assert seconds is not None
+        if not seconds <= MAX_DURATION_SECONDS:
+            raise LanguageError(f"duration {text[:20]}{'...' if len(text) > 20 else ''} is "
+                                f"longer than {MAX_DURATION_SECONDS // 86_400}d "
+                                f"{limit('duration', MAX_DURATION_SECONDS // 86_400, 'days')}",
+                                _pos(children[0]))
         return n.Literal("duration", seconds, pos=_pos(children[0]))
 
     def timeofday(self, meta: Any, children: list[Token]) -> n.Node:
@@ -243,8 +264,32 @@ def _describe_token(token: Token) -> str:
     return repr(str(token))
 
 
+def _too_big(tree: Tree[Any]) -> tuple[str, n.Position] | None:
+    """An expression's syntax tree deeper or larger than the limits, before anything
+    walks it recursively (Lark's parser itself is iterative)."""
+    count = 0
+    stack: list[tuple[Tree[Any] | Token, int]] = [(tree, 1)]
+    while stack:
+        item, depth = stack.pop()
+        count += 1
+        if count > MAX_EXPRESSION_NODES:
+            return (f"expression too large: more than {MAX_EXPRESSION_NODES:,} parts "
+                    f"{limit('expression size', MAX_EXPRESSION_NODES)}", n.Position(1, 1))
+        if not isinstance(item, Tree):
+            continue
+        if depth > MAX_EXPRESSION_DEPTH:
+            return (f"expression nests too deeply: more than {MAX_EXPRESSION_DEPTH} levels "
+                    f"{limit('expression depth', MAX_EXPRESSION_DEPTH)}", n.Position(1, 1))
+        stack.extend((child, depth + 1) for child in item.children if child is not None)
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> n.Node:
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise LanguageError(f"expression too long: more than {MAX_EXPRESSION_CHARS:,} "
+                            f"characters {limit('expression length', MAX_EXPRESSION_CHARS)}",
+                            n.Position(1, 1))
     try:
         tree = _lark().parse(text)
     except UnexpectedToken as error:
@@ -278,6 +323,9 @@ def _parse_cached(text: str) -> n.Node:
     except UnexpectedInput as error:  # pragma: no cover - other lark input errors
         raise LanguageError(str(error).splitlines()[0], n.Position(error.line, error.column)) \
             from None
+    too_big = _too_big(tree)
+    if too_big is not None:
+        raise LanguageError(*too_big)
     try:
         node = _ToNodes().transform(tree)
     except Exception as error:  # lark wraps transformer errors

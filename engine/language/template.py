@@ -17,12 +17,14 @@ from zoneinfo import ZoneInfo
 from . import nodes as n
 from .compiler import MICROS, Context
 from .errors import LanguageError
+from .limits import MAX_FORMAT_WIDTH, MAX_TEXT_CHARS, limit
 from .parser import parse
 from .types import DATE, DURATION, INSTANT, NUMBER, TIMEOFDAY, Type
 
 __all__ = ["Hole", "Template", "format_duration", "format_value", "split_template"]
 
-_SPEC = re.compile(r"^[<>^=]?[+\- ]?#?0?[0-9]*[,_]?(\.[0-9]+)?[bcdeEfFgGnosxX%]$")
+_SPEC = re.compile(r"^[<>^=]?[+\- ]?#?0?(?P<width>[0-9]*)[,_]?(\.(?P<precision>[0-9]+))?"
+                   r"[bcdeEfFgGnosxX%]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +67,16 @@ def split_template(text: str) -> list[str | Hole]:
                                 "write '{{' for a brace)", n.position_at(text, i))
         spec = ""
         head, sep, tail = body.rpartition(":")
-        if sep and _SPEC.match(tail.strip()):
+        format_spec = _SPEC.match(tail.strip()) if sep else None
+        if format_spec is not None:
             body, spec = head, tail.strip()
+            for part in ("width", "precision"):
+                digits = format_spec.group(part)
+                if digits and int(digits) > MAX_FORMAT_WIDTH:
+                    raise LanguageError(
+                        f"format {part} {int(digits):,} is too large "
+                        f"{limit('format width', MAX_FORMAT_WIDTH)}",
+                        n.position_at(text, i + 1 + len(head) + 1))
         try:
             node = parse(body)
         except LanguageError as error:
@@ -97,8 +107,12 @@ def format_duration(micros: float) -> str:
 
 
 def format_value(value: Any, kind: Type | None, zone: ZoneInfo | None, spec: str = "") -> str:
+    """A run-time value as text. Only the language's own values print: anything else (a
+    value that is not data) prints as ``?``, never as Python's description of it."""
     if value is None:
         return "none"
+    if not isinstance(value, bool | int | float | str | list | tuple | dict):
+        return "?"
     if spec and isinstance(value, int | float) and not isinstance(value, bool):
         return format(value, spec)
     if kind == DURATION and isinstance(value, int | float):
@@ -116,10 +130,19 @@ def format_value(value: Any, kind: Type | None, zone: ZoneInfo | None, spec: str
     if kind in (NUMBER, None) and isinstance(value, float):
         return f"{value:.2f}"
     if isinstance(value, list | tuple):
-        return ", ".join(format_value(v, None, zone) for v in value)
+        return _bounded(", ".join(format_value(v, None, zone)
+                                  for v in value[:MAX_TEXT_CHARS // 2]))
+    if isinstance(value, dict):
+        return _bounded(", ".join(f"{format_value(k, None, zone)}: {format_value(v, None, zone)}"
+                                  for k, v in list(value.items())[:MAX_TEXT_CHARS // 4]))
     if kind == DATE:
         return str(value)
     return str(value)
+
+
+def _bounded(text: str) -> str:
+    """Text cut to MAX_TEXT_CHARS, marked with an ellipsis where it was cut."""
+    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS - 3] + "..."
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +160,7 @@ class Template:
             else:
                 function, kind, spec = piece
                 try:
-                    out.append(format_value(function(ctx), kind, self.zone, spec))
+                    out.append(_bounded(format_value(function(ctx), kind, self.zone, spec)))
                 except Exception as error:  # a reason must never stop a decision
                     out.append(f"<{type(error).__name__}>")
-        return "".join(out)
+        return _bounded("".join(out))

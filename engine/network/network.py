@@ -548,7 +548,7 @@ class RuleNetwork:
         # One context, reset per evaluation: evaluations never nest. Only the rule's own
         # scope needs setting: the type checker lets a rule read no other scope's record.
         ctx = self._ctx
-        ctx.now, ctx.deadline, ctx.account = now, NEVER, account
+        ctx.now, ctx.deadline, ctx.account, ctx.steps = now, NEVER, account, 0
         if rule.scope != "account":
             setattr(ctx, rule.scope, entity)
         pair = (rule.id, key)

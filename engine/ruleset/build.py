@@ -9,6 +9,7 @@ per-account overrides re-checked with their own values.
 from __future__ import annotations
 
 import hashlib
+import math
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,13 @@ from ..language import nodes as n
 from ..language.checker import Checker, CheckResult, did_you_mean
 from ..language.compiler import Compiled, Context, ExpressionCompiler, glob_match, to_micros
 from ..language.errors import LanguageError
+from ..language.limits import (
+    MAX_DURATION_SECONDS,
+    MAX_LIST_ITEMS,
+    MAX_NUMBER,
+    MAX_STRING_CHARS,
+    limit,
+)
 from ..language.parser import parse, parse_duration, parse_timeofday
 from ..language.template import Hole, Template, split_template
 from ..language.types import (
@@ -39,6 +47,7 @@ from ..language.types import (
     TIMEOFDAY,
     ListType,
     MapType,
+    RecordType,
     Type,
     compatible,
     unify,
@@ -53,6 +62,9 @@ __all__ = ["BUILTIN_RULES", "ParamOverride", "check_paths", "load_ruleset", "par
            "ruleset_files", "semantic_diagnostics"]
 
 Path_ = tuple[str | int, ...]
+
+#: how a diagnostic begins when riskrail itself failed on a file (the fuzz test looks for it)
+INTERNAL_ERROR = "riskrail could not check this file (an internal error; please report it)"
 
 #: the keys of an action item beside the action's name
 _OPTION_NAMES = tuple(option.name for option in ACTION_OPTIONS)
@@ -106,6 +118,8 @@ def _as_dict(value: Any) -> dict[Any, Any]:
 
 def infer(value: Any) -> tuple[Type, Any]:
     """The type of a YAML param value, and its run-time form (micros for times)."""
+    if value is _BAD:
+        return ANY, None
     if isinstance(value, bool):
         return BOOL, value
     if isinstance(value, int | float):
@@ -131,6 +145,53 @@ def infer(value: Any) -> tuple[Type, Any]:
         return MapType("map", types, unify(list(types.values()))), \
             {k: v for k, (_, v) in fields.items()}
     return ANY, value
+
+
+class _Bad:
+    """A parameter value refused by :func:`value_problems`: the rule is checked with it
+    unknown (``any``, none at run time), so that one bad value gives one error."""
+
+    def __repr__(self) -> str:
+        return "<refused>"
+
+
+_BAD = _Bad()
+
+
+def value_problems(value: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """What is out of bounds in a parameter value, each with where inside the value it
+    is: NaN and infinite numbers, numbers, durations, strings and lists past the limits."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, bool) or item is None:
+            continue
+        if isinstance(item, float) and math.isnan(item):
+            problems.append((where, "not a number (NaN)"))
+        elif isinstance(item, int | float) and not abs(item) <= MAX_NUMBER:
+            shown = "infinite" if isinstance(item, float) and math.isinf(item) \
+                else f"{float(item):g} is too large"
+            problems.append((where, f"{shown} {limit('number', MAX_NUMBER)}"))
+        elif isinstance(item, str):
+            if len(item) > MAX_STRING_CHARS:
+                problems.append((where, f"a text longer than {MAX_STRING_CHARS:,} characters "
+                                        f"{limit('string length', MAX_STRING_CHARS)}"))
+                continue
+            seconds = parse_duration(item)
+            if seconds is not None and seconds > MAX_DURATION_SECONDS:
+                days = MAX_DURATION_SECONDS // 86_400
+                problems.append((where, f"duration {item} is longer than {days}d "
+                                        f"{limit('duration', days, 'days')}"))
+        elif isinstance(item, list | dict):
+            if len(item) > MAX_LIST_ITEMS:
+                what = "list" if isinstance(item, list) else "map"
+                problems.append((where, f"a {what} of more than {MAX_LIST_ITEMS:,} items "
+                                        f"{limit('list items', MAX_LIST_ITEMS)}"))
+                continue
+            pairs = enumerate(item) if isinstance(item, list) else item.items()
+            stack.extend(((*where, key), child) for key, child in pairs)
+    return sorted(problems, key=lambda p: [str(s) for s in p[0]])
 
 
 _TYPE_WORDS = {
@@ -171,6 +232,41 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:].rstrip(".")
 
 
+def _quote(value: Any) -> str:
+    """A parameter value in a message ('08:30', 60, null, true, [1, 2]), shortened."""
+    def show(item: Any) -> str:
+        if item is None:
+            return "null"
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, list):
+            return "[" + ", ".join(map(show, item[:20])) + (", ...]" if len(item) > 20 else "]")
+        if isinstance(item, dict):
+            pairs = list(item.items())
+            return "{" + ", ".join(f"{show(k)}: {show(v)}" for k, v in pairs[:20]) \
+                + (", ...}" if len(pairs) > 20 else "}")
+        return repr(item) if isinstance(item, str | int | float) else repr(str(item))
+    text = show(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _printable(t: Type) -> bool:
+    """Whether a template may print a value of type ``t``: data, not a record or a
+    session (whose Python form is no business of a reason)."""
+    if isinstance(t, RecordType) or t == SESSION:
+        return False
+    if isinstance(t, ListType):
+        return _printable(t.item)
+    if isinstance(t, MapType):
+        return _printable(t.value) and all(_printable(f) for f in t.fields.values())
+    return True
+
+
+def _words(t: Type) -> str:
+    text = str(t)
+    return ("an " if text[:1] in "aeiou" else "a ") + text
+
+
 def _value_problem(argument: Argument, value: Any, owner: str = "") -> str | None:
     """What is wrong with ``value`` as ``argument`` (None: nothing)."""
     what = f"{owner}'s {argument.name}" if owner else argument.name
@@ -187,6 +283,17 @@ def _value_problem(argument: Argument, value: Any, owner: str = "") -> str | Non
 
 
 # -- the builder ---------------------------------------------------------------
+
+@dataclass
+class _Usage:
+    """How one rule's expressions use its parameters (its default compile)."""
+
+    read: set[str] = field(default_factory=set)
+    #: ``params`` used as a whole: every parameter counts as read
+    whole: bool = False
+    #: compared with none, or given to coalesce(): may be null
+    guarded: set[str] = field(default_factory=set)
+
 
 @dataclass
 class _Expr:
@@ -207,6 +314,15 @@ class _FileBuilder:
     schema: bool = True
     #: the file's rules, once built
     variants: list[RuleVariants] = field(default_factory=list)
+    #: rule id -> how its default compile uses its parameters
+    usage: dict[str, _Usage] = field(default_factory=dict)
+    #: where each parameter of the rule being compiled is set (a path in the file, or
+    #: the text of a --set option): a mistake in its value is reported there
+    _homes: dict[str, Path_ | str] = field(default_factory=dict)
+    #: the values of the rule being compiled, to quote them
+    _values: dict[str, Any] = field(default_factory=dict)
+    #: parameter places already blamed: one mistake, one error
+    _blamed: set[Path_ | str] = field(default_factory=set)
 
     # -- diagnostics --------------------------------------------------------
     def error(self, message: str, path: Path_, *, key: bool = False,
@@ -223,6 +339,43 @@ class _FileBuilder:
                                         n.text_offset(expr.text, error.pos))
         self.diagnostics.append(Diagnostic(self.source.path, line, col, "error",
                                            f"{prefix}{error.message}"))
+
+    def expr_problem(self, error: LanguageError, expr: _Expr, prefix: str = "") -> None:
+        """Report an expression's problem: at the parameter it blames, if it blames one
+        set in this file (once per parameter), else in the expression."""
+        home = self._homes.get(error.param) if error.param else None
+        if home is None:
+            self.expr_error(error, expr, prefix)
+            return
+        if home in self._blamed:
+            return
+        self._blamed.add(home)
+        assert error.param is not None
+        value = self._values.get(error.param)
+        message = (f"invalid value {_quote(value)} for params.{error.param} "
+                   f"({_type_words(infer(value)[0])}): {error.message}")
+        if isinstance(home, str):
+            self.diagnostics.append(Diagnostic("--set", 1, 1, "error", f"{home}: {message}"))
+        else:
+            self.error(f"{prefix}{message}", home)
+
+    def _refuse_bad_values(self, values: Mapping[str, Any], path: Path_ | None,
+                           origin: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """``values`` with each out-of-bounds one reported at its place and refused."""
+        out = dict(values)
+        for name, value in values.items():
+            problems = value_problems(value)
+            if not problems:
+                continue
+            where, message = problems[0]
+            text = f"params.{name}: {message}"
+            if origin and name in origin:
+                self.diagnostics.append(Diagnostic("--set", 1, 1, "error",
+                                                   f"{origin[name]}: {text}"))
+            elif path is not None:
+                self.error(text, (*path, name, *where))
+            out[name] = _BAD
+        return out
 
     def _node_at(self, path: Path_) -> Any:
         node = self.source.data
@@ -245,10 +398,12 @@ class _FileBuilder:
         self.trading_day = self._trading_day(data.get("trading_day"))
         self.instruments = self._instruments(data.get("instruments"))
         self.sessions = self._sessions(data.get("sessions"))
-        self.shared_params = plain(_as_dict(data.get("params")))
+        self.shared_params = self._refuse_bad_values(plain(_as_dict(data.get("params"))),
+                                                     ("params",))
         rules = _as_list(data.get("rules"))
         self._check_overrides_target(rules)
         variants = self._rules(rules)
+        self._unused_shared_params(rules, variants)
         self._accounts(data.get("accounts"), rules, variants)
         # One mistake, one error: where the semantic checks found a problem, the schema's
         # (vaguer) word on the same place is dropped.
@@ -286,6 +441,14 @@ class _FileBuilder:
             return table
         for root, spec in section.items():
             if not isinstance(spec, dict):
+                continue
+            bad = [key for key in ("tick_size", "tick_value")
+                   if isinstance(spec.get(key), int | float) and not isinstance(spec[key], bool)
+                   and not 0 < spec[key] <= MAX_NUMBER]
+            for key in bad:
+                self.error(f"{key} must be a positive number {limit('number', MAX_NUMBER)}, "
+                           f"got {spec[key]}", ("instruments", root, key))
+            if bad:
                 continue
             try:
                 table.add(Instrument(str(root).upper(), float(spec["tick_size"]),
@@ -362,18 +525,82 @@ class _FileBuilder:
                            ("rules", index, "id"))
                 continue
             seen[rule_id] = index
-            params = plain(_as_dict(rule.get("params")))
+            wrong = [(key, kind) for key, kind in (("params", dict), ("let", dict),
+                                                    ("actions", list), ("checks", list))
+                     if (rule.get(key) is not None and not isinstance(rule.get(key), kind))
+                     or (key in ("params", "let") and key in rule and rule[key] is None)]
+            for key, kind in wrong:
+                self.error(f"{key} must be a {'map' if kind is dict else 'list'}, got "
+                           f"{_describe(plain(rule[key]))}", ("rules", index, key))
+            if wrong:
+                out.append(RuleVariants(rule_id, True, None))
+                continue
+            written = plain(_as_dict(rule.get("params")))
+            params = self._refuse_bad_values(written, ("rules", index, "params"))
             enabled = rule.get("enabled", True) is not False
             set_here = {o.param: o for o in self.overrides if o.rule == rule_id}
+            origins = {k: v.text for k, v in set_here.items()}
             for name, override in set_here.items():
                 if name == "enabled":
                     enabled = override.value is not False
                 elif name in params or name in self.shared_params:
-                    params[name] = override.value
+                    params[name] = self._refuse_bad_values({name: override.value}, None,
+                                                           origins)[name]
+            before = len(self.diagnostics)
             compiled = self._compile_rule(rule, ("rules", index), params, report=True,
-                                          origins={k: v.text for k, v in set_here.items()})
+                                          origins=origins)
             out.append(RuleVariants(rule_id, enabled, compiled))
+            if compiled is not None and len(self.diagnostics) == before:
+                self._unused_params(rule_id, ("rules", index), written,
+                                    {**self.shared_params, **params}, origins)
         return out
+
+    def _unused_params(self, rule_id: str, path: Path_, written: Mapping[str, Any],
+                       values: Mapping[str, Any], origins: Mapping[str, str]) -> None:
+        """A parameter nothing reads is a mistake (a misspelt name beside the real one); a
+        null one read without a test against none silently switches the rule off."""
+        usage = self.usage.get(rule_id, _Usage())
+        if not usage.whole:
+            for name in written:
+                if name not in usage.read:
+                    self.error(f"param {name!r} is never read: no condition, let, action, "
+                               f"reason or check uses params.{name}"
+                               f"{did_you_mean(str(name), usage.read)}",
+                               (*path, "params", name), key=True)
+        for name in sorted(usage.read - usage.guarded):
+            if name in values and values[name] is None:
+                where: Path_ = (*path, "params", name) if name in written else ("params", name)
+                self._null_param(name, where, origins.get(name))
+
+    def _null_param(self, name: str, where: Path_, origin: str | None, prefix: str = "") -> None:
+        message = (f"params.{name} is null, but the rule never tests it against none: give "
+                   f"it a value, or test it (`params.{name} != none`) where it is used")
+        if origin is not None:
+            self.diagnostics.append(Diagnostic("--set", 1, 1, "error", f"{origin}: {message}"))
+        elif where not in self._blamed:
+            self._blamed.add(where)
+            self.error(prefix + message, where)
+
+    def _unused_shared_params(self, rules: list[Any], variants: list[RuleVariants]) -> None:
+        """A ruleset-wide parameter no rule reads (a rule with its own of that name does
+        not read the shared one)."""
+        if not self.shared_params or any(v.default is None for v in variants) \
+                or len(variants) != len([r for r in rules if isinstance(r, dict)]):
+            return  # a rule with errors may read it where the error is
+        read: set[str] = set()
+        for rule in rules:
+            usage = self.usage.get(str(rule.get("id")))
+            if usage is None or usage.whole:
+                return
+            own = _as_dict(rule.get("params"))
+            read |= {name for name in usage.read if name not in own}
+        raw = _as_dict(_as_dict(self.source.data).get("params"))
+        for name in self.shared_params:
+            if getattr(getattr(raw.get(name), "anchor", None), "value", None) is not None:
+                continue  # it holds a YAML anchor (`&cme_holidays`): its aliases use it
+            if name not in read:
+                self.error(f"param {name!r} is never read: no rule uses params.{name}"
+                           f"{did_you_mean(str(name), read)}", ("params", name), key=True)
 
     def _param_env(self, params: Mapping[str, Any]) -> tuple[MapType, dict[str, Any]]:
         merged = {**self.shared_params, **params}
@@ -385,12 +612,32 @@ class _FileBuilder:
 
     def _compile_rule(self, rule: Mapping[str, Any], path: Path_, params: Mapping[str, Any],
                       *, report: bool, origins: Mapping[str, str] | None = None,
-                      account: str = "") -> CompiledRule | None:
-        """Check and compile one rule with one parameter set; None if it has errors."""
+                      account: str = "", overridden: Mapping[str, Path_] | None = None
+                      ) -> CompiledRule | None:
+        """Check and compile one rule with one parameter set; None if it has errors.
+
+        ``origins`` (--set) and ``overridden`` (an account's overrides) say where the
+        parameters not written in the rule itself come from."""
         before = len(self.diagnostics)
         scope = str(rule.get("for_each", "account"))
         if scope not in SCOPES:
             return None  # reported by the schema
+        own = _as_dict(rule.get("params"))
+        self._homes = {str(name): ("params", name) for name in self.shared_params}
+        self._homes.update({str(name): (*path, "params", name) for name in own})
+        self._homes.update(overridden or {})
+        self._homes.update(origins or {})
+        self._values = {**self.shared_params, **params}
+        try:
+            return self._compile_rule_body(rule, path, params, scope, before, report=report,
+                                           origins=origins, account=account)
+        finally:
+            self._homes, self._values = {}, {}
+
+    def _compile_rule_body(self, rule: Mapping[str, Any], path: Path_,
+                           params: Mapping[str, Any], scope: str, before: int, *, report: bool,
+                           origins: Mapping[str, str] | None, account: str
+                           ) -> CompiledRule | None:
         params_type, params_values = self._param_env(params)
         session_types = MapType("map", {k: SESSION for k in self.sessions}, ANY)
         names: dict[str, Type] = {r: RECORDS[r].type for r in SCOPES[scope]}
@@ -411,7 +658,7 @@ class _FileBuilder:
             count = len(checker.errors)
             result = checker.check(node, expected)
             for problem in checker.errors[count:]:
-                self.expr_error(problem, expr, prefix)
+                self.expr_problem(problem, expr, prefix)
             if len(checker.errors) > count:
                 return None
             return result, node
@@ -429,13 +676,10 @@ class _FileBuilder:
                 result.topics = set(compiler.topics)
                 return compiled, result
             except LanguageError as error:
-                self.expr_error(error, expr, prefix)
+                self.expr_problem(error, expr, prefix)
                 return None
 
-        def text_of(value: Any) -> str:
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
+        text_of = _expression_text
 
         # lets, in order: each may use the ones before it
         topics: set[str] = set()
@@ -445,12 +689,19 @@ class _FileBuilder:
                 self.error(f"let {name!r} would hide the built-in name {name!r}; choose "
                            "another name", (*path, "let", name), key=True)
                 # later uses of the name are this mistake again: do not report them twice
-                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set())
+                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set(),
+                                                      failed=True)
                 compiler.lets[str(name)] = Compiled(lambda ctx: None)
                 continue
-            built = build(_Expr(text_of(text), (*path, "let", name)), None)
+            if text is None or isinstance(text, dict | list):
+                self.error(f"let {name!r} must be an expression, got {_describe(text)}",
+                           (*path, "let", name))
+                built = None
+            else:
+                built = build(_Expr(text_of(text), (*path, "let", name)), None)
             if built is None:
-                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set())
+                checker.lets[str(name)] = CheckResult(ANY, set(), False, {}, {}, set(),
+                                                      failed=True)
                 compiler.lets[str(name)] = Compiled(lambda ctx: None)
                 continue
             compiled, result = built
@@ -458,8 +709,13 @@ class _FileBuilder:
             compiler.lets[str(name)] = compiled
             compiler.let_topics[str(name)] = set(compiler.topics)
 
-        condition = build(_Expr(text_of(rule.get("condition", "false")), (*path, "condition")),
-                          BOOL)
+        condition = None
+        raw_condition = rule.get("condition", "false")
+        if raw_condition is None or isinstance(raw_condition, dict | list):
+            self.error(f"condition must be an expression, got {_describe(raw_condition)}",
+                       (*path, "condition"))
+        else:
+            condition = build(_Expr(text_of(raw_condition), (*path, "condition")), BOOL)
         if condition is not None:
             topics |= condition[1].topics
 
@@ -481,7 +737,11 @@ class _FileBuilder:
                 topics |= action[1]
 
         if report:
-            self._run_checks(rule, path, build, origins, params)
+            message_reads = self._run_checks(rule, path, build, origins or {}, params)
+            self.usage[str(rule.get("id"))] = _Usage(
+                checker.params_read | message_reads.read,
+                checker.params_whole or message_reads.whole,
+                checker.none_guarded | message_reads.guarded)
 
         if len(self.diagnostics) > before and any(
                 d.severity == "error" for d in self.diagnostics[before:]):
@@ -514,16 +774,21 @@ class _FileBuilder:
             assert isinstance(part, Hole)
             count = len(checker.errors)
             result = checker.check(part.node)
+            if len(checker.errors) == count and not _printable(result.type):
+                checker.errors.append(LanguageError(
+                    f"cannot print {_words(result.type)}: print one of its fields", part.node.pos))
             if len(checker.errors) > count:
                 for problem in checker.errors[count:]:
                     shifted = LanguageError(problem.message,
-                                            part.position(str(text), problem.pos))
-                    self.expr_error(shifted, _Expr(str(text), path), prefix)
+                                            part.position(str(text), problem.pos), problem.param)
+                    self.expr_problem(shifted, _Expr(str(text), path), prefix)
                 continue
             try:
                 compiled = compiler.compile(part.node, result)
             except LanguageError as error:
-                self.expr_error(error, _Expr(str(text), path), prefix)
+                shifted = LanguageError(error.message, part.position(str(text), error.pos),
+                                        error.param)
+                self.expr_problem(shifted, _Expr(str(text), path), prefix)
                 continue
             pieces.append((compiled.function, result.type, part.spec))
         return Template(tuple(pieces), zoneinfo.ZoneInfo(self.zone_name))
@@ -674,8 +939,9 @@ class _FileBuilder:
         return {"unknown_symbols": unknown_symbols, "unmatched_globs": unmatched_globs}
 
     def _run_checks(self, rule: Mapping[str, Any], path: Path_, build: Any,
-                    origins: Mapping[str, str], values: Mapping[str, Any]) -> None:
-        """Run the rule's ``checks`` with the effective param ``values``."""
+                    origins: Mapping[str, str], values: Mapping[str, Any]) -> _Usage:
+        """Run the rule's ``checks`` with the effective param ``values``; returns how
+        their messages use the parameters."""
         checks = _as_list(rule.get("checks"))
         params = _as_dict(rule.get("params"))
         params_type, params_values = self._param_env(values)
@@ -686,10 +952,15 @@ class _FileBuilder:
             if not isinstance(item, dict) or "that" not in item:
                 continue
             where: Path_ = (*path, "checks", index, "that")
+            if item["that"] is None or isinstance(item["that"], dict | list):
+                self.error(f"that must be an expression, got {_describe(item['that'])}", where)
+                continue
             blamed = str(item.get("param"))
             value_path: Path_ = (*path, "params", blamed) if blamed in params else where
             before = len(self.diagnostics)
-            built = build(_Expr(str(item["that"]), where), BOOL)
+            built = build(_Expr(_expression_text(item["that"]), where), BOOL)
+            message = self._template(item.get("message"), (*path, "checks", index, "message"),
+                                     message_checker, message_compiler, "")
             if built is None:
                 if blamed in params and len(self.diagnostics) > before:
                     # The params do not have the types the rule needs: blame the value.
@@ -708,11 +979,11 @@ class _FileBuilder:
                 continue
             if compiled.value:
                 continue
-            message = self._template(item.get("message"), (*path, "checks", index, "message"),
-                                     message_checker, message_compiler, "")
             text = message.render(Context()) if message else "check failed"
             severity = str(item.get("severity", "error"))
             self._blame(value_path, origins.get(str(blamed)), text, severity)
+        return _Usage(message_checker.params_read, message_checker.params_whole,
+                      message_checker.none_guarded)
 
     def _blame(self, path: Path_, origin: str | None, message: str, severity: str) -> None:
         if origin:
@@ -740,10 +1011,17 @@ class _FileBuilder:
                 index, rule = by_id[str(rule_id)]
                 defaults = plain(_as_dict(rule.get("params")))
                 merged = {**defaults}
-                enabled = next((v.enabled for v in variants if v.id == str(rule_id)), True)
+                variant = next(v for v in variants if v.id == str(rule_id))
+                enabled = variant.enabled
+                usage = self.usage.get(str(rule_id), _Usage())
+                overridden: dict[str, Path_] = {}
                 ok = True
                 for name, value in params.items():
                     if name == "enabled":
+                        if not isinstance(value, bool):
+                            self.error(f"enabled for account {account} must be true or false, "
+                                       f"got {_describe(plain(value))}", (*where, name))
+                            ok = False
                         enabled = value is not False
                         continue
                     if name not in defaults and name not in self.shared_params:
@@ -760,14 +1038,23 @@ class _FileBuilder:
                                    f"{base!r}, got {plain(value)!r}", (*where, name))
                         ok = False
                         continue
+                    if self._refuse_bad_values({name: plain(value)}, where)[name] is _BAD:
+                        ok = False
+                        continue
+                    if value is None and name in usage.read and name not in usage.guarded:
+                        self._null_param(str(name), (*where, name), None,
+                                         f"(for account {account}) ")
+                        ok = False
+                        continue
                     merged[name] = plain(value)
-                if not ok:
-                    continue
+                    overridden[str(name)] = (*where, name)
+                if not ok or variant.default is None:
+                    continue  # the rule's own errors are reported once, at the rule
                 compiled = self._compile_rule(rule, ("rules", index), merged, report=False,
-                                              account=str(account)) if enabled else None
+                                              account=str(account), overridden=overridden
+                                              ) if enabled else None
                 self._run_override_checks(rule, index, merged, where)
-                target = next(v for v in variants if v.id == str(rule_id))
-                target.per_account[str(account)] = compiled
+                variant.per_account[str(account)] = compiled
 
     def _run_override_checks(self, rule: Mapping[str, Any], index: int,
                              params: Mapping[str, Any], where: Path_) -> None:
@@ -884,7 +1171,11 @@ def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
     if source is None:
         return None, problems, ""
     builder = _FileBuilder(source, overrides)
-    _, built = builder.build()
+    try:
+        _, built = builder.build()
+    except Exception as error:  # a bug of ours: the file still gets an answer, never a traceback
+        return None, [Diagnostic(str(path), 1, 1, "error", f"{INTERNAL_ERROR}: "
+                                 f"{type(error).__name__}: {str(error)[:200]}")], ""
     builder.variants = built[0][1]
     return builder, sorted(set(builder.diagnostics), key=lambda d: (d.path, d.line, d.column,
                                                                   d.message)), source.text

@@ -391,9 +391,10 @@ def schema_diagnostics(source: Source) -> list[Diagnostic]:
     data = plain(source.data)
     validator = Draft7Validator(build_schema(), format_checker=None)
     found: list[Diagnostic] = []
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[int, int]] = set()
     errors = [_expand(e) for e in validator.iter_errors(data) if not _misspelt_required(e)]
-    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+    for error in sorted(errors, key=lambda e: (list(map(str, e.absolute_path)),
+                                               e.validator != "type")):
         message, about_key = _friendly(error)
         path = list(error.absolute_path)
         if about_key and isinstance(error.instance, dict):
@@ -407,9 +408,9 @@ def schema_diagnostics(source: Source) -> list[Diagnostic]:
             line, col = position_of(source.data, [*path, extras[0]] if extras else path, key=True)
         else:
             line, col = position_of(source.data, path)
-        mark = (line, col, message)
+        mark = (line, col)
         if mark in seen:
-            continue
+            continue  # one error per place: the first (a wrong type before a wrong value)
         seen.add(mark)
         found.append(Diagnostic(source.path, line, col, "error", message))
     return found

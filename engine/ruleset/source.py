@@ -13,6 +13,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from ..language.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, limit
 from .diagnostics import Diagnostic
 
 __all__ = ["Source", "load_source", "plain", "position_of", "scalar_position"]
@@ -28,27 +29,123 @@ class Source:
 def load_source(path: str | Path,
                 text: str | None = None) -> tuple[Source | None, list[Diagnostic]]:
     display = str(path)
+
+    def refuse(message: str, line: int = 1, column: int = 1) -> tuple[None, list[Diagnostic]]:
+        return None, [Diagnostic(display, line, column, "error", message)]
+
     if text is None:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            # read at most the limit: a FIFO or a device must not hang us
+            with open(path, "rb") as stream:
+                raw = stream.read(MAX_FILE_BYTES + 1)
         except OSError as error:
-            return None, [Diagnostic(display, 1, 1, "error", f"cannot read file: {error.strerror}")]
+            return refuse(f"cannot read file: {error.strerror}")
+        if len(raw) > MAX_FILE_BYTES:
+            return refuse(f"the file is larger than {MAX_FILE_BYTES:,} bytes "
+                          f"{limit('file size', MAX_FILE_BYTES, 'bytes')}")
+        try:
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            return None, [Diagnostic(display, 1, 1, "error", f"not UTF-8 text: {error.reason}")]
+            return refuse(f"not UTF-8 text: {error.reason}")
+    elif len(text) > MAX_FILE_BYTES or len(text.encode("utf-8")) > MAX_FILE_BYTES:
+        return refuse(f"the file is larger than {MAX_FILE_BYTES:,} bytes "
+                      f"{limit('file size', MAX_FILE_BYTES, 'bytes')}")
+    deep = _deep_flow_nesting(text)
+    if deep is not None:
+        return refuse(f"YAML: lists and maps nest more than {MAX_YAML_DEPTH} deep "
+                      f"{limit('YAML depth', MAX_YAML_DEPTH)}", *deep)
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
         data = yaml.load(text)
     except MarkedYAMLError as error:
         line, column, problem = _yaml_problem(error)
-        return None, [Diagnostic(display, line, column, "error", f"YAML: {problem}")]
+        return refuse(f"YAML: {problem}", line, column)
+    except RecursionError:
+        return refuse(f"YAML: lists and maps nest too deeply {limit('YAML depth', MAX_YAML_DEPTH)}")
     except Exception as error:  # ruamel raises a few non-marked errors
-        return None, [Diagnostic(display, 1, 1, "error", f"YAML: {error}")]
+        return refuse(f"YAML: {error}")
     if data is None:
         what = "the file is empty" if not text.strip() else "the file has only comments"
-        return None, [Diagnostic(display, 1, 1, "error", f"{what}: a ruleset needs a name "
-                                                         "and rules")]
+        return refuse(f"{what}: a ruleset needs a name and rules")
+    expansion = _expansion_problem(data)
+    if expansion is not None:
+        message, (line, column) = expansion
+        return refuse(message, line, column)
     return Source(display, text, data), []
+
+
+def _deep_flow_nesting(text: str) -> tuple[int, int] | None:
+    """Where flow collections (``[[[...`` or ``{a: {b: ...``) nest past the YAML depth
+    limit, if they do. ruamel's scanner takes time quadratic in the flow depth (and its
+    composer recursion), so this is found with its token scanner alone, stopping at the
+    limit; a cheap count of brackets decides whether it is worth running."""
+    naive = deepest = 0
+    for char in text:
+        if char in "[{":
+            naive += 1
+            deepest = max(deepest, naive)
+        elif char in "]}" and naive:
+            naive -= 1
+    if deepest <= MAX_YAML_DEPTH:
+        return None
+    depth = 0
+    try:
+        for token in YAML(typ="rt").scan(text):
+            name = type(token).__name__
+            if name in ("FlowSequenceStartToken", "FlowMappingStartToken"):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    mark = token.start_mark
+                    return mark.line + 1, mark.column + 1
+            elif name in ("FlowSequenceEndToken", "FlowMappingEndToken"):
+                depth -= 1
+    except Exception:  # a syntax error: the loader reports it with its position
+        return None
+    return None
+
+
+def _expansion_problem(data: Any) -> tuple[str, tuple[int, int]] | None:
+    """Alias bombs, cycles and deep nesting: the document as a tree (aliases written out)
+    must have at most MAX_YAML_VALUES values and MAX_YAML_DEPTH levels, and no alias may
+    sit inside the map or list it names. Problems are placed at the nearest anchored map
+    or list (``&name``) they come from, else at the innermost map or list."""
+    values = 0
+    #: (node, depth, ancestors' ids, where to report, whether that is an anchor's place):
+    #: an iterative walk, so that depth cannot hurt it
+    stack: list[tuple[Any, int, frozenset[int], tuple[int, int], bool]] = [
+        (data, 1, frozenset(), _position(data) or (1, 1), _anchored(data))]
+    while stack:
+        node, depth, ancestors, where, pinned = stack.pop()
+        values += 1
+        if values > MAX_YAML_VALUES:
+            return (f"YAML: the document has more than {MAX_YAML_VALUES:,} values once its "
+                    f"aliases are written out {limit('YAML values', MAX_YAML_VALUES)}", where)
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in ancestors:
+            return "YAML: an alias refers to a map or list that contains it (a cycle)", where
+        if depth > MAX_YAML_DEPTH:
+            return (f"YAML: lists and maps nest more than {MAX_YAML_DEPTH} deep "
+                    f"{limit('YAML depth', MAX_YAML_DEPTH)}", where)
+        inside = ancestors | {id(node)}
+        for child in (node.values() if isinstance(node, dict) else node):
+            own = _position(child)
+            if own is not None and (_anchored(child) or not pinned):
+                stack.append((child, depth + 1, inside, own, _anchored(child)))
+            else:
+                stack.append((child, depth + 1, inside, where, pinned))
+    return None
+
+
+def _anchored(node: Any) -> bool:
+    return getattr(getattr(node, "anchor", None), "value", None) is not None
+
+
+def _position(node: Any) -> tuple[int, int] | None:
+    if isinstance(node, CommentedMap | CommentedSeq):
+        return node.lc.line + 1, node.lc.col + 1
+    return None
 
 
 def _yaml_problem(error: MarkedYAMLError) -> tuple[int, int, str]:
