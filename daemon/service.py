@@ -384,9 +384,9 @@ class RiskDaemon:
                     continue  # the network has it already (a duplicate push, a resync)
                 self._fed_trades.add(key)
                 if self.store.was_processed(event.account_id, "trade", event.trade_id):
-                    # counted before a restart: its P&L is in the restored accumulators,
-                    # only the rolling trade-count windows need its time again
-                    self.network.restore_trade_time(event.account_id, event.at)
+                    # counted before a restart: its P&L is in the restored accumulators;
+                    # the network takes its time (rolling windows) and size again
+                    self.network.restore_trade(event)
                     continue
                 self._trades_counted.append((event.account_id, event.trade_id, now))
             self.stats.events += 1

@@ -83,7 +83,9 @@ ACCOUNT = _record(
     Field("trades_today", NUMBER, ("trades",),
           "Trades (fills, opening ones included, voided ones not) in the current trading day."),
     Field("unrealized_pnl", NUMBER, ("positions", "prices"),
-          "Sum of the open positions' unrealized P&L (USD); none until every held contract "
+          "Sum of the open positions' unrealized P&L (USD), of what is open once the fills "
+          "known are applied: a closing fill stops counting as open the moment it is known, "
+          "before or after its position push, never twice; none until every held contract "
           "has a quote."),
     Field("contracts_gross", NUMBER, ("positions",), "Sum of |size| over open positions."),
     Field("contracts_net", NUMBER, ("positions",), "|sum of long sizes - sum of short sizes|."),
@@ -121,7 +123,9 @@ POSITION = _record(
     Field("price", NUMBER, ("prices",),
           "Latest price: last trade of the latest quote, else the bid/ask midpoint."),
     Field("unrealized_pnl", NUMBER, ("positions", "prices"),
-          "Unrealized P&L in USD from the latest quote (none before the first quote)."),
+          "Unrealized P&L in USD from the latest quote, of what is open in this contract "
+          "once the fills known are applied (a closing fill known before its position push "
+          "is taken off at once); none before the first quote."),
     Field("profit_ticks", NUMBER, ("positions", "prices"),
           "Ticks in profit at the latest price (negative when losing)."),
     Field("best_price", NUMBER, ("positions", "prices"),

@@ -16,7 +16,7 @@ from ..events import STOP_TYPES, OrderEvent
 from ..instruments import Instrument, UnknownInstrumentError
 
 __all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "PositionState",
-           "TradeState"]
+           "TradeState", "Unsettled", "apply_fill"]
 
 DAY = 86_400 * 1_000_000
 
@@ -53,8 +53,8 @@ class PositionState:
 
     __slots__ = ("_best", "_price", "_unrealized", "account", "average_price", "contract",
                  "direction", "has_stop", "has_target", "instrument", "last_change_at",
-                 "last_increase_at", "name", "opened_at", "side", "size", "stop_price",
-                 "symbol", "unprotected_since")
+                 "last_increase_at", "name", "open_average", "open_quantity", "opened_at",
+                 "side", "size", "stop_price", "symbol", "unprotected_since")
 
     def __init__(self, account: AccountState, contract: str, symbol: str,
                  instrument: Instrument | None, now: int) -> None:
@@ -67,6 +67,10 @@ class PositionState:
         self.direction = 1
         self.size = 0
         self.average_price = 0.0
+        #: what is open once the fills known but not yet pushed are applied (signed), and
+        #: its average price: what unrealized P&L prices (``Unsettled``)
+        self.open_quantity = 0
+        self.open_average = 0.0
         self.opened_at = now
         self.last_increase_at = now
         self.last_change_at = now
@@ -143,8 +147,8 @@ class PositionState:
     def _compute_unrealized(self) -> float | None:
         if self.instrument is None or self._price is None:
             return None
-        return self.instrument.money(self._price - self.average_price, self.size) \
-            * self.direction
+        quantity = self.open_quantity
+        return self.instrument.money(self._price - self.open_average, quantity)
 
     def set_price(self, price: float | None) -> None:
         """A new quote: move price, best price and unrealized P&L (and the account's sum)."""
@@ -157,6 +161,118 @@ class PositionState:
         before = self._unrealized
         self._unrealized = self._compute_unrealized()
         self.account._unrealized_moved(before, self._unrealized)
+
+
+def apply_fill(quantity: int, average: float, price: float, fill: int) -> tuple[int, float]:
+    """A position (signed quantity, average price) after one fill of ``fill`` (signed)
+    contracts at ``price``, netted as the Gateway nets them: a fill against the position
+    closes it first, the rest opens the other side at the fill's price."""
+    if quantity == 0 or (quantity > 0) == (fill > 0):
+        total = quantity + fill
+        return total, (average * abs(quantity) + price * abs(fill)) / abs(total)
+    left = quantity + fill
+    if left == 0:
+        return 0, 0.0
+    return left, average if (left > 0) == (quantity > 0) else price
+
+
+class Unsettled:
+    """One contract's fills and position pushes not yet matched with each other.
+
+    The Gateway pushes a fill (GatewayUserTrade) before the position update that
+    reflects it, but callbacks may finish in either order. ``fills`` are fills known
+    and not yet reflected by a push (trade id, price, signed size, known at); ``up``
+    and ``down`` the sizes pushes added and took off that no fill has explained yet
+    (with the time of the latest such push). A push absorbs the pending fills of its
+    direction, oldest first; a fill first absorbs what pushes of its direction did ahead
+    of it. What is open is the last push with the pending fills applied: a closing fill
+    stops being priced as open the moment it is known, and is never taken off twice.
+
+    Both sides are matched only within ``WINDOW`` of each other: the Gateway sends a
+    fill and its position push together, so a fill older than that (read over REST
+    after a gap or a restart) is already in the positions read with it, a pending fill
+    whose push never came is dropped (the push is the truth), and a push change stops
+    waiting for its fill."""
+
+    __slots__ = ("down", "down_at", "fills", "up", "up_at")
+
+    WINDOW = 10 * 1_000_000
+
+    def __init__(self) -> None:
+        self.fills: list[tuple[int, float, int, int]] = []
+        self.up = self.down = 0
+        self.up_at = self.down_at = 0
+
+    def fill(self, trade_id: int, price: float, quantity: int, now: int) -> bool:
+        """A fill became known; True if it is pending (it changes what is open)."""
+        horizon = now - self.WINDOW
+        if quantity > 0 and self.up and self.up_at >= horizon:
+            taken = min(quantity, self.up)
+            self.up -= taken
+            quantity -= taken
+        elif quantity < 0 and self.down and self.down_at >= horizon:
+            taken = min(-quantity, self.down)
+            self.down -= taken
+            quantity += taken
+        if quantity:
+            self.fills.append((trade_id, price, quantity, now))
+            return True
+        return False
+
+    def push(self, change: int, now: int) -> bool:
+        """A push changed the position by ``change`` (signed); True if a pending fill
+        was absorbed (what is open on top of the push changed)."""
+        fills = self.fills
+        absorbed = False
+        while change and fills and (fills[0][2] > 0) == (change > 0):
+            trade_id, price, quantity, known = fills[0]
+            absorbed = True
+            if abs(quantity) <= abs(change):
+                del fills[0]
+                change -= quantity
+            else:
+                fills[0] = (trade_id, price, quantity - change, known)
+                change = 0
+        if change > 0:
+            self.up, self.up_at = self.up + change, now
+        elif change < 0:
+            self.down, self.down_at = self.down - change, now
+        if fills and sum(f[2] for f in fills) == 0:
+            fills.clear()  # they cancel out: nothing open on top of the push
+            absorbed = True
+        return absorbed
+
+    def expire(self, now: int) -> bool:
+        """Drop what waited longer than WINDOW; True if a pending fill went."""
+        horizon = now - self.WINDOW
+        if self.up_at < horizon:
+            self.up = 0
+        if self.down_at < horizon:
+            self.down = 0
+        before = len(self.fills)
+        if before:
+            self.fills = [f for f in self.fills if f[3] > horizon]
+        return len(self.fills) != before
+
+    def void(self, trade_id: int) -> bool:
+        """A fill was voided; True if it was still pending."""
+        before = len(self.fills)
+        self.fills = [f for f in self.fills if f[0] != trade_id]
+        return len(self.fills) != before
+
+    def open(self, quantity: int, average: float) -> tuple[int, float]:
+        """What is open: the pushed position with the pending fills applied."""
+        for _, price, fill, _ in self.fills:
+            quantity, average = apply_fill(quantity, average, price, fill)
+        return quantity, average
+
+    @property
+    def next_expiry(self) -> int | None:
+        return self.fills[0][3] + self.WINDOW if self.fills else None
+
+    @property
+    def settled(self) -> bool:
+        return not self.fills and not self.up and not self.down
 
 
 @dataclass(slots=True)
@@ -206,6 +322,14 @@ class Lockout:
                 "start": self.start, "end": self.end}
 
 
+#: The empty maps an account starts with, shared and never written: an account takes a
+#: dict of its own at its first entry and drops it when it empties again (an emptied
+#: dict keeps its size, ~180 bytes each on 10,000 idle accounts).
+_NO_UNSETTLED: dict[str, Unsettled] = {}
+_NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
+_NO_SYMBOL_LOCKS: dict[str, int] = {}
+
+
 class AccountState:
     """Working memory of one account."""
 
@@ -215,10 +339,12 @@ class AccountState:
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
-                 "position_count", "positions", "realized_pnl_today", "rules",
-                 "symbol_locks", "trades", "trades_today", "wake", "working_orders")
+                 "position_count", "positions", "prices", "realized_pnl_today", "rules",
+                 "shadows", "symbol_locks", "trades", "trades_today", "unsettled", "wake",
+                 "working_orders")
 
-    def __init__(self, account_id: int, name: str = "") -> None:
+    def __init__(self, account_id: int, name: str = "",
+                 prices: dict[str, float] | None = None) -> None:
         self.id = account_id
         self.name = name or str(account_id)
         self.balance = 0.0
@@ -249,13 +375,20 @@ class AccountState:
         self._unrealized_sum = 0.0
         self._unpriced = 0
         self._unknown_instruments = 0
+        #: contract -> its fills and pushes not yet matched (see Unsettled)
+        self.unsettled: dict[str, Unsettled] = _NO_UNSETTLED
+        #: contract -> (signed quantity, average, instrument) open by fills known before
+        #: any push shows the position (a reversal's new side, between its two pushes)
+        self.shadows: dict[str, tuple[int, float, Instrument | None]] = _NO_SHADOWS
+        #: the latest price per contract (the network's, shared)
+        self.prices: dict[str, float] = prices if prices is not None else {}
         self.lockouts: list[Lockout] = []
         self.locked = False
         self.locked_since: int | None = None
         self.locked_until: int | None = None
         self.lock_reason: str | None = None
         #: symbol root -> start of its current locked period (symbol-scope lockouts only)
-        self.symbol_locks: dict[str, int] = {}
+        self.symbol_locks: dict[str, int] = _NO_SYMBOL_LOCKS
         #: refraction memory: (rule id, entity key, action index or "error") -> retrigger value
         self.activations: dict[tuple[str, Any, int | str], Any] = {}
         #: (rule id, entity key) pairs with at least one activation: a false condition
@@ -268,7 +401,7 @@ class AccountState:
         self.index: Any = None
         #: changes announced with the account's next cycle, whatever wakes it (the clock
         #: when the account appears: rules that read only the time have no other waker)
-        self.wake: list[tuple[str, str, Any]] = []
+        self.wake: tuple[tuple[str, str, Any], ...] = ()
 
     # -- derived metrics ------------------------------------------------------
     @property
@@ -281,9 +414,21 @@ class AccountState:
         if self._unknown_instruments:
             unknown = next(p.contract for p in self.positions.values() if p.instrument is None)
             raise UnknownInstrumentError(unknown)
+        if not self.shadows:
+            return None if self._unpriced else self._unrealized_sum
+        shadow = next((c for c, (_, _, i) in self.shadows.items() if i is None), None)
+        if shadow is not None:
+            raise UnknownInstrumentError(shadow)
         if self._unpriced:
             return None
-        return self._unrealized_sum
+        total = self._unrealized_sum
+        for contract, (quantity, average, instrument) in self.shadows.items():
+            assert instrument is not None
+            price = self.prices.get(contract)
+            if price is None:
+                return None
+            total += instrument.money(price - average, quantity)
+        return total
 
     @property
     def newest_position_opened_at(self) -> int | None:
@@ -377,7 +522,31 @@ class AccountState:
                 since = symbol_locks.get(lock.symbol)
                 symbol_locks[lock.symbol] = lock.start if since is None else min(since,
                                                                                 lock.start)
-        self.symbol_locks = symbol_locks
+        self.symbol_locks = symbol_locks or _NO_SYMBOL_LOCKS
+
+    # -- fills and pushes not yet matched (Unsettled), and what they leave open -----------
+    def unsettled_entry(self, contract: str) -> Unsettled:
+        entry = self.unsettled.get(contract)
+        if entry is None:
+            if self.unsettled is _NO_UNSETTLED:
+                self.unsettled = {}
+            entry = self.unsettled[contract] = Unsettled()
+        return entry
+
+    def drop_unsettled(self, contract: str) -> None:
+        if self.unsettled.pop(contract, None) is not None and not self.unsettled:
+            self.unsettled = _NO_UNSETTLED
+
+    def set_shadow(self, contract: str,
+                   shadow: tuple[int, float, Instrument | None] | None) -> None:
+        """What fills known leave open in a contract no push shows (None: nothing)."""
+        if shadow is None:
+            if self.shadows.pop(contract, None) is not None and not self.shadows:
+                self.shadows = _NO_SHADOWS
+            return
+        if self.shadows is _NO_SHADOWS:
+            self.shadows = {}
+        self.shadows[contract] = shadow
 
 
 @dataclass

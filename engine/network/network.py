@@ -50,6 +50,7 @@ from .memory import (
     OrderState,
     PositionState,
     TradeState,
+    Unsettled,
 )
 
 __all__ = ["ClockView", "RuleNetwork"]
@@ -235,10 +236,10 @@ class RuleNetwork:
     def account(self, account_id: int, name: str = "") -> AccountState:
         account = self.accounts.get(account_id)
         if account is None:
-            account = AccountState(account_id, name)
+            account = AccountState(account_id, name, self.prices)
             account.rules = self.ruleset.rules_for(account_id, name)
             account.day_start = self.clock_view.day_start(self.clock.now())
-            account.wake.append(_CLOCK)
+            account.wake = (_CLOCK,)
             self.accounts[account_id] = account
             if not self._day_scheduled:
                 self._schedule(("day",), self.clock_view.next_reset(self.clock.now()))
@@ -288,13 +289,21 @@ class RuleNetwork:
         direction = 1 if event.side == 1 else -1
         changes: list[Change] = [("instrument", "positions", symbol),
                                  ("account", "positions", None)]
+        change = direction * event.size - (existing.direction * existing.size
+                                           if existing is not None else 0)
+        if change:
+            unsettled = account.unsettled_entry(contract)
+            unsettled.expire(now)
+            unsettled.push(change, now)
+            if unsettled.settled:
+                account.drop_unsettled(contract)
         if existing is not None and (event.size == 0 or existing.direction != direction):
             account.add_position_counts(existing, -1)
             del account.positions[contract]
-            self._holders.get(contract, set()).discard(account.id)
             self._forget(account, contract, "position")
             existing = None
             if event.size == 0:
+                self._settle(account, contract)
                 account.last_position_change_at = now
                 return changes
         if event.size == 0:
@@ -312,23 +321,63 @@ class RuleNetwork:
             self._instrument(account, contract)
             position._price = self.prices.get(contract)
             position._best = position._price
+            self._open(account, position)
             position._unrealized = position._compute_unrealized()
             account.positions[contract] = position
             account.add_position_counts(position, 1)
             account.refresh_protection(position, now)
-            self._holders.setdefault(contract, set()).add(account.id)
+            self._settle(account, contract)
         else:
             position = existing
             account.add_position_counts(position, -1)
             if event.size > position.size:
                 position.last_increase_at = now
             position.size, position.average_price = event.size, event.average_price
+            self._open(account, position)
             position._unrealized = position._compute_unrealized()
             account.add_position_counts(position, 1)
         position.last_change_at = now
         account.last_change_contract = contract
         account.last_position_change_at = now
         return [("position", "positions", contract), *changes]
+
+    @staticmethod
+    def _open(account: AccountState, position: PositionState) -> None:
+        """What of ``position`` is open: its push, with the fills known before it."""
+        quantity, average = position.direction * position.size, position.average_price
+        unsettled = account.unsettled.get(position.contract)
+        if unsettled is not None and unsettled.fills:
+            quantity, average = unsettled.open(quantity, average)
+        position.open_quantity, position.open_average = quantity, average
+
+    def _settle(self, account: AccountState, contract: str) -> bool:
+        """After a fill or a push: what is open in ``contract``, and so its unrealized P&L,
+        from the last push and the fills it does not show yet. True if that changed."""
+        position = account.positions.get(contract)
+        unsettled = account.unsettled.get(contract)
+        before = account.shadows.get(contract)
+        account.set_shadow(contract, None)
+        changed = False
+        if position is not None:
+            quantity, average = position.open_quantity, position.open_average
+            self._open(account, position)
+            if (position.open_quantity, position.open_average) != (quantity, average):
+                position._refresh()
+                changed = True
+        elif unsettled is not None and unsettled.fills:
+            quantity, average = unsettled.open(0, 0.0)
+            if quantity:
+                account.set_shadow(contract, (quantity, average,
+                                              self.ruleset.instruments.get(contract)))
+        changed = changed or before != account.shadows.get(contract)
+        if unsettled is not None and unsettled.settled:
+            account.drop_unsettled(contract)
+        holders = self._holders.setdefault(contract, set())
+        if position is not None or contract in account.shadows:
+            holders.add(account.id)
+        else:
+            holders.discard(account.id)
+        return changed
 
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
         table = self.ruleset.instruments
@@ -387,6 +436,11 @@ class RuleNetwork:
                 del account.counted_trades[event.trade_id]
                 account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
+                unsettled = account.unsettled.get(known.contract)
+                if unsettled is not None and unsettled.void(event.trade_id) \
+                        and self._settle(account, known.contract):
+                    return [("account", "trades", None),
+                            *self._open_changed(account, known.contract)]
                 return [("account", "trades", None)]
             self.counters.duplicates += 1
             return []
@@ -403,7 +457,35 @@ class RuleNetwork:
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
+        if self._known_fill(account, event):
+            return [("trade", "trades", event.trade_id), ("account", "trades", None),
+                    *self._open_changed(account, event.contract_id)]
         return [("trade", "trades", event.trade_id), ("account", "trades", None)]
+
+    def _known_fill(self, account: AccountState, event: TradeEvent) -> bool:
+        """A fill is known: what is open changes now, before its position push (or not,
+        if that push came first). True if the unrealized P&L moved."""
+        now = self.clock.now()
+        if event.size <= 0 or event.at < now - Unsettled.WINDOW:
+            return False  # an older fill: the positions pushed since show it
+        contract = event.contract_id
+        unsettled = account.unsettled_entry(contract)
+        quantity = event.size if event.side == 0 else -event.size
+        if not unsettled.fill(event.trade_id, event.price, quantity, now):
+            if unsettled.settled:
+                account.drop_unsettled(contract)
+            return False
+        expiry = unsettled.next_expiry
+        if expiry is not None:
+            self._schedule(("settle", account.id, contract), expiry)
+        return self._settle(account, contract)
+
+    @staticmethod
+    def _open_changed(account: AccountState, contract: str) -> list[Change]:
+        """A fill moved what is open: the unrealized P&L read through topic prices."""
+        if contract in account.positions:
+            return [("position", "prices", contract), ("account", "prices", None)]
+        return [("account", "prices", None)]
 
     @staticmethod
     def _count_trade(account: AccountState, trade: TradeState, sign: int) -> None:
@@ -436,8 +518,9 @@ class RuleNetwork:
         out: list[Decision] = []
         for account_id in (holders if len(holders) == 1 else sorted(holders)):
             account = self.accounts[account_id]
-            position = account.positions[event.contract_id]
-            position.set_price(price)
+            position = account.positions.get(event.contract_id)
+            if position is not None:  # else open only by fills known (a shadow)
+                position.set_price(price)
             out.extend(self._cycle(account, [("position", "prices", event.contract_id),
                                              ("account", "prices", None)], now, "GatewayQuote",
                                    _QUOTE_SHAPE))
@@ -524,7 +607,7 @@ class RuleNetwork:
                shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
         if account.wake:
             changes, shape = [*changes, *account.wake], None
-            account.wake = []
+            account.wake = ()
         firings: list[_Firing] = []
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
         pending = changes
@@ -860,9 +943,14 @@ class RuleNetwork:
             self._lock_holds(account, lock, self.clock.now())  # schedules its next check
         return lock
 
-    def restore_trade_time(self, account_id: int, at: int) -> None:
-        """A fill counted before a restart: only the rolling windows need its time."""
-        self.account(account_id).add_trade_time(at)
+    def restore_trade(self, event: TradeEvent) -> None:
+        """A fill counted before a restart, seen again: its P&L is in the restored day,
+        so only the rolling windows need its time, and what is open its size (the
+        position push read at the restart shows it already)."""
+        account = self.account(event.account_id)
+        account.add_trade_time(event.at)
+        if not event.voided:
+            self._known_fill(account, event)
 
     def restore_day(self, account_id: int, day_start: int, realized: float, gross: float,
                     fees: float, trades: int) -> None:
@@ -897,6 +985,17 @@ class RuleNetwork:
                 return []
             ended = self._release(account, lock, at)
             return [ended, *self._cycle(account, self._lockout_changes(account), at, "timer")]
+        if kind == "settle":
+            contract = key[2]
+            unsettled = account.unsettled.get(contract)
+            if unsettled is None or not unsettled.expire(at):
+                return []
+            expiry = unsettled.next_expiry
+            if expiry is not None:
+                self._schedule(("settle", account.id, contract), expiry)
+            if not self._settle(account, contract):
+                return []
+            return self._cycle(account, self._open_changed(account, contract), at, "timer")
         if kind == "while":
             lock = next((held for held in account.lockouts if held.id == key[2]), None)
             if lock is None or self._lock_holds(account, lock, at):

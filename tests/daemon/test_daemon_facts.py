@@ -127,3 +127,34 @@ async def test_a_clock_only_rule_flattens_at_its_instant_live(sim: Simulator,
     assert flattened[0]["ts"][11:19] >= "09:35:06"
     live, again = replay_matches(tmp_path, rules)
     assert again == live
+
+
+async def test_a_net_pnl_limit_counts_a_closing_fill_once_live(sim: Simulator,
+                                                              tmp_path: Path) -> None:
+    """The simulator pushes the closing fill before the position update, as the Gateway
+    does: a net-P&L limit of -300 must not flatten a day at -201.11."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "name: net\ntrading_day: {reset: '17:00', timezone: America/Chicago}\nrules:\n"
+        "  - id: NET-LOSS\n"
+        "    condition: account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)"
+        " <= -300\n"
+        "    reason: 'net {account.realized_pnl_today + account.unrealized_pnl}'\n"
+        "    actions: [flatten]\n", encoding="utf-8")
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        sim.set_price("MNQ", 21500)
+        trade(sim, MNQ, BUY, 2)
+        await wait_until(lambda: daemon.network is not None and ACCOUNT in daemon.network
+                         .accounts and MNQ in daemon.network.accounts[ACCOUNT].positions,
+                         what="long 2 seen")
+        sim.set_price("MNQ", 21450)  # -200 open
+        trade(sim, MNQ, SELL, 1)     # -100 realized, -100 still open, 3 fills' fees
+        await wait_until(lambda: daemon.network is not None
+                         and daemon.network.accounts[ACCOUNT].trades_today == 2
+                         and daemon.network.accounts[ACCOUNT].positions[MNQ].size == 1,
+                         what="the partial close seen")
+        account = daemon.network.accounts[ACCOUNT]
+        assert account.realized_pnl_today + (account.unrealized_pnl or 0.0) == \
+            pytest.approx(-201.11)
+    assert has_decision(tmp_path / "state.sqlite", "NET-LOSS", "flatten") == []
+    assert positions(sim) == {MNQ: (1, 1)}

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from riskrail.engine.clock import SimulatedClock, parse_instant
 from riskrail.engine.events import normalize
 from riskrail.engine.network.decisions import Decision
@@ -79,3 +81,181 @@ def test_every_fill_pays_its_fees_the_opening_one_too() -> None:
     assert feed.account.gross_realized_pnl_today == pytest.approx(20.0)
     assert feed.account.fees_today == pytest.approx(1.48)
     assert feed.account.trades_today == 2
+
+
+# -- unrealized P&L reflects a fill the moment it is known ------------------------------
+
+def money(points: float, contracts: int) -> float:
+    """MNQ: 0.25 a tick, 0.50 a tick per contract."""
+    return points / 0.25 * 0.50 * contracts
+
+
+def net(feed: Feed) -> float:
+    return feed.account.realized_pnl_today + (feed.account.unrealized_pnl or 0.0)
+
+
+@pytest.mark.parametrize("fill_first", [True, False], ids=["fill first", "push first"])
+def test_a_partial_close_is_counted_once_in_either_order(fill_first: bool) -> None:
+    feed = Feed()
+    feed.fill(BUY, 2, 21500.0, None)
+    feed.position(LONG, 2, 21500.0)
+    feed.quote(21400.0)
+    assert feed.account.unrealized_pnl == money(-100, 2)
+    steps = [lambda: feed.fill(SELL, 1, 21400.0, money(-100, 1), fees=0.37),
+             lambda: feed.position(LONG, 1, 21500.0)]
+    for step in steps if fill_first else reversed(steps):
+        step()
+        # after either push alone: nothing counted twice, nothing left out that is known
+        known_fill = fill_first or step is steps[0]
+        realized = money(-100, 1) - 0.37 if known_fill else 0.0
+        assert feed.account.realized_pnl_today == pytest.approx(realized)
+        assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+        assert feed.account.positions[MNQ].unrealized_pnl == pytest.approx(money(-100, 1))
+    assert net(feed) == pytest.approx(money(-100, 2) - 0.37)
+
+
+@pytest.mark.parametrize("fill_first", [True, False], ids=["fill first", "push first"])
+def test_a_full_close_and_a_reversal_in_either_order(fill_first: bool) -> None:
+    feed = Feed()
+    feed.position(LONG, 2, 21500.0)
+    feed.quote(21480.0)
+    # sell 3: closes the 2 (-40 points each) and opens a short 1 at 21480
+    trade = lambda: feed.fill(SELL, 3, 21480.0, money(-20, 2))  # noqa: E731
+    pushes = [lambda: feed.position(LONG, 0, 21500.0),
+              lambda: feed.position(SHORT, 1, 21480.0)]
+    order = [trade, *pushes] if fill_first else [*pushes, trade]
+    for step in order:
+        step()
+    assert feed.account.realized_pnl_today == pytest.approx(money(-20, 2))
+    assert feed.account.unrealized_pnl == pytest.approx(0.0)
+    feed.quote(21470.0)  # the short gains 10 points
+    assert feed.account.unrealized_pnl == pytest.approx(money(10, 1))
+    assert feed.account.shadows == {}
+
+
+def test_between_a_reversals_two_pushes_the_new_side_is_priced() -> None:
+    feed = Feed()
+    feed.position(LONG, 2, 21500.0)
+    feed.quote(21480.0)
+    feed.fill(SELL, 3, 21480.0, money(-20, 2))
+    feed.position(LONG, 0, 21500.0)  # the old side closed; the short 1 not pushed yet
+    feed.quote(21460.0)
+    assert feed.account.positions == {}
+    assert feed.account.unrealized_pnl == pytest.approx(money(20, 1))
+    feed.position(SHORT, 1, 21480.0)
+    assert feed.account.unrealized_pnl == pytest.approx(money(20, 1))
+    assert feed.account.shadows == {}
+
+
+def test_a_fill_whose_push_never_comes_stops_counting_after_the_window() -> None:
+    feed = Feed()
+    feed.position(LONG, 2, 21500.0)
+    feed.quote(21400.0)
+    feed.fill(SELL, 1, 21400.0, money(-100, 1))
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+    feed.push("GatewayUserAccount", {"id": 1, "name": "A", "balance": 1.0, "canTrade": True},
+              seconds=11)  # the push is the truth again once the window has passed
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 2))
+
+
+def test_a_fill_read_long_after_it_happened_is_in_the_positions_already() -> None:
+    """After a restart or a gap, today's fills are read over REST with the positions:
+    those positions show them."""
+    feed = Feed()
+    feed.position(LONG, 1, 21500.0)
+    feed.quote(21400.0)
+    feed.push("GatewayUserTrade", {
+        "id": 9, "accountId": 1, "contractId": MNQ, "price": 21450.0,
+        "profitAndLoss": money(-50, 1), "fees": 0.0, "side": SELL, "size": 1,
+        "voided": False, "creationTimestamp": "2026-03-10T09:00:00-05:00"})
+    assert feed.account.realized_pnl_today == pytest.approx(money(-50, 1))
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+
+
+def test_a_net_loss_limit_sees_a_closing_fill_once() -> None:
+    """Live against the simulator a -300 net limit flattened at "-401.37" while the day
+    stood at -201.24: the closing fill counted once realized, once still open."""
+    feed = Feed(sets=("RULE-003.limit=-300", "RULE-003.include_unrealized=true"))
+    feed.position(LONG, 2, 21500.0)
+    feed.quote(21450.0)           # -200 open: above the limit
+    decided = feed.fill(SELL, 1, 21450.0, money(-50, 1), fees=0.37)  # -100.37 realized
+    assert [d for d in decided if d.rule == "RULE-003"] == []
+    assert net(feed) == pytest.approx(-200.37)  # it was -300.37: the fill counted twice
+    feed.position(LONG, 1, 21500.0)
+    assert [d for d in feed.decisions if d.rule == "RULE-003"] == []
+    decided = feed.quote(21399.5)  # -201 open on the one left: -301.37 in all
+    flatten = [d for d in decided if d.rule == "RULE-003" and d.action == "flatten"]
+    assert len(flatten) == 1
+    assert flatten[0].reason == ("Daily realized + unrealized loss -301.37 reached the "
+                                 "limit -300")
+
+
+# -- the same, over generated sessions in the orders the Gateway really sends ------------
+
+@st.composite
+def sessions(draw: st.DrawFn) -> list[tuple[int, int, float, int]]:
+    """Market orders (side, size, price in ticks off 21500, where the fill's trade push
+    falls among its position pushes: 0 = before them, as the Gateway sends it)."""
+    return draw(st.lists(st.tuples(st.sampled_from([BUY, SELL]), st.integers(1, 4),
+                                   st.integers(-400, 400), st.integers(0, 2)),
+                         min_size=1, max_size=14))
+
+
+def netted(held: tuple[int, float], side: int, size: int, price: float
+           ) -> tuple[tuple[int, float], float | None, list[tuple[int, int, float]]]:
+    """The Gateway's netting of one fill, written here from its rules (PLATFORM.md and
+    the simulator's README): the position after it, the P&L it realizes (None for a fill
+    that only opens or adds: profitAndLoss null), and the position pushes it causes
+    ((type, size, average): a reversal pushes the old side at size 0, then the new)."""
+    quantity, average = held
+    fill = size if side == BUY else -size
+    if quantity == 0 or (quantity > 0) == (fill > 0):
+        total = quantity + fill
+        new = (total, (average * abs(quantity) + price * size) / abs(total))
+        return new, None, [(LONG if total > 0 else SHORT, abs(total), new[1])]
+    closed = min(size, abs(quantity))
+    realized = money(price - average, closed) * (1 if quantity > 0 else -1)
+    left = quantity + fill
+    kind = LONG if quantity > 0 else SHORT
+    if left == 0:
+        return (0, 0.0), realized, [(kind, 0, average)]
+    if (left > 0) == (quantity > 0):
+        return (left, average), realized, [(kind, abs(left), average)]
+    return (left, price), realized, [(kind, 0, average),
+                                     (LONG if left > 0 else SHORT, abs(left), price)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(sessions())
+def test_net_pnl_is_exact_after_every_push_in_either_order(
+        orders: list[tuple[int, int, int, int]]) -> None:
+    """After every push, whichever of a fill and its position pushes comes first: the
+    realized P&L is that of the fills known, and the unrealized P&L that of what is open
+    once they are applied (the pushes alone until the fill is known)."""
+    feed = Feed()
+    held: tuple[int, float] = (0, 0.0)   # the Gateway's position
+    shown: tuple[int, float] = (0, 0.0)  # what is open by what was delivered so far
+    realized = 0.0
+    for side, size, ticks, trade_at in orders:
+        price = 21500.0 + ticks * 0.25
+        feed.quote(price)
+        after, pnl, pushes = netted(held, side, size, price)
+        fees = 0.37 * size
+        steps: list[tuple[int, int, float] | None] = list(pushes)
+        steps.insert(min(trade_at, len(steps)), None)  # None: the fill's trade push
+        fill_known = False
+        for step in steps:
+            if step is None:
+                feed.fill(side, size, price, pnl, fees=fees)
+                realized += (pnl or 0.0) - fees
+                fill_known, shown = True, after
+            else:
+                kind, count, average = step
+                feed.position(kind, count, average)
+                if not fill_known:
+                    shown = ((count if kind == LONG else -count), average) if count \
+                        else (0, 0.0)
+            expected = money(price - shown[1], shown[0]) if shown[0] else 0.0
+            assert feed.account.realized_pnl_today == pytest.approx(realized, abs=1e-6)
+            assert feed.account.unrealized_pnl == pytest.approx(expected, abs=1e-6), step
+        held = after

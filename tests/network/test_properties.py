@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from riskrail.engine.clock import SimulatedClock, to_iso
 from riskrail.engine.events import normalize, parse_line
 from riskrail.engine.instruments import UnknownInstrumentError
-from riskrail.engine.network.memory import AccountState
+from riskrail.engine.network.memory import AccountState, Unsettled
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.replay import replay
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
@@ -40,6 +40,8 @@ ROOT = {"CON.F.US.MNQ.H26": "MNQ", "CON.F.US.EP.H26": "ES", "CON.F.US.EP.M26": "
 TICKS = {"MNQ": (0.25, 0.50), "ES": (0.25, 12.50), "RTY": (0.10, 5.00), "NQ": (0.25, 5.00)}
 PRICES = {"MNQ": 21000.0, "ES": 5000.0, "RTY": 2100.0, "NQ": 21000.0, "ZZZ": 100.0}
 WINDOWS = (60 * MICROS, 3600 * MICROS)
+#: how far apart a fill and its position push are matched (engine/network/memory.py)
+WINDOW = Unsettled.WINDOW
 
 _RULESETS: dict[tuple[str, ...], Ruleset] = {}
 
@@ -169,10 +171,20 @@ class Model:
     #: (account, trade id) -> (fill time, net P&L, is counted)
     trades: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     quotes: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: (account, contract) -> pushes and fills in arrival order: ("push", now, change),
+    #: ("fill", now, trade id, price, signed size), ("void", now, trade id)
+    history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
+    contract_of: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
 
-    def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int) -> None:
+    def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int,
+              now: int) -> None:
         if kind == "GatewayUserPosition":
             key = (data["accountId"], data["contractId"])
+            before = self.positions.get(key)
+            old = before[0] * before[1] if before is not None else 0
+            new = (1 if data["type"] == 1 else -1) * data["size"] if data["size"] else 0
+            if new != old:
+                self.history.setdefault(key, []).append(("push", now, new - old))
             if data["size"] == 0:
                 self.positions.pop(key, None)
             else:
@@ -182,17 +194,82 @@ class Model:
             self.orders[(data["accountId"], data["id"])] = data
         elif kind == "GatewayUserTrade":
             key = (data["accountId"], data["id"])
+            where = (data["accountId"], data["contractId"])
             if data["voided"]:
-                self.trades.pop(key, None)
+                if self.trades.pop(key, None) is not None:
+                    self.history.setdefault(self.contract_of[key], []).append(
+                        ("void", now, data["id"]))
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
                 net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
+                self.contract_of[key] = where
+                if at >= now - WINDOW:  # an older fill is in the positions pushed since
+                    signed = data["size"] if data["side"] == 0 else -data["size"]
+                    self.history.setdefault(where, []).append(
+                        ("fill", now, data["id"], data["price"], signed))
         elif kind == "GatewayQuote":
             assert contract is not None
             merged = self.quotes.setdefault(contract, {})
             merged.update({k: v for k, v in data.items() if k in ("lastPrice", "bestBid",
                                                                      "bestAsk")})
+
+    def open_position(self, key: tuple[int, str], now: int) -> tuple[int, float]:
+        """What is open in one contract, from scratch: the last push, with the fills
+        known and not yet matched by a push change (matched within WINDOW of each other,
+        fills against what pushes of their direction added or took off, pushes against
+        pending fills of their direction, oldest first) applied in order."""
+        pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
+        up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
+        for entry in self.history.get(key, []):
+            kind, at = entry[0], entry[1]
+            pending = [p for p in pending if p[3] + WINDOW > at]
+            if up_at < at - WINDOW:
+                up = 0
+            if down_at < at - WINDOW:
+                down = 0
+            if kind == "push":
+                change = entry[2]
+                while change and pending and (pending[0][2] > 0) == (change > 0):
+                    first = pending[0]
+                    if abs(first[2]) <= abs(change):
+                        change -= first[2]
+                        pending.pop(0)
+                    else:
+                        pending[0] = (first[0], first[1], first[2] - change, first[3])
+                        change = 0
+                if change > 0:
+                    up, up_at = up + change, at
+                elif change < 0:
+                    down, down_at = down - change, at
+                if pending and sum(p[2] for p in pending) == 0:
+                    pending = []
+            elif kind == "fill":
+                _, _, trade_id, price, signed = entry
+                if signed > 0:
+                    taken = min(signed, up)
+                    up, signed = up - taken, signed - taken
+                else:
+                    taken = min(-signed, down)
+                    down, signed = down - taken, signed + taken
+                if signed:
+                    pending.append((trade_id, price, signed, at))
+            else:
+                pending = [p for p in pending if p[0] != entry[2]]
+        pending = [p for p in pending if p[3] + WINDOW > now]
+        held = self.positions.get(key)
+        quantity, average = (held[0] * held[1], held[2]) if held is not None else (0, 0.0)
+        for _, price, signed, _ in pending:
+            if quantity == 0 or (quantity > 0) == (signed > 0):
+                total = quantity + signed
+                quantity, average = total, (average * abs(quantity) + price * abs(signed)) \
+                    / abs(total)
+            else:
+                left = quantity + signed
+                average = 0.0 if left == 0 else (
+                    average if (left > 0) == (quantity > 0) else price)
+                quantity = left
+        return quantity, average
 
     def price(self, contract: str) -> float | None:
         quote = self.quotes.get(contract, {})
@@ -202,16 +279,18 @@ class Model:
             return (quote["bestBid"] + quote["bestAsk"]) / 2
         return None
 
-    def unrealized(self, contract: str, direction: int, size: int, average: float
-                   ) -> float | None:
+    def unrealized(self, contract: str, quantity: int, average: float) -> float | None:
         price = self.price(contract)
         if price is None:
             return None
         tick, value = TICKS[ROOT[contract]]
-        return (price - average) / tick * value * size * direction
+        return (price - average) / tick * value * quantity
 
-    def check(self, account: AccountState, day_start: int) -> None:
+    def check(self, account: AccountState, day_start: int, now: int) -> None:
         mine = {c: p for (a, c), p in self.positions.items() if a == account.id}
+        opened = {c: self.open_position((a, c), now) for (a, c) in self.history
+                  if a == account.id}
+        opened = {c: o for c, o in opened.items() if c in mine or o[0]}
         assert set(account.positions) == set(mine)
         assert account.position_count == len(mine)
         assert account.contracts_gross == sum(size for _, size, _ in mine.values())
@@ -237,13 +316,15 @@ class Model:
             assert state.working_orders == sum(1 for o in working
                                                if ROOT[o["contractId"]] == root), root
 
-        if any(ROOT[c] not in TICKS for c in mine):
+        for contract, (direction, size, average) in mine.items():
+            opened.setdefault(contract, (direction * size, average))
+        if any(ROOT[c] not in TICKS for c in opened):
             with pytest.raises(UnknownInstrumentError):
                 _ = account.unrealized_pnl
         else:
-            expected = [self.unrealized(c, *p) for c, p in mine.items()]
-            for contract, (direction, size, average) in mine.items():
-                want = self.unrealized(contract, direction, size, average)
+            expected = [self.unrealized(c, *o) for c, o in opened.items()]
+            for contract in mine:
+                want = self.unrealized(contract, *opened[contract])
                 got = account.positions[contract].unrealized_pnl
                 assert (got is None) == (want is None)
                 assert got is None or math.isclose(got, want or 0.0, abs_tol=1e-6)
@@ -290,7 +371,7 @@ def test_metrics_equal_a_recomputation(lines: list[str]) -> None:
             if line.type == "GatewayUserTrade":
                 at = parse_line(json.dumps({"ts": data["creationTimestamp"], "type": line.type,
                                             "data": {}})).ts
-            model.apply(line.type, data, line.contract_id, at)
+            model.apply(line.type, data, line.contract_id, at, line.ts)
         day_start = network.clock_view.day_start(line.ts)
         for account in network.accounts.values():
-            model.check(account, day_start)
+            model.check(account, day_start, line.ts)
