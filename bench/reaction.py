@@ -268,30 +268,30 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
     daemon.queue = StampedQueue()
     task = asyncio.create_task(daemon.run(), name="riskrail-daemon")
     deadline = time.monotonic() + START_TIMEOUT_S
-    while daemon.enforcer is None or not daemon._tasks:  # up: enforcer and supervisor
+    while daemon.caller is None or not daemon._tasks:  # up: caller and supervisor
         if task.done():
             raise RuntimeError(f"the daemon stopped at start (exit {task.result()})")
         if time.monotonic() > deadline:
             raise TimeoutError("the daemon did not start")
         await asyncio.sleep(0.02)
-    enforcer = daemon.enforcer
+    caller = daemon.caller
     handle = daemon._handle
 
-    def stamped_handle(item: FeedItem) -> None:
+    def stamped_handle(item: FeedItem) -> Any:
         if item.type == "GatewayUserPosition" and isinstance(item.payload, dict) \
                 and item.payload.get("size", 0) > 0:
             stamps.append((time.monotonic_ns(), "handling"))
-        handle(item)
+        return handle(item)
 
     daemon._handle = stamped_handle  # type: ignore[method-assign]
-    submit = enforcer.submit
+    send = caller.send
 
-    def stamped_submit(intent: Any) -> Any:
+    def stamped_send(call: Any) -> None:
         stamps.append((time.monotonic_ns(), "submitted"))
-        return submit(intent)
+        send(call)
 
-    enforcer.submit = stamped_submit  # type: ignore[method-assign]
-    client = getattr(enforcer, "client", None)
+    caller.send = stamped_send  # type: ignore[method-assign]
+    client = getattr(caller, "client", None)
     if client is not None:  # the enforcer hands the close to the SDK's HTTP layer
         make_request = client._make_request
 
@@ -313,7 +313,7 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
         daemon.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, timeout=20)
-        info.update(decisions=daemon.stats.decisions, intents=daemon.stats.intents,
+        info.update(decisions=daemon.stats.decisions, intents=daemon.stats.calls,
                     outcomes=dict(daemon.stats.outcomes))
         logging.getLogger("riskrail").handlers.clear()
 

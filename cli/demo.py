@@ -114,7 +114,8 @@ def _summary(out: Path, rulesets: list[str], code: int) -> int:
         intents = store.intents()
     finally:
         store.close()
-    decided = [r["record"] for r in records]
+    decided = [r["record"] for r in records if r["record"].get("trigger") != "enforcement"]
+    enforcement = [r["record"] for r in records if r["record"].get("trigger") == "enforcement"]
     effective = [d for d in decided if "superseded_by" not in d]
     outcomes = Counter(str(i.get("status") or "pending") for i in intents)
     click.echo("\n── summary " + "─" * 60)
@@ -122,8 +123,14 @@ def _summary(out: Path, rulesets: list[str], code: int) -> int:
     for rule in sorted(Counter(d["rule"] for d in effective)):
         actions = Counter(d["action"] for d in effective if d["rule"] == rule)
         click.echo(f"  {rule:<20} {', '.join(f'{a} {n}' for a, n in sorted(actions.items()))}")
-    click.echo(f"enforcement: {sum(outcomes.values())} intent(s): "
+    click.echo(f"enforcement: {sum(outcomes.values())} desired state(s): "
                + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    sent = Counter(str(r.get("endpoint")) for r in enforcement if r.get("action") == "call")
+    answers = Counter(str(r.get("status")) for r in enforcement
+                      if r.get("action") == "call_outcome")
+    click.echo(f"  Gateway calls: {sum(sent.values())} ("
+               + ", ".join(f"{k} {v}" for k, v in sorted(sent.items())) + "); answers: "
+               + ", ".join(f"{k} {v}" for k, v in sorted(answers.items())))
     click.echo(f"decision log: {verify.checked} record(s), hash chain "
                f"{'intact' if verify.ok else 'BROKEN: ' + verify.message}")
     ruleset, _ = load_ruleset(rulesets)
@@ -134,8 +141,10 @@ def _summary(out: Path, rulesets: list[str], code: int) -> int:
             if d.get("trigger") != "enforcement"]
     again = [json.dumps(_comparable(d.to_dict(zone)), sort_keys=True)
              for d in replayed.decisions]
-    same = live == again
-    click.echo(f"replay of {out / 'session.jsonl'}: {len(again)} decision(s), "
+    planned = [str(r.get("text")) for r in enforcement if r.get("action") == "call"]
+    same = live == again and planned == [c.describe() for c in replayed.calls]
+    click.echo(f"replay of {out / 'session.jsonl'}: {len(again)} decision(s) and "
+               f"{len(replayed.calls)} planned call(s), "
                f"{'identical to the live run' if same else 'DIFFERENT from the live run'}")
     click.echo(f"files: {out}/state.sqlite, {out}/session.jsonl, {out}/riskrail.log")
     click.echo(f"replay it yourself: riskrail dry-run {out / 'session.jsonl'}")

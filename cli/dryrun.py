@@ -22,6 +22,7 @@ from riskrail.engine.durable import (
 from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.pipeline import Step
 from riskrail.engine.replay import StrictInputError, UntilTooFarError, replay
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
@@ -117,23 +118,49 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         click.echo(str(warning), err=True)
     zone = ruleset.trading_day.zone
 
-    def show(decision: Decision) -> None:
-        if output_format == "json":
-            click.echo(json.dumps(decision.to_dict(zone)))
-        else:
-            click.echo(_timeline_line(decision, zone))
+    def show(step: Step) -> None:
+        attributed: set[str] = set()
+        for index, decision in enumerate(step.decisions):
+            if output_format == "json":
+                click.echo(json.dumps(decision.to_dict(zone)))
+            else:
+                click.echo(_timeline_line(decision, zone))
+                if step.constraints[index] is not None:
+                    calls = [call.describe() + (" (the same call as above)"
+                                                if call.id in attributed else "")
+                             for call in step.calls_for(index)]
+                    click.echo(f"    => {step.constraints[index].constraint}: " + (  # type: ignore[union-attr]
+                        "; ".join(calls) or "nothing to send (already so, or in flight)"))
+            attributed.update(call.id for call in step.calls_for(index))
+        for call in step.plan.calls:  # planned on a push for a constraint already held
+            if call.id in attributed:
+                continue
+            if output_format == "json":
+                click.echo(json.dumps({"ts": to_iso(pipeline_now(), zone),
+                                       "account": call.account, "rule": ", ".join(call.rules),
+                                       "action": "call", **call.to_dict()}))
+            else:
+                click.echo(f"{to_iso(pipeline_now(), zone).replace('T', ' ')}  "
+                           f"acct {call.account}  {', '.join(call.rules)}  => "
+                           f"{call.describe()}")
+
+    clock_of: list[Clock] = []
+
+    def pipeline_now() -> int:
+        return clock_of[-1].now() if clock_of else 0
 
     engines: list[RuleNetwork] = []
 
     def make(rules: Ruleset, clock: Clock) -> RuleNetwork:
         made = make_engine(engine)(rules, clock)
         engines.append(made)
+        clock_of.append(clock)
         return made
 
     try:
         with _open_events(events) as handle:
             result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
-                            strict=strict, on_decision=show, engine=make, max_gap=max_gap)
+                            strict=strict, on_step=show, engine=make, max_gap=max_gap)
     except DurableUnavailableError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_RULESET)
@@ -154,7 +181,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
     if output_format == "text":
         click.echo(_summary(result.decisions, result.events, len(result.problems),
-                            ruleset.revision))
+                            ruleset.revision, [c.kind for c in result.calls]))
     if detailed_exitcode and result.decisions:
         sys.exit(EXIT_DECIDED)
     sys.exit(EXIT_OK)
@@ -172,13 +199,16 @@ def _timeline_line(decision: Decision, zone: object) -> str:
         parts.append(f"@ {decision.price:.10g}")
     if decision.until is not None:
         parts.append(f"until {to_iso(decision.until, zone)}")  # type: ignore[arg-type]
+    if decision.limit is not None:
+        parts.append(f"to {decision.limit}")
     line = "  ".join(parts) + f"  — {decision.reason}"
     if decision.superseded_by:
         line += f"  [superseded by {decision.superseded_by}]"
     return line
 
 
-def _summary(decisions: list[Decision], events: int, skipped: int, revision: str) -> str:
+def _summary(decisions: list[Decision], events: int, skipped: int, revision: str,
+             calls: list[str]) -> str:
     effective = [d for d in decisions if d.superseded_by is None]
     by_rule = Counter(d.rule for d in effective)
     by_action = Counter(d.action for d in effective)
@@ -192,4 +222,8 @@ def _summary(decisions: list[Decision], events: int, skipped: int, revision: str
         lines.append("  by rule:   " + ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items())))
         lines.append("  by action: " + ", ".join(f"{k} {v}" for k, v in
                                                   sorted(by_action.items())))
+    kinds = Counter(kind.replace("_", " ") for kind in calls)
+    lines.append(f"  Gateway calls the enforcer would make: {len(calls)}"
+                 + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())) + ")"
+                    if calls else ""))
     return "\n".join(lines)

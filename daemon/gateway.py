@@ -7,8 +7,10 @@ that owns the connection (PLATFORM.md, "Pitfalls a daemon must handle").
 - The SDK's stale-feed watchdog is disabled; freshness is watched here.
 - The supervisor refreshes the token before expiry (clearing the hub-ready
   events before ``update_jwt_token``), rebuilds a dropped or dead realtime
-  client itself, and after every (re)connect re-reads positions, orders and
-  today's trades over REST, because pushes during a gap are lost.
+  client itself (a hub whose task ended is dead even while the SDK still says
+  "connected": one unparseable message, a NaN in a push, ends it), and after
+  every (re)connect has the account re-read over REST, because pushes during a
+  gap are lost. Every rebuild raises the disconnect fact (RULE-010).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from project_x_py.models import ProjectXConfig
 
 from .logs import checkpoint, log
 
-__all__ = ["CALLBACK_TYPES", "FeedItem", "GatewayFeed", "GatewaySettings"]
+__all__ = ["CALLBACK_TYPES", "FeedItem", "GatewayFeed", "GatewaySettings", "hub_trouble"]
 
 #: SDK callback name -> Gateway event type of the dry-run format
 CALLBACK_TYPES: dict[str, str] = {
@@ -216,29 +218,6 @@ class GatewayFeed:
             except Exception as error:  # a dead client may fail to close; carry on
                 log.debug("realtime %s failed: %s", step, error)
 
-    # -- REST resync --------------------------------------------------------------
-    async def snapshot(self, account_id: int, since: dt.datetime) -> list[FeedItem]:
-        """Everything the engine must know after a gap: account, open positions,
-        working orders and the trading day's trades, as Gateway payloads."""
-        request = self.client._make_request
-        items: list[FeedItem] = []
-        accounts = await request("POST", "/Account/search", data={"onlyActiveAccounts": False})
-        for account in (accounts or {}).get("accounts", []):
-            if int(account.get("id", -1)) == account_id:
-                items.append(FeedItem("GatewayUserAccount", account, source="resync"))
-        positions = await request("POST", "/Position/searchOpen", data={"accountId": account_id})
-        items += [FeedItem("GatewayUserPosition", p, source="resync")
-                  for p in (positions or {}).get("positions", [])]
-        orders = await request("POST", "/Order/searchOpen", data={"accountId": account_id})
-        items += [FeedItem("GatewayUserOrder", o, source="resync")
-                  for o in (orders or {}).get("orders", [])]
-        trades = await request("POST", "/Trade/search", data={
-            "accountId": account_id, "startTimestamp": since.isoformat(),
-            "endTimestamp": (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()})
-        items += [FeedItem("GatewayUserTrade", t, source="resync")
-                  for t in (trades or {}).get("trades", [])]
-        return items
-
     # -- supervision ----------------------------------------------------------------
     async def supervise(self, on_reconnect: Callable[[int], Any]) -> None:
         """Run until close(): token refresh, dead/dropped hubs, market freshness."""
@@ -253,10 +232,9 @@ class GatewayFeed:
             try:
                 await self._refresh_token_if_due(on_reconnect)
                 for account_id in list(self._realtime):
-                    realtime = self._realtime[account_id]
-                    if not (getattr(realtime, "user_connected", False)
-                            and getattr(realtime, "market_connected", False)):
-                        await self._rebuild(account_id, "hub connection dropped", on_reconnect)
+                    trouble = hub_trouble(self._realtime[account_id])
+                    if trouble is not None:
+                        await self._rebuild(account_id, trouble, on_reconnect)
                 # An account whose rebuild gave up has no client any more: try again later,
                 # or it would stay deaf for good after one long outage.
                 for account_id, retry_at in list(self._retry_at.items()):
@@ -334,3 +312,20 @@ class GatewayFeed:
         self.sink(FeedItem("Connection", {"accountId": account_id, "connected": True},
                            source="supervisor"))
         await on_reconnect(account_id)
+
+
+def hub_trouble(realtime: Any) -> str | None:
+    """Why a realtime client no longer delivers, or None. The SDK's ``user_connected``
+    flag says only whether the socket was closed: a hub task that died of an exception
+    (pysignalr's orjson refuses a NaN in a push, and the error ends the task) leaves it
+    true while nothing arrives any more."""
+    if not (getattr(realtime, "user_connected", False)
+            and getattr(realtime, "market_connected", False)):
+        return "hub connection dropped"
+    for name in ("user", "market"):
+        task = getattr(getattr(realtime, f"{name}_connection", None), "_run_task", None)
+        if isinstance(task, asyncio.Task) and task.done():
+            error = None if task.cancelled() else task.exception()
+            what = f": {type(error).__name__}: {error}" if error is not None else ""
+            return f"the {name} hub stopped delivering{what}"
+    return None

@@ -1,14 +1,23 @@
-"""``riskrail run``: the live daemon.
+"""``riskrail run``: the live daemon, made of parts that each have one job.
 
-Event intake, the rule network, the state store and enforcement run on one
-asyncio loop; enforcement calls run as their own tasks, so a slow close never
-delays the next decision. Order of work for each item from the feed:
+- ``GatewayFeed`` (daemon/gateway.py): the connection: login, one realtime client per
+  account, raw callbacks into the queue, and the supervisor (token refresh, a dropped or
+  dead hub rebuilt, a resync after every gap);
+- ``Pipeline`` (engine/pipeline.py): a line in, decisions, desired states and the calls
+  that reach them out; the very code ``riskrail dry-run`` runs;
+- ``GatewayCaller`` (daemon/caller.py): sends the calls and the reads, reports outcomes;
+- ``Recorder`` (daemon/recorder.py): the ``--record`` file and the store's log;
+- ``RulesetSource`` (daemon/reload.py): when the rulesets changed, and the new ones;
+- daemon/console.py: what the console says.
 
-    record (JSONL) -> normalize -> dedupe (store) -> network -> decision log
-    -> enforcement intents -> lockouts and accumulators persisted
-
-Startup: load state, connect, reconcile over REST, re-evaluate: a lockout
-still in force closes a position opened while the daemon was down.
+``RiskDaemon`` builds them and runs the loop: each item from the queue (a push, a call's
+outcome, a read's answer, a tick) is recorded, goes through the pipeline, its calls leave
+at once, then its records are written; what else arrived is handled in the same unit of
+work, one store transaction (one commit) per burst. Startup: load state, connect, read
+every account over REST, restore lockouts and the day's accumulators, reconcile: a
+lockout still in force closes a position opened while the daemon was down. While running,
+every account is also read over REST every ``reconcile_every`` seconds, so nothing a push
+missed stays unseen.
 """
 
 from __future__ import annotations
@@ -16,41 +25,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import signal
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from project_x_py.exceptions import ProjectXError
-from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
+from riskrail.engine.clock import Clock, SimulatedClock, SystemClock
 from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
-from riskrail.engine.events import (
-    ORDER_SIDES,
-    ORDER_TYPES,
-    AccountEvent,
-    Event,
-    EventError,
-    FeedEvent,
-    OrderEvent,
-    PositionEvent,
-    QuoteEvent,
-    TradeEvent,
-    normalize,
-)
+from riskrail.engine.enforce import ReadRequest, Reconciler
+from riskrail.engine.events import EVENT_TYPES, EventError, PositionEvent
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
-from riskrail.engine.ruleset.build import load_ruleset
-from riskrail.engine.ruleset.diagnostics import RulesetError
+from riskrail.engine.pipeline import Pipeline, Step
 from riskrail.engine.ruleset.model import Ruleset
 
+from .caller import GatewayCaller
 from .clocks import GatewayTimeClock
-from .enforcement import Enforcer, GatewayEnforcer, Intent, Outcome, RecordingEnforcer
+from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
 from .persistence import LockoutSync, restore_state
+from .recorder import Recorder
+from .reload import RulesetSource
 from .store import StateStore
 
 __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
@@ -58,10 +56,12 @@ __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
 #: ``riskrail run`` exit code: the Gateway could not be reached or refused the login
 EXIT_CONNECT = 4
 
-_GATEWAY_ACTIONS = frozenset({"flatten", "close_position", "reduce_position", "cancel_orders",
-                              "cancel_order", "place_stop", "place_target", "move_stop"})
-#: loop turns the daemon yields after submitting intents (see _submit_pending)
+#: loop turns the daemon yields after calls leave (see RiskDaemon._unit)
 _TURNS_FOR_A_CALL_TO_LEAVE = 4
+#: the Gateway allows 200 requests a minute; the periodic reads may use at most this many
+#: (each reads the account, its positions, orders and trades: 4 requests)
+_RECONCILE_REQUESTS_PER_MINUTE = 100
+_LOCK_ACTIONS = ("lockout", "cooldown", "lockout_ended", "cooldown_ended")
 
 
 @dataclass
@@ -85,6 +85,20 @@ class DaemonSettings:
     #: (SQLite's own run inside a commit, in the event path)
     wal_checkpoint_interval: float = 2.0
     engine: str = "network"  # network | durable (the durable_rules cross-check engine)
+    #: seconds between REST reads of every account (positions, orders, trades): what a
+    #: push missed is caught within this; stretched to keep the reads within
+    #: _RECONCILE_REQUESTS_PER_MINUTE of the Gateway's 200 a minute when there are many
+    #: accounts
+    reconcile_every: float = 5.0
+    #: a Gateway call or read with no answer within this is abandoned (a call is still
+    #: awaited up to call_deadline: it may land)
+    attempt_timeout: float = 5.0
+    call_deadline: float = 30.0
+    #: backoff of a failed call (base, doubling, at most max), for as long as its
+    #: constraint stands; a critical alert after alert_after failures
+    retry_base: float = 0.2
+    retry_max: float = 5.0
+    alert_after: int = 5
 
 
 @dataclass
@@ -92,7 +106,7 @@ class _Stats:
     events: int = 0
     skipped: int = 0
     decisions: int = 0
-    intents: int = 0
+    calls: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
@@ -103,113 +117,142 @@ class RiskDaemon:
         self.wall: Clock = wall if wall is not None else (
             GatewayTimeClock() if settings.clock == "gateway" else SystemClock())
         #: ...and the engine's clock, moved forward from it once per item, so that the
-        #: instant written to the recording is exactly the one the network decided at.
+        #: instant written to the recording is exactly the one the pipeline decided at.
         self.clock = SimulatedClock(self.wall.now())
         self.queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self.stats = _Stats()
         self.stopping = asyncio.Event()
-        self.reload_requested = asyncio.Event()
+        self.source = RulesetSource(settings.rulesets)
         self.ruleset: Ruleset | None = None
-        self.network: RuleNetwork | None = None
+        self.pipeline: Pipeline | None = None
         self.store: StateStore | None = None
+        self.recorder: Recorder | None = None
         self.feed: GatewayFeed | None = None
-        self.enforcer: Enforcer | None = None
+        self.caller: GatewayCaller | None = None
         self.lockouts: LockoutSync | None = None
-        self._record: TextIO | None = None
+        self.run_id = ""
         self._tasks: list[asyncio.Task[Any]] = []
         self._subscriptions: set[asyncio.Future[None]] = set()
-        self._fed_trades: set[tuple[int, int]] = set()
-        #: intents decided in the current unit of work, submitted before its commit
-        self._to_submit: list[Intent] = []
-        #: the unit's writes that nothing in it reads back, made once its intents have
-        #: left: (account, trade id, time) of trades counted, accounts whose day changed
-        self._trades_counted: list[tuple[int, int, int]] = []
-        self._days_changed: set[int] = set()
         self._unit_lock = asyncio.Lock()
+
+    @property
+    def network(self) -> RuleNetwork | None:
+        return self.pipeline.network if self.pipeline is not None else None
+
+    @property
+    def reload_requested(self) -> asyncio.Event:
+        return self.source.requested
 
     # -- life cycle ---------------------------------------------------------------
     async def run(self) -> int:
+        settings = self.settings
         checkpoint("service_start", "riskrail daemon starting",
-                   state=self.settings.state_path, rulesets=list(self.settings.rulesets))
-        try:
-            self.ruleset, warnings = load_ruleset(list(self.settings.rulesets))
-        except RulesetError as error:
-            for diagnostic in error.diagnostics:
-                log.error("%s", diagnostic)
-            return 2
-        for warning in warnings:
-            log.warning("%s", warning)
-        checkpoint("config_loaded", f"ruleset {self.ruleset.name} loaded "
-                   f"(revision {self.ruleset.revision}, {len(self.ruleset.rules)} rules)",
-                   revision=self.ruleset.revision)
-        try:
-            self.network = make_engine(self.settings.engine)(self.ruleset, self.clock)
-        except (DurableUnavailableError, ValueError) as error:
-            log.error("%s", error)
-            return 2
-        self.store = StateStore(self.settings.state_path, synchronous=self.settings.sync)
-        self.store.defer_wal_checkpoints()
-        if self.settings.record_path:
-            Path(self.settings.record_path).parent.mkdir(parents=True, exist_ok=True)
-            self._record = open(self.settings.record_path, "a", encoding="utf-8")  # noqa: SIM115
-        self.lockouts = LockoutSync(self.store)
-        self.feed = GatewayFeed(self.settings.gateway, self.queue.put_nowait)
+                   state=settings.state_path, rulesets=list(settings.rulesets))
+        code = self.build()
+        if code is not None:
+            return code
+        self.feed = GatewayFeed(settings.gateway, self.queue.put_nowait)
         try:
             try:
                 await self.feed.open()
-                self.enforcer = (GatewayEnforcer(self.feed.client, self.ruleset.instruments,
-                                                 on_outcome=self._on_outcome,
-                                                 reauthenticate=self.feed.reauthenticate)
-                                 if self.settings.enforce else RecordingEnforcer())
+                self.caller = GatewayCaller(
+                    self.feed.client, on_outcome=self._outcome, on_read=self._read_done,
+                    begin_read=self._begin_read, attempt_timeout=settings.attempt_timeout,
+                    call_deadline=settings.call_deadline,
+                    reauthenticate=self.feed.reauthenticate)
                 await self.feed.connect_all()
             except (ProjectXError, ConnectionError, LookupError, OSError,
                     TimeoutError) as error:
                 # The SDK's own errors (unreachable host, refused login) are not
                 # ConnectionError: without this they ended the process with a traceback.
                 log.error("cannot connect to the Gateway at %s: %s",
-                          self.settings.gateway.base_url, error,
+                          settings.gateway.base_url, error,
                           extra={"fields": {"event": "connect_failed"}})
                 return EXIT_CONNECT
-            # Read the accounts before restoring: with --clock gateway the Gateway's
-            # timestamps say which trading day it is, and so which day's accumulators
-            # to restore (the wall clock may still be in another day).
-            snapshots = {int(a["id"]): await self._snapshot(int(a["id"]))
-                         for a in self.feed.accounts}
-            latest = self.store.latest_instant()
-            if isinstance(self.wall, GatewayTimeClock):
-                for items in snapshots.values():
-                    for item in items or ():
-                        self.wall.observe(item.payload)
-                if latest is not None:
-                    self.wall.not_before(latest)
-            if latest is not None and latest > self.clock.now():
-                self.clock.set(latest)  # never decide behind the log, even after a clock step
-            now = self._tick()
-            restored = restore_state(self.network, self.store, self.lockouts, now)
-            for intent in self.store.unfinished_intents():
-                self.store.record_outcome(intent["intent_id"], "unknown",
-                                          "daemon stopped before the outcome was known", 0,
-                                          now)
-            for account in self.feed.accounts:
-                state = self.network.account(int(account["id"]), str(account.get("name", "")))
-                checkpoint("rules_initialised", f"account {state.name}: "
-                           f"{len(state.rules)} rules enabled ({restored} lockout(s) restored)",
-                           account=state.id, rules=[r.id for r in state.rules])
-            for account_id, items in snapshots.items():
-                if items is None:
-                    await self._resync(account_id)
-                else:
-                    await self._unit(self._reconcile, account_id, items)
-            self._install_signals()
-            self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
-            self._tasks.append(asyncio.create_task(self._checkpoint_wal()))
-            if self.settings.watch:
-                self._tasks.append(asyncio.create_task(self._watch_rulesets()))
+            await self._start()
             checkpoint("event_loop_running", "event loop running")
             await self._loop()
         finally:
             await self._shutdown()
         return 0
+
+    def build(self, ruleset: Ruleset | None = None) -> int | None:
+        """Build the parts that need no Gateway (ruleset, pipeline, store, recorder);
+        None, or the exit code of a failure. Tests build a daemon this way and feed it
+        items without connecting."""
+        settings = self.settings
+        self.ruleset = ruleset if ruleset is not None else self.source.load()
+        if self.ruleset is None:
+            return 2
+        ruleset = self.ruleset
+        checkpoint("config_loaded", f"ruleset {ruleset.name} loaded "
+                   f"(revision {ruleset.revision}, {len(ruleset.rules)} rules)",
+                   revision=ruleset.revision)
+        try:
+            network = make_engine(settings.engine)(ruleset, self.clock)
+        except (DurableUnavailableError, ValueError) as error:
+            log.error("%s", error)
+            return 2
+        self.store = store = StateStore(settings.state_path, synchronous=settings.sync)
+        store.defer_wal_checkpoints()
+        self.run_id = _base36(self.wall.now() // 1_000_000)
+        self.recorder = Recorder(store, settings.record_path, self.run_id)
+        reconciler = Reconciler(ruleset.instruments, run=self.run_id,
+                                base_delay=settings.retry_base, max_delay=settings.retry_max,
+                                alert_after=settings.alert_after)
+        self.pipeline = Pipeline(network, self.clock, dry=not settings.enforce,
+                                 reconciler=reconciler, counted_before=self._counted_before)
+        self.lockouts = LockoutSync(store)
+        return None
+
+    async def _start(self) -> None:
+        """Session line, a REST read of every account, restored state, reconciliation."""
+        assert self.pipeline is not None and self.store is not None and self.feed is not None
+        assert self.caller is not None and self.recorder is not None
+        pipeline, store = self.pipeline, self.store
+        outcomes = self.settings.enforce
+        self.recorder.line(self._tick(), "Session", {"outcomes": outcomes, "run": self.run_id})
+        pipeline.session(outcomes)
+        # Read the accounts before restoring: with --clock gateway the Gateway's
+        # timestamps say which trading day it is, and so which day's accumulators
+        # to restore (the wall clock may still be in another day).
+        snapshots: list[dict[str, Any]] = []
+        for account in self.feed.accounts:
+            account_id = int(account["id"])
+            read = ReadRequest(account_id, True, True)
+            data = await self.caller.read_now(read, since=self._day_start())
+            snapshots.append(data)
+        latest = store.latest_instant()
+        if isinstance(self.wall, GatewayTimeClock):
+            for data in snapshots:
+                for name in ("positions", "orders", "trades", "accounts"):
+                    for item in data.get(name) or ():
+                        self.wall.observe(item)
+            if latest is not None:
+                self.wall.not_before(latest)
+        if latest is not None and latest > self.clock.now():
+            self.clock.set(latest)  # never decide behind the log, even after a clock step
+        now = self._tick()
+        assert self.lockouts is not None
+        restored = restore_state(pipeline.network, store, self.lockouts, now)
+        for intent in store.unfinished_intents():
+            store.record_outcome(intent["intent_id"], "unknown",
+                                 "daemon stopped before the outcome was known", 0, now)
+        for account in self.feed.accounts:
+            account_id = int(account["id"])
+            state = pipeline.network.account(account_id, str(account.get("name", "")))
+            pipeline.sync_locks(account_id)
+            checkpoint("rules_initialised", f"account {state.name}: "
+                       f"{len(state.rules)} rules enabled ({restored} lockout(s) restored)",
+                       account=state.id, rules=[r.id for r in state.rules])
+        for data in snapshots:
+            await self._unit([FeedItem("Snapshot", data, source="resync")])
+        self._install_signals()
+        self._tasks.append(asyncio.create_task(self.feed.supervise(self._resync)))
+        self._tasks.append(asyncio.create_task(self._checkpoint_wal()))
+        self._tasks.append(asyncio.create_task(self._reconcile_periodically()))
+        if self.settings.watch:
+            self._tasks.append(asyncio.create_task(self.source.watch(self.stopping)))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -224,7 +267,7 @@ class RiskDaemon:
     def _on_sighup(self) -> None:
         log.info("SIGHUP: reloading the rulesets",
                  extra={"fields": {"event": "reload_requested", "by": "SIGHUP"}})
-        self.reload_requested.set()
+        self.source.requested.set()
 
     def _remove_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -240,22 +283,33 @@ class RiskDaemon:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        if self.enforcer is not None:
-            for outcome in await self.enforcer.drain(self.settings.drain_timeout):
-                if outcome.status == "unknown" and self.store is not None:
-                    self.store.record_outcome(outcome.intent_id, "unknown", outcome.detail,
-                                              outcome.attempts, self.clock.now())
+        if self.caller is not None:
+            left = await self.caller.drain(self.settings.drain_timeout)
+            if left:
+                log.warning("%d call(s) still without an answer at shutdown: %s", len(left),
+                            ", ".join(left))
+            # what the calls that ended meanwhile did goes on record
+            outcomes = []
+            while not self.queue.empty():
+                item = self.queue.get_nowait()
+                if item.type == "Enforcement":
+                    outcomes.append(item)
+            if outcomes and self.pipeline is not None and self.store is not None:
+                with contextlib.suppress(Exception):
+                    await self._unit(outcomes)
+        if self.recorder is not None:
+            self.recorder.unfinished(self.clock.now())
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.close()
-        if self._record is not None:
-            self._record.close()
+        if self.recorder is not None:
+            self.recorder.close()
         if self.store is not None:
             self.store.close()
         if isinstance(self.network, DurableEngine):
             self.network.close()
-        log.info("riskrail daemon stopped: %d events, %d decisions, %d enforcement intents",
-                 self.stats.events, self.stats.decisions, self.stats.intents,
+        log.info("riskrail daemon stopped: %d events, %d decisions, %d calls",
+                 self.stats.events, self.stats.decisions, self.stats.calls,
                  extra={"fields": {"event": "service_stop", "outcomes": self.stats.outcomes}})
 
     async def _checkpoint_wal(self) -> None:
@@ -271,12 +325,12 @@ class RiskDaemon:
 
     # -- the loop -------------------------------------------------------------------
     async def _loop(self) -> None:
-        assert self.network is not None
+        assert self.pipeline is not None
         while not self.stopping.is_set():
-            if self.reload_requested.is_set():
-                self.reload_requested.clear()
-                await self._unit(self._reload)
-            deadline = self.network.next_deadline()
+            if self.source.requested.is_set():
+                self.source.requested.clear()
+                await self._reload()
+            deadline = self._next_deadline()
             timeout = 0.25 if deadline is None else max(
                 0.0, min(0.25, (deadline - max(self.wall.now(), self.clock.now())) / 1_000_000))
             try:
@@ -284,128 +338,123 @@ class RiskDaemon:
             except TimeoutError:
                 item = None
             now = self._tick()
+            items = [] if item is None else [item]
+            # What else has arrived is handled in the same unit: one commit per burst
+            # (a fill pushes order, trade, position and account updates at once).
+            while items and len(items) < 256 and not self.queue.empty():
+                items.append(self.queue.get_nowait())
             if deadline is not None and deadline <= now:
-                await self._unit(self._advance, now)
-            if item is not None:
-                # What else has arrived is handled in the same unit: one commit per burst
-                # (a fill pushes order, trade, position and account updates at once).
-                items = [item]
-                while len(items) < 256 and not self.queue.empty():
-                    items.append(self.queue.get_nowait())
-                await self._unit(self._handle_all, items)
+                items.insert(0, FeedItem("Tick", {}, source="clock"))
+            if items:
+                await self._unit(items)
 
-    def _handle_all(self, items: list[FeedItem]) -> Iterator[None]:
-        for item in items:
-            self._handle(item)
-            yield  # its intents leave now, not after the rest of the burst
+    def _next_deadline(self) -> int | None:
+        assert self.pipeline is not None
+        times = [t for t in (self.pipeline.network.next_deadline(),
+                             self.pipeline.reconciler.deadline()) if t is not None]
+        return min(times) if times else None
 
-    def _advance(self, now: int) -> None:
-        assert self.network is not None
-        self._after(self.network.advance(now), None)
-
-    async def _unit(self, work: Callable[..., Iterator[None] | None], *args: Any) -> None:
+    async def _unit(self, items: list[FeedItem]) -> None:
         """One unit of work in one store transaction, so one commit (one fsync) for all
-        it writes. The enforcement intents it produced are submitted before the commit:
-        their Gateway calls go out while the disk is written, instead of after it. A
-        ``work`` that is a generator has them submitted at each of its yields."""
+        it writes. Each item's calls leave as soon as it is decided, before its records
+        are written; the loop yields a few turns for them to reach the wire."""
         assert self.store is not None
-        # One unit at a time: the sleep(0) below lets the supervisor's resync start its
-        # own unit, which would join this transaction and, ending after its commit, leave
-        # the store's nesting depth at -1 (every later "transaction" then a no-op).
+        # One unit at a time: the turns yielded below let a resync start its own unit,
+        # which would join this transaction and, ending after its commit, leave the
+        # store's nesting depth at -1 (every later "transaction" then a no-op).
         async with self._unit_lock:
-            try:
-                with self.store.transaction(), buffered_logs() as logs:
-                    steps = work(*args)
-                    for _ in steps or ():
-                        if await self._submit_pending():
-                            logs.flush()  # once the calls have left
-                    await self._submit_pending()
-                    self._write_behind()
-            finally:
-                self._trades_counted.clear()  # rolled back with the unit if it failed
-                self._days_changed.clear()
-
-    def _write_behind(self) -> None:
-        """The unit's deferred writes, in its transaction: SQLite writes cost 20-200 µs
-        each, which the enforcement calls of a burst should not wait for."""
-        assert self.store is not None
-        for account_id, trade_id, at in self._trades_counted:
-            self.store.mark_processed(account_id, "trade", trade_id, at)
-        for account_id in sorted(self._days_changed):
-            self._save_day(account_id)
-
-    async def _submit_pending(self) -> bool:
-        """Hand the intents decided so far to the enforcer; True if there were any."""
-        assert self.enforcer is not None
-        pending, self._to_submit = self._to_submit, []
-        for intent in pending:
-            self.enforcer.submit(intent)
-        if pending:
-            # The calls leave before the work goes on: an HTTP request takes a few loop
-            # turns (the SDK's rate limiter, the connection pool, a checkpoint per socket
-            # write) before it is on the wire; one turn left it waiting for the rest of the
-            # unit and its commit (+0.4 ms at p50 in bench/reaction.py).
-            for _ in range(_TURNS_FOR_A_CALL_TO_LEAVE):
-                await asyncio.sleep(0)
-        return bool(pending)
+            counted: list[tuple[int, int, int, bool]] = []
+            days: set[int] = set()
+            with self.store.transaction(), buffered_logs() as logs:
+                for item in items:
+                    step = self._handle(item)
+                    if step is None:
+                        continue
+                    counted += step.trades_counted
+                    days |= step.days_changed
+                    if step.plan.calls and not step.assumed:
+                        logs.flush()  # once the calls have left
+                        # An HTTP request takes a few loop turns (the SDK's rate limiter,
+                        # the connection pool, a checkpoint per socket write) before it
+                        # is on the wire; one turn left it waiting for the rest of the
+                        # unit and its commit (+0.4 ms at p50 in bench/reaction.py).
+                        for _ in range(_TURNS_FOR_A_CALL_TO_LEAVE):
+                            await asyncio.sleep(0)
+                # the bookkeeping nothing in the unit reads back, after its calls left
+                for account_id, trade_id, at, ours in counted:
+                    self.store.mark_processed(account_id, _TRADE_KINDS[ours], trade_id, at)
+                for account_id in sorted(days):
+                    self._save_day(account_id)
 
     def _tick(self) -> int:
         now = max(self.wall.now(), self.clock.now())
         self.clock.set(now)
         return now
 
-    def _handle(self, item: FeedItem) -> None:
-        assert self.network is not None and self.store is not None
-        if isinstance(self.wall, GatewayTimeClock):
+    def _handle(self, item: FeedItem) -> Step | None:
+        """One item: recorded, through the pipeline, its calls and reads sent, recorded
+        in the store."""
+        pipeline, recorder, ruleset = self.pipeline, self.recorder, self.ruleset
+        assert pipeline is not None and recorder is not None and ruleset is not None
+        if isinstance(self.wall, GatewayTimeClock) and item.type in EVENT_TYPES:
             self.wall.observe(item.payload)
         now = self._tick()
-        line = {"ts": to_iso(now), "type": item.type, "data": item.payload}
-        if item.contract_id is not None:
-            line["contractId"] = item.contract_id
-        if self._record is not None:
-            self._record.write(json.dumps(line) + "\n")
-            self._record.flush()
+        line = recorder.line(now, item.type, item.payload, item.contract_id)
         try:
-            events = normalize(item.type, item.payload, now, item.contract_id,
-                               self.ruleset.instruments if self.ruleset else None)
+            step = pipeline.line(item.type, item.payload, item.contract_id)
         except EventError as error:  # a malformed event never stops the daemon
             self.stats.skipped += 1
             log.warning("skipped malformed %s: %s", item.type, error,
                         extra={"fields": {"event": "malformed", "error": str(error)}})
-            return
-        if item.type != "GatewayQuote" or self.settings.show_quotes:
-            checkpoint("event_received", "← " + " / ".join(_event_text(e) for e in events)
+            return None
+        self._send(step)
+        self.stats.events += len(step.events)
+        if item.type in EVENT_TYPES and (item.type != "GatewayQuote"
+                                         or self.settings.show_quotes):
+            checkpoint("event_received", "← " + " / ".join(event_text(e) for e in step.events)
                        + ("" if item.source == "push" else f" ({item.source})"),
                        type=item.type, source=item.source)
-        for event in events:
-            if isinstance(event, TradeEvent) and not event.voided:
-                key = (event.account_id, event.trade_id)
-                if key in self._fed_trades:
-                    continue  # the network has it already (a duplicate push, a resync)
-                self._fed_trades.add(key)
-                if self.store.was_processed(event.account_id, "trade", event.trade_id):
-                    # counted before a restart: its P&L is in the restored accumulators;
-                    # the network takes its time (rolling windows) and size again
-                    self.network.restore_trade(event)
-                    continue
-                self._trades_counted.append((event.account_id, event.trade_id, now))
-            self.stats.events += 1
-            decisions = self.network.process(event)
-            self._after(decisions, line)
-            if isinstance(event, TradeEvent):
-                self._days_changed.add(event.account_id)
-        self._watch_market(events)
+        if item.type == "Enforcement" and isinstance(item.payload, dict):
+            status = str(item.payload.get("status"))
+            self.stats.outcomes[status] = self.stats.outcomes.get(status, 0) + 1
+        zone = ruleset.trading_day.zone
+        recorder.step(step, line, now, ruleset.revision, zone)
+        self.stats.decisions += len(step.decisions)
+        self.stats.calls += len(step.plan.calls)
+        for alert in step.plan.alerts:
+            recorder.alert(Decision(
+                now, alert.constraint.account, alert.constraint.rule, "alert",
+                f"Enforcement keeps failing: {alert.message}", severity="critical",
+                trigger="enforcement", revision=ruleset.revision), zone)
+        self._sync_lockouts(step, now)
+        self._watch_market(step)
+        return step
 
-    def _watch_market(self, events: list[Event]) -> None:
+    def _send(self, step: Step) -> None:
+        caller = self.caller
+        if caller is None:
+            return
+        if not step.assumed:
+            for call in step.plan.calls:
+                caller.send(call)
+        for read in step.plan.reads:
+            caller.read(read)
+
+    def _sync_lockouts(self, step: Step, now: int) -> None:
+        assert self.lockouts is not None and self.network is not None
+        for account_id in {d.account for d in step.decisions if d.action in _LOCK_ACTIONS}:
+            self.lockouts.sync(self.network.account(account_id), now)
+
+    def _watch_market(self, step: Step) -> None:
         """Subscribe quotes for what the accounts of these position updates now hold
         (only theirs changed: no walk over every account on each push)."""
         if self.feed is None or self.network is None:
             return
-        for account_id in {e.account_id for e in events if isinstance(e, PositionEvent)}:
-            account = self.network.accounts.get(account_id)
-            if account is None or not account.positions:
+        for account_id in {e.account_id for e in step.events if isinstance(e, PositionEvent)}:
+            held = self.network.held_contracts(account_id)
+            if not held:
                 continue
-            subscription = self.feed.watch_contracts(account.id, set(account.positions))
+            subscription = self.feed.watch_contracts(account_id, set(held))
             if subscription is not None:
                 task = asyncio.ensure_future(subscription)
                 self._subscriptions.add(task)  # a task nobody references may be collected
@@ -413,196 +462,88 @@ class RiskDaemon:
 
     def _save_day(self, account_id: int) -> None:
         assert self.network is not None and self.store is not None
-        account = self.network.accounts.get(account_id)
-        if account is not None:
-            self.store.save_day(account.id, account.day_start, account.realized_pnl_today,
-                                account.gross_realized_pnl_today, account.fees_today,
-                                account.trades_today)
+        totals = self.network.day_totals(account_id)
+        if totals is not None:
+            self.store.save_day(account_id, *totals)
 
-    def _after(self, decisions: list[Decision], line: dict[str, Any] | None) -> None:
-        assert self.store is not None and self.ruleset is not None and self.network is not None
-        if not decisions:
-            return
-        zone = self.ruleset.trading_day.zone
-        touched: set[int] = set()
-        for decision in decisions:
-            self.stats.decisions += 1
-            record = decision.to_dict(zone)
-            seq = self.store.append_decision(record, input=line, revision=decision.revision)
-            # superseded firings are shown too: they are why the log says what it says
-            checkpoint("rule_evaluated", _describe(decision, zone), decision=record, seq=seq)
-            if decision.action in ("lockout", "cooldown") or decision.action.endswith("_ended"):
-                touched.add(decision.account)
-            if decision.superseded_by is None and decision.action in _GATEWAY_ACTIONS:
-                self._enforce(decision, seq)
-        assert self.lockouts is not None
-        for account_id in touched:
-            account = self.network.accounts.get(account_id)
-            if account is not None:
-                self.lockouts.sync(account, self.clock.now())
-
-    def _enforce(self, decision: Decision, seq: int) -> None:
-        assert self.enforcer is not None and self.store is not None
-        intent = Intent.from_decision(decision, seq)
-        if intent is None:
-            return
-        self.stats.intents += 1
-        self.store.record_intent(intent.id, intent.account_id, intent.action,
-                                 {"rule": intent.rule, "contract": intent.contract,
-                                  "symbol": intent.symbol, "size": intent.size,
-                                  "price": intent.price, "order_id": intent.order_id,
-                                  "reason": intent.reason}, self.clock.now())
-        checkpoint("enforcement_triggered", f"enforce {intent.action} "
-                   f"{intent.contract or intent.symbol or ''} for account {intent.account_id}",
-                   intent=intent.id, action=intent.action)
-        self._to_submit.append(intent)
-
-    def _on_outcome(self, intent: Intent, outcome: Outcome) -> None:
+    def _counted_before(self, account_id: int, trade_id: int) -> bool | None:
+        """Whether the store counted this fill before a restart (and as riskrail's own)."""
         assert self.store is not None
-        self.stats.outcomes[outcome.status] = self.stats.outcomes.get(outcome.status, 0) + 1
-        self.store.record_outcome(outcome.intent_id, outcome.status, outcome.detail,
-                                  outcome.attempts, self.clock.now())
-        level = 20 if outcome.status in ("done", "noop") else 50
-        log.log(level, "enforcement %s %s: %s after %d attempt(s)%s", intent.action,
-                intent.contract or intent.symbol or "", outcome.status, outcome.attempts,
-                " (verified)" if outcome.verified else "",
-                extra={"fields": {"event": "enforcement_outcome", "intent": intent.id,
-                                  "status": outcome.status, "detail": outcome.detail}})
-        if outcome.status == "gave_up" and self.ruleset is not None:
-            critical = Decision(self.clock.now(), intent.account_id, intent.rule, "alert",
-                                f"Enforcement gave up: {intent.action} "
-                                f"{intent.contract or intent.symbol or ''} — {outcome.detail}",
-                                severity="critical", trigger="enforcement",
-                                revision=self.ruleset.revision)
-            self._after([critical], None)
+        for ours, kind in _TRADE_KINDS.items():
+            if self.store.was_processed(account_id, kind, trade_id):
+                return ours
+        return None
 
-    # -- resync and reload -------------------------------------------------------------
-    async def _snapshot(self, account_id: int) -> list[FeedItem] | None:
-        """The account as REST says (None when the read failed, logged)."""
-        assert self.feed is not None and self.ruleset is not None
+    # -- enforcement's inputs: outcomes and reads ------------------------------------------
+    def _outcome(self, call_id: str, status: str, order_id: int | None, detail: str) -> None:
+        self.queue.put_nowait(FeedItem("Enforcement", {
+            "event": "outcome", "call": call_id, "status": status, "orderId": order_id,
+            "detail": detail}, source="enforcement"))
+
+    def _begin_read(self, account: int) -> int:
+        """A read is about to leave: recorded and told to the pipeline, in that order,
+        between two items (never inside one)."""
+        assert self.pipeline is not None and self.recorder is not None
+        read_id, payload = self.pipeline.begin_read(account)
+        self.recorder.line(self._tick(), "Enforcement", payload)
+        return read_id
+
+    def _read_done(self, account: int, data: dict[str, Any]) -> None:
+        pipeline = self.pipeline
+        if pipeline is not None and data.get("trades"):
+            # fills already through the pipeline would change nothing: not recorded again
+            data["trades"] = [t for t in data["trades"] if not isinstance(t, dict)
+                              or not pipeline.knows_trade(account, int(t.get("id") or 0))]
+        self.queue.put_nowait(FeedItem("Snapshot", data, source="read"))
+
+    def _day_start(self) -> dt.datetime:
+        assert self.ruleset is not None
         day_start = self.ruleset.trading_day.day_start(self.clock.now() / 1_000_000)
-        since = dt.datetime.fromtimestamp(day_start, dt.UTC)
-        try:
-            return await self.feed.snapshot(account_id, since)
-        except Exception as error:
-            log.error("resync of account %s failed: %s", account_id, error)
-            return None
+        return dt.datetime.fromtimestamp(day_start, dt.UTC)
 
     async def _resync(self, account_id: int) -> None:
-        """Re-read the account over REST and reconcile working memory with it."""
-        items = await self._snapshot(account_id)
-        if items is not None:
-            await self._unit(self._reconcile, account_id, items)
+        """Re-read the account over REST after a gap (the answer arrives as a Snapshot)."""
+        if self.caller is not None:
+            self.caller.read(ReadRequest(account_id, True, True), since=self._day_start())
 
-    def _reconcile(self, account_id: int, items: list[FeedItem]) -> None:
-        assert self.network is not None
-        account = self.network.account(account_id)
-        open_contracts = {i.payload.get("contractId") for i in items
-                          if i.type == "GatewayUserPosition"}
-        working = {i.payload.get("id") for i in items if i.type == "GatewayUserOrder"}
-        # Closed or cancelled during the gap: say so, or memory would keep them forever.
-        for contract, position in list(account.positions.items()):
-            if contract not in open_contracts:
-                items.append(FeedItem("GatewayUserPosition", {
-                    "id": 0, "accountId": account_id, "contractId": contract,
-                    "type": 1 if position.direction == 1 else 2, "size": 0,
-                    "averagePrice": position.average_price}, source="resync"))
-        for order_id, order in list(account.orders.items()):
-            if order_id not in working:
-                items.append(FeedItem("GatewayUserOrder", {
-                    "id": order_id, "accountId": account_id, "contractId": order.contract,
-                    "status": 3, "type": order.type_code, "side": order.side_code,
-                    "size": order.size}, source="resync"))
-        for item in items:
-            self._handle(item)
-        log.info("account %s resynced over REST: %d item(s)", account_id, len(items),
-                 extra={"fields": {"event": "resync", "account": account_id}})
+    async def _reconcile_periodically(self) -> None:
+        """Read every account every ``reconcile_every`` s: a push that was lost (a paused
+        hub, a dead one not yet noticed) is caught here."""
+        assert self.feed is not None
+        while True:
+            accounts = [int(a["id"]) for a in self.feed.accounts]
+            floor = len(accounts) * 4 * 60 / _RECONCILE_REQUESTS_PER_MINUTE
+            await asyncio.sleep(max(self.settings.reconcile_every, floor))
+            for account_id in accounts:
+                await self._resync(account_id)
 
-    async def _watch_rulesets(self) -> None:
-        """Watch the folders that hold the rulesets, not the files themselves: an editor
-        that saves by renaming a new file over the old one (vim, most IDEs, atomic
-        writers) replaces the inode, and a watch on the file would go deaf after the
-        first such save."""
-        from watchfiles import Change, awatch
-
-        targets = [Path(p).resolve() for p in self.settings.rulesets]
-        folders = sorted({t if t.is_dir() else t.parent for t in targets})
-        recursive = any(t.is_dir() for t in targets)
-
-        def relevant(_change: Change, path: str) -> bool:
-            changed = Path(path).resolve()
-            return any(changed == t or (t.is_dir() and t in changed.parents)
-                       for t in targets)
-
-        async for _changes in awatch(*folders, watch_filter=relevant,
-                                     stop_event=self.stopping, debounce=200, step=50,
-                                     recursive=recursive):
-            self.reload_requested.set()
-
-    def _reload(self) -> None:
-        assert self.network is not None
-        try:
-            ruleset, warnings = load_ruleset(list(self.settings.rulesets))
-        except RulesetError as error:
-            for diagnostic in error.diagnostics:
-                log.error("reload rejected, the running ruleset keeps enforcing: %s", diagnostic,
-                          extra={"fields": {"event": "reload_rejected",
-                                            "diagnostic": str(diagnostic)}})
-            return
-        for warning in warnings:
-            log.warning("%s", warning)
-        if self.ruleset is not None and ruleset.revision == self.ruleset.revision:
+    # -- reload -----------------------------------------------------------------------
+    async def _reload(self) -> None:
+        ruleset = self.source.load(running=self.ruleset)
+        if ruleset is None or self.pipeline is None:
             return
         self.ruleset = ruleset
-        decisions = self.network.swap_ruleset(ruleset)
-        log.info("ruleset reloaded: revision %s", ruleset.revision,
-                 extra={"fields": {"event": "reload", "revision": ruleset.revision}})
-        self._after(decisions, None)
+        async with self._unit_lock:
+            assert self.store is not None and self.recorder is not None
+            with self.store.transaction(), buffered_logs():
+                step = self.pipeline.reload(ruleset)
+                self._send(step)
+                log.info("ruleset reloaded: revision %s", ruleset.revision,
+                         extra={"fields": {"event": "reload", "revision": ruleset.revision}})
+                now = self.clock.now()
+                self.recorder.step(step, None, now, ruleset.revision, ruleset.trading_day.zone)
+                self._sync_lockouts(step, now)
 
 
-def _event_text(event: Event) -> str:
-    """One event, the way a risk officer reads it on the console."""
-    if isinstance(event, PositionEvent):
-        side = {1: "long", 2: "short"}.get(event.side, "?")
-        if event.size == 0:
-            return f"position {event.contract_id} closed"
-        return f"position {event.contract_id} {side} {event.size} @ {event.average_price:.10g}"
-    if isinstance(event, OrderEvent):
-        status = {1: "working", 2: "filled", 3: "cancelled", 4: "expired", 5: "rejected",
-                  6: "pending"}.get(event.status, str(event.status))
-        kind = ORDER_TYPES.get(event.type, "?")
-        price = event.stop_price if event.stop_price is not None else event.limit_price
-        at = f" @ {price:.10g}" if price is not None else ""
-        return (f"order {event.order_id} {ORDER_SIDES.get(event.side, '?')} {event.size} "
-                f"{event.contract_id} {kind}{at} {status}")
-    if isinstance(event, TradeEvent):
-        pnl = "opening" if event.profit_and_loss is None else \
-            f"P&L {event.profit_and_loss:+.2f} fees {event.fees:.2f}"
-        return (f"fill {event.trade_id} {ORDER_SIDES.get(event.side, '?')} {event.size} "
-                f"{event.contract_id} @ {event.price:.10g} ({pnl})"
-                + (" VOIDED" if event.voided else ""))
-    if isinstance(event, AccountEvent):
-        return (f"account {event.name or event.account_id} balance {event.balance:,.2f} "
-                f"canTrade {str(event.can_trade).lower()}")
-    if isinstance(event, QuoteEvent):
-        price = event.last_price if event.last_price is not None else event.best_bid
-        return f"quote {event.contract_id} {price:.10g}" if price is not None else \
-            f"quote {event.contract_id}"
-    if isinstance(event, FeedEvent):
-        return "feed connected" if event.connected else f"feed down: {event.problem}"
-    return type(event).__name__
+#: the store's kind of processed fill: the trader's, or riskrail's own
+_TRADE_KINDS = {False: "trade", True: "trade_by_enforcement"}
 
 
-def _describe(decision: Decision, zone: Any) -> str:
-    target = decision.contract or decision.symbol or ""
-    text = f"{decision.rule} {decision.action}"
-    if target:
-        text += f" {target}"
-    if decision.size is not None:
-        text += f" size {decision.size:g}"
-    if decision.until is not None:
-        text += f" until {to_iso(decision.until, zone)}"
-    text += f": {decision.reason}"
-    if decision.superseded_by:
-        text += f" [superseded by {decision.superseded_by}]"
-    return text
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if number == 0:
+            return text

@@ -21,6 +21,7 @@ __all__ = [
     "EARLIEST",
     "EVENT_TYPES",
     "LATEST",
+    "LINE_TYPES",
     "MAX_CONTRACTS",
     "MAX_LINE_BYTES",
     "MAX_MONEY",
@@ -158,6 +159,8 @@ class FeedEvent(Event):
 
 EVENT_TYPES = ("GatewayUserAccount", "GatewayUserPosition", "GatewayUserOrder",
                "GatewayUserTrade", "GatewayQuote", "Connection")
+#: what else a recording holds: riskrail's own lines (engine/pipeline.py)
+LINE_TYPES = (*EVENT_TYPES, "Session", "Enforcement", "Snapshot", "Tick")
 
 
 # -- field readers -------------------------------------------------------------
@@ -430,9 +433,9 @@ def parse_line(text: str) -> EventLine:
     event_type = record.get("type")
     if not isinstance(event_type, str):
         raise EventError("line", "type", "missing")
-    if event_type not in EVENT_TYPES:
+    if event_type not in LINE_TYPES:
         raise EventError("line", "type", f"unknown event type {_show(event_type)} "
-                         f"(expected one of {', '.join(EVENT_TYPES)})")
+                         f"(expected one of {', '.join(LINE_TYPES)})")
     if "data" not in record:
         raise EventError(event_type, "data", "missing")
     ts_text = record.get("ts")

@@ -1,8 +1,13 @@
-"""Replay of a recorded JSONL event file through the rule network (``dry-run``).
+"""Replay of a recorded JSONL event file through the pipeline (``dry-run``).
 
 The simulated clock follows each line's ``ts``; timers between lines fire at
 their own instants; decisions are recorded, never applied: working memory
-follows the recorded events, exactly as the daemon's follows the Gateway's.
+follows the recorded events, exactly as the daemon's follows the Gateway's. Each
+line goes through the daemon's own pipeline (engine/pipeline.py), so every decision
+comes with the desired state it asserts and the Gateway calls the enforcer plans for
+it against the replayed state: from a daemon's recording, exactly the calls the daemon
+planned (its calls' outcomes are recorded too); from any other file, each call is
+taken as done at once.
 
 A bad line (not UTF-8, not JSON, a value the normalizer refuses, a time that goes
 backwards or leaps more than ``max_gap`` ahead) is refused whole, before it touches
@@ -15,9 +20,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .clock import MICROS, Clock, SimulatedClock, to_iso
-from .events import EventError, normalize, parse_line
+from .enforce import Call
+from .events import EVENT_TYPES, Event, EventError, normalize, parse_line
 from .network.decisions import Decision
 from .network.network import RuleNetwork
+from .pipeline import Pipeline, Step
 from .ruleset.model import Ruleset
 
 __all__ = ["MAX_GAP", "InputProblem", "ReplayResult", "StrictInputError", "UntilTooFarError",
@@ -51,6 +58,8 @@ class UntilTooFarError(ValueError):
 @dataclass
 class ReplayResult:
     decisions: list[Decision] = field(default_factory=list)
+    #: every call the enforcer planned, in order
+    calls: list[Call] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     events: int = 0
     lines: int = 0
@@ -62,21 +71,27 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
            until: int | None = None, strict: bool = False,
            on_decision: Callable[[Decision], None] | None = None,
            engine: Callable[[Ruleset, Clock], RuleNetwork] = RuleNetwork,
-           max_gap: int = MAX_GAP) -> ReplayResult:
-    """Run every line through a fresh network (``engine(ruleset, clock)``) on a simulated
-    clock. Lines may be bytes (a line that is not UTF-8 is then one bad line, not the end
-    of the run). Raises StrictInputError at the first bad line when ``strict``, and
-    UntilTooFarError (after the lines) for an ``until`` past ``max_gap``."""
+           max_gap: int = MAX_GAP,
+           on_step: Callable[[Step], None] | None = None) -> ReplayResult:
+    """Run every line through a fresh pipeline (its network made by ``engine(ruleset,
+    clock)``) on a simulated clock. Lines may be bytes (a line that is not UTF-8 is then
+    one bad line, not the end of the run). ``on_step`` sees what each line made (its
+    decisions, with their constraints and calls, and the calls planned besides). Raises
+    StrictInputError at the first bad line when ``strict``, and UntilTooFarError (after
+    the lines) for an ``until`` past ``max_gap``."""
     result = ReplayResult()
     clock: SimulatedClock | None = None
-    network: RuleNetwork | None = None
+    pipeline: Pipeline | None = None
     instruments = ruleset.instruments
 
-    def emit(decisions: list[Decision]) -> None:
-        for decision in decisions:
+    def emit(step: Step) -> None:
+        for decision in step.decisions:
             result.decisions.append(decision)
             if on_decision is not None:
                 on_decision(decision)
+        result.calls += step.plan.calls
+        if on_step is not None:
+            on_step(step)
 
     def problem(number: int, message: str) -> None:
         found = InputProblem(number, message)
@@ -96,9 +111,12 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
+        events: list[Event] | None = None
         try:
             line = parse_line(text)
-            events = normalize(line.type, line.payload, line.ts, line.contract_id, instruments)
+            if line.type in EVENT_TYPES:
+                events = normalize(line.type, line.payload, line.ts, line.contract_id,
+                                   instruments)
         except EventError as error:
             problem(number, str(error))
             continue
@@ -111,25 +129,29 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
                             f"the line before ({to_iso(line.ts)} after {to_iso(clock.now())};"
                             f" at most {_days(max_gap)})")
             continue
-        if clock is None or network is None:
+        if clock is None or pipeline is None:
             clock = SimulatedClock(line.ts)
-            network = engine(ruleset, clock)
+            pipeline = Pipeline(engine(ruleset, clock), clock, account_id=account_id)
             result.first_ts = line.ts
-        emit(network.advance(line.ts))
-        clock.set(line.ts)
+        clock.set(line.ts)  # the daemon's network fires the timers due at its next input
         result.last_ts = line.ts
+        if events is None:
+            try:
+                emit(pipeline.line(line.type, line.payload, line.contract_id))
+            except EventError as error:
+                problem(number, str(error))
+            continue
         for event in events:
             owner = getattr(event, "account_id", None)
-            if account_id is not None and owner is not None and owner != account_id:
-                continue
-            result.events += 1
-            emit(network.process(event))
-    if network is not None and clock is not None and until is not None and until > clock.now():
+            if account_id is None or owner is None or owner == account_id:
+                result.events += 1
+        emit(pipeline.apply(events))
+    if pipeline is not None and clock is not None and until is not None and until > clock.now():
         if until > clock.now() + max_gap:
             raise UntilTooFarError(f"{to_iso(until)} is {_days(until - clock.now())} after "
                                    f"the last event (at most {_days(max_gap)})")
-        emit(network.advance(until))
         clock.set(until)
+        emit(pipeline.advance(until, tick=False))
     return result
 
 

@@ -81,7 +81,8 @@ ACCOUNT = _record(
     Field("fees_today", NUMBER, ("trades",),
           "Fees of the current trading day's fills, opening and closing (USD)."),
     Field("trades_today", NUMBER, ("trades",),
-          "Trades (fills, opening ones included, voided ones not) in the current trading day."),
+          "The trader's trades (fills, opening ones included, voided ones not) in the "
+          "current trading day; the fills of riskrail's own orders are not counted."),
     Field("unrealized_pnl", NUMBER, ("positions", "prices"),
           "Sum of the open positions' unrealized P&L (USD), of what is open once the fills "
           "known are applied: a closing fill stops counting as open the moment it is known, "
@@ -197,6 +198,9 @@ TRADE = _record(
     Field("fees", NUMBER, ("trades",), "Fees of the fill."),
     Field("is_opening", BOOL, ("trades",), "True for an opening (half-turn) fill."),
     Field("at", INSTANT, ("trades",), "When the fill happened."),
+    Field("by_enforcement", BOOL, ("trades",),
+          "True for a fill of riskrail's own order (an enforcement close, a stop it placed): "
+          "it counts in the P&L, not in trades_today or trades_in()."),
 )
 
 CLOCK = _record(

@@ -218,6 +218,16 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     app.router.add_post("/_sim/hubs/drop", route(drop))
     app.router.add_get("/_sim/hubs", route(connections))
     app.router.add_post("/_sim/tokens/expire", route(expire))
+    async def corrupt(body: JSON) -> Any:
+        value = body.get("value")
+        if value == "NaN":
+            value = float("nan")
+        target = _text(body, "target", required=True)
+        field = _text(body, "field", required=True)
+        assert target is not None and field is not None
+        return sim.corrupt_pushes(target, field, value, int(_number(body, "count") or 1))
+
+    app.router.add_post("/_sim/pushes/corrupt", route(corrupt))
     app.router.add_post("/_sim/pushes/pause", route(pause))
     app.router.add_post("/_sim/pushes/resume", route(resume))
     app.router.add_get("/_sim/clock", route(clock))

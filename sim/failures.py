@@ -1,4 +1,6 @@
-"""Failure injection on chosen REST endpoints (control API ``/_sim/failures``)."""
+"""Failure injection: on chosen REST endpoints (control API ``/_sim/failures``), and in
+the user hub's pushes (``/_sim/pushes/corrupt``: a field of the next pushes of one type
+replaced, e.g. a NaN averagePrice, which kills the SDK's user-hub task)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from .world import ConfigError
 
-__all__ = ["Failure", "FailureInjector", "FailureMode", "normalize_endpoint"]
+__all__ = ["Failure", "FailureInjector", "FailureMode", "PushCorruption", "normalize_endpoint"]
 
 
 class FailureMode(StrEnum):
@@ -114,3 +116,42 @@ class FailureInjector:
 
     def active(self) -> list[dict[str, Any]]:
         return [f.describe() for f in self._failures]
+
+
+@dataclass(slots=True)
+class PushCorruption:
+    """The next ``remaining`` user-hub pushes of ``target`` carry ``field = value``."""
+
+    target: str
+    field: str
+    value: Any
+    remaining: int = 1
+
+    def describe(self) -> dict[str, Any]:
+        return {"target": self.target, "field": self.field, "value": repr(self.value),
+                "remaining": self.remaining}
+
+
+class PushCorrupter:
+    def __init__(self) -> None:
+        self._armed: list[PushCorruption] = []
+
+    def add(self, target: str, field: str, value: Any, count: int = 1) -> PushCorruption:
+        if count <= 0:
+            raise ConfigError("count must be positive")
+        armed = PushCorruption(target, field, value, count)
+        self._armed.append(armed)
+        return armed
+
+    def apply(self, target: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` as it goes out (a changed copy when a corruption is armed)."""
+        for armed in self._armed:
+            if armed.target == target:
+                armed.remaining -= 1
+                if armed.remaining <= 0:
+                    self._armed.remove(armed)
+                return {**payload, armed.field: armed.value}
+        return payload
+
+    def active(self) -> list[dict[str, Any]]:
+        return [armed.describe() for armed in self._armed]

@@ -22,7 +22,7 @@ from typing import Any, Literal, Self, TypeVar
 from aiohttp import web
 
 from .clock import SimClock
-from .failures import FailureInjector, FailureMode
+from .failures import FailureInjector, FailureMode, PushCorrupter
 from .matching import Exchange
 from .recording import Recorder
 from .rest import GatewayRest
@@ -58,6 +58,7 @@ class _Pushes:
         if hub.paused:
             self.dropped += 1
             return
+        payload = self.sim.corrupter.apply(target, payload)
         argument: Any = {"action": 1, "data": payload} if self.sim.config.wrap else payload
         if self.sim.recorder is not None:
             self.sim.recorder.write(self.sim.clock.iso(), target, argument)
@@ -104,6 +105,7 @@ class Simulator:
         self.clock = SimClock()
         self.tokens = TokenIssuer(self.config.token_ttl)
         self.failures = FailureInjector()
+        self.corrupter = PushCorrupter()
         self.user_hub = Hub("user", self.tokens)
         self.market_hub = Hub("market", self.tokens)
         self.market_hub.on_subscribe = self._on_market_subscribe
@@ -342,6 +344,12 @@ class Simulator:
 
     def clear_failures(self, endpoint: str | None = None) -> int:
         return self.failures.clear(endpoint)
+
+    def corrupt_pushes(self, target: str, field: str, value: Any, count: int = 1) -> JSON:
+        """The next ``count`` user-hub pushes of ``target`` (``GatewayUserPosition``, ...)
+        carry ``field = value``: e.g. ``averagePrice = float("nan")``, which the hub sends
+        as ``NaN``, a JSON text no strict parser takes (the SDK's user-hub task dies)."""
+        return self.corrupter.add(target, field, value, count).describe()
 
     # ------------------------------------------------------------------ control: hubs, tokens
 

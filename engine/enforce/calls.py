@@ -51,8 +51,9 @@ class Call:
     stop_price: float | None = None
     #: place: the customTag that lets a retry find the order an earlier attempt placed
     tag: str | None = None
-    #: the ids of the active constraints it serves
+    #: the ids of the active constraints it serves, and their rules
     serves: tuple[int, ...] = ()
+    rules: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> str:
@@ -119,6 +120,6 @@ class Call:
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {"call": self.id, "endpoint": self.endpoint,
                                   "body": self.body(), "text": self.describe()}
-        if self.serves:
-            record["serves"] = list(self.serves)
+        if self.rules:
+            record["rules"] = list(self.rules)
         return record

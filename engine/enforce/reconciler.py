@@ -166,8 +166,11 @@ class Reconciler:
 
     def __init__(self, instruments: InstrumentTable, *, base_delay: float = 0.2,
                  max_delay: float = 5.0, alert_after: int = 5, read_delay: float = 0.2,
-                 max_read_delay: float = 2.0, settle_grace: float = 5.0) -> None:
+                 max_read_delay: float = 2.0, settle_grace: float = 5.0,
+                 run: str = "") -> None:
         self.instruments = instruments
+        #: names this daemon run in call ids and order tags (unique across restarts)
+        self.run = f"{run}." if run else ""
         self.view = GatewayView()
         self.base_delay = base_delay
         self.max_delay = max_delay
@@ -188,6 +191,8 @@ class Reconciler:
         self._roots: dict[str, str] = {}
         self._constraint_ids = 0
         self._call_ids = 0
+        #: the latest ``tick``: what was due by then has been looked at
+        self._ticked = 0
         #: what happened outside ``plan`` (a refusal, a replaced constraint), for the next
         self._retired: list[Retired] = []
         #: settled (partial) closes that may still fill (their call had no answer naming
@@ -211,9 +216,11 @@ class Reconciler:
     def deadline(self) -> int | None:
         """The next instant at which ``tick`` has something to do (a backed-off call may
         be planned again, a read is wanted)."""
+        ticked = self._ticked
         times = [at for (account, _), (_, at) in self._backoff.items()
-                 if self._active.get(account)]
-        times += [f.read_at for f in self._flights.values() if f.read_at is not None]
+                 if at > ticked and self._active.get(account)]
+        times += [f.read_at for f in self._flights.values()
+                  if f.read_at is not None and f.read_at > ticked]
         return min(times) if times else None
 
     def root(self, contract: str) -> str:
@@ -376,6 +383,7 @@ class Reconciler:
 
     def tick(self, now: int) -> None:
         """Time passed: accounts with a call due again or a read due are planned."""
+        self._ticked = max(self._ticked, now)
         for (account, _), (_, at) in self._backoff.items():
             if at <= now and self._active.get(account):
                 self._dirty.add(account)
@@ -628,8 +636,11 @@ class Reconciler:
     def _new_call(self, account: int, kind: CallKind, serves: Iterable[int],
                   **fields: object) -> Call:
         self._call_ids += 1
-        return Call(f"{account}:c{self._call_ids}", account, kind,
-                    serves=tuple(sorted(set(serves))), **fields)  # type: ignore[arg-type]
+        ids = tuple(sorted(set(serves)))
+        held = {c.id: c.rule for c in self._active.get(account, {}).values()}
+        rules = tuple(sorted({held[i] for i in ids if i in held}))
+        return Call(f"{account}:{self.run}c{self._call_ids}", account, kind, serves=ids,
+                    rules=rules, **fields)  # type: ignore[arg-type]
 
     def _waiting(self, account: int, key: tuple[str, object], now: int) -> bool:
         backoff = self._backoff.get((account, key))
@@ -807,7 +818,7 @@ class Reconciler:
         size = allowed.get(contract, 0)
         if position is None or size <= 0 or contract in quiet:
             return
-        tag = f"riskrail:{active.account}:{active.id}"
+        tag = f"riskrail:{active.account}:{self.run}{active.id}"
         kinds = STOP_TYPES if constraint.order == "stop" else frozenset({LIMIT})
         candidates = [o for o in orders if o.contract == contract
                       and o.side == position.closing_side and o.type in kinds]
@@ -840,8 +851,10 @@ class Reconciler:
 
     # ------------------------------------------------------------------ dry runs
     def assume_done(self, calls: Iterable[Call], now: int) -> list[Settled]:
-        """A dry run's Gateway: each call is taken as done at once, and the view moves as
-        the Gateway would have moved it (a replay's pushes then overwrite it)."""
+        """A dry run's Gateway: each call is taken as done at once. The positions and
+        orders it changes move as the Gateway would move them (a replay's next pushes
+        overwrite them), and the constraints it served are retired: a dry run lists each
+        call once, it never waits for a state the replayed events may never show."""
         settled = []
         for call in calls:
             flight = self._flights.get(call.id)
@@ -851,6 +864,11 @@ class Reconciler:
             self._flights.pop(call.id, None)
             self._flying.get(call.account, {}).pop(call.id, None)
             settled.append(Settled(flight, True, "assumed done (dry run)"))
+            active = self._active.get(call.account, {})
+            for key, constraint in list(active.items()):
+                if constraint.id in call.serves and not constraint.lasting:
+                    del active[key]
+                    self._retired.append(Retired(constraint, "done", "assumed done (dry run)"))
             self._dirty.add(call.account)
         return settled
 
@@ -873,9 +891,4 @@ class Reconciler:
                 else order.stop_price
             order.limit_price = call.limit_price if call.limit_price is not None \
                 else order.limit_price
-        elif call.kind == "place" and call.contract is not None:
-            order_id = -seq  # a stand-in id until a replayed push names the real one
-            view.orders[order_id] = OrderView(order_id, call.contract, call.order_type or 0,
-                                              call.side or 0, call.size or 0, 0,
-                                              call.limit_price, call.stop_price, call.tag, seq)
-
+        # a placement adds nothing: the replayed pushes say which order it became

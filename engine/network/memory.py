@@ -288,6 +288,9 @@ class TradeState:
     fees: float
     is_opening: bool
     at: int
+    #: a fill of riskrail's own order (an enforcement close): counted in the P&L, not
+    #: in the trader's trade counts
+    by_enforcement: bool = False
 
 
 @dataclass(slots=True)

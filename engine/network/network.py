@@ -453,7 +453,7 @@ class RuleNetwork:
         fees = event.fees
         trade = TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
                            "buy" if event.side == 0 else "sell", gross - fees, gross, fees,
-                           opening, event.at)
+                           opening, event.at, event.by_enforcement)
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
@@ -489,13 +489,18 @@ class RuleNetwork:
 
     @staticmethod
     def _count_trade(account: AccountState, trade: TradeState, sign: int) -> None:
-        if sign > 0:
-            account.add_trade_time(trade.at)
-        else:
-            account.remove_trade_time(trade.at)
+        # riskrail's own fills are not the trader's trades (issue 12 item 7): they move the
+        # P&L, never the trade counts (trades_in, trades_today)
+        trader = not trade.by_enforcement
+        if trader:
+            if sign > 0:
+                account.add_trade_time(trade.at)
+            else:
+                account.remove_trade_time(trade.at)
         if trade.at < account.day_start:
             return  # an earlier trading day's fill: only the rolling windows see it
-        account.trades_today += sign
+        if trader:
+            account.trades_today += sign
         account.realized_pnl_today += sign * trade.pnl
         account.gross_realized_pnl_today += sign * trade.gross_pnl
         account.fees_today += sign * trade.fees
@@ -765,30 +770,24 @@ class RuleNetwork:
 
     def _reduce(self, account: AccountState, rule: CompiledRule,
                 args: Any, entity: Any, ctx: Context, decision: Any) -> list[Decision]:
+        """One decision stating the desired state: at most ``limit`` contracts in the
+        rule's scope (the position, the symbol root, the account). Which positions are
+        reduced, and by how much given the calls in flight, is the reconciler's to say
+        (engine/enforce): two reduces computed from one snapshot, sent one after the
+        other, closed more than either asked for."""
+        fields: dict[str, Any]
         if rule.scope == "position":
-            pool = [entity]
-            held = entity.size
+            held, fields = entity.size, {"contract": entity.contract, "symbol": entity.symbol}
         elif rule.scope == "instrument":
-            pool = [p for p in account.positions.values() if p.symbol == entity.symbol]
-            held = entity.contracts
+            held, fields = entity.contracts, {"symbol": entity.symbol}
         else:
-            pool = list(account.positions.values())
-            held = account.contracts_gross
+            held, fields = account.contracts_gross, {}
         amount = args["by"].function(ctx) if "by" in args else held - args["to"].function(ctx)
         excess = math.ceil(amount) if amount is not None else 0
-        # The position whose update caused the breach first, then older ones.
-        pool.sort(key=lambda p: (p.contract != account.last_change_contract, p.opened_at,
-                                 p.contract))
-        out: list[Decision] = []
-        for position in pool:
-            if excess <= 0:
-                break
-            take = min(excess, position.size)
-            out.append(decision("reduce_position", contract=position.contract,
-                                symbol=position.symbol, size=take,
-                                extra={"remaining": position.size - take}))
-            excess -= take
-        return out
+        if excess <= 0:
+            return []
+        return [decision("reduce_position", size=excess, limit=max(held - excess, 0),
+                         **fields)]
 
     def _lock(self, account: AccountState, rule: CompiledRule, action: CompiledAction,
               entity: Any, ctx: Context, decision: Any) -> list[_Firing]:
@@ -948,9 +947,34 @@ class RuleNetwork:
         so only the rolling windows need its time, and what is open its size (the
         position push read at the restart shows it already)."""
         account = self.account(event.account_id)
-        account.add_trade_time(event.at)
+        if not event.by_enforcement:  # riskrail's own fill: no trade of the trader's
+            account.add_trade_time(event.at)
         if not event.voided:
             self._known_fill(account, event)
+
+    # -- working memory, for the pipeline and the daemon ------------------------------
+    def active_locks(self, account_id: int) -> list[tuple[str, str, str | None]]:
+        """The account's active lockouts and cooldowns: (rule, kind, symbol root or None
+        for the whole account)."""
+        account = self.accounts.get(account_id)
+        if account is None:
+            return []
+        return [(lock.rule, lock.kind, lock.symbol if lock.scope == "symbol" else None)
+                for lock in account.lockouts]
+
+    def held_contracts(self, account_id: int) -> list[str]:
+        """The contracts the account holds a position in."""
+        account = self.accounts.get(account_id)
+        return list(account.positions) if account is not None else []
+
+    def day_totals(self, account_id: int) -> tuple[int, float, float, float, int] | None:
+        """The trading day's accumulators: (day start, realized net, gross, fees, trader
+        trades), or None for an account never seen."""
+        account = self.accounts.get(account_id)
+        if account is None:
+            return None
+        return (account.day_start, account.realized_pnl_today,
+                account.gross_realized_pnl_today, account.fees_today, account.trades_today)
 
     def restore_day(self, account_id: int, day_start: int, realized: float, gross: float,
                     fees: float, trades: int) -> None:

@@ -8,13 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from riskrail.daemon.clocks import GatewayTimeClock
-from riskrail.daemon.enforcement import RecordingEnforcer
 from riskrail.daemon.gateway import FeedItem, GatewaySettings
-from riskrail.daemon.persistence import LockoutSync
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
-from riskrail.daemon.store import StateStore
 from riskrail.engine.clock import SimulatedClock, parse_instant
-from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.standard import STANDARD_RULESET
 
@@ -50,15 +46,13 @@ BAD = [position(size=float("nan")), position(size=float("inf")), position(size=1
 
 def daemon(tmp_path: Path) -> RiskDaemon:
     settings = DaemonSettings(rulesets=[str(STANDARD_RULESET)], clock="system",
+                              state_path=str(tmp_path / "state.sqlite"),
                               gateway=GatewaySettings(base_url="http://127.0.0.1:9",
                                                       username="u", api_key="0123456789ab"))
     made = RiskDaemon(settings, wall=SimulatedClock(NOW))
-    made.ruleset, _ = load_ruleset([str(STANDARD_RULESET)],
-                                   [parse_override("RULE-007.enabled=false")])
-    made.network = RuleNetwork(made.ruleset, made.clock)
-    made.store = StateStore(tmp_path / "state.sqlite")
-    made.lockouts = LockoutSync(made.store)
-    made.enforcer = RecordingEnforcer()
+    ruleset, _ = load_ruleset([str(STANDARD_RULESET)],
+                              [parse_override("RULE-007.enabled=false")])
+    assert made.build(ruleset) is None
     return made
 
 
@@ -67,9 +61,10 @@ async def decided(tmp_path: Path, items: list[FeedItem]) -> tuple[list[tuple[str
     assert running.store is not None
     try:
         for item in items:
-            await running._unit(running._handle_all, [item])
+            await running._unit([item])
         return ([(d["record"]["rule"], d["record"]["action"])
-                 for d in running.store.decisions()], running.stats.skipped)
+                 for d in running.store.decisions()
+                 if d["record"].get("trigger") != "enforcement"], running.stats.skipped)
     finally:
         running.store.close()
 

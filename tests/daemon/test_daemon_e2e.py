@@ -267,25 +267,34 @@ async def test_token_refreshed_before_expiry_keeps_the_feed(tmp_path: Path) -> N
 # ---------------------------------------------------------------------- failing enforcement
 
 
-async def test_refused_close_is_retried_then_reported_critical(
+async def test_refused_closes_are_retried_for_as_long_as_the_breach_stands(
     sim: Simulator, tmp_path: Path
 ) -> None:
+    """Issue 12 item 5: the enforcer gave up after five attempts and never tried again
+    once the Gateway recovered. Now it alerts once and goes on with backoff."""
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
     state = tmp_path / "state.sqlite"
-    async with daemon_in_process(sim, tmp_path, [rules]):
+    async with daemon_in_process(sim, tmp_path, [rules],
+                                 daemon_options={"retry_max": 0.5}):
         sim.inject_failure("Position/closeContract", "success_false", message="Refused")
         trade(sim, ES, BUY, 1)
         alerts = await wait_until(
             lambda: [d for d in decisions(state) if d["action"] == "alert"
                      and d.get("severity") == "critical" and d.get("trigger") == "enforcement"],
-            timeout=30, what="critical give-up alert")
-        assert "gave up" in alerts[0]["reason"] and "close_position" in alerts[0]["reason"]
-        assert len(calls(sim, "Position/closeContract")) >= 2  # retried
+            timeout=30, what="critical alert")
+        assert "keeps failing" in alerts[0]["reason"] and "close_position" in alerts[0]["reason"]
+        refused = len(calls(sim, "Position/closeContract"))
+        assert refused >= 5
+        await wait_until(lambda: len(calls(sim, "Position/closeContract")) >= refused + 3,
+                         what="still retrying after the alert")
         assert positions(sim) == {ES: (1, 1)}
-        assert [i["status"] for i in intents(state) if i["action"] == "close_position"] \
-            == ["gave_up"]
-        sim.clear_failures()
-    assert any(r.get("level") == "critical" and r.get("status") == "gave_up"
+        sim.clear_failures()  # the Gateway recovers
+        await wait_until(lambda: positions(sim) == {}, what="closed once the Gateway is back")
+        await wait_until(lambda: [i["status"] for i in intents(state)
+                                  if i["action"] == "close_position"] == ["done"],
+                         what="the constraint met")
+        assert len([d for d in decisions(state) if d["action"] == "alert"]) == 1  # once
+    assert any(r.get("level") == "critical" and r.get("event") == "enforcement_alert"
                for r in log_records(tmp_path / "riskrail.log"))
     live, again = replay_matches(tmp_path, rules)
     assert again == live

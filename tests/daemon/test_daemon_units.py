@@ -1,7 +1,8 @@
-"""The daemon's units of work (one store transaction each) never interleave: a unit
-that submits intents yields to the loop before its commit, and a resync starting its
-own unit meanwhile must wait, not join and outlive the outer transaction. The
-gateway clock learns the Gateway's time and never goes back, not even across a restart."""
+"""The daemon's parts, without a Gateway: units of work (one store transaction each)
+never interleave and let each item's calls leave before the rest of the burst; the
+bookkeeping of a unit is written after its calls left, and not at all if it fails; the
+gateway clock learns the Gateway's time and never goes back, not even across a restart;
+quotes are subscribed once per new contract; log records wait for the calls."""
 
 from __future__ import annotations
 
@@ -9,78 +10,104 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from riskrail.daemon.clocks import GatewayTimeClock
-from riskrail.daemon.enforcement import Intent, RecordingEnforcer
 from riskrail.daemon.gateway import FeedItem, GatewayFeed, GatewaySettings
 from riskrail.daemon.logs import buffered_logs, configure_logging, log
-from riskrail.daemon.persistence import LockoutSync
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
-from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
 from riskrail.engine.clock import SimulatedClock, parse_instant
-from riskrail.engine.network.network import RuleNetwork
-from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.enforce import Call, ReadRequest
+
+#: the instant the units' daemon lives at: a Tuesday 09:00 Chicago, whatever today is
+FIXED_NOW = parse_instant("2026-11-24T15:00:00Z")
+
+
+class Caller:
+    """Stands where the GatewayCaller stands: remembers what it was asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[Call] = []
+        self.reads: list[ReadRequest] = []
+
+    def send(self, call: Call) -> None:
+        self.sent.append(call)
+
+    def read(self, request: ReadRequest, **_: Any) -> None:
+        self.reads.append(request)
+
+
+def daemon_without_gateway(tmp_path: Path) -> tuple[RiskDaemon, Caller]:
+    """A daemon on the benchmark ruleset ("MNQ is closed at once") built as ``run``
+    builds it, with a stand-in caller and no feed. Its wall clock is fixed: the fills
+    below belong to its trading day on any date."""
+    ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
+    daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
+                                       state_path=str(tmp_path / "state.sqlite"),
+                                       gateway=GatewaySettings(
+                                           base_url="http://127.0.0.1:9", username="u",
+                                           api_key="0123456789ab")),
+                        wall=SimulatedClock(FIXED_NOW))
+    assert daemon.build() is None
+    caller = Caller()
+    daemon.caller = caller  # type: ignore[assignment]
+    return daemon, caller
+
+
+def position_push(account: int, contract: str, size: int = 1) -> FeedItem:
+    return FeedItem("GatewayUserPosition", {
+        "id": 11, "accountId": account, "contractId": contract,
+        "creationTimestamp": "2026-11-24T15:00:00Z", "type": 1, "size": size,
+        "averagePrice": 5000.0})
+
+
+MNQ = "CON.F.US.MNQ.Z26"
 
 
 async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> None:
-    daemon = RiskDaemon(DaemonSettings(rulesets=[], gateway=GatewaySettings(
-        base_url="http://127.0.0.1:9", username="u", api_key="0123456789ab")))
-    store = StateStore(tmp_path / "state.sqlite")
-    daemon.store = store
-    daemon.enforcer = RecordingEnforcer()
-    order: list[str] = []
-
-    def work(name: str) -> None:
-        order.append(f"{name} starts")
-        store.record_intent(f"1:{name}:flatten:*", 1, "flatten", {}, 0)
-        daemon._to_submit.append(Intent(id=f"1:{name}:flatten:*", account_id=1,
-                                        action="flatten", rule="R", reason="test"))
-        order.append(f"{name} ends")
-
+    daemon, caller = daemon_without_gateway(tmp_path)
+    store = daemon.store
+    assert store is not None
     try:
-        await asyncio.gather(daemon._unit(work, "a"), daemon._unit(work, "b"))
-        assert order == ["a starts", "a ends", "b starts", "b ends"]
+        # each unit's close makes it yield to the loop before its commit
+        await asyncio.gather(daemon._unit([position_push(7, MNQ)]),
+                             daemon._unit([position_push(8, MNQ)]))
         assert store._depth == 0  # type: ignore[attr-defined]
+        records = [d["record"] for d in store.decisions()]
+        accounts = [r["account"] for r in records]
+        assert accounts == sorted(accounts)  # unit 7's records, then unit 8's
+        assert [c.account for c in caller.sent] == [7, 8]
         with store.transaction():  # a real transaction again, committed
-            store.record_intent("1:c:flatten:*", 1, "flatten", {}, 0)
-        with StateStore(tmp_path / "state.sqlite", readonly=True) as reader:
-            assert [i["intent_id"] for i in reader.intents()] == \
-                ["1:a:flatten:*", "1:b:flatten:*", "1:c:flatten:*"]
+            store.record_intent("x", 1, "flatten", {}, 0)
+        assert "x" in [i["intent_id"] for i in store.intents()]
     finally:
         store.close()
 
 
-
-async def test_a_bursts_intents_leave_before_the_rest_of_the_burst_is_handled(
+async def test_a_bursts_calls_leave_before_the_rest_of_the_burst_is_handled(
         tmp_path: Path) -> None:
     """A fill pushes several events at once; the close decided on the first must not
     wait for the others to be logged and stored."""
-    daemon = RiskDaemon(DaemonSettings(rulesets=[], gateway=GatewaySettings(
-        base_url="http://127.0.0.1:9", username="u", api_key="0123456789ab")))
-    store = StateStore(tmp_path / "state.sqlite")
-    daemon.store = store
-    enforcer = RecordingEnforcer()
-    daemon.enforcer = enforcer
-    seen: list[list[str]] = []
+    daemon, caller = daemon_without_gateway(tmp_path)
+    assert daemon.pipeline is not None and daemon.store is not None
+    line = daemon.pipeline.line
+    seen: list[int] = []
 
-    def burst() -> Iterator[None]:
-        for name in ("first", "second"):
-            seen.append([i.id for i in enforcer.intents])
-            daemon._to_submit.append(Intent(id=f"1:{name}:flatten:*", account_id=1,
-                                            action="flatten", rule="R", reason="test"))
-            yield
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(len(caller.sent))
+        return line(*args, **kwargs)
 
+    daemon.pipeline.line = spy  # type: ignore[method-assign]
     try:
-        await daemon._unit(burst)
-        assert seen == [[], ["1:first:flatten:*"]]
-        assert [i.id for i in enforcer.intents] == ["1:first:flatten:*", "1:second:flatten:*"]
+        await daemon._unit([position_push(7, MNQ), position_push(8, MNQ)])
+        assert seen == [0, 1]
+        assert [c.describe() for c in caller.sent] == [f"close {MNQ}"] * 2
     finally:
-        store.close()
+        daemon.store.close()
+
 
 def test_the_gateway_clock_moves_forward_only_and_never_behind_a_floor(
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,38 +187,9 @@ def test_a_units_log_records_wait_until_flushed_and_keep_their_order(tmp_path: P
         log.handlers.clear()
 
 
-#: the instant the units' daemon lives at: a Tuesday 09:00 Chicago, whatever today is
-FIXED_NOW = parse_instant("2026-11-24T15:00:00Z")
-
-
-def daemon_without_gateway(tmp_path: Path) -> RiskDaemon:
-    """A daemon on the benchmark ruleset ("MNQ is closed at once") with its network,
-    store and a recording enforcer, as ``run`` would set them up, but no feed. Its wall
-    clock is fixed: the fills below belong to its trading day on any date."""
-    ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
-    daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
-                                       gateway=GatewaySettings(
-                                           base_url="http://127.0.0.1:9", username="u",
-                                           api_key="0123456789ab")),
-                        wall=SimulatedClock(FIXED_NOW))
-    daemon.ruleset, _ = load_ruleset([str(ruleset)])
-    daemon.network = RuleNetwork(daemon.ruleset, daemon.clock)
-    daemon.store = StateStore(tmp_path / "state.sqlite")
-    daemon.lockouts = LockoutSync(daemon.store)
-    daemon.enforcer = RecordingEnforcer()
-    return daemon
-
-
-def position_push(account: int, contract: str, size: int = 1) -> FeedItem:
-    return FeedItem("GatewayUserPosition", {
-        "id": 11, "accountId": account, "contractId": contract,
-        "creationTimestamp": "2026-11-24T15:00:00Z", "type": 1, "size": size,
-        "averagePrice": 5000.0})
-
-
 async def test_a_position_push_subscribes_quotes_for_its_own_account_only(
         tmp_path: Path) -> None:
-    daemon = daemon_without_gateway(tmp_path)
+    daemon, _ = daemon_without_gateway(tmp_path)
     asked: list[tuple[int, set[str]]] = []
 
     class Feed:
@@ -200,27 +198,28 @@ async def test_a_position_push_subscribes_quotes_for_its_own_account_only(
 
     daemon.feed = Feed()  # type: ignore[assignment]
     try:
-        await daemon._unit(daemon._handle_all, [position_push(7, "CON.F.US.EP.Z26")])
-        await daemon._unit(daemon._handle_all, [position_push(8, "CON.F.US.EP.Z26")])
-        await daemon._unit(daemon._handle_all, [position_push(8, "CON.F.US.EP.Z26", 0)])
+        await daemon._unit([position_push(7, "CON.F.US.EP.Z26")])
+        await daemon._unit([position_push(8, "CON.F.US.EP.Z26")])
+        await daemon._unit([position_push(8, "CON.F.US.EP.Z26", 0)])
         assert asked == [(7, {"CON.F.US.EP.Z26"}), (8, {"CON.F.US.EP.Z26"})]
     finally:
         assert daemon.store is not None
         daemon.store.close()
 
 
-async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: Path) -> None:
+async def test_a_units_bookkeeping_is_written_after_its_calls_leave(tmp_path: Path) -> None:
     """A fill's trade is counted (processed mark, the day's accumulators) in the same
-    commit as the close it caused, but written after that close was submitted."""
-    daemon = daemon_without_gateway(tmp_path)
-    assert daemon.store is not None and isinstance(daemon.enforcer, RecordingEnforcer)
-    store, enforcer = daemon.store, daemon.enforcer
-    intents_at_write: list[int] = []
+    commit as the close it caused, but written after that close was sent; a unit that
+    fails writes none of it."""
+    daemon, caller = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None and daemon.network is not None
+    store = daemon.store
+    calls_at_write: list[int] = []
     for name in ("mark_processed", "save_day"):
         write = getattr(store, name)
 
         def spy(*args: Any, _write: Any = write) -> Any:
-            intents_at_write.append(len(enforcer.intents))
+            calls_at_write.append(len(caller.sent))
             return _write(*args)
 
         setattr(store, name, spy)
@@ -232,19 +231,26 @@ async def test_a_units_bookkeeping_is_written_after_its_intents_leave(tmp_path: 
                 "creationTimestamp": "2026-11-24T15:00:00Z", "type": 1, "size": 1,
                 "averagePrice": 21000.0}
     try:
-        await daemon._unit(daemon._handle_all, [FeedItem("GatewayUserTrade", trade),
-                                                FeedItem("GatewayUserPosition", position)])
-        assert [i.action for i in enforcer.intents] == ["close_position"]
-        assert intents_at_write == [1, 1]
+        await daemon._unit([FeedItem("GatewayUserTrade", trade),
+                            FeedItem("GatewayUserPosition", position)])
+        assert [c.describe() for c in caller.sent] == ["close CON.F.US.MNQ.Z26"]
+        assert calls_at_write == [1, 1]
         assert store.was_processed(7, "trade", 31) and not store.was_processed(7, "trade", 32)
-        day = daemon.network.accounts[7].day_start
-        saved = store.load_days(day)[7]
+        totals = daemon.network.day_totals(7)
+        assert totals is not None
+        saved = store.load_days(totals[0])[7]
         assert (saved["realized"], saved["trades"]) == (pytest.approx(-12.5 - 0.74), 1)
-        # a failed unit writes none of its bookkeeping
+        handle = daemon._handle
+
+        def failing(item: FeedItem) -> Any:
+            if item.type == "Tick":
+                raise ZeroDivisionError("the unit failed")
+            return handle(item)
+
+        daemon._handle = failing  # type: ignore[method-assign]
         with pytest.raises(ZeroDivisionError):
-            await daemon._unit(lambda: [daemon._handle(FeedItem(
-                "GatewayUserTrade", {**trade, "id": 32})), 1 / 0])
+            await daemon._unit([FeedItem("GatewayUserTrade", {**trade, "id": 32}),
+                                FeedItem("Tick", {})])
         assert not store.was_processed(7, "trade", 32)
-        assert daemon._trades_counted == [] and daemon._days_changed == set()
     finally:
         store.close()

@@ -171,6 +171,21 @@ def _(s: Script) -> None:
     s.position(D + "10:01:02", MNQ, LONG, 2, 21000.0)  # 5: back within the limit
 
 
+@scenario("rule001_rule002_one_reduce")
+def _(s: Script) -> None:
+    # issue 12: one market order for 7 MNQ under RULE-001 (5) and RULE-002 (3): both caps
+    # hold on the same push and one partial close of 4 reaches both (not 2 and then 4)
+    s.position(D + "10:00:00", MNQ, LONG, 7, 21000.0)
+
+
+@scenario("rule001_several_positions")
+def _(s: Script) -> None:
+    # an account-wide cap takes the excess from the position that grew last
+    s.position(D + "10:00:00", ES, LONG, 2, 5000.0)
+    s.position(D + "10:00:01", "CON.F.US.MYM.H26", LONG, 2, 42000.0)
+    s.position(D + "10:00:02", MNQ, LONG, 3, 21000.0)  # 7 -> MNQ 3 -> 1, ES and MYM kept
+
+
 @scenario("rule001_net_short")
 def _(s: Script) -> None:
     # count: net = |longs - shorts|

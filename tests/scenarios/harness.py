@@ -64,7 +64,9 @@ def _when(instant: int) -> str:
 
 def fact(decision: Decision) -> str:
     """The key facts of one decision on one line: when (Chicago), account, rule, action,
-    contract (without ``CON.F.US.``) or symbol, size, price, until, and what superseded it."""
+    contract (without ``CON.F.US.``) or symbol, size, limit, price, until, what superseded
+    it, and after ``=>`` the Gateway calls the enforcer planned for it against the replayed
+    state (``nothing`` when its desired state needed none)."""
     parts = [_when(decision.ts), f"#{decision.account}", decision.rule, decision.action]
     if decision.contract is not None:
         parts.append(decision.contract.removeprefix("CON.F.US."))
@@ -72,10 +74,16 @@ def fact(decision: Decision) -> str:
         parts.append(decision.symbol)
     if decision.size is not None:
         parts.append(f"x{decision.size:g}")
+    if decision.limit is not None:
+        parts.append(f"to={decision.limit}")
     if decision.price is not None:
         parts.append(f"price={decision.price:g}")
     if decision.until is not None:
         parts.append(f"until={_when(decision.until)}")
     if decision.superseded_by is not None:
         parts.append(f"<- {decision.superseded_by}")
+    calls = decision.extra.get("calls")
+    if isinstance(calls, list):
+        parts.append("=> " + ("; ".join(c.replace("CON.F.US.", "") for c in calls)
+                              or "nothing"))
     return " ".join(parts)

@@ -1,0 +1,163 @@
+"""Recording: one job, writing down what happened.
+
+- every input line, as the pipeline took it, to the ``--record`` file (the dry-run format:
+  ``riskrail dry-run FILE`` replays it through the same pipeline and plans the same calls);
+- to the state store, in the unit of work's transaction: each decision (with the desired
+  state it asserts and the calls planned for it) in the hash-chained decision log; each
+  constraint as an intent, closed with its outcome (done, noop, replaced, ended) when the
+  reconciler retires it; each call, each call's outcome and each failed call as log
+  records too (trigger ``enforcement``); alerts of enforcement that keeps failing as
+  critical decisions.
+
+It never decides anything; it is called after the calls of a line have left.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from riskrail.engine.clock import to_iso
+from riskrail.engine.enforce import ActiveConstraint, Call
+from riskrail.engine.network.decisions import Decision
+from riskrail.engine.pipeline import Step
+
+from .console import call_text, decision_text
+from .logs import checkpoint, log
+from .store import StateStore
+
+__all__ = ["Recorder"]
+
+
+class Recorder:
+    """Writes the ``--record`` file and the store's log (see the module doc)."""
+
+    def __init__(self, store: StateStore, record_path: str | None, run: str) -> None:
+        self.store = store
+        self.run = run
+        self._file: TextIO | None = None
+        if record_path:
+            Path(record_path).parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(record_path, "a", encoding="utf-8")  # noqa: SIM115
+        #: constraint id -> its intent id in the store (held ones)
+        self._intents: dict[int, str] = {}
+        self._lasting: set[int] = set()
+        self.decisions = 0
+        self.calls = 0
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # ------------------------------------------------------------------ the record file
+    def line(self, now: int, kind: str, payload: Any, contract_id: str | None = None
+             ) -> dict[str, Any]:
+        """Record one input line (before the pipeline takes it); the line."""
+        line: dict[str, Any] = {"ts": to_iso(now), "type": kind, "data": payload}
+        if contract_id is not None:
+            line["contractId"] = contract_id
+        if self._file is not None:
+            self._file.write(json.dumps(line) + "\n")
+            self._file.flush()
+        return line
+
+    # ------------------------------------------------------------------ the store
+    def step(self, step: Step, line: dict[str, Any] | None, now: int, revision: str,
+             zone: ZoneInfo) -> None:
+        """Everything a step made, in the store's log (inside the unit's transaction)."""
+        store = self.store
+        if line is not None and line.get("type") == "Enforcement" \
+                and isinstance(line.get("data"), dict) and line["data"].get("event") == "outcome":
+            data = line["data"]
+            store.append_decision({"ts": line["ts"], "account": _account(data.get("call")),
+                                   "rule": "", "action": "call_outcome",
+                                   "call": data.get("call"), "status": data.get("status"),
+                                   "detail": data.get("detail"), "trigger": "enforcement"},
+                                  input=None, revision=revision)
+        for index, decision in enumerate(step.decisions):
+            self.decisions += 1
+            record = decision.to_dict(zone)
+            seq = store.append_decision(record, input=line, revision=decision.revision)
+            # superseded firings are shown too: they are why the log says what it says
+            checkpoint("rule_evaluated", decision_text(decision, zone), decision=record,
+                       seq=seq)
+            constraint = step.constraints[index]
+            if constraint is not None and constraint.id not in self._intents:
+                constraint.seq = seq
+                self._hold(constraint, decision, now)
+        for call in step.plan.calls:
+            self._call(call, now, zone, revision, assumed=call in step.assumed)
+        for settled in step.plan.settled:
+            if not settled.ok:
+                log.warning("call %s (%s) did not do it: %s", settled.flight.call.id,
+                            settled.flight.call.describe(), settled.detail,
+                            extra={"fields": {"event": "call_failed",
+                                              "call": settled.flight.call.id}})
+                store.append_decision({
+                    "ts": to_iso(now, zone), "account": settled.flight.call.account,
+                    "rule": "", "action": "call_failed", "call": settled.flight.call.id,
+                    "text": settled.flight.call.describe(), "detail": settled.detail,
+                    "trigger": "enforcement"}, input=None, revision=revision)
+        for retired in step.plan.retired:
+            intent = self._intents.pop(retired.constraint.id, None)
+            if intent is None:
+                continue
+            store.record_outcome(intent, retired.status, retired.detail,
+                                 len(retired.constraint.calls), now)
+            level = 20 if retired.status in ("done", "noop", "replaced", "ended") else 40
+            log.log(level, "constraint %s: %s (%s) after %d call(s)",
+                    retired.constraint.describe(), retired.status, retired.detail,
+                    len(retired.constraint.calls),
+                    extra={"fields": {"event": "constraint_retired", "intent": intent,
+                                      "status": retired.status}})
+
+    def alert(self, decision: Decision, zone: ZoneInfo) -> int:
+        """A critical alert of enforcement that keeps failing (a decision of its own)."""
+        record = decision.to_dict(zone)
+        seq = self.store.append_decision(record, input=None, revision=decision.revision)
+        log.critical("%s", decision.reason, extra={"fields": {"event": "enforcement_alert",
+                                                              "decision": record}})
+        return seq
+
+    def unfinished(self, now: int) -> None:
+        """At shutdown: a lock's constraint was held to the end (the lock lives on in the
+        store and is held again at the next start); any other still stood."""
+        for constraint_id, intent in self._intents.items():
+            if constraint_id in self._lasting:
+                self.store.record_outcome(intent, "held", "held until the daemon stopped; "
+                                          "the lock goes on", 0, now)
+            else:
+                self.store.record_outcome(intent, "unknown",
+                                          "the daemon stopped while it stood", 0, now)
+        self._intents.clear()
+
+    def _hold(self, constraint: ActiveConstraint, decision: Decision, now: int) -> None:
+        intent = f"{self.run}:{constraint.account}:{constraint.id}"
+        self._intents[constraint.id] = intent
+        if constraint.lasting:
+            self._lasting.add(constraint.id)
+        self.store.record_intent(intent, constraint.account, constraint.action, {
+            "rule": constraint.rule, "constraint": str(constraint.constraint),
+            "decision": constraint.seq, "reason": decision.reason}, now)
+
+    def _call(self, call: Call, now: int, zone: ZoneInfo, revision: str, *,
+              assumed: bool) -> None:
+        self.calls += 1
+        rules = call.rules
+        record = {"ts": to_iso(now, zone), "account": call.account,
+                  "rule": ", ".join(rules), "action": "call", **call.to_dict(),
+                  "trigger": "enforcement"}
+        if assumed:
+            record["sent"] = False
+        self.store.append_decision(record, input=None, revision=revision)
+        checkpoint("enforcement_triggered", ("plan (not sent) " if assumed else "enforce ")
+                   + call_text(call, ", ".join(rules)), call=call.id, endpoint=call.endpoint)
+
+
+def _account(call_id: Any) -> int | None:
+    if isinstance(call_id, str) and call_id.partition(":")[0].isdigit():
+        return int(call_id.partition(":")[0])
+    return None

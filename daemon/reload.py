@@ -1,0 +1,67 @@
+"""Hot reload: one job, knowing when the rulesets changed and whether the new ones load.
+
+``RulesetSource.load`` validates and compiles the files (every diagnostic logged with
+file:line:col, the running ruleset kept on any error); ``watch`` sets an event when a
+ruleset file changes (SIGHUP sets it too). Swapping the ruleset into the running pipeline
+is the daemon's: working memory and lockouts survive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.ruleset.diagnostics import RulesetError
+from riskrail.engine.ruleset.model import Ruleset
+
+from .logs import log
+
+__all__ = ["RulesetSource"]
+
+
+class RulesetSource:
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = list(paths)
+        self.requested = asyncio.Event()
+
+    def load(self, *, running: Ruleset | None = None) -> Ruleset | None:
+        """The rulesets as the files now say, or None (errors logged; with a ``running``
+        ruleset, None also when nothing changed)."""
+        try:
+            ruleset, warnings = load_ruleset(self.paths)
+        except RulesetError as error:
+            for diagnostic in error.diagnostics:
+                if running is None:
+                    log.error("%s", diagnostic)
+                else:
+                    log.error("reload rejected, the running ruleset keeps enforcing: %s",
+                              diagnostic, extra={"fields": {"event": "reload_rejected",
+                                                            "diagnostic": str(diagnostic)}})
+            return None
+        for warning in warnings:
+            log.warning("%s", warning)
+        if running is not None and ruleset.revision == running.revision:
+            return None
+        return ruleset
+
+    async def watch(self, stopping: asyncio.Event) -> None:
+        """Watch the folders that hold the rulesets, not the files themselves: an editor
+        that saves by renaming a new file over the old one (vim, most IDEs, atomic
+        writers) replaces the inode, and a watch on the file would go deaf after the
+        first such save."""
+        from watchfiles import Change, awatch
+
+        targets = [Path(p).resolve() for p in self.paths]
+        folders = sorted({t if t.is_dir() else t.parent for t in targets})
+        recursive = any(t.is_dir() for t in targets)
+
+        def relevant(_change: Change, path: str) -> bool:
+            changed = Path(path).resolve()
+            return any(changed == t or (t.is_dir() and t in changed.parents)
+                       for t in targets)
+
+        async for _changes in awatch(*folders, watch_filter=relevant, stop_event=stopping,
+                                     debounce=200, step=50, recursive=recursive):
+            self.requested.set()
