@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo lint bench clean enforce-fuzz
+.PHONY: install test demo lint bench clean enforce-fuzz fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ demo: install
 # Longer runs of the enforcement's model-based property tests (`make test` runs a few).
 enforce-fuzz: install
 	RISKRAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider -k many_more tests/enforce
+
+# A long random run of the validate fuzz target (`make test` runs a short fixed one).
+FUZZ_EXAMPLES ?= 2000
+fuzz: install
+	RISKRAIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		-n 2 tests/ruleset/test_validate_fuzz.py
 
 bench: install
 	$(BIN)/python -m bench

@@ -119,6 +119,8 @@ class Checker:
     params_whole: bool = False
     #: parameters compared with none or given to coalesce(): optional ones
     none_guarded: set[str] = field(default_factory=set)
+    #: parameters a function would read if they were set (session(params): holidays, ...)
+    params_optional: set[str] = field(default_factory=set)
 
     # -- public -------------------------------------------------------------
     def check(self, node: n.Node, expected: Type | None = None) -> CheckResult:
@@ -590,6 +592,7 @@ def _fn_session(c: Checker, node: n.Call, args: list[Type]) -> Type:
         c._params_uses.discard(id(node.args[0]))
     if isinstance(spec, MapType):
         if from_params:
+            c.params_optional.update(SESSION_KEYS)
             for key in SESSION_KEYS:
                 if key in spec.fields:
                     c._read_param(key)

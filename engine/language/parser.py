@@ -338,8 +338,14 @@ def _parse_cached(text: str) -> n.Node:
     return node
 
 
+#: expressions up to this long are cached (a ruleset's are; a long one costs memory)
+_CACHED_CHARS = 400
+
+
 def parse(text: str) -> n.Node:
     """Parse one expression. Raises LanguageError with a position on bad input."""
     if not text.strip():
         raise LanguageError("empty expression", n.Position(1, 1))
+    if len(text) > _CACHED_CHARS:
+        return _parse_cached.__wrapped__(text)
     return _parse_cached(text)

@@ -293,6 +293,8 @@ class _Usage:
     whole: bool = False
     #: compared with none, or given to coalesce(): may be null
     guarded: set[str] = field(default_factory=set)
+    #: read if they were set (session(params)'s holidays...): "did you mean" material
+    optional: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -565,7 +567,7 @@ class _FileBuilder:
                 if name not in usage.read:
                     self.error(f"param {name!r} is never read: no condition, let, action, "
                                f"reason or check uses params.{name}"
-                               f"{did_you_mean(str(name), usage.read)}",
+                               f"{did_you_mean(str(name), usage.read | usage.optional)}",
                                (*path, "params", name), key=True)
         for name in sorted(usage.read - usage.guarded):
             if name in values and values[name] is None:
@@ -741,7 +743,7 @@ class _FileBuilder:
             self.usage[str(rule.get("id"))] = _Usage(
                 checker.params_read | message_reads.read,
                 checker.params_whole or message_reads.whole,
-                checker.none_guarded | message_reads.guarded)
+                checker.none_guarded | message_reads.guarded, checker.params_optional)
 
         if len(self.diagnostics) > before and any(
                 d.severity == "error" for d in self.diagnostics[before:]):
@@ -1170,7 +1172,7 @@ def _build_file(path: str | Path, overrides: Sequence[ParamOverride],
     source, problems = load_source(path, text)
     if source is None:
         return None, problems, ""
-    builder = _FileBuilder(source, overrides)
+    builder = _FileBuilder(source, overrides, diagnostics=list(problems))  # YAML warnings
     try:
         _, built = builder.build()
     except Exception as error:  # a bug of ours: the file still gets an answer, never a traceback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -11,7 +12,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLWarning
 
 from ..language.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, limit
 from .diagnostics import Diagnostic
@@ -57,7 +58,9 @@ def load_source(path: str | Path,
     yaml = YAML(typ="rt")
     yaml.allow_duplicate_keys = False
     try:
-        data = yaml.load(text)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # ruamel warns on stderr; we report instead
+            data = yaml.load(text)
     except MarkedYAMLError as error:
         line, column, problem = _yaml_problem(error)
         return refuse(f"YAML: {problem}", line, column)
@@ -72,7 +75,21 @@ def load_source(path: str | Path,
     if expansion is not None:
         message, (line, column) = expansion
         return refuse(message, line, column)
-    return Source(display, text, data), []
+    return Source(display, text, data), [_yaml_warning(display, w.message) for w in caught
+                                         if isinstance(w.message, YAMLWarning)]
+
+
+def _yaml_warning(path: str, warning: Warning) -> Diagnostic:
+    """A YAML warning (a reused anchor) as a diagnostic at its place."""
+    text = str(warning)
+    reused = re.search(r"duplicate anchor '([^']*)'.*?line (\d+).*?second occurrence.*?"
+                       r"line (\d+), column (\d+)", text, re.DOTALL)
+    if reused:
+        name, first, line, column = reused.groups()
+        return Diagnostic(path, int(line), int(column), "warning",
+                          f"YAML: anchor &{name} is defined again (first on line {first}); "
+                          "the aliases after this refer to this one")
+    return Diagnostic(path, 1, 1, "warning", "YAML: " + " ".join(text.split())[:200])
 
 
 def _deep_flow_nesting(text: str) -> tuple[int, int] | None:
