@@ -211,8 +211,10 @@ class RiskDaemon:
         assert self.caller is not None and self.recorder is not None
         pipeline, store = self.pipeline, self.store
         outcomes = self.settings.enforce
-        self.recorder.line(self._tick(), "Session", {"outcomes": outcomes, "run": self.run_id})
-        pipeline.session(outcomes)
+        timing = pipeline.reconciler.timing()
+        self.recorder.line(self._tick(), "Session", {"outcomes": outcomes, "run": self.run_id,
+                                                     "timing": timing})
+        pipeline.session(outcomes, self.run_id, timing)
         # Read the accounts before restoring: with --clock gateway the Gateway's
         # timestamps say which trading day it is, and so which day's accumulators
         # to restore (the wall clock may still be in another day).

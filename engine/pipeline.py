@@ -131,11 +131,14 @@ class Pipeline:
             return self._snapshot(payload)
         if kind == "Tick":
             return self.advance(self.clock.now())
+        if kind == "Session":
+            data = _mapping(kind, payload)
+            run, timing = data.get("run"), data.get("timing")
+            self.session(bool(data.get("outcomes")), run if isinstance(run, str) else "",
+                         timing if isinstance(timing, dict) else None)
+            return Step()
         if kind not in EVENT_TYPES:
             raise EventError(kind, "type", f"not a line type ({', '.join(LINE_TYPES)})")
-        if kind == "Session":
-            self.session(bool(_mapping(kind, payload).get("outcomes")))
-            return Step()
         events = normalize(kind, payload, self.clock.now(), contract_id,
                            self.ruleset.instruments)
         return self.apply(events)
@@ -193,9 +196,11 @@ class Pipeline:
         self._plan(step)
         return step
 
-    def session(self, outcomes: bool) -> None:
+    def session(self, outcomes: bool, run: str = "",
+                timing: dict[str, Any] | None = None) -> None:
         """A daemon (re)started: its calls in flight are gone; ``outcomes`` says whether
-        their outcomes are reported (a live daemon) or taken as done (shadow, replay)."""
+        their outcomes are reported (a live daemon) or taken as done (shadow, replay);
+        ``run`` names its calls and ``timing`` gives its delays (the reconciler's)."""
         self._sessions += 1
         self.dry = not outcomes
         if self._sessions > 1:
@@ -204,6 +209,9 @@ class Pipeline:
             self.reconciler.view = previous.view
             for account in list(previous.view.accounts):
                 self.sync_locks(account)
+        self.reconciler.run = f"{run}." if run else ""
+        if timing is not None:
+            self.reconciler.retime(timing)
 
     def knows_trade(self, account: int, trade_id: int) -> bool:
         """Whether this fill has been through the pipeline already."""

@@ -22,7 +22,8 @@ class FailureMode(StrEnum):
     HTTP_429 = "http429"
     #: HTTP 200 with ``success: false``, the call is not applied.
     SUCCESS_FALSE = "success_false"
-    #: Wait ``seconds`` before handling the call normally.
+    #: Wait ``seconds`` before handling the call normally. (Any mode waits ``seconds``
+    #: first when given: a slow 500, a slow refusal.)
     HANG = "hang"
 
 
@@ -86,6 +87,8 @@ class FailureInjector:
             raise ConfigError("count must be positive (omit it for 'until cleared')")
         if failure_mode is FailureMode.HANG and seconds <= 0:
             raise ConfigError("a hang needs seconds > 0")
+        if seconds < 0:
+            raise ConfigError("seconds must not be negative")
         failure = Failure(
             normalize_endpoint(endpoint), failure_mode, count, seconds, retry_after,
             error_code, message,

@@ -108,9 +108,9 @@ class GatewayRest:
         route = self._routes.get(request.path.lower())
         failure = self.failures.take(request.path)
         if failure is not None:
-            if failure.mode is FailureMode.HANG:
+            if failure.seconds > 0:  # a hang, or a slow failure
                 await asyncio.sleep(failure.seconds)
-            elif failure.mode is FailureMode.HTTP_500:
+            if failure.mode is FailureMode.HTTP_500:
                 return web.json_response({"error": failure.message}, status=500)
             elif failure.mode is FailureMode.HTTP_429:
                 return web.json_response(

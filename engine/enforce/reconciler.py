@@ -201,6 +201,28 @@ class Reconciler:
         self._alerts: list[Alert] = []
         self._settled: list[Settled] = []
 
+    # ------------------------------------------------------------------ timing
+    def timing(self) -> dict[str, float]:
+        """Its delays (seconds) and alert bound: a daemon records them in its Session line,
+        so that a replay backs off and reads exactly when the daemon did."""
+        return {"base_delay": self.base_delay, "max_delay": self.max_delay,
+                "alert_after": self.alert_after, "read_delay": self.read_delay,
+                "max_read_delay": self.max_read_delay,
+                "settle_grace": self.settle_grace / MICROS}
+
+    def retime(self, timing: dict[str, object]) -> None:
+        """Take the delays a ``timing()`` gave (unknown or bad entries are ignored)."""
+        for name in ("base_delay", "max_delay", "read_delay", "max_read_delay"):
+            value = timing.get(name)
+            if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+                setattr(self, name, float(value))
+        alert = timing.get("alert_after")
+        if isinstance(alert, int) and not isinstance(alert, bool) and alert >= 1:
+            self.alert_after = alert
+        grace = timing.get("settle_grace")
+        if isinstance(grace, int | float) and not isinstance(grace, bool) and grace >= 0:
+            self.settle_grace = int(grace * MICROS)
+
     # ------------------------------------------------------------------ queries
     def constraints(self, account: int) -> list[ActiveConstraint]:
         return list(self._active.get(account, {}).values())

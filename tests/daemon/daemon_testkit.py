@@ -176,16 +176,20 @@ def checkpoints(log_file: Path) -> list[str]:
 
 
 def replay_matches(tmp: Path, rules: Path) -> tuple[list[str], list[str]]:
-    """(live, replayed): the decision log (without enforcement reports) and the replay
-    of the session's recording, as comparable JSON lines."""
+    """(live, replayed): the decision log's decisions (each with its constraint and the
+    calls planned for it) and every call the daemon planned, against the same from the
+    replay of the session's recording, as comparable JSON lines."""
     ruleset, _ = load_ruleset([str(rules)])
     zone = ruleset.trading_day.zone
+    logged = decisions(tmp / "state.sqlite")
     live = [json.dumps({k: v for k, v in d.items() if k != "revision"}, sort_keys=True)
-            for d in decisions(tmp / "state.sqlite") if d.get("trigger") != "enforcement"]
+            for d in logged if d.get("trigger") != "enforcement"]
+    live += [f"call {d['text']}" for d in logged if d.get("action") == "call"]
     with open(tmp / "session.jsonl", encoding="utf-8") as handle:
         result = replay(handle, ruleset)
     again = [json.dumps({k: v for k, v in d.to_dict(zone).items() if k != "revision"},
                         sort_keys=True) for d in result.decisions]
+    again += [f"call {call.describe()}" for call in result.calls]
     return live, again
 
 

@@ -1,0 +1,274 @@
+"""Issue 12, live: the daemon against the Gateway simulator with the real SDK, each case
+with the Gateway failing the first attempt of each closing call ("Operation failed", an
+HTTP 500, no answer in time) or not at all. Every case ends at exactly the state the
+constraints allow (never less), with one applied close per desired state, and the
+replay of the recording plans exactly the daemon's calls. Every wait is bounded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_testkit import (
+    BUY,
+    ES,
+    LIMIT,
+    MNQ,
+    SELL,
+    SESSION_TIME,
+    calls,
+    daemon_in_process,
+    decisions,
+    has_decision,
+    positions,
+    replay_matches,
+    trade,
+    wait_until,
+    working,
+    write_ruleset,
+)
+from riskrail.sim import Simulator
+
+pytestmark = pytest.mark.e2e
+
+MYM = "CON.F.US.MYM.H26"
+CLOSES = ("Position/partialCloseContract", "Position/closeContract")
+#: the daemon gives up waiting for an answer after 0.5 s; a "timeout" answers after 1 s
+FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4}
+FAULTS: dict[str, dict[str, Any] | None] = {
+    "no fault": None,
+    "Operation failed": {"mode": "success_false", "message": "Operation failed"},
+    "HTTP 500": {"mode": "http500"},
+    "timeout": {"mode": "hang", "seconds": 1.0},
+}
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+def fail_first(sim: Simulator, fault: dict[str, Any] | None, *,
+               endpoints: tuple[str, ...] = CLOSES, slow: float = 0.0) -> None:
+    """The first call of each endpoint meets the fault; with ``slow``, it answers (or
+    fails) only after that many seconds."""
+    if fault is None and not slow:
+        return
+    spec = dict(fault) if fault is not None else {"mode": "hang", "seconds": slow}
+    spec["seconds"] = max(slow, float(spec.get("seconds", 0.0)))
+    mode = spec.pop("mode")
+    for endpoint in endpoints:
+        sim.inject_failure(endpoint, mode, count=1, **spec)
+
+
+def closing_fills(sim: Simulator, contract: str) -> dict[int, int]:
+    """Order id -> contracts of the enforcement's closing fills (the trader only buys)."""
+    out: dict[int, int] = {}
+    for fill in sim.state()["trades"]:
+        if fill["contractId"] == contract and fill["side"] == SELL:
+            out[fill["orderId"]] = out.get(fill["orderId"], 0) + fill["size"]
+    return out
+
+
+async def settled(sim: Simulator, expected: dict[str, tuple[int, int]]) -> None:
+    """The account reaches ``expected`` and stays there while nothing is in flight."""
+    await wait_until(lambda: positions(sim) == expected, timeout=20,
+                     what=f"positions {expected}")
+    await asyncio.sleep(0.6)  # a late call would have landed by now (none may)
+    assert positions(sim) == expected
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_seven_mnq_under_caps_five_and_three_is_one_partial_close_of_four(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    """The bug of issue 12: 'reduce by 2' and 'reduce by 4' were both sent, and a re-fire
+    at 5 took the last contract; the position was closed whole."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5},
+                                                    "RULE-002": {"default_limit": 3}})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        fail_first(sim, FAULTS[fault])
+        trade(sim, MNQ, BUY, 7)
+        await settled(sim, {MNQ: (1, 3)})
+        assert list(closing_fills(sim, MNQ).values()) == [4]  # one partial close of 4
+        assert [c["body"]["size"] for c in calls(sim, "Position/partialCloseContract")
+                if c["status"] == 200 and c.get("success")] == [4]
+        assert calls(sim, "Position/closeContract") == []
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_two_plus_two_under_a_cap_of_three_ends_at_three(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        fail_first(sim, FAULTS[fault])
+        trade(sim, MNQ, BUY, 2)
+        trade(sim, MNQ, BUY, 2)
+        await settled(sim, {MNQ: (1, 3)})
+        assert list(closing_fills(sim, MNQ).values()) == [1]
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_cap_breach_during_an_in_flight_reduce_adds_only_the_new_excess(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        # the first reduce takes 0.4 s to answer (fault or not): the trader adds meanwhile
+        fail_first(sim, FAULTS[fault], endpoints=("Position/partialCloseContract",),
+                   slow=0.4)
+        trade(sim, MNQ, BUY, 5)
+        await wait_until(lambda: calls(sim, "Position/partialCloseContract"),
+                         what="the first reduce in flight")
+        trade(sim, MNQ, BUY, 2)  # 7 while "reduce by 2" is on its way
+        await settled(sim, {MNQ: (1, 3)})
+        assert sum(closing_fills(sim, MNQ).values()) == 4
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_an_account_cap_reduces_the_position_that_grew_last_only(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5}})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        fail_first(sim, FAULTS[fault])
+        trade(sim, ES, BUY, 2)
+        trade(sim, MYM, BUY, 2)
+        await wait_until(lambda: positions(sim) == {ES: (1, 2), MYM: (1, 2)})
+        trade(sim, MNQ, BUY, 3)  # 7: MNQ grew last
+        await settled(sim, {ES: (1, 2), MYM: (1, 2), MNQ: (1, 1)})
+        assert list(closing_fills(sim, MNQ).values()) == [2]
+        assert closing_fills(sim, ES) == {} and closing_fills(sim, MYM) == {}
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_flatten_while_a_reduce_is_in_flight_closes_once(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3},
+                                                    "RULE-010": None})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        fail_first(sim, FAULTS[fault], endpoints=("Position/partialCloseContract",),
+                   slow=0.4)
+        if FAULTS[fault] is not None:
+            fail_first(sim, FAULTS[fault], endpoints=("Position/closeContract",))
+        trade(sim, MNQ, BUY, 5)
+        await wait_until(lambda: calls(sim, "Position/partialCloseContract"),
+                         what="the reduce in flight")
+        sim.set_can_trade(None, False)  # RULE-010: cancel, flatten, lockout
+        await settled(sim, {})
+        assert sum(closing_fills(sim, MNQ).values()) == 5  # never more than held
+        assert not [p for p in sim.state()["positions"] if p["size"] and p["type"] == 2]
+        applied = [c for c in calls(sim, "Position/closeContract")
+                   if c["status"] == 200 and c.get("success")]
+        assert len(applied) <= 1  # the flatten's close, once (none if the reduce took all)
+        assert has_decision(tmp_path / "state.sqlite", "RULE-010", "flatten")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_reentry_during_a_lockout_is_closed_and_its_orders_cancelled(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        trade(sim, MNQ, BUY, 1)
+        sim.set_price("MNQ", 21480)
+        trade(sim, MNQ, SELL, 1)  # -10.00 and fees: the day's loss limit
+        await wait_until(lambda: has_decision(state, "RULE-003", "lockout"),
+                         what="the daily loss lockout")
+        fail_first(sim, FAULTS[fault], endpoints=("Position/closeContract", "Order/cancel"))
+        trade(sim, MNQ, BUY, 2)  # the trader comes back
+        await settled(sim, {})
+        assert list(closing_fills(sim, MNQ).values())[-1:] == [2]
+        trade(sim, ES, BUY, 1, LIMIT, limit=5000)  # an entry order during the lockout
+        await wait_until(lambda: working(sim) == [], what="the entry order cancelled")
+        assert positions(sim) == {}
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+    assert not [d for d in decisions(state) if d["action"] == "alert"]
+
+
+# ---------------------------------------------------------------------- riskrail's own fills
+
+
+async def test_enforcement_fills_are_not_the_traders_trades(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Item 7: the closing fill of a reduce counted toward RULE-006, tripped its cooldown
+    and the trader's next entry was closed."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-006": {"per_minute": 4},
+                                                    "RULE-002": {"default_limit": 1}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+        trade(sim, MNQ, BUY, 1)
+        trade(sim, MNQ, SELL, 1)
+        trade(sim, MNQ, BUY, 2)  # the trader's third fill; the close of 1 is riskrail's
+        await settled(sim, {MNQ: (1, 1)})
+        trade(sim, ES, BUY, 1)  # the trader's fourth: within per_minute 4
+        await settled(sim, {MNQ: (1, 1), ES: (1, 1)})
+        assert not has_decision(state, "RULE-006", "cooldown")
+        trade(sim, ES, BUY, 1)  # the fifth of the trader's own: now it breaches
+        await wait_until(lambda: has_decision(state, "RULE-006", "cooldown"),
+                         what="the trader's fifth trade trips the cooldown")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live  # the replay tells riskrail's fills from the trader's too
+
+
+# ---------------------------------------------------------------------- never blind
+
+
+async def test_pushes_lost_while_the_hub_is_paused_are_caught_by_the_periodic_read(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Item 5: the hub stays up but delivers nothing; the breach produced no decision at
+    all until now. The periodic REST read sees it."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
+    async with daemon_in_process(sim, tmp_path, [rules],
+                                 daemon_options={**FAST, "reconcile_every": 0.5}):
+        sim.pause_pushes("user")
+        trade(sim, MNQ, BUY, 7)  # no push of it ever arrives
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, timeout=10,
+                         what="reduced from a REST read alone")
+        assert has_decision(tmp_path / "state.sqlite", "RULE-002", "reduce_position")
+        sim.resume_pushes("user")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+async def test_a_hub_killed_by_an_unparseable_push_is_rebuilt_and_alerted(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Item 5: a NaN in a position push killed the SDK's user-hub task; the daemon stayed
+    blind for 90 s with no RULE-010 alert. Now the dead task is noticed, the disconnect
+    fact raised, the hub rebuilt, the account read again and the breach enforced."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3},
+                                                    "RULE-010": None})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
+        sim.corrupt_pushes("GatewayUserPosition", "averagePrice", float("nan"))
+        trade(sim, MNQ, BUY, 7)
+        alerts = await wait_until(lambda: [d for d in decisions(state)
+                                           if d["rule"] == "RULE-010"
+                                           and d["action"] == "alert"],
+                                  timeout=10, what="the RULE-010 feed alert")
+        assert "stopped delivering" in alerts[0]["message"]
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, timeout=10,
+                         what="enforced after the rebuild")
+        assert daemon.feed is not None and daemon.feed.reconnects >= 1
+        trade(sim, MNQ, BUY, 1)  # and the rebuilt hub delivers again
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 3)} and
+                         sum(closing_fills(sim, MNQ).values()) == 5, timeout=10)
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
