@@ -38,7 +38,7 @@ from riskrail.engine.enforce import ReadRequest, Reconciler
 from riskrail.engine.events import EVENT_TYPES, EventError, PositionEvent
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
-from riskrail.engine.pipeline import Pipeline, Step
+from riskrail.engine.pipeline import LOCK_ACTIONS, Pipeline, Step
 from riskrail.engine.ruleset.model import Ruleset
 
 from .caller import GatewayCaller
@@ -61,7 +61,6 @@ _TURNS_FOR_A_CALL_TO_LEAVE = 4
 #: the Gateway allows 200 requests a minute; the periodic reads may use at most this many
 #: (each reads the account, its positions, orders and trades: 4 requests)
 _RECONCILE_REQUESTS_PER_MINUTE = 100
-_LOCK_ACTIONS = ("lockout", "cooldown", "lockout_ended", "cooldown_ended")
 
 
 @dataclass
@@ -444,7 +443,7 @@ class RiskDaemon:
 
     def _sync_lockouts(self, step: Step, now: int) -> None:
         assert self.lockouts is not None and self.network is not None
-        for account_id in {d.account for d in step.decisions if d.action in _LOCK_ACTIONS}:
+        for account_id in {d.account for d in step.decisions if d.action in LOCK_ACTIONS}:
             self.lockouts.sync(self.network.account(account_id), now)
 
     def _watch_market(self, step: Step) -> None:

@@ -10,8 +10,11 @@ definitions, so the three cannot drift apart (a test checks that the schema and
 the checker accept and reject the same action forms).
 
 Later layers extend the same definitions rather than switching on action names
-in their own modules: how an action merges with others, the desired state it
-asserts, the Gateway calls that reach it.
+in their own modules: each definition's ``enforcement`` says the desired state its
+decision asserts at the Gateway (built by ``engine/enforce/desired.py``), which other
+decisions of the same evaluation cycle make it moot (the network's arbitration), how the
+reconciler merges it with the constraints already held, and the Gateway calls that reach
+it (``engine/enforce``). A test checks that every action is complete in every layer.
 """
 
 from __future__ import annotations
@@ -29,8 +32,12 @@ __all__ = [
     "ALL_SCOPES",
     "ActionDef",
     "Argument",
+    "DesiredState",
+    "Enforcement",
+    "Relation",
     "action",
     "actions_reference",
+    "lock_actions",
 ]
 
 #: every scope a rule can have (``for_each``)
@@ -55,6 +62,38 @@ class Argument:
     examples: tuple[str, ...] = ()
 
 
+#: the desired state a decision asserts at the Gateway:
+#: cap (at most N contracts in its scope), flat (none there), no_orders (no working order
+#: there), no_order (that order not working), locked (while the lock lasts: no opening
+#: order there), locked_flat (that, and flat), stop (a protective stop at least this tight),
+#: move_stop (the stops there moved to at least this tight), target (a limit target)
+DesiredState = Literal["cap", "flat", "no_orders", "no_order", "locked", "locked_flat", "stop",
+                       "move_stop", "target"]
+#: how one decision makes another of the same cycle moot (the network's arbitration):
+#: any (wherever it is), earlier (an earlier decision of the same action), account_wide
+#: (one naming neither contract nor symbol; an earlier one if the other is account-wide
+#: too), same_contract (on the decision's contract), earlier_same_contract, tighter
+#: (a stop on the same contract at least as protective, the earlier on a tie)
+Relation = Literal["any", "earlier", "account_wide", "same_contract", "earlier_same_contract",
+                   "tighter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Enforcement:
+    """What an action asks of the Gateway."""
+
+    #: the desired state its decision asserts (None: nothing at the Gateway)
+    desired: DesiredState | None = None
+    #: that desired state for the docs
+    asserts: str = ""
+    #: the decisions of the same cycle that make it moot: (action, how)
+    subsumed_by: tuple[tuple[str, Relation], ...] = ()
+    #: how the reconciler merges its constraint with those already held
+    merge: str = ""
+    #: the Gateway endpoints that reach its desired state
+    calls: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ActionDef:
     """One action: what it takes, where it is valid, what it means."""
@@ -74,6 +113,8 @@ class ActionDef:
     lasts: tuple[str, ...] = ()
     #: how it is written, for the docs (YAML text of one list item)
     example: str = ""
+    #: what it asks of the Gateway, and how it merges with other decisions
+    enforcement: Enforcement = Enforcement()
     _by_name: Mapping[str, Argument] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +125,7 @@ class ActionDef:
         for name in self.lasts:
             assert name in self._by_name, f"{self.name}: no argument {name!r}"
         assert set(self.scopes) <= set(ALL_SCOPES), self.scopes
+        assert bool(self.enforcement.desired) == bool(self.enforcement.calls), self.name
 
     def argument(self, name: str) -> Argument:
         """The argument ``name`` (KeyError if the action has none)."""
@@ -146,13 +188,22 @@ _LOCK_SCOPE = Argument(
 
 _DEFINITIONS: tuple[ActionDef, ...] = (
     ActionDef(
-        "flatten", "Close every position of the account.", example="flatten"),
+        "flatten", "Close every position of the account.", example="flatten",
+        enforcement=Enforcement(
+            "flat", "flat in the whole account", (("flatten", "earlier"),),
+            "the tightest: it subsumes every cap and close of the account",
+            ("Position/closeContract",))),
     ActionDef(
         "close_position",
         "Close the scope's position: the position (for_each position), every position of "
         "the symbol root (for_each instrument).",
         scopes=("position", "instrument"), scope_hint="use flatten for the whole account",
-        example="close_position"),
+        example="close_position",
+        enforcement=Enforcement(
+            "flat", "flat in the position's contract",
+            (("flatten", "any"), ("close_position", "earlier_same_contract")),
+            "a cap of 0 on its contract: it subsumes any cap there",
+            ("Position/closeContract",))),
     ActionDef(
         "reduce_position",
         "Partially close. In account scope the position whose update caused the breach is "
@@ -164,16 +215,31 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
         ),
         exactly_one_of=(("by", "to"),),
         scopes=("account", "position", "instrument"),
-        example="reduce_position: {to: params.limit}"),
+        example="reduce_position: {to: params.limit}",
+        enforcement=Enforcement(
+            "cap", "at most N contracts in its scope (the position, the symbol root, the "
+            "account)", (("flatten", "any"), ("close_position", "same_contract")),
+            "caps on one position merge into the tightest; narrow scopes are cut first, "
+            "then each root's, then the account's (the position that grew last first); "
+            "a re-fire with the same target sends nothing",
+            ("Position/partialCloseContract", "Position/closeContract"))),
     ActionDef(
         "cancel_orders",
         "Cancel the working orders in scope (all of the account's in account scope).",
-        example="cancel_orders"),
+        example="cancel_orders",
+        enforcement=Enforcement(
+            "no_orders", "no working order in its scope",
+            (("cancel_orders", "account_wide"),),
+            "each order any constraint forbids is cancelled once; no protective order is "
+            "placed in its scope while it stands", ("Order/cancel",))),
     ActionDef(
         "cancel_order",
         "Cancel the order in scope (for_each order), or each working order of the symbol "
         "root in scope (for_each instrument), one by one.",
-        scopes=("order", "instrument"), example="cancel_order"),
+        scopes=("order", "instrument"), example="cancel_order",
+        enforcement=Enforcement(
+            "no_order", "that order not working", (("cancel_orders", "account_wide"),),
+            "each order any constraint forbids is cancelled once", ("Order/cancel",))),
     ActionDef(
         "lockout",
         "Lock the account (or one symbol root): positions that open or grow are closed at "
@@ -189,7 +255,12 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
         ),
         exactly_one_of=(("until", "for", "while"),),
         lasts=("until", "for", "while"),
-        example="lockout: {until: clock.next_reset}"),
+        example="lockout: {until: clock.next_reset}",
+        enforcement=Enforcement(
+            "locked_flat", "flat, and no order that would open or grow a position, in its scope "
+            "while it lasts", (),
+            "held while the lock lasts, whatever else is satisfied: a re-entry is closed, "
+            "an entry order cancelled", ("Position/closeContract", "Order/cancel"))),
     ActionDef(
         "cooldown",
         "A short lockout: no position may open or grow until it ends.",
@@ -199,7 +270,11 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
         ),
         exactly_one_of=(("for",),),
         lasts=("for",),
-        example="cooldown: {for: 60s}"),
+        example="cooldown: {for: 60s}",
+        enforcement=Enforcement(
+            "locked", "no order that would open or grow a position while it lasts "
+            "(positions held may stay, be reduced or closed)", (),
+            "held while the lock lasts; protective orders stay", ("Order/cancel",))),
     ActionDef(
         "alert",
         "Raise an alert (log, console, decision record); changes nothing on the account.",
@@ -215,20 +290,35 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
         arguments=(Argument("price", "Stop price.", type=NUMBER,
                             examples=("position.average_price - 10 * position.tick_size",)),),
         exactly_one_of=(("price",),), scopes=("position",),
-        example="place_stop: {price: ...}"),
+        example="place_stop: {price: ...}",
+        enforcement=Enforcement(
+            "stop", "a protective stop at least this tight, the position's size",
+            (("place_stop", "tighter"), ("move_stop", "tighter")),
+            "a newer protection of the position replaces it; placed with a customTag so a "
+            "retry finds an order an earlier attempt placed",
+            ("Order/place", "Order/modify"))),
     ActionDef(
         "place_target", "Place a take-profit limit order for the position in scope.",
         arguments=(Argument("price", "Limit price.", type=NUMBER,
                             examples=("position.average_price + 20 * position.tick_size",)),),
         exactly_one_of=(("price",),), scopes=("position",),
-        example="place_target: {price: ...}"),
+        example="place_target: {price: ...}",
+        enforcement=Enforcement(
+            "target", "a limit order at this price on the closing side, the position's "
+            "size", (), "a newer target of the position replaces it",
+            ("Order/place", "Order/modify"))),
     ActionDef(
         "move_stop",
         "Move the position's stop; it only ever moves in the protective direction.",
         arguments=(Argument("price", "New stop price.", type=NUMBER,
                             examples=("position.best_price - 8 * position.tick_size",)),),
         exactly_one_of=(("price",),), scopes=("position",),
-        example="move_stop: {price: ...}"),
+        example="move_stop: {price: ...}",
+        enforcement=Enforcement(
+            "move_stop", "the position's stops at least this tight (one placed if none)",
+            (("place_stop", "tighter"), ("move_stop", "tighter")),
+            "a newer protection of the position replaces it; stops only ever tighten",
+            ("Order/modify", "Order/place"))),
 )
 
 #: action name -> its definition, in RULES.md's order
@@ -249,6 +339,14 @@ ACTION_OPTIONS: tuple[Argument, ...] = (
 def action(name: str) -> ActionDef:
     """The definition of action ``name`` (KeyError if there is none)."""
     return ACTIONS[name]
+
+
+def lock_actions() -> frozenset[str]:
+    """The actions that start a lock (lockout, cooldown) and the decisions that end one
+    (``lockout_ended``, ...): after them, the reconciler follows the network's locks."""
+    locks = {name for name, definition in ACTIONS.items()
+             if definition.enforcement.desired in ("locked", "locked_flat")}
+    return frozenset(locks | {f"{name}_ended" for name in locks})
 
 
 def _argument_words(argument: Argument) -> str:

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .actions import lock_actions
 from .clock import SimulatedClock
 from .enforce import ActiveConstraint, Call, Plan, Reconciler
 from .events import (
@@ -45,10 +46,10 @@ from .network.decisions import Decision
 from .network.network import RuleNetwork
 from .ruleset.model import Ruleset
 
-__all__ = ["Pipeline", "Step"]
+__all__ = ["LOCK_ACTIONS", "Pipeline", "Step"]
 
-#: decisions whose constraint is a lock: the reconciler follows the network's locks
-_LOCK_ACTIONS = ("lockout", "cooldown", "lockout_ended", "cooldown_ended")
+#: decisions after which the reconciler follows the network's locks
+LOCK_ACTIONS = lock_actions()
 
 
 @dataclass
@@ -307,12 +308,12 @@ class Pipeline:
             step.decisions.append(decision)
             constraint = reconciler.assert_decision(decision, now)
             step.constraints.append(constraint)
-            if decision.action in _LOCK_ACTIONS:
+            if decision.action in LOCK_ACTIONS:
                 locks.add(decision.account)
         for account in locks:
             self.sync_locks(account)
         for index, decision in enumerate(step.decisions):
-            if decision.action in ("lockout", "cooldown") and decision.superseded_by is None:
+            if decision.action in LOCK_ACTIONS and decision.superseded_by is None:
                 step.constraints[index] = next(
                     (c for c in reconciler.constraints(decision.account)
                      if c.rule == decision.rule and c.action == decision.action), None)

@@ -1,10 +1,11 @@
-"""From a decision to the desired state it asserts, per action.
+"""From a decision to the desired state it asserts.
 
-Each action that reaches the Gateway names, here, the constraint its decision asserts
-and what identifies that constraint (a re-fire of the same rule on the same scope
-replaces it: "a re-fire at an intermediate size with the same target sends nothing").
-Actions that assert nothing at the Gateway (alert, the ends of locks) have no entry;
-lockouts and cooldowns assert ``Locked`` from the network's active locks
+Which desired state an action's decision asserts is said by the action's definition
+(``engine/actions.py``: ``ActionDef.enforcement.desired``); here is how each kind of
+desired state is built from a decision, and what identifies it (a re-fire of the same
+rule on the same scope replaces it: "a re-fire at an intermediate size with the same
+target sends nothing"). Actions that assert nothing at the Gateway (alert) have no
+desired state; lockouts and cooldowns assert ``Locked`` from the network's active locks
 (``lock_constraint``), for as long as each lasts.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..actions import ACTIONS, DesiredState
 from ..network.decisions import Decision
 from .constraints import (
     ACCOUNT,
@@ -23,7 +25,7 @@ from .constraints import (
     Scope,
 )
 
-__all__ = ["DESIRED_STATES", "constraint_key", "desired_state", "lock_constraint"]
+__all__ = ["BUILDERS", "DESIRED_STATES", "constraint_key", "desired_state", "lock_constraint"]
 
 
 def _scope(decision: Decision) -> Scope:
@@ -41,12 +43,8 @@ def _reduce(decision: Decision) -> Constraint | None:
     return MaxContracts(_scope(decision), max(int(decision.limit), 0))
 
 
-def _close(decision: Decision) -> Constraint | None:
+def _flat(decision: Decision) -> Constraint | None:
     return MaxContracts(_scope(decision), 0)
-
-
-def _flatten(decision: Decision) -> Constraint | None:
-    return MaxContracts(ACCOUNT, 0)
 
 
 def _cancel_orders(decision: Decision) -> Constraint | None:
@@ -68,17 +66,27 @@ def _protect(order: str, move: bool) -> Callable[[Decision], Constraint | None]:
     return made
 
 
-#: action -> the constraint its (effective) decision asserts
-DESIRED_STATES: dict[str, Callable[[Decision], Constraint | None]] = {
-    "reduce_position": _reduce,
-    "close_position": _close,
-    "flatten": _flatten,
-    "cancel_orders": _cancel_orders,
-    "cancel_order": _cancel_order,
-    "place_stop": _protect("stop", False),
+def _from_locks(decision: Decision) -> Constraint | None:
+    return None  # held from the network's active locks (lock_constraint), not per decision
+
+
+#: desired state -> how a decision builds it
+BUILDERS: dict[DesiredState, Callable[[Decision], Constraint | None]] = {
+    "cap": _reduce,
+    "flat": _flat,
+    "no_orders": _cancel_orders,
+    "no_order": _cancel_order,
+    "locked": _from_locks,
+    "locked_flat": _from_locks,
+    "stop": _protect("stop", False),
     "move_stop": _protect("stop", True),
-    "place_target": _protect("target", False),
+    "target": _protect("target", False),
 }
+
+#: action -> the builder of the constraint its (effective) decision asserts
+DESIRED_STATES: dict[str, Callable[[Decision], Constraint | None]] = {
+    name: BUILDERS[definition.enforcement.desired]
+    for name, definition in ACTIONS.items() if definition.enforcement.desired is not None}
 
 
 def desired_state(decision: Decision) -> Constraint | None:
@@ -94,7 +102,9 @@ def lock_constraint(kind: str, symbol: str | None) -> Locked:
     """What a lockout (flat, no opening order) or a cooldown (no opening order) asserts
     while it lasts, in its symbol root or the whole account."""
     scope = Scope("root", symbol) if symbol else ACCOUNT
-    return Locked(scope, flat=kind == "lockout", kind=kind)
+    definition = ACTIONS.get(kind)
+    flat = definition is not None and definition.enforcement.desired == "locked_flat"
+    return Locked(scope, flat=flat, kind=kind)
 
 
 def constraint_key(rule: str, constraint: Constraint) -> tuple[object, ...]:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..actions import ACTIONS
 from ..calendar import TradingDayClock
 from ..clock import Clock
 from ..events import (
@@ -717,56 +718,79 @@ class RuleNetwork:
             return Decision(now, account.id, rule.id, kind, reason, trigger=trigger,
                             revision=self.ruleset.revision, **fields)
 
+        firer = _FIRERS.get(action.kind)
+        if firer is None:
+            raise ValueError(f"unknown action {action.kind!r}")
+        return firer(self, account, rule, action, entity, ctx, decision)
+
+    # One firer per action (engine/actions.py is the list; a test checks none is missing):
+    # the decisions one firing of the action makes for this entity.
+    def _fire_flatten(self, account: AccountState, rule: CompiledRule,
+                      action: CompiledAction, entity: Any, ctx: Context,
+                      decision: Any) -> list[_Firing]:
+        return [_Firing(decision("flatten"))]
+
+    def _fire_close(self, account: AccountState, rule: CompiledRule, action: CompiledAction,
+                    entity: Any, ctx: Context, decision: Any) -> list[_Firing]:
+        positions = [entity] if rule.scope == "position" else [
+            p for p in account.positions.values() if p.symbol == entity.symbol]
+        return [_Firing(decision("close_position", contract=p.contract, symbol=p.symbol,
+                                 size=p.size)) for p in positions]
+
+    def _fire_reduce(self, account: AccountState, rule: CompiledRule,
+                     action: CompiledAction, entity: Any, ctx: Context,
+                     decision: Any) -> list[_Firing]:
+        return [_Firing(d) for d in self._reduce(account, rule, action.args, entity, ctx,
+                                                 decision)]
+
+    def _fire_cancel_orders(self, account: AccountState, rule: CompiledRule,
+                            action: CompiledAction, entity: Any, ctx: Context,
+                            decision: Any) -> list[_Firing]:
+        if rule.scope == "instrument":
+            return [_Firing(decision("cancel_orders", symbol=entity.symbol))]
+        if rule.scope == "position":
+            return [_Firing(decision("cancel_orders", contract=entity.contract,
+                                     symbol=entity.symbol))]
+        return [_Firing(decision("cancel_orders"))]
+
+    def _fire_cancel_order(self, account: AccountState, rule: CompiledRule,
+                           action: CompiledAction, entity: Any, ctx: Context,
+                           decision: Any) -> list[_Firing]:
+        orders = [entity] if rule.scope == "order" else [
+            o for o in account.orders.values() if o.symbol == entity.symbol]
+        return [_Firing(decision("cancel_order", order_id=o.id, contract=o.contract,
+                                 symbol=o.symbol)) for o in orders]
+
+    def _fire_alert(self, account: AccountState, rule: CompiledRule, action: CompiledAction,
+                    entity: Any, ctx: Context, decision: Any) -> list[_Firing]:
+        made = decision("alert", severity=action.severity)
+        made.extra["message"] = action.message.render(ctx) if action.message is not None \
+            else made.reason
+        return [_Firing(made)]
+
+    def _fire_protect(self, account: AccountState, rule: CompiledRule,
+                      action: CompiledAction, entity: Any, ctx: Context,
+                      decision: Any) -> list[_Firing]:
+        """place_stop, move_stop, place_target."""
         kind = action.kind
-        scope = rule.scope
-        args = action.args
-        if kind == "flatten":
-            return [_Firing(decision("flatten"))]
-        if kind == "close_position":
-            positions = [entity] if scope == "position" else [
-                p for p in account.positions.values() if p.symbol == entity.symbol]
-            return [_Firing(decision("close_position", contract=p.contract, symbol=p.symbol,
-                                     size=p.size)) for p in positions]
-        if kind == "reduce_position":
-            return [_Firing(d) for d in self._reduce(account, rule, args, entity, ctx, decision)]
-        if kind == "cancel_orders":
-            if scope == "instrument":
-                return [_Firing(decision("cancel_orders", symbol=entity.symbol))]
-            if scope == "position":
-                return [_Firing(decision("cancel_orders", contract=entity.contract,
-                                         symbol=entity.symbol))]
-            return [_Firing(decision("cancel_orders"))]
-        if kind == "cancel_order":
-            orders = [entity] if scope == "order" else [
-                o for o in account.orders.values() if o.symbol == entity.symbol]
-            return [_Firing(decision("cancel_order", order_id=o.id, contract=o.contract,
-                                     symbol=o.symbol)) for o in orders]
-        if kind in ("lockout", "cooldown"):
-            return self._lock(account, rule, action, entity, ctx, decision)
-        if kind == "alert":
-            message = action.message.render(ctx) if action.message is not None else reason
-            return [_Firing(decision("alert", severity=action.severity,
-                                     extra={"message": message}))]
-        if kind in ("place_stop", "place_target", "move_stop"):
-            price = args["price"].function(ctx)
-            if price is None:
-                return []
-            tick = entity.tick_size
-            price = round(round(price / tick) * tick, 10)
-            made = decision(kind, contract=entity.contract, symbol=entity.symbol,
-                            size=entity.size, price=price,
-                            extra={"side": "sell" if entity.direction == 1 else "buy"})
-            if kind != "place_target":
-                key = (account.id, entity.contract)
-                current = [p for p in (entity.stop_price, self._stops.get(key)) if p is not None]
-                if kind == "move_stop" and current:
-                    best = max(current) if entity.direction == 1 else min(current)
-                    if (price - best) * entity.direction <= 0:
-                        made.superseded_by = f"stop already at {best:.10g} (stops only tighten)"
-                        return [_Firing(made)]
-                self._stops[key] = price
-            return [_Firing(made)]
-        raise ValueError(f"unknown action {kind!r}")
+        price = action.args["price"].function(ctx)
+        if price is None:
+            return []
+        tick = entity.tick_size
+        price = round(round(price / tick) * tick, 10)
+        made = decision(kind, contract=entity.contract, symbol=entity.symbol,
+                        size=entity.size, price=price,
+                        extra={"side": "sell" if entity.direction == 1 else "buy"})
+        if ACTIONS[kind].enforcement.desired != "target":
+            key = (account.id, entity.contract)
+            current = [p for p in (entity.stop_price, self._stops.get(key)) if p is not None]
+            if ACTIONS[kind].enforcement.desired == "move_stop" and current:
+                best = max(current) if entity.direction == 1 else min(current)
+                if (price - best) * entity.direction <= 0:
+                    made.superseded_by = f"stop already at {best:.10g} (stops only tighten)"
+                    return [_Firing(made)]
+            self._stops[key] = price
+        return [_Firing(made)]
 
     def _reduce(self, account: AccountState, rule: CompiledRule,
                 args: Any, entity: Any, ctx: Context, decision: Any) -> list[Decision]:
@@ -888,40 +912,24 @@ class RuleNetwork:
 
     @staticmethod
     def _arbitrate(firings: list[_Firing]) -> list[Decision]:
+        """Mark the decisions of one cycle that others make moot, as each action's
+        definition says (``ActionDef.enforcement.subsumed_by``): a flatten subsumes closes
+        and reduces, a close a reduce of its contract, an account-wide cancel the others,
+        the tightest stop the others of its contract. A subsumer is judged first."""
         decisions = [f.decision for f in firings]
         live = [d for d in decisions if d.superseded_by is None]
-        flatten = next((d for d in live if d.action == "flatten"), None)
-        cancel_all = next((d for d in live if d.action == "cancel_orders"
-                           and d.symbol is None and d.contract is None), None)
-        closed: dict[str, Decision] = {}
-        stops: dict[str, Decision] = {}
-        for d in live:
-            if flatten is not None and d is not flatten and d.action in (
-                    "flatten", "close_position", "reduce_position"):
-                d.superseded_by = f"{flatten.rule} flatten"
-            elif d.action in ("cancel_orders", "cancel_order") and cancel_all is not None \
-                    and d is not cancel_all:
-                d.superseded_by = f"{cancel_all.rule} cancel_orders"
-            elif d.action == "close_position" and d.contract is not None:
-                if d.contract in closed:
-                    d.superseded_by = f"{closed[d.contract].rule} close_position"
-                else:
-                    closed[d.contract] = d
-            elif d.action in ("place_stop", "move_stop") and d.contract is not None:
-                previous = stops.get(d.contract)
-                if previous is None:
-                    stops[d.contract] = d
-                else:
-                    direction = 1 if d.extra.get("side") == "sell" else -1
-                    tighter = (d.price or 0) * direction > (previous.price or 0) * direction
-                    loser, winner = (previous, d) if tighter else (d, previous)
-                    loser.superseded_by = f"{winner.rule} {winner.action}"
-                    if tighter:
-                        stops[d.contract] = d
-        for d in live:
-            if d.action == "reduce_position" and d.superseded_by is None \
-                    and d.contract in closed:
-                d.superseded_by = f"{closed[d.contract].rule} close_position"
+        if len(live) < 2:
+            return decisions
+        position = {id(d): i for i, d in enumerate(live)}
+        for d in sorted(live, key=lambda d: (_DEPTH.get(d.action, 0), position[id(d)])):
+            definition = ACTIONS.get(d.action)
+            if definition is None:
+                continue
+            for action, relation in definition.enforcement.subsumed_by:
+                winner = _subsumer(d, position[id(d)], live, action, relation)
+                if winner is not None:
+                    d.superseded_by = f"{winner.rule} {winner.action}"
+                    break
         return decisions
 
     # -- restored state (the daemon's store) -------------------------------------
@@ -1063,3 +1071,53 @@ class RuleNetwork:
                 out.extend(self._cycle(account, [("account", "trades", None)], at, "timer"))
         self._schedule(("day",), self.clock_view.next_reset(at))
         return out
+
+
+#: action -> its firer (see RuleNetwork._fire)
+_FIRERS: dict[str, Callable[..., list[_Firing]]] = {
+    "flatten": RuleNetwork._fire_flatten,
+    "close_position": RuleNetwork._fire_close,
+    "reduce_position": RuleNetwork._fire_reduce,
+    "cancel_orders": RuleNetwork._fire_cancel_orders,
+    "cancel_order": RuleNetwork._fire_cancel_order,
+    "lockout": RuleNetwork._lock,
+    "cooldown": RuleNetwork._lock,
+    "alert": RuleNetwork._fire_alert,
+    "place_stop": RuleNetwork._fire_protect,
+    "place_target": RuleNetwork._fire_protect,
+    "move_stop": RuleNetwork._fire_protect,
+}
+
+
+def _depth(action: str, seen: frozenset[str] = frozenset()) -> int:
+    """How many actions can make this one moot before it (a subsumer is judged first)."""
+    others = {a for a, _ in ACTIONS[action].enforcement.subsumed_by if a != action} - seen
+    return 1 + max((_depth(a, seen | {action}) for a in others), default=-1)
+
+
+_DEPTH = {name: _depth(name) for name in ACTIONS}
+
+
+def _subsumer(decision: Decision, index: int, live: list[Decision], action: str,
+              relation: str) -> Decision | None:
+    """The live decision of ``action`` that makes ``decision`` moot by ``relation``."""
+    contract = decision.contract
+    for other_index, other in enumerate(live):
+        if other is decision or other.action != action or other.superseded_by is not None:
+            continue
+        earlier = other_index < index
+        if relation == "any" or (relation == "earlier" and earlier):
+            return other
+        if relation == "account_wide" and other.contract is None and other.symbol is None \
+                and (earlier or decision.contract is not None or decision.symbol is not None):
+            return other
+        if contract is None or other.contract != contract:
+            continue
+        if relation == "same_contract" or (relation == "earlier_same_contract" and earlier):
+            return other
+        if relation == "tighter":
+            direction = 1 if decision.extra.get("side") == "sell" else -1
+            mine, theirs = (decision.price or 0) * direction, (other.price or 0) * direction
+            if theirs > mine or (theirs == mine and earlier):
+                return other
+    return None
