@@ -25,8 +25,9 @@ __all__ = [
     "limit",
 ]
 
-#: a ruleset file (ruamel's YAML parser reads about 250 KB a second)
-MAX_FILE_BYTES = 512 * 1024
+#: a ruleset file: ruamel's YAML parser reads about 250 KB a second, and each per-account
+#: override compiles its rule again (a desk splits a bigger ruleset over files)
+MAX_FILE_BYTES = 256 * 1024
 #: values in a file once its aliases are expanded ("billion laughs")
 MAX_YAML_VALUES = 100_000
 #: nesting of YAML maps and lists

@@ -224,8 +224,8 @@ def test_a_billion_laughs(tmp_path: Path) -> None:
 
 def test_a_20_mb_file(tmp_path: Path) -> None:
     result = validate(tmp_path, "name: t\n" + "# padding\n" * 2_000_000, timeout=20)
-    assert_rejected(result, "bad.yaml:1:1: error: the file is larger than 524,288 bytes "
-                            "(limit: file size 524,288 bytes)")
+    assert_rejected(result, "bad.yaml:1:1: error: the file is larger than 262,144 bytes "
+                            "(limit: file size 262,144 bytes)")
 
 
 def test_deeply_nested_yaml(tmp_path: Path) -> None:

@@ -44,6 +44,9 @@ EXPECTED: list[tuple[str, list[str]]] = [
         '6:9: error: close_position needs for_each position or instrument (this rule is '
          'for_each account); use flatten for the whole account',
     ]),
+    ('check_severity_not_a_word.yaml', [  # found by the fuzz: a list became a severity
+        "8:19: error: ['warning'] is not one of: error, warning",
+    ]),
     ('comments_only.yaml', [
         '1:1: error: the file has only comments: a ruleset needs a name and rules',
     ]),

@@ -139,3 +139,21 @@ def test_set_values_are_checked_like_the_file(tmp_path: Path) -> None:
         load_ruleset([path], [parse_override("R1.limit=null")])
     assert "R1.limit=null: params.limit is null, but the rule never tests it" in \
         str(caught.value)
+
+
+def test_accounts_with_the_same_values_share_one_compiled_rule(tmp_path: Path) -> None:
+    """A desk gives tiers of accounts the same limits: each tier compiles once (a 256 KB
+    file of overrides validates in seconds, and the network shares their index)."""
+    overrides = "".join(f"  ACC-{i}:\n    R1: {{limit: {-500 * (1 + i % 3)}}}\n"
+                        for i in range(30))
+    path = tmp_path / "r.yaml"
+    path.write_text((ACCOUNTS % "-800").split("accounts:")[0] + "accounts:\n" + overrides,
+                    encoding="utf-8")
+    ruleset, warnings = load_ruleset([path])
+    assert warnings == []
+    (variant,) = [v for v in ruleset.rules if v.id == "R1"]
+    compiled = {id(rule) for rule in variant.per_account.values()}
+    assert len(variant.per_account) == 30 and len(compiled) == 3
+    limits = sorted({rule.params["limit"] for rule in variant.per_account.values()
+                     if rule is not None})
+    assert limits == [-1500, -1000, -500]
