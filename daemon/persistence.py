@@ -2,8 +2,9 @@
 
 Lockouts and cooldowns live in working memory (the network) and in SQLite (the
 store); this module keeps the second in step with the first and, on start,
-puts them back. Trading-day accumulators come back the same way, so a restart
-loses nothing and counts nothing twice.
+puts them back. Trading-day accumulators and the network's own memory of each
+account (positions' clocks, rule activations) come back the same way, so a
+restart loses nothing, counts nothing twice and fires nothing again.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from riskrail.engine.network.network import RuleNetwork
 
 from .store import StateStore
 
-__all__ = ["LockoutSync", "restore_state"]
+__all__ = ["LockoutSync", "restore_state", "save_memory"]
 
 
 class LockoutSync:
@@ -107,4 +108,19 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
     for account_id, day in store.load_days(day_start).items():
         network.restore_day(int(account_id), day_start, float(day["realized"]),
                             float(day["gross"]), float(day["fees"]), int(day["trades"]))
+    # after the day: the first cycle re-evaluates every rule against the restored day.
+    # A decision whose enforcement is not known to have happened today is decided again.
+    undone: dict[int, list[dict[str, Any]]] = {}
+    for intent in store.undone_intents(day_start):
+        undone.setdefault(int(intent["account_id"]), []).append(intent["payload"])
+    for account_id, memory in store.load_memory().items():
+        network.restore_memory(account_id, memory, undone.get(account_id, ()))
+    network.memory_changed()  # what was just restored needs no saving
     return restored
+
+
+def save_memory(network: RuleNetwork, store: StateStore, now: int) -> None:
+    """Keep the memory of the accounts whose memory changed (positions' clocks, rule
+    activations): what a restart must not lose."""
+    for account_id in sorted(network.memory_changed()):
+        store.save_memory(account_id, network.export_memory(account_id), now)

@@ -46,7 +46,7 @@ from .clocks import GatewayTimeClock
 from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
-from .persistence import LockoutSync, restore_state
+from .persistence import LockoutSync, restore_state, save_memory
 from .recorder import Recorder
 from .reload import RulesetSource
 from .store import StateStore
@@ -386,6 +386,8 @@ class RiskDaemon:
                     self.store.mark_processed(account_id, _TRADE_KINDS[ours], trade_id, at)
                 for account_id in sorted(days):
                     self._save_day(account_id)
+                if self.pipeline is not None:
+                    save_memory(self.pipeline.network, self.store, self.clock.now())
 
     def _tick(self) -> int:
         now = max(self.wall.now(), self.clock.now())

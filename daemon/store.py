@@ -1,7 +1,8 @@
 """The daemon's durable state: one SQLite database file (DESIGN.md section 4).
 
 It holds lockouts and cooldowns (active and past), per-account trading-day
-accumulators, processed event ids, enforcement intents with their outcome, and
+accumulators, the rule network's memory of each account (positions' clocks, rule
+activations), processed event ids, enforcement intents with their outcome, and
 the decision log. The log is append-only (triggers refuse UPDATE and DELETE)
 and hash-chained: each row stores the canonical JSON of ``{record, input,
 revision}``, the previous row's hash and its own hash
@@ -158,8 +159,18 @@ _V1 = [s.strip() for s in f"""
     """.split(";\n") if s.strip()]
 
 
+def _v2(conn: sqlite3.Connection) -> None:
+    # what of an account's working memory a restart keeps (RuleNetwork.export_memory):
+    # its positions' clocks and the rules' activations, as one JSON document per account
+    conn.execute("""CREATE TABLE account_memory (
+                        account_id INTEGER PRIMARY KEY,
+                        data       TEXT    NOT NULL,
+                        saved_at   INTEGER NOT NULL
+                    )""")
+
+
 #: migration n (1-based) takes a database from user_version n-1 to n; append only
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -369,6 +380,28 @@ class StateStore:
             (int(day_start),))
         return {int(row["account_id"]): dict(row) for row in rows}
 
+    # -- the rule network's memory of an account ------------------------------------------
+    def save_memory(self, account_id: int, memory: dict[str, Any], at: int) -> None:
+        """Keep an account's memory (``RuleNetwork.export_memory``), replacing the last."""
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO account_memory (account_id, data, saved_at) VALUES (?, ?, ?)
+                   ON CONFLICT (account_id) DO UPDATE SET
+                       data = excluded.data, saved_at = excluded.saved_at""",
+                (int(account_id), canonical_json(memory), int(at)))
+
+    def load_memory(self) -> dict[int, dict[str, Any]]:
+        """account id -> its memory as last saved (unreadable documents left out)."""
+        out: dict[int, dict[str, Any]] = {}
+        for row in self._conn.execute("SELECT account_id, data FROM account_memory"):
+            try:
+                memory = json.loads(row["data"])
+            except ValueError:
+                continue
+            if isinstance(memory, dict):
+                out[int(row["account_id"])] = memory
+        return out
+
     # -- processed event ids -----------------------------------------------------------
     def mark_processed(self, account_id: int, kind: str, event_id: str | int, at: int) -> bool:
         """Remember an event; True if it is new, False if it was processed before."""
@@ -430,6 +463,14 @@ class StateStore:
             rows = self._conn.execute(
                 "SELECT * FROM intents WHERE account_id = ? ORDER BY created_at, rowid",
                 (int(account_id),))
+        return [_intent(row) for row in rows]
+
+    def undone_intents(self, since: int) -> list[dict[str, Any]]:
+        """Intents created at or after ``since`` that are not known to have happened: no
+        outcome yet, or an outcome of unknown or gave_up."""
+        rows = self._conn.execute(
+            "SELECT * FROM intents WHERE created_at >= ? AND (status IS NULL OR status IN "
+            "('unknown', 'gave_up')) ORDER BY created_at, rowid", (int(since),))
         return [_intent(row) for row in rows]
 
     def unfinished_intents(self) -> list[dict[str, Any]]:

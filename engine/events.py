@@ -102,6 +102,8 @@ class PositionEvent(Event):
     side: int  # 1 long, 2 short, 0 undefined
     size: int  # always >= 0; 0 means closed
     average_price: float
+    #: the Gateway's creationTimestamp: when the position opened (None if not sent)
+    created_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,10 +348,13 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
             average = (_price(data, event_type, "averagePrice") if size > 0 else
                        _float(data, event_type, "averagePrice", required=False,
                               limit=MAX_PRICE))
+            created = _time(data, event_type, "creationTimestamp", ts) \
+                if data.get("creationTimestamp") is not None else None
             out.append(PositionEvent(
                 ts, _id(data, event_type, "accountId") or 0,
                 _contract(data, event_type, instruments),
-                _id(data, event_type, "id", required=False) or 0, side, size, average or 0.0))
+                _id(data, event_type, "id", required=False) or 0, side, size, average or 0.0,
+                created))
         elif event_type == "GatewayUserOrder":
             out.append(OrderEvent(
                 ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,

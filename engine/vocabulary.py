@@ -94,7 +94,8 @@ ACCOUNT = _record(
     Field("newest_position_opened_at", INSTANT, ("positions",),
           "When the most recently opened position opened (none when flat)."),
     Field("last_position_change_at", INSTANT, ("positions",),
-          "When a position last opened, grew, shrank or closed."),
+          "When a position last opened, grew, shrank or closed (at its fill, when the fill "
+          "was known first)."),
     Field("working_orders", NUMBER, ("orders",), "Number of working (open) orders."),
     Field("locked", BOOL, ("lockouts",), "True while any account lockout or cooldown is active."),
     Field("locked_since", INSTANT, ("lockouts",),
@@ -119,8 +120,13 @@ POSITION = _record(
     Field("average_price", NUMBER, ("positions",), "Average entry price."),
     Field("tick_size", NUMBER, (), "Minimum price increment of the instrument."),
     Field("tick_value", NUMBER, (), "USD per tick per contract."),
-    Field("opened_at", INSTANT, ("positions",), "When the position opened."),
-    Field("last_increase_at", INSTANT, ("positions",), "When the position last opened or grew."),
+    Field("opened_at", INSTANT, ("positions",),
+          "When the position opened: the Gateway's creationTimestamp (never later than "
+          "riskrail saw it), else when first seen. A restart keeps it."),
+    Field("last_increase_at", INSTANT, ("positions",),
+          "When the position last opened or grew: at the fill that grew it when that fill "
+          "was known before the position push, else when the push arrived. A restart "
+          "keeps it."),
     Field("price", NUMBER, ("prices",),
           "Latest price: last trade of the latest quote, else the bid/ask midpoint."),
     Field("unrealized_pnl", NUMBER, ("positions", "prices"),
@@ -140,7 +146,8 @@ POSITION = _record(
     Field("has_target", BOOL, ("positions", "orders"),
           "A working limit order on the closing side of this contract."),
     Field("unprotected_since", INSTANT, ("positions", "orders"),
-          "Since when the position has had no protective stop (none while it has one)."),
+          "Since when the position has had no protective stop: since it opened, or since its "
+          "stop went (none while it has one). A restart keeps it."),
     Field("locked", BOOL, ("lockouts",),
           "True while a lockout or cooldown covers this position: an account one, or one on "
           "its symbol root (scope: symbol)."),

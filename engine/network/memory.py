@@ -51,10 +51,30 @@ class OrderState:
 class PositionState:
     """One open position (one contract)."""
 
-    __slots__ = ("_best", "_price", "_unrealized", "account", "average_price", "contract",
-                 "direction", "has_stop", "has_target", "instrument", "last_change_at",
-                 "last_increase_at", "name", "open_average", "open_quantity", "opened_at",
-                 "side", "size", "stop_price", "symbol", "unprotected_since")
+    __slots__ = (
+        "_best",
+        "_price",
+        "_unrealized",
+        "account",
+        "average_price",
+        "contract",
+        "created_at",
+        "direction",
+        "has_stop",
+        "has_target",
+        "instrument",
+        "last_change_at",
+        "last_increase_at",
+        "name",
+        "open_average",
+        "open_quantity",
+        "opened_at",
+        "side",
+        "size",
+        "stop_price",
+        "symbol",
+        "unprotected_since",
+    )
 
     def __init__(self, account: AccountState, contract: str, symbol: str,
                  instrument: Instrument | None, now: int) -> None:
@@ -71,6 +91,8 @@ class PositionState:
         #: its average price: what unrealized P&L prices (``Unsettled``)
         self.open_quantity = 0
         self.open_average = 0.0
+        #: the Gateway's creationTimestamp of the position (None if it sent none)
+        self.created_at: int | None = None
         self.opened_at = now
         self.last_increase_at = now
         self.last_change_at = now
@@ -181,7 +203,8 @@ class Unsettled:
 
     The Gateway pushes a fill (GatewayUserTrade) before the position update that
     reflects it, but callbacks may finish in either order. ``fills`` are fills known
-    and not yet reflected by a push (trade id, price, signed size, known at); ``up``
+    and not yet reflected by a push (trade id, price, signed size, known at, filled at);
+    ``up``
     and ``down`` the sizes pushes added and took off that no fill has explained yet
     (with the time of the latest such push). A push absorbs the pending fills of its
     direction, oldest first; a fill first absorbs what pushes of its direction did ahead
@@ -199,12 +222,13 @@ class Unsettled:
     WINDOW = 10 * 1_000_000
 
     def __init__(self) -> None:
-        self.fills: list[tuple[int, float, int, int]] = []
+        self.fills: list[tuple[int, float, int, int, int]] = []
         self.up = self.down = 0
         self.up_at = self.down_at = 0
 
-    def fill(self, trade_id: int, price: float, quantity: int, now: int) -> bool:
-        """A fill became known; True if it is pending (it changes what is open)."""
+    def fill(self, trade_id: int, price: float, quantity: int, now: int, at: int) -> bool:
+        """A fill (made at ``at``) became known; True if it is pending (it changes what
+        is open)."""
         horizon = now - self.WINDOW
         if quantity > 0 and self.up and self.up_at >= horizon:
             taken = min(quantity, self.up)
@@ -215,23 +239,23 @@ class Unsettled:
             self.down -= taken
             quantity += taken
         if quantity:
-            self.fills.append((trade_id, price, quantity, now))
+            self.fills.append((trade_id, price, quantity, now, at))
             return True
         return False
 
-    def push(self, change: int, now: int) -> bool:
-        """A push changed the position by ``change`` (signed); True if a pending fill
-        was absorbed (what is open on top of the push changed)."""
+    def push(self, change: int, now: int) -> int | None:
+        """A push changed the position by ``change`` (signed). Returns when the latest
+        pending fill it shows was made (the change happened then), None if none."""
         fills = self.fills
-        absorbed = False
+        filled_at: int | None = None
         while change and fills and (fills[0][2] > 0) == (change > 0):
-            trade_id, price, quantity, known = fills[0]
-            absorbed = True
+            trade_id, price, quantity, known, at = fills[0]
+            filled_at = at if filled_at is None else max(filled_at, at)
             if abs(quantity) <= abs(change):
                 del fills[0]
                 change -= quantity
             else:
-                fills[0] = (trade_id, price, quantity - change, known)
+                fills[0] = (trade_id, price, quantity - change, known, at)
                 change = 0
         if change > 0:
             self.up, self.up_at = self.up + change, now
@@ -239,8 +263,7 @@ class Unsettled:
             self.down, self.down_at = self.down - change, now
         if fills and sum(f[2] for f in fills) == 0:
             fills.clear()  # they cancel out: nothing open on top of the push
-            absorbed = True
-        return absorbed
+        return filled_at
 
     def expire(self, now: int) -> bool:
         """Drop what waited longer than WINDOW; True if a pending fill went."""
@@ -262,7 +285,7 @@ class Unsettled:
 
     def open(self, quantity: int, average: float) -> tuple[int, float]:
         """What is open: the pushed position with the pending fills applied."""
-        for _, price, fill, _ in self.fills:
+        for _, price, fill, _, _ in self.fills:
             quantity, average = apply_fill(quantity, average, price, fill)
         return quantity, average
 

@@ -18,8 +18,9 @@ session boundary, a daily reset), and a timer re-evaluates exactly then.
 from __future__ import annotations
 
 import heapq
+import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +60,7 @@ __all__ = ["ClockView", "RuleNetwork"]
 Change = tuple[str, str, Any]  # (record, topic, entity key)
 _MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
 _NO_RETRIGGER = object()
+_ABSENT = object()
 _NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 #: every quote changes the same two things: the holder's position price and its account's
 _QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
@@ -189,6 +191,11 @@ class RuleNetwork:
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
+        #: accounts whose memory a restart must keep changed since the last look
+        self._memory_changed: set[int] = set()
+        #: (account, contract) -> a position remembered from before a restart, with its
+        #: rule activations, until the Gateway shows it again (export/restore_memory)
+        self._remembered: dict[tuple[int, str], dict[str, Any]] = {}
 
     # -- public ---------------------------------------------------------------
     def process(self, event: Event) -> list[Decision]:
@@ -231,7 +238,7 @@ class RuleNetwork:
         out: list[Decision] = []
         for account in self.accounts.values():
             account.rules = ruleset.rules_for(account.id, account.name)
-            out.extend(self._cycle(account, list(_EVERYTHING), now, "reload"))
+            out.extend(self._cycle(account, self._everything(account), now, "reload"))
         return out
 
     def account(self, account_id: int, name: str = "") -> AccountState:
@@ -292,12 +299,17 @@ class RuleNetwork:
                                  ("account", "positions", None)]
         change = direction * event.size - (existing.direction * existing.size
                                            if existing is not None else 0)
+        #: when the change happened: at its fill, if the fill told of it first
+        changed_at = now
         if change:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
-            unsettled.push(change, now)
+            filled_at = unsettled.push(change, now)
+            if filled_at is not None and filled_at < now:
+                changed_at = filled_at
             if unsettled.settled:
                 account.drop_unsettled(contract)
+            self._memory_changed.add(account.id)
         if existing is not None and (event.size == 0 or existing.direction != direction):
             account.add_position_counts(existing, -1)
             del account.positions[contract]
@@ -305,15 +317,19 @@ class RuleNetwork:
             existing = None
             if event.size == 0:
                 self._settle(account, contract)
-                account.last_position_change_at = now
+                account.last_position_change_at = changed_at
                 return changes
         if event.size == 0:
             return []  # closing a position we never saw open
         if existing is None:
             instrument = table.get(contract)
-            position = PositionState(account, contract, symbol, instrument, now)
+            # it opened when the Gateway says (never later than now: a clock behind it)
+            created = event.created_at
+            opened = now if created is None or created > now else created
+            position = PositionState(account, contract, symbol, instrument, opened)
             position.side, position.direction = ("long", 1) if direction == 1 else ("short", -1)
             position.size, position.average_price = event.size, event.average_price
+            position.created_at = created
             # A new entity: every rule of its scope reads "created" (fixed fields such as
             # the symbol name no topic of their own).
             changes.insert(0, ("position", "created", contract))
@@ -322,6 +338,8 @@ class RuleNetwork:
             self._instrument(account, contract)
             position._price = self.prices.get(contract)
             position._best = position._price
+            if self._remembered:
+                self._recall(account, position)
             self._open(account, position)
             position._unrealized = position._compute_unrealized()
             account.positions[contract] = position
@@ -332,14 +350,14 @@ class RuleNetwork:
             position = existing
             account.add_position_counts(position, -1)
             if event.size > position.size:
-                position.last_increase_at = now
+                position.last_increase_at = changed_at
             position.size, position.average_price = event.size, event.average_price
             self._open(account, position)
             position._unrealized = position._compute_unrealized()
             account.add_position_counts(position, 1)
-        position.last_change_at = now
+        position.last_change_at = changed_at
         account.last_change_contract = contract
-        account.last_position_change_at = now
+        account.last_position_change_at = changed_at
         return [("position", "positions", contract), *changes]
 
     @staticmethod
@@ -409,7 +427,10 @@ class RuleNetwork:
         for contract in dict.fromkeys(o.contract for o in touched):
             position = account.positions.get(contract)
             if position is not None:
+                unprotected = position.unprotected_since
                 account.refresh_protection(position, now)
+                if position.unprotected_since != unprotected:
+                    self._memory_changed.add(account.id)
                 changes.append(("position", "orders", contract))
         for root in dict.fromkeys(o.symbol for o in touched):
             changes.append(("instrument", "orders", root))
@@ -472,7 +493,7 @@ class RuleNetwork:
         contract = event.contract_id
         unsettled = account.unsettled_entry(contract)
         quantity = event.size if event.side == 0 else -event.size
-        if not unsettled.fill(event.trade_id, event.price, quantity, now):
+        if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
             if unsettled.settled:
                 account.drop_unsettled(contract)
             return False
@@ -543,6 +564,16 @@ class RuleNetwork:
             account.failing.discard(pair)
 
     # -- the cycle ------------------------------------------------------------
+    @staticmethod
+    def _everything(account: AccountState) -> list[Change]:
+        """Changes that wake every rule for every entity (a reload, a restore): every
+        account topic, and each entity announced as new (every rule of its scope reads
+        that)."""
+        return [*_EVERYTHING,
+                *(("position", "created", contract) for contract in account.positions),
+                *(("instrument", "created", symbol) for symbol in account.instruments),
+                *(("order", "created", order_id) for order_id in account.orders)]
+
     def _index(self, account: AccountState) -> _Index:
         """The account's dependency index; accounts with the same rules share one."""
         index: _Index | None = account.index
@@ -612,7 +643,8 @@ class RuleNetwork:
     def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
                shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
         if account.wake:
-            changes, shape = [*changes, *account.wake], None
+            wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
+            changes, shape = [*changes, *wake], None
             account.wake = ()
         firings: list[_Firing] = []
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
@@ -660,7 +692,8 @@ class RuleNetwork:
                     active = condition and (action.when is None
                                             or bool(action.when.function(ctx)))
                     if not active:
-                        account.activations.pop(mark, None)
+                        if account.activations.pop(mark, _ABSENT) is not _ABSENT:
+                            self._memory_changed.add(account.id)
                         continue
                     armed = True
                     retrigger = action.retrigger or rule.retrigger
@@ -668,6 +701,7 @@ class RuleNetwork:
                     if mark in account.activations and account.activations[mark] == value:
                         continue  # refraction: still true, nothing new
                     account.activations[mark] = value
+                    self._memory_changed.add(account.id)
                     fired.extend(self._fire(account, rule, action, entity, ctx, trigger))
                 if armed:
                     account.armed.add(pair)
@@ -995,6 +1029,104 @@ class RuleNetwork:
         account.fees_today = fees
         account.trades_today = trades
 
+    # -- what a restart keeps (the daemon's store) --------------------------------
+    def memory_changed(self) -> set[int]:
+        """The accounts whose memory (``export_memory``) changed since the last call."""
+        changed, self._memory_changed = self._memory_changed, set()
+        return changed
+
+    def export_memory(self, account_id: int) -> dict[str, Any]:
+        """What of an account's working memory a restart must keep, as JSON values: its
+        open positions' clocks (opened, last grew, unprotected since, best price) and the
+        rule activations (refraction memory: which rules fired for which entity, so a
+        rule that fired before a restart does not fire again after it). The rest comes
+        back from the Gateway and the store: positions, orders and trades over REST,
+        lockouts and the day's accumulators from their own tables."""
+        account = self.accounts.get(account_id)
+        if account is None:
+            return {}
+        positions = {contract: {
+            "direction": p.direction, "created_at": p.created_at, "opened_at": p.opened_at,
+            "last_increase_at": p.last_increase_at, "unprotected_since": p.unprotected_since,
+            "best_price": p._best} for contract, p in account.positions.items()}
+        activations: list[list[Any]] = []
+        for (rule_id, key, index), value in account.activations.items():
+            entry = [rule_id, key, index]
+            if value is not _NO_RETRIGGER:
+                try:
+                    json.dumps(value, allow_nan=False)
+                except (TypeError, ValueError):
+                    continue  # a value JSON cannot hold: at worst the rule fires again
+                entry.append(value)
+            activations.append(entry)
+        return {"version": 1, "positions": positions, "activations": activations}
+
+    def restore_memory(self, account_id: int, memory: Mapping[str, Any],
+                       undone: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Put back what ``export_memory`` kept, before the Gateway's state is read again:
+        a position's clocks and activations return when a push shows the same position
+        again (same side, same creationTimestamp), other activations at once. The
+        account's next cycle re-evaluates every rule, so an activation whose condition
+        no longer holds (a new trading day) is let go, not kept.
+
+        ``undone``: decisions (rule, and contract, symbol or order_id) whose enforcement
+        is not known to have happened (standing when the daemon stopped or died): their
+        rules' activations for those entities (for every entity, if none is said) are let
+        go, so each decides again if its condition still holds."""
+        account = self.account(account_id)
+        if not memory:
+            return
+        by_id = {rule.id: rule for rule in account.rules}
+        redo: set[tuple[str, Any]] = set()
+        redo_rules: set[str] = set()  # no entity said: the rule for every entity
+        for decision in undone:
+            rule = by_id.get(str(decision.get("rule")))
+            if rule is None:
+                continue
+            if not {"contract", "symbol", "order_id"} & set(decision):
+                redo_rules.add(rule.id)
+            redo.add((rule.id, {"account": None, "position": decision.get("contract"),
+                                "instrument": decision.get("symbol"),
+                                "order": decision.get("order_id")}.get(rule.scope)))
+        remembered: dict[str, dict[str, Any]] = {}
+        for contract, clocks in (memory.get("positions") or {}).items():
+            remembered[str(contract)] = {**clocks, "activations": []}
+        for entry in memory.get("activations") or []:
+            rule = by_id.get(str(entry[0]))
+            if rule is None or rule.scope == "trade":
+                continue  # a rule no longer there; a fill is judged once, when it arrives
+            mark = (rule.id, entry[1], entry[2])
+            if (rule.id, mark[1]) in redo or rule.id in redo_rules:
+                continue
+            value = entry[3] if len(entry) > 3 else _NO_RETRIGGER
+            if rule.scope == "position":
+                if mark[1] in remembered:
+                    remembered[mark[1]]["activations"].append((mark, value))
+                continue
+            account.activations[mark] = value
+            account.armed.add((rule.id, mark[1]))
+        for contract, clocks in remembered.items():
+            self._remembered[(account_id, contract)] = clocks
+        account.wake = _EVERYTHING
+
+    def _recall(self, account: AccountState, position: PositionState) -> None:
+        """A new position: the same one as before a restart gets its memory back."""
+        clocks = self._remembered.pop((account.id, position.contract), None)
+        if clocks is None or clocks.get("direction") != position.direction \
+                or clocks.get("created_at") != position.created_at:
+            return  # not seen before, or closed and opened again meanwhile
+        position.opened_at = int(clocks["opened_at"])
+        position.last_increase_at = int(clocks["last_increase_at"])
+        unprotected = clocks.get("unprotected_since")
+        position.unprotected_since = None if unprotected is None else int(unprotected)
+        best = clocks.get("best_price")
+        if best is not None and (position._best is None
+                                 or (float(best) - position._best) * position.direction > 0):
+            position._best = float(best)
+        for mark, value in clocks["activations"]:
+            account.activations[mark] = value
+            account.armed.add((mark[0], mark[1]))
+
     # -- time -----------------------------------------------------------------
     def _schedule(self, key: tuple[Any, ...], at: int) -> None:
         current = self._timer_at.get(key)
@@ -1054,6 +1186,7 @@ class RuleNetwork:
 
     def _new_trading_day(self, at: int) -> list[Decision]:
         out: list[Decision] = []
+        self._remembered.clear()  # positions the Gateway did not show again after a restart
         for account in self.accounts.values():
             account.day_start = at
             had_activity = account.trades_today or account.realized_pnl_today

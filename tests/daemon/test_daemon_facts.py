@@ -17,6 +17,7 @@ from daemon_testkit import (
     MNQ,
     SELL,
     SESSION_TIME,
+    STOP,
     daemon_in_process,
     has_decision,
     positions,
@@ -158,3 +159,48 @@ async def test_a_net_pnl_limit_counts_a_closing_fill_once_live(sim: Simulator,
             pytest.approx(-201.11)
     assert has_decision(tmp_path / "state.sqlite", "NET-LOSS", "flatten") == []
     assert positions(sim) == {MNQ: (1, 1)}
+
+
+# -- what a restart keeps ------------------------------------------------------------------
+
+async def test_a_rule_that_fired_does_not_fire_again_after_a_restart(sim: Simulator,
+                                                                     tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        sim.set_price("MNQ", 21500)
+        trade(sim, MNQ, BUY, 1)
+        sim.set_price("MNQ", 21480)
+        trade(sim, MNQ, SELL, 1)  # -40 and fees: the daily loss limit
+        await wait_until(lambda: has_decision(state, "RULE-003", "lockout"),
+                         what="RULE-003 locks the day")
+    async with daemon_in_process(sim, tmp_path, [rules]):
+        trade(sim, MNQ, BUY, 1)  # during the lockout, after the restart: closed
+        await wait_until(lambda: has_decision(state, "LOCKOUT-ENFORCEMENT", "close_position")
+                         and positions(sim) == {}, what="the re-entry closed")
+    # the new fill woke RULE-003 again, still breached: it had fired, it stays quiet
+    assert len(has_decision(state, "RULE-003", "flatten")) == 1
+    assert len(has_decision(state, "RULE-003", "lockout")) == 1
+
+
+async def test_a_positions_clocks_survive_a_restart(sim: Simulator, tmp_path: Path) -> None:
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-008": {"grace": "1h"}})
+    trade(sim, MNQ, BUY, 1)
+    stop_order = trade(sim, MNQ, SELL, 1, STOP, stop=21400)
+    async with daemon_in_process(sim, tmp_path, [rules]) as first:
+        sim.advance_clock(30)
+        sim.exchange.cancel_order(ACCOUNT, stop_order)  # unprotected from now
+        await wait_until(lambda: first.network is not None and ACCOUNT in first.network
+                         .accounts and MNQ in first.network.accounts[ACCOUNT].positions
+                         and first.network.accounts[ACCOUNT].positions[MNQ]
+                         .unprotected_since is not None, what="the stop's cancel seen")
+        held = first.network.accounts[ACCOUNT].positions[MNQ]
+        before = (held.opened_at, held.last_increase_at, held.unprotected_since)
+    sim.advance_clock(60)
+    async with daemon_in_process(sim, tmp_path, [rules]) as second:
+        await wait_until(lambda: second.network is not None and ACCOUNT in second.network
+                         .accounts and MNQ in second.network.accounts[ACCOUNT].positions,
+                         what="the position read again")
+        held = second.network.accounts[ACCOUNT].positions[MNQ]
+        # the grace counts from the stop's cancel, not from the restart
+        assert (held.opened_at, held.last_increase_at, held.unprotected_since) == before

@@ -72,7 +72,8 @@ def test_account() -> None:
 
 def test_position_enums_and_closed() -> None:
     fact = one("GatewayUserPosition", POSITION)
-    assert fact == PositionEvent(TS, 7, "CON.F.US.MNQ.H26", 11, 2, 3, 21000.25)
+    assert fact == PositionEvent(TS, 7, "CON.F.US.MNQ.H26", 11, 2, 3, 21000.25,
+                                 parse_instant("2026-03-10T15:00:00Z"))
     closed = one("GatewayUserPosition", {**POSITION, "size": 0, "averagePrice": None})
     assert (closed.size, closed.side, closed.average_price) == (0, 2, 0.0)
     # a closed position may carry type 0 (undefined); an open one may not
