@@ -19,6 +19,7 @@ from riskrail.engine.durable import (
     durable_available,
     make_engine,
 )
+from riskrail.engine.events import EventError, parse_line
 from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
@@ -47,6 +48,69 @@ def _open_events(events: str) -> Iterator[BinaryIO]:
         yield handle
 
 
+def _named(items: object) -> dict[int, str]:
+    """id -> name of account payloads (plain, ``{"action", "data"}``-wrapped, in a list);
+    what is not one is passed over."""
+    out: dict[int, str] = {}
+    for item in items if isinstance(items, list) else [items]:
+        if isinstance(item, dict) and isinstance(item.get("data"), dict):
+            item = item["data"]
+        if not isinstance(item, dict):
+            continue
+        account_id, name = item.get("id"), item.get("name")
+        if isinstance(account_id, int) and not isinstance(account_id, bool) \
+                and isinstance(name, str) and name:
+            out[account_id] = name
+    return out
+
+
+def _account_list(path: str) -> dict[int, str]:
+    """``--accounts FILE``: the Gateway's account list, as its Account/search answer
+    (``{"accounts": [...]}``) or a JSON list of ``{"id", "name"}``."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        click.echo(f"error: --accounts {path}: cannot read it as JSON ({error})", err=True)
+        sys.exit(EXIT_RULESET)
+    items = data.get("accounts") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        click.echo(f"error: --accounts {path}: expected a list of accounts or an "
+                   'Account/search answer {"accounts": [...]}', err=True)
+        sys.exit(EXIT_RULESET)
+    return _named(items)
+
+
+def _accounts_in(events: str) -> dict[int, str]:
+    """The account names an event file gives itself (its GatewayUserAccount lines and a
+    daemon recording's Snapshot lines), read before the replay so that overrides by name
+    apply from each account's first event, as in the daemon; nothing for stdin."""
+    if events == "-":
+        return {}
+    out: dict[int, str] = {}
+    try:
+        with Path(events).open("rb") as handle:
+            for raw in handle:
+                if b"GatewayUserAccount" not in raw and b'"Snapshot"' not in raw:
+                    continue
+                try:
+                    line = parse_line(raw.decode("utf-8").strip())
+                except (UnicodeDecodeError, EventError):
+                    continue  # the replay reports it
+                if line.type == "GatewayUserAccount":
+                    out.update(_named(line.payload))
+                elif line.type == "Snapshot" and isinstance(line.payload, dict):
+                    out.update(_named(line.payload.get("accounts")))
+    except OSError:
+        return {}  # the replay reports it
+    return out
+
+
+def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> None:
+    for key in ruleset.unmatched_overrides(accounts.items()):
+        click.echo(f"warning: per-account overrides for {key!r} name no account {where} "
+                   "(by id, or by name in any case): none of them applies", err=True)
+
+
 @click.command(name="dry-run")
 @click.argument("events", type=click.Path(allow_dash=True))
 @click.option("--ruleset", "rulesets", multiple=True, type=click.Path(),
@@ -62,6 +126,10 @@ def _open_events(events: str) -> Iterator[BinaryIO]:
 @click.option("--max-gap", "max_gap_text", default="31d", show_default=True, metavar="DURATION",
               help="A line more than this after the line before is refused as a bad time "
                    "(and --until may lie at most this after the last event).")
+@click.option("--accounts", "accounts_file", type=click.Path(), default=None, metavar="FILE",
+              help="The Gateway's account list (its Account/search answer, or a JSON list of "
+                   "{id, name}): overrides by account name apply from each account's first "
+                   "event. Without it, the account events of the file itself are read first.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 1 when at least one decision was made.")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
@@ -70,7 +138,8 @@ def _open_events(events: str) -> Iterator[BinaryIO]:
                    "extra); same decisions, to cross-check the default rule network.")
 def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             account_id: int | None, until_text: str | None, output_format: str, strict: bool,
-            max_gap_text: str, detailed_exitcode: bool, engine: str) -> None:
+            max_gap_text: str, accounts_file: str | None, detailed_exitcode: bool,
+            engine: str) -> None:
     """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
     recorded, never sent.
 
@@ -116,6 +185,12 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         sys.exit(EXIT_RULESET)
     for warning in warnings:
         click.echo(str(warning), err=True)
+    names = _accounts_in(events)
+    if accounts_file is not None:
+        names.update(_account_list(accounts_file))
+    if names:
+        _warn_unmatched(ruleset, names, "in the account list" if accounts_file is not None
+                        else "in the input")
     zone = ruleset.trading_day.zone
 
     def show(step: Step) -> None:
@@ -153,6 +228,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
 
     def make(rules: Ruleset, clock: Clock) -> RuleNetwork:
         made = make_engine(engine)(rules, clock)
+        made.name_accounts(names)
         engines.append(made)
         clock_of.append(clock)
         return made
@@ -179,6 +255,9 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
                 made.close()
     for problem in result.problems:
         click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
+    if not names and engines:  # stdin, no --accounts: said once the input is read
+        _warn_unmatched(ruleset, {a.id: a.name for a in engines[-1].accounts.values()},
+                        "in the input")
     if output_format == "text":
         click.echo(_summary(result.decisions, result.events, len(result.problems),
                             ruleset.revision, [c.kind for c in result.calls]))

@@ -235,6 +235,13 @@ class RiskDaemon:
             self.clock.set(latest)  # never decide behind the log, even after a clock step
         now = self._tick()
         assert self.lockouts is not None
+        # names first: every account gets its own overrides from its first cycle on
+        names = {int(a["id"]): str(a.get("name") or "") for a in self.feed.accounts}
+        pipeline.network.name_accounts(names)
+        for key in pipeline.network.ruleset.unmatched_overrides(names.items()):
+            log.warning("per-account overrides for %r name no account these credentials "
+                        "see (by id, or by name in any case): none of them applies", key,
+                        extra={"fields": {"event": "override_unmatched", "account": key}})
         restored = restore_state(pipeline.network, store, self.lockouts, now)
         for intent in store.unfinished_intents():
             store.record_outcome(intent["intent_id"], "unknown",

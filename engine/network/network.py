@@ -191,6 +191,8 @@ class RuleNetwork:
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
+        #: account id -> name, from the Gateway's account list (name_accounts)
+        self._names: dict[int, str] = {}
         #: accounts whose memory a restart must keep changed since the last look
         self._memory_changed: set[int] = set()
         #: (account, contract) -> a position remembered from before a restart, with its
@@ -241,7 +243,17 @@ class RuleNetwork:
             out.extend(self._cycle(account, self._everything(account), now, "reload"))
         return out
 
+    def name_accounts(self, names: Mapping[int, str]) -> None:
+        """The Gateway's account list (id -> name), known before the accounts' own events:
+        per-account overrides keyed by name apply from an account's first event, not from
+        its first account update."""
+        self._names.update(names)
+        for account_id, name in names.items():
+            if account_id in self.accounts:
+                self.account(account_id, name)
+
     def account(self, account_id: int, name: str = "") -> AccountState:
+        name = name or self._names.get(account_id, "")
         account = self.accounts.get(account_id)
         if account is None:
             account = AccountState(account_id, name, self.prices)

@@ -325,6 +325,8 @@ class _FileBuilder:
     variants: list[RuleVariants] = field(default_factory=list)
     #: rule id -> how its default compile uses its parameters
     usage: dict[str, _Usage] = field(default_factory=dict)
+    #: the accounts its per-account overrides name, as written
+    override_accounts: list[str] = field(default_factory=list)
     #: where each parameter of the rule being compiled is set (a path in the file, or
     #: the text of a --set option): a mistake in its value is reported there
     _homes: dict[str, Path_ | str] = field(default_factory=dict)
@@ -1011,7 +1013,16 @@ class _FileBuilder:
             return
         by_id = {str(r.get("id")): (i, r) for i, r in enumerate(rules) if isinstance(r, dict)}
         compiled_for: dict[tuple[str, str], CompiledRule | None] = {}
+        written: dict[str, str] = {}  # an account key in lower case -> as first written
         for account, rule_overrides in section.items():
+            folded = str(account).casefold()
+            if folded in written:
+                self.error(f"account {str(account)!r} is {written[folded]!r} again (account "
+                           "names match case-insensitively): merge the two", ("accounts", account),
+                           key=True)
+                continue
+            written[folded] = str(account)
+            self.override_accounts.append(str(account))
             if not isinstance(rule_overrides, dict):
                 continue
             for rule_id, params in rule_overrides.items():
@@ -1075,7 +1086,7 @@ class _FileBuilder:
                             account=str(account), overridden=overridden)
                     compiled = compiled_for[key]
                 self._run_override_checks(rule, index, merged, where)
-                variant.per_account[str(account)] = compiled
+                variant.per_account[folded] = compiled
 
     def _run_override_checks(self, rule: Mapping[str, Any], index: int,
                              params: Mapping[str, Any], where: Path_) -> None:
@@ -1185,7 +1196,8 @@ def _merge(builders: list[_FileBuilder], texts: list[str],
                     for b in builders)
     revision = hashlib.sha256("\0".join([*texts, builtin[1]]).encode()).hexdigest()[:16]
     return Ruleset(name, tuple(b.source.path for b in builders), revision, first.trading_day,
-                   instruments, sessions, rules)
+                   instruments, sessions, rules,
+                   tuple(key for b in builders for key in b.override_accounts))
 
 
 @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,7 +76,8 @@ class RuleVariants:
     id: str
     enabled: bool
     default: CompiledRule | None
-    #: account key (id or name) -> compiled rule with that account's overrides (None: disabled)
+    #: account key (its id, or its name in lower case: names match case-insensitively)
+    #: -> compiled rule with that account's overrides (None: disabled)
     per_account: dict[str, CompiledRule | None] = field(default_factory=dict)
 
 
@@ -90,13 +91,16 @@ class Ruleset:
     instruments: InstrumentTable
     sessions: Mapping[str, Session]
     rules: list[RuleVariants]
+    #: the accounts the per-account overrides name (id or name), as written
+    override_accounts: tuple[str, ...] = ()
     _interned: dict[tuple[int, ...], tuple[CompiledRule, ...]] = field(
         default_factory=dict, repr=False, compare=False)
 
     def rules_for(self, account_id: int | str, account_name: str = "") -> tuple[CompiledRule, ...]:
-        """The enabled rules for one account, its overrides applied."""
+        """The enabled rules for one account, its overrides applied (by its id, or by its
+        name whatever its case)."""
         out: list[CompiledRule] = []
-        keys = (str(account_id), account_name)
+        keys = (str(account_id), account_name.casefold())
         for variants in self.rules:
             chosen: CompiledRule | None
             for key in keys:
@@ -111,6 +115,16 @@ class Ruleset:
         # index and its plans in the network.
         identity = tuple(id(rule) for rule in out)
         return self._interned.setdefault(identity, tuple(out))
+
+    def unmatched_overrides(self, accounts: Iterable[tuple[int, str]]) -> list[str]:
+        """The override keys naming none of ``accounts`` ((id, name) pairs): a typo, or
+        an account these credentials do not see; its rules would fall back silently."""
+        known: set[str] = set()
+        for account_id, name in accounts:
+            known.add(str(account_id))
+            if name:
+                known.add(name.casefold())
+        return [key for key in self.override_accounts if key.casefold() not in known]
 
     @property
     def rule_ids(self) -> list[str]:

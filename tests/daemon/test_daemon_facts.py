@@ -20,6 +20,7 @@ from daemon_testkit import (
     STOP,
     daemon_in_process,
     has_decision,
+    log_records,
     positions,
     replay_matches,
     trade,
@@ -204,3 +205,23 @@ async def test_a_positions_clocks_survive_a_restart(sim: Simulator, tmp_path: Pa
         held = second.network.accounts[ACCOUNT].positions[MNQ]
         # the grace counts from the stop's cancel, not from the restart
         assert (held.opened_at, held.last_increase_at, held.unprotected_since) == before
+
+
+# -- per-account overrides -------------------------------------------------------------------
+
+async def test_overrides_by_name_apply_in_any_case_and_a_stray_one_is_warned(
+        sim: Simulator, tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "name: desks\ntrading_day: {reset: '17:00', timezone: America/Chicago}\n"
+        "accounts:\n  sim-50k: {CAP: {limit: 1}}\n  SIM-5OK: {CAP: {limit: 9}}\n"
+        "rules:\n  - id: CAP\n    params: {limit: 3}\n"
+        "    condition: account.contracts_gross > params.limit\n"
+        "    actions:\n      - reduce_position: {to: params.limit}\n", encoding="utf-8")
+    log_file = tmp_path / "riskrail.log"
+    async with daemon_in_process(sim, tmp_path, [rules], log_file=log_file):
+        trade(sim, MNQ, BUY, 2)  # SIM-50K is held to 1
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 1)}, what="reduced to 1")
+    warned = [r for r in log_records(log_file)
+              if r.get("fields", r).get("event") == "override_unmatched"]
+    assert [r.get("fields", r).get("account") for r in warned] == ["SIM-5OK"]
