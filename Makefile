@@ -25,9 +25,12 @@ test: lint
 demo: install
 	$(BIN)/riskrail demo
 
-# Longer runs of the enforcement's model-based property tests (`make test` runs a few).
+# Longer runs of the enforcement's model-based property tests (`make test` runs a few):
+# the reconciler against a model Gateway (2,000 sessions, about a minute) and the daemon
+# against the simulator (200 sessions, about ten minutes).
 enforce-fuzz: install
 	RISKRAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider -k many_more tests/enforce
+	RISKRAIL_FUZZ=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/daemon/test_enforcement_model.py
 
 # A long random run of the validate fuzz target (`make test` runs a short fixed one).
 FUZZ_EXAMPLES ?= 2000

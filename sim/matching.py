@@ -89,6 +89,8 @@ class Exchange:
         self.trades: list[Trade] = []
         #: Contracts driven by the control API / a script: no random walk.
         self.driven: set[str] = set()
+        #: each order fills in this many parts (a partial fill each); 1 = at once
+        self.fill_parts = 1
         self._order_ids = itertools.count(7_000_001)
         self._position_ids = itertools.count(3_000_001)
         self._trade_ids = itertools.count(9_000_001)
@@ -427,10 +429,29 @@ class Exchange:
         return False
 
     def _fill(self, order: Order, price: float) -> None:
-        contract = order.contract
+        """Fill what is left of ``order`` at ``price``: in ``fill_parts`` fills (each its
+        own GatewayUserTrade then GatewayUserPosition, as the Gateway pushes a partial
+        fill) after the order's own update."""
         account = self.accounts[order.account_id]
         now = self.clock.iso()
         size = order.size - order.fill_volume
+        order.fill_volume = order.size
+        order.filled_price = price
+        order.status = OrderStatus.FILLED
+        order.updated = now
+        self._push_order(order)
+        parts = max(1, min(self.fill_parts, size))
+        sizes = [size // parts + (1 if i < size % parts else 0) for i in range(parts)]
+        for part in sizes:
+            trade, position_events = self._fill_part(order, account, price, part, now)
+            self.sink.user_event("GatewayUserTrade", account.id, trade.payload())
+            for changed in position_events:
+                self.sink.user_event("GatewayUserPosition", account.id, changed.payload())
+        self._push_account(account)
+
+    def _fill_part(self, order: Order, account: Account, price: float, size: int, now: str
+                   ) -> tuple[Trade, list[Position]]:
+        contract = order.contract
         fees = round(contract.fee * size, 2)
         key = (account.id, contract.id)
         position = self.positions.get(key)
@@ -460,10 +481,6 @@ class Exchange:
                 position = self._new_position(account.id, contract, direction, remainder, price,
                                               now)
                 position_events.append(position)
-        order.fill_volume = order.size
-        order.filled_price = price
-        order.status = OrderStatus.FILLED
-        order.updated = now
         trade = Trade(
             id=next(self._trade_ids),
             account_id=account.id,
@@ -480,11 +497,7 @@ class Exchange:
         self.trades.append(trade)
         account.balance = round(account.balance + (pnl or 0.0) - fees, 2)
         self.quotes[contract.id].volume += size
-        self._push_order(order)
-        self.sink.user_event("GatewayUserTrade", account.id, trade.payload())
-        for changed in position_events:
-            self.sink.user_event("GatewayUserPosition", account.id, changed.payload())
-        self._push_account(account)
+        return trade, position_events
 
     def _new_position(
         self, account_id: int, contract: ContractSpec, direction: int, size: int, price: float,

@@ -228,6 +228,10 @@ class GatewayView:
             listed: set[str] = set()
             for position in positions:
                 listed.add(position.contract_id)
+                held = view.positions.get(position.contract_id)
+                if held is not None and (held.side, held.size) == (position.side,
+                                                                   position.size):
+                    continue  # nothing new: the facts stay as they are
                 if fresh(("position", position.contract_id)):
                     out.append(position)
             for contract, held in list(view.positions.items()):
@@ -239,6 +243,11 @@ class GatewayView:
             for order in orders:
                 if order.status in WORKING_STATUSES:
                     working.add(order.order_id)
+                known = view.orders.get(order.order_id)
+                if known is not None and order.status in WORKING_STATUSES and (
+                        known.size, known.fill_volume, known.limit_price, known.stop_price) \
+                        == (order.size, order.fill_volume, order.limit_price, order.stop_price):
+                    continue  # nothing new
                 if order.order_id not in seen_orders and fresh(("order", order.order_id)):
                     out.append(order)
             for order_id, held_order in list(view.orders.items()):
