@@ -139,8 +139,11 @@ class Recorder:
         self._intents[constraint.id] = intent
         if constraint.lasting:
             self._lasting.add(constraint.id)
+        scope = {name: getattr(decision, name) for name in ("contract", "symbol", "order_id")
+                 if getattr(decision, name) is not None}
+        # the rule and its entity: a restart decides again what stood when it stopped
         self.store.record_intent(intent, constraint.account, constraint.action, {
-            "rule": constraint.rule, "constraint": str(constraint.constraint),
+            "rule": constraint.rule, **scope, "constraint": str(constraint.constraint),
             "decision": constraint.seq, "reason": decision.reason}, now)
 
     def _call(self, call: Call, now: int, zone: ZoneInfo, revision: str, *,
