@@ -102,6 +102,14 @@ def working(sim: Simulator, account: int = ACCOUNT) -> list[dict[str, Any]]:
     return [o for o in sim.state()["orders"] if o["accountId"] == account and o["status"] == 1]
 
 
+def user_feed_subscribed(sim: Simulator, account: int = ACCOUNT) -> bool:
+    """A user-hub connection has subscribed to the account's orders, positions and
+    trades: from now on a fill is pushed to the daemon (a connection that is merely open
+    may not have sent its subscriptions yet, and a push before them reaches nobody)."""
+    return any(account in c["orders"] and account in c["positions"] and account in c["trades"]
+               for c in sim.connections("user"))
+
+
 def calls(sim: Simulator, endpoint: str) -> list[dict[str, Any]]:
     return [e for e in sim.rest_log() if e["path"].lower() == f"/api/{endpoint}".lower()]
 

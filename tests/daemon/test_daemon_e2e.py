@@ -28,6 +28,7 @@ from daemon_testkit import (
     positions,
     replay_matches,
     trade,
+    user_feed_subscribed,
     wait_until,
     working,
     write_ruleset,
@@ -137,8 +138,9 @@ async def test_events_pushed_during_a_hub_gap_are_found_by_the_resync(
     async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
         assert daemon.feed is not None
         sim.pause_pushes("all")
-        trade(sim, MNQ, BUY, 3)  # the pushes are lost
-        await asyncio.sleep(0.3)
+        dropped = sim.pushes.dropped
+        trade(sim, MNQ, BUY, 3)  # the pushes are lost: the fill is pushed to nobody
+        assert sim.pushes.dropped > dropped
         assert positions(sim) == {MNQ: (1, 3)}
         sim.resume_pushes("all")
         assert await sim.drop_hubs("all") >= 2
@@ -169,8 +171,8 @@ async def test_revoked_tokens_are_replaced_without_losing_the_feed(
         sim.expire_tokens()
         await sim.drop_hubs("all")  # the reconnect with the old token is refused (401)
         await wait_until(lambda: daemon.feed is not None and daemon.feed.reconnects >= 1
-                         and all(c for c in [sim.connections("user"), sim.connections("market")]),
-                         what="hubs rebuilt with a new token")
+                         and user_feed_subscribed(sim) and bool(sim.connections("market")),
+                         what="hubs rebuilt with a new token and subscribed again")
         trade(sim, MNQ, BUY, 3)  # a later event: pushed, decided and enforced
         await wait_until(lambda: positions(sim) == {MNQ: (1, 2)}, what="reduced after re-login")
     live, again = replay_matches(tmp_path, rules)
@@ -378,8 +380,15 @@ async def test_lockout_ends_at_the_reset_by_the_gateways_clock(
         sim.set_price("MNQ", 21495)  # a quote stamped after the reset: the day is over
         await wait_until(lambda: not daemon.network.accounts[1001].lockouts,
                          what="lockout ended at the reset")
+        decided = daemon.stats.decisions
         trade(sim, MNQ, BUY, 1)  # a new day: allowed
-        await asyncio.sleep(0.5)
+        # the position push is decided as it is handled: once the network holds the
+        # position, a close would have been decided already
+        await wait_until(lambda: daemon.stats.decisions > decided
+                         or MNQ in daemon.network.accounts[1001].positions,
+                         what="the new position handled")
+        assert daemon.stats.decisions == decided, has_decision(state, "LOCKOUT-ENFORCEMENT",
+                                                               "close_position")
         assert positions(sim) == {MNQ: (1, 1)}
     with StateStore(state, readonly=True) as store:
         history = store.lockout_history(1001)

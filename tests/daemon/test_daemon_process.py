@@ -250,6 +250,12 @@ async def test_kill9_with_a_close_in_flight_then_restart(
     sim.inject_failure("Position/closeContract", "success_false", message="Refused")
     trade(sim, ES, BUY, 1)
     await wait_until(lambda: len(calls(sim, "Position/closeContract")) >= 1, what="close tried")
+    # The intent row is committed after its call has left: kill once it is on disk, still
+    # without an outcome (killed as soon as the simulator saw the call, a slow daemon
+    # sometimes died before that commit, and the restart found no intent to mark).
+    await wait_until(lambda: [i["status"] for i in intents(daemon.state)
+                              if i["action"] == "close_position"] == [None],
+                     what="the close's intent stored, its outcome not yet known")
     await daemon.kill9()
     sim.clear_failures()
     assert positions(sim) == {ES: (1, 1)}
