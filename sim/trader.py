@@ -76,6 +76,8 @@ class Trader:
         self.refs: dict[str, int] = {}
         self._contracts: dict[str, str] = {}
         self._session: aiohttp.ClientSession | None = None
+        #: contract id -> script time at which its price path ends
+        self._path_ends: dict[str, float] = {}
 
     # ------------------------------------------------------------------ HTTP
 
@@ -100,6 +102,14 @@ class Trader:
         if status != 200 or not isinstance(data, dict):
             raise TraderError(f"{endpoint}: HTTP {status} {str(data)[:120]}")
         return data
+
+    async def _get_control(self, endpoint: str) -> JSON:
+        assert self._session is not None
+        async with self._session.get(f"{self.gateway}/_sim/{endpoint}") as response:
+            data = await response.json(content_type=None)
+            if response.status != 200 or not isinstance(data, dict):
+                raise TraderError(f"/_sim/{endpoint}: HTTP {response.status}")
+            return data
 
     async def control(self, endpoint: str, body: JSON) -> JSON:
         status, data = await self._post(f"/_sim/{endpoint}", body, auth=False)
@@ -180,7 +190,12 @@ class Trader:
             delay = start + step.at / self.speed - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            await self._paths_over(step.at)
             result = await self.execute(step)
+            if result.ok and step.action == "price" and "path" in step.args:
+                contract_id = await self.contract_id(step.args["contract"])
+                self._path_ends[contract_id] = step.at + max(
+                    offset for offset, _ in step.args["path"])
             results.append(result)
             if self.on_step is not None:
                 self.on_step(result)
@@ -188,7 +203,25 @@ class Trader:
         remaining = start + script.duration / self.speed - loop.time()
         if remaining > 0:
             await asyncio.sleep(remaining)
+        await self._paths_over(script.duration)
         return results
+
+    async def _paths_over(self, at: float) -> None:
+        """Wait (bounded) until the simulator has played every price path that the script
+        ends by ``at``. The simulator plays a path on its own timer: at a high speed, or
+        on a busy machine, the step after a path's end could otherwise reach it before the
+        path's last price (a close at the wrong price, a loss in the wrong tier)."""
+        due = {contract for contract, end in self._path_ends.items() if end <= at}
+        if not due:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        while due & set((await self._get_control("state")).get("pathsPlaying", ())):
+            if loop.time() > deadline:
+                break  # the script goes on, as after a refused step
+            await asyncio.sleep(0.005)
+        for contract in due:
+            del self._path_ends[contract]
 
     async def execute(self, step: Step) -> StepResult:
         try:

@@ -99,6 +99,32 @@ async def test_standard_session_breaks_the_rules() -> None:
     assert state["positions"] == [] and state["accounts"][0]["balance"] < 49_000
 
 
+async def test_a_step_when_a_path_ends_sees_its_last_price(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The simulator plays a path on its own timer, started when the trader's request
+    arrives: a close scheduled at the path's end used to reach it first (at speed 40 the
+    standard session's losses landed in the wrong tiers on a busy machine). The trader
+    waits for the path, so the close fills at the path's last price, at any speed."""
+    play = sim.play_path
+
+    def late(contract: str, points: list[tuple[float, float]]) -> None:
+        # a busy machine: the simulator's path timer runs 0.2 s behind
+        play(contract, [(offset + 0.2, price) for offset, price in points])
+
+    monkeypatch.setattr(sim, "play_path", late)
+    script = parse_script(steps(
+        {"at": 0, "price": {"contract": "MNQ", "set": 21500}},
+        {"at": 0, "buy": {"contract": "MNQ", "size": 1}},
+        {"at": 0, "price": {"contract": "MNQ", "path": [[0, 21490], [1, 21480]]}},
+        {"at": 1, "close": "MNQ"},
+    ))
+    results = await run_script(script, sim.base_url, speed=20)
+    assert all(result.ok for result in results), [r.line() for r in results]
+    pnl = [t["profitAndLoss"] for t in sim.state()["trades"] if t["profitAndLoss"] is not None]
+    assert pnl == [-40.0]  # 1 MNQ ($2 a point) bought at 21500, closed at 21480
+
+
 async def test_trader_reports_refusals_and_goes_on(sim: Simulator) -> None:
     script = parse_script(steps(
         {"at": 0, "price": {"contract": "MNQ", "set": 21500}},
