@@ -109,6 +109,13 @@ class _Stats:
     outcomes: dict[str, int] = field(default_factory=dict)
 
 
+def _observe_snapshot(wall: GatewayTimeClock, data: dict[str, Any]) -> None:
+    """Move the Gateway-time clock to the timestamps of a REST read's items."""
+    for name in ("positions", "orders", "trades", "accounts"):
+        for item in data.get(name) or ():
+            wall.observe(item)
+
+
 class RiskDaemon:
     def __init__(self, settings: DaemonSettings, wall: Clock | None = None) -> None:
         self.settings = settings
@@ -226,9 +233,7 @@ class RiskDaemon:
         latest = store.latest_instant()
         if isinstance(self.wall, GatewayTimeClock):
             for data in snapshots:
-                for name in ("positions", "orders", "trades", "accounts"):
-                    for item in data.get(name) or ():
-                        self.wall.observe(item)
+                _observe_snapshot(self.wall, data)
             if latest is not None:
                 self.wall.not_before(latest)
         if latest is not None and latest > self.clock.now():
@@ -406,8 +411,14 @@ class RiskDaemon:
         in the store."""
         pipeline, recorder, ruleset = self.pipeline, self.recorder, self.ruleset
         assert pipeline is not None and recorder is not None and ruleset is not None
-        if isinstance(self.wall, GatewayTimeClock) and item.type in EVENT_TYPES:
-            self.wall.observe(item.payload)
+        if isinstance(self.wall, GatewayTimeClock):
+            if item.type in EVENT_TYPES:
+                self.wall.observe(item.payload)
+            elif item.type == "Snapshot" and isinstance(item.payload, dict):
+                # a REST read after a gap may be the first word from a Gateway whose
+                # clock moved days ahead (a rehearsal jumped to Monday): learn its time
+                # first, or its items look stamped in the future and are refused
+                _observe_snapshot(self.wall, item.payload)
         now = self._tick()
         line = recorder.line(now, item.type, item.payload, item.contract_id)
         try:

@@ -162,6 +162,25 @@ async def test_trade_before_the_reconnect_is_found(sim: Simulator, tmp_path: Pat
     assert again == live
 
 
+async def test_a_read_after_the_gateways_clock_moved_days_ahead_is_decided(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """A rehearsal may move the simulator's clock days ahead (on a Friday afternoon the
+    next "09:35" is Monday's). With no push since, the first word of the new time is
+    the REST read after a gap: its items were refused as stamped "more than a day after
+    they arrived", and the daemon ignored a position it had to close (the end-to-end
+    tests failed on weekends)."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    async with daemon_in_process(sim, tmp_path, [rules]) as daemon:
+        sim.advance_clock(3 * 86_400)
+        await sim.drop_hubs("user")
+        trade(sim, ES, BUY, 1)  # nobody is connected to hear it
+        await wait_until(lambda: positions(sim) == {}, what="ES closed after the reconnect")
+        assert daemon.stats.skipped == 0
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
 async def test_revoked_tokens_are_replaced_without_losing_the_feed(
     sim: Simulator, tmp_path: Path
 ) -> None:
