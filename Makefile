@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test demo lint bench clean enforce-fuzz fuzz
+.PHONY: install test test-shifted-clock faketime demo lint bench clean enforce-fuzz fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,35 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: lint
+test: lint faketime
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
+	$(BIN)/python tests/shifted_clock/run.py
+
+# The suite again with the clock of every process shifted by libfaketime to instants far
+# from today: a year ahead, a Saturday, a daylight-saving Sunday, 16:59 and 17:01 Chicago
+# (tests/shifted_clock/run.py). ARGS are the runner's: `--at saturday -- -q tests/daemon`.
+test-shifted-clock: install faketime
+	$(BIN)/python tests/shifted_clock/run.py $(ARGS)
+
+# libfaketime (Debian's package) for the shifted-clock run: apt-get installs it when it
+# is missing (as root, or through sudo); nothing else can stand in for it, so a machine
+# where it cannot be installed fails here, saying so.
+FAKETIME_LIB := /usr/lib/*/faketime/libfaketime.so.1
+faketime:
+	@if [ -n "$$LIBFAKETIME" ] && [ -e "$$LIBFAKETIME" ]; then exit 0; fi; \
+	if ls $(FAKETIME_LIB) >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "error: libfaketime is missing and there is no apt-get here: install libfaketime" \
+			"(or set LIBFAKETIME=/path/to/libfaketime.so.1) for the shifted-clock tests" >&2; \
+		exit 1; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	echo "installing libfaketime (apt-get) for the shifted-clock tests"; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+		libfaketime >/dev/null || { echo "error: apt-get could not install libfaketime" >&2; \
+		exit 1; }; \
+	ls $(FAKETIME_LIB) >/dev/null 2>&1 || { echo "error: libfaketime installed but" \
+		"$(FAKETIME_LIB) is not there" >&2; exit 1; }
 
 demo: install
 	$(BIN)/riskrail demo
