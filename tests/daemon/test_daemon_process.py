@@ -262,6 +262,11 @@ async def test_kill9_with_a_close_in_flight_then_restart(
     daemon.start()
     await daemon.started()
     await wait_until(lambda: positions(sim) == {}, what="closed by the restarted daemon")
+    # the close is done once the daemon has seen its fill, a moment after the simulator
+    # flattened: stopped before that, it rightly records the outcome as unknown
+    await wait_until(lambda: [i["status"] for i in intents(daemon.state)
+                              if i["action"] == "close_position"][-1:] == ["done"],
+                     what="the restarted daemon's close recorded done")
     daemon.signal(signal.SIGTERM)
     assert await daemon.wait_exit() == 0
     found = [(i["status"], i["detail"]) for i in intents(daemon.state)
