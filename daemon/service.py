@@ -201,7 +201,7 @@ class RiskDaemon:
             return 2
         self.store = store = StateStore(settings.state_path, synchronous=settings.sync)
         store.defer_wal_checkpoints()
-        self.run_id = _base36(self.wall.now() // 1_000_000)
+        self.run_id = store.claim_run(_base36(self.wall.now() // 1_000_000), self.wall.now())
         self.recorder = Recorder(store, settings.record_path, self.run_id)
         reconciler = Reconciler(ruleset.instruments, run=self.run_id,
                                 base_delay=settings.retry_base, max_delay=settings.retry_max,

@@ -169,8 +169,17 @@ def _v2(conn: sqlite3.Connection) -> None:
                     )""")
 
 
+def _v3(conn: sqlite3.Connection) -> None:
+    # every run of the daemon on this store: its id prefixes the run's intent ids, call ids
+    # and order tags, so no two runs may share one (a restart within the same second did)
+    conn.execute("""CREATE TABLE runs (
+                        run_id     TEXT    PRIMARY KEY,
+                        started_at INTEGER NOT NULL
+                    ) WITHOUT ROWID""")
+
+
 #: migration n (1-based) takes a database from user_version n-1 to n; append only
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -435,6 +444,18 @@ class StateStore:
             return cursor.rowcount
 
     # -- enforcement intents -----------------------------------------------------------
+    def claim_run(self, base: str, at: int) -> str:
+        """A run id no earlier run on this store had: ``base``, or ``base-2``, ``base-3``...
+        when runs started within the same second (a crash loop restarts that fast)."""
+        for number in range(1, 100_000):
+            run = base if number == 1 else f"{base}-{number}"
+            inserted = self._conn.execute(
+                "INSERT INTO runs (run_id, started_at) VALUES (?, ?) "
+                "ON CONFLICT (run_id) DO NOTHING", (run, int(at))).rowcount
+            if inserted:
+                return run
+        raise StoreError(f"{self.path}: no free run id after {base!r}")
+
     def record_intent(self, intent_id: str, account_id: int, action: str,
                       payload: dict[str, Any], created_at: int) -> None:
         """Record an intent before it is carried out; recording it again keeps the first."""

@@ -254,3 +254,19 @@ async def test_a_units_bookkeeping_is_written_after_its_calls_leave(tmp_path: Pa
         assert not store.was_processed(7, "trade", 32)
     finally:
         store.close()
+
+
+def test_runs_started_within_one_second_have_distinct_ids(tmp_path: Path) -> None:
+    """A run's id prefixes its intents, calls and order tags: a restart in the same second
+    (a crash loop, or kill -9 and a quick restart) shared the dead run's id, its first
+    intent was rewritten by the restart's and the 'unknown' outcome was lost."""
+    first, _ = daemon_without_gateway(tmp_path)
+    assert first.store is not None
+    first.store.close()
+    second, _ = daemon_without_gateway(tmp_path)  # same fixed wall clock, same store
+    assert second.store is not None
+    try:
+        assert first.run_id and second.run_id and first.run_id != second.run_id
+        assert second.run_id.startswith(first.run_id)
+    finally:
+        second.store.close()
