@@ -272,10 +272,11 @@ class Unsettled:
             self.up = 0
         if self.down_at < horizon:
             self.down = 0
-        before = len(self.fills)
-        if before:
-            self.fills = [f for f in self.fills if f[3] > horizon]
-        return len(self.fills) != before
+        fills = self.fills
+        if not fills or fills[0][3] > horizon:  # known in order: the oldest first
+            return False
+        self.fills = [f for f in fills if f[3] > horizon]
+        return True
 
     def void(self, trade_id: int) -> bool:
         """A fill was voided; True if it was still pending."""

@@ -37,7 +37,7 @@ from ..events import (
     QuoteEvent,
     TradeEvent,
 )
-from ..instruments import UnknownInstrumentError
+from ..instruments import Instrument, UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.limits import MAX_DURATION_SECONDS
 from ..language.template import format_duration
@@ -191,6 +191,8 @@ class RuleNetwork:
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
+        #: contract id -> (symbol root, instrument): read from the table once per contract
+        self._contracts: dict[str, tuple[str, Instrument | None]] = {}
         #: account id -> name, from the Gateway's account list (name_accounts)
         self._names: dict[int, str] = {}
         #: accounts whose memory a restart must keep changed since the last look
@@ -236,6 +238,7 @@ class RuleNetwork:
         self.clock_view = ClockView(ruleset.trading_day)
         self._ctx.clock = ruleset.trading_day
         self._indexes.clear()
+        self._contracts.clear()
         now = self.clock.now()
         out: list[Decision] = []
         for account in self.accounts.values():
@@ -302,9 +305,8 @@ class RuleNetwork:
         raise TypeError(f"not an event: {event!r}")
 
     def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
-        table = self.ruleset.instruments
         contract = event.contract_id
-        symbol = table.symbol(contract)
+        symbol, instrument = self._contract(contract)
         existing = account.positions.get(contract)
         direction = 1 if event.side == 1 else -1
         changes: list[Change] = [("instrument", "positions", symbol),
@@ -317,8 +319,11 @@ class RuleNetwork:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
             filled_at = unsettled.push(change, now)
-            if filled_at is not None and filled_at < now:
-                changed_at = filled_at
+            if filled_at is not None:
+                if filled_at < now:
+                    changed_at = filled_at
+                if not unsettled.fills:  # nothing pending: its expiry timer is moot
+                    self._timer_at.pop(("settle", account.id, contract), None)
             if unsettled.settled:
                 account.drop_unsettled(contract)
             self._memory_changed.add(account.id)
@@ -334,7 +339,6 @@ class RuleNetwork:
         if event.size == 0:
             return []  # closing a position we never saw open
         if existing is None:
-            instrument = table.get(contract)
             # it opened when the Gateway says (never later than now: a clock behind it)
             created = event.created_at
             opened = now if created is None or created > now else created
@@ -386,6 +390,16 @@ class RuleNetwork:
         from the last push and the fills it does not show yet. True if that changed."""
         position = account.positions.get(contract)
         unsettled = account.unsettled.get(contract)
+        if position is not None and contract not in account.shadows:  # the common case
+            quantity, average = position.open_quantity, position.open_average
+            self._open(account, position)
+            changed = (position.open_quantity, position.open_average) != (quantity, average)
+            if changed:
+                position._refresh()
+            if unsettled is not None and unsettled.settled:
+                account.drop_unsettled(contract)
+            self._holders.setdefault(contract, set()).add(account.id)
+            return changed
         before = account.shadows.get(contract)
         account.set_shadow(contract, None)
         changed = False
@@ -398,8 +412,7 @@ class RuleNetwork:
         elif unsettled is not None and unsettled.fills:
             quantity, average = unsettled.open(0, 0.0)
             if quantity:
-                account.set_shadow(contract, (quantity, average,
-                                              self.ruleset.instruments.get(contract)))
+                account.set_shadow(contract, (quantity, average, self._contract(contract)[1]))
         changed = changed or before != account.shadows.get(contract)
         if unsettled is not None and unsettled.settled:
             account.drop_unsettled(contract)
@@ -411,8 +424,7 @@ class RuleNetwork:
         return changed
 
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
-        table = self.ruleset.instruments
-        symbol = table.symbol(event.contract_id)
+        symbol = self._contract(event.contract_id)[0]
         existing = account.orders.pop(event.order_id, None)
         changes: list[Change] = []
         touched: list[OrderState] = []
@@ -449,12 +461,18 @@ class RuleNetwork:
         changes.append(("account", "orders", None))
         return changes
 
+    def _contract(self, contract: str) -> tuple[str, Instrument | None]:
+        """A contract's symbol root and instrument (None: no tick data)."""
+        known = self._contracts.get(contract)
+        if known is None:
+            table = self.ruleset.instruments
+            known = self._contracts[contract] = (table.symbol(contract), table.get(contract))
+        return known
+
     def _instrument(self, account: AccountState, contract: str) -> InstrumentState:
         """The instrument state of a contract's root, knowing its aliases and names."""
-        table = self.ruleset.instruments
-        symbol = table.symbol(contract)
+        symbol, instrument = self._contract(contract)
         names = [symbol, contract]
-        instrument = table.get(contract)
         if instrument is not None:
             names += [*instrument.aliases, instrument.name]
         state = account.instrument_for(symbol, names)
@@ -480,7 +498,7 @@ class RuleNetwork:
             return []
         if event.voided:
             return []
-        symbol = self.ruleset.instruments.symbol(event.contract_id)
+        symbol = self._contract(event.contract_id)[0]
         opening = event.profit_and_loss is None
         gross = 0.0 if opening else float(event.profit_and_loss or 0.0)
         # Every fill pays its fees, the opening one too: the balance moves by them.
@@ -499,7 +517,7 @@ class RuleNetwork:
     def _known_fill(self, account: AccountState, event: TradeEvent) -> bool:
         """A fill is known: what is open changes now, before its position push (or not,
         if that push came first). True if the unrealized P&L moved."""
-        now = self.clock.now()
+        now = self.clock.now()  # a fill carries no arrival time: the clock's
         if event.size <= 0 or event.at < now - Unsettled.WINDOW:
             return False  # an older fill: the positions pushed since show it
         contract = event.contract_id
