@@ -390,36 +390,37 @@ class RuleNetwork:
         from the last push and the fills it does not show yet. True if that changed."""
         position = account.positions.get(contract)
         unsettled = account.unsettled.get(contract)
-        if position is not None and contract not in account.shadows:  # the common case
-            quantity, average = position.open_quantity, position.open_average
-            self._open(account, position)
-            changed = (position.open_quantity, position.open_average) != (quantity, average)
-            if changed:
-                position._refresh()
-            if unsettled is not None and unsettled.settled:
-                account.drop_unsettled(contract)
-            self._holders.setdefault(contract, set()).add(account.id)
-            return changed
-        before = account.shadows.get(contract)
-        account.set_shadow(contract, None)
+        shadows = account.shadows
         changed = False
         if position is not None:
+            if shadows and contract in shadows:
+                account.set_shadow(contract, None)
+                changed = True
             quantity, average = position.open_quantity, position.open_average
             self._open(account, position)
             if (position.open_quantity, position.open_average) != (quantity, average):
                 position._refresh()
                 changed = True
-        elif unsettled is not None and unsettled.fills:
-            quantity, average = unsettled.open(0, 0.0)
-            if quantity:
-                account.set_shadow(contract, (quantity, average, self._contract(contract)[1]))
-        changed = changed or before != account.shadows.get(contract)
+            holder = True
+        else:  # open only by fills no push shows yet (a shadow), or nothing
+            shadow: tuple[int, float, Instrument | None] | None = None
+            if unsettled is not None and unsettled.fills:
+                quantity, average = unsettled.open(0, 0.0)
+                if quantity:
+                    shadow = (quantity, average, self._contract(contract)[1])
+            if shadows.get(contract) != shadow:
+                account.set_shadow(contract, shadow)
+                changed = True
+            holder = shadow is not None
         if unsettled is not None and unsettled.settled:
             account.drop_unsettled(contract)
-        holders = self._holders.setdefault(contract, set())
-        if position is not None or contract in account.shadows:
-            holders.add(account.id)
-        else:
+        holders = self._holders.get(contract)
+        if holder:
+            if holders is None:
+                self._holders[contract] = {account.id}
+            else:
+                holders.add(account.id)
+        elif holders is not None:
             holders.discard(account.id)
         return changed
 
