@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from riskrail.engine.clock import parse_instant
+from riskrail.engine.errors import RiskrailError
 
 __all__ = [
     "APPLICATION_ID",
@@ -53,7 +54,7 @@ GENESIS_HASH = "0" * 64
 _APPEND_ONLY = "the decision log is append-only"
 
 
-class StoreError(Exception):
+class StoreError(RiskrailError):
     """The state database cannot be used."""
 
 

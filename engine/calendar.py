@@ -24,6 +24,8 @@ from functools import lru_cache
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from riskrail.engine.errors import RiskrailError
+
 __all__ = [
     "CalendarError",
     "Session",
@@ -51,7 +53,7 @@ for _index, _name in enumerate(
 _DAY_NAMES.update({"tues": 1, "wed": 2, "thur": 3, "thurs": 3})
 
 
-class CalendarError(ValueError):
+class CalendarError(RiskrailError, ValueError):
     """A calendar parameter is invalid (zone, time, day, date)."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .clock import parse_instant, to_iso
+from .errors import RiskrailError
 from .instruments import InstrumentTable
 
 __all__ = [
@@ -71,7 +72,7 @@ _MAX_ID = 2**63 - 1
 MAX_LINE_BYTES = 1_000_000
 
 
-class EventError(ValueError):
+class EventError(RiskrailError, ValueError):
     """A payload that cannot become a fact; names the event and the field."""
 
     def __init__(self, event: str, field: str, message: str) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from riskrail.engine.errors import RiskrailError
+
 __all__ = [
     "BUILTIN_INSTRUMENTS",
     "Instrument",
@@ -19,7 +21,7 @@ __all__ = [
 ]
 
 
-class UnknownInstrumentError(LookupError):
+class UnknownInstrumentError(RiskrailError, LookupError):
     """Raised when a tick size or value is needed for an instrument nobody described."""
 
     def __init__(self, what: str) -> None:

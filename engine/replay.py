@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .clock import MICROS, Clock, SimulatedClock, to_iso
 from .enforce import Call
+from .errors import RiskrailError
 from .events import EVENT_TYPES, Event, EventError, normalize, parse_line
 from .network.decisions import Decision
 from .network.network import RuleNetwork
@@ -45,13 +46,13 @@ class InputProblem:
         return f"line {self.line}: {self.message}"
 
 
-class StrictInputError(Exception):
+class StrictInputError(RiskrailError):
     def __init__(self, problem: InputProblem) -> None:
         super().__init__(str(problem))
         self.problem = problem
 
 
-class UntilTooFarError(ValueError):
+class UntilTooFarError(RiskrailError, ValueError):
     """``until`` lies more than ``max_gap`` after the last event."""
 
 

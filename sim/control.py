@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
+from riskrail.engine.errors import RiskrailError
 
 from .matching import Rejection
 from .world import ConfigError
@@ -23,7 +24,7 @@ JSON = dict[str, Any]
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class BadRequest(Exception):
+class BadRequest(RiskrailError):
     pass
 
 

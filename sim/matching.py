@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from riskrail.engine.errors import RiskrailError
+
 from .clock import SimClock
 from .model import (
     Account,
@@ -56,7 +58,7 @@ CLOSE_POSITION_NOT_FOUND = 2
 CANCEL_ORDER_NOT_FOUND = 2
 
 
-class Rejection(Exception):
+class Rejection(RiskrailError):
     """A request the Gateway answers with ``success: false``."""
 
     def __init__(self, error_code: int, message: str) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from riskrail.engine.errors import RiskrailError
 
 from .model import Side
 from .script import ORDER_TYPES, Script, Step
@@ -29,7 +30,7 @@ DEFAULT_API_KEY = "riskrail-sim-trader"
 _MONTH_SUFFIX = re.compile(r"[FGHJKMNQUVXZ]\d{1,2}")
 
 
-class TraderError(RuntimeError):
+class TraderError(RiskrailError, RuntimeError):
     """The trader cannot go on (no Gateway, login refused, unknown account)."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from riskrail.engine.errors import RiskrailError
 from riskrail.engine.instruments import BUILTIN_INSTRUMENTS, Instrument
 from ruamel.yaml import YAML
 
@@ -68,7 +69,7 @@ DEFAULT_STARTING_PRICES: Mapping[str, float] = {
 }
 
 
-class ConfigError(ValueError):
+class ConfigError(RiskrailError, ValueError):
     """A simulator config or script that cannot be used, with a readable reason."""
 
 

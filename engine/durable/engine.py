@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..clock import Clock
+from ..errors import RiskrailError
 from ..language.compiler import NEVER, Compiled, Context
 from ..network.decisions import Decision
 from ..network.network import RuleNetwork
@@ -46,7 +47,7 @@ DURABLE_MISSING = ("the durable engine needs the optional durable_rules package:
                    "pip install 'riskrail[durable]'")
 
 
-class DurableUnavailableError(RuntimeError):
+class DurableUnavailableError(RiskrailError, RuntimeError):
     """durable_rules is not installed (the ``durable`` extra) or does not start."""
 
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import RiskrailError
 from ..language import nodes as n
 from ..language.checker import CheckResult, affine_slope
 from ..language.compiler import Compiled, ExpressionCompiler
@@ -57,7 +58,7 @@ _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 _EXACT_INT = 2**53
 
 
-class Unencodable(ValueError):
+class Unencodable(RiskrailError, ValueError):
     """A value durable_rules cannot compare faithfully (evaluate this request in riskrail)."""
 
 

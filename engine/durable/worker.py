@@ -24,6 +24,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from riskrail.engine.errors import RiskrailError
+
 __all__ = ["WorkerClient", "WorkerError", "WorkerStats"]
 
 log = logging.getLogger("riskrail.engine.durable")
@@ -44,7 +46,7 @@ class WorkerStats:
     restarts: int = 0
 
 
-class WorkerError(RuntimeError):
+class WorkerError(RiskrailError, RuntimeError):
     """The worker could not start (durable_rules missing or broken)."""
 
 

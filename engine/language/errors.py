@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ..errors import RiskrailError
 from .nodes import Position
 
 __all__ = ["LanguageError"]
 
 
-class LanguageError(Exception):
+class LanguageError(RiskrailError):
     """A syntax or type error at ``pos`` (1-based, relative to the expression).
 
     ``param`` names the rule parameter whose value is the mistake, when it is one

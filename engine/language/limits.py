@@ -7,6 +7,8 @@ that reports it (``... (limit: expression depth 64)``), and the README lists the
 
 from __future__ import annotations
 
+from riskrail.engine.errors import RiskrailError
+
 __all__ = [
     "MAX_DURATION_SECONDS",
     "MAX_EVALUATION_STEPS",
@@ -62,5 +64,5 @@ def limit(what: str, value: int | float, unit: str = "") -> str:
     return f"(limit: {what} {shown}{' ' + unit if unit else ''})"
 
 
-class EvaluationLimit(ArithmeticError):
+class EvaluationLimit(RiskrailError, ArithmeticError):
     """An evaluation went past a bound (steps, list or string size, a duration)."""

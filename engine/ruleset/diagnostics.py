@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from riskrail.engine.errors import RiskrailError
+
 __all__ = ["Diagnostic", "RulesetError", "format_json", "format_text"]
 
 Severity = Literal["error", "warning"]
@@ -23,7 +25,7 @@ class Diagnostic:
         return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
 
 
-class RulesetError(Exception):
+class RulesetError(RiskrailError):
     """A ruleset that cannot be used; carries every diagnostic found."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
