@@ -18,6 +18,7 @@ from riskrail.engine.events import (
     QuoteEvent,
     TradeEvent,
 )
+from riskrail.engine.gateway import ORDER_STATUSES, POSITION_SIDES
 from riskrail.engine.network.decisions import Decision
 
 __all__ = ["call_text", "decision_text", "event_text"]
@@ -26,13 +27,12 @@ __all__ = ["call_text", "decision_text", "event_text"]
 def event_text(event: Event) -> str:
     """One event, the way a risk officer reads it on the console."""
     if isinstance(event, PositionEvent):
-        side = {1: "long", 2: "short"}.get(event.side, "?")
+        side = POSITION_SIDES.get(event.side, "?")
         if event.size == 0:
             return f"position {event.contract_id} closed"
         return f"position {event.contract_id} {side} {event.size} @ {event.average_price:.10g}"
     if isinstance(event, OrderEvent):
-        status = {1: "working", 2: "filled", 3: "cancelled", 4: "expired", 5: "rejected",
-                  6: "pending"}.get(event.status, str(event.status))
+        status = ORDER_STATUSES.get(event.status, str(event.status))
         kind = ORDER_TYPES.get(event.type, "?")
         price = event.stop_price if event.stop_price is not None else event.limit_price
         at = f" @ {price:.10g}" if price is not None else ""

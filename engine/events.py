@@ -16,6 +16,7 @@ from typing import Any
 
 from .clock import parse_instant, to_iso
 from .errors import RiskrailError
+from .gateway import ORDER_SIDES, ORDER_TYPES, STOP_TYPES, WORKING_STATUSES, PositionType
 from .instruments import InstrumentTable
 
 __all__ = [
@@ -28,6 +29,10 @@ __all__ = [
     "MAX_MONEY",
     "MAX_PRICE",
     "MAX_SKEW",
+    "ORDER_SIDES",
+    "ORDER_TYPES",
+    "STOP_TYPES",
+    "WORKING_STATUSES",
     "AccountEvent",
     "Event",
     "EventError",
@@ -43,12 +48,6 @@ __all__ = [
 
 MICROS = 1_000_000
 
-ORDER_TYPES = {1: "limit", 2: "market", 3: "stop_limit", 4: "stop", 5: "trailing_stop",
-               6: "join_bid", 7: "join_ask"}
-ORDER_SIDES = {0: "buy", 1: "sell"}
-#: Open and Pending orders are working; Filled, Cancelled, Expired, Rejected... are not.
-WORKING_STATUSES = frozenset({1, 6})
-STOP_TYPES = frozenset({3, 4, 5})
 
 # -- what a Gateway event can plausibly say ---------------------------------------------
 # A value outside these bounds is refused, naming its field: past them the arithmetic
@@ -340,9 +339,9 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
             size = _size(data, event_type, "size")
             assert size is not None
             side = _int(data, event_type, "type") or 0
-            if side not in (0, 1, 2):
+            if side not in tuple(PositionType):
                 raise EventError(event_type, "type", f"expected 1 (long) or 2 (short), got {side}")
-            if size > 0 and side == 0:
+            if size > 0 and side == PositionType.UNDEFINED:
                 raise EventError(event_type, "type", "an open position must be long (1) or "
                                  "short (2)")
             # A closed position's averagePrice means nothing (the Gateway may send 0).

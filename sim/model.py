@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import IntEnum
 from typing import Any
+
+from riskrail.engine.gateway import OrderStatus, OrderType, PositionType, Side
 
 from .world import ContractSpec
 
@@ -27,37 +28,6 @@ __all__ = [
 ]
 
 JSON = dict[str, Any]
-
-
-class Side(IntEnum):
-    BUY = 0
-    SELL = 1
-
-
-class OrderType(IntEnum):
-    LIMIT = 1
-    MARKET = 2
-    STOP_LIMIT = 3
-    STOP = 4
-    TRAILING_STOP = 5
-    JOIN_BID = 6
-    JOIN_ASK = 7
-
-
-class OrderStatus(IntEnum):
-    NONE = 0
-    OPEN = 1
-    FILLED = 2
-    CANCELLED = 3
-    EXPIRED = 4
-    REJECTED = 5
-    PENDING = 6
-
-
-class PositionType(IntEnum):
-    UNDEFINED = 0
-    LONG = 1
-    SHORT = 2
 
 
 def price_decimals(tick_size: float) -> int:

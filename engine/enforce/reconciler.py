@@ -43,6 +43,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..events import STOP_TYPES, Event, OrderEvent, TradeEvent
+from ..gateway import PositionType, Side
 from ..instruments import InstrumentTable
 from ..network.decisions import Decision
 from .calls import LIMIT, STOP, Call, CallKind
@@ -283,7 +284,8 @@ class Reconciler:
             call = flight.call
             if flight.order_id is None and call.kind in ("close", "partial_close") \
                     and call.contract == trade.contract_id and flight.position_side is not None \
-                    and trade.side == (1 if flight.position_side == 1 else 0) \
+                    and trade.side == (Side.SELL if flight.position_side == PositionType.LONG
+                                       else Side.BUY) \
                     and not 0 < first_seen < flight.sent_seq:
                 self._remember_ours(account, order_id)
                 return True
@@ -650,7 +652,7 @@ class Reconciler:
                 and abs(order.limit_price - constraint.price) < tolerance
         if order.type not in STOP_TYPES or order.stop_price is None:
             return False
-        if position.side == 1:  # a long's stop sells below: tighter is higher
+        if position.side == PositionType.LONG:  # its stop sells below: tighter is higher
             return order.stop_price >= constraint.price - tolerance
         return order.stop_price <= constraint.price + tolerance
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..events import WORKING_STATUSES, Event, OrderEvent, PositionEvent, TradeEvent
+from ..gateway import PositionType, Side
 
 __all__ = ["AccountView", "GatewayView", "OrderView", "PositionView", "ReadMark"]
 
@@ -41,7 +42,8 @@ class PositionView:
 
     @property
     def closing_side(self) -> int:
-        return 1 if self.side == 1 else 0  # a long closes by selling (1), a short by buying
+        # a long closes by selling, a short by buying
+        return Side.SELL if self.side == PositionType.LONG else Side.BUY
 
 
 @dataclass(slots=True)

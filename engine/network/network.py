@@ -37,6 +37,7 @@ from ..events import (
     QuoteEvent,
     TradeEvent,
 )
+from ..gateway import PositionType, Side
 from ..instruments import Instrument, UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.limits import MAX_DURATION_SECONDS
@@ -308,7 +309,7 @@ class RuleNetwork:
         contract = event.contract_id
         symbol, instrument = self._contract(contract)
         existing = account.positions.get(contract)
-        direction = 1 if event.side == 1 else -1
+        direction = 1 if event.side == PositionType.LONG else -1
         changes: list[Change] = [("instrument", "positions", symbol),
                                  ("account", "positions", None)]
         change = direction * event.size - (existing.direction * existing.size
@@ -505,7 +506,7 @@ class RuleNetwork:
         # Every fill pays its fees, the opening one too: the balance moves by them.
         fees = event.fees
         trade = TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
-                           "buy" if event.side == 0 else "sell", gross - fees, gross, fees,
+                           "buy" if event.side == Side.BUY else "sell", gross - fees, gross, fees,
                            opening, event.at, event.by_enforcement)
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
@@ -523,7 +524,7 @@ class RuleNetwork:
             return False  # an older fill: the positions pushed since show it
         contract = event.contract_id
         unsettled = account.unsettled_entry(contract)
-        quantity = event.size if event.side == 0 else -event.size
+        quantity = event.size if event.side == Side.BUY else -event.size
         if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
             if unsettled.settled:
                 account.drop_unsettled(contract)
