@@ -368,6 +368,7 @@ class AccountState:
                  "locked_since", "locked_until", "lockouts", "name", "orders",
                  "position_count", "positions", "prices", "realized_pnl_today", "rules",
                  "shadows", "symbol_locks", "trades", "trades_today", "unsettled", "wake",
+                 "windows_at",
                  "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
@@ -387,6 +388,9 @@ class AccountState:
         #: after its fill): a duplicate is never counted twice, a late void is undone
         self.counted_trades: dict[int, TradeState] = {}
         self._trade_times: list[int] = []
+        #: the latest trade time ever counted: the windows are measured there, and a
+        #: voided trade does not move them back to an older burst
+        self.windows_at: int | None = None
         self.realized_pnl_today = 0.0
         self.gross_realized_pnl_today = 0.0
         self.fees_today = 0.0
@@ -474,14 +478,14 @@ class AccountState:
             self._unrealized_sum += after
 
     def trades_in(self, window: int | None) -> int | None:
-        """Trades with a time in (last trade - window, last trade]: a rolling window
-        measured at the latest trade's own timestamp."""
+        """Trades with a time in (T - window, T], T the latest trade time counted: a rolling
+        window measured at the latest trade's own timestamp (a void does not move T back)."""
         if window is None:
             return None
-        times = self._trade_times
-        if not times:
+        times, latest = self._trade_times, self.windows_at
+        if latest is None:
             return 0
-        return len(times) - bisect.bisect_right(times, times[-1] - window)
+        return bisect.bisect_right(times, latest) - bisect.bisect_right(times, latest - window)
 
     # -- facts in -------------------------------------------------------------
     def add_position_counts(self, position: PositionState, sign: int) -> None:
@@ -509,8 +513,10 @@ class AccountState:
 
     def add_trade_time(self, at: int) -> None:
         bisect.insort(self._trade_times, at)
+        if self.windows_at is None or at > self.windows_at:
+            self.windows_at = at
         # Rolling windows never look back more than a day.
-        cutoff = self._trade_times[-1] - DAY
+        cutoff = self.windows_at - DAY
         if self._trade_times[0] < cutoff:
             del self._trade_times[:bisect.bisect_left(self._trade_times, cutoff)]
 

@@ -175,6 +175,8 @@ class Model:
     #: ("fill", now, trade id, price, signed size), ("void", now, trade id)
     history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     contract_of: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
+    #: account -> the latest time of a trade counted (a void does not move it back)
+    windows_at: dict[int, int] = field(default_factory=dict)
 
     def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int,
               now: int) -> None:
@@ -208,6 +210,7 @@ class Model:
                     signed = data["size"] if data["side"] == 0 else -data["size"]
                     self.history.setdefault(where, []).append(
                         ("fill", now, data["id"], data["price"], signed))
+                self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None
             merged = self.quotes.setdefault(contract, {})
@@ -341,7 +344,7 @@ class Model:
         assert account.trades_today == len(today)
         assert math.isclose(account.realized_pnl_today, sum(p for _, p in today),
                             abs_tol=1e-6)
-        latest = max((at for at, _ in counted), default=None)
+        latest = self.windows_at.get(account.id)
         for window in WINDOWS:
             want_in = 0 if latest is None else sum(1 for at, _ in counted
                                                   if latest - window < at <= latest)
