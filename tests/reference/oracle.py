@@ -191,6 +191,7 @@ class Oracle:
         self.params = standard_params(*sets)
         self.enabled = {rule for rule, p in self.params.items()
                         if p.get("enabled", True)} if standard else set()
+        self.enabled.add("LOCKOUT-ENFORCEMENT")  # built into every ruleset
         self.session = Session.of(self.params["RULE-009"])
         self.state: dict[int, _AccountRules] = {}
         self.now: int | None = None

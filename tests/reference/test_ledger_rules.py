@@ -116,9 +116,7 @@ def quiet_afternoon() -> Stream:
     return start.stream(end_seconds=6 * 3600 + 600)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 2: a condition that reads only the "
-                   "clock is never evaluated")
-@KNOWN_BUG
+@PROPERTY
 @given(streams(latency=False))
 @example(quiet_afternoon())
 def test_clock_only_conditions_fire_at_their_instant(stream: Stream) -> None:
