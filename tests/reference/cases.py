@@ -125,3 +125,18 @@ def void_brings_an_old_burst_back() -> Stream:
             and line.type == "GatewayUserTrade"][-1]
     start.at(60).push("GatewayUserTrade", {**last.data, "voided": True})
     return start.stream()
+
+
+def closed_unquoted_position_hides_open_pnl() -> Stream:
+    """Found by the ledger after item 1's fix: ES long 1 quoted 10 points down (-500 open)
+    and MNQ long 1 never quoted. A fill closes MNQ; until its position push the network
+    says the account's open P&L is none (a contract without a quote is held), so a rule
+    reading realized + coalesce(unrealized, 0) sees 0 instead of -500."""
+    es = "CON.F.US.EP.H26"
+    start = Builder().quote(es, last=5000.0)
+    opened = start.now
+    start.fill(es, 0, 1, 5000.0, None, 0.0, [(3_000_001, 1, 1, 5000.0, opened)])
+    start.at(1).fill(MNQ, 0, 1, 21500.0, None, 0.0, [(3_000_002, 1, 1, 21500.0, start.now)])
+    start.at(1).quote(es, last=4990.0)
+    start.at(1).fill(MNQ, 1, 1, 21500.0, 0.0, 0.0, [(3_000_002, 1, 0, 21500.0, opened)])
+    return start.stream()

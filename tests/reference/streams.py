@@ -278,9 +278,10 @@ def _next_wall(now: int, hour: int, minute: int) -> int:
 
 @st.composite
 def streams(draw: st.DrawFn, *, max_steps: int = 40, latency: bool | None = None,
-            restarts: bool = False, accounts: int | None = None,
+            restarts: bool = False, accounts: int | None = None, quoted: bool = False,
             anchors: tuple[str, ...] = tuple(ANCHORS)) -> Stream:
-    """A Gateway stream of up to ``max_steps`` trader or market actions."""
+    """A Gateway stream of up to ``max_steps`` trader or market actions (``quoted``: every
+    contract has a quote before anything trades)."""
     start = instant(ANCHORS[draw(st.sampled_from(anchors))])
     start += draw(st.integers(0, 20 * MINUTE))
     exchange = _Exchange(
@@ -299,7 +300,7 @@ def streams(draw: st.DrawFn, *, max_steps: int = 40, latency: bool | None = None
         tick = INSTRUMENTS[symbol_of(contract)].size
         exchange.ticks[contract] = round(START_PRICE[symbol_of(contract)] / tick) + draw(
             st.integers(-40, 40))
-        if draw(st.booleans()):
+        if quoted or draw(st.booleans()):
             exchange.quote(draw, contract)
     ids = sorted(exchange.accounts)
     for _ in range(draw(st.integers(1, max_steps))):

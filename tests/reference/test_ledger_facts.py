@@ -11,7 +11,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from cases import closing_fill_counted_twice, position_opened_before_its_push
+from cases import (
+    closed_unquoted_position_hides_open_pnl,
+    closing_fill_counted_twice,
+    position_opened_before_its_push,
+)
 from hypothesis import HealthCheck, Phase, example, given, settings
 from probe import Probe
 from replaying import compare, context, ruleset, steps
@@ -91,15 +95,25 @@ def test_facts_equal_the_ledger(stream: Stream) -> None:
     assert differences(stream) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 1: the open P&L reflects a fill only "
-                   "at its position push (a closing fill is counted twice meanwhile, and an "
-                   "opening one is missing)")
-@KNOWN_BUG
-@given(streams(latency=False))
+@PROPERTY
+@given(streams(latency=False, quoted=True))
 @example(closing_fill_counted_twice())
 def test_open_pnl_reflects_a_fill_before_its_position_push(stream: Stream) -> None:
     """Between a fill's GatewayUserTrade and its GatewayUserPosition the account's open P&L
-    already reflects the fill: realized + unrealized never counts the closed part twice."""
+    already reflects the fill: realized + unrealized never counts the closed part twice
+    (issue 11 item 1, fixed)."""
+    assert differences(stream, settled_only=(), always=("realized_pnl_today",),
+                       positions=(), in_between=("unrealized_pnl",)) == ""
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 item 1, remainder: a position its fill has "
+                   "closed, never quoted, makes the account's open P&L none until its push")
+@KNOWN_BUG
+@given(streams(latency=False))
+@example(closed_unquoted_position_hides_open_pnl())
+def test_open_pnl_of_a_closed_unquoted_position_is_zero(stream: Stream) -> None:
+    """As above, with contracts that may have no quote yet: once its fill closed it, a
+    contract is not held, and its missing quote does not hide the others' open P&L."""
     assert differences(stream, settled_only=(), always=("realized_pnl_today",),
                        positions=(), in_between=("unrealized_pnl",)) == ""
 
