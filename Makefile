@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-shifted-clock faketime demo lint bench clean enforce-fuzz fuzz
+.PHONY: install test test-shifted-clock faketime demo lint bench clean enforce-fuzz fuzz soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ FUZZ_EXAMPLES ?= 2000
 fuzz: install
 	RISKRAIL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
 		-n 2 tests/ruleset/test_validate_fuzz.py
+
+# The reference-ledger properties (tests/reference) with many more generated Gateway
+# streams than `make test` runs (80 per property there).
+SOAK_EXAMPLES ?= 3000
+soak: install
+	RISKRAIL_LEDGER_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		-n 2 tests/reference tests/network/test_bad_lines_property.py
 
 bench: install
 	$(BIN)/python -m bench

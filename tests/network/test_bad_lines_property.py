@@ -5,6 +5,7 @@ decisions made on the good lines are exactly those made without them."""
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -100,7 +101,8 @@ def streams_with_bad_lines(draw: st.DrawFn) -> tuple[list[str], list[str | bytes
     return good, mixed, bad_numbers
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=int(os.environ.get("RISKRAIL_LEDGER_EXAMPLES", "80")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.data_too_large])
 @given(streams_with_bad_lines())
 def test_bad_lines_never_change_the_decisions_on_good_ones(

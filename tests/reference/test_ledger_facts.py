@@ -8,26 +8,17 @@ and the open P&L also in between (issue 11 item 1)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
+from budget import KNOWN_BUG, PROPERTY
 from cases import (
     closed_unquoted_position_hides_open_pnl,
     closing_fill_counted_twice,
     position_opened_before_its_push,
 )
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from probe import Probe
 from replaying import compare, context, ruleset, steps
 from streams import Stream, streams
-
-#: ``make test`` runs 150 examples per property (a few seconds); ``make soak`` many more.
-EXAMPLES = int(os.environ.get("RISKRAIL_LEDGER_EXAMPLES", "150"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-#: a property marked with a known bug: its explicit example meets the bug on every run,
-#: and a failing generated example is not shrunk (minutes). Use PROPERTY with the fix.
-KNOWN_BUG = settings(PROPERTY, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 #: facts no fill changes: compared after every line
 ALWAYS = ("id", "name", "balance", "can_trade", "realized_pnl_today",

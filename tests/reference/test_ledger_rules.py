@@ -9,10 +9,10 @@ locked_since, locked_until)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from budget import KNOWN_BUG, PROPERTY
 from cases import (
     MNQ,
     Builder,
@@ -21,15 +21,10 @@ from cases import (
     void_brings_an_old_burst_back,
 )
 from deciding import mismatch
-from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import example, given
 from ledger import Ledger, S, day_bounds
 from oracle import Custom, Session
 from streams import Stream, streams
-
-EXAMPLES = int(os.environ.get("RISKRAIL_LEDGER_EXAMPLES", "150"))
-PROPERTY = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-KNOWN_BUG = settings(PROPERTY, phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 #: parameter sets the standard rules are checked with, beyond the standard values
 VARIANTS = {
