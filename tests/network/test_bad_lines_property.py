@@ -102,8 +102,7 @@ def streams_with_bad_lines(draw: st.DrawFn) -> tuple[list[str], list[str | bytes
 
 
 @settings(max_examples=int(os.environ.get("RISKRAIL_LEDGER_EXAMPLES", "80")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.data_too_large])
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(streams_with_bad_lines())
 def test_bad_lines_never_change_the_decisions_on_good_ones(
         case: tuple[list[str], list[str | bytes], list[int]]) -> None:
