@@ -66,11 +66,14 @@ fuzz: install
 		-n 2 tests/ruleset/test_validate_fuzz.py
 
 # The reference-ledger properties (tests/reference) with many more generated Gateway
-# streams than `make test` runs (80 per property there).
+# streams than `make test` runs (80 per property there), and many more live sessions of
+# the daemon against the simulator (5 there).
 SOAK_EXAMPLES ?= 3000
+SOAK_LIVE ?= 200
 soak: install
-	RISKRAIL_LEDGER_EXAMPLES=$(SOAK_EXAMPLES) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		-n 2 tests/reference tests/network/test_bad_lines_property.py
+	RISKRAIL_LEDGER_EXAMPLES=$(SOAK_EXAMPLES) RISKRAIL_LIVE_EXAMPLES=$(SOAK_LIVE) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 tests/reference \
+		tests/network/test_bad_lines_property.py tests/daemon/test_ledger_live.py
 
 bench: install
 	$(BIN)/python -m bench

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from riskrail.engine.clock import to_iso
+from riskrail.engine.clock import parse_instant, to_iso
 from riskrail.engine.enforce import ActiveConstraint, Call
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.pipeline import Step
@@ -38,8 +38,14 @@ class Recorder:
         self.store = store
         self.run = run
         self._file: TextIO | None = None
+        #: the instant of the record file's last line: no line is stamped before it (a
+        #: restart's first lines were stamped with the wall clock before the daemon's
+        #: clock caught up with the store, behind the last run's lines, and a replay
+        #: refuses a line that goes back in time)
+        self.last_instant: int | None = None
         if record_path:
             Path(record_path).parent.mkdir(parents=True, exist_ok=True)
+            self.last_instant = _last_instant(Path(record_path))
             self._file = open(record_path, "a", encoding="utf-8")  # noqa: SIM115
         #: constraint id -> its intent id in the store (held ones)
         self._intents: dict[int, str] = {}
@@ -56,6 +62,9 @@ class Recorder:
     def line(self, now: int, kind: str, payload: Any, contract_id: str | None = None
              ) -> dict[str, Any]:
         """Record one input line (before the pipeline takes it); the line."""
+        if self.last_instant is not None and now < self.last_instant:
+            now = self.last_instant
+        self.last_instant = now
         line: dict[str, Any] = {"ts": to_iso(now), "type": kind, "data": payload}
         if contract_id is not None:
             line["contractId"] = contract_id
@@ -163,4 +172,22 @@ class Recorder:
 def _account(call_id: Any) -> int | None:
     if isinstance(call_id, str) and call_id.partition(":")[0].isdigit():
         return int(call_id.partition(":")[0])
+    return None
+
+
+def _last_instant(path: Path) -> int | None:
+    """The ``ts`` of the file's last complete line (None: no file, or none readable)."""
+    if not path.exists():
+        return None
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 1_048_576))
+        tail = handle.read().decode("utf-8", errors="replace")
+    for text in reversed(tail.splitlines()):
+        try:
+            record = json.loads(text)
+            return parse_instant(record["ts"])
+        except (ValueError, KeyError, TypeError):
+            continue
     return None

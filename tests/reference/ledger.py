@@ -29,7 +29,11 @@ Semantics, each from the documents:
 - Trade windows (RULES.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
-- A position opens at its ``creationTimestamp`` (issue 11 item 5), else when first seen.
+- A position opens at its ``creationTimestamp`` (issue 11 item 5), else when first seen;
+  it changes (opens, grows, shrinks, closes: ``last_increase_at``, ``account.
+  last_position_change_at``) when its position push arrives, the Gateway's authority on
+  positions (so a lockout decided on the fill's trade push covers the position push
+  that follows).
 - A protective stop: a working order (status 1 Open or 6 Pending) on the same contract, on
   the closing side, of type Stop (4), StopLimit (3) or TrailingStop (5); a target: a
   working Limit (1) on the closing side.
@@ -244,8 +248,41 @@ class Ledger:
                     account.connected = bool(data["connected"])
                     account.feed_problem = None if account.connected else (
                         data.get("problem") or "disconnected")
+            elif kind == "Snapshot":
+                self._snapshot(at, data)
+            elif kind in ("Session", "Enforcement", "Tick"):
+                pass  # the daemon's own records: no fact of the Gateway's
             else:
                 raise AssertionError(f"unknown event {kind}")
+
+    def _snapshot(self, at: int, data: dict[str, Any]) -> None:
+        """A REST read of one account (a daemon's recording): the Gateway's state when
+        read. What it lists is applied as pushes; a position or working order the ledger
+        holds that it does not list is gone (closed, no longer working)."""
+        account = self.account(int(data["account"]))
+        for item in data.get("accounts") or ():
+            if int(item["id"]) == account.account_id:
+                self.apply(at, "GatewayUserAccount", item)
+        for item in data.get("trades") or ():
+            self.apply(at, "GatewayUserTrade", item)
+        if data.get("positions") is not None:
+            listed = {item["contractId"] for item in data["positions"]}
+            for contract, position in list(account.positions.items()):
+                if contract not in listed:
+                    self.apply(at, "GatewayUserPosition", {
+                        "id": position.position_id, "accountId": account.account_id,
+                        "contractId": contract, "type": 1 if position.direction == 1 else 2,
+                        "size": 0})
+            for item in data["positions"]:
+                self.apply(at, "GatewayUserPosition", item)
+        if data.get("orders") is not None:
+            listed_orders = {int(item["id"]) for item in data["orders"]}
+            for order_id in [o for o in account.orders if o not in listed_orders]:
+                order = account.orders.pop(order_id)
+                if order.contract in account.positions:
+                    self._protection(account, order.contract, at)
+            for item in [*data["orders"], *(data.get("lookups") or ())]:
+                self.apply(at, "GatewayUserOrder", item)
 
     def account(self, account_id: int) -> Account:
         if account_id not in self.accounts:
@@ -312,8 +349,8 @@ class Ledger:
         size = int(data["size"])
         position_id = int(data["id"]) if data.get("id") is not None else None
         fills = account.pending.pop(contract, [])
-        # when the change happened: at its fill, if a fill told of it first
-        changed_at = fills[-1].at if fills else at
+        # positions change when the Gateway's position push says so (its authority)
+        changed_at = at
         holding = account.holdings.get(contract)
         if size == 0 and holding is not None and holding.position_id is None \
                 and holding.replaces is not None and holding.replaces == position_id:
@@ -349,7 +386,7 @@ class Ledger:
         opened = created if created is not None else at
         account.last_position_change_at = changed_at
         self._open(account, Position(contract, position_id, direction, size, average,
-                                     opened, opened))
+                                     opened, changed_at))
 
     def _order(self, at: int, data: dict[str, Any]) -> None:
         account = self.account(int(data["accountId"]))

@@ -34,7 +34,7 @@ POSITION = ("contract", "symbol", "side", "direction", "size", "average_price", 
             "has_target", "unprotected_since", "age", "unprotected_for")
 INSTRUMENT = ("symbol", "contracts", "net", "position_count", "working_orders")
 #: when things opened and changed: the Gateway's creationTimestamp decides (item 5)
-OPEN_TIMES = ("opened_at", "age", "last_increase_at", "unprotected_since",
+OPEN_TIMES = ("opened_at", "age", "unprotected_since",
               "unprotected_for")
 
 
