@@ -42,17 +42,18 @@ pytestmark = pytest.mark.e2e
 
 ACCOUNT = 1001
 ROOTS = ("MNQ", "ES", "CL")
-#: RULE-008's grace counts from the position's creationTimestamp in the reference and
-#: from the push in the network until issue 11 item 5 is fixed: a day keeps it out
-SETS = ("RULE-008.grace=1d",)
+#: the standard values (the oracle's params; the daemon reads rulesets/standard.yaml)
+SETS: tuple[str, ...] = ()
 LIVE = int(os.environ.get("RISKRAIL_LIVE_EXAMPLES", "5"))
-#: facts compared (open times wait for issue 11 item 5, as above)
+#: facts compared
 ACCOUNT_FACTS = ("balance", "can_trade", "realized_pnl_today", "gross_realized_pnl_today",
                  "fees_today", "trades_today", "unrealized_pnl", "contracts_gross",
                  "contracts_net", "position_count", "working_orders", "trades_in(1m)",
-                 "trades_in(1h)", "locked", "locked_until")
+                 "trades_in(1h)", "locked", "locked_since", "locked_until",
+                 "newest_position_opened_at")
 POSITION_FACTS = ("side", "size", "average_price", "price", "unrealized_pnl", "best_price",
-                  "has_stop", "stop_price", "has_target")
+                  "has_stop", "stop_price", "has_target", "opened_at", "age",
+                  "last_increase_at", "unprotected_since", "unprotected_for")
 
 
 # -- what the trader and the market do ---------------------------------------------------
@@ -110,11 +111,10 @@ def _play(sim: Simulator, step: tuple[Any, ...], prices: dict[str, float]) -> No
 # -- the daemon ----------------------------------------------------------------------------
 
 def ruleset_file(tmp: Path) -> Path:
-    """The standard ruleset with SETS (edited as text: its YAML anchors stay)."""
-    text = Path(STANDARD_RULESET).read_text(encoding="utf-8")
-    assert SETS == ("RULE-008.grace=1d",) and text.count("grace: 60s") == 1
+    """The standard ruleset (SETS are the standard values)."""
+    assert SETS == ()
     path = tmp / "rules.yaml"
-    path.write_text(text.replace("grace: 60s", "grace: 1d"), encoding="utf-8")
+    path.write_text(Path(STANDARD_RULESET).read_text(encoding="utf-8"), encoding="utf-8")
     return path
 
 
@@ -159,7 +159,8 @@ def caught_up(sim: Simulator, daemon: RiskDaemon, tmp: Path) -> bool:
 
 # -- the comparison ------------------------------------------------------------------------
 
-def daemon_decisions(daemon: RiskDaemon) -> dict[int, set[Key]]:
+def daemon_decisions(daemon: RiskDaemon) -> tuple[dict[int, set[Key]], set[tuple[int, Key]]]:
+    """The daemon's decision log by instant, and the (instant, key) of superseded ones."""
     assert daemon.store is not None and daemon.ruleset is not None
     scopes = {}
     for variants in daemon.ruleset.rules:
@@ -167,27 +168,44 @@ def daemon_decisions(daemon: RiskDaemon) -> dict[int, set[Key]]:
             (c for c in variants.per_account.values() if c is not None), None)
         scopes[variants.id] = compiled.scope if compiled is not None else "account"
     found: dict[int, set[Key]] = {}
+    superseded: set[tuple[int, Key]] = set()
     for row in daemon.store.decisions():
         record = row["record"]
-        if record.get("trigger") == "enforcement":
+        if record.get("trigger") == "enforcement" or not record.get("rule"):
             continue
         scope = scopes.get(record["rule"], "account")
         entity = record.get("contract") if scope == "position" else (
             record.get("symbol") if scope == "instrument" else None)
         until = parse_instant(record["until"]) if record["action"] in LOCKS \
             and record.get("until") else None
-        found.setdefault(parse_instant(record["ts"]), set()).add(
-            (record["account"], record["rule"], record["action"], entity, until))
-    return found
+        ts = parse_instant(record["ts"])
+        key = (record["account"], record["rule"], record["action"], entity, until)
+        found.setdefault(ts, set()).add(key)
+        if record.get("superseded_by"):
+            superseded.add((ts, key))
+    return found, superseded
 
 
-def oracle_decisions(lines: list[str], end: int) -> tuple[dict[int, set[Key]], Ledger,
-                                                            Oracle]:
+def oracle_decisions(lines: list[str], end: int
+                     ) -> tuple[dict[int, set[Key]], Ledger, Oracle,
+                                dict[int, set[tuple[int, str, Any]]]]:
+    """The oracle over the recording; and, for each restart, at the instant of its first
+    cycle (its REST read), the (account, rule, entity) that had fired and still held."""
     ledger = Ledger()
     oracle = Oracle(ledger, *SETS)
     found: dict[int, set[Key]] = {}
+    restarts: dict[int, set[tuple[int, str, Any]]] = {}
+    sessions, restarting = 0, False
     for text in lines:
-        ts = parse_time(json.loads(text)["ts"])
+        record = json.loads(text)
+        ts = parse_time(record["ts"])
+        if record["type"] == "Session":
+            sessions += 1
+            restarting = sessions > 1
+        elif record["type"] == "Snapshot" and restarting:
+            restarting = False
+            restarts[ts] = {(account, rule, key) for account, state in oracle.state.items()
+                            for rule, key, _ in state.marks}
         if oracle.now is None:
             oracle.now = ts
         for firing in oracle.line(ts, text, ""):
@@ -198,25 +216,34 @@ def oracle_decisions(lines: list[str], end: int) -> tuple[dict[int, set[Key]], L
         found.setdefault(firing.ts, set()).add(
             (firing.account, firing.rule, firing.action, firing.key,
              firing.until if firing.action in LOCKS else None))
-    return found, ledger, oracle
+    return found, ledger, oracle, restarts
 
 
 def differences(daemon: RiskDaemon, tmp: Path) -> str:
+    """How the daemon differs from the reference. After a restart, the daemon decides
+    again, at its first cycle, what it decided before whose enforcement is not known to
+    have happened (in shadow mode: nothing is ever sent) if its condition still holds
+    (issue 11 item 5's design): those re-decisions are allowed, a lock only superseded
+    (the restored lock stands); anything else must be the reference's."""
     assert daemon.network is not None
     now = daemon.clock.now()
     lines = recorded(tmp)
-    expected, ledger, oracle = oracle_decisions(lines, now)
-    live = daemon_decisions(daemon)
+    expected, ledger, oracle, restarts = oracle_decisions(lines, now)
+    live, superseded = daemon_decisions(daemon)
     problems = []
     stamps = [parse_time(json.loads(text)["ts"]) for text in lines]
     if stamps != sorted(stamps):  # dry-run would refuse the lines going backwards
         problems.append("the recording goes backwards in time")
     for ts in sorted(set(live) | set(expected)):
-        if live.get(ts, set()) != expected.get(ts, set()):
-            problems.append(f"decisions at {ts}: daemon only "
-                            f"{sorted(live.get(ts, set()) - expected.get(ts, set()), key=str)}, "
-                            f"reference only "
-                            f"{sorted(expected.get(ts, set()) - live.get(ts, set()), key=str)}")
+        extra = live.get(ts, set()) - expected.get(ts, set())
+        if ts in restarts:
+            extra = {key for key in extra if not (
+                (key[0], key[1], key[3]) in restarts[ts]
+                and (key[2] not in LOCKS or (ts, key) in superseded))}
+        missing = expected.get(ts, set()) - live.get(ts, set())
+        if extra or missing:
+            problems.append(f"decisions at {ts}: daemon only {sorted(extra, key=str)}, "
+                            f"reference only {sorted(missing, key=str)}")
     probe = Probe(daemon.network)
     if ACCOUNT in ledger.accounts:
         facts = {**ledger.account_facts(ACCOUNT, now), **oracle.lock_facts(ACCOUNT)}
@@ -281,25 +308,33 @@ def test_live_daemon_agrees_with_the_ledger(session: tuple[str, list[tuple[Any, 
     assert asyncio.run(live_session(start, steps, tmp)) == ""
 
 
-#: RULE-003 locks the day, then the daemon restarts: the condition still holds, and the
-#: restarted network must not decide it again (issue 11 item 5: activations persisted)
+#: RULE-003 locks the day, the trader is flat, then the daemon restarts: the condition
+#: still holds, and the restarted network must not decide it again (issue 11 item 5)
 LOSS_THEN_RESTART = ("09:35", [("market", "MNQ", 0, 3), ("price", "MNQ", -700),
                                ("market", "MNQ", 1, 3), ("restart",),
                                ("market", "MNQ", 0, 1)])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: rule activations (refraction) and "
-                   "position open times are not restored after a restart")
+#: a short MNQ whose best price (21500) was seen before a restart: after it, the
+#: network's best price was the first quote's after the restart (21500.75)
+BEST_PRICE_THEN_RESTART = ("14:50", [("market", "MNQ", 1, 3), ("price", "MNQ", 3),
+                                     ("restart",), ("price", "MNQ", 1)])
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11 item 5, remainder: a position's best price "
+                   "seen before a restart is not kept (a new best from a quote is not saved)")
 @settings(max_examples=LIVE, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 @given(session=st.tuples(sessions.map(lambda s: s[0]),
                          st.lists(action | st.just(("restart",)), min_size=4, max_size=12)))
 @example(session=LOSS_THEN_RESTART)
+@example(session=BEST_PRICE_THEN_RESTART)
 def test_a_restarted_daemon_agrees_with_the_ledger(
         session: tuple[str, list[tuple[Any, ...]]],
         tmp_path_factory: pytest.TempPathFactory) -> None:
     """Restarts mid-session, the daemon restored from its state file and the Gateway's
-    REST read: a restart loses nothing and decides nothing twice."""
+    REST read: a restart loses nothing and decides nothing twice (issue 11 item 5; the
+    first explicit example decided RULE-003 again before it was fixed)."""
     start, steps = session
     tmp = tmp_path_factory.mktemp("restart")
     assert asyncio.run(live_session(start, steps, tmp)) == ""

@@ -29,11 +29,11 @@ Semantics, each from the documents:
 - Trade windows (RULES.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
-- A position opens at its ``creationTimestamp`` (issue 11 item 5), else when first seen;
-  it changes (opens, grows, shrinks, closes: ``last_increase_at``, ``account.
-  last_position_change_at``) when its position push arrives, the Gateway's authority on
-  positions (so a lockout decided on the fill's trade push covers the position push
-  that follows).
+- A position opens at its ``creationTimestamp`` (issue 11 item 5; never later than it was
+  first seen); it changes (opens, grows, shrinks, closes: ``last_increase_at``,
+  ``account.last_position_change_at``) at the fill that changed it when the fill's trade
+  push came first, else when its position push arrived (so a lockout that the fill
+  itself caused does not cover the increase the fill made).
 - A protective stop: a working order (status 1 Open or 6 Pending) on the same contract, on
   the closing side, of type Stop (4), StopLimit (3) or TrailingStop (5); a target: a
   working Limit (1) on the closing side.
@@ -250,7 +250,11 @@ class Ledger:
                         data.get("problem") or "disconnected")
             elif kind == "Snapshot":
                 self._snapshot(at, data)
-            elif kind in ("Session", "Enforcement", "Tick"):
+            elif kind == "Session":
+                # a daemon (re)starts: it knows no price until a quote comes (what it
+                # remembers of a position, its best price included, it keeps)
+                self.quotes.clear()
+            elif kind in ("Enforcement", "Tick"):
                 pass  # the daemon's own records: no fact of the Gateway's
             else:
                 raise AssertionError(f"unknown event {kind}")
@@ -349,8 +353,8 @@ class Ledger:
         size = int(data["size"])
         position_id = int(data["id"]) if data.get("id") is not None else None
         fills = account.pending.pop(contract, [])
-        # positions change when the Gateway's position push says so (its authority)
-        changed_at = at
+        # when it changed: at its fill, when a fill told of it first
+        changed_at = fills[-1].at if fills else at
         holding = account.holdings.get(contract)
         if size == 0 and holding is not None and holding.position_id is None \
                 and holding.replaces is not None and holding.replaces == position_id:
@@ -379,11 +383,11 @@ class Ledger:
                 held.last_increase_at = changed_at
             held.position_id, held.size, held.average = position_id, size, average
             if created is not None:
-                held.opened_at = created
+                held.opened_at = min(created, held.opened_at)
             return
         if held is not None:
             self._close(account, contract)
-        opened = created if created is not None else at
+        opened = min(created, at) if created is not None else at
         account.last_position_change_at = changed_at
         self._open(account, Position(contract, position_id, direction, size, average,
                                      opened, changed_at))
