@@ -41,12 +41,43 @@ def _describe(by_ts: dict[int, set[Key]]) -> str:
     return "; ".join(f"{iso(ts)} {sorted(keys, key=str)}" for ts, keys in sorted(by_ts.items()))
 
 
+def bursts(stream: Stream) -> list[tuple[int, int]]:
+    """(first, last) instants of each fill's trade push and the position pushes after it."""
+    lines = [line for line in stream.lines if isinstance(line, Line)]
+    found = []
+    for index, line in enumerate(lines):
+        if line.type != "GatewayUserTrade":
+            continue
+        end = line.ts
+        for after in lines[index + 1:]:
+            if after.type != "GatewayUserPosition":
+                break
+            end = after.ts
+        found.append((line.ts, end))
+    return found
+
+
 def mismatch(stream: Stream, sets: tuple[str, ...] = (), files: tuple[str, ...] = (),
-             extra: tuple[Custom, ...] = (), rules: Ruleset | None = None) -> str:
-    """``files``: a ruleset other than the standard one, whose rules are ``extra``."""
+             extra: tuple[Custom, ...] = (), rules: Ruleset | None = None,
+             per_burst: bool = False) -> str:
     """The first instant at which the network and the oracle decide differently (or the
-    lock facts differ), described; "" when they agree over the whole stream."""
+    lock facts differ), described; "" when they agree over the whole stream.
+
+    ``files``: a ruleset other than the standard one, whose rules are ``extra``.
+    ``per_burst``: the decisions made between a fill's trade push and its position push
+    count as made at the trade push (when the pushes of one fill are some milliseconds
+    apart, the network may act on the fill, the ledger's positions wait for the push
+    that is their authority), and the lock facts are compared once a fill's pushes are
+    in."""
     rules = rules or ruleset(*sets, files=files)
+    windows = bursts(stream) if per_burst else []
+
+    def at(ts: int) -> int:
+        for first, last in windows:
+            if first <= ts <= last:
+                return first
+        return ts
+
     scopes = {}
     for variants in rules.rules:
         compiled = variants.default or next(
@@ -75,7 +106,7 @@ def mismatch(stream: Stream, sets: tuple[str, ...] = (), files: tuple[str, ...] 
         if not isinstance(line, Line):
             continue
         parsed = parse_line(line.text())
-        found = check(parsed.ts, lines)
+        found = check(at(parsed.ts), lines)
         if found:
             return found
         if clock is None or network is None:
@@ -88,12 +119,14 @@ def mismatch(stream: Stream, sets: tuple[str, ...] = (), files: tuple[str, ...] 
                                rules.instruments):
             decisions += network.process(event)
         for decision in decisions:
-            engine[decision.ts].add(decision_key(decision, scopes))
+            engine[at(decision.ts)].add(decision_key(decision, scopes))
         for firing in oracle.line(parsed.ts, line.text(), parsed.type):
-            expected[firing.ts].add(firing_key(firing))
+            expected[at(firing.ts)].add(firing_key(firing))
         lines = "\n".join(x.text()[:300] for x in stream.lines[max(0, index - 8):index + 1]
                           if isinstance(x, Line))
         probe = Probe(network)
+        if per_burst and not all(ledger.settled(a) for a in ledger.accounts):
+            continue
         for account_id in ledger.accounts:
             if account_id not in probe.account_ids():
                 continue
@@ -107,10 +140,10 @@ def mismatch(stream: Stream, sets: tuple[str, ...] = (), files: tuple[str, ...] 
                         f"{lines}")
     if network is not None and clock is not None:
         for decision in network.advance(stream.end):
-            engine[decision.ts].add(decision_key(decision, scopes))
+            engine[at(decision.ts)].add(decision_key(decision, scopes))
         clock.set(max(clock.now(), stream.end))
         for firing in oracle.advance(stream.end):
-            expected[firing.ts].add(firing_key(firing))
+            expected[at(firing.ts)].add(firing_key(firing))
         return check(stream.end + 1, lines + f"\n(then the clock to {iso(stream.end)})")
     return ""
 

@@ -109,13 +109,11 @@ def test_open_pnl_of_a_closed_unquoted_position_is_zero(stream: Stream) -> None:
                        positions=(), in_between=("unrealized_pnl",)) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: position.age and the open times "
-                   "ignore the Gateway's creationTimestamp")
-@KNOWN_BUG
+@PROPERTY
 @given(streams(latency=True))
 @example(position_opened_before_its_push())
 def test_open_times_are_the_gateways(stream: Stream) -> None:
     """With the pushes arriving some milliseconds after the fill (as from the live
-    Gateway), a position opened when the Gateway says it did."""
+    Gateway), a position opened when the Gateway says it did (issue 11 item 5, fixed)."""
     assert differences(stream, settled_only=("newest_position_opened_at",), always=(),
                        positions=OPEN_TIMES) == ""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from budget import KNOWN_BUG, PROPERTY
+from budget import PROPERTY
 from cases import (
     MNQ,
     Builder,
@@ -65,15 +65,13 @@ def test_net_pnl_loss_limit_fires_on_the_real_loss(stream: Stream) -> None:
         == ""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5: the stop-grace clock starts at "
-                   "the push, not at the Gateway's creationTimestamp")
-@KNOWN_BUG
+@PROPERTY
 @given(streams(latency=True))
 @example(position_opened_before_its_push())
 def test_rules_fire_on_the_gateways_times(stream: Stream) -> None:
     """With pushes some milliseconds after the fill, RULE-008 counts its grace from the
-    position's creationTimestamp."""
-    assert mismatch(stream, ("RULE-008.grace=1s",)) == ""
+    position's creationTimestamp (issue 11 item 5, fixed)."""
+    assert mismatch(stream, ("RULE-008.grace=1s",), per_burst=True) == ""
 
 
 # -- rules that read only the clock (issue 11 item 2) --------------------------------------
