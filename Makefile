@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-shifted-clock faketime demo lint bench clean enforce-fuzz fuzz soak
+.PHONY: install test test-shifted-clock faketime demo docs lint bench clean enforce-fuzz fuzz soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ faketime:
 
 demo: install
 	$(BIN)/riskrail demo
+
+# docs/reference.md from the code's own definitions (a test fails when it is not current).
+docs: install
+	$(BIN)/riskrail docs --output docs/reference.md
 
 # Longer runs of the enforcement's model-based property tests (`make test` runs a few):
 # the reconciler against a model Gateway (2,000 sessions, about a minute) and the daemon

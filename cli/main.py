@@ -18,6 +18,7 @@ import click
 COMMANDS: dict[str, str] = {
     "validate": "riskrail.cli.validate:validate",
     "schema": "riskrail.cli.schema:schema",
+    "docs": "riskrail.cli.docs:docs",
     "dry-run": "riskrail.cli.dryrun:dry_run",
     "sim": "riskrail.cli.sim:sim",
     "run": "riskrail.cli.run:run",
