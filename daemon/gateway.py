@@ -1,5 +1,5 @@
 """The live feed: minimal project-x-py components, raw callbacks, and a supervisor
-that owns the connection (PLATFORM.md, "Pitfalls a daemon must handle").
+that owns the connection (docs/platform.md, "Pitfalls a daemon must handle").
 
 - No TradingSuite (it cannot be pointed at other URLs): ``ProjectX`` + one
   ``ProjectXRealtimeClient`` per account, with raw ``add_callback`` handlers
@@ -146,7 +146,7 @@ class GatewayFeed:
     async def _connect(self, account_id: int) -> None:
         realtime = ProjectXRealtimeClient(jwt_token=self.client.session_token,
                                           account_id=str(account_id), config=self.client.config)
-        # Disabled: its teardown-every-5-s reconnects drop user events (PLATFORM.md).
+        # Disabled: its teardown-every-5-s reconnects drop user events (docs/platform.md).
         realtime.stale_feed_seconds = float("inf")
         for name, event_type in CALLBACK_TYPES.items():
             await realtime.add_callback(name, self._callback(event_type))
@@ -264,7 +264,7 @@ class GatewayFeed:
                  extra={"fields": {"event": "token_refresh"}})
         for account_id, realtime in list(self._realtime.items()):
             # Without these clears update_jwt_token reports failure and restores the
-            # old token although the sockets came up (PLATFORM.md).
+            # old token although the sockets came up (docs/platform.md).
             realtime.user_hub_ready.clear()
             realtime.market_hub_ready.clear()
             ok = False

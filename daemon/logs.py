@@ -1,6 +1,6 @@
 """Structured logs: JSON lines to a file, readable lines to the console.
 
-The eight lifecycle checkpoints of DESIGN.md section 6 are logged with
+The eight lifecycle checkpoints of docs/architecture.md section 6 are logged with
 ``checkpoint=<name>`` so an operator (or a test) can follow a daemon's life.
 """
 

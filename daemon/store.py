@@ -1,4 +1,5 @@
-"""The daemon's durable state: one SQLite database file (DESIGN.md section 4).
+"""The daemon's durable state: one SQLite database file (docs/architecture.md
+section 4).
 
 It holds lockouts and cooldowns (active and past), per-account trading-day
 accumulators, the rule network's memory of each account (positions' clocks, rule
@@ -243,8 +244,8 @@ class StateStore:
             raise StoreError(f"{self.path}: cannot use WAL mode (journal_mode is {mode})")
         # FULL, not NORMAL: in WAL mode NORMAL survives a crash of the daemon but may drop
         # the last commits on power loss or an OS crash. Those commits are exactly what
-        # DESIGN.md section 4 promises a restart keeps: a lockout that must still hold,
-        # an enforcement intent whose outcome must be reported, a processed trade id that
+        # docs/architecture.md section 4 promises a restart keeps: a lockout that must still
+        # hold, an enforcement intent whose outcome must be reported, a processed trade id that
         # must not be counted twice, a decision already acted on. Writes happen per trade,
         # decision or lockout (never per quote), so one WAL fsync per commit is affordable;
         # `transaction()` batches several writes into one. Tests may pass NORMAL.

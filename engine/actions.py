@@ -1,6 +1,6 @@
 """The action vocabulary: one definition per action.
 
-Each action a rule can take (RULES.md's action vocabulary) is defined here once:
+Each action a rule can take (docs/rules.md's action vocabulary) is defined here once:
 its arguments (name, kind, the language type an expression must have, whether it
 is required or one of a group, documentation and examples), the scopes it is
 valid in, and its documentation. The ruleset JSON Schema's action part
@@ -321,7 +321,7 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
             ("Order/modify", "Order/place"))),
 )
 
-#: action name -> its definition, in RULES.md's order
+#: action name -> its definition, in docs/rules.md's order
 ACTIONS: Mapping[str, ActionDef] = {d.name: d for d in _DEFINITIONS}
 
 #: options every action item takes beside its name

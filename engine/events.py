@@ -1,7 +1,7 @@
 """Typed facts from Gateway payloads, and the JSONL event format.
 
 The normalizer accepts each payload plain, wrapped as ``{"action": n, "data":
-{...}}``, or as a list of either (PLATFORM.md), and uses the real enums:
+{...}}``, or as a list of either (docs/platform.md), and uses the real enums:
 position type 1 long / 2 short with unsigned size (0 = closed), order status,
 type and side codes, ``profitAndLoss`` null for an opening fill, voided trades.
 """

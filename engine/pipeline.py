@@ -1,11 +1,11 @@
 """One pipeline from a line of input to decisions, desired states and Gateway calls.
 
-``riskrail run`` and ``riskrail dry-run`` run this same code (DESIGN.md section 1): a line
-is normalized, the fills of riskrail's own orders are marked as such, the facts go to the
-rule network and to the reconciler's view of the Gateway, each effective decision asserts
-its constraint, and the reconciler plans the calls that reach the desired state. The
-daemon adds only the feed, the store and the sending of the calls; a replay only lists
-them.
+``riskrail run`` and ``riskrail dry-run`` run this same code
+(docs/architecture.md section 1): a line is normalized, the fills of riskrail's own
+orders are marked as such, the facts go to the rule network and to the reconciler's view
+of the Gateway, each effective decision asserts its constraint, and the reconciler plans
+the calls that reach the desired state. The daemon adds only the feed, the store and the
+sending of the calls; a replay only lists them.
 
 A line is what the daemon records (``--record``) and a replay reads, one JSON object:
 

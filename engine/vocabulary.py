@@ -2,7 +2,7 @@
 
 Each field names the *topics* whose change can alter it. The rule network
 indexes rules by the topics their conditions read, so an event re-evaluates only
-the rules that read something it changed (DESIGN.md section 3). A field fixed for
+the rules that read something it changed (docs/architecture.md section 3). A field fixed for
 the life of its entity (a position's contract or side: a reversal is a new
 position) names none; the network announces each new entity instead (topic
 ``created``), which every rule of that scope reads.

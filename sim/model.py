@@ -1,6 +1,6 @@
 """Gateway records (account, order, position, trade, quote) and their wire payloads.
 
-Field names, enums and shapes follow PLATFORM.md "Payloads and enums".
+Field names, enums and shapes follow docs/platform.md "Payloads and enums".
 """
 
 from __future__ import annotations

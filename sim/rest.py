@@ -1,4 +1,4 @@
-"""The Gateway REST API (``POST /api/...``), PLATFORM.md "REST".
+"""The Gateway REST API (``POST /api/...``), docs/platform.md "REST".
 
 Every call is logged (time, path, body, status), may meet an injected failure,
 and, except ``Auth/loginKey``, needs ``Authorization: Bearer <token>`` (HTTP 401

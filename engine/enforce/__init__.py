@@ -1,4 +1,4 @@
-"""Desired-state enforcement (DESIGN.md section 5), pure and synchronous.
+"""Desired-state enforcement (docs/architecture.md section 5), pure and synchronous.
 
 A decision states a desired state (``constraints``); the ``Reconciler`` keeps the active
 ones per account, follows the Gateway's state (``state``) and the calls in flight, and

@@ -1,6 +1,6 @@
 """Gateway calls: what the reconciler sends to reach the desired state.
 
-A ``Call`` is one REST mutation (PLATFORM.md "REST") with everything needed to send it
+A ``Call`` is one REST mutation (docs/platform.md "REST") with everything needed to send it
 and to say what it will do to the account while it is in flight. The reconciler plans
 them; the daemon's adapter sends them; a replay only lists them.
 """
@@ -14,7 +14,7 @@ from ..events import ORDER_SIDES, ORDER_TYPES
 
 __all__ = ["BUY", "LIMIT", "LONG", "SELL", "SHORT", "STOP", "Call", "CallKind"]
 
-# Gateway codes (PLATFORM.md "Payloads and enums"), from the normalizer's tables
+# Gateway codes (docs/platform.md "Payloads and enums"), from the normalizer's tables
 _TYPE_CODES = {name: code for code, name in ORDER_TYPES.items()}
 _SIDE_CODES = {name: code for code, name in ORDER_SIDES.items()}
 LIMIT, STOP = _TYPE_CODES["limit"], _TYPE_CODES["stop"]

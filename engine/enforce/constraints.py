@@ -1,6 +1,7 @@
 """Desired states: what a decision asks of the Gateway, not how to get there.
 
-A decision of the rule network states a constraint on an account (DESIGN.md section 5):
+A decision of the rule network states a constraint on an account (docs/architecture.md
+section 5):
 
 - ``MaxContracts``: at most ``limit`` contracts in a contract, a symbol root or the whole
   account (reduce; close and flatten are a limit of 0, "flat here");

@@ -1,5 +1,5 @@
 """The reconciler: the active constraints and the Gateway's state in, the minimal set of
-calls that satisfies all of them out (DESIGN.md section 5).
+calls that satisfies all of them out (docs/architecture.md section 5).
 
 Pure and synchronous: the pipeline feeds it observations (pushes and reads), decisions
 and the outcome of each call it asked for, with the engine's clock; ``plan`` answers what

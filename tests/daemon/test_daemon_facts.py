@@ -32,7 +32,7 @@ from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
 
-#: (tick size, tick value) as PLATFORM.md gives them, not as the simulator has them
+#: (tick size, tick value) as docs/platform.md gives them, not as the simulator has them
 TICKS = {MNQ: (0.25, 0.50), ES: (0.25, 12.50)}
 
 

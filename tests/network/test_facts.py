@@ -203,7 +203,7 @@ def sessions(draw: st.DrawFn) -> list[tuple[int, int, float, int]]:
 
 def netted(held: tuple[int, float], side: int, size: int, price: float
            ) -> tuple[tuple[int, float], float | None, list[tuple[int, int, float]]]:
-    """The Gateway's netting of one fill, written here from its rules (PLATFORM.md and
+    """The Gateway's netting of one fill, written here from its rules (docs/platform.md and
     the simulator's README): the position after it, the P&L it realizes (None for a fill
     that only opens or adds: profitAndLoss null), and the position pushes it causes
     ((type, size, average): a reversal pushes the old side at size 0, then the new)."""

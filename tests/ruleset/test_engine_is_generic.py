@@ -1,4 +1,4 @@
-"""The engine knows no standard rule: rules are data (DESIGN.md section 2)."""
+"""The engine knows no standard rule: rules are data (docs/architecture.md section 2)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[2] / "engine"
 
-#: rule ids and names of the standard ruleset (RULES.md)
+#: rule ids and names of the standard ruleset (docs/rules.md)
 FORBIDDEN = re.compile(
     r"RULE-0\d\d|LOCKOUT-ENFORCEMENT|max-contracts|daily-realized|daily-unrealized"
     r"|max-unrealized|trade-frequency|cooldown-after-loss|no-stop-loss|session-block"

@@ -1,4 +1,4 @@
-"""Reference scenarios of RULES.md and the interactions between rules, each one event
+"""Reference scenarios of docs/rules.md and the interactions between rules, each one event
 file under ``events/`` replayed with the standard ruleset (plus ``--set`` overrides).
 
 Each scenario is checked twice: the key facts of every decision (time, account, rule,

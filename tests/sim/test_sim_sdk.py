@@ -1,4 +1,4 @@
-"""The unmodified project-x-py SDK against the simulator (PLATFORM.md "Connecting
+"""The unmodified project-x-py SDK against the simulator (docs/platform.md "Connecting
 without TradingSuite"): authenticate, subscribe, raw callbacks, managers."""
 
 from __future__ import annotations
@@ -206,7 +206,7 @@ async def test_sdk_reconnect_with_an_expired_token_is_refused(sim: Simulator) ->
         # The SDK trusts its token's exp, so a revoked token fails until it logs in again.
         with pytest.raises(ProjectXAuthenticationError):
             await sdk.client.search_open_positions()
-        # PLATFORM.md's recovery: re-auth, clear the ready flags, update_jwt_token.
+        # docs/platform.md's recovery: re-auth, clear the ready flags, update_jwt_token.
         await sdk.client.authenticate()
         sdk.rt.user_hub_ready.clear()
         sdk.rt.market_hub_ready.clear()
