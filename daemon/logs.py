@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["CHECKPOINTS", "LogBuffer", "buffered_logs", "checkpoint", "configure_logging",
-           "log"]
+           "log", "route_sdk_logs"]
 
 CHECKPOINTS = ("service_start", "config_loaded", "sdk_connected", "rules_initialised",
                "event_loop_running", "event_received", "rule_evaluated",
@@ -75,8 +75,24 @@ def configure_logging(log_file: str | Path | None, *, console_level: int = loggi
         handler.setLevel(logging.DEBUG)
         handler.setFormatter(JsonLinesFormatter())
         log.addHandler(handler)
-    # the SDK is chatty; its warnings still reach the file
-    logging.getLogger("project_x_py").setLevel(logging.WARNING)
+    route_sdk_logs(list(log.handlers))
+
+
+def route_sdk_logs(handlers: list[logging.Handler]) -> None:
+    """The SDK's warnings and errors go through riskrail's handlers; its INFO chatter goes
+    nowhere. project-x-py gives each of its module loggers a handler of its own that
+    prints JSON lines to stdout at INFO (``ProjectXLogger.get_logger``): on riskrail's
+    console those were noise in a readable stream (``{"timestamp": ..., "message": "Using
+    URL query parameter for JWT authentication ..."}``)."""
+    sdk = logging.getLogger("project_x_py")
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.startswith("project_x_py.") and isinstance(logger, logging.Logger):
+            logger.handlers.clear()
+            logger.setLevel(logging.NOTSET)
+            logger.propagate = True
+    sdk.handlers = handlers
+    sdk.setLevel(logging.WARNING)
+    sdk.propagate = False
 
 
 def checkpoint(name: str, message: str, *, level: int = logging.INFO, **fields: Any) -> None:
