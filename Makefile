@@ -11,11 +11,16 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # The durable_rules extra compiles a C extension; where that fails the rest of
-# riskrail still installs and the durable-engine tests skip, saying why.
+# riskrail still installs and the durable-engine tests skip, saying why. pip's output
+# (setuptools' build warnings about the editable install) goes to a log, shown when the
+# install fails.
+INSTALL_LOG := $(VENV)/install.log
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
-	-$(BIN)/pip install -q -e '.[durable]' || echo "note: durable_rules extra not installed (needs a C compiler)"
-	touch $(STAMP)
+	@echo "installing riskrail into $(VENV) (pip's output: $(INSTALL_LOG))"
+	@$(BIN)/pip install -q -e '.[test]' >$(INSTALL_LOG) 2>&1 || { cat $(INSTALL_LOG); exit 1; }
+	@$(BIN)/pip install -q -e '.[durable]' >>$(INSTALL_LOG) 2>&1 || \
+		echo "note: durable_rules extra not installed (needs a C compiler; see $(INSTALL_LOG))"
+	@touch $(STAMP)
 
 install: $(STAMP)
 
