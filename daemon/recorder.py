@@ -116,10 +116,10 @@ class Recorder:
                 continue
             store.record_outcome(intent, retired.status, retired.detail,
                                  len(retired.constraint.calls), now)
-            level = 20 if retired.status in ("done", "noop", "replaced", "ended") else 40
-            log.log(level, "constraint %s: %s (%s) after %d call(s)",
-                    retired.constraint.describe(), retired.status, retired.detail,
-                    len(retired.constraint.calls),
+            level = 20 if retired.status in _OUTCOME_WORDS else 40
+            log.log(level, "constraint %s: %s", retired.constraint.describe(),
+                    _outcome_text(retired.status, retired.detail, len(retired.constraint.calls),
+                                  retired.constraint.describe()),
                     extra={"fields": {"event": "constraint_retired", "intent": intent,
                                       "status": retired.status}})
 
@@ -191,3 +191,15 @@ def _last_instant(path: Path) -> int | None:
         except (ValueError, KeyError, TypeError):
             continue
     return None
+
+
+#: a retired constraint's outcome, in words (the store keeps the status itself)
+_OUTCOME_WORDS = {"done": "met after {calls} call(s)", "noop": "already met, nothing to send",
+                  "replaced": "replaced", "ended": "ended"}
+
+
+def _outcome_text(status: str, detail: str, calls: int, described: str) -> str:
+    """``met after 2 call(s)``, ``already met, nothing to send``: what became of a
+    constraint; its detail when it says more than the constraint itself."""
+    words = _OUTCOME_WORDS.get(status, status).format(calls=calls)
+    return words if described.endswith(detail) else f"{words} ({detail})"

@@ -33,6 +33,7 @@ from .model import OrderType
 from .world import ConfigError
 
 __all__ = [
+    "BUNDLED_SCRIPTS",
     "ORDER_TYPES",
     "Script",
     "Step",
@@ -69,11 +70,12 @@ class Step:
         a = self.args
         if self.action in ("buy", "sell"):
             kind = a["type"]
-            text = f"{self.action} {a['size']} {a['contract']} {kind}"
-            for key in ("limit", "stop", "trail"):
-                if a.get(key) is not None:
-                    text += f" {key} {a[key]}"
-            return text
+            text = f"{self.action} {a['size']} {a['contract']} {kind.replace('_', ' ')}"
+            prices = [(key, a[key]) for key in ("limit", "stop", "trail")
+                      if a.get(key) is not None]
+            if len(prices) == 1:  # "sell 2 MNQ stop @ 21450", not "stop stop 21450"
+                return f"{text} @ {prices[0][1]:g}"
+            return text + "".join(f" {key} {price:g}" for key, price in prices)
         if self.action == "price":
             if "set" in a:
                 return f"price {a['contract']} -> {a['set']}"
@@ -322,9 +324,15 @@ def parse_script(document: Any, source: str = "<script>") -> Script:
     )
 
 
+#: names of the bundled scripts (``riskrail sim trade standard``) -> their files
+BUNDLED_SCRIPTS = {"standard": "standard-session.yaml", "demo": "demo-session.yaml"}
+
+
 def load_script(path: str | Path) -> Script:
-    """Read a script file; ``standard`` names the bundled standard session."""
-    target = standard_script_path() if str(path) == "standard" else Path(path)
+    """Read a script file; ``standard`` names the bundled standard session, ``demo`` the
+    day of ``riskrail demo`` (``BUNDLED_SCRIPTS``)."""
+    bundled = BUNDLED_SCRIPTS.get(str(path))
+    target = Path(path) if bundled is None else standard_script_path().with_name(bundled)
     try:
         text = target.read_text(encoding="utf-8")
     except OSError as error:
