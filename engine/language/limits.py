@@ -2,7 +2,7 @@
 
 `riskrail validate` must answer every input within a few seconds and bounded memory,
 and a rule must never take the daemon down: each limit below is named in the error
-that reports it (``... (limit: expression depth 64)``), and the README lists them.
+that reports it (``... (limit: expression depth 64)``), and docs/validation.md lists them.
 """
 
 from __future__ import annotations
