@@ -3,7 +3,7 @@
 - Each ```yaml block of README.md is validated by ``riskrail validate`` (a subprocess, as a
   reader would run it) and replayed against scenarios written from its own description.
   A new block without scenarios here fails the suite.
-- Every rule of rulesets/ fires in the scenario suite (tests/scenarios, RULES.md's reference
+- Every rule of rulesets/ fires in the scenario suite (tests/scenarios, docs/rules.md's reference
   scenarios), and the examples written in rulesets/standard.yaml's comments (the
   per-account overrides, the RULE-011 patterns, a RULE-006 window turned off) are run.
 """
@@ -164,7 +164,7 @@ def test_every_ruleset_validates() -> None:
 
 
 def test_every_rule_in_rulesets_fires_in_a_scenario() -> None:
-    """The scenario suite replays RULES.md's reference scenarios; each rule of rulesets/
+    """The scenario suite replays docs/rules.md's reference scenarios; each rule of rulesets/
     is seen deciding in at least one of them (its snapshot)."""
     snapshots = (ROOT / "tests" / "scenarios" / "__snapshots__" /
                  "test_scenarios.ambr").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""A reference ledger of Gateway accounts, written from PLATFORM.md and RULES.md alone.
+"""A reference ledger of Gateway accounts, written from docs/platform.md and docs/rules.md alone.
 
 It shares nothing with ``riskrail.engine``: its own JSON reading, instrument table, trading
 day, position, P&L and fee arithmetic. Given the raw Gateway pushes (in the order the
@@ -7,7 +7,7 @@ rule network's facts against it; it is a test oracle, not product code.
 
 Semantics, each from the documents:
 
-- Positions (PLATFORM.md): ``type`` 1 long / 2 short, ``size`` unsigned, 0 = closed; a
+- Positions (docs/platform.md): ``type`` 1 long / 2 short, ``size`` unsigned, 0 = closed; a
   reversal closes the old position (pushed with size 0) and opens a new one (a new id).
 - Positions (the entities rules are evaluated for, their sizes and counts) are what the
   Gateway's position pushes say: the push is the authority.
@@ -18,7 +18,7 @@ Semantics, each from the documents:
   — and values that. A position push resets the holding to what it says (the size-0 push
   of the old half of a reversal excepted: the holding is the new half by then). A
   position's own unrealized P&L is its holding's, or 0 once the fills closed it.
-- Realized P&L of a fill (RULES.md, issue 11 item 12): ``profitAndLoss - fees``, with every
+- Realized P&L of a fill (docs/rules.md, issue 11 item 12): ``profitAndLoss - fees``, with every
   fill's fees, an opening fill's (``profitAndLoss`` null) included; a voided fill counts
   for nothing; a fill pushed twice counts once. It belongs to the trading day of its own
   ``creationTimestamp``.
@@ -26,7 +26,7 @@ Semantics, each from the documents:
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
   some fields: the quote of a contract is the latest value of each field.
-- Trade windows (RULES.md RULE-006): measured at the trades' own timestamps: the fills in
+- Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
 - A position opens at its ``creationTimestamp`` (issue 11 item 5; never later than it was
@@ -61,14 +61,14 @@ class Tick:
     value: float
 
 
-#: PLATFORM.md "Instruments (tick size / $ per tick)"
+#: docs/platform.md "Instruments (tick size / $ per tick)"
 INSTRUMENTS: dict[str, Tick] = {
     "ES": Tick(0.25, 12.50), "MES": Tick(0.25, 1.25), "NQ": Tick(0.25, 5.00),
     "MNQ": Tick(0.25, 0.50), "YM": Tick(1.00, 5.00), "MYM": Tick(1.00, 0.50),
     "RTY": Tick(0.10, 5.00), "M2K": Tick(0.10, 0.50), "GC": Tick(0.10, 10.00),
     "MGC": Tick(0.10, 1.00), "CL": Tick(0.01, 10.00), "MCL": Tick(0.01, 1.00),
 }
-#: The Gateway's own roots for some products (PLATFORM.md, RULES.md).
+#: The Gateway's own roots for some products (docs/platform.md, docs/rules.md).
 ALIASES = {"EP": "ES", "ENQ": "NQ"}
 
 
@@ -199,7 +199,7 @@ class Account:
 
 def items(payload: Any) -> Iterator[tuple[dict[str, Any], str | None]]:
     """A payload plain, as ``{"action", "data"}``, as the SDK's ``{"contract_id", "data"}``,
-    or a list of those (PLATFORM.md): each object with the contract a wrapper named."""
+    or a list of those (docs/platform.md): each object with the contract a wrapper named."""
     for item in payload if isinstance(payload, list) else [payload]:
         if isinstance(item, dict) and isinstance(item.get("data"), dict) and (
                 set(item) <= {"action", "data"} or set(item) <= {"contract_id", "data"}):

@@ -1,9 +1,9 @@
 """What the standard rules must decide, from the reference ledger's facts.
 
-Each standard rule's condition is written here in Python from RULES.md and the text of
+Each standard rule's condition is written here in Python from docs/rules.md and the text of
 rulesets/standard.yaml (its params read from that file as data), and evaluated over the
 ledger (tests/reference/ledger.py), never over the engine. The network's semantics, from
-DESIGN.md and README.md, are restated independently:
+docs/architecture.md and README.md, are restated independently:
 
 - A rule fires per action on the rising edge of ``condition and when`` for each entity
   (an account, a position — a new position is a new entity —, a symbol root, a new fill),

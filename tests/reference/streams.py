@@ -1,6 +1,6 @@
 """Hypothesis strategies for Gateway event streams as the Gateway really sends them.
 
-A small exchange (its own, from PLATFORM.md and sim/README.md "Matching") turns a trader's
+A small exchange (its own, from docs/platform.md and sim/README.md "Matching") turns a trader's
 random actions into pushes, in the Gateway's order for one fill: the order update, the
 GatewayUserTrade (``profitAndLoss`` null for a fill that only opens or adds), the
 GatewayUserPosition(s) (size 0 = closed; a reversal pushes the old id closed, then the
