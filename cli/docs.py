@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
-from riskrail.engine.reference import reference_markdown
+from riskrail.engine.reference import reference_data, reference_markdown
 
 
 @click.command()
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write it to this file (make docs: docs/reference.md) instead of stdout.")
-def docs(output: Path | None) -> None:
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]),
+              default="markdown", show_default=True,
+              help="markdown: docs/reference.md; json: the same as data, for tools.")
+def docs(output: Path | None, output_format: str) -> None:
     """Print the language reference as Markdown: every name, fact, function and action a
     rule can use, generated from the code's own definitions."""
-    text = reference_markdown()
+    text = reference_markdown() if output_format == "markdown" else \
+        json.dumps(reference_data(), indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -10,13 +10,15 @@ what this module generates.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .actions import ACTION_OPTIONS, ACTIONS, ALL_SCOPES, actions_reference
 from .language.checker import FUNCTIONS, SESSION_FIELDS
 from .language.docs import FUNCTION_DOCS, SESSION_FIELD_DOCS
 from .language.types import BOOL, Type
 from .vocabulary import RECORDS, SCOPES
 
-__all__ = ["REFERENCE_PATH", "reference_markdown"]
+__all__ = ["REFERENCE_PATH", "reference_data", "reference_markdown"]
 
 #: where ``make docs`` writes it, from the repository's root
 REFERENCE_PATH = "docs/reference.md"
@@ -153,3 +155,28 @@ def reference_markdown() -> str:
         *_names(), "", *_facts(), "", *_sessions(), "", *_functions(), "", *_actions(),
     ]
     return "\n".join(parts) + "\n"
+
+
+def reference_data() -> dict[str, Any]:
+    """The same reference as data (``riskrail docs --format json``), for tools."""
+    return {
+        "scopes": {scope: list(seen) for scope, seen in SCOPES.items()},
+        "facts": {name: {"doc": record.doc, "fields": {
+            field.name: {"type": _type(field.type), "doc": field.doc, "macro": field.macro}
+            for field in record.fields.values()}} for name, record in RECORDS.items()},
+        "session_fields": {name: {"type": _type(t), "doc": SESSION_FIELD_DOCS.get(name)}
+                           for name, t in SESSION_FIELDS.items()},
+        "functions": {name: None if (entry := FUNCTION_DOCS.get(name)) is None else {
+            "signature": entry.signature, "returns": entry.returns, "doc": entry.doc,
+            "checks_only": entry.checks_only} for name in FUNCTIONS},
+        "actions": {name: {
+            "doc": definition.doc, "scopes": list(definition.scopes),
+            "arguments": {a.name: {"kind": a.kind, "type": _type(a.type) if a.kind ==
+                                   "expression" else None, "choices": list(a.choices),
+                                   "doc": a.doc} for a in definition.arguments},
+            "exactly_one_of": [list(group) for group in definition.exactly_one_of],
+            "asserts": definition.enforcement.asserts or None,
+            "calls": list(definition.enforcement.calls)} for name, definition in
+            ACTIONS.items()},
+        "action_options": {o.name: o.doc for o in ACTION_OPTIONS},
+    }

@@ -3,6 +3,7 @@ and it documents every name, fact, function, session field and action there is."
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from riskrail.engine.actions import ACTION_OPTIONS, ACTIONS
 from riskrail.engine.language.checker import FUNCTIONS, SESSION_FIELDS
 from riskrail.engine.language.docs import FUNCTION_DOCS, SESSION_FIELD_DOCS
-from riskrail.engine.reference import REFERENCE_PATH, reference_markdown
+from riskrail.engine.reference import REFERENCE_PATH, reference_data, reference_markdown
 from riskrail.engine.vocabulary import RECORDS, SCOPES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,3 +60,15 @@ def test_riskrail_docs_prints_and_writes_it(tmp_path: Path) -> None:
     subprocess.run([str(RISKRAIL), "docs", "--output", str(target)], capture_output=True,
                    timeout=60, check=True)
     assert target.read_text(encoding="utf-8") == reference_markdown()
+
+
+def test_riskrail_docs_format_json_is_the_same_reference_as_data() -> None:
+    printed = subprocess.run([str(RISKRAIL), "docs", "--format", "json"], capture_output=True,
+                             text=True, timeout=60, check=True)
+    data = json.loads(printed.stdout)
+    assert data == json.loads(json.dumps(reference_data()))
+    assert set(data["functions"]) == set(FUNCTIONS) and None not in data["functions"].values()
+    assert set(data["actions"]) == set(ACTIONS)
+    assert {f"{r}.{f}" for r, rec in data["facts"].items() for f in rec["fields"]} == {
+        f"{r}.{f}" for r, rec in RECORDS.items() for f in rec.fields}
+    assert data["facts"]["position"]["fields"]["age"]["macro"] == "now - {self}.opened_at"
