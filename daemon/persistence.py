@@ -119,8 +119,10 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
     return restored
 
 
-def save_memory(network: RuleNetwork, store: StateStore, now: int) -> None:
-    """Keep the memory of the accounts whose memory changed (positions' clocks, rule
-    activations): what a restart must not lose."""
-    for account_id in sorted(network.memory_changed()):
+def save_memory(network: RuleNetwork, store: StateStore, now: int, *,
+                final: bool = False) -> None:
+    """Keep the memory of the accounts whose memory changed (positions' clocks, best
+    prices, rule activations): what a restart must not lose. ``final`` at shutdown: every
+    change, the best prices of the last second too."""
+    for account_id in sorted(network.memory_changed(final=final)):
         store.save_memory(account_id, network.export_memory(account_id), now)

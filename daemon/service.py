@@ -312,6 +312,9 @@ class RiskDaemon:
                     await self._unit(outcomes)
         if self.recorder is not None:
             self.recorder.unfinished(self.clock.now())
+        if self.pipeline is not None and self.store is not None:
+            with contextlib.suppress(Exception):  # a failing disk must not block the stop
+                save_memory(self.pipeline.network, self.store, self.clock.now(), final=True)
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.close()

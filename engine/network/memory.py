@@ -167,9 +167,13 @@ class PositionState:
         return (self._best - self.average_price) * self.direction / instrument.tick_size
 
     def _compute_unrealized(self) -> float | None:
-        if self.instrument is None or self._price is None:
+        if self.instrument is None:
             return None
         quantity = self.open_quantity
+        if quantity == 0:
+            return 0.0  # its fills closed it (its push is on the way): nothing open to price
+        if self._price is None:
+            return None
         return self.instrument.money(self._price - self.open_average, quantity)
 
     def set_price(self, price: float | None) -> None:
@@ -177,6 +181,7 @@ class PositionState:
         self._price = price
         if price is not None and (self._best is None or (price - self._best) * self.direction > 0):
             self._best = price
+            self.account.best_moved = True  # a restart must keep it (export_memory)
         self._refresh()
 
     def _refresh(self) -> None:
@@ -361,7 +366,8 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
-                 "_unrealized_sum", "activations", "armed", "balance", "can_trade", "connected",
+                 "_unrealized_sum", "activations", "armed", "balance", "best_moved", "can_trade",
+                 "connected",
                  "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
@@ -378,6 +384,8 @@ class AccountState:
         self.balance = 0.0
         self.can_trade = True
         self.connected = True
+        #: a position's best price moved since the memory was last saved
+        self.best_moved = False
         self.feed_problem: str | None = None
         self.positions: dict[str, PositionState] = {}
         self.orders: dict[int, OrderState] = {}

@@ -67,6 +67,10 @@ _NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 _QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
 #: how long a counted trade's id is remembered (duplicates and late voids)
 _TRADE_MEMORY = 7 * 86_400 * MICROS
+#: a position's best price moves with quotes: kept for a restart at most once a second
+#: of the network's clock (a crash loses at most the last second's new best), never
+#: one store write per quote
+BEST_PRICE_SAVE_EVERY = 1 * MICROS
 #: the time, announced when an account appears (vocabulary.CLOCK_TOPIC)
 _CLOCK: Change = ("account", "clock", None)
 #: every account-wide topic: what a reload re-evaluates
@@ -198,6 +202,7 @@ class RuleNetwork:
         self._names: dict[int, str] = {}
         #: accounts whose memory a restart must keep changed since the last look
         self._memory_changed: set[int] = set()
+        self._best_saved_at = -BEST_PRICE_SAVE_EVERY
         #: (account, contract) -> a position remembered from before a restart, with its
         #: rule activations, until the Gateway shows it again (export/restore_memory)
         self._remembered: dict[tuple[int, str], dict[str, Any]] = {}
@@ -1062,9 +1067,17 @@ class RuleNetwork:
         account.trades_today = trades
 
     # -- what a restart keeps (the daemon's store) --------------------------------
-    def memory_changed(self) -> set[int]:
-        """The accounts whose memory (``export_memory``) changed since the last call."""
+    def memory_changed(self, *, final: bool = False) -> set[int]:
+        """The accounts whose memory (``export_memory``) changed since the last call; those
+        whose positions' best prices moved at most once a second, or at once if ``final``."""
         changed, self._memory_changed = self._memory_changed, set()
+        now = self.clock.now()
+        if final or now - self._best_saved_at >= BEST_PRICE_SAVE_EVERY:
+            self._best_saved_at = now
+            for account in self.accounts.values():  # once a second: O(accounts) is cheap
+                if account.best_moved:
+                    account.best_moved = False
+                    changed.add(account.id)
         return changed
 
     def export_memory(self, account_id: int) -> dict[str, Any]:

@@ -321,8 +321,6 @@ BEST_PRICE_THEN_RESTART = ("14:50", [("market", "MNQ", 1, 3), ("price", "MNQ", 3
                                      ("restart",), ("price", "MNQ", 1)])
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 5, remainder: a position's best price "
-                   "seen before a restart is not kept (a new best from a quote is not saved)")
 @settings(max_examples=LIVE, deadline=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=list(HealthCheck))
 @given(session=st.tuples(sessions.map(lambda s: s[0]),

@@ -209,7 +209,13 @@ def test_memory_is_json_and_changes_are_reported(tmp_path: Path) -> None:
     assert session.network.memory_changed() == {1}
     assert session.network.memory_changed() == set()
     session.push(at("10:00:05"), "GatewayQuote", {"lastPrice": 21001.0, "contractId": MNQ})
-    assert session.network.memory_changed() == set()  # a quote changes no clock
+    assert session.network.memory_changed() == {1}  # a new best price: a restart keeps it
+    session.push(at("10:00:05.5"), "GatewayQuote", {"lastPrice": 21002.0, "contractId": MNQ})
+    assert session.network.memory_changed() == set()  # ... reported at most once a second
+    assert session.network.memory_changed(final=True) == {1}  # or at once, at shutdown
+    session.push(at("10:00:07"), "GatewayQuote", {"lastPrice": 21000.5, "contractId": MNQ})
+    assert session.network.memory_changed() == set()  # not a new best: nothing to keep
+    assert session.network.export_memory(1)["positions"][MNQ]["best_price"] == 21002.0
     session.to(at("10:01:00"))
     assert session.network.memory_changed() == {1}  # GRACE fired: an activation
     memory = session.network.export_memory(1)

@@ -8,8 +8,7 @@ and the open P&L also in between (issue 11 item 1)."""
 
 from __future__ import annotations
 
-import pytest
-from budget import KNOWN_BUG, PROPERTY
+from budget import PROPERTY
 from cases import (
     closed_unquoted_position_hides_open_pnl,
     closing_fill_counted_twice,
@@ -97,9 +96,7 @@ def test_open_pnl_reflects_a_fill_before_its_position_push(stream: Stream) -> No
                        positions=(), in_between=("unrealized_pnl",)) == ""
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 item 1, remainder: a position its fill has "
-                   "closed, never quoted, makes the account's open P&L none until its push")
-@KNOWN_BUG
+@PROPERTY
 @given(streams(latency=False))
 @example(closed_unquoted_position_hides_open_pnl())
 def test_open_pnl_of_a_closed_unquoted_position_is_zero(stream: Stream) -> None:
