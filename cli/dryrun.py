@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
+from riskrail.cli import exitcodes
 from riskrail.engine.clock import Clock, parse_instant, to_iso
 from riskrail.engine.durable import (
     DURABLE_MISSING,
@@ -30,7 +31,9 @@ from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
 from riskrail.engine.ruleset.model import Ruleset
 from riskrail.engine.standard import STANDARD_RULESET
 
-EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = 0, 1, 2, 3
+EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = exitcodes.OK, exitcodes.FOUND, \
+    exitcodes.INVALID, exitcodes.BAD_INPUT
+EXIT_USAGE = exitcodes.USAGE
 
 
 def _lines(handle: BinaryIO) -> Iterator[bytes]:
@@ -154,8 +157,9 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     Exit codes:
       0  it ran (whatever was decided)
       1  with --detailed-exitcode: at least one decision was made
-      2  invalid ruleset, or a usage error
+      2  invalid ruleset
       3  invalid event input (a bad line with --strict, or an unreadable file)
+     64  usage error (an option value that does not parse: --set, --until, --max-gap)
     """
     if engine == "durable" and not durable_available():
         click.echo(f"error: {DURABLE_MISSING}", err=True)
@@ -164,12 +168,12 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         overrides = [parse_override(text) for text in sets]
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_RULESET)
+        sys.exit(EXIT_USAGE)
     seconds = parse_duration(max_gap_text)
     if seconds is None or seconds <= 0:
         click.echo(f"error: --max-gap {max_gap_text!r}: expected a positive duration "
                    "such as 31d, 12h or 90m", err=True)
-        sys.exit(EXIT_RULESET)
+        sys.exit(EXIT_USAGE)
     max_gap = round(seconds * 1_000_000)
     until = None
     if until_text is not None:
@@ -177,7 +181,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             until = parse_instant(until_text)
         except ValueError as error:
             click.echo(f"error: --until {until_text!r}: {error}", err=True)
-            sys.exit(EXIT_RULESET)
+            sys.exit(EXIT_USAGE)
     try:
         ruleset, warnings = load_ruleset(list(rulesets) or [STANDARD_RULESET], overrides)
     except RulesetError as error:
@@ -240,6 +244,8 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     except DurableUnavailableError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_RULESET)
+    except BrokenPipeError:
+        raise  # our output's reader went away (| head): riskrail's main ends quietly
     except OSError as error:
         click.echo(f"error: cannot read {events}: {error.strerror}", err=True)
         sys.exit(EXIT_INPUT)
@@ -248,7 +254,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         sys.exit(EXIT_INPUT)
     except UntilTooFarError as error:
         click.echo(f"error: --until {until_text!r}: {error} (see --max-gap)", err=True)
-        sys.exit(EXIT_RULESET)
+        sys.exit(EXIT_USAGE)
     finally:
         for made in engines:
             if isinstance(made, DurableEngine):

@@ -31,14 +31,19 @@ def log() -> None:
 @log.command()
 @click.option("--state", "state", required=True, type=click.Path(dir_okay=False),
               help=_STATE_HELP)
-def verify(state: str) -> None:
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="text: one summary line; json: one object {state, intact, records, "
+                   "head_seq, head_hash, first_broken, problem}.")
+def verify(state: str, output_format: str) -> None:
     """Walk the hash chain from the first record and report the first broken one.
 
     \b
     Exit codes:
       0  the chain is intact (one summary line on stdout)
       1  a record is edited, missing or out of order (its seq and what is wrong)
-      2  the file is missing or not a riskrail state database, or a usage error
+      2  the file is missing or not a riskrail state database
+     64  usage error
     """
     store = _open(state)
     try:
@@ -49,6 +54,14 @@ def verify(state: str) -> None:
         sys.exit(2)
     finally:
         store.close()
+    if output_format == "json":
+        click.echo(json.dumps({
+            "state": state, "intact": result.ok, "records": result.checked,
+            "head_seq": head_seq if result.ok else None,
+            "head_hash": head_hash if result.ok else None,
+            "first_broken": None if result.ok else result.first_broken,
+            "problem": None if result.ok else result.message}))
+        sys.exit(0 if result.ok else 1)
     if result.ok:
         if result.checked:
             click.echo(f"{state}: decision log intact: {result.checked} record(s), "
@@ -76,7 +89,8 @@ def show(state: str, output_format: str, since: int) -> None:
     \b
     Exit codes:
       0  printed
-      2  the file is missing or not a riskrail state database, or a usage error
+      2  the file is missing or not a riskrail state database
+     64  usage error
     """
     store = _open(state)
     try:

@@ -45,9 +45,12 @@ from riskrail.engine.standard import STANDARD_RULESET
               show_default=True,
               help="durable: decide conditions with durable_rules (the optional durable "
                    "extra), to cross-check the default rule network.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="The console (stderr): readable lines, or the log file's JSON lines.")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
-        shadow: bool, sync: str, quiet_events: bool, engine: str) -> None:
+        shadow: bool, sync: str, quiet_events: bool, engine: str, output_format: str) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
@@ -56,6 +59,7 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
       0  stopped cleanly (SIGTERM/SIGINT)
       2  invalid ruleset or settings
       4  could not connect to the Gateway
+     64  usage error
     """
     username = os.environ.get("PROJECT_X_USERNAME", "")
     api_key = os.environ.get("PROJECT_X_API_KEY", "")
@@ -76,7 +80,8 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     if engine == "durable" and not durable_available():
         click.echo(f"error: {DURABLE_MISSING}", err=True)
         sys.exit(2)
-    configure_logging(log_file, quiet_events=quiet_events)
+    configure_logging(log_file, quiet_events=quiet_events,
+                      console_json=output_format == "json")
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import signal
 import sys
 from pathlib import Path
@@ -27,6 +28,9 @@ DEFAULT_GATEWAY = f"http://127.0.0.1:{DEFAULT_PORT}"
 @click.option("--seed", type=int, default=None, help="Random-walk seed (default 0).")
 @click.option("--walk/--no-walk", default=None,
               help="Random-walk prices nobody scripted.  [default: walk]")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: the addresses and accounts as one JSON object a line.")
 @click.pass_context
 def sim(
     ctx: click.Context,
@@ -36,6 +40,7 @@ def sim(
     wrap: bool | None,
     seed: int | None,
     walk: bool | None,
+    output_format: str,
 ) -> None:
     """Serve a ProjectX Gateway simulator on 127.0.0.1: the REST API under /api, the
     SignalR hubs /hubs/user and /hubs/market, and the control API under /_sim/.
@@ -60,7 +65,7 @@ def sim(
     simulator = Simulator(config, port=port, record=record, seed=seed, random_walk=walk,
                           wrap=wrap)
     try:
-        asyncio.run(_serve(simulator))
+        asyncio.run(_serve(simulator, output_format == "json"))
     except OSError as error:
         click.echo(f"riskrail sim: cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
         sys.exit(2)
@@ -68,7 +73,7 @@ def sim(
         pass
 
 
-async def _serve(simulator: object) -> None:
+async def _serve(simulator: object, as_json: bool = False) -> None:
     from riskrail.sim.server import Simulator
 
     assert isinstance(simulator, Simulator)
@@ -78,6 +83,21 @@ async def _serve(simulator: object) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     await simulator.start()
+    if as_json:
+        click.echo(json.dumps({
+            "event": "listening", "base_url": simulator.base_url, "api_url": simulator.api_url,
+            "user_hub_url": simulator.user_hub_url, "market_hub_url": simulator.market_hub_url,
+            "accounts": [{"id": a.id, "name": a.name}
+                         for a in simulator.exchange.accounts.values()],
+            "contracts": len(simulator.exchange.contracts),
+            "recording": None if simulator.record_path is None else str(simulator.record_path)
+        }))
+        try:
+            await stop.wait()
+        finally:
+            await simulator.stop()
+            click.echo(json.dumps({"event": "stopped"}))
+        return
     accounts = ", ".join(
         f"{a.name} (id {a.id})" for a in simulator.exchange.accounts.values()
     )
@@ -106,7 +126,12 @@ async def _serve(simulator: object) -> None:
               help="Time factor: 2 plays the script twice as fast.")
 @click.option("--account", default=None, help="Account name or id (default: the script's, "
               "else the first).")
-def trade(script: str, gateway: str, speed: float, account: str | None) -> None:
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: one object a step {at, action, description, ok, detail}, then "
+                   "{done, steps, refused}.")
+def trade(script: str, gateway: str, speed: float, account: str | None,
+          output_format: str) -> None:
     """Play a trader SCRIPT (a YAML file, or `standard` for the bundled standard session)
     against the simulator through its REST API.
 
@@ -122,11 +147,15 @@ def trade(script: str, gateway: str, speed: float, account: str | None) -> None:
     except ConfigError as error:
         click.echo(f"riskrail sim trade: {error}", err=True)
         sys.exit(2)
-    click.echo(f"playing {parsed.name} ({len(parsed.steps)} steps, "
-               f"{parsed.duration / speed:.0f} s) against {gateway}")
+    as_json = output_format == "json"
+    if not as_json:
+        click.echo(f"playing {parsed.name} ({len(parsed.steps)} steps, "
+                   f"{parsed.duration / speed:.0f} s) against {gateway}")
 
     def show(result: StepResult) -> None:
-        click.echo(result.line())
+        click.echo(json.dumps({"at": result.at, "action": result.action,
+                               "description": result.description, "ok": result.ok,
+                               "detail": result.detail}) if as_json else result.line())
 
     try:
         results = asyncio.run(
@@ -138,4 +167,7 @@ def trade(script: str, gateway: str, speed: float, account: str | None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     refused = sum(1 for result in results if not result.ok)
+    if as_json:
+        click.echo(json.dumps({"done": True, "steps": len(results), "refused": refused}))
+        return
     click.echo(f"done: {len(results)} steps, {refused} refused")

@@ -5,33 +5,57 @@ from __future__ import annotations
 import sys
 
 import click
+from riskrail.cli import exitcodes
 from riskrail.engine.ruleset.build import check_paths, ruleset_files
-from riskrail.engine.ruleset.diagnostics import format_json, format_text
+from riskrail.engine.ruleset.diagnostics import (
+    format_github,
+    format_json,
+    format_text,
+)
+from riskrail.engine.ruleset.diagnostics import (
+    strict as as_errors,
+)
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="text: path:line:col: severity: message; json: a list.")
-def validate(paths: tuple[str, ...], output_format: str) -> None:
-    """Check ruleset files (or every *.yaml/*.yml in folders) and report every problem.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github"]),
+              default="text", show_default=True,
+              help="text: path:line:col: severity: message; json: a list; github: GitHub "
+                   "Actions annotations (::error file=...,line=...,col=...::message).")
+@click.option("--strict", is_flag=True, help="Warnings are errors (exit 2).")
+@click.option("--stdin-filename", default="<stdin>", show_default=True, metavar="PATH",
+              help="The name to report for a ruleset read from stdin (PATH -).")
+def validate(paths: tuple[str, ...], output_format: str, strict: bool,
+             stdin_filename: str) -> None:
+    """Check ruleset files (or every *.yaml/*.yml in folders, rule tests *.test.yaml
+    aside) and report every problem; - reads one ruleset from stdin.
 
     \b
     Each problem goes to stdout as  path:line:col: error|warning: message
-    (with --format json: a JSON list of {path, line, column, severity, message});
-    the text format's summary line goes to stderr.
+    (with --format json: a JSON list of {path, line, column, severity, message};
+    with --format github: one GitHub Actions annotation a line);
+    the text and github formats' summary line goes to stderr.
     Exit codes:
-      0  valid (warnings allowed)
-      2  invalid: at least one error (or a missing file), or a usage error
+      0  valid (warnings allowed, unless --strict)
+      2  invalid: at least one error (or a missing file)
+     64  usage error
     """
-    diagnostics = check_paths(paths)
+    texts: dict[str, str] = {}
+    if "-" in paths:
+        texts[stdin_filename] = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        paths = tuple(stdin_filename if p == "-" else p for p in paths)
+    diagnostics = check_paths(paths, texts)
+    if strict:
+        diagnostics = as_errors(diagnostics)
     errors = [d for d in diagnostics if d.severity == "error"]
     if output_format == "json":
         click.echo(format_json(diagnostics), nl=False)
     else:
-        click.echo(format_text(diagnostics), nl=False)
-        files = len([f for f in ruleset_files(paths) if f.is_file()])
+        click.echo((format_github(diagnostics, "riskrail validate") if output_format == "github"
+                    else format_text(diagnostics)), nl=False)
+        files = len([f for f in ruleset_files(paths) if str(f) in texts or f.is_file()])
         warnings = len(diagnostics) - len(errors)
         summary = (f"{files} file(s) checked: {len(errors)} error(s), {warnings} warning(s)")
         click.echo(summary, err=True)
-    sys.exit(2 if errors else 0)
+    sys.exit(exitcodes.INVALID if errors else exitcodes.OK)

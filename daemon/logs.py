@@ -58,13 +58,14 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def configure_logging(log_file: str | Path | None, *, console_level: int = logging.INFO,
-                      quiet_events: bool = False) -> None:
+                      quiet_events: bool = False, console_json: bool = False) -> None:
+    """``console_json``: the console gets the file's JSON lines (``run --format json``)."""
     log.handlers.clear()
     log.setLevel(logging.DEBUG)
     log.propagate = False
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(console_level)
-    console.setFormatter(ConsoleFormatter())
+    console.setFormatter(JsonLinesFormatter() if console_json else ConsoleFormatter())
     if quiet_events:
         console.addFilter(lambda r: getattr(r, "fields", {}).get("checkpoint") not in
                           ("event_received", "rule_evaluated"))

@@ -60,8 +60,8 @@ from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleV
 from .schema import schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
-__all__ = ["BUILTIN_RULES", "ParamOverride", "check_paths", "load_ruleset", "parse_override",
-           "ruleset_files", "semantic_diagnostics"]
+__all__ = ["BUILTIN_RULES", "TEST_SUFFIXES", "ParamOverride", "check_paths", "load_ruleset",
+           "parse_override", "ruleset_files", "semantic_diagnostics"]
 
 Path_ = tuple[str | int, ...]
 
@@ -96,13 +96,20 @@ def parse_override(text: str) -> ParamOverride:
     return ParamOverride(rule.strip(), param.strip(), value, text)
 
 
+#: rule tests (``riskrail test``) live beside the rules they test: a folder's
+#: ``*.test.yaml`` files are not rulesets
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
 def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and the ``*.yaml``/``*.yml`` files inside folders named (sorted)."""
+    """Files named, and the ``*.yaml``/``*.yml`` files inside folders named (sorted), but
+    not the rule tests among them (``*.test.yaml``)."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")))
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
+                              and not p.name.endswith(TEST_SUFFIXES)))
         else:
             out.append(path)
     return out
@@ -1244,20 +1251,25 @@ def semantic_diagnostics(source: Source) -> list[Diagnostic]:
     return builder.diagnostics
 
 
-def check_paths(paths: Iterable[str | Path]) -> list[Diagnostic]:
-    """Every diagnostic for every ruleset file under ``paths`` (``riskrail validate``)."""
+def check_paths(paths: Iterable[str | Path],
+                texts: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    """Every diagnostic for every ruleset file under ``paths`` (``riskrail validate``);
+    a path in ``texts`` is not read from disk but given (``validate -`` reads stdin)."""
     found: list[Diagnostic] = []
     paths = list(paths)
+    texts = texts or {}
     for raw in paths:
+        if str(raw) in texts:
+            continue
         if not Path(raw).exists():
             found.append(Diagnostic(str(raw), 1, 1, "error", "no such file or folder"))
         elif Path(raw).is_dir() and not ruleset_files([raw]):
             found.append(Diagnostic(str(raw), 1, 1, "error",
                                     "no ruleset files (*.yaml, *.yml) in this folder"))
-    files = [f for f in ruleset_files(paths) if f.exists()]
+    files = [f for f in ruleset_files(paths) if str(f) in texts or f.exists()]
     builders: list[_FileBuilder] = []
     for path in files:
-        builder, problems, _ = _build_file(path, ())
+        builder, problems, _ = _build_file(path, (), texts.get(str(path)))
         found.extend(problems)
         if builder is not None:
             builders.append(builder)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 from riskrail.engine.errors import RiskrailError
 
-__all__ = ["Diagnostic", "RulesetError", "format_json", "format_text"]
+__all__ = ["Diagnostic", "RulesetError", "format_github", "format_json", "format_text",
+           "strict"]
 
 Severity = Literal["error", "warning"]
 
@@ -43,3 +45,25 @@ def format_text(diagnostics: list[Diagnostic]) -> str:
 
 def format_json(diagnostics: list[Diagnostic]) -> str:
     return json.dumps([asdict(d) for d in diagnostics], indent=2) + "\n"
+
+
+def format_github(diagnostics: Iterable[Diagnostic], title: str = "riskrail") -> str:
+    """GitHub Actions workflow commands: each diagnostic becomes an annotation on its
+    file and line in the pull request (``::error file=...,line=...,col=...::message``)."""
+    return "".join(
+        f"::{d.severity} file={_property(d.path)},line={d.line},col={d.column},"
+        f"title={_property(title)}::{_data(d.message)}\n" for d in diagnostics)
+
+
+def strict(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """``--strict``: every warning is an error."""
+    return [replace(d, severity="error") if d.severity == "warning" else d
+            for d in diagnostics]
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

@@ -80,19 +80,22 @@ def test_invalid_ruleset_exit_2(losses: Path, tmp_path: Path) -> None:
     assert done.stdout == ""
 
 
-@pytest.mark.parametrize("setting", ["RULE-003limit=-500", "RULE-003.limit",
-                                     "RULE-999.limit=1", "RULE-003.nope=1",
-                                     "RULE-003.limit=[unclosed"])
-def test_bad_set_exit_2(losses: Path, setting: str) -> None:
+@pytest.mark.parametrize(("setting", "code"), [
+    ("RULE-003limit=-500", 64), ("RULE-003.limit", 64), ("RULE-003.limit=[unclosed", 64),
+    ("RULE-999.limit=1", 2), ("RULE-003.nope=1", 2)])
+def test_bad_set_is_a_usage_error_or_an_invalid_ruleset(losses: Path, setting: str,
+                                                        code: int) -> None:
+    """A --set that does not parse is a usage error (64); one that parses but names no
+    rule or param of the ruleset makes an invalid ruleset (2)."""
     done = run(str(losses), "--set", setting)
-    assert done.returncode == 2, done.stdout
+    assert done.returncode == code, done.stdout
     assert done.stderr.strip()
     assert done.stdout == ""
 
 
-def test_bad_until_exit_2(losses: Path) -> None:
+def test_bad_until_is_a_usage_error(losses: Path) -> None:
     done = run(str(losses), "--until", "tomorrow")
-    assert done.returncode == 2
+    assert done.returncode == 64
     assert "--until" in done.stderr
 
 

@@ -111,7 +111,7 @@ def test_verify_a_newer_schema_exits_2(state: Path) -> None:
 
 
 def test_verify_without_state_is_a_usage_error() -> None:
-    assert riskrail("log", "verify").returncode == 2
+    assert riskrail("log", "verify").returncode == 64
 
 
 def test_show_prints_one_line_per_decision(state: Path) -> None:

@@ -98,10 +98,10 @@ def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
     assert result.stdout == "empty:1:1: error: no ruleset files (*.yaml, *.yml) in this folder\n"
 
 
-def test_usage_errors_exit_2() -> None:
-    assert riskrail("validate").returncode == 2
+def test_usage_errors_exit_64() -> None:
+    assert riskrail("validate").returncode == 64
     result = riskrail("validate", "--format", "xml", "rulesets/")
-    assert result.returncode == 2
+    assert result.returncode == 64
     assert "Invalid value for '--format'" in result.stderr
 
 
@@ -110,9 +110,10 @@ def test_help_documents_the_output_and_exit_codes() -> None:
     assert result.returncode == 0
     text = " ".join(result.stdout.split())
     assert "path:line:col: error|warning: message" in text
-    assert "0 valid (warnings allowed)" in text
+    assert "0 valid (warnings allowed, unless --strict)" in text
     assert "2 invalid: at least one error" in text
-    assert "--format [text|json]" in text
+    assert "64 usage error" in text
+    assert "--format [text|json|github]" in text
 
 
 def test_schema_command() -> None:
