@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test test-shifted-clock faketime demo docs lint bench clean enforce-fuzz fuzz soak
+.PHONY: install test rule-tests test-shifted-clock faketime demo docs lint bench clean enforce-fuzz fuzz soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: lint faketime
+test: lint faketime rule-tests
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 	$(BIN)/python tests/shifted_clock/run.py
+
+# The rule tests (*.test.yaml) beside the shipped rulesets, as a risk officer runs them.
+# A folder of rulesets added to the repository gets its tests listed here.
+RULE_TESTS ?= rulesets
+rule-tests: install
+	$(BIN)/riskrail test $(RULE_TESTS)
 
 # The suite again with the clock of every process shifted by libfaketime to instants far
 # from today: a year ahead, a Saturday, a daylight-saving Sunday, 16:59 and 17:01 Chicago

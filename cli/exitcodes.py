@@ -8,10 +8,11 @@ __all__ = ["BAD_INPUT", "FOUND", "INTERRUPTED", "INVALID", "NO_GATEWAY", "OK", "
 
 #: success (validate: valid, warnings allowed; dry-run: it ran, whatever it decided)
 OK = 0
-#: something was found: a decision (dry-run --detailed-exitcode), a broken hash chain
-#: (log verify)
+#: something was found: a decision (dry-run --detailed-exitcode), a failing rule test
+#: (test), a broken hash chain (log verify)
 FOUND = 1
-#: an invalid ruleset or state file (each problem of a ruleset as path:line:col)
+#: an invalid ruleset, rule test file or state file (each problem of a ruleset or test
+#: file as path:line:col)
 INVALID = 2
 #: invalid event input (a bad line with --strict, an unreadable event file)
 BAD_INPUT = 3
@@ -28,9 +29,9 @@ PIPE_CLOSED = 141
 
 TABLE: tuple[tuple[int, str], ...] = (
     (OK, "success (validate: valid, warnings allowed; dry-run: it ran)"),
-    (FOUND, "something found: a decision (dry-run --detailed-exitcode), a broken hash "
-            "chain (log verify)"),
-    (INVALID, "invalid ruleset or state file (path:line:col)"),
+    (FOUND, "something found: a decision (dry-run --detailed-exitcode), a failing test "
+            "(test), a broken hash chain (log verify)"),
+    (INVALID, "invalid ruleset, test file or state file (path:line:col)"),
     (BAD_INPUT, "invalid event input (dry-run --strict, an unreadable event file)"),
     (NO_GATEWAY, "run: could not connect to the Gateway"),
     (USAGE, "usage error: unknown option, missing argument, bad option value"),

@@ -73,17 +73,38 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
            on_decision: Callable[[Decision], None] | None = None,
            engine: Callable[[Ruleset, Clock], RuleNetwork] = RuleNetwork,
            max_gap: int = MAX_GAP,
-           on_step: Callable[[Step], None] | None = None) -> ReplayResult:
+           on_step: Callable[[Step], None] | None = None,
+           checkpoints: Iterable[int] = (),
+           on_checkpoint: Callable[[int, Pipeline | None], None] | None = None
+           ) -> ReplayResult:
     """Run every line through a fresh pipeline (its network made by ``engine(ruleset,
     clock)``) on a simulated clock. Lines may be bytes (a line that is not UTF-8 is then
     one bad line, not the end of the run). ``on_step`` sees what each line made (its
     decisions, with their constraints and calls, and the calls planned besides). Raises
     StrictInputError at the first bad line when ``strict``, and UntilTooFarError (after
-    the lines) for an ``until`` past ``max_gap``."""
+    the lines) for an ``until`` past ``max_gap``.
+
+    ``on_checkpoint(instant, pipeline)`` is called at each of ``checkpoints`` (sorted),
+    once every line up to that instant is in and the timers due by then have fired
+    (``riskrail test`` reads facts there; the pipeline is None before the first line).
+    The decisions are the same with or without checkpoints: a timer fires at its own
+    instant either way; but a timer due before a checkpoint fires there in a step of its
+    own instead of with the next line, so the calls planned may be grouped otherwise."""
     result = ReplayResult()
     clock: SimulatedClock | None = None
     pipeline: Pipeline | None = None
     instruments = ruleset.instruments
+    pending = sorted(checkpoints)
+
+    def reach(instant: int | None) -> None:
+        """Call the checkpoints up to ``instant`` (all of them for None)."""
+        while pending and (instant is None or pending[0] < instant):
+            at = pending.pop(0)
+            if pipeline is not None and clock is not None and at >= clock.now():
+                clock.set(at)
+                emit(pipeline.advance(at, tick=False))
+            if on_checkpoint is not None:
+                on_checkpoint(at, pipeline)
 
     def emit(step: Step) -> None:
         for decision in step.decisions:
@@ -130,6 +151,7 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
                             f"the line before ({to_iso(line.ts)} after {to_iso(clock.now())};"
                             f" at most {_days(max_gap)})")
             continue
+        reach(line.ts)
         if clock is None or pipeline is None:
             clock = SimulatedClock(line.ts)
             pipeline = Pipeline(engine(ruleset, clock), clock, account_id=account_id)
@@ -151,8 +173,10 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
         if until > clock.now() + max_gap:
             raise UntilTooFarError(f"{to_iso(until)} is {_days(until - clock.now())} after "
                                    f"the last event (at most {_days(max_gap)})")
+        reach(until + 1)
         clock.set(until)
         emit(pipeline.advance(until, tick=False))
+    reach(None)
     return result
 
 

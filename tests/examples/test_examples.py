@@ -34,8 +34,17 @@ MNQ, RTY = "CON.F.US.MNQ.H26", "CON.F.US.RTY.H26"
 
 
 def readme_blocks() -> list[str]:
+    """The README's rulesets (its rule test example, a ``*.test.yaml``, is run by
+    tests/workbench/test_rule_tests.py)."""
     text = README.read_text(encoding="utf-8")
-    return re.findall(r"^```yaml\n(.*?)^```$", text, re.S | re.M)
+    return [block for block in re.findall(r"^```yaml\n(.*?)^```$", text, re.S | re.M)
+            if "ruletest.schema.json" not in block.split("\n", 1)[0]]
+
+
+def ruleset_files() -> list[Path]:
+    """The rulesets of rulesets/ (not their rule tests, ``*.test.yaml``)."""
+    return [path for path in sorted((ROOT / "rulesets").glob("*.yaml"))
+            if not path.name.endswith(".test.yaml")]
 
 
 # -- a day of fills, as the Gateway pushes them -------------------------------------------
@@ -157,7 +166,7 @@ def test_each_readme_example_validates_and_does_what_it_says(index: int,
 # -- rulesets/ ----------------------------------------------------------------------------
 
 def test_every_ruleset_validates() -> None:
-    for path in sorted((ROOT / "rulesets").glob("*.yaml")):
+    for path in ruleset_files():
         done = subprocess.run([str(RISKRAIL), "validate", str(path)], text=True,
                               capture_output=True, timeout=60, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -169,7 +178,7 @@ def test_every_rule_in_rulesets_fires_in_a_scenario() -> None:
     snapshots = (ROOT / "tests" / "scenarios" / "__snapshots__" /
                  "test_scenarios.ambr").read_text(encoding="utf-8")
     seen = set(re.findall(r"'rule': '([^']+)'", snapshots))
-    for path in sorted((ROOT / "rulesets").glob("*.yaml")):
+    for path in ruleset_files():
         ids = [rule["id"] for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]]
         assert set(ids) <= seen, f"{path.name}: no scenario shows {sorted(set(ids) - seen)}"
 
