@@ -1,6 +1,8 @@
 """The fact vocabulary: what a condition can read, its type, and what changes it.
 
-Each field names the *topics* whose change can alter it. The rule network
+Each field names the *topics* whose change can alter it (a topic with a record,
+``account.positions``, is that record's: an order's position changes with the account's
+positions). The rule network
 indexes rules by the topics their conditions read, so an event re-evaluates only
 the rules that read something it changed (docs/architecture.md section 3). A field fixed for
 the life of its entity (a position's contract or side: a reversal is a new
@@ -97,6 +99,12 @@ ACCOUNT = _record(
           "When a position last opened, grew, shrank or closed (at its fill, when the fill "
           "was known first)."),
     Field("working_orders", NUMBER, ("orders",), "Number of working (open) orders."),
+    Field("long_exposure", NUMBER, ("positions", "orders"),
+          "Long contracts held plus the working buy orders that would add to them (those "
+          "closing a short count only past its size): what the long side may become."),
+    Field("short_exposure", NUMBER, ("positions", "orders"),
+          "Short contracts held plus the working sell orders that would add to them (those "
+          "closing a long count only past its size)."),
     Field("locked", BOOL, ("lockouts",), "True while any account lockout or cooldown is active."),
     Field("locked_since", INSTANT, ("lockouts",),
           "Start of the current locked period (none when not locked)."),
@@ -117,6 +125,12 @@ POSITION = _record(
     Field("side", STRING, (), "'long' or 'short'."),
     Field("direction", NUMBER, (), "1 for long, -1 for short."),
     Field("size", NUMBER, ("positions",), "Contracts held (always positive)."),
+    Field("size_before", NUMBER, ("positions",),
+          "Contracts held before its latest change (0 when that change opened it)."),
+    Field("last_change", NUMBER, ("positions",),
+          "Its latest change in contracts: positive when it opened or grew (the add), "
+          "negative when it shrank. `reduce_position: {by: position.last_change}` undoes "
+          "exactly an add."),
     Field("average_price", NUMBER, ("positions",), "Average entry price."),
     Field("tick_size", NUMBER, (), "Minimum price increment of the instrument."),
     Field("tick_value", NUMBER, (), "USD per tick per contract."),
@@ -145,6 +159,12 @@ POSITION = _record(
           "Price of the protective stop (none without one)."),
     Field("has_target", BOOL, ("positions", "orders"),
           "A working limit order on the closing side of this contract."),
+    Field("orders", ListType("list", RecordType("order")), ("orders",),
+          "The working orders of its contract, e.g. its stops: "
+          "`[o for o in position.orders if o.type == 'stop']`."),
+    Field("exposure", NUMBER, ("positions", "orders"),
+          "Its size plus the working orders that would add to it (on its side): what it "
+          "may become if they fill."),
     Field("unprotected_since", INSTANT, ("positions", "orders"),
           "Since when the position has had no protective stop: since it opened, or since its "
           "stop went (none while it has one). A restart keeps it."),
@@ -172,6 +192,10 @@ INSTRUMENT = _record(
     Field("net", NUMBER, ("positions",), "Signed sum of the root's positions (short negative)."),
     Field("position_count", NUMBER, ("positions",), "Open positions in this root."),
     Field("working_orders", NUMBER, ("orders",), "Working orders in this root."),
+    Field("long_exposure", NUMBER, ("positions", "orders"),
+          "The root's long contracts plus its working buy orders that would add to them."),
+    Field("short_exposure", NUMBER, ("positions", "orders"),
+          "The root's short contracts plus its working sell orders that would add to them."),
 )
 
 ORDER = _record(
@@ -187,6 +211,18 @@ ORDER = _record(
     Field("limit_price", NUMBER, ("orders",), "Limit price (none if not a limit order)."),
     Field("stop_price", NUMBER, ("orders",), "Stop price (none if not a stop order)."),
     Field("created_at", INSTANT, ("orders",), "When the order was created."),
+    Field("position", RecordType("position"), ("orders", "account.positions"),
+          "The position in its contract (none when there is none): "
+          "`order.position.size`."),
+    Field("is_entry", BOOL, ("orders", "account.positions"),
+          "It would open a position: none is held in its contract, or it is on the other "
+          "side and larger than the one held (a reversal)."),
+    Field("is_opening", BOOL, ("orders", "account.positions"),
+          "It would open or grow a position: an entry, or on the side of the position held."),
+    Field("exposure", NUMBER, ("orders", "account.positions", "account.orders"),
+          "What its side of its symbol root may reach: the root's long_exposure for a buy, "
+          "its short_exposure for a sell (contracts held plus working orders adding to them, "
+          "this one included)."),
 )
 
 TRADE = _record(

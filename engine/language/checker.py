@@ -646,7 +646,27 @@ def _fn_symbols(c: Checker, node: n.Call, args: list[Type]) -> Type:
     return ListType("list", STRING)
 
 
+def _fn_previous(c: Checker, node: n.Call, args: list[Type]) -> Type:
+    if not _arity(c, node, args, 1, 1):
+        return ANY
+    for inner in _walk(node.args[0]):
+        if isinstance(inner, n.Call) and inner.function == "previous":
+            return c._error("previous() of previous() is not kept: one step back only", inner)
+        if isinstance(inner, n.Name) and inner.name in c._locals:
+            return c._error(f"previous() cannot read the loop variable {inner.name!r}: "
+                            "it keeps a value between evaluations, not within one", inner)
+    return args[0]
+
+
+def _walk(node: n.Node) -> list[n.Node]:
+    out = [node]
+    for child in node.children():
+        out.extend(_walk(child))
+    return out
+
+
 FUNCTIONS: dict[str, Callable[[Checker, n.Call, list[Type]], Type]] = {
+    "previous": _fn_previous,
     "coalesce": _fn_coalesce,
     "unknown_symbols": _fn_symbols,
     "unmatched_globs": _fn_symbols,

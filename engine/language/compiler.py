@@ -68,6 +68,9 @@ class Context:
     #: whose day_start(now) and next_reset(now) take and return integer microseconds
     clock: Any = None
     vars: dict[str, Any] = field(default_factory=dict)
+    #: the values of the rule's ``previous(...)`` arguments at its last evaluation for
+    #: this entity (set by the network before each evaluation of a rule that uses them)
+    previous: tuple[Any, ...] = ()
     #: work done by this evaluation (loop iterations, items copied); reset per evaluation
     steps: int = 0
 
@@ -273,6 +276,13 @@ class ExpressionCompiler:
         #: topics read by the code actually generated (branches folded away do not count)
         self.topics: set[str] = set()
         self.let_topics: dict[str, set[str]] = {}
+        #: the rule's tracked values (``track:``): name -> (key in the account's tracker,
+        #: what a reader re-evaluates on)
+        self.tracked: dict[str, tuple[str, frozenset[str]]] = {}
+        #: the arguments of the rule's ``previous(...)`` calls, in slot order: the network
+        #: evaluates them before each evaluation and keeps them for the next
+        self.previous: list[Compiled] = []
+        self._previous_slots: dict[int, int] = {}
 
     def compile(self, node: n.Node, check: CheckResult) -> Compiled:
         """Compile ``node``; ``self.topics`` then holds what the result reads."""
@@ -340,6 +350,10 @@ class ExpressionCompiler:
         if name in self.lets and name not in self._locals():
             self.topics |= self.let_topics.get(name, set())
             return self.lets[name]
+        if name in self.tracked and name not in self._locals():
+            key, topics = self.tracked[name]
+            self.topics |= topics
+            return Compiled(lambda ctx: ctx.account.tracker.read(key, ctx))
         if name in self.constants and name not in self._locals():
             value = self.constants[name]
             return Compiled(lambda ctx: value, True, value)
@@ -376,13 +390,15 @@ class ExpressionCompiler:
             spec = RECORDS[base_type.name].fields.get(attr)
             if spec is not None:
                 # qualified: a position rule reading account.* re-runs for every position
-                self.topics.update(f"{base_type.name}.{topic}" for topic in spec.topics)
+                self.topics.update(topic if "." in topic else f"{base_type.name}.{topic}"
+                                   for topic in spec.topics)
             inner = base.function
             getter = operator.attrgetter(attr)
             if isinstance(node.value, n.Name) and node.value.name not in self._locals():
                 record_getter = operator.attrgetter(f"{node.value.name}.{attr}")
                 return Compiled(record_getter)
-            return Compiled(lambda ctx: getter(inner(ctx)))
+            # a record reached through another (order.position) may be none
+            return Compiled(lambda ctx: None if (v := inner(ctx)) is None else getter(v))
         if base_type is not None and base_type.name == "session":
             read = _session_field(attr)
             self.topics.add(CLOCK_TOPIC)
@@ -588,6 +604,21 @@ class ExpressionCompiler:
             self.topics.add("account.trades")
             (window,) = functions
             return Compiled(lambda ctx: ctx.account.trades_in(window(ctx)))
+        if node.function == "previous":
+            if args[0].constant:
+                return args[0]  # the params do not change between evaluations
+            # one slot per call in the text (compiling it again, as the durable engine
+            # does with parts of a condition, reads the same slot)
+            slot = self._previous_slots.get(id(node))
+            if slot is None:
+                slot = self._previous_slots[id(node)] = len(self.previous)
+                self.previous.append(args[0])
+            index = slot
+
+            def previous(ctx: Context) -> Any:
+                values = ctx.previous
+                return values[index] if index < len(values) else None
+            return Compiled(previous)
         if node.function not in self.functions:
             raise LanguageError(f"{node.function}() is only available in checks", node.pos)
         function = self.functions[node.function]

@@ -34,6 +34,8 @@ class OrderState:
     limit_price: float | None
     stop_price: float | None
     created_at: int
+    #: the account it is working in (its position is read there)
+    account: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_event(cls, event: OrderEvent, symbol: str) -> OrderState:
@@ -46,6 +48,29 @@ class OrderState:
     def closes(self, direction: int) -> bool:
         """Is this order on the closing side of a position with ``direction``?"""
         return (direction == 1 and self.side_code == 1) or (direction == -1 and self.side_code == 0)
+
+    # -- relations (vocabulary: order.position, order.is_entry, order.is_opening)
+    @property
+    def position(self) -> PositionState | None:
+        return self.account.positions.get(self.contract) if self.account is not None else None
+
+    @property
+    def is_entry(self) -> bool:
+        held = self.position
+        return held is None or (self.closes(held.direction) and self.size > held.size)
+
+    @property
+    def exposure(self) -> int:
+        account = self.account
+        if account is None:
+            return self.size
+        long, short = account.exposure(lambda c: account.symbol_of(c) == self.symbol)
+        return int(long if self.side_code == 0 else short)
+
+    @property
+    def is_opening(self) -> bool:
+        held = self.position
+        return held is None or not self.closes(held.direction) or self.size > held.size
 
 
 class PositionState:
@@ -63,6 +88,7 @@ class PositionState:
         "has_stop",
         "has_target",
         "instrument",
+        "last_change",
         "last_change_at",
         "last_increase_at",
         "name",
@@ -71,6 +97,7 @@ class PositionState:
         "opened_at",
         "side",
         "size",
+        "size_before",
         "stop_price",
         "symbol",
         "unprotected_since",
@@ -86,6 +113,9 @@ class PositionState:
         self.side = "long"
         self.direction = 1
         self.size = 0
+        #: its size before the latest change, and that change (signed: + grew)
+        self.size_before = 0
+        self.last_change = 0
         self.average_price = 0.0
         #: what is open once the fills known but not yet pushed are applied (signed), and
         #: its average price: what unrealized P&L prices (``Unsettled``)
@@ -137,6 +167,16 @@ class PositionState:
     @property
     def best_price(self) -> float | None:
         return self._best
+
+    # -- relations: its contract's working orders, and what it may become
+    @property
+    def orders(self) -> list[OrderState]:
+        return [o for o in self.account.orders.values() if o.contract == self.contract]
+
+    @property
+    def exposure(self) -> int:
+        long, short = self.account.exposure(lambda contract: contract == self.contract)
+        return long if self.direction == 1 else short
 
     # -- lockouts covering this position: the account's, or one on its symbol root
     @property
@@ -332,6 +372,22 @@ class InstrumentState:
     net: int = 0
     position_count: int = 0
     working_orders: int = 0
+    account: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def long_exposure(self) -> int:
+        return self._exposure()[0]
+
+    @property
+    def short_exposure(self) -> int:
+        return self._exposure()[1]
+
+    def _exposure(self) -> tuple[int, int]:
+        account = self.account
+        if account is None:
+            return self.net if self.net > 0 else 0, -self.net if self.net < 0 else 0
+        long, short = account.exposure(lambda c: account.symbol_of(c) == self.symbol)
+        return int(long), int(short)
 
 
 @dataclass(slots=True)
@@ -372,10 +428,10 @@ class AccountState:
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
-                 "position_count", "positions", "prices", "realized_pnl_today", "rules",
-                 "shadows", "symbol_locks", "trades", "trades_today", "unsettled", "wake",
-                 "windows_at",
-                 "working_orders")
+                 "position_count", "positions", "previous", "prices", "realized_pnl_today",
+                 "rules",
+                 "shadows", "symbol_locks", "tracker", "trades", "trades_today", "unsettled",
+                 "wake", "windows_at", "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
                  prices: dict[str, float] | None = None) -> None:
@@ -441,6 +497,11 @@ class AccountState:
         #: changes announced with the account's next cycle, whatever wakes it (the clock
         #: when the account appears: rules that read only the time have no other waker)
         self.wake: tuple[tuple[str, str, Any], ...] = ()
+        #: the values its rules track over time (network/aggregates.py); None: none
+        self.tracker: Any = None
+        #: (rule id, entity key) -> the values of the rule's previous() arguments at its
+        #: last evaluation for that entity; None until a rule uses previous()
+        self.previous: dict[tuple[str, Any], tuple[Any, ...]] | None = None
 
     # -- derived metrics ------------------------------------------------------
     @property
@@ -495,6 +556,39 @@ class AccountState:
             return 0
         return bisect.bisect_right(times, latest) - bisect.bisect_right(times, latest - window)
 
+    # -- per-side exposure: positions plus the working orders that would add to them ---
+    @property
+    def long_exposure(self) -> int:
+        return self.exposure(lambda contract: True)[0]
+
+    @property
+    def short_exposure(self) -> int:
+        return self.exposure(lambda contract: True)[1]
+
+    def exposure(self, covers: Any) -> tuple[int, int]:
+        """(long, short) contracts the contracts ``covers`` accepts may reach: per contract,
+        the position held plus the working orders on a side beyond what closes it."""
+        buys: dict[str, int] = {}
+        sells: dict[str, int] = {}
+        for order in self.orders.values():
+            if covers(order.contract):
+                book = buys if order.side_code == 0 else sells
+                book[order.contract] = book.get(order.contract, 0) + order.size
+        long = short = 0
+        for contract in {*buys, *sells, *(c for c in self.positions if covers(c))}:
+            held = self.positions.get(contract)
+            signed = 0 if held is None else held.direction * held.size
+            long += max(signed, 0) + max(buys.get(contract, 0) - max(-signed, 0), 0)
+            short += max(-signed, 0) + max(sells.get(contract, 0) - max(signed, 0), 0)
+        return long, short
+
+    def symbol_of(self, contract: str) -> str | None:
+        """The symbol root of a contract held or worked (None if neither)."""
+        held = self.positions.get(contract)
+        if held is not None:
+            return held.symbol
+        return next((o.symbol for o in self.orders.values() if o.contract == contract), None)
+
     # -- facts in -------------------------------------------------------------
     def add_position_counts(self, position: PositionState, sign: int) -> None:
         size = position.size * sign
@@ -515,7 +609,7 @@ class AccountState:
     def instrument_for(self, symbol: str, names: list[str] | None = None) -> InstrumentState:
         state = self.instruments.get(symbol)
         if state is None:
-            state = InstrumentState(symbol, names or [symbol])
+            state = InstrumentState(symbol, names or [symbol], account=self)
             self.instruments[symbol] = state
         return state
 

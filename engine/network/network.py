@@ -44,6 +44,7 @@ from ..language.limits import MAX_DURATION_SECONDS
 from ..language.template import format_duration
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
 from ..vocabulary import TOPICS
+from .aggregates import Tracker
 from .decisions import Decision
 from .memory import (
     AccountState,
@@ -193,6 +194,8 @@ class RuleNetwork:
         self._lock_ids = 0
         self._indexes: dict[int, _Index] = {}
         self._ctx = Context(clock=ruleset.trading_day)
+        #: the context tracked values are sampled in (never during a rule's evaluation)
+        self._tracking = Context(clock=ruleset.trading_day)
         self._stops: dict[tuple[int, str], float] = {}
         self._day_scheduled = False
         self.counters = Counters()
@@ -249,6 +252,7 @@ class RuleNetwork:
         out: list[Decision] = []
         for account in self.accounts.values():
             account.rules = ruleset.rules_for(account.id, account.name)
+            self._track(account, now)
             out.extend(self._cycle(account, self._everything(account), now, "reload"))
         return out
 
@@ -268,6 +272,7 @@ class RuleNetwork:
             account = AccountState(account_id, name, self.prices)
             account.rules = self.ruleset.rules_for(account_id, name)
             account.day_start = self.clock_view.day_start(self.clock.now())
+            self._track(account, self.clock.now())
             account.wake = (_CLOCK,)
             self.accounts[account_id] = account
             if not self._day_scheduled:
@@ -276,7 +281,24 @@ class RuleNetwork:
         elif name and name != account.name:
             account.name = name
             account.rules = self.ruleset.rules_for(account_id, name)
+            self._track(account, self.clock.now())
         return account
+
+    def _track(self, account: AccountState, now: int) -> None:
+        """The values the account's rules track (``track:``), kept across a change of
+        rules where a value is tracked the same way."""
+        tracks = [track for rule in account.rules for track in rule.tracks]
+        previous = account.tracker
+        if not tracks:
+            account.tracker = None
+        elif previous is None or list(previous.tracks.values()) != tracks:
+            account.tracker = Tracker(tracks, self.ruleset.trading_day, now, previous)
+
+    def _track_context(self, account: AccountState, now: int) -> Context:
+        ctx = self._tracking
+        ctx.now, ctx.deadline, ctx.account, ctx.steps = now, NEVER, account, 0
+        ctx.clock = self.ruleset.trading_day
+        return ctx
 
     # -- facts in -------------------------------------------------------------
     def _apply(self, event: Event, now: int) -> list[Decision]:
@@ -351,6 +373,7 @@ class RuleNetwork:
             position = PositionState(account, contract, symbol, instrument, opened)
             position.side, position.direction = ("long", 1) if direction == 1 else ("short", -1)
             position.size, position.average_price = event.size, event.average_price
+            position.last_change = event.size
             position.created_at = created
             # A new entity: every rule of its scope reads "created" (fixed fields such as
             # the symbol name no topic of their own).
@@ -373,6 +396,9 @@ class RuleNetwork:
             account.add_position_counts(position, -1)
             if event.size > position.size:
                 position.last_increase_at = changed_at
+            if event.size != position.size:
+                position.size_before, position.last_change = (position.size,
+                                                              event.size - position.size)
             position.size, position.average_price = event.size, event.average_price
             self._open(account, position)
             position._unrealized = position._compute_unrealized()
@@ -433,6 +459,13 @@ class RuleNetwork:
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
         symbol = self._contract(event.contract_id)[0]
         existing = account.orders.pop(event.order_id, None)
+        submitted = False
+        if existing is None and account.tracker is not None and account.tracker.orders:
+            ctx = self._track_context(account, now)
+            ctx.order = OrderState.from_event(event, symbol)
+            submitted = account.tracker.on_order(event.order_id, ctx)
+            if submitted:
+                self._memory_changed.add(account.id)
         changes: list[Change] = []
         touched: list[OrderState] = []
         if existing is not None:
@@ -442,6 +475,7 @@ class RuleNetwork:
             touched.append(existing)
         if event.status in WORKING_STATUSES:
             order = OrderState.from_event(event, symbol)
+            order.account = account
             account.orders[event.order_id] = order
             account.working_orders += 1
             if existing is None:
@@ -454,7 +488,8 @@ class RuleNetwork:
         elif existing is not None:
             self._forget(account, event.order_id, "order")
         else:
-            return []
+            # first seen done (a market order filled at once): a submission all the same
+            return [("account", "orders", None)] if submitted else []
         for contract in dict.fromkeys(o.contract for o in touched):
             position = account.positions.get(contract)
             if position is not None:
@@ -516,6 +551,11 @@ class RuleNetwork:
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
+        if account.tracker is not None and account.tracker.trades:
+            ctx = self._track_context(account, self.clock.now())
+            ctx.trade = trade
+            account.tracker.on_trade(ctx)
+            self._memory_changed.add(account.id)
         if self._known_fill(account, event):
             return [("trade", "trades", event.trade_id), ("account", "trades", None),
                     *self._open_changed(account, event.contract_id)]
@@ -599,6 +639,22 @@ class RuleNetwork:
             account.armed.discard(pair)
         for pair in [p for p in account.failing if p[1] == entity and p[0] in rules]:
             account.failing.discard(pair)
+        if account.previous:
+            for pair in [p for p in account.previous if p[1] == entity and p[0] in rules]:
+                del account.previous[pair]
+
+    def _previous(self, account: AccountState, rule: CompiledRule, pair: tuple[str, Any],
+                  ctx: Context) -> None:
+        """``previous(x)``: the values of the rule's previous() arguments at its last
+        evaluation for this entity (none at its first), and now these for the next."""
+        current = tuple(argument.function(ctx) for argument in rule.previous)
+        if account.previous is None:
+            account.previous = {}
+        before = account.previous.get(pair, ())
+        ctx.previous = before
+        if current != before:
+            account.previous[pair] = current
+            self._memory_changed.add(account.id)
 
     # -- the cycle ------------------------------------------------------------
     @staticmethod
@@ -679,6 +735,13 @@ class RuleNetwork:
 
     def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
                shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
+        tracker = account.tracker
+        if tracker is not None and tracker.uses_changes and changes:
+            # what changed, not what a restore or reload wakes (an account's balance is
+            # not known before the Gateway says it)
+            topics = {f"account.{topic}" for record, topic, _ in changes if record == "account"}
+            if tracker.on_changes(topics, self._track_context(account, now)):
+                self._memory_changed.add(account.id)
         if account.wake:
             wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
             changes, shape = [*changes, *wake], None
@@ -711,6 +774,8 @@ class RuleNetwork:
             setattr(ctx, rule.scope, entity)
         pair = (rule.id, key)
         try:
+            if rule.previous:
+                self._previous(account, rule, pair, ctx)
             condition = bool(rule.condition.function(ctx))
             if not condition and pair not in account.armed:
                 if account.failing:
@@ -1084,7 +1149,8 @@ class RuleNetwork:
         """What of an account's working memory a restart must keep, as JSON values: its
         open positions' clocks (opened, last grew, unprotected since, best price) and the
         rule activations (refraction memory: which rules fired for which entity, so a
-        rule that fired before a restart does not fire again after it). The rest comes
+        rule that fired before a restart does not fire again after it), and the values
+        its rules track over time (``track:``). The rest comes
         back from the Gateway and the store: positions, orders and trades over REST,
         lockouts and the day's accumulators from their own tables."""
         account = self.accounts.get(account_id)
@@ -1104,7 +1170,16 @@ class RuleNetwork:
                     continue  # a value JSON cannot hold: at worst the rule fires again
                 entry.append(value)
             activations.append(entry)
-        return {"version": 1, "positions": positions, "activations": activations}
+        memory: dict[str, Any] = {"version": 1, "positions": positions,
+                                  "activations": activations}
+        previous = [[rule_id, key, list(values)]
+                    for (rule_id, key), values in (account.previous or {}).items()
+                    if _json_safe(values)]
+        if previous:
+            memory["previous"] = previous
+        if account.tracker is not None:
+            memory["tracked"] = account.tracker.dump()
+        return memory
 
     def restore_memory(self, account_id: int, memory: Mapping[str, Any],
                        undone: Iterable[Mapping[str, Any]] = ()) -> None:
@@ -1121,6 +1196,9 @@ class RuleNetwork:
         account = self.account(account_id)
         if not memory:
             return
+        tracked = memory.get("tracked")
+        if account.tracker is not None and isinstance(tracked, Mapping):
+            account.tracker.load(tracked, self.clock.now())
         by_id = {rule.id: rule for rule in account.rules}
         redo: set[tuple[str, Any]] = set()
         redo_rules: set[str] = set()  # no entity said: the rule for every entity
@@ -1150,6 +1228,19 @@ class RuleNetwork:
                 continue
             account.activations[mark] = value
             account.armed.add((rule.id, mark[1]))
+        for entry in memory.get("previous") or []:
+            rule = by_id.get(str(entry[0])) if isinstance(entry, list) and len(entry) == 3 \
+                else None
+            if rule is None or rule.scope == "trade" or not isinstance(entry[2], list):
+                continue
+            if rule.scope == "position":
+                if entry[1] in remembered:
+                    remembered[entry[1]].setdefault("previous", []).append(
+                        (rule.id, tuple(entry[2])))
+                continue
+            if account.previous is None:
+                account.previous = {}
+            account.previous[(rule.id, entry[1])] = tuple(entry[2])
         for contract, clocks in remembered.items():
             self._remembered[(account_id, contract)] = clocks
         account.wake = _EVERYTHING
@@ -1171,6 +1262,10 @@ class RuleNetwork:
         for mark, value in clocks["activations"]:
             account.activations[mark] = value
             account.armed.add((mark[0], mark[1]))
+        for rule_id, values in clocks.get("previous", ()):
+            if account.previous is None:
+                account.previous = {}
+            account.previous[(rule_id, position.contract)] = values
 
     # -- time -----------------------------------------------------------------
     def _schedule(self, key: tuple[Any, ...], at: int) -> None:
@@ -1233,6 +1328,9 @@ class RuleNetwork:
         out: list[Decision] = []
         self._remembered.clear()  # positions the Gateway did not show again after a restart
         for account in self.accounts.values():
+            tracker = account.tracker
+            if tracker is not None:
+                tracker.day_end(self._track_context(account, at))  # before the day resets
             account.day_start = at
             had_activity = account.trades_today or account.realized_pnl_today
             account.trades_today = 0
@@ -1245,7 +1343,13 @@ class RuleNetwork:
             horizon = at - _TRADE_MEMORY
             for trade_id in [i for i, t in account.counted_trades.items() if t.at < horizon]:
                 del account.counted_trades[trade_id]
-            if had_activity:
+            if tracker is not None:
+                tracker.turn(self._track_context(account, at))
+                self._memory_changed.add(account.id)
+                # what reads a tracked value re-evaluates: a window turned, a day ended
+                changes = [("account", "trades", None)] if had_activity else []
+                out.extend(self._cycle(account, [*changes, _CLOCK], at, "timer"))
+            elif had_activity:
                 out.extend(self._cycle(account, [("account", "trades", None)], at, "timer"))
         self._schedule(("day",), self.clock_view.next_reset(at))
         return out
@@ -1265,6 +1369,14 @@ _FIRERS: dict[str, Callable[..., list[_Firing]]] = {
     "place_target": RuleNetwork._fire_protect,
     "move_stop": RuleNetwork._fire_protect,
 }
+
+
+def _json_safe(values: Any) -> bool:
+    try:
+        json.dumps(values, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _depth(action: str, seen: frozenset[str] = frozenset()) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import math
+import re
 import zoneinfo
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,11 +38,20 @@ from ..language.limits import (
 )
 from ..language.parser import parse, parse_duration, parse_timeofday
 from ..language.template import Hole, Template, split_template
+from ..language.tracks import (
+    CALENDAR_WINDOWS,
+    OPERATORS,
+    STREAMS,
+    TRACK_OPTIONS,
+    WEEKDAYS,
+    CompiledTrack,
+)
 from ..language.types import (
     ANY,
     BOOL,
     DATE,
     DURATION,
+    INSTANT,
     NONE,
     NUMBER,
     SESSION,
@@ -54,7 +64,7 @@ from ..language.types import (
     compatible,
     unify,
 )
-from ..vocabulary import RECORDS, SCOPES
+from ..vocabulary import CLOCK_TOPIC, RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
 from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleVariants
 from .schema import schema_diagnostics
@@ -165,6 +175,10 @@ class _Bad:
 
 
 _BAD = _Bad()
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEYWORDS = frozenset({"and", "or", "not", "in", "if", "else", "for", "matches", "true",
+                       "false", "none"})
 
 
 def value_problems(value: Any) -> list[tuple[tuple[str | int, ...], str]]:
@@ -699,6 +713,8 @@ class _FileBuilder:
 
         text_of = _expression_text
 
+        tracks = self._tracks(rule, path, names, checker, compiler, build)
+
         # lets, in order: each may use the ones before it
         topics: set[str] = set()
         lets = _as_dict(rule.get("let"))
@@ -773,7 +789,207 @@ class _FileBuilder:
             id=str(rule.get("id")), name=str(rule.get("name", rule.get("id"))), scope=scope,
             condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
             topics=frozenset(topics), params=params_values, source=self.source.path,
+            tracks=tuple(tracks), previous=tuple(compiler.previous),
             condition_source=ConditionSource(parsed[id(condition[1])][1], condition[1], compiler))
+
+    def _tracks(self, rule: Mapping[str, Any], path: Path_, names: dict[str, Type],
+                checker: Checker, compiler: ExpressionCompiler, build: Any
+                ) -> list[CompiledTrack]:
+        """The rule's ``track:`` entries, checked and compiled; each becomes a name its
+        expressions read (``names``, ``compiler.tracked``)."""
+        section = rule.get("track")
+        if section is None:
+            return []
+        where_: Path_ = (*path, "track")
+        if not isinstance(section, dict):
+            self.error(f"track must be a map of names to what they track, got "
+                       f"{_describe(plain(section))}", where_)
+            return []
+        out: list[CompiledTrack] = []
+        rule_names = dict(names)
+        for name, spec in section.items():
+            made = self._track(str(name), spec, (*where_, name), str(rule.get("id")),
+                               rule_names, checker, compiler, build)
+            if made is None:
+                # reported once, here: what reads it says no more (the rule does not run)
+                if _IDENTIFIER.match(str(name)) and str(name) not in names:
+                    names[str(name)] = ANY
+                    compiler.tracked[str(name)] = ("", frozenset())
+            else:
+                track, value_type = made
+                out.append(track)
+                names[track.name] = value_type
+                compiler.tracked[track.name] = (track.key, track.reader_topics)
+        return out
+
+    def _track(self, name: str, spec: Any, path: Path_, rule_id: str,
+               rule_names: Mapping[str, Type], checker: Checker,
+               compiler: ExpressionCompiler, build: Any
+               ) -> tuple[CompiledTrack, Type] | None:
+        """One ``track:`` entry: exactly one operator, what feeds it, its window."""
+        if not _IDENTIFIER.match(name) or name in _KEYWORDS:
+            self.error(f"{name!r} cannot name a tracked value: use letters, digits and _ "
+                       "(not starting with a digit)", path, key=True)
+            return None
+        if name in rule_names or name == "now" or name in RECORDS:
+            self.error(f"tracked value {name!r} would hide the built-in name {name!r}; "
+                       "choose another name", path, key=True)
+            return None
+        if not isinstance(spec, dict):
+            self.error(f"track {name!r} must be a map such as `{{max: account.balance, "
+                       f"over: trading_day}}`, got {_describe(plain(spec))}", path)
+            return None
+        ok = True
+        for key in spec:
+            if key not in OPERATORS and key not in TRACK_OPTIONS:
+                self.error(f"unknown key {key!r} in track {name!r}"
+                           f"{did_you_mean(str(key), [*OPERATORS, *TRACK_OPTIONS])} (it "
+                           f"takes one of {', '.join(OPERATORS)}, and of, where, over, "
+                           "week_starts)", (*path, key), key=True)
+                ok = False
+        operators = [key for key in spec if key in OPERATORS]
+        if not operators:
+            if ok:
+                self.error(f"track {name!r} needs one of {', '.join(OPERATORS)}, e.g. "
+                           "`max: account.balance`", path)
+            return None
+        if len(operators) > 1:
+            self.error(f"track {name!r} takes one operator; found {' and '.join(operators)}",
+                       (*path, operators[1]), key=True)
+            return None
+        if not ok:
+            return None
+        op = operators[0]
+        raw = spec[op]
+        if raw is None or isinstance(raw, dict | list):
+            wanted = "trades, orders or day_ends" if op == "count" else "an expression"
+            self.error(f"{op} needs {wanted}, got {_describe(plain(raw))}", (*path, op))
+            return None
+        # what feeds it
+        if op == "count":
+            if "of" in spec:
+                self.error("count names what it counts (`count: trades`): drop `of`",
+                           (*path, "of"), key=True)
+                return None
+            of = raw
+            if of not in ("trades", "orders", "day_ends"):
+                self.error(f"count counts trades, orders or day_ends, not "
+                           f"{_describe(plain(of))}"
+                           f"{did_you_mean(str(of), ('trades', 'orders', 'day_ends'))}",
+                           (*path, op))
+                return None
+        else:
+            of = spec.get("of", "changes")
+            if of not in STREAMS:
+                self.error(f"of must be one of {', '.join(STREAMS)}, not "
+                           f"{_describe(plain(of))}{did_you_mean(str(of), STREAMS)}",
+                           (*path, "of"))
+                return None
+            if op in ("sum", "streak") and of == "changes":
+                self.error(f"{op} takes samples of events: give `of: trades`, `of: orders` "
+                           "or `of: day_ends`", path if "of" not in spec else (*path, "of"))
+                return None
+        # the window
+        over = spec.get("over", "life")
+        window, length = "life", 0
+        if isinstance(over, str) and over in CALENDAR_WINDOWS:
+            window = over
+        elif over is None or isinstance(over, dict | list | bool):
+            self.error(f"over must be {', '.join(CALENDAR_WINDOWS)} or a duration such as 1h, "
+                       f"got {_describe(plain(over))}", (*path, "over"))
+            return None
+        else:
+            built = build(_Expr(_expression_text(over), (*path, "over")), DURATION)
+            if built is None:
+                return None
+            if not built[0].constant:
+                self.error("over must be fixed (a duration, or a param): a window that moves "
+                           "with the facts cannot be kept incrementally", (*path, "over"))
+                return None
+            length = built[0].value
+            if not isinstance(length, int) or length <= 0:
+                self.error(f"over must be a positive duration, got {_quote(over)}",
+                           (*path, "over"))
+                return None
+            window = "rolling"
+        if window == "rolling" and op in ("streak", "last"):
+            self.error(f"{op} keeps one value: over must be trading_day, week, month or life",
+                       (*path, "over"))
+            return None
+        if of == "day_ends" and window == "trading_day":
+            self.error("a day-end snapshot belongs to the day that ended: over trading_day it "
+                       "would always be empty; use week, month, life or a duration",
+                       (*path, "over"))
+            return None
+        week_starts = 6
+        if "week_starts" in spec:
+            day = spec["week_starts"]
+            if window != "week":
+                self.error("week_starts is for over: week", (*path, "week_starts"), key=True)
+                return None
+            if not isinstance(day, str) or day.lower()[:3] not in WEEKDAYS:
+                self.error(f"week_starts must be a day (mon..sun): the weekday of the "
+                           f"trading-day reset that starts the week, got {_quote(day)}",
+                           (*path, "week_starts"))
+                return None
+            week_starts = WEEKDAYS.index(day.lower()[:3])
+        # the operand and the filter, seeing the account and the stream's record
+        seen = {key: t for key, t in rule_names.items()
+                if key in ("account", "clock", "params", "sessions")}
+        if of == "trades":
+            seen["trade"] = RECORDS["trade"].type
+        elif of == "orders":
+            seen["order"] = RECORDS["order"].type
+        saved_names = checker.names
+        checker.names = seen
+        slots = len(compiler.previous)
+        try:
+            operand = value_type = None
+            operand_topics: set[str] = set()
+            if op != "count":
+                expected = BOOL if op == "streak" else None
+                built = build(_Expr(_expression_text(raw), (*path, op)), expected)
+                if built is None:
+                    return None
+                operand, result = built
+                operand_topics = set(result.topics)
+                value_type = result.type
+                allowed = (NUMBER, DURATION) if op == "sum" else (BOOL,) if op == "streak" \
+                    else (NUMBER, DURATION, INSTANT)
+                if value_type not in (*allowed, ANY, NONE):
+                    words = " or ".join(_words(t) for t in allowed)
+                    self.error(f"{op} needs {words}, but this is {_words(value_type)}",
+                               (*path, op))
+                    return None
+            where = None
+            if spec.get("where") is not None:
+                built = build(_Expr(_expression_text(spec["where"]), (*path, "where")), BOOL)
+                if built is None:
+                    return None
+                where = built[0]
+                operand_topics |= built[1].topics
+        finally:
+            checker.names = saved_names
+        if len(compiler.previous) > slots:
+            del compiler.previous[slots:]
+            self.error("previous() is for a rule's condition, lets and actions: a tracked "
+                       "value is sampled when what it reads changes, with no evaluation "
+                       "before", path)
+            return None
+        if op in ("count", "streak") or value_type in (None, ANY, NONE):
+            value_type = NUMBER
+        sampled = frozenset(t for t in operand_topics if t.startswith("account."))
+        readers = {"changes": sampled, "trades": frozenset({"account.trades"}),
+                   "orders": frozenset({"account.orders"}),
+                   "day_ends": frozenset({CLOCK_TOPIC})}[of]
+        if window not in ("life", "rolling"):
+            readers = readers | {CLOCK_TOPIC}
+        signature = repr((op, of, window, length, week_starts, _expression_text(raw),
+                          _expression_text(spec.get("where"))))
+        return CompiledTrack(
+            key=f"{rule_id}/{name}", name=name, op=op, of=str(of), operand=operand,
+            where=where, window=window, length=length, week_starts=week_starts,
+            topics=sampled, signature=signature, reader_topics=frozenset(readers)), value_type
 
     def _template(self, text: Any, path: Path_, checker: Checker,
                   compiler: ExpressionCompiler, prefix: str) -> Template | None:

@@ -13,6 +13,7 @@ from ..language.checker import CheckResult
 from ..language.compiler import Compiled, ExpressionCompiler
 from ..language.nodes import Node
 from ..language.template import Template
+from ..language.tracks import CompiledTrack
 
 __all__ = ["CompiledAction", "CompiledRule", "ConditionSource", "RuleVariants", "Ruleset"]
 
@@ -65,6 +66,11 @@ class CompiledRule:
     params: Mapping[str, Any]
     #: the revision of the file the rule came from
     source: str = ""
+    #: the values it tracks over time (``track:``), kept per account by the network
+    tracks: tuple[CompiledTrack, ...] = ()
+    #: the arguments of its ``previous(...)`` calls: evaluated before each evaluation and
+    #: kept per entity for the next (RuleNetwork._evaluate)
+    previous: tuple[Compiled, ...] = ()
     #: the condition's syntax tree (set by the ruleset builder; None when built by hand)
     condition_source: ConditionSource | None = field(default=None, compare=False, repr=False)
 

@@ -181,6 +181,47 @@ def _rule() -> dict[str, Any]:
             "let": {"type": "object", "additionalProperties": _EXPRESSION,
                     "description": "Named sub-expressions, usable in the condition, actions "
                                    "and reasons (and in later lets)."},
+            "track": {
+                "type": "object",
+                "description": "Values kept over time, read by name in the rule's "
+                               "expressions: one operator (max, min, sum, count, streak, "
+                               "last) over samples (of: changes, trades, orders, day_ends) "
+                               "within a window (over: trading_day, week, month, life, or "
+                               "a duration).",
+                "additionalProperties": {
+                    "type": "object",
+                    "description": "One tracked value, e.g. `{max: account.balance, "
+                                   "over: trading_day}` or `{count: trades, where: "
+                                   "trade.pnl < 0, over: 1h}`.",
+                    "properties": {
+                        "max": _expr("The highest value sampled in the window."),
+                        "min": _expr("The lowest value sampled in the window."),
+                        "sum": _expr("The sum of the values sampled in the window."),
+                        "count": {"type": "string", "enum": ["trades", "orders", "day_ends"],
+                                  "description": "Count the fills, order submissions or "
+                                                 "day ends in the window."},
+                        "streak": _expr("How many samples in a row this was true for "
+                                        "(a false one starts again at 0)."),
+                        "last": _expr("The last value sampled in the window."),
+                        "of": {"type": "string",
+                               "enum": ["changes", "trades", "orders", "day_ends"],
+                               "default": "changes",
+                               "description": "What gives a sample: the value whenever "
+                                              "what it reads changes, each fill (`trade`), "
+                                              "each order submission (`order`), or each "
+                                              "trading day's end."},
+                        "where": _expr("Only samples for which this is true count."),
+                        "over": {"type": _EXPRESSION_TYPES, "default": "life",
+                                 "description": "trading_day, week, month, life (never "
+                                                "reset), or a rolling duration such as 1h.",
+                                 "examples": ["trading_day", "week", "1h"]},
+                        "week_starts": {"type": "string", "default": "sun",
+                                        "description": "With over: week, the weekday of "
+                                                       "the trading-day reset that starts "
+                                                       "a week (mon..sun)."},
+                    },
+                },
+            },
             "condition": {"type": ["string", "boolean"],
                           "description": "The rule fires on the rising edge of this expression.",
                           "examples": ["account.realized_pnl_today <= params.limit"]},

@@ -138,8 +138,46 @@ def busy_while_down(path: str) -> None:
     assert decided(down.lines, paths, ("BUSY-WHILE-DOWN.fills=4",)) == []
 
 
+def trailing_daily_loss(path: str) -> None:
+    """TRAILING-DAILY-LOSS: "net P&L falls `trail` below the day's peak": flatten and lock
+    until the reset. A fall of less than `trail` from the peak, or from yesterday's, is
+    nothing."""
+    paths = [path]
+    # +600, then -150 and -400: 550 below the peak of 600
+    down = Day().fill("10:00", 0, None, 1).fill("10:10", 1, 600.0, 0) \
+        .fill("10:20", 0, None, 1).fill("10:30", 1, -150.0, 0) \
+        .fill("10:40", 0, None, 1).fill("10:50", 1, -400.0, 0)
+    assert decided(down.lines, paths) == [
+        ("10:50:00", "TRAILING-DAILY-LOSS", "flatten", None),
+        ("10:50:00", "TRAILING-DAILY-LOSS", "lockout", "17:00:00")]
+    # 450 below the peak: nothing; `trail` is a knob
+    near = Day().fill("10:00", 0, None, 1).fill("10:10", 1, 600.0, 0) \
+        .fill("10:20", 0, None, 1).fill("10:30", 1, -450.0, 0)
+    assert decided(near.lines, paths) == []
+    assert [a for _, _, a, _ in decided(near.lines, paths,
+                                         ("TRAILING-DAILY-LOSS.trail=400",))] \
+        == ["flatten", "lockout"]
+
+
+def no_stop_widening(path: str) -> None:
+    """NO-STOP-WIDENING: a stop moved away from the entry is moved back; a stop moved
+    closer is left alone."""
+    stop = {"id": 7, "accountId": 1, "contractId": MNQ, "status": 1, "type": 4, "side": 1,
+            "size": 1}
+    wider = Day().fill("10:00", 0, None, 1) \
+        .push("10:01", "GatewayUserOrder", {**stop, "stopPrice": 20990.0}) \
+        .push("10:02", "GatewayUserOrder", {**stop, "stopPrice": 20980.0})
+    assert decided(wider.lines, [path]) == [("10:02:00", "NO-STOP-WIDENING", "move_stop", None)]
+    closer = Day().fill("10:00", 0, None, 1) \
+        .push("10:01", "GatewayUserOrder", {**stop, "stopPrice": 20990.0}) \
+        .push("10:02", "GatewayUserOrder", {**stop, "stopPrice": 20995.0})
+    assert decided(closer.lines, [path]) == []
+
+
 #: rule id of a README example -> its scenarios
-README_SCENARIOS: dict[str, Callable[[str], None]] = {"BUSY-WHILE-DOWN": busy_while_down}
+README_SCENARIOS: dict[str, Callable[[str], None]] = {
+    "BUSY-WHILE-DOWN": busy_while_down, "TRAILING-DAILY-LOSS": trailing_daily_loss,
+    "NO-STOP-WIDENING": no_stop_widening}
 
 
 def test_readme_has_examples() -> None:

@@ -1,0 +1,64 @@
+"""The ``track:`` section of a rule: values the network aggregates over time.
+
+A rule names values to keep, each computed by one operator over samples of one stream
+within one window::
+
+    track:
+      peak_today: {max: account.realized_pnl_today, over: trading_day}
+      losers_1h: {count: trades, where: trade.pnl < 0, over: 1h}
+
+and reads them by name in its condition, lets, actions and reasons. This module says
+what may be written (checked by ``ruleset/build.py``, documented in the schema); the
+network keeps the values (``network/aggregates.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .compiler import Compiled
+
+__all__ = ["CALENDAR_WINDOWS", "OPERATORS", "STREAMS", "TRACK_OPTIONS", "WEEKDAYS",
+           "CompiledTrack"]
+
+#: what a tracked value computes
+OPERATORS = ("max", "min", "sum", "count", "streak", "last")
+#: what feeds it samples: the operand's value whenever what it reads changes, each fill
+#: (``trade`` is the fill), each order submission (``order`` is the order), the end of
+#: each trading day (the value just before the reset)
+STREAMS = ("changes", "trades", "orders", "day_ends")
+#: windows that turn at trading-day resets (``life``: never)
+CALENDAR_WINDOWS = ("trading_day", "week", "month", "life")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+#: the keys of a track entry beside its operator
+TRACK_OPTIONS = ("of", "where", "over", "week_starts")
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTrack:
+    """One ``track:`` entry of a rule, compiled with the rule's parameters."""
+
+    #: unique in an account: "RULE-ID/name"
+    key: str
+    name: str
+    op: str
+    of: str
+    #: the value sampled (None for count)
+    operand: Compiled | None
+    #: samples are taken only where this is true (None: always)
+    where: Compiled | None
+    #: one of CALENDAR_WINDOWS, or "rolling"
+    window: str
+    #: a rolling window's length (µs)
+    length: int = 0
+    #: the weekday (0 = Monday) of the trading-day reset that starts a week
+    week_starts: int = 6
+    #: account topics whose change re-samples an ``of: changes`` operand ("account.prices")
+    topics: frozenset[str] = frozenset()
+    #: what must be equal for a kept state to carry on (reload, restart)
+    signature: str = ""
+
+
+    #: what a rule reading it re-evaluates on (besides its deadlines)
+    reader_topics: frozenset[str] = frozenset()

@@ -1,0 +1,374 @@
+"""Aggregates a ruleset declares (``track:``), kept per account, incrementally.
+
+Each tracked value is fed samples (a value at an instant) and answers its current value
+in O(1) amortized per sample, never rescanning history:
+
+- a calendar window (trading day, week, month, life) keeps one running value, reset when
+  its period turns (at a trading-day reset, when the network's day timer fires);
+- a rolling window (``over: 1h``) keeps the samples still inside it in a deque: a sum or
+  count adds the new and subtracts the expired; a max or min keeps the monotonic deque
+  of the samples that can still be the extreme.
+
+A value sampled from a fact as it changes (``of: changes``) holds between changes: a
+rolling max of the balance over an hour counts the balance in effect when the hour
+began. A value sampled from events (fills, order submissions, day ends) is a point.
+
+Reading a rolling value tells the evaluation context the instant it next changes (the
+oldest sample leaving the window), so a rule reading it is re-evaluated exactly then, in
+a replay as live. Everything is JSON for the store (``RuleNetwork.export_memory``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ..calendar import TradingDayClock, _local_instant
+from ..language.compiler import MICROS, Context, to_micros
+from ..language.tracks import STREAMS, CompiledTrack
+
+#: order ids remembered so that a submission is counted once (a push repeated, a REST read)
+_ORDERS_REMEMBERED = 2_000
+
+__all__ = ["Tracker", "period_key"]
+
+def period_key(track: CompiledTrack, clock: TradingDayClock, now: int) -> int:
+    """Which period of its calendar window ``now`` falls in (an int, for the store)."""
+    window = track.window
+    if window == "life" or window == "rolling":
+        return 0
+    seconds = now / MICROS
+    if window == "trading_day":
+        return to_micros(clock.day_start(seconds))
+    if window == "month":
+        label = clock.day_key(seconds)
+        return label.year * 12 + label.month - 1
+    # week: the latest trading-day reset falling on the week's first weekday
+    start = clock.day_start(seconds)
+    reset_date = datetime.fromtimestamp(start, clock.zone).date()
+    back = (reset_date.weekday() - track.week_starts) % 7
+    return to_micros(_local_instant(clock.zone, reset_date.toordinal() - back, clock.reset))
+
+
+# -- states ------------------------------------------------------------------------------
+
+class _State:
+    """A tracked value's state; ``period`` is the calendar period it belongs to."""
+
+    __slots__ = ("period",)
+
+    def __init__(self) -> None:
+        self.period = 0
+
+    def add(self, value: Any, at: int) -> bool:
+        raise NotImplementedError
+
+    def value(self, ctx: Context) -> Any:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        raise NotImplementedError
+
+    def dump(self) -> Any:
+        raise NotImplementedError
+
+    def load(self, data: Any) -> None:
+        raise NotImplementedError
+
+
+class _Running(_State):
+    """max, min, sum, count, last or streak over a calendar window: one value."""
+
+    __slots__ = ("current", "op")
+
+    def __init__(self, op: str) -> None:
+        super().__init__()
+        self.op = op
+        self.current: Any = self._empty()
+
+    def _empty(self) -> Any:
+        return 0 if self.op in ("sum", "count", "streak") else None
+
+    def add(self, value: Any, at: int) -> bool:
+        op, current = self.op, self.current
+        if op == "max":
+            new = value if current is None or value > current else current
+        elif op == "min":
+            new = value if current is None or value < current else current
+        elif op == "sum":
+            new = current + value
+        elif op == "count":
+            new = current + 1
+        elif op == "streak":
+            new = current + 1 if value else 0
+        else:
+            new = value
+        if new == current and type(new) is type(current):
+            return False
+        self.current = new
+        return True
+
+    def value(self, ctx: Context) -> Any:
+        return self.current
+
+    def reset(self) -> None:
+        self.current = self._empty()
+
+    def dump(self) -> Any:
+        return self.current
+
+    def load(self, data: Any) -> None:
+        if _number(data):
+            self.current = data
+        else:
+            self.reset()
+
+
+class _RollingTotal(_State):
+    """sum or count of the samples in (now - length, now]."""
+
+    __slots__ = ("length", "samples", "total")
+
+    def __init__(self, length: int) -> None:
+        super().__init__()
+        self.length = length
+        self.samples: deque[tuple[int, float]] = deque()
+        self.total: float = 0
+
+    def add(self, value: Any, at: int) -> bool:
+        self.samples.append((at, value))
+        self.total += value
+        return True
+
+    def _expire(self, now: int) -> None:
+        horizon = now - self.length
+        samples = self.samples
+        while samples and samples[0][0] <= horizon:
+            self.total -= samples.popleft()[1]
+        if not samples:
+            self.total = 0  # no rounding left over from the additions and subtractions
+
+    def value(self, ctx: Context) -> Any:
+        self._expire(ctx.now)
+        if self.samples:
+            ctx.note(self.samples[0][0] + self.length)
+        return self.total
+
+    def reset(self) -> None:
+        self.samples.clear()
+        self.total = 0
+
+    def dump(self) -> Any:
+        return [list(s) for s in self.samples]
+
+    def load(self, data: Any) -> None:
+        self.reset()
+        for at, value in _pairs(data):
+            self.add(value, at)
+
+
+class _RollingExtreme(_State):
+    """max or min over (now - length, now]; with ``held`` (a fact's value, sampled as it
+    changes) the value in effect when the window began counts too."""
+
+    __slots__ = ("better", "held", "length", "samples")
+
+    def __init__(self, op: str, length: int, held: bool) -> None:
+        super().__init__()
+        self.length = length
+        self.held = held
+        self.better: Callable[[Any, Any], bool] = (
+            (lambda a, b: a >= b) if op == "max" else (lambda a, b: a <= b))
+        #: [at, value, until] with values strictly worsening from the front: the samples
+        #: that can still be the extreme; ``until``: when the next sample replaced it
+        #: (None for the latest), the end of its time in effect when ``held``
+        self.samples: deque[list[Any]] = deque()
+
+    def add(self, value: Any, at: int) -> bool:
+        samples, better = self.samples, self.better
+        if samples:
+            if self.held and samples[-1][1] == value:
+                return False  # the fact sampled again, unchanged: it holds since it changed
+            samples[-1][2] = at
+        while samples and better(value, samples[-1][1]):
+            samples.pop()
+        samples.append([at, value, None])
+        return True
+
+    def value(self, ctx: Context) -> Any:
+        horizon = ctx.now - self.length
+        samples = self.samples
+        if self.held:
+            # a sample counts while it was in effect at the window's start or after
+            while samples and samples[0][2] is not None and samples[0][2] <= horizon:
+                samples.popleft()
+            if samples and samples[0][2] is not None:
+                ctx.note(samples[0][2] + self.length)
+        else:
+            while samples and samples[0][0] <= horizon:
+                samples.popleft()
+            if samples:
+                ctx.note(samples[0][0] + self.length)
+        return samples[0][1] if samples else None
+
+    def reset(self) -> None:
+        self.samples.clear()
+
+    def dump(self) -> Any:
+        return [list(s) for s in self.samples]
+
+    def load(self, data: Any) -> None:
+        self.reset()
+        for item in data if isinstance(data, list) else ():
+            if isinstance(item, list) and len(item) == 3 and _number(item[0]) \
+                    and _number(item[1]) and (item[2] is None or _number(item[2])):
+                self.samples.append([int(item[0]), item[1],
+                                     None if item[2] is None else int(item[2])])
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
+def _pairs(data: Any) -> Iterable[tuple[int, float]]:
+    for item in data if isinstance(data, list) else ():
+        if isinstance(item, list) and len(item) == 2 and all(
+                isinstance(x, int | float) and not isinstance(x, bool) for x in item) \
+                and math.isfinite(item[1]):
+            yield int(item[0]), item[1]
+
+
+def _state(track: CompiledTrack) -> _State:
+    if track.window != "rolling":
+        return _Running(track.op)
+    if track.op in ("sum", "count"):
+        return _RollingTotal(track.length)
+    return _RollingExtreme(track.op, track.length, held=track.of == "changes")
+
+
+# -- one account's tracked values ----------------------------------------------------------
+
+class Tracker:
+    """The tracked values of one account's rules."""
+
+    __slots__ = ("changes", "clock", "day_ends", "orders", "orders_seen", "states",
+                 "tracks", "trades", "uses_changes")
+
+    def __init__(self, tracks: Iterable[CompiledTrack], clock: TradingDayClock, now: int,
+                 previous: Tracker | None = None) -> None:
+        self.clock = clock
+        self.tracks: dict[str, CompiledTrack] = {t.key: t for t in tracks}
+        self.states: dict[str, _State] = {}
+        kept = previous.tracks if previous is not None else {}
+        for key, track in self.tracks.items():
+            old = kept.get(key)
+            if previous is not None and old is not None and old.signature == track.signature:
+                self.states[key] = previous.states[key]
+            else:
+                state = _state(track)
+                state.period = period_key(track, clock, now)
+                self.states[key] = state
+        by_stream: dict[str, list[CompiledTrack]] = {s: [] for s in STREAMS}
+        for track in self.tracks.values():
+            by_stream[track.of].append(track)
+        self.changes = tuple(by_stream["changes"])
+        self.trades = tuple(by_stream["trades"])
+        self.orders = tuple(by_stream["orders"])
+        self.day_ends = tuple(by_stream["day_ends"])
+        self.uses_changes = bool(self.changes)
+        self.orders_seen: OrderedDict[int, None] = (
+            previous.orders_seen if previous is not None else OrderedDict())
+
+    def read(self, key: str, ctx: Context) -> Any:
+        return self.states[key].value(ctx)
+
+    def _sample(self, track: CompiledTrack, ctx: Context, at: int) -> bool:
+        """Feed ``track`` one sample from ``ctx``; True if its state moved. A sample that
+        cannot be taken (an unknown value, a failing expression) is skipped: it is the
+        reading rule's to report, where the same expression fails."""
+        try:
+            if track.where is not None and not track.where.function(ctx):
+                return False
+            if track.operand is None:
+                value: Any = 1
+            else:
+                value = track.operand.function(ctx)
+                if track.op == "streak":
+                    value = bool(value)
+                elif value is None or isinstance(value, bool) \
+                        or not isinstance(value, int | float) or not math.isfinite(value):
+                    return False
+        except Exception:
+            return False
+        return self.states[track.key].add(value, at)
+
+    def on_changes(self, topics: set[str], ctx: Context) -> bool:
+        moved = False
+        for track in self.changes:
+            if track.topics & topics:
+                moved = self._sample(track, ctx, ctx.now) or moved
+        return moved
+
+    def on_trade(self, ctx: Context) -> bool:
+        moved = False
+        for track in self.trades:
+            moved = self._sample(track, ctx, ctx.now) or moved
+        return moved
+
+    def on_order(self, order_id: int, ctx: Context) -> bool:
+        """An order id seen for the first time: a submission (counted once)."""
+        if not self.orders or order_id in self.orders_seen:
+            return False
+        self.orders_seen[order_id] = None
+        while len(self.orders_seen) > _ORDERS_REMEMBERED:
+            self.orders_seen.popitem(last=False)
+        moved = False
+        for track in self.orders:
+            moved = self._sample(track, ctx, ctx.now) or moved
+        return moved
+
+    def day_end(self, ctx: Context) -> None:
+        """The trading day ends at ``ctx.now``: snapshot before the day's values reset."""
+        for track in self.day_ends:
+            self._sample(track, ctx, ctx.now)
+
+    def turn(self, ctx: Context) -> None:
+        """A new trading day began: calendar windows whose period turned start again, and
+        the values sampled from facts start from the facts as they are now."""
+        for key, track in self.tracks.items():
+            state = self.states[key]
+            period = period_key(track, self.clock, ctx.now)
+            if period != state.period:
+                state.reset()
+                state.period = period
+        for track in self.changes:
+            self._sample(track, ctx, ctx.now)
+
+    # -- what a restart keeps ------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "values": {key: {"signature": self.tracks[key].signature,
+                             "period": state.period, "state": state.dump()}
+                       for key, state in self.states.items()},
+            "orders_seen": list(self.orders_seen)[-_ORDERS_REMEMBERED:],
+        }
+
+    def load(self, data: Mapping[str, Any], now: int) -> None:
+        values = data.get("values")
+        for key, saved in (values.items() if isinstance(values, dict) else ()):
+            track = self.tracks.get(key)
+            if track is None or not isinstance(saved, dict) \
+                    or saved.get("signature") != track.signature:
+                continue  # a value the rules no longer track, or track differently
+            if saved.get("period") != period_key(track, self.clock, now):
+                continue  # its period ended while riskrail was down
+            state = self.states[key]
+            state.load(saved.get("state"))
+        seen = data.get("orders_seen")
+        for order_id in seen if isinstance(seen, list) else ():
+            if isinstance(order_id, int):
+                self.orders_seen[order_id] = None
