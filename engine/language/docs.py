@@ -25,6 +25,12 @@ class FunctionDoc:
 
 
 FUNCTION_DOCS: dict[str, FunctionDoc] = {
+    "previous": FunctionDoc(
+        "previous(x)", "x's type",
+        "The value `x` had when the rule was last evaluated for the same entity: before the "
+        "change that woke it (`none` the first time; kept across a restart). "
+        "`position.size > previous(position.size)`: it grew just now. Not in `track:`, not "
+        "of a loop variable, not of itself."),
     "trades_in": FunctionDoc(
         "trades_in(window)", "number",
         "The trader's fills with a time in (latest fill - window, latest fill]: a rolling "
