@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from riskrail.cli import exitcodes
@@ -45,7 +46,8 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool,
     if "-" in paths:
         texts[stdin_filename] = sys.stdin.buffer.read().decode("utf-8", errors="replace")
         paths = tuple(stdin_filename if p == "-" else p for p in paths)
-    diagnostics = check_paths(paths, texts)
+    # today's date decides whether a session's holiday data runs out soon (a warning)
+    diagnostics = check_paths(paths, texts, today=datetime.now(UTC).date())
     if strict:
         diagnostics = as_errors(diagnostics)
     errors = [d for d in diagnostics if d.severity == "error"]

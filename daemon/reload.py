@@ -9,12 +9,13 @@ is the daemon's: working memory and lockouts survive it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.diagnostics import RulesetError
-from riskrail.engine.ruleset.model import Ruleset
+from riskrail.engine.ruleset.model import Ruleset, calendar_warnings
 
 from .logs import log
 
@@ -22,9 +23,11 @@ __all__ = ["RulesetSource"]
 
 
 class RulesetSource:
-    def __init__(self, paths: Sequence[str]) -> None:
+    def __init__(self, paths: Sequence[str], today: Callable[[], date] | None = None) -> None:
         self.paths = list(paths)
         self.requested = asyncio.Event()
+        #: the daemon's date: a session whose holiday data runs out soon is warned about
+        self.today = today
 
     def load(self, *, running: Ruleset | None = None) -> Ruleset | None:
         """The rulesets as the files now say, or None (errors logged; with a ``running``
@@ -42,6 +45,10 @@ class RulesetSource:
             return None
         for warning in warnings:
             log.warning("%s", warning)
+        if self.today is not None:
+            for warning in calendar_warnings(ruleset.calendar_ends, self.today()):
+                log.warning("%s", warning, extra={"fields": {
+                    "event": "calendar_runs_out", "diagnostic": str(warning)}})
         if running is not None and ruleset.revision == running.revision:
             return None
         return ruleset

@@ -128,7 +128,7 @@ class RiskDaemon:
         self.queue: asyncio.Queue[FeedItem] = asyncio.Queue()
         self.stats = _Stats()
         self.stopping = asyncio.Event()
-        self.source = RulesetSource(settings.rulesets)
+        self.source = RulesetSource(settings.rulesets, today=self._today)
         self.ruleset: Ruleset | None = None
         self.pipeline: Pipeline | None = None
         self.store: StateStore | None = None
@@ -140,6 +140,10 @@ class RiskDaemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self._subscriptions: set[asyncio.Future[None]] = set()
         self._unit_lock = asyncio.Lock()
+
+    def _today(self) -> dt.date:
+        """The date by the daemon's outside clock (the Gateway's with --clock gateway)."""
+        return dt.datetime.fromtimestamp(self.wall.now() / 1_000_000, dt.UTC).date()
 
     @property
     def network(self) -> RuleNetwork | None:

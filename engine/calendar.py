@@ -17,6 +17,7 @@ date, and no local-time conversion of the instant itself is needed.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -32,6 +33,7 @@ __all__ = [
     "TradingDayClock",
     "clock_from_params",
     "parse_hhmm",
+    "parse_weekday",
     "parse_zone",
     "session_from_params",
 ]
@@ -178,10 +180,16 @@ class TradingDayClock:
 
     reset: time
     zone: ZoneInfo
+    #: the weekday (0 = Monday .. 6 = Sunday) whose reset starts a trading week: with
+    #: the standard 17:00 Chicago reset, Sunday's (the CME week opens Sunday evening)
+    week_starts: int = 6
 
     def __post_init__(self) -> None:
         _check_time(self.reset, "reset")
         _check_zone(self.zone)
+        if isinstance(self.week_starts, bool) or self.week_starts not in range(7):
+            raise CalendarError(f"bad week start {self.week_starts!r}: weekday numbers are "
+                                "0 (Mon) .. 6 (Sun)")
 
     def _bracket(self, instant: float) -> tuple[float, float, int]:
         """(day_start, next_reset, local ordinal of next_reset) for `instant`."""
@@ -199,6 +207,21 @@ class TradingDayClock:
     def next_reset(self, instant: float) -> float:
         """The first reset instant > instant: when the current trading day ends."""
         return self._bracket(instant)[1]
+
+    def week_start(self, instant: float) -> float:
+        """When the current trading week began: the latest reset <= instant that falls
+        on the week's first day (``week_starts``), e.g. Sunday 17:00 Chicago."""
+        return _local_instant(self.zone, self._week_ordinal(instant), self.reset)
+
+    def next_week_reset(self, instant: float) -> float:
+        """When the current trading week ends: the week start after ``instant``."""
+        return _local_instant(self.zone, self._week_ordinal(instant) + 7, self.reset)
+
+    def _week_ordinal(self, instant: float) -> int:
+        """The local date of the reset that began the current week."""
+        day_ordinal = self._bracket(instant)[2] - 1  # resets fall on consecutive dates
+        weekday = date.fromordinal(day_ordinal).weekday()
+        return day_ordinal - (weekday - self.week_starts) % 7
 
     def day_key(self, instant: float) -> date:
         """The trading day's label: the local date on which it ends (CME convention).
@@ -226,9 +249,19 @@ def _resets_near(clock: TradingDayClock, utc_ordinal: int) -> tuple[tuple[float,
     )
 
 
-def clock_from_params(reset: str, timezone: str) -> TradingDayClock:
-    """A TradingDayClock from ruleset strings ("17:00", "America/Chicago")."""
-    return TradingDayClock(parse_hhmm(reset), parse_zone(timezone))
+def clock_from_params(reset: str, timezone: str, week_starts: str | int = "sun"
+                      ) -> TradingDayClock:
+    """A TradingDayClock from ruleset strings ("17:00", "America/Chicago", "sun")."""
+    return TradingDayClock(parse_hhmm(reset), parse_zone(timezone), parse_weekday(week_starts))
+
+
+def parse_weekday(value: str | int) -> int:
+    """A weekday number (0 = Monday) from a name (``sun``, ``sunday``) or a number 0..6."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 6:
+        return value
+    if not isinstance(value, str):
+        raise CalendarError(f"bad day {value!r}: expected mon..sun (or full names) or 0..6")
+    return _parse_day_token(value)
 
 
 # --------------------------------------------------------------------------- sessions
@@ -251,6 +284,14 @@ class Session:
     holidays: frozenset[date] = frozenset()
     # Not hashed (a mapping is not hashable) but compared: caches stay exact.
     early_close: Mapping[date, time] = field(default_factory=dict, hash=False)
+    #: when set, the only trading dates (a news blackout on listed dates); else every
+    #: date of ``days`` that is not a holiday
+    dates: frozenset[date] | None = None
+    #: the last date whose holidays are known (a built-in calendar's ``through``, or the
+    #: end of the last year a holiday list names); None: no holiday data
+    data_through: date | None = None
+    _date_ordinals: tuple[int, ...] = field(default=(), init=False, repr=False,
+                                            compare=False, hash=False)
 
     def __post_init__(self) -> None:
         _check_time(self.start, "start")
@@ -280,6 +321,16 @@ class Session:
                     f"regular end {self.end.isoformat('minutes')}"
                 )
             early[key] = value
+        if self.dates is not None:
+            listed = frozenset(self.dates)
+            for listed_date in listed:
+                if isinstance(listed_date, datetime) or not isinstance(listed_date, date):
+                    raise CalendarError(f"bad listed date {listed_date!r}: expected a date")
+            if not listed:
+                raise CalendarError("no listed dates: a session limited to dates needs one")
+            object.__setattr__(self, "dates", listed)
+            object.__setattr__(self, "_date_ordinals",
+                               tuple(sorted(d.toordinal() for d in listed)))
         # Frozen: coerce to immutable containers so cached results cannot go stale.
         object.__setattr__(self, "days", days)
         object.__setattr__(self, "holidays", holidays)
@@ -305,22 +356,33 @@ class Session:
         return None
 
     def next_start(self, instant: float) -> float:
-        """First session start strictly after `instant` (inf if none within a month)."""
-        first = _utc_ordinal(instant) - 1
-        for ordinal in range(first, first + _SEARCH_DAYS + 3):
+        """First session start strictly after `instant` (inf if none within a month, or,
+        limited to dates, after the last listed date)."""
+        for ordinal in self._ordinals(_utc_ordinal(instant) - 1, forward=True):
             window = _window(self, ordinal)
             if window is not None and window[0] > instant:
                 return window[0]
         return float("inf")
 
     def last_end(self, instant: float) -> float:
-        """Latest session end <= `instant` (-inf if none within a month back)."""
-        last = _utc_ordinal(instant) + 2
-        for ordinal in range(last, last - _SEARCH_DAYS - 3, -1):
+        """Latest session end <= `instant` (-inf if none within a month back, or, limited
+        to dates, before the first listed date)."""
+        for ordinal in self._ordinals(_utc_ordinal(instant) + 2, forward=False):
             window = _window(self, ordinal)
             if window is not None and window[1] <= instant:
                 return window[1]
         return float("-inf")
+
+    def _ordinals(self, first: int, *, forward: bool) -> Iterable[int]:
+        """The trading dates to try from ``first`` on (or back): a month of days, or
+        the listed dates themselves, however far apart."""
+        if self.dates is None:
+            step = 1 if forward else -1
+            return range(first, first + step * (_SEARCH_DAYS + 3), step)
+        listed = self._date_ordinals
+        if forward:
+            return listed[bisect_left(listed, first):]
+        return reversed(listed[:bisect_right(listed, first)])
 
     def next_change(self, instant: float) -> float:
         """First instant > `instant` at which is_open flips (inf if never, in a month)."""
@@ -340,7 +402,8 @@ class Session:
 def _window(session: Session, ordinal: int) -> _Window | None:
     """(start, end) instants of the session whose trading date is `ordinal`, if any."""
     day = date.fromordinal(ordinal)
-    if day.weekday() not in session.days or day in session.holidays:
+    if day.weekday() not in session.days or day in session.holidays \
+            or (session.dates is not None and day not in session.dates):
         return None
     end_wall = session.early_close.get(day, session.end)
     start_ordinal = ordinal - 1 if session.end < session.start else ordinal
@@ -369,22 +432,49 @@ def session_from_params(
     start: str,
     end: str,
     timezone: str,
-    days: Sequence[str | int],
+    days: Sequence[str | int] | None,
     holidays: Iterable[date | str] = (),
     early_close: Mapping[date | str, str] | None = None,
+    *,
+    calendar: str | None = None,
+    dates: Iterable[date | str] | None = None,
 ) -> Session:
-    """A Session from ruleset values: "HH:MM", an IANA zone, day names, ISO dates."""
+    """A Session from ruleset values: "HH:MM", an IANA zone, day names, ISO dates.
+
+    ``days`` None is Mon-Fri, or every day for a session limited to ``dates``.
+    ``calendar`` names a built-in holiday calendar (``calendars/<name>.yaml``): its
+    holidays are added to ``holidays``, and its early closes (converted to ``timezone``)
+    apply where ``early_close`` says nothing and they end the session early.
+    """
     start_time = parse_hhmm(start)
     end_time = parse_hhmm(end)
     if start_time == end_time:
         raise CalendarError(f"session start and end are both {start!r}: the window is empty")
     zone = parse_zone(timezone)
-    day_set = _parse_days(days)
-    if isinstance(holidays, str | bytes):
+    if dates is not None and (isinstance(dates, str | bytes) or not isinstance(dates, Iterable)):
+        raise CalendarError(f"the listed dates must be a list of dates, got {dates!r}")
+    listed = None if dates is None else frozenset(_parse_date(v, "listed date") for v in dates)
+    day_set = _parse_days(days if days is not None else
+                          ["mon-sun"] if listed is not None else ["mon-fri"])
+    if isinstance(holidays, str | bytes) or not isinstance(holidays, Iterable):
         raise CalendarError(f"holidays must be a list of dates, got {holidays!r}")
     holiday_set = frozenset(_parse_date(value, "holiday") for value in holidays)
+    if early_close is not None and not isinstance(early_close, Mapping):
+        raise CalendarError(f"early close must be a map of dates to times, got {early_close!r}")
     early: dict[date, time] = {}
     for key, value in (early_close or {}).items():
         when = _parse_date(key, "early close date")
         early[when] = value if isinstance(value, time) else parse_hhmm(value)
-    return Session(start_time, end_time, zone, day_set, holiday_set, early)
+    known = [*holiday_set, *early]
+    data_through = date(max(known).year, 12, 31) if known else None
+    if calendar is not None:
+        from .holidays import builtin_calendar  # the data reader imports this module
+
+        data = builtin_calendar(calendar)
+        holiday_set |= data.holidays
+        for when, wall in data.early_close_in(zone).items():
+            if when not in early and wall < end_time:
+                early[when] = wall
+        data_through = data.through
+    return Session(start_time, end_time, zone, day_set, holiday_set, early, listed,
+                   data_through)

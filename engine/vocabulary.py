@@ -251,6 +251,12 @@ CLOCK = _record(
     "The trading-day clock of the ruleset (reset time and zone).",
     Field("day_start", INSTANT, ("clock",), "When the current trading day started."),
     Field("next_reset", INSTANT, ("clock",), "When the current trading day ends."),
+    Field("week_start", INSTANT, ("clock",),
+          "When the current trading week started: the reset on the ruleset's "
+          "trading_day.week_starts day (standard: Sunday 17:00 America/Chicago)."),
+    Field("next_week_reset", INSTANT, ("clock",),
+          "When the current trading week ends (`lockout: {until: clock.next_week_reset}` "
+          "locks until the week turns)."),
 )
 
 RECORDS: dict[str, Record] = {

@@ -580,6 +580,9 @@ SESSION_KEYS: dict[str, tuple[tuple[Type, ...], str]] = {
     "holidays": ((ListType("list", DATE), ListType("list", STRING), ListType("list", ANY)),
                  "a list of dates"),
     "early_close": ((MapType("map", {}, TIMEOFDAY),), "a map of dates to times (HH:MM)"),
+    "calendar": ((STRING,), "the name of a built-in holiday calendar (cme-globex-equity)"),
+    "dates": ((ListType("list", DATE), ListType("list", STRING), ListType("list", ANY)),
+              "a list of dates (the only dates with a session)"),
 }
 
 
@@ -610,8 +613,8 @@ def _fn_session(c: Checker, node: n.Call, args: list[Type]) -> Type:
             else:
                 c._error(f"session() needs {key} to be {words}, not {_a(got)}", node.args[0])
     elif spec not in (ANY, NONE):
-        c._error(f"session() takes a map with start, end, timezone, days, holidays and "
-                 f"early_close, not {spec}", node.args[0])
+        c._error(f"session() takes a map with start, end, timezone, days, holidays, "
+                 f"early_close, calendar and dates, not {spec}", node.args[0])
     return SESSION
 
 

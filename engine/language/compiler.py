@@ -218,8 +218,8 @@ def _session(spec: Mapping[str, Any]) -> Session:
     early = {k: hhmm(v) for k, v in (spec.get("early_close") or {}).items()}
     return session_from_params(
         hhmm(spec["start"]), hhmm(spec["end"]), str(spec["timezone"]),
-        spec.get("days") or ["mon", "tue", "wed", "thu", "fri"],
-        spec.get("holidays") or [], early,
+        spec.get("days") or None, spec.get("holidays") or [], early,
+        calendar=spec.get("calendar"), dates=spec.get("dates"),
     )
 
 
@@ -651,7 +651,8 @@ def _is_params(node: n.Node) -> bool:
 
 def _session_blame(message: str, spec: Any) -> str | None:
     """Which session setting a calendar error is about."""
-    for word, key in (("early close", "early_close"), ("holiday", "holidays"),
+    for word, key in (("early close", "early_close"), ("calendar", "calendar"),
+                      ("listed date", "dates"), ("holiday", "holidays"),
                       ("time zone", "timezone"), ("day", "days"), ("start and end", "end"),
                       ("start", "start"), ("end", "end")):
         if word in message and isinstance(spec, Mapping) and key in spec:

@@ -71,7 +71,10 @@ FUNCTION_DOCS: dict[str, FunctionDoc] = {
         "session(map)", "session",
         "A trading session from a map with `start`, `end` (HH:MM), `timezone` (IANA), and "
         "optionally `days` (the days on which a session ends, mon..sun; mon to fri when not "
-        "given), `holidays` (dates closed all day) and `early_close` (date → HH:MM). Start "
+        "given; every day with `dates`), `holidays` (dates closed all day), `early_close` "
+        "(date → HH:MM), `calendar` (a built-in holiday calendar whose holidays and early "
+        "closes apply too: `cme-globex-equity`) and `dates` (the only dates with a "
+        "session: a blackout on listed days). Start "
         "inclusive, end exclusive; an end before the start runs overnight. Usually "
         "`session(params)`; its fields are under [Session values](#session-values)."),
     "lower": FunctionDoc("lower(text)", "string", "The text in lower case."),

@@ -120,6 +120,12 @@ class ClockView:
     def next_reset(self, now: int) -> int:
         return self._bounds(now)[1]
 
+    def week_start(self, now: int) -> int:
+        return to_micros(self.trading_day.week_start(now / MICROS))
+
+    def next_week_reset(self, now: int) -> int:
+        return to_micros(self.trading_day.next_week_reset(now / MICROS))
+
 
 @dataclass(slots=True)
 class _Firing:

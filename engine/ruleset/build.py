@@ -66,7 +66,15 @@ from ..language.types import (
 )
 from ..vocabulary import CLOCK_TOPIC, RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
-from .model import CompiledAction, CompiledRule, ConditionSource, Ruleset, RuleVariants
+from .model import (
+    CalendarEnd,
+    CompiledAction,
+    CompiledRule,
+    ConditionSource,
+    Ruleset,
+    RuleVariants,
+    calendar_warnings,
+)
 from .schema import schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
@@ -348,6 +356,8 @@ class _FileBuilder:
     usage: dict[str, _Usage] = field(default_factory=dict)
     #: the accounts its per-account overrides name, as written
     override_accounts: list[str] = field(default_factory=list)
+    #: where its sessions' holiday data ends
+    calendar_ends: list[CalendarEnd] = field(default_factory=list)
     #: where each parameter of the rule being compiled is set (a path in the file, or
     #: the text of a --set option): a mistake in its value is reported there
     _homes: dict[str, Path_ | str] = field(default_factory=dict)
@@ -437,6 +447,8 @@ class _FileBuilder:
         variants = self._rules(rules)
         self._unused_shared_params(rules, variants)
         self._accounts(data.get("accounts"), rules, variants)
+        if not self.failed:
+            self.calendar_ends = self._calendar_ends(data, rules)
         # One mistake, one error: where the semantic checks found a problem, the schema's
         # (vaguer) word on the same place is dropped.
         taken = {(d.line, d.column) for d in self.diagnostics
@@ -465,7 +477,12 @@ class _FileBuilder:
             reset = cal.parse_hhmm(str(reset_text))
         except cal.CalendarError:
             reset = time(17, 0)  # the schema already reported the bad value
-        return cal.TradingDayClock(reset, zone)
+        try:
+            week_starts = cal.parse_weekday(section.get("week_starts", "sun"))
+        except cal.CalendarError as error:
+            self.error(str(error), ("trading_day", "week_starts"))
+            week_starts = 6
+        return cal.TradingDayClock(reset, zone, week_starts)
 
     def _instruments(self, section: Any) -> InstrumentTable:
         table = InstrumentTable()
@@ -511,20 +528,51 @@ class _FileBuilder:
             except cal.CalendarError:
                 return None  # the schema reported the bad (or missing) time
         try:
-            return cal.session_from_params(
-                str(spec.get("start")), str(spec.get("end")), str(spec.get("timezone")),
-                spec.get("days") or ["mon", "tue", "wed", "thu", "fri"],
-                spec.get("holidays") or [], {str(k): str(v) for k, v in
-                                             (spec.get("early_close") or {}).items()})
+            return _session_of(spec)
         except cal.CalendarError as error:
             text = str(error)
             blamed = next((key for word, key in (("early close", "early_close"),
+                                                 ("calendar", "calendar"),
+                                                 ("listed date", "dates"),
                                                  ("holiday", "holidays"), ("day", "days"),
                                                  ("start and end", "end"))
                            if word in text and key in spec), None)
             message = text if text.startswith("session") else f"invalid session: {text}"
             self.error(message, (*path, blamed) if blamed else path)
             return None
+
+    def _calendar_ends(self, data: Mapping[str, Any], rules: list[Any]) -> list[CalendarEnd]:
+        """Where the holiday data of each session ends: the sessions section's, and those
+        a rule builds from its params (``session(params)``: a params map with a
+        timezone and a calendar or holidays)."""
+        specs: list[tuple[Path_, Any, str]] = [
+            (("sessions", name), spec, f"session {name}")
+            for name, spec in _as_dict(data.get("sessions")).items()]
+        specs += [(("rules", index, "params"), rule.get("params"), f"{rule.get('id')}'s session")
+                  for index, rule in enumerate(rules) if isinstance(rule, dict)]
+        ends: list[CalendarEnd] = []
+        for path, raw, what in specs:
+            spec = plain(raw) if isinstance(raw, dict) else None
+            if spec is None or "timezone" not in spec \
+                    or not any(key in spec for key in ("calendar", "holidays", "early_close")):
+                continue
+            try:
+                session = _session_of(spec)
+            except (cal.CalendarError, TypeError, ValueError):
+                continue  # reported where the session is checked
+            if session.data_through is None:
+                continue
+            if isinstance(spec.get("calendar"), str):
+                key, what = "calendar", f"{what} (calendar {spec['calendar']})"
+                remedy = (f"update calendars/{spec['calendar']}.yaml from the exchange's "
+                          "published holiday calendar")
+            else:
+                key = "holidays" if "holidays" in spec else "early_close"
+                remedy = "add the holidays of the years after it"
+            line, col = position_of(self.source.data, (*path, key), key=True)
+            ends.append(CalendarEnd(self.source.path, line, col, session.data_through, what,
+                                    remedy))
+        return ends
 
     def _check_overrides_target(self, rules: list[Any]) -> None:
         ids = {str(r.get("id")): r for r in rules if isinstance(r, dict)}
@@ -1420,7 +1468,8 @@ def _merge(builders: list[_FileBuilder], texts: list[str],
     revision = hashlib.sha256("\0".join([*texts, builtin[1]]).encode()).hexdigest()[:16]
     return Ruleset(name, tuple(b.source.path for b in builders), revision, first.trading_day,
                    instruments, sessions, rules,
-                   tuple(key for b in builders for key in b.override_accounts))
+                   tuple(key for b in builders for key in b.override_accounts),
+                   tuple(end for b in builders for end in b.calendar_ends))
 
 
 @contextmanager
@@ -1467,10 +1516,20 @@ def semantic_diagnostics(source: Source) -> list[Diagnostic]:
     return builder.diagnostics
 
 
-def check_paths(paths: Iterable[str | Path],
-                texts: Mapping[str, str] | None = None) -> list[Diagnostic]:
+def _session_of(spec: Mapping[str, Any]) -> cal.Session:
+    """A session from its settings as written in a file."""
+    return cal.session_from_params(
+        str(spec.get("start")), str(spec.get("end")), str(spec.get("timezone")),
+        spec.get("days") or None, spec.get("holidays") or [],
+        {str(k): str(v) for k, v in (spec.get("early_close") or {}).items()},
+        calendar=spec.get("calendar"), dates=spec.get("dates"))
+
+
+def check_paths(paths: Iterable[str | Path], texts: Mapping[str, str] | None = None,
+                today: date | None = None) -> list[Diagnostic]:
     """Every diagnostic for every ruleset file under ``paths`` (``riskrail validate``);
-    a path in ``texts`` is not read from disk but given (``validate -`` reads stdin)."""
+    a path in ``texts`` is not read from disk but given (``validate -`` reads stdin);
+    with ``today``, a warning for each session whose holiday data runs out soon."""
     found: list[Diagnostic] = []
     paths = list(paths)
     texts = texts or {}
@@ -1491,6 +1550,9 @@ def check_paths(paths: Iterable[str | Path],
             builders.append(builder)
     # the files given are one ruleset, as `run` and `dry-run` load them
     found.extend(_across_files(builders, _builtin()[0]))
+    if today is not None:
+        found.extend(calendar_warnings([end for b in builders for end in b.calendar_ends],
+                                       today))
     return found
 
 

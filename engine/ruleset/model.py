@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Any
 
 from ..actions import ACTIONS, ActionDef
@@ -14,6 +15,7 @@ from ..language.compiler import Compiled, ExpressionCompiler
 from ..language.nodes import Node
 from ..language.template import Template
 from ..language.tracks import CompiledTrack
+from .diagnostics import Diagnostic
 
 __all__ = ["CompiledAction", "CompiledRule", "ConditionSource", "RuleVariants", "Ruleset"]
 
@@ -87,6 +89,45 @@ class RuleVariants:
     per_account: dict[str, CompiledRule | None] = field(default_factory=dict)
 
 
+#: how long before its holiday data runs out a session is warned about
+CALENDAR_WARNING_DAYS = 90
+
+
+@dataclass(frozen=True)
+class CalendarEnd:
+    """Where a session's holiday data ends: a built-in calendar's ``through``, or the
+    end of the last year a holiday list names. Past it no holiday is known, and every
+    day of the session's ``days`` trades."""
+
+    path: str
+    line: int
+    column: int
+    through: date
+    #: which session: "session rth", "<rule id>'s session (calendar <name>)"
+    what: str
+    #: how to extend it
+    remedy: str
+
+
+def calendar_warnings(ends: Iterable[CalendarEnd], today: date,
+                      ahead: int = CALENDAR_WARNING_DAYS) -> list[Diagnostic]:
+    """A warning for each session whose holiday data ends within ``ahead`` days of
+    ``today`` (or has ended), naming the date (``riskrail validate``, the daemon)."""
+    found: list[Diagnostic] = []
+    for end in ends:
+        left = (end.through - today).days
+        if left >= ahead:
+            continue
+        when = (f"ended on {end.through}" if left < 0 else
+                f"ends on {end.through} (in {left} day{'' if left == 1 else 's'})")
+        first_unknown = end.through + timedelta(days=1)
+        found.append(Diagnostic(
+            end.path, end.line, end.column, "warning",
+            f"the holiday data of {end.what} {when}: from {first_unknown} no holiday is "
+            f"known and every day of the session trades; {end.remedy}"))
+    return found
+
+
 @dataclass
 class Ruleset:
     name: str
@@ -99,6 +140,8 @@ class Ruleset:
     rules: list[RuleVariants]
     #: the accounts the per-account overrides name (id or name), as written
     override_accounts: tuple[str, ...] = ()
+    #: where each session's holiday data ends (calendar_warnings)
+    calendar_ends: tuple[CalendarEnd, ...] = ()
     _interned: dict[tuple[int, ...], tuple[CompiledRule, ...]] = field(
         default_factory=dict, repr=False, compare=False)
 

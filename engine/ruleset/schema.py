@@ -15,6 +15,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from ..actions import ACTION_OPTIONS, ACTIONS, ALL_SCOPES, ActionDef, Argument
+from ..holidays import builtin_calendar_names
 from ..language.checker import did_you_mean
 from ..language.types import BOOL, NUMBER, Type
 from .diagnostics import Diagnostic
@@ -133,6 +134,15 @@ _SESSION = {
                  "default": ["mon", "tue", "wed", "thu", "fri"]},
         "holidays": {"type": "array", "description": "Dates with no session."},
         "early_close": {"type": "object", "description": "Date -> HH:MM early end."},
+        "calendar": {"type": "string", "enum": list(builtin_calendar_names()),
+                     "description": "A built-in holiday calendar (calendars/<name>.yaml) "
+                                    "whose holidays and early closes apply too; validate "
+                                    "warns before its data runs out.",
+                     "examples": ["cme-globex-equity"]},
+        "dates": {"type": "array",
+                  "description": "The only dates with a session (a news blackout on listed "
+                                 "days); days then defaults to every day.",
+                  "examples": [["2027-01-08", "2027-02-05"]]},
     },
 }
 
@@ -272,6 +282,12 @@ def build_schema() -> dict[str, Any]:
                               "description": "Local reset time, HH:MM."},
                     "timezone": {"type": "string", "default": "America/Chicago",
                                  "description": "IANA zone of the reset time."},
+                    "week_starts": {
+                        "type": ["string", "integer"], "default": "sun",
+                        "description": "The day whose reset starts a trading week "
+                                       "(clock.week_start, clock.next_week_reset): with a "
+                                       "17:00 reset, sun = Sunday 17:00.",
+                        "examples": ["sun", "mon"]},
                 },
             },
             "sessions": {"type": "object", "additionalProperties": _SESSION,

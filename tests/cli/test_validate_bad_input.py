@@ -206,11 +206,30 @@ def test_bad_input_is_one_error_at_its_place(tmp_path: Path, what: str, text: st
 
 def test_rule_009_early_close_of_the_wrong_type(tmp_path: Path) -> None:
     text = STANDARD.read_text(encoding="utf-8")
-    line = next(i for i, row in enumerate(text.splitlines(), 1) if "early_close: *cme" in row)
-    result = validate(tmp_path, text.replace("early_close: *cme_early_closes", "early_close: 5"))
+    line = next(i for i, row in enumerate(text.splitlines(), 1)
+                if "calendar: cme-globex-equity" in row) + 1
+    result = validate(tmp_path, text.replace("calendar: cme-globex-equity",
+                                             "calendar: cme-globex-equity\n      early_close: 5"))
     assert_rejected(result, f"bad.yaml:{line}:20: error: invalid value 5 for params.early_close "
                             "(a number): session() needs a map of dates to times (HH:MM) as "
                             "early_close")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("cme", "invalid value 'cme' for params.calendar (a string): invalid session: unknown "
+            "calendar 'cme': the built-in calendars are cme-globex-equity"),
+    ("5", "invalid value 5 for params.calendar (a number): session() needs the name of a "
+          "built-in holiday calendar (cme-globex-equity) as calendar"),
+])
+def test_rule_009_calendar_that_is_not_one(tmp_path: Path, value: str, message: str) -> None:
+    """A session's calendar names a built-in one; anything else is one error, at its
+    place, saying which names there are (issue 13 item 5)."""
+    text = STANDARD.read_text(encoding="utf-8")
+    line = next(i for i, row in enumerate(text.splitlines(), 1)
+                if "calendar: cme-globex-equity" in row)
+    result = validate(tmp_path, text.replace("calendar: cme-globex-equity",
+                                             f"calendar: {value}"))
+    assert_rejected(result, f"bad.yaml:{line}:17: error: {message}")
 
 
 def test_a_billion_laughs(tmp_path: Path) -> None:

@@ -145,8 +145,8 @@ def test_types(text: str, scope: str, type_: Type) -> None:
      ["1:26: the default (string) must have the map's value type (number)"]),
     ("coalesce(1)", "account", ["1:1: coalesce() takes two or more values"]),
     ("session(5)", "account",
-     ["1:9: session() takes a map with start, end, timezone, days, holidays and early_close, "
-      "not number"]),
+     ["1:9: session() takes a map with start, end, timezone, days, holidays, early_close, "
+      "calendar and dates, not number"]),
     ("session(params.limits)", "account",
      ["1:16: session() needs start, end and timezone; missing start, end, timezone"]),
     ("upper(1)", "account", ["1:7: upper() takes a string, not number"]),

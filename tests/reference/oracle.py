@@ -37,6 +37,7 @@ from ledger import ALIASES, Ledger, S, day_bounds, instant
 __all__ = ["Custom", "Firing", "Oracle", "standard_params"]
 
 STANDARD = Path(__file__).resolve().parents[2] / "rulesets" / "standard.yaml"
+CALENDARS = Path(__file__).resolve().parents[2] / "calendars"
 NEVER = 2**62
 DAY = 86_400 * S
 
@@ -88,11 +89,24 @@ class Session:
     @classmethod
     def of(cls, params: dict[str, Any]) -> Session:
         names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-        return cls(_hhmm(params["start"]), _hhmm(params["end"]), ZoneInfo(params["timezone"]),
+        zone = ZoneInfo(params["timezone"])
+        holidays = {date.fromisoformat(str(d)) for d in params.get("holidays") or ()}
+        early = {date.fromisoformat(str(d)): _hhmm(t)
+                 for d, t in (params.get("early_close") or {}).items()}
+        if params.get("calendar"):
+            # the calendar's data, read here as plain YAML: its holidays add to the
+            # session's; its early closes (in its own zone) apply where the session has
+            # none and they come before its end
+            data = yaml.safe_load((CALENDARS / f"{params['calendar']}.yaml").read_text())
+            holidays |= {date.fromisoformat(str(d)) for d in data["holidays"]}
+            for day, wall in data["early_close"].items():
+                moved = datetime.combine(date.fromisoformat(str(day)), _hhmm(wall),
+                                         tzinfo=ZoneInfo(data["timezone"])).astimezone(zone)
+                if moved.date() not in early and moved.time() < _hhmm(params["end"]):
+                    early[moved.date()] = moved.time()
+        return cls(_hhmm(params["start"]), _hhmm(params["end"]), zone,
                    frozenset(names.index(str(d).lower()[:3]) for d in params["days"]),
-                   frozenset(date.fromisoformat(str(d)) for d in params.get("holidays") or ()),
-                   {date.fromisoformat(str(d)): _hhmm(t)
-                    for d, t in (params.get("early_close") or {}).items()})
+                   frozenset(holidays), early)
 
     def window(self, day: date) -> tuple[int, int] | None:
         """The session that ends on ``day`` (the days named are those a session ends on)."""
@@ -106,9 +120,12 @@ class Session:
         if day.weekday() not in self.days or day in self.holidays:
             return None
         opens = day - timedelta(days=1) if self.end <= self.start else day
-        return (instant(datetime.combine(opens, self.start, tzinfo=self.zone)),
-                instant(datetime.combine(day, self.early.get(day, self.end),
-                                         tzinfo=self.zone)))
+        window = (instant(datetime.combine(opens, self.start, tzinfo=self.zone)),
+                  instant(datetime.combine(day, self.early.get(day, self.end),
+                                           tzinfo=self.zone)))
+        # an early close at or before the start (Good Friday 2026 closed at 08:15) leaves
+        # no session that day
+        return window if window[0] < window[1] else None
 
     def windows(self, now: int, back: int = 32, ahead: int = 32) -> list[tuple[int, int]]:
         today = datetime.fromtimestamp(now / S, self.zone).date()

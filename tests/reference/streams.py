@@ -33,8 +33,9 @@ START_PRICE = {"MNQ": 21000.0, "ES": 5000.0, "NQ": 21000.0, "RTY": 2100.0, "CL":
 FEES = (0.0, 0.37, 1.40, 2.04)
 
 #: where a stream starts (Chicago wall time): an ordinary Tuesday morning, just before a
-#: reset, the Fridays before the two DST changes of 2026, the eve of Good Friday (a CME
-#: holiday) and the day after Thanksgiving (an early close at 12:15).
+#: reset, the Fridays before the two DST changes of 2026, the eve of Good Friday (CME's
+#: equity market closed at 08:15 that day: no 08:30 session) and the day after
+#: Thanksgiving (an early close at 12:15).
 ANCHORS = {
     "tuesday": datetime(2026, 3, 10, 8, 0, tzinfo=CHICAGO),
     "reset": datetime(2026, 3, 10, 16, 45, tzinfo=CHICAGO),
