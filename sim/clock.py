@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from riskrail.engine.holidays import builtin_calendar
 
 from .world import ConfigError
 
 __all__ = ["SimClock", "parse_time_of_day"]
 
 _TIME_OF_DAY = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s+(\S+)\s*$")
-#: Dates skipped when jumping to a time of day: weekends and fixed CME holidays.
-_FIXED_HOLIDAYS = {(1, 1), (7, 4), (12, 25)}
+#: Jumping to a time of day skips what has no equity session in this calendar (the
+#: standard ruleset's RULE-009 reads the same one): weekends, holidays, and a time at or
+#: after an early close (Good Friday 2026 closed at 08:15, so 09:35 is Monday's).
+_CALENDAR = "cme-globex-equity"
 
 
 def parse_time_of_day(text: str) -> tuple[int, int, int, ZoneInfo]:
@@ -40,12 +45,14 @@ def parse_time_of_day(text: str) -> tuple[int, int, int, ZoneInfo]:
 class SimClock:
     """Wall clock + a forward-only offset."""
 
-    def __init__(self) -> None:
+    def __init__(self, wall: Callable[[], float] = time.time) -> None:
         self._offset = 0.0
+        #: the wall clock the offset is added to (tests give a fixed one)
+        self._wall = wall
 
     def now(self) -> float:
         """POSIX seconds."""
-        return time.time() + self._offset
+        return self._wall() + self._offset
 
     def datetime(self) -> datetime:
         return datetime.fromtimestamp(self.now(), UTC)
@@ -71,19 +78,14 @@ class SimClock:
         self.advance(max(delta, 0.0))
 
     def jump_to_time_of_day(self, text: str, *, weekdays_only: bool = True) -> float:
-        """Jump to the next ``HH:MM[:SS] Zone`` not before now (Mon-Fri, not a fixed
-        CME holiday, unless ``weekdays_only`` is false). Returns the new instant."""
+        """Jump to the next ``HH:MM[:SS] Zone`` not before now (a trading day of the CME
+        equity calendar, before its early close, unless ``weekdays_only`` is false).
+        Returns the new instant."""
         hour, minute, second, zone = parse_time_of_day(text)
         local_now = self.datetime().astimezone(zone)
         candidate = local_now.replace(hour=hour, minute=minute, second=second, microsecond=0)
         for _ in range(15):
-            if candidate >= local_now and (
-                not weekdays_only
-                or (
-                    candidate.weekday() < 5
-                    and (candidate.month, candidate.day) not in _FIXED_HOLIDAYS
-                )
-            ):
+            if candidate >= local_now and (not weekdays_only or _trades_at(candidate)):
                 break
             candidate = (candidate + timedelta(days=1)).replace(
                 hour=hour, minute=minute, second=second
@@ -91,3 +93,15 @@ class SimClock:
         instant = candidate.timestamp()
         self.jump_to(max(instant, self.now()))
         return instant
+
+
+def _trades_at(moment: datetime) -> bool:
+    """Whether ``moment`` falls on a weekday the calendar has a session, before any early
+    close (past the calendar's data: any weekday)."""
+    calendar = builtin_calendar(_CALENDAR)
+    local = moment.astimezone(calendar.zone)
+    day = local.date()
+    if local.weekday() >= 5 or day in calendar.holidays:
+        return False
+    early = calendar.early_close.get(day)
+    return early is None or local.time().replace(tzinfo=None) < early
