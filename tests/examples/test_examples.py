@@ -174,10 +174,98 @@ def no_stop_widening(path: str) -> None:
     assert decided(closer.lines, [path]) == []
 
 
+def on(day: str, clock: str) -> str:
+    """A Chicago wall time on any date, as an event's ts."""
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=CHICAGO).isoformat()
+
+
+def dated(path: str, lines: list[tuple[str, str, str, dict[str, Any]]], until: str
+          ) -> list[tuple[str, str, str, str | None]]:
+    """(Chicago 'MM-DD HH:MM', rule, action, until) of a replay of (day, clock, type,
+    data) lines, the clock run on to ``until`` ('YYYY-MM-DD HH:MM')."""
+    ruleset, _ = load_ruleset([path])
+    text = [json.dumps({"ts": on(day, clock), "type": kind, "data": data})
+            for day, clock, kind, data in lines]
+    end = int(datetime.fromisoformat(until).replace(tzinfo=CHICAGO).timestamp() * 1_000_000)
+
+    def local(instant: int | None) -> str | None:
+        if instant is None:
+            return None
+        return datetime.fromtimestamp(instant / 1e6, CHICAGO).strftime("%m-%d %H:%M")
+
+    return [(local(d.ts) or "", d.rule, d.action, local(d.until))
+            for d in replay(text, ruleset, until=end, strict=True).decisions]
+
+
+ACCOUNT = {"id": 1, "name": "SIM-1", "balance": 50_000.0, "canTrade": True}
+
+
+def opened(day: str, clock: str) -> tuple[str, str, str, dict[str, Any]]:
+    return (day, clock, "GatewayUserPosition", {
+        "id": 100, "accountId": 1, "contractId": MNQ, "creationTimestamp": on(day, clock),
+        "type": 1, "size": 1, "averagePrice": 21000.0})
+
+
+def flat_after_hours(path: str) -> None:
+    """FLAT-AFTER-HOURS: "No position outside regular hours, holidays and early closes
+    included." (regular hours 08:30-15:00 on CME's equity calendar)"""
+    def run(day: str, clock: str) -> list[tuple[str, str, str, str | None]]:
+        return [d for d in dated(path, [(day, "08:00", "GatewayUserAccount", ACCOUNT),
+                                        opened(day, clock)], f"{day} 16:00")
+                if d[1] == "FLAT-AFTER-HOURS"]
+    # an ordinary Tuesday: held into the close, flattened at 15:00
+    assert run("2026-03-10", "10:00") == [("03-10 15:00", "FLAT-AFTER-HOURS", "flatten", None)]
+    # the day after Thanksgiving closes at 12:15: flattened then, and at once after it
+    assert run("2026-11-27", "10:00") == [("11-27 12:15", "FLAT-AFTER-HOURS", "flatten", None)]
+    assert run("2026-11-27", "12:20") == [("11-27 12:20", "FLAT-AFTER-HOURS", "flatten", None)]
+    # Christmas, and Good Friday 2026 (trading until 08:15: no 08:30 session that day)
+    assert run("2026-12-25", "10:00") == [("12-25 10:00", "FLAT-AFTER-HOURS", "flatten", None)]
+    assert run("2026-04-03", "09:00") == [("04-03 09:00", "FLAT-AFTER-HOURS", "flatten", None)]
+
+
+def news_blackout(path: str) -> None:
+    """NEWS-BLACKOUT: "Flat, and no position may open, over the jobs report on its
+    days." (07:29-07:31 on 2027-01-08, 02-05, 03-05)"""
+    decisions = [d for d in dated(path, [("2027-01-07", "10:00", "GatewayUserAccount",
+                                          ACCOUNT)], "2027-02-06 00:00")
+                 if d[1] == "NEWS-BLACKOUT"]
+    assert decisions == [
+        ("01-08 07:29", "NEWS-BLACKOUT", "flatten", None),
+        ("01-08 07:29", "NEWS-BLACKOUT", "lockout", None),
+        ("01-08 07:31", "NEWS-BLACKOUT", "lockout_ended", None),
+        ("02-05 07:29", "NEWS-BLACKOUT", "flatten", None),
+        ("02-05 07:29", "NEWS-BLACKOUT", "lockout", None),
+        ("02-05 07:31", "NEWS-BLACKOUT", "lockout_ended", None)]
+    # a position opened in the blackout is closed at once (the lockout)
+    inside = dated(path, [("2027-01-08", "07:00", "GatewayUserAccount", ACCOUNT),
+                          opened("2027-01-08", "07:30")], "2027-01-08 07:35")
+    assert ("01-08 07:30", "LOCKOUT-ENFORCEMENT", "close_position", None) in inside
+
+
+def weekly_loss(path: str) -> None:
+    """WEEKLY-LOSS: "A day that loses 1000 locks the account for the rest of the trading
+    week, until Sunday 17:00 Chicago when the next one starts." """
+    def losing(day: str, pnl: float) -> list[tuple[str, str, str, str | None]]:
+        fill = (day, "10:00", "GatewayUserTrade", {
+            "id": 1, "accountId": 1, "contractId": MNQ, "creationTimestamp": on(day, "10:00"),
+            "price": 21000.0, "profitAndLoss": pnl, "fees": 0.0, "side": 1, "size": 1,
+            "voided": False})
+        return [d for d in dated(path, [(day, "09:00", "GatewayUserAccount", ACCOUNT), fill],
+                                 "2027-01-18 12:00") if d[1] == "WEEKLY-LOSS"]
+    # a Wednesday, a Friday: either way the lock ends Sunday 17:00
+    for day in ("2027-01-13", "2027-01-15"):
+        assert losing(day, -1000.0) == [
+            (f"{day[5:]} 10:00", "WEEKLY-LOSS", "flatten", None),
+            (f"{day[5:]} 10:00", "WEEKLY-LOSS", "lockout", "01-17 17:00"),
+            ("01-17 17:00", "WEEKLY-LOSS", "lockout_ended", None)]
+    assert losing("2027-01-13", -999.0) == []
+
+
 #: rule id of a README example -> its scenarios
 README_SCENARIOS: dict[str, Callable[[str], None]] = {
     "BUSY-WHILE-DOWN": busy_while_down, "TRAILING-DAILY-LOSS": trailing_daily_loss,
-    "NO-STOP-WIDENING": no_stop_widening}
+    "NO-STOP-WIDENING": no_stop_widening, "FLAT-AFTER-HOURS": flat_after_hours,
+    "NEWS-BLACKOUT": news_blackout, "WEEKLY-LOSS": weekly_loss}
 
 
 def test_readme_has_examples() -> None:
