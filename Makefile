@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test rule-tests test-shifted-clock faketime demo docs lint bench clean enforce-fuzz fuzz soak
+.PHONY: install test rule-tests test-shifted-clock faketime chromium demo docs lint bench clean enforce-fuzz fuzz soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-test: lint faketime rule-tests
+test: lint faketime chromium rule-tests
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 	$(BIN)/python tests/shifted_clock/run.py
 
@@ -39,6 +39,23 @@ rule-tests: install
 # (tests/shifted_clock/run.py). ARGS are the runner's: `--at saturday -- -q tests/daemon`.
 test-shifted-clock: install faketime
 	$(BIN)/python tests/shifted_clock/run.py $(ARGS)
+
+# Chromium (Debian's package) for the browser test of the dry-run's HTML report
+# (tests/workbench/test_report_browser.py starts it headless): apt-get installs it when
+# it is missing; where it cannot, the test skips, saying why (RISKRAIL_CHROMIUM names
+# another binary).
+chromium:
+	@if [ -n "$$RISKRAIL_CHROMIUM" ] && [ -x "$$RISKRAIL_CHROMIUM" ]; then exit 0; fi; \
+	if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "note: chromium is missing and there is no apt-get here: the report's browser" \
+			"test will skip (install chromium, or set RISKRAIL_CHROMIUM)" >&2; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=; else sudo=sudo; fi; \
+	echo "installing chromium (apt-get) for the report's browser test"; \
+	$$sudo apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+		chromium >/dev/null || echo "note: apt-get could not install chromium: the" \
+			"report's browser test will skip" >&2
 
 # libfaketime (Debian's package) for the shifted-clock run: apt-get installs it when it
 # is missing (as root, or through sudo); nothing else can stand in for it, so a machine

@@ -26,6 +26,7 @@ from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.pipeline import Step
 from riskrail.engine.replay import StrictInputError, UntilTooFarError, replay
+from riskrail.engine.report import ReportRecorder, render_html
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
 from riskrail.engine.ruleset.model import Ruleset
@@ -135,6 +136,11 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
                    "event. Without it, the account events of the file itself are read first.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 1 when at least one decision was made.")
+@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
+              metavar="FILE.html",
+              help="Also write the replay as one self-contained HTML page: per account, "
+                   "the P&L over time with the limits, the positions, each decision as a "
+                   "marker (its reason on hover), lockouts and cooldowns, a summary.")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
               show_default=True,
               help="durable: decide conditions with durable_rules (the optional durable "
@@ -142,7 +148,7 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
 def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             account_id: int | None, until_text: str | None, output_format: str, strict: bool,
             max_gap_text: str, accounts_file: str | None, detailed_exitcode: bool,
-            engine: str) -> None:
+            report_path: str | None, engine: str) -> None:
     """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
     recorded, never sent.
 
@@ -196,8 +202,11 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         _warn_unmatched(ruleset, names, "in the account list" if accounts_file is not None
                         else "in the input")
     zone = ruleset.trading_day.zone
+    recorder = ReportRecorder(ruleset, account_id=account_id) if report_path else None
 
     def show(step: Step) -> None:
+        if recorder is not None and engines:
+            recorder.observe(engines[-1], pipeline_now())
         attributed: set[str] = set()
         for index, decision in enumerate(step.decisions):
             if output_format == "json":
@@ -264,12 +273,25 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
     if not names and engines:  # stdin, no --accounts: said once the input is read
         _warn_unmatched(ruleset, {a.id: a.name for a in engines[-1].accounts.values()},
                         "in the input")
+    if recorder is not None and report_path is not None:
+        _write_report(recorder, result.decisions, events, len(result.problems), report_path)
     if output_format == "text":
         click.echo(_summary(result.decisions, result.events, len(result.problems),
                             ruleset.revision, [c.kind for c in result.calls]))
     if detailed_exitcode and result.decisions:
         sys.exit(EXIT_DECIDED)
     sys.exit(EXIT_OK)
+
+
+def _write_report(recorder: ReportRecorder, decisions: list[Decision], events: str,
+                  skipped: int, path: str) -> None:
+    report = recorder.finish(decisions, "stdin" if events == "-" else events, skipped)
+    try:
+        Path(path).write_text(render_html(report), encoding="utf-8")
+    except OSError as error:
+        click.echo(f"error: --report {path}: cannot write it ({error.strerror})", err=True)
+        sys.exit(EXIT_INPUT)
+    click.echo(f"report: {path}", err=True)
 
 
 def _timeline_line(decision: Decision, zone: object) -> str:
