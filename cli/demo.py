@@ -4,8 +4,9 @@ It starts the Gateway simulator on 127.0.0.1, the daemon on the standard ruleset
 the demo's trader script (``sim/scripts/demo-session.yaml``: one trading day in about
 80 s, each step breaking a rule), and shows every event, decision, enforcement and
 lockout countdown as it happens. It ends with a summary, a check that every rule the
-script names fired, a check of the decision log's hash chain, and a dry-run replay of
-the recorded session that must reproduce the daemon's decisions.
+script names fired, a check of the decision log's hash chain, a dry-run replay of the
+recorded session that must reproduce the daemon's decisions, and the session's HTML
+report (``report.html`` in the output folder, as ``riskrail dry-run --report`` writes it).
 """
 
 from __future__ import annotations
@@ -26,8 +27,13 @@ from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging, log
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import StateStore
+from riskrail.engine.clock import Clock
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.pipeline import Step as PipelineStep
 from riskrail.engine.replay import replay
+from riskrail.engine.report import ReportRecorder, render_html
 from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.ruleset.model import Ruleset
 from riskrail.engine.standard import STANDARD_RULESET
 from riskrail.sim import Simulator, StepResult
 from riskrail.sim.script import Script, Step, load_script
@@ -42,7 +48,7 @@ _MICROS = 1_000_000
 
 @click.command()
 @click.option("--out", "out_dir", default="demo-out", show_default=True, type=click.Path(),
-              help="Folder for the state file, the recording and the JSON log.")
+              help="Folder for the state file, the recording, the JSON log and the report.")
 @click.option("--speed", default=1.0, show_default=True,
               help="Trader script speed (2 = twice as fast).")
 @click.option("--ruleset", "rulesets", multiple=True, type=click.Path(exists=True),
@@ -75,7 +81,7 @@ def named_rules(script: Script) -> list[str]:
 async def _demo(out: Path, speed: float, rulesets: list[str], script: Script) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name in ("state.sqlite", "state.sqlite-wal", "state.sqlite-shm", "session.jsonl",
-                 "riskrail.log"):
+                 "riskrail.log", "report.html"):
         (out / name).unlink(missing_ok=True)
     configure_logging(out / "riskrail.log")
     async with Simulator(seed=7) as sim:
@@ -222,8 +228,22 @@ def _summary(out: Path, rulesets: list[str], script: Script, code: int) -> int:
     click.echo(f"decision log: {verify.checked} record(s), hash chain "
                f"{'intact' if verify.ok else 'BROKEN: ' + verify.message}")
     ruleset, _ = load_ruleset(rulesets)
-    with open(out / "session.jsonl", encoding="utf-8") as handle:
-        replayed = replay(handle, ruleset)
+    # the replay that checks the live run also draws the session's report
+    recorder = ReportRecorder(ruleset)
+    networks: list[tuple[RuleNetwork, Clock]] = []
+
+    def network(rules: Ruleset, clock: Clock) -> RuleNetwork:
+        made = RuleNetwork(rules, clock)
+        networks.append((made, clock))
+        return made
+
+    def observe(_step: PipelineStep) -> None:
+        made, clock = networks[-1]
+        recorder.observe(made, clock.now())
+
+    session = out / "session.jsonl"
+    with open(session, encoding="utf-8") as handle:
+        replayed = replay(handle, ruleset, engine=network, on_step=observe)
     zone = ruleset.trading_day.zone
     live = [json.dumps(_comparable(d), sort_keys=True) for d in decided]
     again = [json.dumps(_comparable(d.to_dict(zone)), sort_keys=True)
@@ -233,8 +253,12 @@ def _summary(out: Path, rulesets: list[str], script: Script, code: int) -> int:
     click.echo(f"replay of {out / 'session.jsonl'}: {len(again)} decision(s) and "
                f"{len(replayed.calls)} planned call(s), "
                f"{'identical to the live run' if same else 'DIFFERENT from the live run'}")
-    click.echo(f"files: {out}/state.sqlite, {out}/session.jsonl, {out}/riskrail.log")
-    click.echo(f"replay it yourself: riskrail dry-run {out / 'session.jsonl'}")
+    report = out / "report.html"
+    report.write_text(render_html(recorder.finish(replayed.decisions, str(session))),
+                      encoding="utf-8")
+    click.echo(f"files: {out}/state.sqlite, {session}, {out}/riskrail.log")
+    click.echo(f"replay it yourself: riskrail dry-run {session} --report day.html")
+    click.echo(f"the session's report: {report.resolve()} (open it in a browser)")
     return code if code else (0 if same and verify.ok and not missing else 1)
 
 

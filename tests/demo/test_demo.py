@@ -35,6 +35,20 @@ def test_the_demo_ends_well(console: tuple[int, str, Path]) -> None:
     assert (out / "session.jsonl").is_file()
 
 
+def test_the_demo_ends_by_writing_the_session_s_report(console: tuple[int, str, Path]) -> None:
+    """The HTML report of the session (dry-run --report's), where the demo says it is, with
+    one decision marker per decision of the live run."""
+    _, text, out = console
+    report = out / "report.html"
+    assert f"the session's report: {report.resolve()} (open it in a browser)" in text
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<script src" not in page
+    markers = re.findall(r'class="marker[^"]*"[^>]*data-rule="([^"]+)"', page)
+    decided = re.search(r"^decisions: (\d+) ", text, re.M)
+    assert decided is not None and len(markers) == int(decided.group(1)), (len(markers), decided)
+    assert set(named_rules(load_script("demo"))) <= set(markers)
+
+
 def test_every_rule_the_script_names_fires(console: tuple[int, str, Path]) -> None:
     """Read off the console's decision lines, not the demo's own tally."""
     _, text, _ = console
