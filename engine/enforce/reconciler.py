@@ -690,9 +690,20 @@ class Reconciler:
         by_id = {c.id: c for c in constraints}
         # -- positions: what the calls in flight will leave, then what is allowed
         closing = {f.call.contract for f in flying.values() if f.call.kind == "close"}
+        reducing = {f.call.contract for f in flying.values() if f.call.kind == "partial_close"}
         sizes: dict[str, int] = {}
+
+        def theirs(order_id: int) -> bool:
+            return not self.is_ours(account, order_id)
+
         for contract, position in view.positions.items():
-            sizes[contract] = 0 if contract in closing else position.size
+            if contract in closing:
+                sizes[contract] = 0
+            elif contract in reducing:  # its flight's fills are counted below
+                sizes[contract] = position.size
+            else:  # less what the trader's fills closed before their push came
+                sizes[contract] = max(position.size
+                                      - view.closed_since_seen(position, theirs), 0)
         for flight in flying.values():
             call = flight.call
             if call.kind == "partial_close" and call.contract in sizes:

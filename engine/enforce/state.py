@@ -12,19 +12,22 @@ show (a GatewayUserTrade is pushed before the GatewayUserPosition it changes).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from ..events import WORKING_STATUSES, Event, OrderEvent, PositionEvent, TradeEvent
-from ..gateway import PositionType, Side
+from ..gateway import OrderStatus, PositionType, Side
 
 __all__ = ["AccountView", "GatewayView", "OrderView", "PositionView", "ReadMark"]
 
 #: order statuses after which an order never fills again: filled, cancelled, expired,
 #: rejected
-_TERMINAL = frozenset({2, 3, 4, 5})
+_TERMINAL = frozenset({OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.EXPIRED,
+                       OrderStatus.REJECTED})
 #: fills and terminal orders remembered per account (enough for any call in flight)
 _MEMORY = 5_000
+#: fills remembered per contract for positions their push has not caught up with
+_CONTRACT_FILLS = 64
 
 Key = tuple[str, object]
 
@@ -39,6 +42,8 @@ class PositionView:
     opened: int
     grew: int
     seen: int
+    #: its last push or read made it smaller: a fill after that may be one it already shows
+    shrank: bool = False
 
     @property
     def closing_side(self) -> int:
@@ -93,6 +98,9 @@ class AccountView:
     done: OrderedDict[int, tuple[int, int]] = field(default_factory=OrderedDict)
     #: trade ids seen (a resync repeats them)
     trades: OrderedDict[int, None] = field(default_factory=OrderedDict)
+    #: contract -> recent fills (order id, side, contracts, sequence number): what a
+    #: position push has not shown yet (the Gateway pushes the fill first)
+    contract_fills: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
     #: the latest position read and order read applied
     position_read: ReadMark | None = None
     order_read: ReadMark | None = None
@@ -101,6 +109,18 @@ class AccountView:
         """Contracts of ``order_id`` filled (by fills that arrived before ``before``)."""
         return sum(size for size, seq in self.fills.get(order_id, ())
                    if before is None or seq < before)
+
+    def closed_since_seen(self, position: PositionView, theirs: Callable[[int], bool]) -> int:
+        """Contracts of ``position`` that fills of orders ``theirs`` accepts closed after
+        its last push or read: the position push that shows them follows the fill. None
+        once a push shrank it (pushed out of order, it may show them already): the
+        enforcement then acts on the size pushed, at worst a close the Gateway refuses."""
+        if position.shrank:
+            return 0
+        return sum(size for order_id, side, size, seq in self.contract_fills.get(
+                       position.contract, ())
+                   if seq > position.seen and side == position.closing_side
+                   and theirs(order_id))
 
     def tagged(self, tag: str) -> OrderView | None:
         return next((o for o in self.orders.values() if o.tag == tag), None)
@@ -162,6 +182,7 @@ class GatewayView:
             return
         if event.size > held.size:
             held.grew = seq
+        held.shrank = event.size < held.size
         held.size = event.size
         held.seen = seq
         if event.position_id:
@@ -195,6 +216,10 @@ class GatewayView:
             _remember(view.fills, event.order_id, [(event.size, seq)])
         else:
             fills.append((event.size, seq))
+        recent = view.contract_fills.setdefault(event.contract_id, [])
+        recent.append((event.order_id, event.side, event.size, seq))
+        if len(recent) > _CONTRACT_FILLS:
+            del recent[:-_CONTRACT_FILLS]
 
     # -- reads -----------------------------------------------------------------------
     def begin_read(self, account_id: int) -> int:

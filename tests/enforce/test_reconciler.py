@@ -490,3 +490,54 @@ def test_constraint_descriptions() -> None:
 def test_an_unknown_outcome_is_refused(status: str) -> None:
     with pytest.raises(ValueError):
         Desk().rec.outcome("1001:c1", status, 0)
+
+
+# ------------------------------------------------- the trader's own fills, before the push
+
+
+def test_a_flatten_on_the_traders_own_closing_fill_sends_no_close() -> None:
+    """The Gateway pushes a fill before the position update it causes. The trader's
+    losing close trips a loss limit (flatten) on the fill: the position it closed is still
+    in the last push, yet nothing is left to close (the close was sent and refused, 'no
+    open position'; had the trader opened again meanwhile, it would have closed that)."""
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.position(ES, 1)
+    assert desk.fill(777, MNQ, SELL, 2) is False  # the trader's own order
+    assert texts(desk.decide("RULE-003", "flatten")) == [f"close {ES}"]
+    assert desk.position(MNQ, 0).calls == []  # the push that follows: flat, as planned
+    assert desk.tick(60).calls == []
+
+
+def test_a_traders_partial_closing_fill_leaves_the_rest_to_enforce() -> None:
+    desk = Desk()
+    desk.position(MNQ, 5)
+    desk.fill(778, MNQ, SELL, 1)  # 4 left at the Gateway: the cap of 3 needs 1 off, not 2
+    assert texts(cap(desk, "RULE-002", 3, symbol="MNQ")) == [f"partial close {MNQ} 1"]
+    desk2 = Desk()
+    desk2.position(MNQ, 3)
+    desk2.fill(779, MNQ, SELL, 1)
+    assert texts(desk2.decide("RULE-003", "flatten")) == [f"close {MNQ}"]
+
+
+def test_a_fill_that_adds_to_a_position_hides_nothing() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.fill(780, MNQ, BUY, 2)  # grows it: the push that follows says 4
+    assert texts(desk.decide("RULE-003", "flatten")) == [f"close {MNQ}"]
+    desk2 = Desk()
+    desk2.position(MNQ, 2)
+    desk2.fill(781, MNQ, SELL, 2)
+    desk2.position(MNQ, 0)
+    desk2.position(MNQ, 1, pid=2)  # a new position after the fill: it is there to close
+    assert texts(desk2.decide("RULE-003", "flatten")) == [f"close {MNQ}"]
+
+
+def test_a_fill_after_the_push_that_shows_it_is_not_subtracted_twice() -> None:
+    """Pushed out of the Gateway's order (the position update first), the fill must not
+    hide contracts that are still open: enforcement acts on the size pushed."""
+    desk = Desk()
+    desk.position(MNQ, 3)
+    desk.position(MNQ, 2)         # the trader sold 1: the push first...
+    desk.fill(782, MNQ, SELL, 1)  # ...then its fill
+    assert texts(cap(desk, "RULE-002", 1, symbol="MNQ")) == [f"partial close {MNQ} 1"]
