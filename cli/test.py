@@ -11,10 +11,13 @@ from typing import Any
 
 import click
 from riskrail.cli import exitcodes
+from riskrail.engine.durable import DURABLE_MISSING, durable_available, make_engine
+from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.diagnostics import Diagnostic, format_github, format_text
 from riskrail.engine.ruletest import (
     CaseResult,
     Coverage,
+    EngineFactory,
     RulesetCache,
     TestFile,
     coverage,
@@ -39,7 +42,7 @@ class _Run:
 
 
 def _collect(paths: tuple[str, ...], name_filter: str | None,
-             progress: Any = None) -> _Run:
+             progress: Any = None, engine: EngineFactory = RuleNetwork) -> _Run:
     run = _Run()
     tests, problems = discover(list(paths))
     run.errors += problems
@@ -59,7 +62,7 @@ def _collect(paths: tuple[str, ...], name_filter: str | None,
             if wanted is not None and wanted not in case.name.casefold():
                 continue
             began = time.perf_counter()
-            result = run_case(case, test.path, test.zone)
+            result = run_case(case, test.path, test.zone, engine)
             run.seconds[(test.path, case.name)] = time.perf_counter() - began
             if result.invalid:
                 run.errors += result.invalid
@@ -164,8 +167,12 @@ def _coverage_text(items: list[Coverage]) -> list[str]:
               help="text: pytest-like; json: one object; github: Actions annotations.")
 @click.option("--junit", "junit_path", default=None, type=click.Path(dir_okay=False),
               metavar="FILE", help="Also write a JUnit XML report (for CI).")
+@click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
+              show_default=True,
+              help="durable: decide conditions with durable_rules, as dry-run --engine "
+                   "durable (the optional durable extra).")
 def test(paths: tuple[str, ...], verbose: bool, name_filter: str | None, output_format: str,
-         junit_path: str | None) -> None:
+         junit_path: str | None, engine: str) -> None:
     """Run the rule tests under PATHS: test files (*.test.yaml), folders of them, or a
     ruleset file (its NAME.test.yaml beside it).
 
@@ -203,7 +210,10 @@ def test(paths: tuple[str, ...], verbose: bool, name_filter: str | None, output_
         else:
             click.echo("E" if result.invalid else "." if result.passed else "F", nl=False)
 
-    run = _collect(paths, name_filter, progress)
+    if engine == "durable" and not durable_available():
+        click.echo(f"error: {DURABLE_MISSING}", err=True)
+        sys.exit(exitcodes.INVALID)
+    run = _collect(paths, name_filter, progress, make_engine(engine))
     if as_text and shown:
         click.echo()
     results = run.results

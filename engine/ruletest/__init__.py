@@ -14,12 +14,12 @@ from pathlib import Path
 from ..ruleset.build import TEST_SUFFIXES
 from ..ruleset.diagnostics import Diagnostic
 from .load import DEFAULT_START, Case, RulesetCache, TestFile, default_ruleset, load_test_file
-from .run import CaseResult, Coverage, coverage, run_case, run_file
+from .run import CaseResult, Coverage, EngineFactory, coverage, run_case, run_file
 from .schema import TEST_SCHEMA_ID, build_test_schema
 
-__all__ = ["DEFAULT_START", "TEST_SCHEMA_ID", "Case", "CaseResult", "Coverage", "RulesetCache",
-           "TestFile", "build_test_schema", "coverage", "default_ruleset", "discover",
-           "load_test_file", "run_case", "run_file"]
+__all__ = ["DEFAULT_START", "TEST_SCHEMA_ID", "Case", "CaseResult", "Coverage", "EngineFactory",
+           "RulesetCache", "TestFile", "build_test_schema", "coverage", "default_ruleset",
+           "discover", "load_test_file", "run_case", "run_file"]
 
 
 def _is_test(path: Path) -> bool:

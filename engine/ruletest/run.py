@@ -4,14 +4,16 @@ what the case expects. Coverage says which rules and actions no case made fire."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..actions import ACTIONS
+from ..clock import Clock
 from ..language.compiler import Context
 from ..network.decisions import Decision
+from ..network.network import RuleNetwork
 from ..pipeline import Pipeline
 from ..replay import StrictInputError, UntilTooFarError, replay
 from ..ruleset.build import BUILTIN_RULES
@@ -22,7 +24,7 @@ from .expect import ExpectedFact, describe, describe_expected, evaluate_fact, ma
 from .load import Case, TestFile
 from .times import format_when
 
-__all__ = ["CaseResult", "Coverage", "coverage", "run_case", "run_file"]
+__all__ = ["CaseResult", "Coverage", "EngineFactory", "coverage", "run_case", "run_file"]
 
 
 @dataclass
@@ -109,9 +111,32 @@ def _check_fact(fact: ExpectedFact, pipeline: Pipeline | None, instant: int,
                                                                    if shown else "")
 
 
-def run_case(case: Case, path: str, zone: ZoneInfo) -> CaseResult:
+#: makes the engine a case's events run through (``riskrail test --engine``)
+EngineFactory = Callable[[Ruleset, Clock], RuleNetwork]
+
+
+def run_case(case: Case, path: str, zone: ZoneInfo,
+             engine: EngineFactory = RuleNetwork) -> CaseResult:
     """Replay the case's events (strictly: a line the replay refuses makes the case
-    invalid), with its facts checked at their instants."""
+    invalid), with its facts checked at their instants, through the engine ``engine``
+    makes (each engine made is closed when the case is done: the durable engine's
+    worker process ends)."""
+    made: list[RuleNetwork] = []
+
+    def make(rules: Ruleset, clock: Clock) -> RuleNetwork:
+        made.append(engine(rules, clock))
+        return made[-1]
+
+    try:
+        return _run_case(case, path, zone, make)
+    finally:
+        for network in made:
+            close = getattr(network, "close", None)
+            if callable(close):
+                close()
+
+
+def _run_case(case: Case, path: str, zone: ZoneInfo, engine: EngineFactory) -> CaseResult:
     result = CaseResult(path, case.name, case.line, case.column, passed=False)
     facts = sorted(case.facts, key=lambda f: f.at)
     fact_problems: list[str] = []
@@ -125,11 +150,11 @@ def run_case(case: Case, path: str, zone: ZoneInfo) -> CaseResult:
                     fact_problems.append(problem)
 
     try:
-        replayed = replay(case.lines, ruleset, until=case.until, strict=True)
+        replayed = replay(case.lines, ruleset, until=case.until, strict=True, engine=engine)
         if facts:
             # read in a replay of their own: a timer due before a checkpoint fires there
             # in a step of its own, so the calls planned could differ from the dry-run's
-            replay(case.lines, ruleset, until=case.until, strict=True,
+            replay(case.lines, ruleset, until=case.until, strict=True, engine=engine,
                    checkpoints=sorted({f.at for f in facts}), on_checkpoint=check)
     except StrictInputError as error:
         number = error.problem.line
@@ -151,10 +176,11 @@ def run_case(case: Case, path: str, zone: ZoneInfo) -> CaseResult:
     return result
 
 
-def run_file(test: TestFile, name_filter: str | None = None) -> list[CaseResult]:
+def run_file(test: TestFile, name_filter: str | None = None,
+             engine: EngineFactory = RuleNetwork) -> list[CaseResult]:
     assert test.zone is not None
     wanted = name_filter.casefold() if name_filter else None
-    return [run_case(case, test.path, test.zone) for case in test.cases
+    return [run_case(case, test.path, test.zone, engine) for case in test.cases
             if wanted is None or wanted in case.name.casefold()]
 
 
