@@ -28,11 +28,13 @@ test: lint faketime chromium rule-tests
 	$(BIN)/python -m pytest -q -n 2 -p no:cacheprovider
 	$(BIN)/python tests/shifted_clock/run.py
 
-# The rule tests (*.test.yaml) beside the shipped rulesets, as a risk officer runs them.
+# The rule tests (*.test.yaml) beside the shipped rulesets, as a risk officer runs them
+# (rulesets/ and below: the standard ruleset, examples/ and presets/), on both engines.
 # A folder of rulesets added to the repository gets its tests listed here.
 RULE_TESTS ?= rulesets
 rule-tests: install
 	$(BIN)/riskrail test $(RULE_TESTS)
+	$(BIN)/riskrail test --engine durable $(RULE_TESTS)
 
 # The suite again with the clock of every process shifted by libfaketime to instants far
 # from today: a year ahead, a Saturday, a daylight-saving Sunday, 16:59 and 17:01 Chicago

@@ -29,8 +29,9 @@ from riskrail.engine.ruleset.diagnostics import (
               help="The name to report for a ruleset read from stdin (PATH -).")
 def validate(paths: tuple[str, ...], output_format: str, strict: bool,
              stdin_filename: str) -> None:
-    """Check ruleset files (or every *.yaml/*.yml in folders, rule tests *.test.yaml
-    aside) and report every problem; - reads one ruleset from stdin.
+    """Check ruleset files (or every *.yaml/*.yml directly in folders, rule tests
+    *.test.yaml aside; a folder's files are one ruleset) and report every problem;
+    - reads one ruleset from stdin.
 
     \b
     Each problem goes to stdout as  path:line:col: error|warning: message

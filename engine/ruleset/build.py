@@ -120,14 +120,16 @@ TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 
 def ruleset_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and the ``*.yaml``/``*.yml`` files inside folders named (sorted), but
-    not the rule tests among them (``*.test.yaml``)."""
+    """Files named, and the ``*.yaml``/``*.yml`` files directly inside folders named
+    (sorted), but not the rule tests among them (``*.test.yaml``). A folder's files are
+    one ruleset; its subfolders are not part of it (rulesets/examples/ holds rulesets of
+    their own, each meant to be loaded alone)."""
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml")
-                              and not p.name.endswith(TEST_SUFFIXES)))
+            out.extend(sorted(p for p in path.glob("*") if p.suffix in (".yaml", ".yml")
+                              and p.is_file() and not p.name.endswith(TEST_SUFFIXES)))
         else:
             out.append(path)
     return out

@@ -63,11 +63,11 @@ def parse_headings(text: str) -> tuple[list[str], set[str]]:
 
 
 def resolve(citing: Path, target: str) -> Path | None:
-    """The document ``target`` names, from the citing file's folder or the repository's
-    root (code cites paths from the root)."""
+    """The document (or folder: rulesets/examples/) ``target`` names, from the citing
+    file's folder or the repository's root (code cites paths from the root)."""
     for base in (citing.parent, ROOT):
         candidate = (base / target).resolve()
-        if candidate.is_file() and candidate.is_relative_to(ROOT):
+        if candidate.exists() and candidate.is_relative_to(ROOT):
             return candidate
     return None
 
