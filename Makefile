@@ -111,6 +111,7 @@ soak: install
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench --rulesets
 
 # mypy checks the installed names (riskrail.engine, ...): the editable install maps them
 # with an import hook mypy cannot see, so a tree of links lays them out for it.
