@@ -41,7 +41,8 @@ class LockoutSync:
                 store_id = self.store.save_lockout(account.id, {
                     "id": lock.id, "rule": lock.rule, "kind": lock.kind, "scope": lock.scope,
                     "symbol": lock.symbol, "reason": lock.reason, "start": lock.start,
-                    "end": lock.end, "while_rule": while_rule, "while_action": while_action})
+                    "end": lock.end, "while_rule": while_rule, "while_action": while_action,
+                    "mode": lock.mode})
                 self.adopt(lock, store_id)
         for key in [k for k, lock in self._objects.items()
                     if lock.account == account.id and k not in present]:
@@ -101,7 +102,8 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
             scope=str(record["scope"]), symbol=record.get("symbol"),
             reason=str(record["reason"]), start=int(record["start"]),
             end=_restored_end(record.get("end"), now),
-            condition=condition, condition_topics=topics)
+            condition=condition, condition_topics=topics,
+            mode=str(record.get("mode") or "block"))
         sync.adopt(lock, int(record["store_id"]))
         restored += 1
     day_start = network.clock_view.day_start(now)

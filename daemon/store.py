@@ -180,8 +180,13 @@ def _v3(conn: sqlite3.Connection) -> None:
                     ) WITHOUT ROWID""")
 
 
+def _v4(conn: sqlite3.Connection) -> None:
+    # a lockout's trading mode (block, reduce_only, no_new_entries): what it still allows
+    conn.execute("ALTER TABLE lockouts ADD COLUMN mode TEXT NOT NULL DEFAULT 'block'")
+
+
 #: migration n (1-based) takes a database from user_version n-1 to n; append only
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -335,12 +340,12 @@ class StateStore:
         values = (int(account_id), int(lock["id"]), str(lock["rule"]), str(lock["kind"]),
                   str(lock["scope"]), lock.get("symbol"), str(lock.get("reason", "")),
                   int(lock["start"]), _optional_int(lock.get("end")), lock.get("while_rule"),
-                  _optional_int(lock.get("while_action")))
+                  _optional_int(lock.get("while_action")), str(lock.get("mode") or "block"))
         with self.transaction():
             row = self._conn.execute(
                 """INSERT INTO lockouts (account_id, lock_id, rule, kind, scope, symbol, reason,
-                       start_at, end_at, while_rule, while_action)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                       start_at, end_at, while_rule, while_action, mode)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (account_id, lock_id, start_at) DO UPDATE SET
                        end_at = excluded.end_at, reason = excluded.reason,
                        while_rule = excluded.while_rule, while_action = excluded.while_action
@@ -614,7 +619,7 @@ def _lockout(row: sqlite3.Row) -> dict[str, Any]:
             "scope": row["scope"], "symbol": row["symbol"], "reason": row["reason"],
             "start": row["start_at"], "end": row["end_at"], "while_rule": row["while_rule"],
             "while_action": row["while_action"], "ended_at": row["ended_at"],
-            "ended_how": row["ended_how"]}
+            "ended_how": row["ended_how"], "mode": row["mode"]}
 
 
 def _intent(row: sqlite3.Row) -> dict[str, Any]:

@@ -30,6 +30,7 @@ __all__ = [
     "ACTIONS",
     "ACTION_OPTIONS",
     "ALL_SCOPES",
+    "TRADING_MODES",
     "ActionDef",
     "Argument",
     "DesiredState",
@@ -186,6 +187,16 @@ _LOCK_SCOPE = Argument(
     "scope", "Lock the whole account, or only the symbol root in scope.", "choice",
     choices=("account", "symbol"), default="account")
 
+#: the trading modes a lockout can put its scope in, strictest first
+TRADING_MODES = ("block", "reduce_only", "no_new_entries")
+
+_LOCK_MODE = Argument(
+    "mode", "What is still allowed: block (flat, no order that would open or grow a "
+    "position), reduce_only (positions kept, may only shrink: an order that would open or "
+    "grow one is cancelled, an increase reduced back), no_new_entries (positions kept and "
+    "managed, adds included: an order that would open a new position is cancelled, a "
+    "position opened is closed).", "choice", choices=TRADING_MODES, default="block")
+
 _DEFINITIONS: tuple[ActionDef, ...] = (
     ActionDef(
         "flatten", "Close every position of the account.", example="flatten",
@@ -243,7 +254,8 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
     ActionDef(
         "lockout",
         "Lock the account (or one symbol root): positions that open or grow are closed at "
-        "once. Give exactly one of until, for, while.",
+        "once; with a `mode`, reduce-only or no new entries instead. Give exactly one of "
+        "until, for, while.",
         arguments=(
             Argument("until", "When it ends: an instant.", type=INSTANT,
                      examples=("clock.next_reset", "sessions.rth.next_start")),
@@ -252,15 +264,20 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
             Argument("while", "It lasts while this is true.", type=BOOL,
                      examples=("not account.can_trade",)),
             _LOCK_SCOPE,
+            _LOCK_MODE,
         ),
         exactly_one_of=(("until", "for", "while"),),
         lasts=("until", "for", "while"),
         example="lockout: {until: clock.next_reset}",
         enforcement=Enforcement(
             "locked_flat", "flat, and no order that would open or grow a position, in its scope "
-            "while it lasts", (),
+            "while it lasts (mode block); reduce_only: no order that would open or grow one, "
+            "and an increase reduced back to the smallest size since the lock began; "
+            "no_new_entries: no order that would open a new position, and one opened "
+            "closed", (),
             "held while the lock lasts, whatever else is satisfied: a re-entry is closed, "
-            "an entry order cancelled", ("Position/closeContract", "Order/cancel"))),
+            "an entry order cancelled; never more than its mode requires",
+            ("Position/closeContract", "Order/cancel"))),
     ActionDef(
         "cooldown",
         "A short lockout: no position may open or grow until it ends.",

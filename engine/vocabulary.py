@@ -111,6 +111,9 @@ ACCOUNT = _record(
     Field("locked_until", INSTANT, ("lockouts",),
           "Latest known end of the active lockouts (none when not locked or open-ended)."),
     Field("lock_reason", STRING, ("lockouts",), "Reason of the most recent active lockout."),
+    Field("lock_mode", STRING, ("lockouts",),
+          "What the account's lockouts leave allowed, the strictest: block (flat, no "
+          "opening order), cooldown, reduce_only or no_new_entries (none when not locked)."),
     Field("connected", BOOL, ("feed",), "True while the realtime user feed is connected."),
     Field("feed_problem", STRING, ("feed",),
           "Why the feed is down: disconnected, auth_failed, ... (none when connected)."),
@@ -175,6 +178,14 @@ POSITION = _record(
           "Start of the current locked period covering this position (none when not locked)."),
     Field("lock_reason", STRING, ("lockouts",),
           "Reason of the most recent active lockout covering this position."),
+    Field("lock_mode", STRING, ("lockouts",),
+          "What the lockouts covering it leave allowed, the strictest: block, cooldown, "
+          "reduce_only or no_new_entries (none when not locked)."),
+    Field("mode_since", INSTANT, ("lockouts",),
+          "Since when lockouts at least as strict as its lock_mode have covered it."),
+    Field("size_allowed", NUMBER, ("positions", "lockouts"),
+          "Under a reduce-only lockout, the most it may hold: its size when the lock began, "
+          "then its smallest since (0 for a position opened under it); none otherwise."),
     Field("age", DURATION, ("positions",), "How long the position has been open.",
           macro="now - {self}.opened_at"),
     Field("unprotected_for", DURATION, ("positions", "orders"),

@@ -85,14 +85,23 @@ class NoWorkingOrders:
 class Locked:
     """While a lockout or cooldown lasts: no order in ``scope`` that would open or grow a
     position, and for a lockout (``flat``) no position there either. A cooldown lets the
-    positions held stay (they may be reduced or closed, not grown)."""
+    positions held stay (they may be reduced or closed, not grown). A lockout's ``mode``
+    says less may be required: reduce_only (not flat: positions may shrink, never grow),
+    no_new_entries (not flat, and only orders that would open a new position are
+    forbidden)."""
 
     scope: Scope
     flat: bool
     kind: str = "lockout"
+    mode: str = "block"
 
     def __str__(self) -> str:
-        what = "flat and no opening order" if self.flat else "no opening order"
+        if self.mode == "no_new_entries":
+            what = "no order opening a new position"
+        elif self.mode == "reduce_only":
+            what = "reduce-only: no opening order"
+        else:
+            what = "flat and no opening order" if self.flat else "no opening order"
         return f"{what} in {self.scope} while the {self.kind} lasts"
 
 

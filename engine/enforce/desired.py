@@ -98,13 +98,15 @@ def desired_state(decision: Decision) -> Constraint | None:
     return made(decision) if made is not None else None
 
 
-def lock_constraint(kind: str, symbol: str | None) -> Locked:
+def lock_constraint(kind: str, symbol: str | None, mode: str = "block") -> Locked:
     """What a lockout (flat, no opening order) or a cooldown (no opening order) asserts
-    while it lasts, in its symbol root or the whole account."""
+    while it lasts, in its symbol root or the whole account; a lockout in a trading mode
+    (reduce_only, no_new_entries) asserts no flat, only its orders forbidden."""
     scope = Scope("root", symbol) if symbol else ACCOUNT
     definition = ACTIONS.get(kind)
-    flat = definition is not None and definition.enforcement.desired == "locked_flat"
-    return Locked(scope, flat=flat, kind=kind)
+    flat = definition is not None and definition.enforcement.desired == "locked_flat" \
+        and mode == "block"
+    return Locked(scope, flat=flat, kind=kind, mode=mode)
 
 
 def constraint_key(rule: str, constraint: Constraint) -> tuple[object, ...]:
@@ -116,4 +118,4 @@ def constraint_key(rule: str, constraint: Constraint) -> tuple[object, ...]:
         return ("cap", rule, constraint.scope)
     if isinstance(constraint, NoWorkingOrders):
         return ("cancel", rule, constraint.scope, constraint.order_id)
-    return ("lock", rule, constraint.kind, constraint.scope)
+    return ("lock", rule, constraint.kind, constraint.scope, constraint.mode)

@@ -330,14 +330,15 @@ class Reconciler:
         self._dirty.add(account)
         return active
 
-    def sync_locks(self, account: int, locks: Iterable[tuple[str, str, str | None]],
+    def sync_locks(self, account: int,
+                   locks: Iterable[tuple[str, str, str | None] | tuple[str, str, str | None, str]],
                    now: int) -> list[ActiveConstraint]:
         """The account's active lockouts and cooldowns, as (rule, kind, symbol or None):
         each holds its ``Locked`` constraint while it lasts; the ones gone are retired.
         Returns the constraints newly held."""
         wanted: dict[tuple[object, ...], tuple[str, str, Locked]] = {}
-        for rule, kind, symbol in locks:
-            constraint = lock_constraint(kind, symbol)
+        for rule, kind, symbol, *mode in locks:
+            constraint = lock_constraint(kind, symbol, *mode)
             wanted[constraint_key(rule, constraint)] = (rule, kind, constraint)
         table = self._active.setdefault(account, {})
         for key, active in list(table.items()):
@@ -790,9 +791,11 @@ class Reconciler:
                         quiet.add(contract)
             elif isinstance(rule, Locked):
                 for order in orders:
+                    forbidden = self._entry if rule.mode == "no_new_entries" \
+                        else self._opening
                     if order.id is not None and rule.scope.covers(order.contract,
                                                                  root(order.contract)) \
-                            and self._opening(order, view, allowed):
+                            and forbidden(order, view, allowed):
                         cancels.setdefault(order.id, set()).add(constraint.id)
         for order_id, serves in cancels.items():
             if not self._waiting(account, ("order", order_id), now):
@@ -834,6 +837,15 @@ class Reconciler:
         latest = max(held, key=lambda p: p.grew).contract
         return sorted((p.contract for p in held),
                       key=lambda c: (c != latest, view.positions[c].opened, c))
+
+    @staticmethod
+    def _entry(order: _Order, view: AccountView, allowed: dict[str, int]) -> bool:
+        """Would this order open a new position (none held, or a reversal past it)?"""
+        position = view.positions.get(order.contract)
+        target = allowed.get(order.contract, 0)
+        if position is None or target <= 0:
+            return True
+        return order.side == position.closing_side and order.size > target
 
     @staticmethod
     def _opening(order: _Order, view: AccountView, allowed: dict[str, int]) -> bool:

@@ -97,6 +97,7 @@ class PositionState:
         "opened_at",
         "side",
         "size",
+        "size_allowed",
         "size_before",
         "stop_price",
         "symbol",
@@ -116,6 +117,8 @@ class PositionState:
         #: its size before the latest change, and that change (signed: + grew)
         self.size_before = 0
         self.last_change = 0
+        #: under a reduce-only lock, the most it may hold (None otherwise)
+        self.size_allowed: int | None = None
         self.average_price = 0.0
         #: what is open once the fills known but not yet pushed are applied (signed), and
         #: its average price: what unrealized P&L prices (``Unsettled``)
@@ -198,6 +201,37 @@ class PositionState:
             if lock.scope == "account" or lock.symbol == self.symbol:
                 return lock.reason
         return None
+
+    def covering(self) -> list[Lockout]:
+        """The lockouts and cooldowns covering it: the account's, and its root's."""
+        return [lock for lock in self.account.lockouts
+                if lock.scope == "account" or lock.symbol == self.symbol]
+
+    @property
+    def lock_mode(self) -> str | None:
+        if not self.account.lockouts:
+            return None
+        lock = strictest(self.covering())
+        return None if lock is None else lock.effect
+
+    @property
+    def mode_since(self) -> int | None:
+        """Since when locks at least as strict as ``lock_mode`` have covered it."""
+        if not self.account.lockouts:
+            return None
+        covering = self.covering()
+        lock = strictest(covering)
+        if lock is None:
+            return None
+        rank = LOCK_EFFECTS.index(lock.effect)
+        return min(held.start for held in covering
+                   if LOCK_EFFECTS.index(held.effect) <= rank)
+
+    @property
+    def reduce_only(self) -> bool:
+        """Whether a reduce-only lockout covers it (then ``size_allowed`` is kept)."""
+        return any(lock.effect == "reduce_only" for lock in self.covering()) \
+            if self.account.lockouts else False
 
     @property
     def best_profit_ticks(self) -> float | None:
@@ -403,11 +437,31 @@ class Lockout:
     end: int | None  # None: until its condition ends it
     condition: Any = None  # Compiled `while` condition
     condition_topics: frozenset[str] = frozenset()
+    #: a lockout's trading mode: block, reduce_only or no_new_entries (actions.TRADING_MODES)
+    mode: str = "block"
+
+    @property
+    def effect(self) -> str:
+        """What it allows, as ``position.lock_mode`` says it: a cooldown is "cooldown"."""
+        return "cooldown" if self.kind == "cooldown" else self.mode
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "account": self.account, "rule": self.rule, "kind": self.kind,
                 "scope": self.scope, "symbol": self.symbol, "reason": self.reason,
-                "start": self.start, "end": self.end}
+                "start": self.start, "end": self.end, "mode": self.mode}
+
+
+#: lock effects, strictest first: what covers a position is the strictest of its locks
+LOCK_EFFECTS = ("block", "cooldown", "reduce_only", "no_new_entries")
+
+
+def strictest(locks: Any) -> Lockout | None:
+    """The strictest of ``locks`` (the earliest of equals), or None."""
+    best: Lockout | None = None
+    for lock in locks:
+        if best is None or LOCK_EFFECTS.index(lock.effect) < LOCK_EFFECTS.index(best.effect):
+            best = lock
+    return best
 
 
 #: The empty maps an account starts with, shared and never written: an account takes a
@@ -642,6 +696,11 @@ class AccountState:
             position.unprotected_since = None
         elif had_stop or position.unprotected_since is None:
             position.unprotected_since = now
+
+    @property
+    def lock_mode(self) -> str | None:
+        lock = strictest(held for held in self.lockouts if held.scope == "account")
+        return None if lock is None else lock.effect
 
     def refresh_locks(self) -> None:
         active = [lock for lock in self.lockouts if lock.scope == "account"]

@@ -391,6 +391,8 @@ class RuleNetwork:
             position._best = position._price
             if self._remembered:
                 self._recall(account, position)
+            if account.lockouts and position.size_allowed is None and position.reduce_only:
+                position.size_allowed = 0  # opened under a reduce-only lock
             self._open(account, position)
             position._unrealized = position._compute_unrealized()
             account.positions[contract] = position
@@ -405,6 +407,8 @@ class RuleNetwork:
             if event.size != position.size:
                 position.size_before, position.last_change = (position.size,
                                                               event.size - position.size)
+                if position.size_allowed is not None and event.size < position.size_allowed:
+                    position.size_allowed = event.size  # reduce-only: it may not grow back
             position.size, position.average_price = event.size, event.average_price
             self._open(account, position)
             position._unrealized = position._compute_unrealized()
@@ -977,9 +981,12 @@ class RuleNetwork:
         self._lock_ids += 1
         lock = Lockout(self._lock_ids, account.id, rule.id, action.kind, scope,
                        symbol, decision(action.kind).reason, now, until,
-                       action.args.get("while"), action.while_topics)
+                       action.args.get("while"), action.while_topics,
+                       action.trading_mode)
         extra = {"for": format_duration(until - now)} if until is not None else {
             "while": "condition holds"} if mode == "while" else {}
+        if action.trading_mode != "block":
+            extra["mode"] = action.trading_mode
         if clamped:
             extra["clamped"] = (f"the end computed lay past the {_MAX_LOCK_DAYS}-day bound "
                                 f"of a lockout")
@@ -996,6 +1003,7 @@ class RuleNetwork:
             covering = next((held for held in account.lockouts
                              if held.rule == lock.rule and held.scope == lock.scope
                              and held.symbol == lock.symbol and held.kind == lock.kind
+                             and held.mode == lock.mode
                              and (held.end is None if lock.end is None
                                   else held.end is not None and held.end >= lock.end)), None)
             if covering is not None:
@@ -1011,7 +1019,20 @@ class RuleNetwork:
         if not asserted:
             return []
         account.refresh_locks()
+        self._allow(account)
         return self._lockout_changes(account)
+
+    def _allow(self, account: AccountState) -> None:
+        """Reduce-only: a position covered keeps the most it may hold (its size when the
+        lock began, then its smallest since), one no longer covered drops it."""
+        for position in account.positions.values():
+            if not position.reduce_only:
+                if position.size_allowed is not None:
+                    position.size_allowed = None
+                    self._memory_changed.add(account.id)
+            elif position.size_allowed is None:
+                position.size_allowed = position.size
+                self._memory_changed.add(account.id)
 
     @staticmethod
     def _lockout_changes(account: AccountState) -> list[Change]:
@@ -1047,6 +1068,7 @@ class RuleNetwork:
     def _release(self, account: AccountState, lock: Lockout, now: int) -> Decision:
         account.lockouts.remove(lock)
         account.refresh_locks()
+        self._allow(account)
         return Decision(now, account.id, lock.rule, f"{lock.kind}_ended",
                         f"{lock.kind.capitalize()} ended: {lock.reason}", symbol=lock.symbol,
                         trigger="timer" if lock.end == now else "condition",
@@ -1078,14 +1100,16 @@ class RuleNetwork:
     def restore_lockout(self, account_id: int, *, rule: str, kind: str, scope: str,
                         symbol: str | None, reason: str, start: int, end: int | None,
                         condition: Any = None,
-                        condition_topics: frozenset[str] = frozenset()) -> Lockout:
+                        condition_topics: frozenset[str] = frozenset(),
+                        mode: str = "block") -> Lockout:
         """Put back a lockout that survived a restart; it expires or releases as usual."""
         account = self.account(account_id)
         self._lock_ids += 1
         lock = Lockout(self._lock_ids, account_id, rule, kind, scope, symbol, reason, start, end,
-                       condition, condition_topics)
+                       condition, condition_topics, mode)
         account.lockouts.append(lock)
         account.refresh_locks()
+        self._allow(account)
         if end is not None:
             self._schedule(("unlock", account_id, lock.id), end)
         if condition is not None:
@@ -1103,14 +1127,14 @@ class RuleNetwork:
             self._known_fill(account, event)
 
     # -- working memory, for the pipeline and the daemon ------------------------------
-    def active_locks(self, account_id: int) -> list[tuple[str, str, str | None]]:
+    def active_locks(self, account_id: int) -> list[tuple[str, str, str | None, str]]:
         """The account's active lockouts and cooldowns: (rule, kind, symbol root or None
-        for the whole account)."""
+        for the whole account, trading mode)."""
         account = self.accounts.get(account_id)
         if account is None:
             return []
-        return [(lock.rule, lock.kind, lock.symbol if lock.scope == "symbol" else None)
-                for lock in account.lockouts]
+        return [(lock.rule, lock.kind, lock.symbol if lock.scope == "symbol" else None,
+                 lock.mode) for lock in account.lockouts]
 
     def held_contracts(self, account_id: int) -> list[str]:
         """The contracts the account holds a position in."""
@@ -1165,7 +1189,9 @@ class RuleNetwork:
         positions = {contract: {
             "direction": p.direction, "created_at": p.created_at, "opened_at": p.opened_at,
             "last_increase_at": p.last_increase_at, "unprotected_since": p.unprotected_since,
-            "best_price": p._best} for contract, p in account.positions.items()}
+            "best_price": p._best,
+            **({"size_allowed": p.size_allowed} if p.size_allowed is not None else {})}
+            for contract, p in account.positions.items()}
         activations: list[list[Any]] = []
         for (rule_id, key, index), value in account.activations.items():
             entry = [rule_id, key, index]
@@ -1261,6 +1287,9 @@ class RuleNetwork:
         position.last_increase_at = int(clocks["last_increase_at"])
         unprotected = clocks.get("unprotected_since")
         position.unprotected_since = None if unprotected is None else int(unprotected)
+        allowed = clocks.get("size_allowed")
+        if isinstance(allowed, int) and not isinstance(allowed, bool) and allowed >= 0:
+            position.size_allowed = allowed
         best = clocks.get("best_price")
         if best is not None and (position._best is None
                                  or (float(best) - position._best) * position.direction > 0):

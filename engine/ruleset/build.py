@@ -1171,6 +1171,7 @@ class _FileBuilder:
             kind=kind, index=index, args=compiled_args, when=when, retrigger=retrigger,
             reason=reason, message=message, severity=str(args.get("severity", "warning")),
             lock_scope=str(args.get("scope", "account")), lock_mode=lock_mode,
+            trading_mode=str(args.get("mode", "block")),
             while_topics=while_topics), topics
 
     def _action_arguments(self, definition: ActionDef, raw: Any, path: Path_
@@ -1410,6 +1411,11 @@ class _FileBuilder:
 BUILTIN_RULES = Path(__file__).resolve().with_name("builtin.yaml")
 
 
+#: built-in rules that enforce one trading mode: part of a ruleset that locks in it
+_BUILTIN_FOR_MODE = {"REDUCE-ONLY-ENFORCEMENT": "reduce_only",
+                     "NO-NEW-ENTRIES-ENFORCEMENT": "no_new_entries"}
+
+
 def _builtin() -> tuple[_FileBuilder, str]:
     builder, problems, text = _build_file(BUILTIN_RULES, ())
     if builder is None or any(d.severity == "error" for d in problems):
@@ -1464,7 +1470,13 @@ def _merge(builders: list[_FileBuilder], texts: list[str],
                 instruments.add(instrument)
         sessions.update(builder.sessions)
         rules.extend(builder.variants)
-    rules.extend(builtin[0].variants)  # after the files' own: they fire in rule order
+    # after the files' own: they fire in rule order; a mode's enforcement only where a
+    # rule can lock in that mode (what no rule uses costs nothing)
+    modes = {action.trading_mode for variants in rules
+             for rule in (variants.default, *variants.per_account.values()) if rule is not None
+             for action in rule.actions if action.kind == "lockout"}
+    rules.extend(variants for variants in builtin[0].variants
+                 if _BUILTIN_FOR_MODE.get(variants.id, "block") in modes | {"block"})
     name = "+".join(str((b.source.data or {}).get("name", Path(b.source.path).stem))
                     for b in builders)
     revision = hashlib.sha256("\0".join([*texts, builtin[1]]).encode()).hexdigest()[:16]

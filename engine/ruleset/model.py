@@ -34,6 +34,8 @@ class CompiledAction:
     lock_scope: str = "account"
     #: lockout: "until", "for" or "while"; cooldown: "for"
     lock_mode: str = ""
+    #: lockout: the trading mode it puts its scope in (actions.TRADING_MODES)
+    trading_mode: str = "block"
     #: topics read by a lockout's ``while`` condition
     while_topics: frozenset[str] = frozenset()
 

@@ -222,7 +222,7 @@ def test_lockouts_active_ended_and_expired(store: StateStore) -> None:
                        "kind": "lockout", "scope": "symbol", "symbol": "MNQ",
                        "reason": "loss -150", "start": T0, "end": T0 + 3600 * S,
                        "while_rule": None, "while_action": None, "ended_at": T0 + 30 * S,
-                       "ended_how": "released"}
+                       "ended_how": "released", "mode": "block"}
     (record,) = [x for x in store.active_lockouts(T0) if x["store_id"] == open_ended]
     assert (record["while_rule"], record["while_action"], record["end"]) == ("RULE-010", 1,
                                                                              None)

@@ -541,3 +541,35 @@ def test_a_fill_after_the_push_that_shows_it_is_not_subtracted_twice() -> None:
     desk.position(MNQ, 2)         # the trader sold 1: the push first...
     desk.fill(782, MNQ, SELL, 1)  # ...then its fill
     assert texts(cap(desk, "RULE-002", 1, symbol="MNQ")) == [f"partial close {MNQ} 1"]
+
+def test_a_reduce_only_lockout_keeps_positions_and_stops_and_cancels_what_would_grow() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.order(9, MNQ, SELL, 2, kind=4, price=None, stop=99.0)  # protective: stays
+    desk.order(10, MNQ, SELL, 1)                                 # a reduction: stays
+    desk.order(11, MNQ, BUY, 1)                                  # would grow it
+    desk.order(12, ES, BUY, 1)                                   # would open one
+    desk.rec.sync_locks(A, [("TIERS", "lockout", None, "reduce_only")], desk.now)
+    assert sorted(texts(desk.plan())) == ["cancel order 11", "cancel order 12"]
+    [held] = [c.constraint for c in desk.rec.constraints(A)]
+    assert held == Locked(Scope("account"), flat=False, kind="lockout", mode="reduce_only")
+
+
+def test_a_no_new_entries_lockout_cancels_only_what_would_open_a_new_position() -> None:
+    desk = Desk()
+    desk.position(MNQ, 2)
+    desk.order(9, MNQ, SELL, 2, kind=4, price=None, stop=99.0)  # protective: stays
+    desk.order(11, MNQ, BUY, 1)                                  # an add: managed, stays
+    desk.order(12, ES, BUY, 1)                                   # a new entry
+    desk.order(13, MNQ, SELL, 3)                                 # a reversal: an entry
+    desk.rec.sync_locks(A, [("TRADE-LIMITS", "lockout", None, "no_new_entries")], desk.now)
+    assert sorted(texts(desk.plan())) == ["cancel order 12", "cancel order 13"]
+
+
+def test_a_symbol_scoped_mode_covers_its_root_only() -> None:
+    desk = Desk()
+    desk.position(MNQ, 1)
+    desk.order(11, MNQ, BUY, 1)
+    desk.order(12, ES, BUY, 1)
+    desk.rec.sync_locks(A, [("R", "lockout", "MNQ", "reduce_only")], desk.now)
+    assert texts(desk.plan()) == ["cancel order 11"]

@@ -260,12 +260,28 @@ def weekly_loss(path: str) -> None:
             ("01-17 17:00", "WEEKLY-LOSS", "lockout_ended", None)]
     assert losing("2027-01-13", -999.0) == []
 
+def trade_limits(path: str) -> None:
+    """TRADE-LIMITS: "N trades a day, then no new entries": the open position is kept, a
+    new one is closed; two trades lock nothing."""
+    third = Day().fill("10:00", 0, None, 1).fill("10:10", 0, None, 2) \
+        .fill("10:20", 0, None, 3).fill("10:30", 0, None, 1, contract=RTY)
+    assert decided(third.lines, [path]) == [
+        ("10:20:00", "TRADE-LIMITS", "lockout", "17:00:00"),
+        ("10:30:00", "NO-NEW-ENTRIES-ENFORCEMENT", "close_position", None)]
+    # two trades, and a position the Gateway shows without a fill of the day: nothing
+    two = Day().fill("10:00", 0, None, 1).fill("10:10", 0, None, 2) \
+        .push("10:30", "GatewayUserPosition", {
+            "id": 101, "accountId": 1, "contractId": RTY, "type": 1, "size": 1,
+            "averagePrice": 2100.0})
+    assert decided(two.lines, [path]) == []
+
 
 #: rule id of a README example -> its scenarios
 README_SCENARIOS: dict[str, Callable[[str], None]] = {
     "BUSY-WHILE-DOWN": busy_while_down, "TRAILING-DAILY-LOSS": trailing_daily_loss,
     "NO-STOP-WIDENING": no_stop_widening, "FLAT-AFTER-HOURS": flat_after_hours,
-    "NEWS-BLACKOUT": news_blackout, "WEEKLY-LOSS": weekly_loss}
+    "NEWS-BLACKOUT": news_blackout, "WEEKLY-LOSS": weekly_loss,
+    "TRADE-LIMITS": trade_limits}
 
 
 def test_readme_has_examples() -> None:

@@ -124,7 +124,8 @@ class Feed:
             again.network.restore_lockout(
                 1, rule=lock["rule"], kind=lock["kind"], scope=lock["scope"],
                 symbol=lock["symbol"], reason=lock["reason"], start=lock["start"],
-                end=lock["end"], condition=held[0], condition_topics=held[1])
+                end=lock["end"], condition=held[0], condition_topics=held[1],
+                mode=lock["mode"])
         day = self.network.day_totals(1)
         if day is not None:
             again.network.restore_day(1, *day)
