@@ -971,7 +971,8 @@ class _FileBuilder:
                        "would always be empty; use week, month, life or a duration",
                        (*path, "over"))
             return None
-        week_starts = 6
+        # the ruleset's trading week unless the track says otherwise
+        week_starts = getattr(self.trading_day, "week_starts", 6)
         if "week_starts" in spec:
             day = spec["week_starts"]
             if window != "week":
