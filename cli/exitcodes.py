@@ -9,7 +9,7 @@ __all__ = ["BAD_INPUT", "FOUND", "INTERRUPTED", "INVALID", "NO_GATEWAY", "OK", "
 #: success (validate: valid, warnings allowed; dry-run: it ran, whatever it decided)
 OK = 0
 #: something was found: a decision (dry-run --detailed-exitcode), a failing rule test
-#: (test), a broken hash chain (log verify)
+#: (test), a difference (diff), a broken hash chain (log verify)
 FOUND = 1
 #: an invalid ruleset, rule test file or state file (each problem of a ruleset or test
 #: file as path:line:col)
@@ -30,7 +30,7 @@ PIPE_CLOSED = 141
 TABLE: tuple[tuple[int, str], ...] = (
     (OK, "success (validate: valid, warnings allowed; dry-run: it ran)"),
     (FOUND, "something found: a decision (dry-run --detailed-exitcode), a failing test "
-            "(test), a broken hash chain (log verify)"),
+            "(test), a difference (diff), a broken hash chain (log verify)"),
     (INVALID, "invalid ruleset, test file or state file (path:line:col)"),
     (BAD_INPUT, "invalid event input (dry-run --strict, an unreadable event file)"),
     (NO_GATEWAY, "run: could not connect to the Gateway"),
