@@ -191,8 +191,10 @@ class RuleImpact:
         counts = ", ".join(f"{count} {kind}" for count, kind in
                            ((self.added, "added"), (self.removed, "removed"),
                             (self.changed, "changed")) if count)
+        if not counts:
+            return f"{name}: no difference on these events"
         body = " and ".join(effects) if effects else "would have decided differently"
-        return f"{name} {body}: {counts or 'no decision'}"
+        return f"{name} {body}: {counts}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "change": self.change, "added": self.added,

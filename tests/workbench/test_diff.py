@@ -113,6 +113,10 @@ def test_no_difference_exits_0(tmp_path: Path) -> None:
     assert "no difference: both rulesets make the same decisions" in same.stdout
     also = riskrail("diff", STANDARD, events, "--set", "RULE-003.limit=-1000")
     assert also.returncode == 0
+    # another limit that stops the same day at the same fill: only the reasons' words differ
+    lower = riskrail("diff", STANDARD, events, "--set", "RULE-003.limit=-1100")
+    assert lower.returncode == 0, lower.stdout
+    assert "  RULE-003 at -1100: no difference on these events" in lower.stdout
 
 
 def test_a_disabled_rule_and_a_folder_of_days(tmp_path: Path) -> None:
