@@ -195,3 +195,30 @@ def test_dry_run_of_a_recording_decides_the_same(tmp_path: Path) -> None:
         ("WEEKLY-LOSS", "flatten"), ("WEEKLY-LOSS", "lockout"),
         ("NEWS-BLACKOUT", "flatten"), ("NEWS-BLACKOUT", "lockout"),
         ("NEWS-BLACKOUT", "lockout_ended"), ("WEEKLY-LOSS", "lockout_ended")]
+
+
+WEEK_TRACK = """
+name: weekly-sum
+trading_day: {{reset: "17:00", timezone: America/Chicago{week}}}
+rules:
+  - id: WEEK-LOSS
+    track:
+      week_pnl: {{sum: trade.pnl, of: trades, over: week}}
+    condition: week_pnl <= -1000
+    actions: [flatten]
+"""
+
+
+def test_a_tracked_week_is_the_rulesets_week(tmp_path: Path) -> None:
+    """`over: week` turns at trading_day.week_starts unless the track says otherwise: two
+    losses either side of Monday's 17:00 reset are one week from Sunday, two from
+    Monday."""
+    lines = [line("2027-01-11 09:00", "GatewayUserAccount", ACCOUNT),
+             line("2027-01-11 10:00", "GatewayUserTrade", loss("2027-01-11 10:00", 31)),
+             line("2027-01-11 18:00", "GatewayUserTrade", loss("2027-01-11 18:00", 32))]
+    fired = {}
+    for name, week in (("sun", ""), ("mon", ", week_starts: mon")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(WEEK_TRACK.format(week=week), encoding="utf-8")
+        fired[name] = [d.rule for d in replay(lines, load_ruleset([path])[0]).decisions]
+    assert fired == {"sun": ["WEEK-LOSS"], "mon": []}
