@@ -283,6 +283,8 @@ class Model:
         return None
 
     def unrealized(self, contract: str, quantity: int, average: float) -> float | None:
+        if quantity == 0:
+            return 0.0  # closed by a fill before its push: worth nothing, quoted or not
         price = self.price(contract)
         if price is None:
             return None
