@@ -15,6 +15,7 @@ It never decides anything; it is called after the calls of a line have left.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -28,7 +29,26 @@ from .console import call_text, decision_text
 from .logs import checkpoint, log
 from .store import StateStore
 
-__all__ = ["Recorder"]
+__all__ = ["Line", "Recorder"]
+
+
+@dataclass(slots=True)
+class Line:
+    """One input line as the pipeline took it."""
+
+    now: int
+    type: str
+    data: Any
+    contract_id: str | None = None
+    _record: dict[str, Any] | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The line of the record file: {"ts", "type", "data"[, "contractId"]}."""
+        if self._record is None:
+            self._record = {"ts": to_iso(self.now), "type": self.type, "data": self.data}
+            if self.contract_id is not None:
+                self._record["contractId"] = self.contract_id
+        return self._record
 
 
 class Recorder:
@@ -47,6 +67,7 @@ class Recorder:
             Path(record_path).parent.mkdir(parents=True, exist_ok=True)
             self.last_instant = _last_instant(Path(record_path))
             self._file = open(record_path, "a", encoding="utf-8")  # noqa: SIM115
+        self._lines: list[Line] = []
         #: constraint id -> its intent id in the store (held ones)
         self._intents: dict[int, str] = {}
         self._lasting: set[int] = set()
@@ -55,29 +76,37 @@ class Recorder:
 
     def close(self) -> None:
         if self._file is not None:
+            self.flush_lines()
             self._file.close()
             self._file = None
 
     # ------------------------------------------------------------------ the record file
     def line(self, now: int, kind: str, payload: Any, contract_id: str | None = None
-             ) -> dict[str, Any]:
-        """Record one input line (before the pipeline takes it); the line."""
+             ) -> Line:
+        """Keep one input line for the record file, in the order the pipeline takes
+        them (written by ``flush_lines``, once the calls it causes have left); the line,
+        made into text only then (its time formatting is no work for the event path)."""
         if self.last_instant is not None and now < self.last_instant:
             now = self.last_instant
         self.last_instant = now
-        line: dict[str, Any] = {"ts": to_iso(now), "type": kind, "data": payload}
-        if contract_id is not None:
-            line["contractId"] = contract_id
+        line = Line(now, kind, payload, contract_id)
         if self._file is not None:
-            self._file.write(json.dumps(line) + "\n")
-            self._file.flush()
+            self._lines.append(line)
         return line
 
+    def flush_lines(self) -> None:
+        """Write the lines kept so far, in order."""
+        if self._file is not None and self._lines:
+            lines, self._lines = self._lines, []
+            self._file.write("".join(json.dumps(line.record()) + "\n" for line in lines))
+            self._file.flush()
+
     # ------------------------------------------------------------------ the store
-    def step(self, step: Step, line: dict[str, Any] | None, now: int, revision: str,
+    def step(self, step: Step, source: Line | None, now: int, revision: str,
              zone: ZoneInfo) -> None:
         """Everything a step made, in the store's log (inside the unit's transaction)."""
         store = self.store
+        line = source.record() if source is not None else None
         if line is not None and line.get("type") == "Enforcement" \
                 and isinstance(line.get("data"), dict) and line["data"].get("event") == "outcome":
             data = line["data"]

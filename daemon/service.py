@@ -47,7 +47,7 @@ from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
 from .persistence import LockoutSync, restore_state, save_memory
-from .recorder import Recorder
+from .recorder import Line, Recorder
 from .reload import RulesetSource
 from .store import StateStore
 
@@ -98,6 +98,16 @@ class DaemonSettings:
     retry_base: float = 0.2
     retry_max: float = 5.0
     alert_after: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class _Handled:
+    """An item decided, waiting to be written down."""
+
+    item: FeedItem
+    step: Step
+    line: Line
+    now: int
 
 
 @dataclass
@@ -376,31 +386,37 @@ class RiskDaemon:
 
     async def _unit(self, items: list[FeedItem]) -> None:
         """One unit of work in one store transaction, so one commit (one fsync) for all
-        it writes. Each item's calls leave as soon as it is decided, before its records
-        are written; the loop yields a few turns for them to reach the wire."""
-        assert self.store is not None
+        it writes. Every item is decided first, each one's calls leaving as soon as it is
+        (the loop yields a few turns for them to reach the wire); then everything is
+        written down: the record file, the store's log, the bookkeeping."""
+        assert self.store is not None and self.recorder is not None
         # One unit at a time: the turns yielded below let a resync start its own unit,
         # which would join this transaction and, ending after its commit, leave the
         # store's nesting depth at -1 (every later "transaction" then a no-op).
         async with self._unit_lock:
-            counted: list[tuple[int, int, int, bool]] = []
-            days: set[int] = set()
             with self.store.transaction(), buffered_logs() as logs:
+                handled: list[_Handled] = []
                 for item in items:
-                    step = self._handle(item)
-                    if step is None:
+                    done = self._handle(item)
+                    if done is None:
                         continue
-                    counted += step.trades_counted
-                    days |= step.days_changed
-                    if step.plan.calls and not step.assumed:
-                        logs.flush()  # once the calls have left
+                    handled.append(done)
+                    if done.step.plan.calls and not done.step.assumed:
                         # An HTTP request takes a few loop turns (the SDK's rate limiter,
                         # the connection pool, a checkpoint per socket write) before it
                         # is on the wire; one turn left it waiting for the rest of the
                         # unit and its commit (+0.4 ms at p50 in bench/reaction.py).
                         for _ in range(_TURNS_FOR_A_CALL_TO_LEAVE):
                             await asyncio.sleep(0)
-                # the bookkeeping nothing in the unit reads back, after its calls left
+                counted: list[tuple[int, int, int, bool]] = []
+                days: set[int] = set()
+                for done in handled:
+                    self._record(done)
+                    counted += done.step.trades_counted
+                    days |= done.step.days_changed
+                self.recorder.flush_lines()
+                logs.flush()
+                # the bookkeeping nothing in the unit reads back
                 for account_id, trade_id, at, ours in counted:
                     self.store.mark_processed(account_id, _TRADE_KINDS[ours], trade_id, at)
                 for account_id in sorted(days):
@@ -413,11 +429,11 @@ class RiskDaemon:
         self.clock.set(now)
         return now
 
-    def _handle(self, item: FeedItem) -> Step | None:
-        """One item: recorded, through the pipeline, its calls and reads sent, recorded
-        in the store."""
-        pipeline, recorder, ruleset = self.pipeline, self.recorder, self.ruleset
-        assert pipeline is not None and recorder is not None and ruleset is not None
+    def _handle(self, item: FeedItem) -> _Handled | None:
+        """Decide one item: its line kept for the record, through the pipeline, its calls
+        and reads sent. Nothing is written yet (``_record``)."""
+        pipeline, recorder = self.pipeline, self.recorder
+        assert pipeline is not None and recorder is not None
         if isinstance(self.wall, GatewayTimeClock):
             if item.type in EVENT_TYPES:
                 self.wall.observe(item.payload)
@@ -436,6 +452,13 @@ class RiskDaemon:
                         extra={"fields": {"event": "malformed", "error": str(error)}})
             return None
         self._send(step)
+        return _Handled(item, step, line, now)
+
+    def _record(self, done: _Handled) -> None:
+        """Write down what one item made: console, store log, lockouts, quotes."""
+        recorder, ruleset = self.recorder, self.ruleset
+        assert recorder is not None and ruleset is not None
+        item, step, now = done.item, done.step, done.now
         self.stats.events += len(step.events)
         if item.type in EVENT_TYPES and (item.type != "GatewayQuote"
                                          or self.settings.show_quotes):
@@ -446,7 +469,7 @@ class RiskDaemon:
             status = str(item.payload.get("status"))
             self.stats.outcomes[status] = self.stats.outcomes.get(status, 0) + 1
         zone = ruleset.trading_day.zone
-        recorder.step(step, line, now, ruleset.revision, zone)
+        recorder.step(step, done.line, now, ruleset.revision, zone)
         self.stats.decisions += len(step.decisions)
         self.stats.calls += len(step.plan.calls)
         for alert in step.plan.alerts:
@@ -456,7 +479,6 @@ class RiskDaemon:
                 trigger="enforcement", revision=ruleset.revision), zone)
         self._sync_lockouts(step, now)
         self._watch_market(step)
-        return step
 
     def _send(self, step: Step) -> None:
         caller = self.caller
@@ -474,15 +496,17 @@ class RiskDaemon:
             self.lockouts.sync(self.network.account(account_id), now)
 
     def _watch_market(self, step: Step) -> None:
-        """Subscribe quotes for what the accounts of these position updates now hold
-        (only theirs changed: no walk over every account on each push)."""
-        if self.feed is None or self.network is None:
+        """Subscribe quotes for the contracts these position updates opened or changed
+        (only theirs: no walk over every account on each push; a position already closed
+        again by the time this runs still had its quotes wanted)."""
+        if self.feed is None:
             return
-        for account_id in {e.account_id for e in step.events if isinstance(e, PositionEvent)}:
-            held = self.network.held_contracts(account_id)
-            if not held:
-                continue
-            subscription = self.feed.watch_contracts(account_id, set(held))
+        held: dict[int, set[str]] = {}
+        for event in step.events:
+            if isinstance(event, PositionEvent) and event.size > 0:
+                held.setdefault(event.account_id, set()).add(event.contract_id)
+        for account_id, contracts in held.items():
+            subscription = self.feed.watch_contracts(account_id, contracts)
             if subscription is not None:
                 task = asyncio.ensure_future(subscription)
                 self._subscriptions.add(task)  # a task nobody references may be collected

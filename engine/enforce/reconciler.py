@@ -687,9 +687,18 @@ class Reconciler:
 
     def _calls_for(self, account: int, view: AccountView, constraints: list[ActiveConstraint],
                    flying: dict[str, Flight], now: int, plan: Plan) -> None:
-        root = self.root
         by_id = {c.id: c for c in constraints}
-        # -- positions: what the calls in flight will leave, then what is allowed
+        caps: list[ActiveConstraint] = []
+        about_orders = False
+        for constraint in constraints:
+            kind = constraint.constraint
+            if isinstance(kind, MaxContracts):
+                caps.append(constraint)
+            else:
+                about_orders = True
+                if isinstance(kind, Locked) and kind.flat:
+                    caps.append(constraint)
+        # -- positions: what the calls in flight will leave
         closing = {f.call.contract for f in flying.values() if f.call.kind == "close"}
         reducing = {f.call.contract for f in flying.values() if f.call.kind == "partial_close"}
         sizes: dict[str, int] = {}
@@ -707,9 +716,25 @@ class Reconciler:
                                       - view.closed_since_seen(position, theirs), 0)
         for flight in flying.values():
             call = flight.call
-            if call.kind == "partial_close" and call.contract in sizes:
-                sizes[call.contract] = max(sizes[call.contract]
-                                           - self._outstanding(flight, view), 0)
+            if call.contract in sizes:
+                if call.kind == "close":
+                    sizes[call.contract] = 0
+                elif call.kind == "partial_close":
+                    sizes[call.contract] = max(sizes[call.contract]
+                                               - self._outstanding(flight, view), 0)
+        allowed = sizes
+        if caps:
+            allowed = self._positions_for(account, view, caps, sizes, now, plan, by_id)
+        if about_orders:
+            self._orders_for(account, view, constraints, flying, allowed, now, plan, by_id)
+
+    def _positions_for(self, account: int, view: AccountView, caps: list[ActiveConstraint],
+                       sizes: dict[str, int], now: int, plan: Plan,
+                       by_id: dict[int, ActiveConstraint]) -> dict[str, int]:
+        """The (partial) closes that bring every position from ``sizes`` (what the calls
+        in flight will leave) to what the caps (and a lockout's flat) allow; what each
+        position may keep."""
+        root = self.root
         allowed = dict(sizes)
         needs: dict[str, set[int]] = {}
 
@@ -719,25 +744,26 @@ class Reconciler:
             if to < allowed[contract]:
                 allowed[contract] = to
 
-        caps = sorted((c for c in constraints if isinstance(c.constraint, MaxContracts)),
-                      key=lambda c: (_SCOPE_RANK[c.constraint.scope.kind],  # type: ignore[union-attr]
-                                     c.constraint.limit))  # type: ignore[union-attr]
-        for constraint in constraints:
-            if isinstance(constraint.constraint, Locked) and constraint.constraint.flat:
-                for contract in sizes:
-                    if constraint.constraint.scope.covers(contract, root(contract)):
-                        cut(contract, 0, constraint.id)
+        if len(caps) > 1:  # narrow scopes first, then the tightest: each cuts what is left
+            caps.sort(key=lambda c: (0, 0) if isinstance(c.constraint, Locked) else (
+                _SCOPE_RANK[c.constraint.scope.kind], c.constraint.limit))  # type: ignore[union-attr]
         for constraint in caps:
             cap = constraint.constraint
-            assert isinstance(cap, MaxContracts)
-            members = [c for c in sizes if cap.scope.covers(c, root(c))]
+            members = [c for c in sizes if cap.scope.covers(c, root(c))]  # type: ignore[union-attr]
             if not members:
                 continue
+            if isinstance(cap, Locked):  # a lockout: flat in its scope while it lasts
+                for member in members:
+                    cut(member, 0, constraint.id)
+                continue
+            assert isinstance(cap, MaxContracts)
             if sum(sizes[m] for m in members) > cap.limit:
                 for member in members:  # it needs every one it covers to change
                     if sizes[member] > 0:
                         needs.setdefault(member, set()).add(constraint.id)
             excess = sum(allowed[m] for m in members) - cap.limit
+            if excess <= 0:
+                continue
             for member in self._preference(view, members):
                 if excess <= 0:
                     break
@@ -758,6 +784,15 @@ class Reconciler:
                 call = self._new_call(account, "partial_close", serves, contract=contract,
                                       size=size - target)
             self._send(call, view, now, plan, by_id)
+        return allowed
+
+    def _orders_for(self, account: int, view: AccountView,
+                    constraints: list[ActiveConstraint], flying: dict[str, Flight],
+                    allowed: dict[str, int], now: int, plan: Plan,
+                    by_id: dict[int, ActiveConstraint]) -> None:
+        """Cancel what a constraint forbids; place or move what protection asks for,
+        against ``allowed``: what each position will hold."""
+        root = self.root
         # -- orders: what the calls in flight will leave
         cancelling = {f.call.order_id for f in flying.values() if f.call.kind == "cancel"}
         orders: list[_Order] = [_Order.of(o) for o in view.orders.values()
@@ -786,7 +821,7 @@ class Reconciler:
                 for order in orders:
                     if order.id is not None and self._cancels(rule, order):
                         cancels.setdefault(order.id, set()).add(constraint.id)
-                for contract in sizes:
+                for contract in allowed:
                     if rule.order_id is None and rule.scope.covers(contract, root(contract)):
                         quiet.add(contract)
             elif isinstance(rule, Locked):

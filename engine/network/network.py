@@ -1136,11 +1136,6 @@ class RuleNetwork:
         return [(lock.rule, lock.kind, lock.symbol if lock.scope == "symbol" else None,
                  lock.mode) for lock in account.lockouts]
 
-    def held_contracts(self, account_id: int) -> list[str]:
-        """The contracts the account holds a position in."""
-        account = self.accounts.get(account_id)
-        return list(account.positions) if account is not None else []
-
     def day_totals(self, account_id: int) -> tuple[int, float, float, float, int] | None:
         """The trading day's accumulators: (day start, realized net, gross, fees, trader
         trades), or None for an account never seen."""
