@@ -177,11 +177,12 @@ async def _countdowns(daemon: RiskDaemon, every: float) -> None:
         if network is None:
             continue
         now = daemon.clock.now()
-        for account in list(network.accounts.values()):
-            for lock in list(account.lockouts):
+        for account in daemon.feed.accounts if daemon.feed is not None else []:
+            name = str(account.get("name") or account.get("id"))
+            for lock in network.lockouts(int(account["id"])):
                 left = "while its condition holds" if lock.end is None else \
                     f"{_duration(max(0, lock.end - now) // _MICROS)} left"
-                log.info("⏳ %s: %s by %s, %s", account.name, lock.kind, lock.rule, left)
+                log.info("⏳ %s: %s by %s, %s", name, lock.kind, lock.rule, left)
 
 
 def _duration(seconds: int) -> str:

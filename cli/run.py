@@ -41,6 +41,11 @@ from riskrail.engine.standard import STANDARD_RULESET
                    "lose the last ones, re-read from the Gateway on start) or full (wait for "
                    "the disk on every commit: slower reactions).")
 @click.option("--quiet-events", is_flag=True, help="Do not print each event on the console.")
+@click.option("--reconcile-every", type=click.FloatRange(min=0.5), default=5.0,
+              show_default=True, metavar="SECONDS",
+              help="Read every account's positions, orders and trades over REST this often "
+                   "(what a push missed is caught within it; stretched to stay within the "
+                   "Gateway's request limit when there are many accounts).")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
               show_default=True,
               help="durable: decide conditions with durable_rules (the optional durable "
@@ -50,7 +55,8 @@ from riskrail.engine.standard import STANDARD_RULESET
               help="The console (stderr): readable lines, or the log file's JSON lines.")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
-        shadow: bool, sync: str, quiet_events: bool, engine: str, output_format: str) -> None:
+        shadow: bool, sync: str, quiet_events: bool, reconcile_every: float,
+        engine: str, output_format: str) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
@@ -85,7 +91,7 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,
-        engine=engine, sync=sync.upper()))
+        engine=engine, sync=sync.upper(), reconcile_every=reconcile_every))
     try:
         code = asyncio.run(daemon.run())
     except (ConnectionError, LookupError, OSError) as error:

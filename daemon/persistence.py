@@ -9,11 +9,13 @@ restart loses nothing, counts nothing twice and fires nothing again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from riskrail.engine.language.limits import MAX_DURATION_SECONDS
-from riskrail.engine.network.memory import AccountState, Lockout
+from riskrail.engine.network.memory import Lockout
 from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.ruleset.model import CompiledRule
 
 from .store import StateStore
 
@@ -33,29 +35,31 @@ class LockoutSync:
         self._stored[id(lock)] = store_id
         self._objects[id(lock)] = lock
 
-    def sync(self, account: AccountState, now: int) -> None:
-        present = {id(lock): lock for lock in account.lockouts}
+    def sync(self, network: RuleNetwork, account_id: int, now: int) -> None:
+        """Store the account's new locks, and end those gone from working memory."""
+        present = {id(lock): lock for lock in network.lockouts(account_id)}
         for key, lock in present.items():
             if key not in self._stored:
-                while_rule, while_action = _while_origin(account, lock)
-                store_id = self.store.save_lockout(account.id, {
+                while_rule, while_action = _while_origin(network.rules_of(account_id), lock)
+                store_id = self.store.save_lockout(account_id, {
                     "id": lock.id, "rule": lock.rule, "kind": lock.kind, "scope": lock.scope,
                     "symbol": lock.symbol, "reason": lock.reason, "start": lock.start,
                     "end": lock.end, "while_rule": while_rule, "while_action": while_action,
                     "mode": lock.mode})
                 self.adopt(lock, store_id)
         for key in [k for k, lock in self._objects.items()
-                    if lock.account == account.id and k not in present]:
+                    if lock.account == account_id and k not in present]:
             lock = self._objects.pop(key)
             how = "expired" if lock.end is not None and lock.end <= now else "released"
             self.store.end_lockout(self._stored.pop(key), now, how)
 
 
-def _while_origin(account: AccountState, lock: Lockout) -> tuple[str | None, int | None]:
+def _while_origin(rules: Iterable[CompiledRule], lock: Lockout
+                  ) -> tuple[str | None, int | None]:
     """Which rule action's ``while`` condition holds this lockout (to recompile it)."""
     if lock.condition is None:
         return None, None
-    for rule in account.rules or ():
+    for rule in rules:
         if rule.id != lock.rule:
             continue
         for action in rule.actions:

@@ -267,11 +267,13 @@ class RiskDaemon:
                                  "daemon stopped before the outcome was known", 0, now)
         for account in self.feed.accounts:
             account_id = int(account["id"])
-            state = pipeline.network.account(account_id, str(account.get("name", "")))
+            name = str(account.get("name", "")) or str(account_id)
+            pipeline.network.account(account_id, name)  # known by its name from now on
             pipeline.sync_locks(account_id)
-            checkpoint("rules_initialised", f"account {state.name}: "
-                       f"{len(state.rules)} rules enabled ({restored} lockout(s) restored)",
-                       account=state.id, rules=[r.id for r in state.rules])
+            rules = pipeline.network.rules_of(account_id)
+            checkpoint("rules_initialised", f"account {name}: "
+                       f"{len(rules)} rules enabled ({restored} lockout(s) restored)",
+                       account=account_id, rules=[r.id for r in rules])
         for data in snapshots:
             await self._unit([FeedItem("Snapshot", data, source="resync")])
         self._install_signals()
@@ -493,7 +495,7 @@ class RiskDaemon:
     def _sync_lockouts(self, step: Step, now: int) -> None:
         assert self.lockouts is not None and self.network is not None
         for account_id in {d.account for d in step.decisions if d.action in LOCK_ACTIONS}:
-            self.lockouts.sync(self.network.account(account_id), now)
+            self.lockouts.sync(self.network, account_id, now)
 
     def _watch_market(self, step: Step) -> None:
         """Subscribe quotes for the contracts these position updates opened or changed

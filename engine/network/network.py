@@ -1136,6 +1136,16 @@ class RuleNetwork:
         return [(lock.rule, lock.kind, lock.symbol if lock.scope == "symbol" else None,
                  lock.mode) for lock in account.lockouts]
 
+    def lockouts(self, account_id: int) -> list[Lockout]:
+        """The account's active lockouts and cooldowns (their records, not to be changed)."""
+        account = self.accounts.get(account_id)
+        return list(account.lockouts) if account is not None else []
+
+    def rules_of(self, account_id: int) -> tuple[CompiledRule, ...]:
+        """The rules in force for the account (its overrides applied)."""
+        account = self.accounts.get(account_id)
+        return tuple(account.rules or ()) if account is not None else ()
+
     def day_totals(self, account_id: int) -> tuple[int, float, float, float, int] | None:
         """The trading day's accumulators: (day start, realized net, gross, fees, trader
         trades), or None for an account never seen."""

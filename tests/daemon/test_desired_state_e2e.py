@@ -272,3 +272,24 @@ async def test_a_hub_killed_by_an_unparseable_push_is_rebuilt_and_alerted(
                          sum(closing_fills(sim, MNQ).values()) == 5, timeout=10)
     live, again = replay_matches(tmp_path, rules)
     assert again == live
+
+
+async def test_shadow_mode_plans_the_calls_and_sends_none(
+        sim: Simulator, tmp_path: Path) -> None:
+    """--shadow: the same decisions and planned calls (logged as not sent), nothing sent;
+    the recording replays to the same plan."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5},
+                                                    "RULE-002": {"default_limit": 3}})
+    state = tmp_path / "state.sqlite"
+    async with daemon_in_process(sim, tmp_path, [rules],
+                                 daemon_options={**FAST, "enforce": False}):
+        trade(sim, MNQ, BUY, 7)
+        planned = await wait_until(lambda: [d for d in decisions(state)
+                                            if d["action"] == "call"], what="a planned call")
+        await asyncio.sleep(0.5)
+        assert [(d["text"], d.get("sent")) for d in decisions(state) if d["action"] == "call"] \
+            == [(f"partial close {MNQ} 4", False)]
+        assert planned and positions(sim) == {MNQ: (1, 7)}
+        assert calls(sim, "Position/partialCloseContract") == []
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
