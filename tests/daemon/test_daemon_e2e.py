@@ -5,7 +5,6 @@ enforcement is retried, verified or reported. Every wait is bounded."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -372,8 +371,13 @@ async def test_sighup_reloads_and_never_lifts_a_lockout(sim: Simulator, tmp_path
                          what="daily loss lockout")
         first = daemon.ruleset.revision
         write_ruleset(path, {"RULE-003": {"limit": -100_000}, "RULE-001": {"limit": 1}})
-        await asyncio.sleep(0.5)
-        assert daemon.ruleset.revision == first  # no watcher
+        # no watcher: the edit is not seen while the daemon goes on handling pushes
+        assert not any("watch" in (task.get_coro().__qualname__ or "")  # type: ignore[union-attr]
+                       for task in daemon._tasks)
+        handled = daemon.stats.events
+        sim.set_price("MNQ", 21491)
+        await wait_until(lambda: daemon.stats.events > handled, what="the quote handled")
+        assert daemon.ruleset.revision == first and not daemon.source.requested.is_set()
         os.kill(os.getpid(), signal.SIGHUP)
         await wait_until(lambda: daemon.ruleset is not None and daemon.ruleset.revision != first,
                          what="reloaded on SIGHUP")

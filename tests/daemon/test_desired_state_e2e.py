@@ -6,7 +6,7 @@ replay of the recording plans exactly the daemon's calls. Every wait is bounded.
 
 from __future__ import annotations
 
-import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from daemon_testkit import (
     working,
     write_ruleset,
 )
+from riskrail.daemon.service import RiskDaemon
 from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
@@ -37,7 +38,8 @@ pytestmark = pytest.mark.e2e
 MYM = "CON.F.US.MYM.H26"
 CLOSES = ("Position/partialCloseContract", "Position/closeContract")
 #: the daemon gives up waiting for an answer after 0.5 s; a "timeout" answers after 1 s
-FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4}
+FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4,
+        "reconcile_every": 0.5}
 FAULTS: dict[str, dict[str, Any] | None] = {
     "no fault": None,
     "Operation failed": {"mode": "success_false", "message": "Operation failed"},
@@ -79,12 +81,25 @@ def closing_fills(sim: Simulator, contract: str) -> dict[int, int]:
     return out
 
 
-async def settled(sim: Simulator, expected: dict[str, tuple[int, int]]) -> None:
-    """The account reaches ``expected`` and stays there while nothing is in flight."""
+async def settled(sim: Simulator, expected: dict[str, tuple[int, int]],
+                  daemon: RiskDaemon) -> None:
+    """The account reaches ``expected``, nothing is in flight, and it stays so after the
+    daemon has read the account again and handled the read (a call it still wanted
+    would be in flight then)."""
     await wait_until(lambda: positions(sim) == expected, timeout=20,
                      what=f"positions {expected}")
-    await asyncio.sleep(0.6)  # a late call would have landed by now (none may)
-    assert positions(sim) == expected
+    assert daemon.pipeline is not None and daemon.settings.record_path
+    reconciler, record = daemon.pipeline.reconciler, Path(daemon.settings.record_path)
+    await wait_until(lambda: not reconciler.flights(), what="no call in flight")
+    sent = len(sim.rest_log())
+    lines = len(record.read_text().splitlines())
+    await wait_until(lambda: any(json.loads(line)["type"] == "Snapshot" for line in
+                                 record.read_text().splitlines()[lines:]),
+                     what="a read handled after it settled")
+    assert positions(sim) == expected and not reconciler.flights()
+    mutations = [e["path"] for e in sim.rest_log()[sent:]
+                 if not e["path"].endswith(("/search", "/searchOpen", "/searchById"))]
+    assert mutations == []
 
 
 @pytest.mark.parametrize("fault", FAULTS)
@@ -94,10 +109,10 @@ async def test_seven_mnq_under_caps_five_and_three_is_one_partial_close_of_four(
     at 5 took the last contract; the position was closed whole."""
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5},
                                                     "RULE-002": {"default_limit": 3}})
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         fail_first(sim, FAULTS[fault])
         trade(sim, MNQ, BUY, 7)
-        await settled(sim, {MNQ: (1, 3)})
+        await settled(sim, {MNQ: (1, 3)}, daemon)
         assert list(closing_fills(sim, MNQ).values()) == [4]  # one partial close of 4
         assert [c["body"]["size"] for c in calls(sim, "Position/partialCloseContract")
                 if c["status"] == 200 and c.get("success")] == [4]
@@ -110,11 +125,11 @@ async def test_seven_mnq_under_caps_five_and_three_is_one_partial_close_of_four(
 async def test_two_plus_two_under_a_cap_of_three_ends_at_three(
         sim: Simulator, tmp_path: Path, fault: str) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         fail_first(sim, FAULTS[fault])
         trade(sim, MNQ, BUY, 2)
         trade(sim, MNQ, BUY, 2)
-        await settled(sim, {MNQ: (1, 3)})
+        await settled(sim, {MNQ: (1, 3)}, daemon)
         assert list(closing_fills(sim, MNQ).values()) == [1]
     live, again = replay_matches(tmp_path, rules)
     assert again == live
@@ -124,7 +139,7 @@ async def test_two_plus_two_under_a_cap_of_three_ends_at_three(
 async def test_a_cap_breach_during_an_in_flight_reduce_adds_only_the_new_excess(
         sim: Simulator, tmp_path: Path, fault: str) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         # the first reduce takes 0.4 s to answer (fault or not): the trader adds meanwhile
         fail_first(sim, FAULTS[fault], endpoints=("Position/partialCloseContract",),
                    slow=0.4)
@@ -132,7 +147,7 @@ async def test_a_cap_breach_during_an_in_flight_reduce_adds_only_the_new_excess(
         await wait_until(lambda: calls(sim, "Position/partialCloseContract"),
                          what="the first reduce in flight")
         trade(sim, MNQ, BUY, 2)  # 7 while "reduce by 2" is on its way
-        await settled(sim, {MNQ: (1, 3)})
+        await settled(sim, {MNQ: (1, 3)}, daemon)
         assert sum(closing_fills(sim, MNQ).values()) == 4
     live, again = replay_matches(tmp_path, rules)
     assert again == live
@@ -142,13 +157,13 @@ async def test_a_cap_breach_during_an_in_flight_reduce_adds_only_the_new_excess(
 async def test_an_account_cap_reduces_the_position_that_grew_last_only(
         sim: Simulator, tmp_path: Path, fault: str) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5}})
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         fail_first(sim, FAULTS[fault])
         trade(sim, ES, BUY, 2)
         trade(sim, MYM, BUY, 2)
         await wait_until(lambda: positions(sim) == {ES: (1, 2), MYM: (1, 2)})
         trade(sim, MNQ, BUY, 3)  # 7: MNQ grew last
-        await settled(sim, {ES: (1, 2), MYM: (1, 2), MNQ: (1, 1)})
+        await settled(sim, {ES: (1, 2), MYM: (1, 2), MNQ: (1, 1)}, daemon)
         assert list(closing_fills(sim, MNQ).values()) == [2]
         assert closing_fills(sim, ES) == {} and closing_fills(sim, MYM) == {}
     live, again = replay_matches(tmp_path, rules)
@@ -160,7 +175,7 @@ async def test_a_flatten_while_a_reduce_is_in_flight_closes_once(
         sim: Simulator, tmp_path: Path, fault: str) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3},
                                                     "RULE-010": None})
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         fail_first(sim, FAULTS[fault], endpoints=("Position/partialCloseContract",),
                    slow=0.4)
         if FAULTS[fault] is not None:
@@ -169,7 +184,7 @@ async def test_a_flatten_while_a_reduce_is_in_flight_closes_once(
         await wait_until(lambda: calls(sim, "Position/partialCloseContract"),
                          what="the reduce in flight")
         sim.set_can_trade(None, False)  # RULE-010: cancel, flatten, lockout
-        await settled(sim, {})
+        await settled(sim, {}, daemon)
         assert sum(closing_fills(sim, MNQ).values()) == 5  # never more than held
         assert not [p for p in sim.state()["positions"] if p["size"] and p["type"] == 2]
         applied = [c for c in calls(sim, "Position/closeContract")
@@ -185,7 +200,7 @@ async def test_a_reentry_during_a_lockout_is_closed_and_its_orders_cancelled(
         sim: Simulator, tmp_path: Path, fault: str) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
     state = tmp_path / "state.sqlite"
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         trade(sim, MNQ, BUY, 1)
         sim.set_price("MNQ", 21480)
         trade(sim, MNQ, SELL, 1)  # -10.00 and fees: the day's loss limit
@@ -193,7 +208,7 @@ async def test_a_reentry_during_a_lockout_is_closed_and_its_orders_cancelled(
                          what="the daily loss lockout")
         fail_first(sim, FAULTS[fault], endpoints=("Position/closeContract", "Order/cancel"))
         trade(sim, MNQ, BUY, 2)  # the trader comes back
-        await settled(sim, {})
+        await settled(sim, {}, daemon)
         assert list(closing_fills(sim, MNQ).values())[-1:] == [2]
         trade(sim, ES, BUY, 1, LIMIT, limit=5000)  # an entry order during the lockout
         await wait_until(lambda: working(sim) == [], what="the entry order cancelled")
@@ -213,13 +228,13 @@ async def test_enforcement_fills_are_not_the_traders_trades(
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-006": {"per_minute": 4},
                                                     "RULE-002": {"default_limit": 1}})
     state = tmp_path / "state.sqlite"
-    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST):
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
         trade(sim, MNQ, BUY, 1)
         trade(sim, MNQ, SELL, 1)
         trade(sim, MNQ, BUY, 2)  # the trader's third fill; the close of 1 is riskrail's
-        await settled(sim, {MNQ: (1, 1)})
+        await settled(sim, {MNQ: (1, 1)}, daemon)
         trade(sim, ES, BUY, 1)  # the trader's fourth: within per_minute 4
-        await settled(sim, {MNQ: (1, 1), ES: (1, 1)})
+        await settled(sim, {MNQ: (1, 1), ES: (1, 1)}, daemon)
         assert not has_decision(state, "RULE-006", "cooldown")
         trade(sim, ES, BUY, 1)  # the fifth of the trader's own: now it breaches
         await wait_until(lambda: has_decision(state, "RULE-006", "cooldown"),
@@ -281,12 +296,18 @@ async def test_shadow_mode_plans_the_calls_and_sends_none(
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5},
                                                     "RULE-002": {"default_limit": 3}})
     state = tmp_path / "state.sqlite"
-    async with daemon_in_process(sim, tmp_path, [rules],
-                                 daemon_options={**FAST, "enforce": False}):
+    record = tmp_path / "session.jsonl"
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options={
+            **FAST, "enforce": False, "reconcile_every": 0.3}):
         trade(sim, MNQ, BUY, 7)
         planned = await wait_until(lambda: [d for d in decisions(state)
                                             if d["action"] == "call"], what="a planned call")
-        await asyncio.sleep(0.5)
+        # the daemon has looked at the account again since (a periodic read handled,
+        # after every push of the fill): a second call would be planned by now
+        lines = len(record.read_text().splitlines())
+        await wait_until(lambda: any(json.loads(line)["type"] == "Snapshot" for line in
+                                     record.read_text().splitlines()[lines:]),
+                         what="a read after the plan")
         assert [(d["text"], d.get("sent")) for d in decisions(state) if d["action"] == "call"] \
             == [(f"partial close {MNQ} 4", False)]
         assert planned and positions(sim) == {MNQ: (1, 7)}
