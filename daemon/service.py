@@ -56,8 +56,8 @@ __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
 #: ``riskrail run`` exit code: the Gateway could not be reached or refused the login
 EXIT_CONNECT = 4
 
-#: loop turns the daemon yields after calls leave (see RiskDaemon._unit)
-_TURNS_FOR_A_CALL_TO_LEAVE = 4
+#: at most this many loop turns are yielded for calls to reach the wire (RiskDaemon._unit)
+_TURNS_FOR_CALLS_TO_LEAVE = 64
 #: the Gateway allows 200 requests a minute; the periodic reads may use at most this many
 #: (each reads the account, its positions, orders and trades: 4 requests)
 _RECONCILE_REQUESTS_PER_MINUTE = 100
@@ -404,12 +404,7 @@ class RiskDaemon:
                         continue
                     handled.append(done)
                     if done.step.plan.calls and not done.step.assumed:
-                        # An HTTP request takes a few loop turns (the SDK's rate limiter,
-                        # the connection pool, a checkpoint per socket write) before it
-                        # is on the wire; one turn left it waiting for the rest of the
-                        # unit and its commit (+0.4 ms at p50 in bench/reaction.py).
-                        for _ in range(_TURNS_FOR_A_CALL_TO_LEAVE):
-                            await asyncio.sleep(0)
+                        await _let_calls_leave()
                 counted: list[tuple[int, int, int, bool]] = []
                 days: set[int] = set()
                 for done in handled:
@@ -591,6 +586,20 @@ class RiskDaemon:
 
 #: the store's kind of processed fill: the trader's, or riskrail's own
 _TRADE_KINDS = {False: "trade", True: "trade_by_enforcement"}
+
+
+async def _let_calls_leave() -> None:
+    """Yield the loop until nothing else is ready to run (bounded): the calls just started
+    are then on the wire, waiting for their answers. An HTTP request takes several turns
+    (the SDK starts it as a task of its own; the rate limiter, httpcore's pool and HTTP/2
+    locks each yield once) and any turn it waits behind the unit's writes adds their time
+    to the reaction (4 fixed turns left it 2-3 ms behind them in bench/reaction.py)."""
+    loop = asyncio.get_running_loop()
+    ready = getattr(loop, "_ready", None)  # CPython's event loop: the callbacks due now
+    for _ in range(_TURNS_FOR_CALLS_TO_LEAVE):
+        await asyncio.sleep(0)
+        if ready is not None and not ready:
+            return
 
 
 def _base36(number: int) -> str:

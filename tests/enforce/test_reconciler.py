@@ -573,3 +573,34 @@ def test_a_symbol_scoped_mode_covers_its_root_only() -> None:
     desk.order(12, ES, BUY, 1)
     desk.rec.sync_locks(A, [("R", "lockout", "MNQ", "reduce_only")], desk.now)
     assert texts(desk.plan()) == ["cancel order 11"]
+
+
+def test_a_read_answered_before_the_push_of_the_next_position_closes_it_once() -> None:
+    """The reaction bench's pattern (a position in a blocked symbol closed, then the next
+    one opened): a read that left after the first close settled, reached the Gateway after
+    the next position opened and came back before that position's push. Each position is
+    closed exactly once, whichever of the read and the push the reconciler hears first."""
+    desk = Desk()
+
+    def blocked() -> Plan:  # the rule fires on every position fact it sees
+        return desk.decide("RULE-011", "close_position", contract=MNQ)
+
+    desk.position(MNQ, 1)
+    [first] = blocked().calls
+    desk.answer(first, order_id=100)
+    desk.order(100, MNQ, SELL, 1, status=2, kind=2, price=None, filled=1)
+    desk.fill(100, MNQ, SELL, 1)
+    assert [r.status for r in desk.position(MNQ, 0).retired] == ["done"]
+    token = desk.rec.begin_read(A)
+    # the next position opened; its push is still on the way when the read comes back
+    desk.read([(MNQ, LONG, 1)], begun=token)
+    [second] = blocked().calls
+    assert desk.position(MNQ, 1).calls == [] and blocked().calls == []  # the lagging push
+    desk.answer(second, order_id=101)
+    desk.order(101, MNQ, SELL, 1, status=2, kind=2, price=None, filled=1)
+    desk.fill(101, MNQ, SELL, 1)
+    plan = desk.position(MNQ, 0)
+    assert plan.calls == [] and [r.status for r in plan.retired] == ["done"]
+    later = desk.rec.begin_read(A)
+    assert desk.read([], begun=later).calls == [] and desk.tick(10).calls == []
+    assert [c.describe() for c in desk.sent] == [f"close {MNQ}", f"close {MNQ}"]
