@@ -65,7 +65,16 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
       0  stopped cleanly (SIGTERM/SIGINT)
       2  invalid ruleset or settings
       4  could not connect to the Gateway
+      5  the --state file is damaged (garbage, truncated) or not a riskrail state file
+      6  the --state file was written by a newer riskrail
+      7  the --state file cannot be written (read-only file, folder or filesystem;
+         also at stop, when writes a full disk refused could never be saved)
+      8  the --state path is a directory, or a folder on its way is a file
+      9  the --record file cannot be opened for appending (or, at stop, lines a full
+         disk refused could never be written)
      64  usage error
+    A full disk while running never stops enforcement: writes are kept in memory,
+    retried, and reported (console, and a critical decision in the log).
     """
     username = os.environ.get("PROJECT_X_USERNAME", "")
     api_key = os.environ.get("PROJECT_X_API_KEY", "")

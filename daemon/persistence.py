@@ -27,12 +27,13 @@ class LockoutSync:
 
     def __init__(self, store: StateStore) -> None:
         self.store = store
-        #: id(lockout object) -> store id
-        self._stored: dict[int, int] = {}
+        #: id(lockout object) -> its key in the store: (account, stored lock id, start)
+        #: (not its row id: a write a full disk refused has none yet)
+        self._stored: dict[int, tuple[int, int, int]] = {}
         self._objects: dict[int, Lockout] = {}
 
-    def adopt(self, lock: Lockout, store_id: int) -> None:
-        self._stored[id(lock)] = store_id
+    def adopt(self, lock: Lockout, key: tuple[int, int, int]) -> None:
+        self._stored[id(lock)] = key
         self._objects[id(lock)] = lock
 
     def sync(self, network: RuleNetwork, account_id: int, now: int) -> None:
@@ -41,17 +42,17 @@ class LockoutSync:
         for key, lock in present.items():
             if key not in self._stored:
                 while_rule, while_action = _while_origin(network.rules_of(account_id), lock)
-                store_id = self.store.save_lockout(account_id, {
+                self.store.save_lockout(account_id, {
                     "id": lock.id, "rule": lock.rule, "kind": lock.kind, "scope": lock.scope,
                     "symbol": lock.symbol, "reason": lock.reason, "start": lock.start,
                     "end": lock.end, "while_rule": while_rule, "while_action": while_action,
                     "mode": lock.mode})
-                self.adopt(lock, store_id)
+                self.adopt(lock, (account_id, lock.id, lock.start))
         for key in [k for k, lock in self._objects.items()
                     if lock.account == account_id and k not in present]:
             lock = self._objects.pop(key)
             how = "expired" if lock.end is not None and lock.end <= now else "released"
-            self.store.end_lockout(self._stored.pop(key), now, how)
+            self.store.end_lockout_of(*self._stored.pop(key), now, how)
 
 
 def _while_origin(rules: Iterable[CompiledRule], lock: Lockout
@@ -108,7 +109,7 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
             end=_restored_end(record.get("end"), now),
             condition=condition, condition_topics=topics,
             mode=str(record.get("mode") or "block"))
-        sync.adopt(lock, int(record["store_id"]))
+        sync.adopt(lock, (int(record["account_id"]), int(record["id"]), int(record["start"])))
         restored += 1
     day_start = network.clock_view.day_start(now)
     for account_id, day in store.load_days(day_start).items():

@@ -15,13 +15,15 @@ It never decides anything; it is called after the calls of a line have left.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from riskrail.engine.clock import parse_instant, to_iso
 from riskrail.engine.enforce import ActiveConstraint, Call
+from riskrail.engine.errors import RiskrailError
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.pipeline import Step
 
@@ -29,7 +31,35 @@ from .console import call_text, decision_text
 from .logs import checkpoint, log
 from .store import StateStore
 
-__all__ = ["Line", "Recorder"]
+__all__ = ["EXIT_RECORD_FILE", "Line", "RecordFileError", "Recorder"]
+
+#: ``riskrail run``'s exit code when the --record file cannot be opened for appending
+EXIT_RECORD_FILE = 9
+
+
+class RecordFileError(RiskrailError):
+    """The --record file cannot be opened for appending (a directory, read-only, its
+    folder a file)."""
+
+    exit_code = EXIT_RECORD_FILE
+
+
+def _open_record(path: Path) -> int:
+    """The record file opened for appending (a file descriptor), or RecordFileError
+    naming what is wrong with it."""
+    if path.is_dir():
+        raise RecordFileError(f"--record {path}: is a directory, not a file")
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise RecordFileError(f"--record {path}: its folder {folder} is a file")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise RecordFileError(f"--record {path}: cannot be opened for appending "
+                              f"({error.strerror})") from error
 
 
 @dataclass(slots=True)
@@ -57,16 +87,21 @@ class Recorder:
     def __init__(self, store: StateStore, record_path: str | None, run: str) -> None:
         self.store = store
         self.run = run
-        self._file: TextIO | None = None
+        self.path = Path(record_path) if record_path else None
+        #: the record file (appended with os.write, so that what a full disk refused is
+        #: known to the byte and written later, never twice nor half)
+        self._fd: int | None = None
+        #: bytes of lines the file refused, kept in memory to retry (``retry``)
+        self._unwritten: list[bytes] = []
+        self._failure: str | None = None
         #: the instant of the record file's last line: no line is stamped before it (a
         #: restart's first lines were stamped with the wall clock before the daemon's
         #: clock caught up with the store, behind the last run's lines, and a replay
         #: refuses a line that goes back in time)
         self.last_instant: int | None = None
-        if record_path:
-            Path(record_path).parent.mkdir(parents=True, exist_ok=True)
-            self.last_instant = _last_instant(Path(record_path))
-            self._file = open(record_path, "a", encoding="utf-8")  # noqa: SIM115
+        if self.path is not None:
+            self._fd = _open_record(self.path)
+            self.last_instant = _last_instant(self.path)
         self._lines: list[Line] = []
         #: constraint id -> its intent id in the store (held ones)
         self._intents: dict[int, str] = {}
@@ -75,10 +110,11 @@ class Recorder:
         self.calls = 0
 
     def close(self) -> None:
-        if self._file is not None:
+        if self._fd is not None:
             self.flush_lines()
-            self._file.close()
-            self._file = None
+            self.retry()
+            os.close(self._fd)
+            self._fd = None
 
     # ------------------------------------------------------------------ the record file
     def line(self, now: int, kind: str, payload: Any, contract_id: str | None = None
@@ -90,16 +126,53 @@ class Recorder:
             now = self.last_instant
         self.last_instant = now
         line = Line(now, kind, payload, contract_id)
-        if self._file is not None:
+        if self._fd is not None:
             self._lines.append(line)
         return line
 
     def flush_lines(self) -> None:
-        """Write the lines kept so far, in order."""
-        if self._file is not None and self._lines:
-            lines, self._lines = self._lines, []
-            self._file.write("".join(json.dumps(line.record()) + "\n" for line in lines))
-            self._file.flush()
+        """Write the lines kept so far, in order. While the file refuses writes (a full
+        disk), they join the bytes kept for ``retry`` instead (no attempt on the event
+        path)."""
+        if self._fd is None or not self._lines:
+            return
+        lines, self._lines = self._lines, []
+        data = "".join(json.dumps(line.record()) + "\n" for line in lines).encode("utf-8")
+        if self._unwritten:
+            self._unwritten.append(data)
+            return
+        self._write(data)
+
+    @property
+    def pending(self) -> int:
+        """Bytes of lines the record file refused, kept to retry."""
+        return sum(len(chunk) for chunk in self._unwritten)
+
+    def take_failure(self) -> str | None:
+        """Why writing the record file failed, once per failure (None: no news)."""
+        failure, self._failure = self._failure, None
+        return failure
+
+    def retry(self) -> bool:
+        """Write the bytes the file refused; True when none is left."""
+        if self._fd is None or not self._unwritten:
+            return True
+        data = b"".join(self._unwritten)
+        self._unwritten = []
+        return self._write(data)
+
+    def _write(self, data: bytes) -> bool:
+        assert self._fd is not None
+        written = 0
+        try:
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+        except OSError as error:
+            self._unwritten = [data[written:]]
+            if self._failure is None:
+                self._failure = f"{error.strerror or error}"
+            return False
+        return True
 
     # ------------------------------------------------------------------ the store
     def step(self, step: Step, source: Line | None, now: int, revision: str,

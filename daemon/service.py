@@ -27,12 +27,13 @@ import contextlib
 import datetime as dt
 import signal
 import sqlite3
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from project_x_py.exceptions import ProjectXError
-from riskrail.engine.clock import Clock, SimulatedClock, SystemClock
+from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
 from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
 from riskrail.engine.enforce import ReadRequest, Reconciler
 from riskrail.engine.events import EVENT_TYPES, EventError, PositionEvent
@@ -47,9 +48,9 @@ from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
 from .persistence import LockoutSync, restore_state, save_memory
-from .recorder import Line, Recorder
+from .recorder import Line, Recorder, RecordFileError
 from .reload import RulesetSource
-from .store import StateStore
+from .store import StateNotWritableError, StateStore, StoreError
 
 __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
 
@@ -150,6 +151,13 @@ class RiskDaemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self._subscriptions: set[asyncio.Future[None]] = set()
         self._unit_lock = asyncio.Lock()
+        #: exit code of run(): 0, or why the last writes were lost at stop
+        self.exit_code = 0
+        #: retrying what a full disk refused (time.monotonic(): real pauses, whatever
+        #: the Gateway's clock does)
+        self._retry_delay = 0.5
+        self._retry_at = 0.0
+        self._retry_reminder = 0.0
 
     def _today(self) -> dt.date:
         """The date by the daemon's outside clock (the Gateway's with --clock gateway)."""
@@ -194,7 +202,7 @@ class RiskDaemon:
             await self._loop()
         finally:
             await self._shutdown()
-        return 0
+        return self.exit_code
 
     def build(self, ruleset: Ruleset | None = None) -> int | None:
         """Build the parts that need no Gateway (ruleset, pipeline, store, recorder);
@@ -213,10 +221,23 @@ class RiskDaemon:
         except (DurableUnavailableError, ValueError) as error:
             log.error("%s", error)
             return 2
-        self.store = store = StateStore(settings.state_path, synchronous=settings.sync)
+        try:
+            self.store = store = StateStore(settings.state_path, synchronous=settings.sync)
+        except StoreError as error:  # each fault of the file: its message, its exit code
+            log.error("state file: %s", error,
+                      extra={"fields": {"event": "state_file_refused",
+                                        "exit_code": error.exit_code}})
+            return error.exit_code
         store.defer_wal_checkpoints()
         self.run_id = store.claim_run(_base36(self.wall.now() // 1_000_000), self.wall.now())
-        self.recorder = Recorder(store, settings.record_path, self.run_id)
+        try:
+            self.recorder = Recorder(store, settings.record_path, self.run_id)
+        except RecordFileError as error:
+            log.error("%s", error, extra={"fields": {"event": "record_file_refused",
+                                                   "exit_code": error.exit_code}})
+            store.close()
+            self.store = None
+            return error.exit_code
         reconciler = Reconciler(ruleset.instruments, run=self.run_id,
                                 base_delay=settings.retry_base, max_delay=settings.retry_max,
                                 alert_after=settings.alert_after)
@@ -331,6 +352,8 @@ class RiskDaemon:
         if self.pipeline is not None and self.store is not None:
             with contextlib.suppress(Exception):  # a failing disk must not block the stop
                 save_memory(self.pipeline.network, self.store, self.clock.now(), final=True)
+        if self.recorder is not None:
+            self._last_writes()
         if self.feed is not None:
             with contextlib.suppress(Exception):
                 await self.feed.close()
@@ -343,6 +366,21 @@ class RiskDaemon:
         log.info("riskrail daemon stopped: %d events, %d decisions, %d calls",
                  self.stats.events, self.stats.decisions, self.stats.calls,
                  extra={"fields": {"event": "service_stop", "outcomes": self.stats.outcomes}})
+
+    def _last_writes(self) -> None:
+        """At stop: one more try for what a full disk kept; what is still refused is
+        lost, said so, and the exit code says it."""
+        store, recorder = self.store, self.recorder
+        assert store is not None and recorder is not None
+        recorder.flush_lines()
+        if not recorder.retry():
+            log.critical("stopping with %d byte(s) of the record file %s never written",
+                         recorder.pending, recorder.path)
+            self.exit_code = self.exit_code or RecordFileError.exit_code
+        if not store.flush_pending():
+            log.critical("stopping with %d write(s) to the state file %s never written "
+                         "(%s)", store.pending, store.path, store.last_error)
+            self.exit_code = self.exit_code or StateNotWritableError.exit_code
 
     async def _checkpoint_wal(self) -> None:
         """Copy the state store's WAL into its database file now and then, in a worker
@@ -379,6 +417,7 @@ class RiskDaemon:
                 items.insert(0, FeedItem("Tick", {}, source="clock"))
             if items:
                 await self._unit(items)
+            self._writes_refused(now)
 
     def _next_deadline(self) -> int | None:
         assert self.pipeline is not None
@@ -420,6 +459,52 @@ class RiskDaemon:
                     self._save_day(account_id)
                 if self.pipeline is not None:
                     save_memory(self.pipeline.network, self.store, self.clock.now())
+
+    # -- writes a full disk refused ----------------------------------------------------
+    def _writes_refused(self, now: int) -> None:
+        """Report a write the state store or the record file refused (once per failure:
+        on the console and as a critical decision), and retry what they keep, backing
+        off while they still refuse. Enforcement never waits for it."""
+        store, recorder = self.store, self.recorder
+        if store is None or recorder is None:
+            return
+        for what, path, failure in (
+                ("state file", store.path, store.take_failure()),
+                ("record file", recorder.path, recorder.take_failure())):
+            if failure is not None:
+                self._write_alert(now, f"cannot write the {what} {path}: {failure}; "
+                                  "enforcement goes on from memory, and what could not be "
+                                  "written is kept and retried")
+                self._retry_delay, self._retry_at = 0.5, time.monotonic() + 0.5
+                self._retry_reminder = time.monotonic() + 60.0
+        if not (store.pending or recorder.pending) or time.monotonic() < self._retry_at:
+            return
+        kept = store.pending
+        if recorder.retry() and store.flush_pending():
+            log.warning("the state file %s and the record file are written again (%d kept "
+                        "write(s) saved)", store.path, kept,
+                        extra={"fields": {"event": "writes_resumed", "kept": kept}})
+            self._write_alert(now, f"writes resumed: {kept} kept write(s) saved to "
+                              f"{store.path}", severity="warning")
+            return
+        self._retry_delay = min(self._retry_delay * 2, 10.0)
+        self._retry_at = time.monotonic() + self._retry_delay
+        if time.monotonic() >= self._retry_reminder:
+            self._retry_reminder = time.monotonic() + 60.0
+            log.critical("still cannot write: %d state write(s) and %d byte(s) of the record "
+                         "file kept in memory (%s); enforcement goes on", store.pending,
+                         recorder.pending, store.last_error or "the record file",
+                         extra={"fields": {"event": "writes_still_refused"}})
+
+    def _write_alert(self, now: int, text: str, severity: str = "critical") -> None:
+        """On the console and in the decision log (which keeps it until it can write)."""
+        assert self.store is not None and self.ruleset is not None
+        if severity == "critical":
+            log.critical("%s", text, extra={"fields": {"event": "write_failed"}})
+        self.store.append_decision({
+            "ts": to_iso(now, self.ruleset.trading_day.zone), "account": None, "rule": "",
+            "action": "alert", "severity": severity, "trigger": "state", "reason": text},
+            input=None, revision=self.ruleset.revision)
 
     def _tick(self) -> int:
         now = max(self.wall.now(), self.clock.now())

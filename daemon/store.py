@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from riskrail.engine.clock import parse_instant
 from riskrail.engine.errors import RiskrailError
@@ -40,6 +41,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "NotAStateStoreError",
     "SchemaTooNewError",
+    "StateNotAFileError",
+    "StateNotWritableError",
     "StateStore",
     "StoreError",
     "VerifyResult",
@@ -56,15 +59,77 @@ _APPEND_ONLY = "the decision log is append-only"
 
 
 class StoreError(RiskrailError):
-    """The state database cannot be used."""
+    """The state database cannot be used. ``exit_code`` is ``riskrail run``'s for it."""
+
+    exit_code = 5
 
 
 class NotAStateStoreError(StoreError):
-    """The file is missing, not SQLite, or a SQLite database of something else."""
+    """The file is missing, damaged (garbage, truncated), or a SQLite database of
+    something else."""
+
+    exit_code = 5
 
 
 class SchemaTooNewError(StoreError):
     """The database was written by a newer riskrail than this one."""
+
+    exit_code = 6
+
+
+class StateNotWritableError(StoreError):
+    """The file, its folder or its filesystem is read-only (or full when it must be made)."""
+
+    exit_code = 7
+
+
+class StateNotAFileError(StoreError):
+    """The path is a directory, or a folder on the way to it is a file."""
+
+    exit_code = 8
+
+
+#: SQLite errors that say the file cannot be written now (full, read-only, I/O), as
+#: opposed to a mistake in a statement: a write that meets one is kept to retry
+_WRITE_FAULTS = ("SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN",
+                 "SQLITE_PERM", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CORRUPT",
+                 "SQLITE_NOTADB", "SQLITE_NOLFS", "SQLITE_PROTOCOL")
+
+
+def _write_fault(error: BaseException) -> bool:
+    """Whether ``error`` is the file refusing a write (full, read-only, I/O), not a bug."""
+    if not isinstance(error, sqlite3.DatabaseError) or isinstance(
+            error, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        return False
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return not name or name.startswith(_WRITE_FAULTS)
+
+
+def _check_path(path: Path) -> None:
+    """Refuse, naming the problem, a state path that cannot be a writable file."""
+    if path.is_dir():
+        raise StateNotAFileError(f"{path}: is a directory, not a state file")
+    for folder in path.parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise StateNotAFileError(f"{path}: its folder {folder} is a file")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as error:
+        raise StateNotAFileError(f"{path}: its folder {path.parent} cannot be made "
+                                 f"({error.strerror})") from error
+    except OSError as error:
+        raise StateNotWritableError(f"{path}: its folder {path.parent} cannot be made "
+                                    f"({error.strerror})") from error
+    if path.exists() and not path.is_file():
+        raise StateNotAFileError(f"{path}: is not a regular file")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StateNotWritableError(f"{path}: the file is read-only")
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise StateNotWritableError(
+            f"{path}: its folder {path.parent} is read-only (SQLite writes {path.name}-wal "
+            f"and {path.name}-shm beside it)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +255,30 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+#: a write kept to retry: the method, its arguments
+_Write = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]
+
+
+def _kept(default: Callable[..., Any]) -> Callable[
+        [Callable[Concatenate[StateStore, _P], _R]], Callable[Concatenate[StateStore, _P], _R]]:
+    """A write method whose write, if the file refuses it (full, read-only, I/O error), is
+    kept to retry (``StateStore.flush_pending``) instead of raising; it then returns
+    ``default(store, *args, **kwargs)``."""
+
+    def wrap(method: Callable[Concatenate[StateStore, _P], _R]
+             ) -> Callable[Concatenate[StateStore, _P], _R]:
+        def write(store: StateStore, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            result: _R = store._write(method, args, kwargs, default)
+            return result
+
+        write.__name__, write.__doc__ = method.__name__, method.__doc__
+        return write
+
+    return wrap
+
+
 class StateStore:
     """The SQLite state database of one deployment.
 
@@ -212,18 +301,39 @@ class StateStore:
             self._conn = sqlite3.connect(uri, uri=True, timeout=timeout,
                                          isolation_level=None)
         else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            _check_path(self.path)
+            try:
+                self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            except sqlite3.Error as error:
+                raise StateNotWritableError(f"{self.path}: cannot be opened ({error})"
+                                            ) from error
         self._conn.row_factory = sqlite3.Row
+        #: writes the file refused (full, read-only, I/O error), oldest first, kept to be
+        #: written by ``flush_pending``: (method, arguments)
+        self._backlog: list[_Write] = []
+        #: the writes of the transaction under way, kept in case its commit fails
+        self._done: list[_Write] = []
+        self._failed = False
+        #: why the last write failed, until ``take_failure`` reports it
+        self._failure: str | None = None
+        self.last_error: str | None = None
         try:
             self._open(synchronous)
         except sqlite3.DatabaseError as error:
             self._conn.close()
-            raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
-                                      f"({error})") from error
+            name = getattr(error, "sqlite_errorname", "") or ""
+            if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")):
+                raise StateNotWritableError(f"{self.path}: cannot be written ({error})"
+                                            ) from error
+            if name.startswith("SQLITE_FULL"):
+                raise StateNotWritableError(f"{self.path}: no space left to set it up "
+                                            f"({error})") from error
+            raise NotAStateStoreError(f"{self.path}: damaged or not a riskrail state "
+                                      f"database ({error})") from error
         except BaseException:
             self._conn.close()
             raise
+        self._next_seq = self.head()[0] + 1
 
     def _open(self, synchronous: str) -> None:
         conn = self._conn
@@ -238,6 +348,13 @@ class StateStore:
             raise SchemaTooNewError(
                 f"{self.path}: state schema version {version} is newer than this riskrail "
                 f"knows ({known}); upgrade riskrail or use another state file")
+        if tables and not self.readonly:
+            # a truncated or overwritten file can open and still fail any later query
+            problem = str(conn.execute("PRAGMA quick_check(1)").fetchone()[0])
+            if problem != "ok":
+                raise NotAStateStoreError(
+                    f"{self.path}: damaged ({problem}); restore it from a copy or start "
+                    "with another --state file")
         if self.readonly:
             if application_id != APPLICATION_ID:
                 raise NotAStateStoreError(f"{self.path}: not a riskrail state database "
@@ -311,7 +428,9 @@ class StateStore:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Group writes into one commit (nested uses join the outer transaction)."""
+        """Group writes into one commit (nested uses join the outer transaction). While
+        writes wait to be retried (``pending``), the writes in it join them instead; if
+        the file refuses the commit, its writes are kept for ``flush_pending``."""
         if self._depth:
             self._depth += 1
             try:
@@ -319,18 +438,127 @@ class StateStore:
             finally:
                 self._depth -= 1
             return
-        self._conn.execute("BEGIN IMMEDIATE")
+        if self._backlog:
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.DatabaseError as error:
+            if not _write_fault(error):
+                raise
+            self._note_failure(error)
+            self._failed, self._depth = True, 1  # each write of it goes to the backlog
+            try:
+                yield
+            finally:
+                self._failed, self._depth = False, 0
+            return
         self._depth = 1
+        self._done = []
         try:
             yield
         except BaseException:
-            self._depth = 0
-            self._conn.execute("ROLLBACK")
+            self._depth, self._failed, self._done = 0, False, []
+            self._rollback()
             raise
         self._depth = 0
-        self._conn.execute("COMMIT")
+        done, self._done = self._done, []
+        if self._failed:
+            self._failed = False
+            self._rollback()
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            self._rollback()
+            if not _write_fault(error):
+                raise
+            self._backlog[:0] = done
+            self._note_failure(error)
+
+    # -- writes the file refused ----------------------------------------------------------
+    @property
+    def pending(self) -> int:
+        """Writes the file refused, kept in memory until ``flush_pending`` writes them."""
+        return len(self._backlog)
+
+    def take_failure(self) -> str | None:
+        """Why writing failed, once per failure since the last call (None: no news)."""
+        failure, self._failure = self._failure, None
+        return failure
+
+    def flush_pending(self) -> bool:
+        """Write the kept writes, in their order, in one transaction; True when none is
+        left. A failure keeps them all (nothing half written)."""
+        if not self._backlog:
+            return True
+        if self._depth:
+            return False
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            for method, args, kwargs in self._backlog:
+                try:
+                    method(self, *args, **kwargs)
+                except (KeyError, ValueError):  # it would have failed then too: not kept
+                    continue
+            self._depth = 0
+            self._conn.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            self._depth = 0
+            self._rollback()
+            if not _write_fault(error):
+                raise
+            self.last_error = f"{type(error).__name__}: {error}"
+            return False
+        finally:
+            self._depth = 0
+        self._backlog = []
+        self.last_error = None
+        return True
+
+    def _write(self, method: Callable[..., Any], args: tuple[Any, ...],
+               kwargs: dict[str, Any], default: Callable[..., Any]) -> Any:
+        if self.readonly:  # opened to read: a write is a mistake, never kept
+            return method(self, *args, **kwargs)
+        write: _Write = (method, args, kwargs)
+        if self._backlog or self._failed:
+            self._backlog.append(write)
+            return default(self, *args, **kwargs)
+        with self.transaction():
+            if self._backlog or self._failed:  # BEGIN was refused
+                self._backlog.append(write)
+                return default(self, *args, **kwargs)
+            try:
+                result = method(self, *args, **kwargs)
+            except sqlite3.DatabaseError as error:
+                if not _write_fault(error):
+                    raise
+                self._failed = True
+                self._backlog.extend(self._done)
+                self._done = []
+                self._backlog.append(write)
+                self._note_failure(error)
+                return default(self, *args, **kwargs)
+            self._done.append(write)
+            return result
+
+    def _note_failure(self, error: BaseException) -> None:
+        self.last_error = f"{type(error).__name__}: {error}"
+        if self._failure is None:
+            self._failure = self.last_error
+
+    def _rollback(self) -> None:
+        if self._conn.in_transaction:
+            with suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
 
     # -- lockouts ----------------------------------------------------------------------
+    @_kept(lambda *_, **__: -1)
     def save_lockout(self, account_id: int, lock: dict[str, Any]) -> int:
         """Store a lockout or cooldown; returns its ``store_id``.
 
@@ -352,6 +580,7 @@ class StateStore:
                    RETURNING store_id""", values).fetchone()
         return int(row[0])
 
+    @_kept(lambda *_, **__: None)
     def end_lockout(self, store_id: int, ended_at: int, how: str) -> None:
         """Mark a lockout ended (``how``: expired, released, ...); the first end wins."""
         with self.transaction():
@@ -362,6 +591,17 @@ class StateStore:
             self._conn.execute(
                 "UPDATE lockouts SET ended_at = ?, ended_how = ? "
                 "WHERE store_id = ? AND ended_at IS NULL", (int(ended_at), how, store_id))
+
+    @_kept(lambda *_, **__: None)
+    def end_lockout_of(self, account_id: int, lock_id: int, start: int, ended_at: int,
+                       how: str) -> None:
+        """``end_lockout`` by the lockout's own key (account, its id, its start): what a
+        caller knows even when the file refused the write that saved it."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE lockouts SET ended_at = ?, ended_how = ? WHERE account_id = ? AND "
+                "lock_id = ? AND start_at = ? AND ended_at IS NULL",
+                (int(ended_at), how, int(account_id), int(lock_id), int(start)))
 
     def active_lockouts(self, now: int) -> list[dict[str, Any]]:
         """Lockouts not ended whose end is open or still ahead of ``now``."""
@@ -377,6 +617,7 @@ class StateStore:
         return [_lockout(row) for row in rows]
 
     # -- trading-day accumulators ------------------------------------------------------
+    @_kept(lambda *_, **__: None)
     def save_day(self, account_id: int, day_start: int, realized: float, gross: float,
                  fees: float, trades: int) -> None:
         with self.transaction():
@@ -399,12 +640,16 @@ class StateStore:
     # -- the rule network's memory of an account ------------------------------------------
     def save_memory(self, account_id: int, memory: dict[str, Any], at: int) -> None:
         """Keep an account's memory (``RuleNetwork.export_memory``), replacing the last."""
+        self._save_memory(int(account_id), canonical_json(memory), int(at))
+
+    @_kept(lambda *_, **__: None)
+    def _save_memory(self, account_id: int, data: str, at: int) -> None:
         with self.transaction():
             self._conn.execute(
                 """INSERT INTO account_memory (account_id, data, saved_at) VALUES (?, ?, ?)
                    ON CONFLICT (account_id) DO UPDATE SET
                        data = excluded.data, saved_at = excluded.saved_at""",
-                (int(account_id), canonical_json(memory), int(at)))
+                (account_id, data, at))
 
     def load_memory(self) -> dict[int, dict[str, Any]]:
         """account id -> its memory as last saved (unreadable documents left out)."""
@@ -419,6 +664,7 @@ class StateStore:
         return out
 
     # -- processed event ids -----------------------------------------------------------
+    @_kept(lambda *_, **__: True)
     def mark_processed(self, account_id: int, kind: str, event_id: str | int, at: int) -> bool:
         """Remember an event; True if it is new, False if it was processed before."""
         with self.transaction():
@@ -443,6 +689,7 @@ class StateStore:
             params += (int(since),)
         return {str(row[0]) for row in self._conn.execute(query, params)}
 
+    @_kept(lambda *_, **__: 0)
     def prune_processed(self, before: int) -> int:
         """Forget events processed before ``before``; returns how many."""
         with self.transaction():
@@ -451,6 +698,7 @@ class StateStore:
             return cursor.rowcount
 
     # -- enforcement intents -----------------------------------------------------------
+    @_kept(lambda _store, base, *_, **__: base)
     def claim_run(self, base: str, at: int) -> str:
         """A run id no earlier run on this store had: ``base``, or ``base-2``, ``base-3``...
         when runs started within the same second (a crash loop restarts that fast)."""
@@ -466,12 +714,19 @@ class StateStore:
     def record_intent(self, intent_id: str, account_id: int, action: str,
                       payload: dict[str, Any], created_at: int) -> None:
         """Record an intent before it is carried out; recording it again keeps the first."""
+        self._record_intent(intent_id, int(account_id), action, canonical_json(payload),
+                            int(created_at))
+
+    @_kept(lambda *_, **__: None)
+    def _record_intent(self, intent_id: str, account_id: int, action: str, payload: str,
+                       created_at: int) -> None:
         with self.transaction():
             self._conn.execute(
                 "INSERT INTO intents (intent_id, account_id, action, payload, created_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (intent_id) DO NOTHING",
-                (intent_id, int(account_id), action, canonical_json(payload), int(created_at)))
+                (intent_id, account_id, action, payload, created_at))
 
+    @_kept(lambda *_, **__: None)
     def record_outcome(self, intent_id: str, status: str, detail: str, attempts: int,
                        at: int) -> None:
         """Record (or replace) the outcome of a recorded intent."""
@@ -512,6 +767,17 @@ class StateStore:
         """Append a decision record (with the event that caused it, if any); returns
         its seq. Raises ValueError for a value JSON cannot hold (NaN, Infinity)."""
         data = canonical_json({"record": record, "input": input, "revision": revision})
+        return self._append(data)
+
+    def _next(self, *_: Any) -> int:
+        """The seq the next record gets (the file refused the write: it is kept, and
+        written with this seq once the file takes writes again)."""
+        seq = self._next_seq
+        self._next_seq += 1
+        return seq
+
+    @_kept(_next)
+    def _append(self, data: str) -> int:
         with self.transaction():
             last = self._conn.execute(
                 "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
@@ -519,6 +785,7 @@ class StateStore:
             self._conn.execute(
                 "INSERT INTO decisions (seq, data, prev_hash, hash) VALUES (?, ?, ?, ?)",
                 (seq, data, prev_hash, chain_hash(prev_hash, data)))
+        self._next_seq = max(self._next_seq, int(seq) + 1)
         return int(seq)
 
     def decisions(self, since_seq: int = 0) -> list[dict[str, Any]]:

@@ -1,0 +1,322 @@
+"""A full disk or a broken state file never stops enforcement (issue 12 item 6): the
+store keeps the writes its file refuses and writes them, in order, once it takes writes
+again; at start, each fault of the state file is refused with a message naming the file
+and an exit code of its own. The faults are made at the filesystem
+(``filesystem_faults``: a small tmpfs mounted by the test, or the file-size limit)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemon_testkit import (
+    BUY,
+    MNQ,
+    SESSION_TIME,
+    calls,
+    daemon_in_process,
+    decisions,
+    positions,
+    replay_matches,
+    trade,
+    wait_until,
+    write_ruleset,
+)
+from filesystem_faults import SmallFilesystem, small_filesystem
+from riskrail.daemon.recorder import RecordFileError
+from riskrail.daemon.store import (
+    SCHEMA_VERSION,
+    NotAStateStoreError,
+    SchemaTooNewError,
+    StateNotAFileError,
+    StateNotWritableError,
+    StateStore,
+)
+from riskrail.sim import Simulator
+
+S = 1_000_000
+T0 = 1_767_621_600 * S
+BIG = "x" * 4_000  # a record that makes the WAL grow
+
+
+@pytest.fixture(params=["tmpfs", "rlimit"])
+def small_fs(request: pytest.FixtureRequest, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Iterator[SmallFilesystem]:
+    if request.param == "rlimit":
+        monkeypatch.setenv("RISKRAIL_TEST_NO_MOUNT", "1")
+    with small_filesystem(tmp_path / "fs", 2 << 20) as fs:
+        if fs.kind != request.param:
+            pytest.skip(f"cannot mount a tmpfs here (not root): the {fs.kind} fault runs")
+        yield fs
+
+
+def record(n: int) -> dict[str, Any]:
+    return {"ts": f"2026-01-05T08:{n % 60:02d}:00.000-06:00", "account": 1001,
+            "rule": "RULE-003", "action": "flatten", "reason": f"decision {n}", "pad": BIG}
+
+
+def test_writes_the_full_filesystem_refuses_are_kept_then_written_in_order(
+        small_fs: SmallFilesystem) -> None:
+    path = small_fs.folder / "state.sqlite"
+    with StateStore(path, synchronous="NORMAL") as store:
+        store.append_decision(record(1), input=None, revision="r")
+        small_fs.fill()
+        seqs = []
+        for n in range(2, 2_000):  # bounded: the WAL outgrows the room left quickly
+            with store.transaction():
+                seqs.append(store.append_decision(record(n), input=None, revision="r"))
+                store.record_intent(f"run:1001:{n}", 1001, "flatten", {"n": n}, T0 + n)
+                store.record_outcome(f"run:1001:{n}", "done", "flat", 1, T0 + n)
+                store.save_day(1001, T0, -float(n), 0.0, 0.0, n)
+            if store.pending:
+                break
+        assert store.pending, "the full filesystem never refused a write"
+        failure = store.take_failure()
+        assert failure is not None and ("full" in failure or "disk" in failure
+                                        or "I/O" in failure), failure
+        assert store.take_failure() is None  # reported once
+        # while it is full, writes keep coming: kept, with the seqs they will have
+        for n in range(len(seqs) + 2, len(seqs) + 12):
+            with store.transaction():
+                seqs.append(store.append_decision(record(n), input=None, revision="r"))
+                store.record_intent(f"run:1001:{n}", 1001, "flatten", {"n": n}, T0 + n)
+                store.record_outcome(f"run:1001:{n}", "done", "flat", 1, T0 + n)
+        assert seqs == list(range(2, 2 + len(seqs)))
+        assert not store.flush_pending()  # still full: all of it still kept
+        small_fs.free()
+        assert store.flush_pending() and store.pending == 0
+    with StateStore(path, readonly=True) as again:
+        assert again.verify_log().ok
+        assert [d["seq"] for d in again.decisions()] == [1, *seqs]
+        assert [d["record"]["reason"] for d in again.decisions()][-1] == \
+            f"decision {seqs[-1]}"
+        assert {i["status"] for i in again.intents()} == {"done"}
+        assert len(again.intents()) == len(seqs)
+
+
+# ---------------------------------------------------------------------- faults at start
+
+ROOT = Path(__file__).resolve().parents[2]
+RISKRAIL = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "riskrail"
+
+
+def run_cli(tmp_path: Path, state: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``riskrail run`` as its user starts it; the Gateway is nowhere (127.0.0.1:9): the
+    state file is looked at before any connection."""
+    env = {**os.environ, "PROJECT_X_USERNAME": "trader", "PROJECT_X_API_KEY": "k" * 20}
+    return subprocess.run(
+        [str(RISKRAIL), "run", "--gateway", "http://127.0.0.1:9", "--state", str(state),
+         *extra], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        check=False)
+
+
+def a_state_file(path: Path, records: int = 200) -> Path:
+    with StateStore(path) as store:
+        for n in range(1, records + 1):
+            store.append_decision(record(n), input=None, revision="r")
+        store.checkpoint_wal()
+    for extra in ("-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def read_only(folder: Path) -> Iterator[str]:
+    """``folder`` read-only: a read-only tmpfs where the test may mount (root ignores
+    file modes), else file and folder modes."""
+    if os.geteuid() == 0:
+        with small_filesystem(folder, 4 << 20) as fs:
+            if fs.kind == "tmpfs":
+                a_state_file(folder / "state.sqlite")
+                subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+                yield "a read-only filesystem"
+                return
+    a_state_file(folder / "state.sqlite")
+    (folder / "state.sqlite").chmod(0o444)
+    folder.chmod(0o555)
+    try:
+        yield "read-only modes"
+    finally:
+        folder.chmod(0o755)
+
+
+def garbage(path: Path) -> Path:
+    path.write_bytes(os.urandom(8192))
+    return path
+
+
+def truncated(path: Path) -> Path:
+    a_state_file(path)
+    with path.open("r+b") as handle:
+        handle.truncate(path.stat().st_size // 2)
+    return path
+
+
+def another_programs(path: Path) -> Path:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('shopping')")
+        conn.commit()
+    return path
+
+
+def newer_schema(path: Path) -> Path:
+    a_state_file(path, records=1)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        conn.commit()
+    return path
+
+
+def a_directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def under_a_file(path: Path) -> Path:
+    (path.parent / "plain-file").write_text("not a folder\n")
+    return path.parent / "plain-file" / "state.sqlite"
+
+
+START_FAULTS = {
+    "garbage": (garbage, NotAStateStoreError, "damaged or not a riskrail state database"),
+    "truncated": (truncated, NotAStateStoreError, "damaged"),
+    "another program's database": (another_programs, NotAStateStoreError,
+                                   "not a riskrail state database"),
+    "a newer schema": (newer_schema, SchemaTooNewError, "newer than this riskrail knows"),
+    "a directory": (a_directory, StateNotAFileError, "is a directory"),
+    "a parent that is a file": (under_a_file, StateNotAFileError, "is a file"),
+}
+
+
+@pytest.mark.parametrize("fault", START_FAULTS)
+def test_each_state_file_fault_at_start_has_its_message_and_exit_code(
+        tmp_path: Path, fault: str) -> None:
+    make, error, words = START_FAULTS[fault]
+    state = make(tmp_path / "state.sqlite")
+    done = run_cli(tmp_path, state)
+    assert done.returncode == error.exit_code, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    assert str(state) in done.stderr and words in done.stderr, done.stderr
+    with pytest.raises(error, match=words):
+        StateStore(state)
+
+
+def test_a_read_only_state_file_has_its_message_and_exit_code(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    with read_only(folder) as how:
+        state = folder / "state.sqlite"
+        done = run_cli(tmp_path, state)
+        assert done.returncode == StateNotWritableError.exit_code, (how, done.stderr)
+        assert "Traceback" not in done.stderr and str(state) in done.stderr
+        assert "read-only" in done.stderr, done.stderr
+
+
+def test_the_exit_codes_are_distinct_and_documented() -> None:
+    codes = {e.exit_code for e in (NotAStateStoreError, SchemaTooNewError,
+                                   StateNotWritableError, StateNotAFileError,
+                                   RecordFileError)}
+    assert len(codes) == 5 and not codes & {0, 1, 2, 3, 4}
+    help_text = subprocess.run([str(RISKRAIL), "run", "--help"], capture_output=True,
+                               text=True, check=True, timeout=60).stdout
+    for code in codes:
+        assert f"  {code}  " in help_text, help_text
+
+
+RECORD_FAULTS = {
+    "a directory": (lambda p: a_directory(p), "is a directory"),
+    "a parent that is a file": (lambda p: under_a_file(p), "is a file"),
+}
+
+
+@pytest.mark.parametrize("fault", RECORD_FAULTS)
+def test_a_record_file_fault_at_start_has_its_message_and_exit_code(
+        tmp_path: Path, fault: str) -> None:
+    make, words = RECORD_FAULTS[fault]
+    record_path = make(tmp_path / "events.jsonl")
+    done = run_cli(tmp_path, tmp_path / "state.sqlite", "--record", str(record_path))
+    assert done.returncode == RecordFileError.exit_code, done.stderr
+    assert "Traceback" not in done.stderr and str(record_path) in done.stderr
+    assert words in done.stderr, done.stderr
+
+
+def test_a_healthy_state_file_gets_as_far_as_the_gateway(tmp_path: Path) -> None:
+    done = run_cli(tmp_path, a_state_file(tmp_path / "state.sqlite"))
+    assert done.returncode == 4 and "cannot connect to the Gateway" in done.stderr
+
+
+# ---------------------------------------------------------------------- a full disk, live
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4,
+        "reconcile_every": 0.5}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("full", ["state file", "record file", "both"])
+async def test_a_full_disk_never_stops_enforcement(sim: Simulator, tmp_path: Path,
+                                                    full: str) -> None:
+    """The state file and/or the --record file on a small filesystem the test fills up
+    while the daemon runs: 7 MNQ under caps 5 and 3 still ends at exactly 3, the failure
+    is reported (console and a critical decision), and once the filesystem has room
+    again everything kept is written: the log verifies and the recording replays to the
+    daemon's own decisions and calls."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 5},
+                                                    "RULE-002": {"default_limit": 3}})
+    with small_filesystem(tmp_path / "fs", 1 << 20) as fs:
+        if fs.kind != "tmpfs":
+            pytest.skip("cannot mount a small filesystem here (not root); the file-size "
+                        "limit would fail this process's other files too: the store-level "
+                        "test above covers that fault")
+        for name, on in (("state.sqlite", full in ("state file", "both")),
+                         ("session.jsonl", full in ("record file", "both"))):
+            if on:
+                (tmp_path / name).symlink_to(fs.folder / name)
+        log_file = tmp_path / "riskrail.log"
+        async with daemon_in_process(sim, tmp_path, [rules], log_file=log_file,
+                                     daemon_options=FAST) as daemon:
+            assert daemon.store is not None and daemon.recorder is not None
+            store, recorder = daemon.store, daemon.recorder
+            fs.fill()
+            trade(sim, MNQ, BUY, 7)
+            await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, timeout=20,
+                             what="enforced on a full disk")
+            await wait_until(lambda: store.pending or recorder.pending,
+                             what="a write refused")
+            await wait_until(lambda: "cannot write the" in log_file.read_text(),
+                             what="the failure on the console")
+            assert len(calls(sim, "Position/partialCloseContract")) == 1
+            fs.free()
+            await wait_until(lambda: not store.pending and not recorder.pending,
+                             timeout=20, what="the kept writes saved")
+            assert positions(sim) == {MNQ: (1, 3)}
+        assert daemon.exit_code == 0
+        logged = decisions(tmp_path / "state.sqlite")
+        alerts = [d for d in logged if d["action"] == "alert" and d.get("trigger") == "state"]
+        assert [a["severity"] for a in alerts][:1] == ["critical"], logged
+        assert "cannot write the" in alerts[0]["reason"]
+        assert alerts[-1]["severity"] == "warning"
+        assert [d["text"] for d in logged if d["action"] == "call"] == \
+            [f"partial close {MNQ} 4"]
+        with StateStore(tmp_path / "state.sqlite", readonly=True) as again:
+            assert again.verify_log().ok
+        live, replayed = replay_matches(tmp_path, rules)
+        assert replayed == [line for line in live if '"trigger": "state"' not in line]
