@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 __all__ = ["BAD_INPUT", "FOUND", "INTERRUPTED", "INVALID", "NO_GATEWAY", "OK", "PIPE_CLOSED",
-           "TABLE", "USAGE"]
+           "RECORD_FILE", "STATE_DAMAGED", "STATE_NEWER", "STATE_NOT_A_FILE",
+           "STATE_READ_ONLY", "TABLE", "USAGE"]
 
 #: success (validate: valid, warnings allowed; dry-run: it ran, whatever it decided)
 OK = 0
@@ -18,6 +19,18 @@ INVALID = 2
 BAD_INPUT = 3
 #: run: could not connect to the Gateway
 NO_GATEWAY = 4
+#: run: the --state file is damaged (garbage, truncated) or not a riskrail state file
+STATE_DAMAGED = 5
+#: run: the --state file was written by a newer riskrail
+STATE_NEWER = 6
+#: run: the --state file cannot be written (read-only file, folder or filesystem), or at
+#: stop writes a full disk refused could never be saved
+STATE_READ_ONLY = 7
+#: run: the --state path is a directory, or a folder on its way is a file
+STATE_NOT_A_FILE = 8
+#: run: the --record file cannot be opened for appending, or at stop lines a full disk
+#: refused could never be written
+RECORD_FILE = 9
 #: a usage error: an unknown option, a missing argument, an option value that does not
 #: parse (sysexits.h's EX_USAGE)
 USAGE = 64
@@ -34,6 +47,12 @@ TABLE: tuple[tuple[int, str], ...] = (
     (INVALID, "invalid ruleset, test file or state file (path:line:col)"),
     (BAD_INPUT, "invalid event input (dry-run --strict, an unreadable event file)"),
     (NO_GATEWAY, "run: could not connect to the Gateway"),
+    (STATE_DAMAGED, "run: the state file is damaged or not riskrail's (garbage, truncated)"),
+    (STATE_NEWER, "run: the state file was written by a newer riskrail"),
+    (STATE_READ_ONLY, "run: the state file cannot be written (read-only), or writes a full "
+                      "disk refused were lost at stop"),
+    (STATE_NOT_A_FILE, "run: the state path is a directory, or a folder on its way a file"),
+    (RECORD_FILE, "run: the --record file cannot be appended to (or lost lines at stop)"),
     (USAGE, "usage error: unknown option, missing argument, bad option value"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
     (PIPE_CLOSED, "the output pipe closed early (| head): stopped quietly"),

@@ -29,6 +29,7 @@ from daemon_testkit import (
     write_ruleset,
 )
 from filesystem_faults import SmallFilesystem, small_filesystem
+from riskrail.cli import exitcodes
 from riskrail.daemon.recorder import RecordFileError
 from riskrail.daemon.store import (
     SCHEMA_VERSION,
@@ -224,6 +225,8 @@ def test_the_exit_codes_are_distinct_and_documented() -> None:
                                    StateNotWritableError, StateNotAFileError,
                                    RecordFileError)}
     assert len(codes) == 5 and not codes & {0, 1, 2, 3, 4}
+    assert codes == {exitcodes.STATE_DAMAGED, exitcodes.STATE_NEWER, exitcodes.STATE_READ_ONLY,
+                     exitcodes.STATE_NOT_A_FILE, exitcodes.RECORD_FILE}
     help_text = subprocess.run([str(RISKRAIL), "run", "--help"], capture_output=True,
                                text=True, check=True, timeout=60).stdout
     for code in codes:
