@@ -7,6 +7,7 @@ import os
 import sys
 
 import click
+from riskrail.daemon.credentials import CredentialsError, load_credentials
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
@@ -53,14 +54,19 @@ from riskrail.engine.standard import STANDARD_RULESET
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help="The console (stderr): readable lines, or the log file's JSON lines.")
+@click.option("--credentials-file", default=None, type=click.Path(dir_okay=False),
+              help="A file of PROJECT_X_USERNAME=... and PROJECT_X_API_KEY=... lines, "
+                   "readable by its owner only (chmod 600).")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
         shadow: bool, sync: str, quiet_events: bool, reconcile_every: float,
-        engine: str, output_format: str) -> None:
+        engine: str, output_format: str, credentials_file: str | None) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
-    Credentials come from PROJECT_X_USERNAME and PROJECT_X_API_KEY (never logged).
+    Credentials (never logged) come from --credentials-file, else systemd credentials
+    (project_x_username, project_x_api_key in $CREDENTIALS_DIRECTORY), else the
+    PROJECT_X_USERNAME and PROJECT_X_API_KEY variables.
     Exit codes:
       0  stopped cleanly (SIGTERM/SIGINT)
       2  invalid ruleset or settings
@@ -76,12 +82,12 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     A full disk while running never stops enforcement: writes are kept in memory,
     retried, and reported (console, and a critical decision in the log).
     """
-    username = os.environ.get("PROJECT_X_USERNAME", "")
-    api_key = os.environ.get("PROJECT_X_API_KEY", "")
-    if not username or len(api_key) < 10:
-        click.echo("error: set PROJECT_X_USERNAME and PROJECT_X_API_KEY (10+ characters)",
-                   err=True)
+    try:
+        credentials = load_credentials(credentials_file)
+    except CredentialsError as error:
+        click.echo(f"error: {error}", err=True)
         sys.exit(2)
+    username, api_key = credentials.username, credentials.api_key
     api_url = os.environ.get("PROJECTX_API_URL")
     if gateway_url is None and api_url is None:
         click.echo("error: give --gateway URL or set PROJECTX_API_URL", err=True)
