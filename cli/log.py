@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import click
+from riskrail.daemon.credentials import CredentialsError, load_log_key
 from riskrail.daemon.store import StateStore, StoreError
 
 _STATE_HELP = "The daemon's SQLite state file (riskrail run --state)."
@@ -35,19 +36,32 @@ def log() -> None:
               show_default=True,
               help="text: one summary line; json: one object {state, intact, records, "
                    "head_seq, head_hash, first_broken, problem}.")
-def verify(state: str, output_format: str) -> None:
-    """Walk the hash chain from the first record and report the first broken one.
+@click.option("--key", "key_file", default=None, type=click.Path(dir_okay=False),
+              help="The log key file the daemon signed with (riskrail run --log-key): "
+                   "every record from the first signed one on must carry its signature.")
+def verify(state: str, output_format: str, key_file: str | None) -> None:
+    """Walk the hash chain from the first record and report the first broken one; then
+    check that the lockouts and trading days are exactly what the log says.
 
     \b
     Exit codes:
       0  the chain is intact (one summary line on stdout)
-      1  a record is edited, missing or out of order (its seq and what is wrong)
-      2  the file is missing or not a riskrail state database
+      1  a record is edited, missing or out of order (its seq and what is wrong), a
+         signature does not match the key, or the lockouts or trading_days table was
+         edited behind the log's back
+      2  the file is missing or not a riskrail state database, or the key unreadable
      64  usage error
     """
+    key = None
+    if key_file is not None:
+        try:
+            key = load_log_key(key_file)
+        except CredentialsError as error:
+            click.echo(f"riskrail log: {error}", err=True)
+            sys.exit(2)
     store = _open(state)
     try:
-        result = store.verify_log()
+        result = store.verify_log(key)
         head_seq, head_hash = store.head()
     except (StoreError, sqlite3.DatabaseError) as error:
         click.echo(f"riskrail log: {state}: {error}", err=True)
@@ -69,6 +83,9 @@ def verify(state: str, output_format: str) -> None:
         else:
             click.echo(f"{state}: decision log intact: no records")
         sys.exit(0)
+    if result.first_broken is None:
+        click.echo(f"{state}: decision log BROKEN: {result.message}")
+        sys.exit(1)
     click.echo(f"{state}: decision log BROKEN at seq {result.first_broken}: {result.message} "
                f"({result.checked} record(s) before it verified)")
     sys.exit(1)

@@ -7,7 +7,7 @@ import os
 import sys
 
 import click
-from riskrail.daemon.credentials import CredentialsError, load_credentials
+from riskrail.daemon.credentials import CredentialsError, load_credentials, load_log_key
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
@@ -57,10 +57,15 @@ from riskrail.engine.standard import STANDARD_RULESET
 @click.option("--credentials-file", default=None, type=click.Path(dir_okay=False),
               help="A file of PROJECT_X_USERNAME=... and PROJECT_X_API_KEY=... lines, "
                    "readable by its owner only (chmod 600).")
+@click.option("--log-key", "log_key_file", default=None, type=click.Path(dir_okay=False),
+              help="Sign every decision-log record with the key in this file (16+ bytes, "
+                   "readable by its owner only; never the ruleset): riskrail log verify "
+                   "--key then refuses a recomputed chain or a forged record.")
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
         shadow: bool, sync: str, quiet_events: bool, reconcile_every: float,
-        engine: str, output_format: str, credentials_file: str | None) -> None:
+        engine: str, output_format: str, credentials_file: str | None,
+        log_key_file: str | None) -> None:
     """Watch accounts in real time and enforce the rules.
 
     \b
@@ -88,6 +93,11 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
         click.echo(f"error: {error}", err=True)
         sys.exit(2)
     username, api_key = credentials.username, credentials.api_key
+    try:
+        log_key = load_log_key(log_key_file) if log_key_file is not None else None
+    except CredentialsError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
     api_url = os.environ.get("PROJECTX_API_URL")
     if gateway_url is None and api_url is None:
         click.echo("error: give --gateway URL or set PROJECTX_API_URL", err=True)
@@ -106,7 +116,7 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,
-        engine=engine, sync=sync.upper(), reconcile_every=reconcile_every))
+        engine=engine, sync=sync.upper(), reconcile_every=reconcile_every, log_key=log_key))
     try:
         code = asyncio.run(daemon.run())
     except (ConnectionError, LookupError, OSError) as error:

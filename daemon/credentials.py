@@ -21,7 +21,7 @@ from pathlib import Path
 
 from riskrail.engine.errors import RiskrailError
 
-__all__ = ["Credentials", "CredentialsError", "load_credentials"]
+__all__ = ["Credentials", "CredentialsError", "load_credentials", "load_log_key"]
 
 USERNAME, API_KEY = "PROJECT_X_USERNAME", "PROJECT_X_API_KEY"
 #: systemd's file names for them (LoadCredential=project_x_api_key:/etc/...)
@@ -105,3 +105,26 @@ def _read_file(path: Path) -> dict[str, str]:
             value = value[1:-1]
         values[name] = value
     return values
+
+
+#: the shortest log key taken (bytes): an HMAC key shorter than this is guessable
+MIN_LOG_KEY_BYTES = 16
+
+
+def load_log_key(path: str) -> bytes:
+    """The decision log's signing key: the bytes of a file (a trailing newline dropped)
+    that only its owner may read. Never from the ruleset, which people share."""
+    file = Path(path)
+    try:
+        mode = file.stat().st_mode
+        key = file.read_bytes().rstrip(b"\r\n")
+    except OSError as error:
+        raise CredentialsError(f"log key {path}: cannot be read ({error.strerror})"
+                               ) from error
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise CredentialsError(f"log key {path}: readable by others (mode "
+                               f"{stat.S_IMODE(mode):04o}); chmod 600 {path}")
+    if len(key) < MIN_LOG_KEY_BYTES:
+        raise CredentialsError(f"log key {path}: {len(key)} byte(s); use at least "
+                               f"{MIN_LOG_KEY_BYTES} (e.g. head -c 32 /dev/urandom > {path})")
+    return key

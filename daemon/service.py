@@ -78,6 +78,8 @@ class DaemonSettings:
     #: reconciliation on start fills in. FULL waits for the disk on every commit, which
     #: puts milliseconds between a push and the enforcement call.
     sync: str = "NORMAL"
+    #: the decision log's signing key (riskrail run --log-key FILE), or None
+    log_key: bytes | None = None
     #: print every quote on the console too (the demo does; a desk would drown in them)
     show_quotes: bool = False
     watch: bool = True
@@ -222,13 +224,26 @@ class RiskDaemon:
             log.error("%s", error)
             return 2
         try:
-            self.store = store = StateStore(settings.state_path, synchronous=settings.sync)
+            self.store = store = StateStore(settings.state_path, synchronous=settings.sync,
+                                            key=settings.log_key)
         except StoreError as error:  # each fault of the file: its message, its exit code
             log.error("state file: %s", error,
                       extra={"fields": {"event": "state_file_refused",
                                         "exit_code": error.exit_code}})
             return error.exit_code
         store.defer_wal_checkpoints()
+        problems = store.projection_problems()
+        if problems:  # the log is the source of truth: an edited table is put back
+            log.critical("the lockouts or trading days in %s differ from its decision log "
+                         "(%d difference(s); %s): rebuilt from the log", store.path,
+                         len(problems), problems[0],
+                         extra={"fields": {"event": "state_rebuilt", "problems": problems}})
+            store.rebuild_projection()
+            store.append_decision({
+                "account": None, "rule": "", "action": "alert", "severity": "critical",
+                "trigger": "state", "reason": f"the lockouts or trading days differed from "
+                f"the log ({len(problems)} difference(s): {problems[0]}); rebuilt from it"},
+                input=None, revision=ruleset.revision)
         self.run_id = store.claim_run(_base36(self.wall.now() // 1_000_000), self.wall.now())
         try:
             self.recorder = Recorder(store, settings.record_path, self.run_id)

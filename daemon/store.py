@@ -22,6 +22,7 @@ integer microseconds since the epoch.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import os
 import sqlite3
@@ -152,6 +153,20 @@ def chain_hash(prev_hash: str, data: str) -> str:
     return hashlib.sha256((prev_hash + data).encode("utf-8")).hexdigest()
 
 
+def chain_mac(key: bytes, row_hash: str) -> str:
+    """A record's signature: HMAC-SHA256 of its chain hash under the log key. Whoever
+    rewrites records and recomputes the chain, or appends one, cannot sign it without
+    the key."""
+    return hmac.new(key, row_hash.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+#: the columns of a lockout and of a trading day, as the log's state records keep them
+_LOCK_COLUMNS = ("account_id", "lock_id", "start_at", "rule", "kind", "scope", "symbol",
+                 "reason", "end_at", "while_rule", "while_action", "ended_at", "ended_how",
+                 "mode")
+_DAY_COLUMNS = ("account_id", "day_start", "realized", "gross", "fees", "trades")
+
+
 # -- schema -----------------------------------------------------------------------------
 
 def _v1(conn: sqlite3.Connection) -> None:
@@ -250,8 +265,15 @@ def _v4(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE lockouts ADD COLUMN mode TEXT NOT NULL DEFAULT 'block'")
 
 
+def _v5(conn: sqlite3.Connection) -> None:
+    # each record's signature under the log key (NULL when the daemon had none); the
+    # lockouts and trading days become a projection of the log's state records (the rows
+    # a store already had are put into the log as it opens: StateStore._open)
+    conn.execute("ALTER TABLE decisions ADD COLUMN mac TEXT")
+
+
 #: migration n (1-based) takes a database from user_version n-1 to n; append only
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -290,9 +312,12 @@ class StateStore:
     """
 
     def __init__(self, path: str | Path, *, readonly: bool = False,
-                 synchronous: str = "FULL", timeout: float = 5.0) -> None:
+                 synchronous: str = "FULL", timeout: float = 5.0,
+                 key: bytes | None = None) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        #: the log key: each record appended is signed with it (``chain_mac``)
+        self.key = key
         self._depth = 0
         if readonly:
             if not self.path.is_file():
@@ -317,6 +342,7 @@ class StateStore:
         #: why the last write failed, until ``take_failure`` reports it
         self._failure: str | None = None
         self.last_error: str | None = None
+        self._next_seq = 1
         try:
             self._open(synchronous)
         except sqlite3.DatabaseError as error:
@@ -390,6 +416,13 @@ class StateStore:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+        if 0 < version < 5:  # the rows it had before its lockouts and days were projected
+            with self.transaction():
+                for table, columns, kind in (("lockouts", _LOCK_COLUMNS, "lockout"),
+                                             ("trading_days", _DAY_COLUMNS, "day")):
+                    rows = conn.execute(f"SELECT {', '.join(columns)} FROM {table}")
+                    for row in list(rows):
+                        self._state_record(kind, dict(zip(columns, row, strict=True)))
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -558,7 +591,7 @@ class StateStore:
                 self._conn.execute("ROLLBACK")
 
     # -- lockouts ----------------------------------------------------------------------
-    @_kept(lambda *_, **__: -1)
+    @_kept(lambda store, *_, **__: store._next() and -1)
     def save_lockout(self, account_id: int, lock: dict[str, Any]) -> int:
         """Store a lockout or cooldown; returns its ``store_id``.
 
@@ -578,21 +611,24 @@ class StateStore:
                        end_at = excluded.end_at, reason = excluded.reason,
                        while_rule = excluded.while_rule, while_action = excluded.while_action
                    RETURNING store_id""", values).fetchone()
+            self._lock_row(values[0], values[1], values[7])
         return int(row[0])
 
-    @_kept(lambda *_, **__: None)
+    @_kept(lambda store, *_, **__: store._next() and None)
     def end_lockout(self, store_id: int, ended_at: int, how: str) -> None:
         """Mark a lockout ended (``how``: expired, released, ...); the first end wins."""
         with self.transaction():
-            exists = self._conn.execute("SELECT ended_at FROM lockouts WHERE store_id = ?",
-                                        (store_id,)).fetchone()
+            exists = self._conn.execute(
+                "SELECT ended_at, account_id, lock_id, start_at FROM lockouts "
+                "WHERE store_id = ?", (store_id,)).fetchone()
             if exists is None:
                 raise KeyError(f"no lockout with store_id {store_id}")
             self._conn.execute(
                 "UPDATE lockouts SET ended_at = ?, ended_how = ? "
                 "WHERE store_id = ? AND ended_at IS NULL", (int(ended_at), how, store_id))
+            self._lock_row(exists[1], exists[2], exists[3])
 
-    @_kept(lambda *_, **__: None)
+    @_kept(lambda store, *_, **__: store._next() and None)
     def end_lockout_of(self, account_id: int, lock_id: int, start: int, ended_at: int,
                        how: str) -> None:
         """``end_lockout`` by the lockout's own key (account, its id, its start): what a
@@ -602,6 +638,7 @@ class StateStore:
                 "UPDATE lockouts SET ended_at = ?, ended_how = ? WHERE account_id = ? AND "
                 "lock_id = ? AND start_at = ? AND ended_at IS NULL",
                 (int(ended_at), how, int(account_id), int(lock_id), int(start)))
+            self._lock_row(int(account_id), int(lock_id), int(start))
 
     def active_lockouts(self, now: int) -> list[dict[str, Any]]:
         """Lockouts not ended whose end is open or still ahead of ``now``."""
@@ -617,7 +654,7 @@ class StateStore:
         return [_lockout(row) for row in rows]
 
     # -- trading-day accumulators ------------------------------------------------------
-    @_kept(lambda *_, **__: None)
+    @_kept(lambda store, *_, **__: store._next() and None)
     def save_day(self, account_id: int, day_start: int, realized: float, gross: float,
                  fees: float, trades: int) -> None:
         with self.transaction():
@@ -629,6 +666,10 @@ class StateStore:
                        fees = excluded.fees, trades = excluded.trades""",
                 (int(account_id), int(day_start), float(realized), float(gross), float(fees),
                  int(trades)))
+            self._state_record("day", {
+                "account_id": int(account_id), "day_start": int(day_start),
+                "realized": float(realized), "gross": float(gross), "fees": float(fees),
+                "trades": int(trades)})
 
     def load_days(self, day_start: int) -> dict[int, dict[str, Any]]:
         """account id -> {account_id, day_start, realized, gross, fees, trades}."""
@@ -778,27 +819,106 @@ class StateStore:
 
     @_kept(_next)
     def _append(self, data: str) -> int:
+        return self._insert_record(data)
+
+    def _insert_record(self, data: str) -> int:
         with self.transaction():
             last = self._conn.execute(
                 "SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
             seq, prev_hash = (1, GENESIS_HASH) if last is None else (last[0] + 1, last[1])
+            row_hash = chain_hash(prev_hash, data)
             self._conn.execute(
-                "INSERT INTO decisions (seq, data, prev_hash, hash) VALUES (?, ?, ?, ?)",
-                (seq, data, prev_hash, chain_hash(prev_hash, data)))
+                "INSERT INTO decisions (seq, data, prev_hash, hash, mac) VALUES (?, ?, ?, ?, ?)",
+                (seq, data, prev_hash, row_hash,
+                 chain_mac(self.key, row_hash) if self.key else None))
         self._next_seq = max(self._next_seq, int(seq) + 1)
         return int(seq)
 
-    def decisions(self, since_seq: int = 0) -> list[dict[str, Any]]:
-        """Decisions after ``since_seq``: {seq, record, input, revision, prev_hash, hash}."""
-        return list(self.iter_decisions(since_seq))
+    # -- lockouts and trading days: a projection of the log ---------------------------------
+    def _state_record(self, kind: str, row: dict[str, Any]) -> None:
+        """A lockout's or a trading day's row as just written, into the log (in the same
+        transaction): the tables are what these records say, last one per key."""
+        self._insert_record(canonical_json({
+            "record": {"account": row["account_id"], "rule": "", "action": "state",
+                       "trigger": "state", "state": kind, "row": row},
+            "input": None, "revision": ""}))
 
-    def iter_decisions(self, since_seq: int = 0) -> Iterator[dict[str, Any]]:
+    def _lock_row(self, account_id: int, lock_id: int, start: int) -> None:
+        row = self._conn.execute(
+            f"SELECT {', '.join(_LOCK_COLUMNS)} FROM lockouts WHERE account_id = ? AND "
+            "lock_id = ? AND start_at = ?", (account_id, lock_id, start)).fetchone()
+        if row is not None:
+            self._state_record("lockout", dict(zip(_LOCK_COLUMNS, row, strict=True)))
+
+    def projection(self) -> tuple[dict[tuple[int, int, int], dict[str, Any]],
+                                  dict[tuple[int, int], dict[str, Any]]]:
+        """(lockouts, trading days) as the log's state records say they are."""
+        locks: dict[tuple[int, int, int], dict[str, Any]] = {}
+        days: dict[tuple[int, int], dict[str, Any]] = {}
+        for (data,) in self._conn.execute("SELECT data FROM decisions WHERE data LIKE ? "
+                                          "ORDER BY seq", ('%"action":"state"%',)):
+            record = json.loads(data).get("record") or {}
+            row = record.get("row")
+            if record.get("action") != "state" or not isinstance(row, dict):
+                continue
+            if record.get("state") == "lockout":
+                locks[(row["account_id"], row["lock_id"], row["start_at"])] = row
+            elif record.get("state") == "day":
+                days[(row["account_id"], row["day_start"])] = row
+        return locks, days
+
+    def projection_problems(self) -> list[str]:
+        """How the lockouts and trading_days tables differ from the log (edited behind
+        its back); empty when they are exactly its projection."""
+        locks, days = self.projection()
+        problems: list[str] = []
+        for table, columns, expected, width in (("lockouts", _LOCK_COLUMNS, locks, 3),
+                                                ("trading_days", _DAY_COLUMNS, days, 2)):
+            actual = {tuple(row[:width]): dict(zip(columns, row, strict=True))
+                      for row in self._conn.execute(f"SELECT {', '.join(columns)} FROM {table}")}
+            for key in sorted(expected.keys() | actual.keys()):
+                what = f"{table} row {dict(zip(columns, key, strict=False))}"
+                if key not in actual:
+                    problems.append(f"{what}: in the log, missing from the table (deleted?)")
+                elif key not in expected:
+                    problems.append(f"{what}: in the table, not in the log (added?)")
+                else:
+                    changed = [c for c in columns if actual[key][c] != expected[key][c]]
+                    if changed:
+                        problems.append(f"{what}: " + ", ".join(
+                            f"{c} is {actual[key][c]!r}, the log says {expected[key][c]!r}"
+                            for c in changed))
+        return problems
+
+    def rebuild_projection(self) -> None:
+        """Make the lockouts and trading_days tables what the log says (the log wins)."""
+        locks, days = self.projection()
+        with self.transaction():
+            self._conn.execute("DELETE FROM lockouts")
+            self._conn.execute("DELETE FROM trading_days")
+            for table, columns, rows in (("lockouts", _LOCK_COLUMNS, locks.values()),
+                                         ("trading_days", _DAY_COLUMNS, days.values())):
+                for row in rows:
+                    self._conn.execute(
+                        f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+                        f"({', '.join('?' for _ in columns)})", [row[c] for c in columns])
+
+    def decisions(self, since_seq: int = 0, *, state: bool = False) -> list[dict[str, Any]]:
+        """Decisions after ``since_seq``: {seq, record, input, revision, prev_hash, hash};
+        with ``state``, the records of the lockouts' and days' rows too."""
+        return list(self.iter_decisions(since_seq, state=state))
+
+    def iter_decisions(self, since_seq: int = 0, *, state: bool = False
+                       ) -> Iterator[dict[str, Any]]:
         rows = self._conn.execute(
             "SELECT seq, data, prev_hash, hash FROM decisions WHERE seq > ? ORDER BY seq",
             (int(since_seq),))
         for row in rows:
             body = json.loads(row["data"])
-            yield {"seq": int(row["seq"]), "record": body.get("record"),
+            record = body.get("record")
+            if not state and isinstance(record, dict) and record.get("action") == "state":
+                continue
+            yield {"seq": int(row["seq"]), "record": record,
                    "input": body.get("input"), "revision": body.get("revision"),
                    "prev_hash": row["prev_hash"], "hash": row["hash"]}
 
@@ -831,25 +951,53 @@ class StateStore:
                     latest = decided
         return latest
 
-    def verify_log(self) -> VerifyResult:
-        """Walk the hash chain from seq 1; stop at the first record that is wrong."""
+    def verify_log(self, key: bytes | None = None) -> VerifyResult:
+        """Walk the hash chain from seq 1; stop at the first record that is wrong. With
+        the log ``key``, every record from the first signed one on must carry its
+        signature (``chain_mac``): a chain recomputed after an edit, or a record appended
+        by anyone without the key, fails. Then the lockouts and trading_days tables must
+        be the log's projection (``projection_problems``)."""
         if self._conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
                               "AND name = 'decisions'").fetchone() is None:
             return VerifyResult(False, 0, 1, "the decision table is missing (dropped?)")
+        projected = self.schema_version >= 5  # signatures and state records since v5
         rows = self._conn.execute(
-            "SELECT seq, data, prev_hash, hash FROM decisions ORDER BY seq")
+            "SELECT seq, data, prev_hash, hash, " + ("mac" if projected else "NULL")
+            + " FROM decisions ORDER BY seq")
         expected_seq, prev = 1, GENESIS_HASH
-        checked = 0
-        for seq, data, prev_hash, stored_hash in rows:
+        checked = unsigned = 0
+        signed = False
+        for seq, data, prev_hash, stored_hash, mac in rows:
             problem = _check_row(seq, expected_seq, data, prev_hash, stored_hash, prev)
+            if problem is None and key is not None:
+                if mac is None and signed:
+                    problem = seq, (f"seq {seq}: not signed, after signed records (written "
+                                    "or rewritten without the log key)")
+                elif mac is None:
+                    unsigned += 1
+                elif not hmac.compare_digest(str(mac), chain_mac(key, str(stored_hash))):
+                    problem = seq, (f"seq {seq}: its signature does not match (a recomputed "
+                                    "chain, a forged record, or another key)")
+                else:
+                    signed = True
             if problem is not None:
                 broken, message = problem
                 return VerifyResult(False, checked, broken, message)
             checked += 1
             expected_seq, prev = seq + 1, stored_hash
-        return VerifyResult(True, checked, None,
-                            f"{checked} record(s), hash chain intact" if checked
-                            else "empty decision log")
+        if key is not None and checked and not signed:
+            return VerifyResult(False, checked, 1, "no record is signed with this key")
+        problems = self.projection_problems() if projected else []
+        if problems:
+            return VerifyResult(False, checked, None, "the lockouts or trading_days table "
+                                f"differs from the log: {problems[0]}"
+                                + (f" (and {len(problems) - 1} more)" if len(problems) > 1
+                                   else ""))
+        text = f"{checked} record(s), hash chain intact" if checked else "empty decision log"
+        if key is not None and checked:
+            text += ", signed" + (f" (the first {unsigned} before the key was set)"
+                                  if unsigned else "")
+        return VerifyResult(True, checked, None, text)
 
 
 def _check_row(seq: Any, expected_seq: int, data: Any, prev_hash: Any, stored_hash: Any,

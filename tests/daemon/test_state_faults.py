@@ -7,6 +7,7 @@ and an exit code of its own. The faults are made at the filesystem
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -30,7 +31,9 @@ from daemon_testkit import (
 )
 from filesystem_faults import SmallFilesystem, small_filesystem
 from riskrail.cli import exitcodes
+from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.recorder import RecordFileError
+from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.daemon.store import (
     SCHEMA_VERSION,
     NotAStateStoreError,
@@ -39,6 +42,8 @@ from riskrail.daemon.store import (
     StateNotWritableError,
     StateStore,
 )
+from riskrail.engine.clock import SimulatedClock
+from riskrail.engine.standard import STANDARD_RULESET
 from riskrail.sim import Simulator
 
 S = 1_000_000
@@ -68,9 +73,10 @@ def test_writes_the_full_filesystem_refuses_are_kept_then_written_in_order(
     with StateStore(path, synchronous="NORMAL") as store:
         store.append_decision(record(1), input=None, revision="r")
         small_fs.fill()
-        seqs = []
+        seqs, reasons = [], ["decision 1"]
         for n in range(2, 2_000):  # bounded: the WAL outgrows the room left quickly
             with store.transaction():
+                reasons.append(f"decision {n}")
                 seqs.append(store.append_decision(record(n), input=None, revision="r"))
                 store.record_intent(f"run:1001:{n}", 1001, "flatten", {"n": n}, T0 + n)
                 store.record_outcome(f"run:1001:{n}", "done", "flat", 1, T0 + n)
@@ -85,18 +91,20 @@ def test_writes_the_full_filesystem_refuses_are_kept_then_written_in_order(
         # while it is full, writes keep coming: kept, with the seqs they will have
         for n in range(len(seqs) + 2, len(seqs) + 12):
             with store.transaction():
+                reasons.append(f"decision {n}")
                 seqs.append(store.append_decision(record(n), input=None, revision="r"))
                 store.record_intent(f"run:1001:{n}", 1001, "flatten", {"n": n}, T0 + n)
                 store.record_outcome(f"run:1001:{n}", "done", "flat", 1, T0 + n)
-        assert seqs == list(range(2, 2 + len(seqs)))
+                store.save_day(1001, T0, -float(n), 0.0, 0.0, n)  # a state record too
         assert not store.flush_pending()  # still full: all of it still kept
         small_fs.free()
         assert store.flush_pending() and store.pending == 0
     with StateStore(path, readonly=True) as again:
         assert again.verify_log().ok
+        # the seqs handed out while the file was full are the ones written
         assert [d["seq"] for d in again.decisions()] == [1, *seqs]
-        assert [d["record"]["reason"] for d in again.decisions()][-1] == \
-            f"decision {seqs[-1]}"
+        assert again.projection_problems() == []
+        assert [d["record"]["reason"] for d in again.decisions()] == reasons
         assert {i["status"] for i in again.intents()} == {"done"}
         assert len(again.intents()) == len(seqs)
 
@@ -323,3 +331,145 @@ async def test_a_full_disk_never_stops_enforcement(sim: Simulator, tmp_path: Pat
             assert again.verify_log().ok
         live, replayed = replay_matches(tmp_path, rules)
         assert replayed == [line for line in live if '"trigger": "state"' not in line]
+
+
+# ---------------------------------------------------------------------- the log, the truth
+
+
+def locked_store(path: Path, key: bytes | None = None) -> Path:
+    """A store with an active RULE-003 lockout and a losing day, as the daemon leaves it."""
+    with StateStore(path, key=key) as store:
+        store.append_decision(record(1), input=None, revision="r")
+        store.save_lockout(1001, {"id": 1, "rule": "RULE-003", "kind": "lockout",
+                                  "scope": "account", "symbol": None, "reason": "loss -500",
+                                  "start": T0, "end": T0 + 3_600 * S})
+        store.save_day(1001, T0 - 3_600 * S, -520.0, -500.0, 20.0, 3)
+        store.append_decision(record(2), input=None, revision="r")
+    return path
+
+
+def verify_cli(state: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(RISKRAIL), "log", "verify", "--state", str(state), *extra],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+EDITS = {
+    "a lockout lifted": ("UPDATE lockouts SET ended_at = ?, ended_how = 'released'",
+                         (T0 + S,), "ended_at"),
+    "a lockout deleted": ("DELETE FROM lockouts", (), "missing from the table"),
+    "a lockout shortened": ("UPDATE lockouts SET end_at = ?", (T0 + S,), "end_at"),
+    "the day's loss edited": ("UPDATE trading_days SET realized = 0.0", (), "realized"),
+    "a day added": ("INSERT INTO trading_days VALUES (1002, ?, 5.0, 5.0, 0.0, 1)", (T0,),
+                    "not in the log"),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS)
+def test_editing_the_lockouts_or_days_behind_the_logs_back_is_found_and_undone(
+        tmp_path: Path, edit: str) -> None:
+    state = locked_store(tmp_path / "state.sqlite")
+    assert verify_cli(state).returncode == 0
+    sql, args, words = EDITS[edit]
+    with contextlib.closing(sqlite3.connect(state)) as conn:
+        conn.execute(sql, args)
+        conn.commit()
+    done = verify_cli(state)
+    assert done.returncode == 1 and words in done.stdout, done.stdout
+    with StateStore(state) as store:  # what the daemon does at start: the log wins
+        assert store.projection_problems()
+        store.rebuild_projection()
+        assert store.projection_problems() == []
+        [lock] = store.active_lockouts(T0 + 60 * S)
+        assert (lock["rule"], lock["end"]) == ("RULE-003", T0 + 3_600 * S)
+        assert store.load_days(T0 - 3_600 * S)[1001]["realized"] == -520.0
+    assert verify_cli(state).returncode == 0
+
+
+KEY = b"k" * 32
+
+
+def key_file(tmp_path: Path, key: bytes = KEY) -> Path:
+    path = tmp_path / "log.key"
+    path.write_bytes(key + b"\n")
+    path.chmod(0o600)
+    return path
+
+
+def rechain(conn: sqlite3.Connection) -> None:
+    """What someone without the key does after editing: recompute every hash."""
+    prev = "0" * 64
+    for seq, data in list(conn.execute("SELECT seq, data FROM decisions ORDER BY seq")):
+        row_hash = hashlib.sha256((prev + data).encode()).hexdigest()
+        conn.execute("UPDATE decisions SET prev_hash = ?, hash = ? WHERE seq = ?",
+                     (prev, row_hash, seq))
+        prev = row_hash
+
+
+def test_a_signed_log_refuses_a_recomputed_chain_and_a_forged_record(
+        tmp_path: Path) -> None:
+    state = locked_store(tmp_path / "state.sqlite", key=KEY)
+    key = key_file(tmp_path)
+    done = verify_cli(state, "--key", str(key))
+    assert done.returncode == 0 and "signed" in done.stdout, done.stdout
+    (tmp_path / "other").mkdir()
+    other = key_file(tmp_path / "other", b"o" * 32)
+    assert verify_cli(state, "--key", str(other)).returncode == 1
+    # an edited record with the whole chain recomputed: the chain alone verifies...
+    with contextlib.closing(sqlite3.connect(state)) as conn:
+        conn.execute("DROP TRIGGER decisions_no_update")
+        data = conn.execute("SELECT data FROM decisions WHERE seq = 1").fetchone()[0]
+        conn.execute("UPDATE decisions SET data = ? WHERE seq = 1",
+                     (data.replace("decision 1", "nothing happened"),))
+        rechain(conn)
+        conn.commit()
+    assert verify_cli(state).returncode == 0
+    # ...the signatures do not
+    done = verify_cli(state, "--key", str(key))
+    assert done.returncode == 1 and "signature does not match" in done.stdout, done.stdout
+
+
+def test_a_record_appended_without_the_key_fails_a_signed_log(tmp_path: Path) -> None:
+    state = locked_store(tmp_path / "state.sqlite", key=KEY)
+    with StateStore(state) as forger:  # the store's own code, without the key
+        forger.append_decision(record(3), input=None, revision="r")
+    assert verify_cli(state).returncode == 0
+    done = verify_cli(state, "--key", str(key_file(tmp_path)))
+    assert done.returncode == 1 and "not signed, after signed records" in done.stdout
+
+
+def test_a_log_key_readable_by_others_or_too_short_is_refused(tmp_path: Path) -> None:
+    state = locked_store(tmp_path / "state.sqlite", key=KEY)
+    loose = key_file(tmp_path)
+    loose.chmod(0o644)
+    done = verify_cli(state, "--key", str(loose))
+    assert done.returncode == 2 and "readable by others" in done.stderr
+    short = key_file(tmp_path, b"short")
+    done = verify_cli(state, "--key", str(short))
+    assert done.returncode == 2 and "at least 16" in done.stderr
+
+
+def test_the_daemon_puts_an_edited_lockout_back_at_start(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Lifting an active RULE-003 lockout in the table: the daemon's start finds the table
+    differs from the log, says so (critical), and the lockout holds again."""
+    state = locked_store(tmp_path / "state.sqlite")
+    with contextlib.closing(sqlite3.connect(state)) as conn:
+        conn.execute("UPDATE lockouts SET ended_at = ?, ended_how = 'released'", (T0 + S,))
+        conn.commit()
+    daemon = RiskDaemon(DaemonSettings(
+        rulesets=[str(STANDARD_RULESET)], clock="system", state_path=str(state),
+        gateway=GatewaySettings(base_url="http://127.0.0.1:9", username="u",
+                                api_key="0123456789ab")), wall=SimulatedClock(T0 + 60 * S))
+    with caplog.at_level("CRITICAL", logger="riskrail"):
+        assert daemon.build() is None
+    assert daemon.store is not None
+    try:
+        assert "differ from its decision log" in caplog.text
+        assert [lock["rule"] for lock in daemon.store.active_lockouts(T0 + 60 * S)] == \
+            ["RULE-003"]
+        [alert] = [d["record"] for d in daemon.store.decisions()
+                   if d["record"]["action"] == "alert"]
+        assert alert["severity"] == "critical" and "rebuilt from it" in alert["reason"]
+        assert daemon.store.verify_log().ok
+    finally:
+        daemon.store.close()

@@ -61,9 +61,10 @@ def raw(path: Path) -> sqlite3.Connection:
 
 
 def fill_log(store: StateStore, count: int) -> None:
+    start = store.head()[0]  # lockouts and days written before are records of the log too
     for n in range(1, count + 1):
         assert store.append_decision(decision(n), input={"type": "GatewayUserTrade", "n": n},
-                                     revision="rev1") == n
+                                     revision="rev1") == start + n
 
 
 # -- opening, schema, migrations ----------------------------------------------------------
@@ -195,8 +196,10 @@ def test_reopening_preserves_every_kind_of_state(path: Path) -> None:
         assert [i["intent_id"] for i in store.unfinished_intents()] == [
             "1001:2:cancel_orders:*"]
         assert store.verify_log().ok
-        assert store.append_decision(decision(4), input=None, revision="rev2") == 4
-        assert store.verify_log().checked == 4
+        head = store.head()[0]
+        assert store.append_decision(decision(4), input=None, revision="rev2") == head + 1
+        assert store.verify_log().checked == head + 1  # the lockouts and days: records too
+        assert len(store.decisions()) == 4  # the decisions themselves
 
 
 # -- lockouts ------------------------------------------------------------------------------
