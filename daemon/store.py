@@ -938,8 +938,9 @@ class StateStore:
             " UNION ALL SELECT MAX(MAX(start_at, COALESCE(ended_at, 0))) FROM lockouts)"
         ).fetchone()
         latest = None if row is None or row[0] is None else int(row[0])
-        last = self._conn.execute(
-            "SELECT data FROM decisions ORDER BY seq DESC LIMIT 1").fetchone()
+        last = self._conn.execute(  # the newest record with an instant (not a state one)
+            "SELECT data FROM decisions WHERE data NOT LIKE ? ORDER BY seq DESC LIMIT 1",
+            ('%"action":"state"%',)).fetchone()
         if last is not None:
             ts = (json.loads(last[0]).get("record") or {}).get("ts")
             if isinstance(ts, str):

@@ -343,6 +343,10 @@ def test_latest_instant_is_the_newest_thing_recorded_of_any_kind(store: StateSto
     assert store.latest_instant() == T0 + 20 * S
     fill_log(store, 1)  # decided at 08:01 Chicago, one minute after T0
     assert store.latest_instant() == T0 + 60 * S
+    # a day's accumulators written after it (a state record of the log, no instant of
+    # its own) leave the newest decision the newest instant
+    store.save_day(1, T0, -5.0, -5.0, 0.0, 1)
+    assert store.latest_instant() == T0 + 60 * S
 
 
 def test_a_transaction_groups_writes_and_rolls_back_as_one(store: StateStore) -> None:
