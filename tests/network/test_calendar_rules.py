@@ -139,8 +139,7 @@ class Run:
 
     def _save(self, now: int) -> None:
         """What the daemon stores after each item: lockouts, and memory (activations)."""
-        if 1 in self.network.accounts:
-            self.sync.sync(self.network.accounts[1], now)
+        self.sync.sync(self.network, 1, now)  # what the daemon does (engine API)
         save_memory(self.network, self.store, now)
 
 
