@@ -160,7 +160,7 @@ class GatewayView:
             self._order(event, read)
             return event.account_id
         if isinstance(event, TradeEvent):
-            self._trade(event)
+            self._trade(event, read)
             return event.account_id
         return None
 
@@ -203,7 +203,7 @@ class GatewayView:
         if event.status in _TERMINAL:
             _remember(view.done, event.order_id, (event.fill_volume, seq))
 
-    def _trade(self, event: TradeEvent) -> None:
+    def _trade(self, event: TradeEvent, read: bool = False) -> None:
         if event.voided or event.order_id is None:
             return
         view = self.account(event.account_id)
@@ -216,6 +216,8 @@ class GatewayView:
             _remember(view.fills, event.order_id, [(event.size, seq)])
         else:
             fills.append((event.size, seq))
+        if read:
+            return  # a read's fills (a resync: the day's trades) are in the positions read
         recent = view.contract_fills.setdefault(event.contract_id, [])
         recent.append((event.order_id, event.side, event.size, seq))
         if len(recent) > _CONTRACT_FILLS:

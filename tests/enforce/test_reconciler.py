@@ -604,3 +604,15 @@ def test_a_read_answered_before_the_push_of_the_next_position_closes_it_once() -
     later = desk.rec.begin_read(A)
     assert desk.read([], begun=later).calls == [] and desk.tick(10).calls == []
     assert [c.describe() for c in desk.sent] == [f"close {MNQ}", f"close {MNQ}"]
+
+
+def test_a_resyncs_fills_hide_no_open_position() -> None:
+    """A restart reads the positions, then the day's trades: those fills are history the
+    positions read already shows, not closes on their way (the kill -9 test left one MNQ
+    open: 'flat in MNQ: nothing to send')."""
+    desk = Desk()
+    desk.rec.observe(PositionEvent(desk.now, A, MNQ, 1, LONG, 1, 100.0), read=True)
+    for trade_id, side in ((1, BUY), (2, SELL), (3, BUY)):  # the day so far, read
+        desk.rec.observe(TradeEvent(desk.now, A, trade_id, MNQ, desk.now, 100.0, None, 0.5,
+                                    side, 1, False, 900 + trade_id), read=True)
+    assert texts(desk.decide("RULE-003", "flatten")) == [f"close {MNQ}"]
