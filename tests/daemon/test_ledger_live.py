@@ -45,6 +45,9 @@ ROOTS = ("MNQ", "ES", "CL")
 #: the standard values (the oracle's params; the daemon reads rulesets/standard.yaml)
 SETS: tuple[str, ...] = ()
 LIVE = int(os.environ.get("RISKRAIL_LIVE_EXAMPLES", "5"))
+#: make test runs the same few sessions every time (a session that fails is a known bug
+#: below, not a coin toss in CI); RISKRAIL_LIVE_EXAMPLES=N explores at random
+DERANDOMIZE = "RISKRAIL_LIVE_EXAMPLES" not in os.environ
 #: facts compared
 ACCOUNT_FACTS = ("balance", "can_trade", "realized_pnl_today", "gross_realized_pnl_today",
                  "fees_today", "trades_today", "unrealized_pnl", "contracts_gross",
@@ -299,7 +302,7 @@ def _split(steps: list[tuple[Any, ...]]) -> list[list[tuple[Any, ...]]]:
 
 
 @settings(max_examples=LIVE, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+          derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
 @given(session=sessions)
 def test_live_daemon_agrees_with_the_ledger(session: tuple[str, list[tuple[Any, ...]]],
                                             tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -322,7 +325,7 @@ BEST_PRICE_THEN_RESTART = ("14:50", [("market", "MNQ", 1, 3), ("price", "MNQ", 3
 
 
 @settings(max_examples=LIVE, deadline=None, phases=[Phase.explicit, Phase.generate],
-          suppress_health_check=list(HealthCheck))
+          derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
 @given(session=st.tuples(sessions.map(lambda s: s[0]),
                          st.lists(action | st.just(("restart",)), min_size=4, max_size=12)))
 @example(session=LOSS_THEN_RESTART)
@@ -351,3 +354,22 @@ def test_a_restart_records_on_from_where_the_last_run_left(tmp_path: Path) -> No
     assert sum(1 for text in lines if '"type": "Session"' in text) == 2
     replayed = replay(lines, load_ruleset([str(ruleset_file(tmp_path))])[0])
     assert replayed.problems == []
+
+
+#: found by the generated sessions (twice, at random): after a restart at 16:40, past the
+#: 15:00 session end, the daemon decides RULE-009 again for a position the reference says
+#: it had already decided; not yet understood, kept here so it is never lost
+RULE_009_AGAIN_AFTER_A_RESTART = (
+    "16:40", [("restart",), ("market", "ES", 0, 1), ("stop", "CL", 10), ("cancel", 3),
+              ("restart",), ("cancel", 4), ("advance", 1), ("stop", "MNQ", 5), ("advance", 1),
+              ("restart",), ("market", "CL", 0, 1), ("market", "MNQ", 0, 1)])
+
+
+@pytest.mark.xfail(strict=False, reason="known bug, not yet understood: after restarts past "
+                   "the session end the daemon decides RULE-009 (flatten, lockout) that the "
+                   "reference ledger does not")
+def test_rule_009_after_a_restart_past_the_session_end(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    start, steps = RULE_009_AGAIN_AFTER_A_RESTART
+    tmp = tmp_path_factory.mktemp("restart009")
+    assert asyncio.run(live_session(start, steps, tmp)) == ""
