@@ -13,6 +13,7 @@ grace period or a session end at exactly the same instant as live.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 import operator
@@ -35,6 +36,14 @@ from .limits import (
     MAX_STRING_CHARS,
     EvaluationLimit,
     limit,
+)
+from .prices import (
+    NO_PRICES,
+    PRICE_TOPICS,
+    VOLATILE,
+    PriceForm,
+    note_comparison,
+    price_form,
 )
 from .types import DURATION, INSTANT, NUMBER, TIMEOFDAY, MapType, RecordType, Type
 
@@ -73,6 +82,9 @@ class Context:
     previous: tuple[Any, ...] = ()
     #: work done by this evaluation (loop iterations, items copied); reset per evaluation
     steps: int = 0
+    #: where comparisons on prices report the price intervals within which their results
+    #: hold (a prices.PriceBounds), when the network asks; None: nobody asks
+    bounds: Any = None
 
     def spend(self, count: int) -> None:
         """Count ``count`` units of work; past MAX_EVALUATION_STEPS the evaluation fails."""
@@ -92,6 +104,9 @@ class Compiled:
     function: Evaluator
     constant: bool = False
     value: Any = None
+    #: how the value depends on prices (prices.PriceForm; NO_PRICES: it does not), as
+    #: ``ExpressionCompiler.compile`` found; None: not analyzed (made some other way)
+    prices: PriceForm | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -199,6 +214,8 @@ def _kind(value: Any) -> str:
 
 
 _CHECKED: dict[str, Callable[[Any, Any], Any]] = {op: _checked(op) for op in _ARITHMETIC}
+#: the comparisons whose result changes only where ``left - right`` crosses 0
+_COMPARE_PRICES = frozenset({"==", "!=", "<", "<=", ">", ">="})
 
 
 def _extreme(pick: Callable[..., Any]) -> Callable[..., Any]:
@@ -283,12 +300,40 @@ class ExpressionCompiler:
         #: evaluates them before each evaluation and keeps them for the next
         self.previous: list[Compiled] = []
         self._previous_slots: dict[int, int] = {}
+        #: ids of the comparisons compiled to report their price intervals
+        self._price_compares: set[int] = set()
 
     def compile(self, node: n.Node, check: CheckResult) -> Compiled:
-        """Compile ``node``; ``self.topics`` then holds what the result reads."""
+        """Compile ``node``; ``self.topics`` then holds what the result reads, and the
+        result's ``prices`` how its value depends on prices."""
         self._check = check
         self.topics = set()
-        return self._compile(node)
+        compiled = self._compile(node)
+        form = self._price_form(node)
+        if form is None and self.topics & PRICE_TOPICS:
+            form = VOLATILE  # read some way the analysis does not know: never skipped
+        return dataclasses.replace(compiled, prices=NO_PRICES if form is None else form)
+
+    def _price_form(self, node: n.Node) -> PriceForm | None:
+        assert self._check is not None
+
+        def constant(part: n.Node) -> tuple[bool, Any]:
+            compiled = self._compile(part)
+            return compiled.constant, compiled.value
+        return price_form(node, self._check.macros,
+                          {name: None if let.prices is NO_PRICES else let.prices
+                           for name, let in self.lets.items()},
+                          set(self._locals()), constant,
+                          lambda compare: id(compare) in self._price_compares,
+                          self._reads_price_field)
+
+    def _reads_price_field(self, node: n.Attribute) -> bool:
+        """``node`` reads a record's field that moves with prices."""
+        base = self._type(node.value)
+        if not isinstance(base, RecordType) or base.name not in RECORDS:
+            return False
+        spec = RECORDS[base.name].fields.get(node.attr)
+        return spec is not None and "prices" in spec.topics
 
     # -- dispatch -----------------------------------------------------------
     def _compile(self, node: n.Node) -> Compiled:
@@ -479,6 +524,16 @@ class ExpressionCompiler:
         slope_left = affine_slope(node.left, check.now_nodes, check.macros)
         slope_right = affine_slope(node.right, check.now_nodes, check.macros)
         slope = (slope_left or 0) - (slope_right or 0)
+        priced = self._priced_difference(node) if slope == 0 and slope_left is not None \
+            and slope_right is not None and node.op in _COMPARE_PRICES else None
+        if priced is not None:
+            def compare_prices(ctx: Context) -> bool:
+                a, b = lf(ctx), rf(ctx)
+                if ctx.bounds is not None:
+                    note_comparison(ctx.bounds, ctx, priced, a, b)
+                return op(a, b)
+            self._price_compares.add(id(node))
+            return Compiled(compare_prices)
         if slope == 0:
             if node.op == "matches":
                 def match(ctx: Context) -> bool:
@@ -516,6 +571,20 @@ class ExpressionCompiler:
                 ctx.note(last + 1)
             return op(a, b)
         return Compiled(compare_in_time)
+
+    def _priced_difference(self, node: n.Compare) -> tuple[tuple[str, str, float], ...] | None:
+        """The comparison's ``left - right`` as an affine form in price fields, if it
+        reads prices that way (None if it reads none, or some other way)."""
+        left, right = self._price_form(node.left), self._price_form(node.right)
+        if left is None and right is None:
+            return None
+        terms = [*(left.terms or () if left is not None else ()),
+                 *((r, f, -c) for r, f, c in (right.terms or () if right is not None
+                                               else ()))]
+        if (left is not None and left.terms is None) or (right is not None
+                                                         and right.terms is None):
+            return None
+        return tuple(terms)
 
     def _c_BoolOp(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.BoolOp)

@@ -9,11 +9,15 @@ compiled conditions read them directly.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import STOP_TYPES, OrderEvent
 from ..instruments import Instrument, UnknownInstrumentError
+from .triggers import PriceTrail
+
+INF = math.inf
 
 __all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "PositionState",
            "TradeState", "Unsettled", "apply_fill"]
@@ -78,8 +82,8 @@ class PositionState:
 
     __slots__ = (
         "_best",
-        "_price",
-        "_unrealized",
+        "_best_seq",
+        "_trail",
         "account",
         "average_price",
         "contract",
@@ -95,6 +99,7 @@ class PositionState:
         "open_average",
         "open_quantity",
         "opened_at",
+        "saved_best",
         "side",
         "size",
         "size_allowed",
@@ -133,9 +138,14 @@ class PositionState:
         self.has_target = False
         self.stop_price: float | None = None
         self.unprotected_since: int | None = now
-        self._price: float | None = None
+        #: the best price known apart from the contract's trail (one a restart kept, or
+        #: taken from the trail before it forgot), and from which price of the trail on
+        #: the best is looked up there (see best_price)
         self._best: float | None = None
-        self._unrealized: float | None = None
+        self._best_seq = 0
+        self._trail: PriceTrail | None = None
+        #: the best price as a restart last kept it (export_memory)
+        self.saved_best: float | None = None
 
     # -- instrument economics: an unknown instrument is an error, never a guess
     def _require(self) -> Instrument:
@@ -151,25 +161,52 @@ class PositionState:
     def tick_value(self) -> float:
         return self._require().tick_value
 
+    # Prices are read when needed, never pushed to every position by a quote: a quote's
+    # cost does not grow with the positions it moves (network/triggers.py).
     @property
     def price(self) -> float | None:
-        return self._price
+        return self.account.prices.get(self.contract)
 
     @property
     def unrealized_pnl(self) -> float | None:
-        self._require()
-        return self._unrealized
+        instrument = self._require()
+        quantity = self.open_quantity
+        if quantity == 0:
+            return 0.0  # its fills closed it (its push is on the way): nothing open to price
+        price = self.account.prices.get(self.contract)
+        if price is None:
+            return None
+        return instrument.money(price - self.open_average, quantity)
 
     @property
     def profit_ticks(self) -> float | None:
         instrument = self._require()
-        if self._price is None:
+        price = self.account.prices.get(self.contract)
+        if price is None:
             return None
-        return (self._price - self.average_price) * self.direction / instrument.tick_size
+        return (price - self.average_price) * self.direction / instrument.tick_size
 
     @property
     def best_price(self) -> float | None:
-        return self._best
+        """The highest price (a long; a short: the lowest) since the position opened."""
+        best = self._best
+        trail = self._trail
+        if trail is not None:
+            since = trail.best_since(self._best_seq, self.direction)
+            if since is not None and (best is None or (since - best) * self.direction > 0):
+                best = since
+        return best
+
+    def keep_saved_best(self) -> float | None:
+        """The best price, noted as kept for a restart (memory_changed compares)."""
+        self.saved_best = self.best_price
+        return self.saved_best
+
+    def keep_best(self) -> None:
+        """Take the best price so far off the trail (which is about to forget it)."""
+        self._best = self.best_price
+        if self._trail is not None:
+            self._best_seq = self._trail.seq
 
     # -- relations: its contract's working orders, and what it may become
     @property
@@ -236,32 +273,33 @@ class PositionState:
     @property
     def best_profit_ticks(self) -> float | None:
         instrument = self._require()
-        if self._best is None:
+        best = self.best_price
+        if best is None:
             return None
-        return (self._best - self.average_price) * self.direction / instrument.tick_size
+        return (best - self.average_price) * self.direction / instrument.tick_size
 
-    def _compute_unrealized(self) -> float | None:
-        if self.instrument is None:
-            return None
-        quantity = self.open_quantity
-        if quantity == 0:
-            return 0.0  # its fills closed it (its push is on the way): nothing open to price
-        if self._price is None:
-            return None
-        return self.instrument.money(self._price - self.open_average, quantity)
-
-    def set_price(self, price: float | None) -> None:
-        """A new quote: move price, best price and unrealized P&L (and the account's sum)."""
-        self._price = price
-        if price is not None and (self._best is None or (price - self._best) * self.direction > 0):
-            self._best = price
-            self.account.best_moved = True  # a restart must keep it (export_memory)
-        self._refresh()
-
-    def _refresh(self) -> None:
-        before = self._unrealized
-        self._unrealized = self._compute_unrealized()
-        self.account._unrealized_moved(before, self._unrealized)
+    def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
+        """How field ``name`` moves with the contract's price (language/prices.py):
+        (contract, slope, price now, lowest and highest price at which the slope holds)."""
+        price = self.account.prices.get(self.contract)
+        if name == "unrealized_pnl":
+            instrument = self._require()
+            if self.open_quantity == 0:
+                return []  # 0 whatever the price, until a fill or a push
+            slope = instrument.tick_value / instrument.tick_size * self.open_quantity
+        elif name == "profit_ticks":
+            slope = self.direction / self._require().tick_size
+        elif name == "price":
+            slope = 1.0
+        else:  # best_price, best_profit_ticks: constant until a price beats the best
+            if name == "best_profit_ticks":
+                self._require()
+            best = self.best_price
+            if best is None:
+                return [(self.contract, 0.0, None, -INF, INF)]
+            return [(self.contract, 0.0, price, -INF, best) if self.direction == 1
+                    else (self.contract, 0.0, price, best, INF)]
+        return [(self.contract, slope, price, -INF, INF)]
 
 
 def apply_fill(quantity: int, average: float, price: float, fill: int) -> tuple[int, float]:
@@ -470,22 +508,23 @@ def strictest(locks: Any) -> Lockout | None:
 _NO_UNSETTLED: dict[str, Unsettled] = {}
 _NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
 _NO_SYMBOL_LOCKS: dict[str, int] = {}
+_NO_BOUNDS: dict[tuple[str, Any], Any] = {}
+_NO_TRIGGERS: dict[str, tuple[float, float]] = {}
 
 
 class AccountState:
     """Working memory of one account."""
 
-    __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "_unpriced",
-                 "_unrealized_sum", "activations", "armed", "balance", "best_moved", "can_trade",
-                 "connected",
-                 "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
-                 "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
+    __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "activations",
+                 "armed", "balance", "can_trade", "connected", "contracts_gross",
+                 "counted_trades", "day_start", "failing", "feed_problem", "fees_today",
+                 "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "name", "orders",
-                 "position_count", "positions", "previous", "prices", "realized_pnl_today",
-                 "rules",
-                 "shadows", "symbol_locks", "tracker", "trades", "trades_today", "unsettled",
-                 "wake", "windows_at", "working_orders")
+                 "position_count", "positions", "previous", "price_bounds", "prices",
+                 "realized_pnl_today", "rules", "shadows", "symbol_locks", "tracker", "trades",
+                 "trades_today", "triggers", "unsettled", "wake", "windows_at",
+                 "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
                  prices: dict[str, float] | None = None) -> None:
@@ -494,8 +533,6 @@ class AccountState:
         self.balance = 0.0
         self.can_trade = True
         self.connected = True
-        #: a position's best price moved since the memory was last saved
-        self.best_moved = False
         self.feed_problem: str | None = None
         self.positions: dict[str, PositionState] = {}
         self.orders: dict[int, OrderState] = {}
@@ -521,8 +558,6 @@ class AccountState:
         self.working_orders = 0
         self.last_position_change_at: int | None = None
         self.last_change_contract: str | None = None
-        self._unrealized_sum = 0.0
-        self._unpriced = 0
         self._unknown_instruments = 0
         #: contract -> its fills and pushes not yet matched (see Unsettled)
         self.unsettled: dict[str, Unsettled] = _NO_UNSETTLED
@@ -548,6 +583,11 @@ class AccountState:
         self.rules: Any = None
         #: the network's dependency index for ``rules`` (shared by accounts with the same)
         self.index: Any = None
+        #: (rule id, entity key) -> the price intervals its last evaluation reported
+        #: (language.prices.PriceBounds), for the rules that read prices
+        self.price_bounds: dict[tuple[str, Any], Any] = _NO_BOUNDS
+        #: contract -> the account's interval in the network's price-trigger index
+        self.triggers: dict[str, tuple[float, float]] = _NO_TRIGGERS
         #: changes announced with the account's next cycle, whatever wakes it (the clock
         #: when the account appears: rules that read only the time have no other waker)
         self.wake: tuple[tuple[str, str, Any], ...] = ()
@@ -563,42 +603,63 @@ class AccountState:
         """|sum of long sizes - sum of short sizes| (vocabulary: ``account.contracts_net``)."""
         return abs(self._signed_net)
 
-    @property
-    def unrealized_pnl(self) -> float | None:
+    def _require_instruments(self) -> None:
+        """An unknown instrument among what is open is an error, never a guess."""
         if self._unknown_instruments:
             unknown = next(p.contract for p in self.positions.values() if p.instrument is None)
             raise UnknownInstrumentError(unknown)
-        if not self.shadows:
-            return None if self._unpriced else self._unrealized_sum
-        shadow = next((c for c, (_, _, i) in self.shadows.items() if i is None), None)
-        if shadow is not None:
-            raise UnknownInstrumentError(shadow)
-        if self._unpriced:
-            return None
-        total = self._unrealized_sum
+        if self.shadows:
+            shadow = next((c for c, (_, _, i) in self.shadows.items() if i is None), None)
+            if shadow is not None:
+                raise UnknownInstrumentError(shadow)
+
+    @property
+    def unrealized_pnl(self) -> float | None:
+        self._require_instruments()
+        total = 0.0
+        prices = self.prices
+        for position in self.positions.values():
+            if position.open_quantity == 0:
+                continue  # closed by its fills: worth 0, priced or not
+            price = prices.get(position.contract)
+            if price is None:
+                return None
+            assert position.instrument is not None
+            total += position.instrument.money(price - position.open_average,
+                                               position.open_quantity)
         for contract, (quantity, average, instrument) in self.shadows.items():
             assert instrument is not None
-            price = self.prices.get(contract)
+            price = prices.get(contract)
             if price is None:
                 return None
             total += instrument.money(price - average, quantity)
         return total
+
+    def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
+        """How ``unrealized_pnl`` moves with each held contract's price (see
+        PositionState.price_dependence)."""
+        assert name == "unrealized_pnl"
+        self._require_instruments()
+        prices = self.prices
+        out: list[tuple[str, float, float | None, float, float]] = []
+        for contract, position in self.positions.items():
+            instrument = position.instrument
+            assert instrument is not None
+            if position.open_quantity == 0:
+                continue  # 0 whatever the price
+            out.append((contract, instrument.tick_value / instrument.tick_size
+                        * position.open_quantity, prices.get(contract), -INF, INF))
+        for contract, (quantity, _, known) in self.shadows.items():
+            assert known is not None
+            out.append((contract, known.tick_value / known.tick_size * quantity,
+                        prices.get(contract), -INF, INF))
+        return out
 
     @property
     def newest_position_opened_at(self) -> int | None:
         if not self.positions:
             return None
         return max(p.opened_at for p in self.positions.values())
-
-    def _unrealized_moved(self, before: float | None, after: float | None) -> None:
-        if before is None:
-            self._unpriced -= 1
-        else:
-            self._unrealized_sum -= before
-        if after is None:
-            self._unpriced += 1
-        else:
-            self._unrealized_sum += after
 
     def trades_in(self, window: int | None) -> int | None:
         """Trades with a time in (T - window, T], T the latest trade time counted: a rolling
@@ -655,10 +716,6 @@ class AccountState:
         instrument.position_count += sign
         if position.instrument is None:
             self._unknown_instruments += sign
-        if position._unrealized is None:
-            self._unpriced += sign
-        else:
-            self._unrealized_sum += sign * position._unrealized
 
     def instrument_for(self, symbol: str, names: list[str] | None = None) -> InstrumentState:
         state = self.instruments.get(symbol)
@@ -718,6 +775,25 @@ class AccountState:
                                                                                 lock.start)
         self.symbol_locks = symbol_locks or _NO_SYMBOL_LOCKS
 
+    # -- the price intervals of the rules that read prices (network/triggers.py) ---------
+    def set_bounds(self, pair: tuple[str, Any], bounds: Any) -> None:
+        if self.price_bounds is _NO_BOUNDS:
+            self.price_bounds = {}
+        self.price_bounds[pair] = bounds
+
+    def drop_bounds(self, pair: tuple[str, Any]) -> None:
+        if self.price_bounds.pop(pair, None) is not None and not self.price_bounds:
+            self.price_bounds = _NO_BOUNDS
+
+    def set_trigger(self, contract: str, interval: tuple[float, float] | None) -> None:
+        if interval is None:
+            if self.triggers.pop(contract, None) is not None and not self.triggers:
+                self.triggers = _NO_TRIGGERS
+            return
+        if self.triggers is _NO_TRIGGERS:
+            self.triggers = {}
+        self.triggers[contract] = interval
+
     # -- fills and pushes not yet matched (Unsettled), and what they leave open -----------
     def unsettled_entry(self, contract: str) -> Unsettled:
         entry = self.unsettled.get(contract)
@@ -750,4 +826,6 @@ class Counters:
     firings: int = 0
     rule_errors: int = 0
     duplicates: int = 0
+    #: accounts a quote re-evaluated (all holders, without the price-trigger index)
+    quote_cycles: int = 0
     errors_by_rule: dict[str, int] = field(default_factory=dict)

@@ -41,6 +41,7 @@ from ..gateway import PositionType, Side
 from ..instruments import Instrument, UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.limits import MAX_DURATION_SECONDS
+from ..language.prices import NO_PRICES, PRICE_TOPICS, PriceBounds
 from ..language.template import format_duration
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
 from ..vocabulary import TOPICS
@@ -56,6 +57,7 @@ from .memory import (
     TradeState,
     Unsettled,
 )
+from .triggers import INF, ContractTriggers, PriceTrail
 
 __all__ = ["ClockView", "RuleNetwork"]
 
@@ -78,6 +80,9 @@ _CLOCK: Change = ("account", "clock", None)
 _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TOPICS
                                         if topic != "created")
 
+
+#: how a rule depends on prices (RuleNetwork._price_mode)
+_PRICE_FREE, _PRICE_TRACKED, _PRICE_VOLATILE = 0, 1, 2
 
 _MAX_LOCK_DAYS = MAX_DURATION_SECONDS // 86_400
 _MAX_LOCK = MAX_DURATION_SECONDS * MICROS
@@ -184,9 +189,14 @@ class _Index:
 
 class RuleNetwork:
     """The default engine. ``process`` an event, ``advance`` the clock; both return
-    the decisions made."""
+    the decisions made.
 
-    def __init__(self, ruleset: Ruleset, clock: Clock) -> None:
+    A quote re-evaluates only the accounts whose price interval in its contract it
+    leaves (the price-trigger index, network/triggers.py); ``price_index=False``
+    re-evaluates every account holding the contract on every price instead (the
+    reference the index is tested against)."""
+
+    def __init__(self, ruleset: Ruleset, clock: Clock, *, price_index: bool = True) -> None:
         self.ruleset = ruleset
         self.clock = clock
         self.clock_view = ClockView(ruleset.trading_day)
@@ -212,9 +222,22 @@ class RuleNetwork:
         #: accounts whose memory a restart must keep changed since the last look
         self._memory_changed: set[int] = set()
         self._best_saved_at = -BEST_PRICE_SAVE_EVERY
+        #: contracts whose price changed since memory_changed last looked at best prices
+        self._priced_since_save: set[str] = set()
         #: (account, contract) -> a position remembered from before a restart, with its
         #: rule activations, until the Gateway shows it again (export/restore_memory)
         self._remembered: dict[tuple[int, str], dict[str, Any]] = {}
+        #: the price-trigger index: contract -> the accounts' price intervals
+        self._price_index = price_index
+        self._triggers: dict[str, ContractTriggers] = {}
+        #: contract -> its price trail (the best price since a position opened)
+        self._trails: dict[str, PriceTrail] = {}
+        #: accounts whose rules reported new price intervals since the index last looked
+        self._bounds_changed: set[int] = set()
+        #: id(rule) -> (rule, how it depends on prices)
+        self._price_modes: dict[int, tuple[CompiledRule, int]] = {}
+        #: accounts with changes to announce at their next cycle (AccountState.wake)
+        self._woken: set[int] = set()
 
     # -- public ---------------------------------------------------------------
     def process(self, event: Event) -> list[Decision]:
@@ -254,9 +277,13 @@ class RuleNetwork:
         self._ctx.clock = ruleset.trading_day
         self._indexes.clear()
         self._contracts.clear()
+        self._price_modes.clear()
         now = self.clock.now()
         out: list[Decision] = []
         for account in self.accounts.values():
+            for pair in list(account.price_bounds):  # every rule reports its own again
+                account.drop_bounds(pair)
+            self._bounds_changed.add(account.id)
             account.rules = ruleset.rules_for(account.id, account.name)
             self._track(account, now)
             out.extend(self._cycle(account, self._everything(account), now, "reload"))
@@ -280,6 +307,7 @@ class RuleNetwork:
             account.day_start = self.clock_view.day_start(self.clock.now())
             self._track(account, self.clock.now())
             account.wake = (_CLOCK,)
+            self._woken.add(account_id)
             self.accounts[account_id] = account
             if not self._day_scheduled:
                 self._schedule(("day",), self.clock_view.next_reset(self.clock.now()))
@@ -292,7 +320,9 @@ class RuleNetwork:
 
     def _track(self, account: AccountState, now: int) -> None:
         """The values the account's rules track (``track:``), kept across a change of
-        rules where a value is tracked the same way."""
+        rules where a value is tracked the same way. One sampled on price changes makes
+        every price of a held contract re-evaluate the account (the trigger index)."""
+        self._bounds_changed.add(account.id)
         tracks = [track for rule in account.rules for track in rule.tracks]
         previous = account.tracker
         if not tracks:
@@ -387,14 +417,13 @@ class RuleNetwork:
             if symbol not in account.instruments:
                 changes.insert(1, ("instrument", "created", symbol))
             self._instrument(account, contract)
-            position._price = self.prices.get(contract)
-            position._best = position._price
+            trail = self._trail(contract)
+            position._trail, position._best_seq = trail, trail.seq  # best: from now on
             if self._remembered:
                 self._recall(account, position)
             if account.lockouts and position.size_allowed is None and position.reduce_only:
                 position.size_allowed = 0  # opened under a reduce-only lock
             self._open(account, position)
-            position._unrealized = position._compute_unrealized()
             account.positions[contract] = position
             account.add_position_counts(position, 1)
             account.refresh_protection(position, now)
@@ -411,7 +440,6 @@ class RuleNetwork:
                     position.size_allowed = event.size  # reduce-only: it may not grow back
             position.size, position.average_price = event.size, event.average_price
             self._open(account, position)
-            position._unrealized = position._compute_unrealized()
             account.add_position_counts(position, 1)
         position.last_change_at = changed_at
         account.last_change_contract = contract
@@ -441,7 +469,6 @@ class RuleNetwork:
             quantity, average = position.open_quantity, position.open_average
             self._open(account, position)
             if (position.open_quantity, position.open_average) != (quantity, average):
-                position._refresh()
                 changed = True
             holder = True
         else:  # open only by fills no push shows yet (a shadow), or nothing
@@ -623,22 +650,132 @@ class RuleNetwork:
         self._quotes[event.contract_id] = (last, bid, ask)
         price = last if last is not None else (bid + ask) / 2 \
             if bid is not None and ask is not None else None
-        if price is None or self.prices.get(event.contract_id) == price:
+        contract = event.contract_id
+        if price is None or self.prices.get(contract) == price:
             return []
-        self.prices[event.contract_id] = price
-        holders = self._holders.get(event.contract_id)
+        self.prices[contract] = price  # what every position in it reads (memory.py)
+        self._priced_since_save.add(contract)
+        trail = self._trail(contract)
+        trail.push(price)
+        holders = self._holders.get(contract)
         if not holders:
+            if len(trail) > 2:
+                trail.forget()  # no position to keep a best price for
             return []
+        if len(trail) > 2 * len(holders) + 64:  # amortized: forget once per so many prices
+            self._keep_best(contract, holders)
+            trail.forget()
+        if self._price_index:
+            if self._bounds_changed:
+                self._index_bounds()
+            triggers = self._triggers.get(contract)
+            crossed = triggers.crossed(price) if triggers else set()
+            if self._woken:
+                crossed |= self._woken & holders
+            if not crossed:
+                return []
+            woken = sorted(crossed & holders) if len(crossed) > 1 else [
+                account_id for account_id in crossed if account_id in holders]
+        else:
+            woken = list(holders) if len(holders) == 1 else sorted(holders)
+        self.counters.quote_cycles += len(woken)
         out: list[Decision] = []
-        for account_id in (holders if len(holders) == 1 else sorted(holders)):
-            account = self.accounts[account_id]
-            position = account.positions.get(event.contract_id)
-            if position is not None:  # else open only by fills known (a shadow)
-                position.set_price(price)
-            out.extend(self._cycle(account, [("position", "prices", event.contract_id),
-                                             ("account", "prices", None)], now, "GatewayQuote",
+        changes: list[Change] = [("position", "prices", contract), ("account", "prices", None)]
+        for account_id in woken:
+            out.extend(self._cycle(self.accounts[account_id], changes, now, "GatewayQuote",
                                    _QUOTE_SHAPE))
         return out
+
+    # -- the price-trigger index ------------------------------------------------
+    def _trail(self, contract: str) -> PriceTrail:
+        trail = self._trails.get(contract)
+        if trail is None:
+            trail = self._trails[contract] = PriceTrail()
+        return trail
+
+    def _keep_best(self, contract: str, holders: set[int]) -> None:
+        for account_id in holders:
+            position = self.accounts[account_id].positions.get(contract)
+            if position is not None:
+                position.keep_best()
+
+    def _price_mode(self, rule: CompiledRule) -> int:
+        """Whether the rule reads prices, and whether the intervals its evaluations
+        report are all there is to it (tracked) or it must see every price (volatile)."""
+        cached = self._price_modes.get(id(rule))
+        if cached is not None and cached[0] is rule:
+            return cached[1]
+        conditions = [rule.condition, *(a.when for a in rule.actions if a.when is not None)]
+        values = [r for r in (rule.retrigger, *(a.retrigger for a in rule.actions))
+                  if r is not None]
+        # not analyzed (None: a condition made by hand, the durable engine's proxy) in a
+        # rule that reads prices: judged at every price
+        reads = bool(rule.topics & PRICE_TOPICS)
+        mode = _PRICE_FREE
+        for compiled in conditions:
+            form = compiled.prices
+            if form is None:
+                mode = _PRICE_VOLATILE if reads else mode
+            elif form is not NO_PRICES:
+                mode = max(mode, _PRICE_TRACKED if form.stable else _PRICE_VOLATILE)
+        for compiled in values:  # a value that moves with prices: judged at every price
+            if compiled.prices is not NO_PRICES and (reads or compiled.prices is not None):
+                mode = _PRICE_VOLATILE
+        if reads and rule.previous:
+            mode = _PRICE_VOLATILE  # previous(): each evaluation's values are the next's
+        if rule.scope == "trade":
+            mode = _PRICE_FREE  # a fill is judged once, when it arrives
+        self._price_modes[id(rule)] = (rule, mode)
+        return mode
+
+    def _index_bounds(self) -> None:
+        """Put the intervals the accounts' rules reported into the index: per account
+        and contract, the intersection of its pairs' intervals."""
+        changed, self._bounds_changed = self._bounds_changed, set()
+        for account_id in changed:
+            account = self.accounts.get(account_id)
+            if account is None:
+                continue
+            lows: dict[str, float] = {}
+            highs: dict[str, float] = {}
+            volatile = False
+            for bounds in account.price_bounds.values():
+                volatile = volatile or bounds.volatile
+                for contract, lo in bounds.lo.items():
+                    if lo > lows.get(contract, -INF):
+                        lows[contract] = lo
+                for contract, hi in bounds.hi.items():
+                    if hi < highs.get(contract, INF):
+                        highs[contract] = hi
+            tracker = account.tracker
+            if volatile or any(lock.condition_topics & PRICE_TOPICS
+                               for lock in account.lockouts) or (
+                    tracker is not None
+                    and any(track.topics & PRICE_TOPICS for track in tracker.changes)):
+                for contract in (*account.positions, *account.shadows):
+                    lows[contract], highs[contract] = INF, -INF  # every price
+            for contract in [c for c in account.triggers if c not in lows and c not in highs]:
+                self._triggers[contract].place(account_id, -INF, INF)
+                account.set_trigger(contract, None)
+            for contract in {*lows, *highs}:
+                interval = (lows.get(contract, -INF), highs.get(contract, INF))
+                if account.triggers.get(contract) != interval:
+                    triggers = self._triggers.get(contract)
+                    if triggers is None:
+                        triggers = self._triggers[contract] = ContractTriggers()
+                    triggers.place(account_id, *interval)
+                    account.set_trigger(contract, None if interval == (-INF, INF)
+                                        else interval)
+
+    def price_interval(self, account_id: int, contract: str) -> tuple[float, float]:
+        """The account's interval in the contract's price: a price outside it
+        re-evaluates the account's rules that read prices; (-inf, inf) if none does."""
+        if self._bounds_changed:
+            self._index_bounds()
+        account = self.accounts.get(account_id)
+        if account is None:
+            return (-INF, INF)
+        return account.triggers.get(contract, (-INF, INF))
 
     def _forget(self, account: AccountState, entity: Any, scope: str) -> None:
         """A gone entity's refraction memory: its successor is a new activation."""
@@ -649,6 +786,10 @@ class RuleNetwork:
             account.armed.discard(pair)
         for pair in [p for p in account.failing if p[1] == entity and p[0] in rules]:
             account.failing.discard(pair)
+        if account.price_bounds:
+            for pair in [p for p in account.price_bounds if p[1] == entity and p[0] in rules]:
+                account.drop_bounds(pair)
+                self._bounds_changed.add(account.id)
         if account.previous:
             for pair in [p for p in account.previous if p[1] == entity and p[0] in rules]:
                 del account.previous[pair]
@@ -756,6 +897,7 @@ class RuleNetwork:
             wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
             changes, shape = [*changes, *wake], None
             account.wake = ()
+            self._woken.discard(account.id)
         firings: list[_Firing] = []
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
         pending = changes
@@ -775,6 +917,27 @@ class RuleNetwork:
 
     def _evaluate(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
                   now: int, trigger: str) -> list[_Firing]:
+        """Judge one (rule, entity) pair; a rule that reads prices also reports within
+        which prices its results hold (kept for the price-trigger index)."""
+        mode = self._price_mode(rule)
+        if mode == _PRICE_FREE:
+            return self._judge(account, rule, key, entity, now, trigger)
+        bounds = PriceBounds(mode == _PRICE_VOLATILE)
+        self._ctx.bounds = bounds
+        try:
+            fired = self._judge(account, rule, key, entity, now, trigger)
+        finally:
+            self._ctx.bounds = None
+        pair = (rule.id, key)
+        if pair in account.failing:
+            bounds.volatile = True  # raised: judged again at every price until it recovers
+        if account.price_bounds.get(pair) != bounds:
+            account.set_bounds(pair, bounds)
+            self._bounds_changed.add(account.id)
+        return fired
+
+    def _judge(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
+               now: int, trigger: str) -> list[_Firing]:
         self.counters.evaluations += 1
         # One context, reset per evaluation: evaluations never nest. Only the rule's own
         # scope needs setting: the type checker lets a rule read no other scope's record.
@@ -1011,6 +1174,8 @@ class RuleNetwork:
                 firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
                 continue
             account.lockouts.append(lock)
+            if lock.condition_topics & PRICE_TOPICS:
+                self._bounds_changed.add(account.id)  # judged at every price while it holds
             if lock.end is not None:
                 self._schedule(("unlock", account.id, lock.id), lock.end)
             if lock.condition is not None:
@@ -1069,6 +1234,8 @@ class RuleNetwork:
         account.lockouts.remove(lock)
         account.refresh_locks()
         self._allow(account)
+        if lock.condition_topics & PRICE_TOPICS:
+            self._bounds_changed.add(account.id)
         return Decision(now, account.id, lock.rule, f"{lock.kind}_ended",
                         f"{lock.kind.capitalize()} ended: {lock.reason}", symbol=lock.symbol,
                         trigger="timer" if lock.end == now else "condition",
@@ -1110,6 +1277,8 @@ class RuleNetwork:
         account.lockouts.append(lock)
         account.refresh_locks()
         self._allow(account)
+        if condition_topics & PRICE_TOPICS:
+            self._bounds_changed.add(account_id)
         if end is not None:
             self._schedule(("unlock", account_id, lock.id), end)
         if condition is not None:
@@ -1174,10 +1343,15 @@ class RuleNetwork:
         now = self.clock.now()
         if final or now - self._best_saved_at >= BEST_PRICE_SAVE_EVERY:
             self._best_saved_at = now
-            for account in self.accounts.values():  # once a second: O(accounts) is cheap
-                if account.best_moved:
-                    account.best_moved = False
-                    changed.add(account.id)
+            # a best price moves only with its contract's price: the holders of the
+            # contracts priced since the last look, once a second
+            moved, self._priced_since_save = self._priced_since_save, set()
+            for contract in moved:
+                for account_id in self._holders.get(contract, ()):
+                    position = self.accounts[account_id].positions.get(contract)
+                    if position is not None and position.best_price != position.saved_best:
+                        position.keep_saved_best()  # reported: the caller exports it
+                        changed.add(account_id)
         return changed
 
     def export_memory(self, account_id: int) -> dict[str, Any]:
@@ -1194,7 +1368,7 @@ class RuleNetwork:
         positions = {contract: {
             "direction": p.direction, "created_at": p.created_at, "opened_at": p.opened_at,
             "last_increase_at": p.last_increase_at, "unprotected_since": p.unprotected_since,
-            "best_price": p._best,
+            "best_price": p.keep_saved_best(),
             **({"size_allowed": p.size_allowed} if p.size_allowed is not None else {})}
             for contract, p in account.positions.items()}
         activations: list[list[Any]] = []
@@ -1281,6 +1455,7 @@ class RuleNetwork:
         for contract, clocks in remembered.items():
             self._remembered[(account_id, contract)] = clocks
         account.wake = _EVERYTHING
+        self._woken.add(account_id)
 
     def _recall(self, account: AccountState, position: PositionState) -> None:
         """A new position: the same one as before a restart gets its memory back."""
@@ -1296,8 +1471,9 @@ class RuleNetwork:
         if isinstance(allowed, int) and not isinstance(allowed, bool) and allowed >= 0:
             position.size_allowed = allowed
         best = clocks.get("best_price")
-        if best is not None and (position._best is None
-                                 or (float(best) - position._best) * position.direction > 0):
+        current = position.best_price
+        if best is not None and (current is None
+                                 or (float(best) - current) * position.direction > 0):
             position._best = float(best)
         for mark, value in clocks["activations"]:
             account.activations[mark] = value
