@@ -67,10 +67,24 @@ def _comparisons(node: n.Node) -> list[n.Compare]:
     return []
 
 
+class _ProbeAccount(AccountState):
+    """An account whose open P&L is what the probe says (the network computes it from
+    the positions and prices when read)."""
+
+    __slots__ = ("open_pnl",)
+
+    def __init__(self, open_pnl: float) -> None:
+        super().__init__(0)
+        self.open_pnl: float | None = open_pnl
+
+    @property
+    def unrealized_pnl(self) -> float | None:
+        return self.open_pnl
+
+
 def _probe(realized: float, unrealized: float) -> tuple[AccountState, SimpleNamespace]:
-    account = AccountState(0)
+    account = _ProbeAccount(unrealized)  # the probe's open P&L
     account.realized_pnl_today = account.gross_realized_pnl_today = realized
-    account._unrealized_sum = unrealized  # the probe's open P&L
     position = SimpleNamespace(unrealized_pnl=unrealized)
     return account, position
 
