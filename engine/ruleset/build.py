@@ -78,8 +78,8 @@ from .model import (
 from .schema import schema_diagnostics
 from .source import Source, load_source, plain, position_of, scalar_position
 
-__all__ = ["BUILTIN_RULES", "TEST_SUFFIXES", "ParamOverride", "check_paths", "load_ruleset",
-           "parse_override", "ruleset_files", "semantic_diagnostics"]
+__all__ = ["BUILTIN_RULES", "TEST_SUFFIXES", "ParamOverride", "check_paths", "describe_value",
+           "load_ruleset", "parse_override", "ruleset_files", "semantic_diagnostics"]
 
 Path_ = tuple[str | int, ...]
 
@@ -237,7 +237,7 @@ def _type_words(t: Type) -> str:
     return _TYPE_WORDS.get(t.name, str(t))
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
     """A YAML value in a sentence: ``a list``, ``the number 5``."""
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
@@ -311,12 +311,12 @@ def _value_problem(argument: Argument, value: Any, owner: str = "") -> str | Non
     if value is None:
         return f"{what} needs a value: {_lower_first(argument.doc)}"
     if argument.kind == "expression" and not isinstance(value, str | int | float):
-        return f"{what} must be an expression, got {_describe(value)}"
+        return f"{what} must be an expression, got {describe_value(value)}"
     if argument.kind == "choice" and value not in argument.choices:
         return (f"{value!r} is not one of: {', '.join(argument.choices)}"
                 f"{did_you_mean(str(value), argument.choices)}")
     if argument.kind == "template" and not isinstance(value, str):
-        return f"{what} must be text, got {_describe(value)}"
+        return f"{what} must be text, got {describe_value(value)}"
     return None
 
 
@@ -613,7 +613,7 @@ class _FileBuilder:
                      or (key in ("params", "let") and key in rule and rule[key] is None)]
             for key, kind in wrong:
                 self.error(f"{key} must be a {'map' if kind is dict else 'list'}, got "
-                           f"{_describe(plain(rule[key]))}", ("rules", index, key))
+                           f"{describe_value(plain(rule[key]))}", ("rules", index, key))
             if wrong:
                 out.append(RuleVariants(rule_id, True, None))
                 continue
@@ -778,7 +778,7 @@ class _FileBuilder:
                 compiler.lets[str(name)] = Compiled(lambda ctx: None)
                 continue
             if text is None or isinstance(text, dict | list):
-                self.error(f"let {name!r} must be an expression, got {_describe(text)}",
+                self.error(f"let {name!r} must be an expression, got {describe_value(text)}",
                            (*path, "let", name))
                 built = None
             else:
@@ -796,7 +796,7 @@ class _FileBuilder:
         condition = None
         raw_condition = rule.get("condition", "false")
         if raw_condition is None or isinstance(raw_condition, dict | list):
-            self.error(f"condition must be an expression, got {_describe(raw_condition)}",
+            self.error(f"condition must be an expression, got {describe_value(raw_condition)}",
                        (*path, "condition"))
         else:
             condition = build(_Expr(text_of(raw_condition), (*path, "condition")), BOOL)
@@ -853,7 +853,7 @@ class _FileBuilder:
         where_: Path_ = (*path, "track")
         if not isinstance(section, dict):
             self.error(f"track must be a map of names to what they track, got "
-                       f"{_describe(plain(section))}", where_)
+                       f"{describe_value(plain(section))}", where_)
             return []
         out: list[CompiledTrack] = []
         rule_names = dict(names)
@@ -887,7 +887,7 @@ class _FileBuilder:
             return None
         if not isinstance(spec, dict):
             self.error(f"track {name!r} must be a map such as `{{max: account.balance, "
-                       f"over: trading_day}}`, got {_describe(plain(spec))}", path)
+                       f"over: trading_day}}`, got {describe_value(plain(spec))}", path)
             return None
         ok = True
         for key in spec:
@@ -913,7 +913,7 @@ class _FileBuilder:
         raw = spec[op]
         if raw is None or isinstance(raw, dict | list):
             wanted = "trades, orders or day_ends" if op == "count" else "an expression"
-            self.error(f"{op} needs {wanted}, got {_describe(plain(raw))}", (*path, op))
+            self.error(f"{op} needs {wanted}, got {describe_value(plain(raw))}", (*path, op))
             return None
         # what feeds it
         if op == "count":
@@ -924,7 +924,7 @@ class _FileBuilder:
             of = raw
             if of not in ("trades", "orders", "day_ends"):
                 self.error(f"count counts trades, orders or day_ends, not "
-                           f"{_describe(plain(of))}"
+                           f"{describe_value(plain(of))}"
                            f"{did_you_mean(str(of), ('trades', 'orders', 'day_ends'))}",
                            (*path, op))
                 return None
@@ -932,7 +932,7 @@ class _FileBuilder:
             of = spec.get("of", "changes")
             if of not in STREAMS:
                 self.error(f"of must be one of {', '.join(STREAMS)}, not "
-                           f"{_describe(plain(of))}{did_you_mean(str(of), STREAMS)}",
+                           f"{describe_value(plain(of))}{did_you_mean(str(of), STREAMS)}",
                            (*path, "of"))
                 return None
             if op in ("sum", "streak") and of == "changes":
@@ -946,7 +946,7 @@ class _FileBuilder:
             window = over
         elif over is None or isinstance(over, dict | list | bool):
             self.error(f"over must be {', '.join(CALENDAR_WINDOWS)} or a duration such as 1h, "
-                       f"got {_describe(plain(over))}", (*path, "over"))
+                       f"got {describe_value(plain(over))}", (*path, "over"))
             return None
         else:
             built = build(_Expr(_expression_text(over), (*path, "over")), DURATION)
@@ -1110,7 +1110,7 @@ class _FileBuilder:
             kind = kinds[0]
             raw_args, options = item[kind], item
         else:
-            self.error(f"expected an action name or a map, got {_describe(item)}", path)
+            self.error(f"expected an action name or a map, got {describe_value(item)}", path)
             return None
         definition = ACTIONS[kind]
         args_path = (*path, kind) if isinstance(item, dict) else path
@@ -1179,7 +1179,7 @@ class _FileBuilder:
                           ) -> dict[str, Any] | None:
         """The arguments of one action, if they are what its definition takes."""
         if raw is not None and not isinstance(raw, dict):
-            self.error(f"{definition.name} takes a map of arguments, got {_describe(raw)}"
+            self.error(f"{definition.name} takes a map of arguments, got {describe_value(raw)}"
                        + (f" (write `{definition.example}`)" if definition.example else ""),
                        path)
             return None
@@ -1239,7 +1239,7 @@ class _FileBuilder:
                 continue
             where: Path_ = (*path, "checks", index, "that")
             if item["that"] is None or isinstance(item["that"], dict | list):
-                self.error(f"that must be an expression, got {_describe(item['that'])}", where)
+                self.error(f"that must be an expression, got {describe_value(item['that'])}", where)
                 continue
             severity = item.get("severity", "error")
             if severity not in ("error", "warning"):
@@ -1320,7 +1320,7 @@ class _FileBuilder:
                     if name == "enabled":
                         if not isinstance(value, bool):
                             self.error(f"enabled for account {account} must be true or false, "
-                                       f"got {_describe(plain(value))}", (*where, name))
+                                       f"got {describe_value(plain(value))}", (*where, name))
                             ok = False
                         enabled = value is not False
                         continue

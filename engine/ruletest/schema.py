@@ -16,6 +16,7 @@ from jsonschema import Draft7Validator
 from jsonschema.exceptions import ValidationError
 
 from ..language.checker import did_you_mean
+from ..ruleset.build import describe_value
 from ..ruleset.diagnostics import Diagnostic
 from ..ruleset.source import Source, plain, position_of
 
@@ -262,19 +263,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if value is None:
-        return "nothing (null)"
-    return "a map" if isinstance(value, dict) else "a list" if isinstance(value, list) \
-        else type(value).__name__
-
-
 _WHAT = {"events": "an event: a line (+30s position MNQ long 2 @ 21000) or a map "
                    "({at: +30s, position: MNQ, ...})",
          "decisions": "a decision: a line (+30m DAILY-LOSS flatten) or a map "
@@ -306,8 +294,8 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
                 return _friendly(sub)
         for key, what in _WHAT.items():
             if key == where or (key != "expect" and key in path):
-                return f"expected {what}, got {_describe(instance)}", False
-        return f"unexpected {_describe(instance)}", False
+                return f"expected {what}, got {describe_value(instance)}", False
+        return f"unexpected {describe_value(instance)}", False
     if error.validator == "type":
         names = error.validator_value if isinstance(error.validator_value, list) \
             else [error.validator_value]
@@ -315,7 +303,7 @@ def _friendly(error: ValidationError) -> tuple[str, bool]:
                               "integer": "a whole number", "boolean": "true/false",
                               "object": "a map", "array": "a list"}.get(str(x), str(x))
                              for x in names)
-        return f"expected {wanted}, got {_describe(instance)}", False
+        return f"expected {wanted}, got {describe_value(instance)}", False
     if error.validator == "enum":
         options = [str(o) for o in error.validator_value]
         return (f"{instance!r} is not one of: {', '.join(options)}"
