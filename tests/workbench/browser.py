@@ -13,13 +13,14 @@ import os
 import queue
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,10 @@ class Page:
 @contextmanager
 def chromium(binary: str) -> Iterator[Page]:
     """A headless Chromium on a DevTools port of its choosing (127.0.0.1), and its tab."""
-    with tempfile.TemporaryDirectory(prefix="riskrail-chromium-") as profile:
+    # the profile is removed only once every process of the browser has gone: Chromium's
+    # helpers (crashpad, utility processes) outlive its main process and still write there
+    profile = tempfile.mkdtemp(prefix="riskrail-chromium-")
+    try:
         command = [binary, "--headless=new", "--disable-gpu", "--no-first-run",
                    "--no-default-browser-check", "--disable-extensions",
                    "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
@@ -169,7 +173,7 @@ def chromium(binary: str) -> Iterator[Page]:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.insert(1, "--no-sandbox")  # Chromium refuses to run as root otherwise
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                   text=True)
+                                   text=True, start_new_session=True, env=_real_clock_env())
         lines: queue.Queue[str] = queue.Queue()
         assert process.stderr is not None
         reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stderr],  # type: ignore[union-attr]
@@ -186,12 +190,78 @@ def chromium(binary: str) -> Iterator[Page]:
             with connect(url, max_size=64 * 1024 * 1024, open_timeout=START_TIMEOUT) as socket:
                 yield Page(socket)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=20)
+            _stop(process)
+    finally:
+        _remove(Path(profile))
+
+
+def _real_clock_env() -> dict[str, str]:
+    """This environment without libfaketime: the report is a static page that never reads
+    the date, and Chromium under the shifted-clock run's preload took ~50 s a page (against
+    ~1 s) and left helpers writing to its profile after the main process had gone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAKETIME")}
+    preload = [p for p in env.get("LD_PRELOAD", "").split() if "faketime" not in p]
+    if preload:
+        env["LD_PRELOAD"] = " ".join(preload)
+    else:
+        env.pop("LD_PRELOAD", None)
+    return env
+
+
+#: how long the browser's processes may take to exit, and its profile to become removable
+STOP_TIMEOUT = 30.0
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """End the browser's whole process group: SIGTERM, SIGKILL if it outstays half the bound."""
+    group = process.pid  # start_new_session: the group's id is the main process's pid
+    started = time.monotonic()
+    _signal_group(group, signal.SIGTERM)
+    killed = False
+    while time.monotonic() - started < STOP_TIMEOUT:
+        process.poll()  # reaps the main process, which is ours
+        if not _group_alive(group):
+            break
+        if not killed and time.monotonic() - started >= STOP_TIMEOUT / 2:
+            _signal_group(group, signal.SIGKILL)
+            killed = True
+        time.sleep(0.05)
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def _signal_group(group: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(group, sig)
+
+
+def _group_alive(group: int) -> bool:
+    """Whether a process of the group still runs (a zombie no one reaps does not count)."""
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state != "Z":
+            return True
+    return False
+
+
+def _remove(profile: Path) -> None:
+    """Remove the profile, waiting (bounded) for a straggler's last write to land."""
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while True:
+        try:
+            shutil.rmtree(profile)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _devtools_port(lines: queue.Queue[str], process: subprocess.Popen[str]) -> int:
