@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -36,18 +35,6 @@ from riskrail.daemon.store import StateStore
 from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    """No random walk, bid = ask = last (MNQ 21500, ES 5200), the clock in the session."""
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 # ---------------------------------------------------------------------- action families

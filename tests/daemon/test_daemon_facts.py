@@ -5,7 +5,6 @@ simulator's fee and P&L arithmetic is checked too). Every wait is bounded."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,6 @@ from daemon_testkit import (
     ES,
     MNQ,
     SELL,
-    SESSION_TIME,
     STOP,
     daemon_in_process,
     has_decision,
@@ -34,18 +32,6 @@ pytestmark = pytest.mark.e2e
 
 #: (tick size, tick value) as docs/platform.md gives them, not as the simulator has them
 TICKS = {MNQ: (0.25, 0.50), ES: (0.25, 12.50)}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    """No random walk, bid = ask = last, the clock in the session."""
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 def balance(sim: Simulator) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,17 +40,6 @@ from riskrail.sim import Simulator
 from riskrail.sim.trader import Trader
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ replay of the recording plans exactly the daemon's calls. Every wait is bounded.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from daemon_testkit import (
     LIMIT,
     MNQ,
     SELL,
-    SESSION_TIME,
     calls,
     daemon_in_process,
     decisions,
@@ -46,17 +44,6 @@ FAULTS: dict[str, dict[str, Any] | None] = {
     "HTTP 500": {"mode": "http500"},
     "timeout": {"mode": "hang", "seconds": 1.0},
 }
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 def fail_first(sim: Simulator, fault: dict[str, Any] | None, *,

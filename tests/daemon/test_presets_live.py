@@ -6,7 +6,7 @@ checked after each step and at the end. The process is always killed."""
 from __future__ import annotations
 
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from daemon_testkit import (
     MARKET,
     MNQ,
     SELL,
-    SESSION_TIME,
     STOP,
     DaemonProcess,
     decisions,
@@ -35,17 +34,6 @@ pytestmark = pytest.mark.e2e
 
 PRESET = Path(__file__).resolve().parents[2] / "rulesets" / "presets" / \
     "tradovate-auto-liquidation.yaml"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import hashlib
 import os
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,6 @@ import pytest
 from daemon_testkit import (
     BUY,
     MNQ,
-    SESSION_TIME,
     calls,
     daemon_in_process,
     decisions,
@@ -264,17 +263,6 @@ def test_a_healthy_state_file_gets_as_far_as_the_gateway(tmp_path: Path) -> None
 
 
 # ---------------------------------------------------------------------- a full disk, live
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Simulator]:
-    simulator = Simulator(random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
-        yield simulator
-    finally:
-        await simulator.stop()
 
 
 FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4,
