@@ -244,7 +244,10 @@ async def test_pushes_lost_while_the_hub_is_paused_are_caught_by_the_periodic_re
         trade(sim, MNQ, BUY, 7)  # no push of it ever arrives
         await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, timeout=10,
                          what="reduced from a REST read alone")
-        assert has_decision(tmp_path / "state.sqlite", "RULE-002", "reduce_position")
+        # the decision's row is written after the call has left (the call comes first)
+        await wait_until(lambda: has_decision(tmp_path / "state.sqlite", "RULE-002",
+                                              "reduce_position"),
+                         what="the RULE-002 reduce in the state file")
         sim.resume_pushes("user")
     live, again = replay_matches(tmp_path, rules)
     assert again == live
