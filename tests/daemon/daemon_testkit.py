@@ -78,7 +78,12 @@ def write_ruleset(path: Path, rules: dict[str, dict[str, Any] | None],
 
 # ---------------------------------------------------------------------- waiting
 
-async def wait_until(predicate: Callable[[], Any], timeout: float = 15.0,
+#: a bound on waiting, not a time anything takes: generous, so that a suite sharing two cores
+#: with others (CI's shifted-clock runs, -n 2) fails on a real fault, never on its load
+STARTUP_BOUND = 60.0
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 30.0,
                      what: str = "condition", interval: float = 0.05) -> Any:
     """Poll until ``predicate()`` is truthy (and return it); fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
@@ -224,14 +229,14 @@ async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
     running = asyncio.create_task(daemon.run())
     try:
         await wait_until(lambda: running.done() or (daemon._tasks and daemon.network),
-                         timeout=15, what="daemon up")
+                         timeout=STARTUP_BOUND, what="daemon up")
         if running.done():
             raise AssertionError(f"daemon stopped at start: {running.result()}")
         yield daemon
     finally:
         daemon.stop()
         try:
-            await asyncio.wait_for(running, timeout=15)
+            await asyncio.wait_for(running, timeout=30)
         except BaseException:
             running.cancel()
             with contextlib.suppress(BaseException):
@@ -285,7 +290,7 @@ class DaemonProcess:
     def loops_running(self) -> int:
         return checkpoints(self.log_file).count("event_loop_running")
 
-    async def started(self, timeout: float = 20.0) -> None:
+    async def started(self, timeout: float = STARTUP_BOUND) -> None:
         """Wait for this start's event_loop_running checkpoint."""
         assert self.process is not None
         await wait_until(lambda: self.process is not None and (
@@ -297,7 +302,7 @@ class DaemonProcess:
         assert self.process is not None
         self.process.send_signal(number)
 
-    async def wait_exit(self, timeout: float = 15.0) -> int:
+    async def wait_exit(self, timeout: float = 30.0) -> int:
         assert self.process is not None
         await wait_until(lambda: self.process is not None and self.process.poll() is not None,
                          timeout=timeout, what="daemon exit")
