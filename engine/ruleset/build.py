@@ -378,7 +378,7 @@ class _FileBuilder:
     def expr_error(self, error: LanguageError, expr: _Expr, prefix: str = "") -> None:
         """Report ``error`` (positioned in ``expr.text``) at its place in the file."""
         line, col = position_of(self.source.data, expr.path)
-        if self._node_at(expr.path) is not None:
+        if self.source.node_at(expr.path) is not None:
             line, col = scalar_position(self.source.text, line, col, expr.text,
                                         n.text_offset(expr.text, error.pos))
         self.diagnostics.append(Diagnostic(self.source.path, line, col, "error",
@@ -420,15 +420,6 @@ class _FileBuilder:
                 self.error(text, (*path, name, *where))
             out[name] = _BAD
         return out
-
-    def _node_at(self, path: Path_) -> Any:
-        node = self.source.data
-        for step in path:
-            try:
-                node = node[step]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return node
 
     @property
     def failed(self) -> bool:

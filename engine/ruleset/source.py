@@ -26,6 +26,16 @@ class Source:
     text: str
     data: Any  # ruamel round-trip nodes (CommentedMap / CommentedSeq / scalars)
 
+    def node_at(self, path: Sequence[str | int]) -> Any:
+        """The node at ``path`` (keys and indexes from the top), or None where there is none."""
+        node = self.data
+        for step in path:
+            try:
+                node = node[step]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
 
 def load_source(path: str | Path,
                 text: str | None = None) -> tuple[Source | None, list[Diagnostic]]:

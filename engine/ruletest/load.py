@@ -124,7 +124,7 @@ class _Reader:
               key: bool = False) -> None:
         line, column = position_of(self.source.data, path, key=key)
         if offset is not None:
-            value = self._node(path)
+            value = self.source.node_at(path)
             if isinstance(value, str):
                 line, column = scalar_position(self.source.text, line, column, value, offset)
         self.diagnostics.append(Diagnostic(self.source.path, line, column, "error", message))
@@ -145,15 +145,6 @@ class _Reader:
                 found = index
         first, _ = position_of(self.source.data, ("cases", 0)) if cases else (0, 0)
         return found if cases and problem.line >= first else None
-
-    def _node(self, path: Path_) -> Any:
-        node = self.source.data
-        for step in path:
-            try:
-                node = node[step]
-            except (KeyError, IndexError, TypeError):
-                return None
-        return node
 
     # -- the file -----------------------------------------------------------------------
     def read(self) -> TestFile | None:
@@ -302,7 +293,7 @@ class _Reader:
                         break
                 else:
                     self.error(problem.message, (*path, "set") if "set" in
-                               (self._node(path) or {}) else ("set",))
+                               (self.source.node_at(path) or {}) else ("set",))
             else:
                 self.diagnostics.append(problem)
         if not problems:
