@@ -1,6 +1,7 @@
 """``python -m bench``: see bench/run.py; ``python -m bench --reaction``: bench/reaction.py;
 ``python -m bench --engines``: bench/engines.py; ``python -m bench --rulesets``:
-bench/rulesets.py."""
+bench/rulesets.py; ``python -m bench --fanout``: bench/fanout.py; ``python -m bench
+--replay``: bench/replay.py."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ if "--rulesets" in sys.argv[1:]:
     from .rulesets import main as rulesets
 
     sys.exit(rulesets([a for a in sys.argv[1:] if a != "--rulesets"]))
+
+if "--replay" in sys.argv[1:]:
+    from .replay import main as replay
+
+    sys.exit(replay([a for a in sys.argv[1:] if a != "--replay"]))
+
+if "--fanout" in sys.argv[1:]:
+    from .fanout import main as fanout
+
+    sys.exit(fanout([a for a in sys.argv[1:] if a != "--fanout"]))
 
 from .run import main
 

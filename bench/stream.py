@@ -11,14 +11,14 @@ is closed (stop cancelled, market order, a closing fill carrying
 Quotes make up ~70 % of the events and are only sent while the account holds
 the contract, so every quote reaches a holder.
 
-Fan-out. A quote touches every account holding its contract. On a shared feed
-(all accounts on the same front-month contracts) one quote at 10,000 accounts
-touches thousands of holders: that work is real, but it would make "events per
-second" at 1 and at 10,000 accounts measure different things. So by default
-each account trades its own *book* of contract ids (same roots and tick
-economics, a book suffix on the id): a quote touches exactly its one holder,
-and the per-account event mix is identical at every size. ``book_size`` > 1
-puts that many accounts on each book (a quote then touches up to that many).
+Fan-out. A quote reaches every account holding its contract. By default every
+account trades the same contracts (one *book*, as real accounts do: the MNQ
+quote moves every MNQ position of the desk), and each contract's price is one
+path in time that every account's quotes and fills read, so the merged stream
+is one market. ``book_size`` accounts share a book (0: all of them); with
+``book_size=1`` each account trades its own contract ids (a book suffix on the
+id, same roots and tick economics), its own price walk moved by its quotes: a
+quote then reaches exactly its one holder (the per-account mode).
 
 Trading stays inside the CME equity session (08:35-14:50 America/Chicago, on
 weekdays that are not holidays or early closes); an account with more events
@@ -30,6 +30,7 @@ to trip the cooldown and daily-loss rules do happen now and then, as they do.
 from __future__ import annotations
 
 import heapq
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -117,10 +118,19 @@ class _Position:
     stop_price: float | None = None
 
 
-class _Book:
-    """Prices of one book's contracts (shared by the accounts trading it)."""
+#: a shared book's price path: a step (a tick up, down, or none) every PATH_STEP µs
+#: (about two price changes a second), from PATH_ORIGIN on
+PATH_STEP = 250_000
+PATH_ORIGIN = _session(FIRST_DAY)[0] - 2 * 3600 * MICROS
 
-    def __init__(self, book: int, rng: random.Random, with_suffix: bool) -> None:
+
+class _Book:
+    """Prices of one book's contracts. Traded by one account (``shared`` false): a walk
+    its quotes move. Shared: one path in time per contract, the same for every account
+    whatever the order in which their timelines are generated."""
+
+    def __init__(self, book: int, rng: random.Random, with_suffix: bool,
+                 shared: bool = False, seed: str = "") -> None:
         suffix = f".B{book:05d}" if with_suffix else ""
         self.contracts = {root: f"CON.F.US.{root}.M26{suffix}" for root in ROOTS}
         self.last = {root: ROOTS[root][1] * (1 + rng.uniform(-0.01, 0.01)) for root in ROOTS}
@@ -129,6 +139,23 @@ class _Book:
             self.last[root] = round(round(price / tick) * tick, 6)
         self.day_open = dict(self.last)
         self.volume = dict.fromkeys(ROOTS, 0)
+        self.shared = shared
+        #: per root, the path in ticks from ``last`` (extended as far as asked, in bulk)
+        self._paths: dict[str, list[int]] = {root: [0] for root in ROOTS}
+        self._path_rngs = {root: random.Random(f"{seed}:path:{book}:{root}") for root in ROOTS}
+
+    def price(self, root: str, ts: int) -> float:
+        """The price at ``ts``: the walk's last (one account), or the path's (shared)."""
+        if not self.shared:
+            return self.last[root]
+        index = max(0, (ts - PATH_ORIGIN) // PATH_STEP)
+        path = self._paths[root]
+        if index >= len(path):
+            more = max(index + 1 - len(path), 3600 * MICROS // PATH_STEP)
+            steps = self._path_rngs[root].choices((-1, 0, 0, 1), k=more)
+            path.extend(itertools.islice(itertools.accumulate(steps, initial=path[-1]), 1,
+                                         None))
+        return round(self.last[root] + path[index] * ROOTS[root][2], 6)
 
 
 class _Trader:
@@ -220,7 +247,7 @@ class _Trader:
         created = self._iso()
         self._order(order_id, pos, status=1, kind=2, side=side, size=size, created=created)
         self._tick(self.rng.uniform(0.02, 0.3))
-        price = self.book.last[pos.root]
+        price = self.book.price(pos.root, self.ts)
         self._order(order_id, pos, status=2, kind=2, side=side, size=size, filled=price,
                     created=created)
         self._tick(0.005)
@@ -257,7 +284,7 @@ class _Trader:
     def close(self, pos: _Position, *, stopped: bool = False) -> None:
         side = 1 if pos.direction == 1 else 0
         if stopped and pos.stop_id is not None:
-            price = pos.stop_price or self.book.last[pos.root]
+            price = pos.stop_price or self.book.price(pos.root, self.ts)
             order_id = pos.stop_id
             self._order(order_id, pos, status=2, kind=4, side=side, size=pos.size,
                         stop=pos.stop_price, filled=price)
@@ -299,7 +326,7 @@ class _Trader:
         if pos.stop_id is None or pos.stop_price is None:
             return
         tick = ROOTS[pos.root][2]
-        target = round(self.book.last[pos.root] - pos.direction * 10 * tick, 6)
+        target = round(self.book.price(pos.root, self.ts) - pos.direction * 10 * tick, 6)
         if (target - pos.stop_price) * pos.direction <= 0:
             return
         pos.stop_price = target
@@ -311,13 +338,14 @@ class _Trader:
         pos = self.rng.choice(list(self.positions.values()))
         root = pos.root
         _, _, tick, _, _, _ = ROOTS[root]
-        last = self.book.last[root]
-        if self.rng.random() >= UNCHANGED_QUOTE:
+        last = self.book.price(root, self.ts)
+        if self.rng.random() >= UNCHANGED_QUOTE and not self.book.shared:
             last = round(last + self.rng.choice((-2, -1, -1, 1, 1, 2)) * tick, 6)
             self.book.last[root] = last
         self.book.volume[root] += self.rng.randint(1, 40)
         spread = tick * self.rng.choice((1, 1, 1, 2))
-        day_open = self.book.day_open[root]
+        day_open = self.book.price(root, _session(self.day)[0]) if self.book.shared \
+            else self.book.day_open[root]
         data: dict[str, Any] = {
             "symbol": f"F.US.{root}", "symbolName": f"/{root}", "lastPrice": last,
             "bestBid": round(last - spread / 2 if spread > tick else last - tick, 6),
@@ -371,7 +399,7 @@ class _Trader:
             self._account()
 
 
-def generate(accounts: int, events: int, seed: int, book_size: int = 1,
+def generate(accounts: int, events: int, seed: int, book_size: int = 0,
              per_account: int = 200) -> tuple[list[Raw], list[Raw], StreamStats]:
     """Warm-up (account snapshots and up to 45 minutes of trading, all before the first
     timed event) and ``events`` Gateway pushes from ``accounts`` accounts, merged by
@@ -379,9 +407,11 @@ def generate(accounts: int, events: int, seed: int, book_size: int = 1,
     evenly, are active in the timed part (all of them if there are fewer): the others
     are registered, hold their warm-up state, and are untouched — what the dependency
     index must make free. Each active account thus sees a full trading cycle and the
-    mix per active account is the same at every size."""
+    mix per active account is the same at every size. ``book_size``: accounts per book
+    (0: one book for all)."""
     if accounts < 1 or events < 1:
         raise ValueError("need at least one account and one event")
+    book_size = book_size if book_size > 0 else accounts
     active = max(1, min(accounts, events // per_account))
     stride = accounts / active
     chosen = {int(i * stride) for i in range(active)}
@@ -398,7 +428,8 @@ def generate(accounts: int, events: int, seed: int, book_size: int = 1,
         book = books.get(book_no)
         if book is None:
             book = books[book_no] = _Book(book_no, random.Random(f"{seed}:book:{book_no}"),
-                                          with_suffix=True)
+                                          with_suffix=True, shared=book_size > 1,
+                                          seed=str(seed))
         out: list[Raw] = []
         budget = 0
         if index in chosen:
