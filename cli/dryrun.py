@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
+from zoneinfo import ZoneInfo
 
 import click
 from riskrail.cli import exitcodes
@@ -35,11 +38,49 @@ from riskrail.engine.standard import STANDARD_RULESET
 EXIT_OK, EXIT_DECIDED, EXIT_RULESET, EXIT_INPUT = exitcodes.OK, exitcodes.FOUND, \
     exitcodes.INVALID, exitcodes.BAD_INPUT
 EXIT_USAGE = exitcodes.USAGE
+#: a file this large shows its progress on stderr (when stderr is a terminal)
+LARGE_FILE = 8 * 1024 * 1024
+#: how often the progress line is redrawn (seconds of wall-clock time: the CLI's, never
+#: the replay's, whose clock is the events')
+PROGRESS_EVERY = 0.5
 
 
 def _lines(handle: BinaryIO) -> Iterator[bytes]:
     """Raw lines: the replay decodes each, so one line that is not UTF-8 is one bad line."""
     yield from handle
+
+
+def _show_progress(asked: bool | None, size: int | None, tty: bool) -> bool:
+    """--progress, --no-progress, or by itself: a file over LARGE_FILE, on a terminal."""
+    if asked is not None:
+        return asked
+    return tty and size is not None and size > LARGE_FILE
+
+
+def _with_progress(lines: Iterator[bytes], total: int | None, now: Callable[[], int],
+                   zone: ZoneInfo | None) -> Iterator[bytes]:
+    """``lines``, drawing on stderr every PROGRESS_EVERY seconds: lines read (and the
+    share of the file), lines a second, and the simulated time reached (``now``); at the
+    end, the line is replaced by how many lines were read in how long."""
+    started = last = time.monotonic()
+    done = count = 0
+    for line in lines:
+        count += 1
+        done += len(line)
+        yield line
+        if count & 1023 == 0 and (moment := time.monotonic()) - last >= PROGRESS_EVERY:
+            last = moment
+            share = f" ({done / total:.0%})" if total else ""
+            simulated = now()
+            at = to_iso(simulated, zone).replace("T", " ")[:19] if simulated else "-"
+            sys.stderr.write(f"\r{count:,} lines{share}, {count / (moment - started):,.0f} "
+                             f"lines/s, at {at}   ")
+            sys.stderr.flush()
+    took = time.monotonic() - started
+    erase = "\r\x1b[K" if last != started else ""  # the progress line, if drawn
+    sys.stderr.write(f"{erase}{count:,} lines read in {took:.1f} s "
+                     f"({count / max(took, 1e-9):,.0f} lines/s)\n")
+    sys.stderr.flush()
 
 
 @contextmanager
@@ -145,10 +186,13 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
               show_default=True,
               help="durable: decide conditions with durable_rules (the optional durable "
                    "extra); same decisions, to cross-check the default rule network.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress (lines, lines/s, simulated time) on stderr. Default: when "
+                   f"stderr is a terminal and the file is over {LARGE_FILE // 2**20} MiB.")
 def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
             account_id: int | None, until_text: str | None, output_format: str, strict: bool,
             max_gap_text: str, accounts_file: str | None, detailed_exitcode: bool,
-            report_path: str | None, engine: str) -> None:
+            report_path: str | None, engine: str, progress: bool | None) -> None:
     """Replay EVENTS (JSON lines, or - for stdin) through the rules; decisions are
     recorded, never sent.
 
@@ -203,34 +247,39 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
                         else "in the input")
     zone = ruleset.trading_day.zone
     recorder = ReportRecorder(ruleset, account_id=account_id) if report_path else None
+    # Decisions go out through the buffered stdout, not an echo (and a flush) a line.
+    write = sys.stdout.write
 
     def show(step: Step) -> None:
         if recorder is not None and engines:
             recorder.observe(engines[-1], pipeline_now())
+        if not step.decisions and not step.plan.calls:
+            return  # the common case: a line that decided nothing
         attributed: set[str] = set()
         for index, decision in enumerate(step.decisions):
             if output_format == "json":
-                click.echo(json.dumps(decision.to_dict(zone)))
+                write(json.dumps(decision.to_dict(zone)) + "\n")
             else:
-                click.echo(_timeline_line(decision, zone))
+                write(_timeline_line(decision, zone) + "\n")
                 if step.constraints[index] is not None:
                     calls = [call.describe() + (" (the same call as above)"
                                                 if call.id in attributed else "")
                              for call in step.calls_for(index)]
-                    click.echo(f"    => {step.constraints[index].constraint}: " + (  # type: ignore[union-attr]
-                        "; ".join(calls) or "nothing to send (already so, or in flight)"))
+                    write(f"    => {step.constraints[index].constraint}: " + (  # type: ignore[union-attr]
+                        "; ".join(calls) or "nothing to send (already so, or in flight)")
+                        + "\n")
             attributed.update(call.id for call in step.calls_for(index))
         for call in step.plan.calls:  # planned on a push for a constraint already held
             if call.id in attributed:
                 continue
             if output_format == "json":
-                click.echo(json.dumps({"ts": to_iso(pipeline_now(), zone),
-                                       "account": call.account, "rule": ", ".join(call.rules),
-                                       "action": "call", **call.to_dict()}))
+                write(json.dumps({"ts": to_iso(pipeline_now(), zone),
+                                  "account": call.account, "rule": ", ".join(call.rules),
+                                  "action": "call", **call.to_dict()}) + "\n")
             else:
-                click.echo(f"{to_iso(pipeline_now(), zone).replace('T', ' ')}  "
-                           f"acct {call.account}  {', '.join(call.rules)}  => "
-                           f"{call.describe()}")
+                write(f"{to_iso(pipeline_now(), zone).replace('T', ' ')}  "
+                      f"acct {call.account}  {', '.join(call.rules)}  => "
+                      f"{call.describe()}\n")
 
     clock_of: list[Clock] = []
 
@@ -248,7 +297,11 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
 
     try:
         with _open_events(events) as handle:
-            result = replay(_lines(handle), ruleset, account_id=account_id, until=until,
+            size = os.fstat(handle.fileno()).st_size if events != "-" else None
+            lines = _lines(handle)
+            if _show_progress(progress, size, sys.stderr.isatty()):
+                lines = _with_progress(lines, size or None, pipeline_now, zone)
+            result = replay(lines, ruleset, account_id=account_id, until=until,
                             strict=strict, on_step=show, engine=make, max_gap=max_gap)
     except DurableUnavailableError as error:
         click.echo(f"error: {error}", err=True)
