@@ -154,7 +154,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench --fanout",
-                                     description=__doc__.split("\n")[0])
+                                     description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--positions", default=None,
                         help="comma-separated position counts (default 10,1000,100000)")
     parser.add_argument("--quotes", type=int, default=5_000)

@@ -147,7 +147,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench --replay",
-                                     description=__doc__.split("\n")[0])
+                                     description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--accounts", type=int, default=1_000)
     parser.add_argument("--events", type=int, default=200_000,
                         help="timed events of the generated day (a warm-up comes first)")

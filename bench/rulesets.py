@@ -117,7 +117,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench --rulesets",
-                                     description=__doc__.split("\n")[0])
+                                     description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("files", nargs="*", type=Path,
                         help="rulesets added to the standard one (default: rulesets/presets/)")
     parser.add_argument("--accounts", default="1,1000",

@@ -58,6 +58,13 @@ QUICK_EVENTS = 3_000
 #: size, throughput at the largest size over that at the smallest
 TARGETS = {"events_per_s_at_1000": 150_000, "events_per_s_at_10000": 150_000, "p99_us": 50.0,
            "scaling_min": 0.80}
+#: the other benchmarks of ``python -m bench`` (bench/__main__.py), for --help
+OTHER_BENCHES = """other benchmarks (each with its own --help):
+  python -m bench --fanout    one quote's cost with 10 / 1,000 / 100,000 positions in its contract
+  python -m bench --replay    riskrail dry-run of a generated day against a plain json loop
+  python -m bench --rulesets  the standard ruleset against it plus rulesets/presets/
+  python -m bench --engines   the rule network against the durable_rules engine
+  python -m bench --reaction  from a Gateway push to the call sent, through the daemon"""
 MEMORY_METHOD = ("sys.getsizeof walk of the network's per-account state (accounts, holders, "
                  "quotes, prices, timers, stops), excluding objects reachable from the compiled "
                  "ruleset and interpreter singletons; divided by the account count")
@@ -303,9 +310,12 @@ def table(report: dict[str, Any]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=OTHER_BENCHES)
     parser.add_argument("--accounts", default=None,
-                        help="comma-separated account counts (default 1,100,1000,10000)")
+                        help="comma-separated account counts (default "
+                        f"{','.join(map(str, DEFAULT_ACCOUNTS))})")
     parser.add_argument("--events", type=int, default=None,
                         help=f"events per run (default {DEFAULT_EVENTS:,})")
     parser.add_argument("--seed", type=int, default=1)
