@@ -1131,6 +1131,8 @@ class RuleNetwork:
         if mode == "until":
             value = action.args["until"].function(ctx)
             until, clamped = (None, False) if value is None else _bounded_end(now, value)
+            if until is not None and until <= now:
+                return []  # an end already past locks nothing, as a duration of 0 does
         elif mode == "for":
             value = action.args["for"].function(ctx)
             if value is None or value <= 0:
@@ -1138,6 +1140,11 @@ class RuleNetwork:
             until, clamped = _bounded_end(now, now + value)
         else:
             until = None
+            if mode == "while" and not self._condition_holds(action.args["while"], account,
+                                                             now):
+                # false already: a lock would close positions while its own condition
+                # says it is over, until that condition's facts next changed
+                return []
         symbol = getattr(entity, "symbol", None) if action.lock_scope == "symbol" else None
         # no symbol in scope (validate warns): the whole account, never nothing
         scope = "symbol" if symbol is not None else "account"
@@ -1222,13 +1229,20 @@ class RuleNetwork:
         """Whether a ``while`` lockout's condition still holds; while it does, a timer
         checks it again at the instant its result can next change (a session start)."""
         ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
-        try:
-            holding = bool(lock.condition.function(ctx))
-        except Exception:
-            return True  # when in doubt, stay locked
+        holding = self._condition_holds(lock.condition, account, now, ctx)
         if holding and ctx.deadline < NEVER:
             self._schedule(("while", account.id, lock.id), ctx.deadline)
         return holding
+
+    def _condition_holds(self, condition: Any, account: AccountState, now: int,
+                         ctx: Context | None = None) -> bool:
+        """A ``while`` condition's value for the account now (as the lock will judge it)."""
+        if ctx is None:
+            ctx = Context(now=now, account=account, clock=self.ruleset.trading_day)
+        try:
+            return bool(condition.function(ctx))
+        except Exception:
+            return True  # when in doubt, stay locked
 
     def _release(self, account: AccountState, lock: Lockout, now: int) -> Decision:
         account.lockouts.remove(lock)

@@ -84,3 +84,31 @@ def test_a_stored_lockout_past_any_calendar_is_restored_within_the_bound(
         assert network.account(1).locked
     finally:
         store.close()
+
+
+def test_a_lockout_whose_end_is_already_past_locks_nothing(tmp_path: Path) -> None:
+    """Found by outside testing: `until: now - 1h` decided a lockout and then its end,
+    stamped an hour before the lockout itself (the decision log went back in time)."""
+    result = replay([LOSS], ruleset(tmp_path, "lockout: {until: now - 1h}"))
+    assert [d.action for d in result.decisions] == []
+    result = replay([LOSS], ruleset(tmp_path, "lockout: {until: now}"))
+    assert [d.action for d in result.decisions] == []
+
+
+def test_a_while_lockout_whose_condition_is_false_when_it_fires_locks_nothing(
+        tmp_path: Path) -> None:
+    """Found by outside testing: a `while` lockout whose condition was false when the rule
+    fired still locked, until a fact of the condition next changed; meanwhile the lock
+    closed positions (over-enforcement)."""
+    opened = ('{"ts": "2026-03-10T10:01:00-05:00", "type": "GatewayUserPosition", "data": '
+              '{"id": 7, "accountId": 1, "contractId": "CON.F.US.EP.H26", "creationTimestamp": '
+              '"2026-03-10T10:01:00-05:00", "type": 1, "size": 2, "averagePrice": 5000.0}}')
+    rules = ruleset(tmp_path, "lockout: {while: not account.can_trade}")
+    result = replay([BALANCE, LOSS, opened], rules)
+    assert [(d.rule, d.action) for d in result.decisions] == []
+    # and one whose condition holds still locks, and closes the re-entry
+    locked = replay([BALANCE.replace('"canTrade": true', '"canTrade": false'), LOSS, opened],
+                    rules)
+    actions = [(d.rule, d.action) for d in locked.decisions]
+    assert ("R1", "lockout") in actions
+    assert ("LOCKOUT-ENFORCEMENT", "close_position") in actions
