@@ -176,7 +176,7 @@ class Pipeline:
                                             self.clock.now(), event.by_enforcement))
             step.events.append(event)
             reconciler.observe(event, read=read)
-            self._decided(network.process(event), step)
+            self._decided(network.process(event, read=read), step)
             if isinstance(event, TradeEvent):
                 step.days_changed.add(event.account_id)
 

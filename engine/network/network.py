@@ -240,16 +240,18 @@ class RuleNetwork:
         self._woken: set[int] = set()
 
     # -- public ---------------------------------------------------------------
-    def process(self, event: Event) -> list[Decision]:
-        """Apply one fact at the clock's current time; fire any timer due first."""
+    def process(self, event: Event, *, read: bool = False) -> list[Decision]:
+        """Apply one fact at the clock's current time; fire any timer due first.
+        ``read``: the fact was read over REST (a resync), not pushed: a fill read is
+        already in the positions read with it, so it counts but changes nothing open."""
         now = self.clock.now()
         self.counters.events += 1
         timers = self._timers
         if timers and timers[0][0] <= now:
             decisions = self.advance(now)
-            decisions.extend(self._apply(event, now))
+            decisions.extend(self._apply(event, now, read))
             return decisions
-        return self._apply(event, now)
+        return self._apply(event, now, read)
 
     def advance(self, until: int) -> list[Decision]:
         """Fire every timer due at or before ``until``, each at its own instant."""
@@ -337,7 +339,7 @@ class RuleNetwork:
         return ctx
 
     # -- facts in -------------------------------------------------------------
-    def _apply(self, event: Event, now: int) -> list[Decision]:
+    def _apply(self, event: Event, now: int, read: bool = False) -> list[Decision]:
         if isinstance(event, QuoteEvent):
             return self._quote(event, now)
         if isinstance(event, FeedEvent):
@@ -365,7 +367,8 @@ class RuleNetwork:
                                "GatewayUserOrder")
         if isinstance(event, TradeEvent):
             account = self.account(event.account_id)
-            return self._cycle(account, self._trade(account, event), now, "GatewayUserTrade")
+            return self._cycle(account, self._trade(account, event, read), now,
+                               "GatewayUserTrade")
         raise TypeError(f"not an event: {event!r}")
 
     def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
@@ -560,7 +563,8 @@ class RuleNetwork:
                 state.names.append(name)
         return state
 
-    def _trade(self, account: AccountState, event: TradeEvent) -> list[Change]:
+    def _trade(self, account: AccountState, event: TradeEvent, read: bool = False
+               ) -> list[Change]:
         known = account.counted_trades.get(event.trade_id)
         if known is not None:
             if event.voided:  # a trade voided after the fact counts for nothing
@@ -593,7 +597,7 @@ class RuleNetwork:
             ctx.trade = trade
             account.tracker.on_trade(ctx)
             self._memory_changed.add(account.id)
-        if self._known_fill(account, event):
+        if not read and self._known_fill(account, event):
             return [("trade", "trades", event.trade_id), ("account", "trades", None),
                     *self._open_changed(account, event.contract_id)]
         return [("trade", "trades", event.trade_id), ("account", "trades", None)]
@@ -1301,13 +1305,12 @@ class RuleNetwork:
 
     def restore_trade(self, event: TradeEvent) -> None:
         """A fill counted before a restart, seen again: its P&L is in the restored day,
-        so only the rolling windows need its time, and what is open its size (the
-        position push read at the restart shows it already)."""
+        so only the rolling windows need its time. What is open does not net it: it was
+        made before the restart, so the positions read at the restart show it already
+        (netted against that read, a closing fill hid the position it left open)."""
         account = self.account(event.account_id)
         if not event.by_enforcement:  # riskrail's own fill: no trade of the trader's
             account.add_trade_time(event.at)
-        if not event.voided:
-            self._known_fill(account, event)
 
     # -- working memory, for the pipeline and the daemon ------------------------------
     def active_locks(self, account_id: int) -> list[tuple[str, str, str | None, str]]:

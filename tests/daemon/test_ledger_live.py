@@ -324,16 +324,21 @@ BEST_PRICE_THEN_RESTART = ("14:50", [("market", "MNQ", 1, 3), ("price", "MNQ", 3
                                      ("restart",), ("price", "MNQ", 1)])
 
 
+#: long 2, one sold within 10 s of a restart: the restart reads the position (long 1),
+#: then the day's trades, and the network netted the sale against the read once more:
+#: open quantity 0, worth 0.0 open P&L against the reference's -0.5 (seen at random in
+#: the year-ahead shifted run, unquoted: 0.0 against none)
+CLOSE_THEN_RESTART = ("09:35", [("market", "MNQ", 0, 2), ("advance", 30),
+                                ("market", "MNQ", 1, 1), ("restart",)])
+
+
 @settings(max_examples=LIVE, deadline=None, phases=[Phase.explicit, Phase.generate],
           derandomize=DERANDOMIZE, suppress_health_check=list(HealthCheck))
 @given(session=st.tuples(sessions.map(lambda s: s[0]),
                          st.lists(action | st.just(("restart",)), min_size=4, max_size=12)))
 @example(session=LOSS_THEN_RESTART)
 @example(session=BEST_PRICE_THEN_RESTART)
-@pytest.mark.xfail(strict=False, reason="known bug, seen in the year-ahead shifted run: after "
-                   "a restart a position the reference holds had open quantity 0 in the "
-                   "engine (unrealized 0.0 against the reference's none, unquoted): the "
-                   "resync's fills may be netted against the position read")
+@example(session=CLOSE_THEN_RESTART)
 def test_a_restarted_daemon_agrees_with_the_ledger(
         session: tuple[str, list[tuple[Any, ...]]],
         tmp_path_factory: pytest.TempPathFactory) -> None:
