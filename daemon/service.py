@@ -280,7 +280,11 @@ class RiskDaemon:
             read = ReadRequest(account_id, True, True)
             data = await self.caller.read_now(read, since=self._day_start())
             snapshots.append(data)
-        latest = store.latest_instant()
+        # the previous run's last instant: its store's, and its recording's (quotes and
+        # reads are recorded, not stored): a decision stamped behind the line that made
+        # it is one a replay of the recording makes at another instant
+        latest = max((at for at in (store.latest_instant(), self.recorder.last_instant)
+                      if at is not None), default=None)
         if isinstance(self.wall, GatewayTimeClock):
             for data in snapshots:
                 _observe_snapshot(self.wall, data)
