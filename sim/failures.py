@@ -4,13 +4,16 @@ replaced, e.g. a NaN averagePrice, which kills the SDK's user-hub task)."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from .world import ConfigError
 
-__all__ = ["Failure", "FailureInjector", "FailureMode", "PushCorruption", "normalize_endpoint"]
+__all__ = ["CallHold", "Failure", "FailureInjector", "FailureMode", "PushCorruption",
+           "normalize_endpoint"]
 
 
 class FailureMode(StrEnum):
@@ -63,9 +66,59 @@ class Failure:
         }
 
 
+class CallHold:
+    """The next ``count`` calls of an endpoint are logged as they arrive, then held
+    unanswered until ``release()``; then each is handled normally (applied, answered),
+    whether its caller is still there or not (a client killed meanwhile). ``on_arrival``
+    is called with the call's log entry the moment it arrives, before anything else:
+    a test may act on the caller right there (kill it)."""
+
+    def __init__(self, endpoint: str, count: int,
+                 on_arrival: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.endpoint = endpoint
+        self.remaining = count
+        self.on_arrival = on_arrival
+        #: the log entries of the calls held so far
+        self.arrived: list[dict[str, Any]] = []
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    @property
+    def released(self) -> bool:
+        return self._released.is_set()
+
+    async def hold(self, entry: dict[str, Any]) -> None:
+        self.arrived.append(entry)
+        if self.on_arrival is not None:
+            self.on_arrival(entry)
+        await self._released.wait()
+
+
 class FailureInjector:
     def __init__(self) -> None:
         self._failures: list[Failure] = []
+        self._holds: list[CallHold] = []
+
+    def hold(self, endpoint: str, count: int = 1,
+             on_arrival: Callable[[dict[str, Any]], None] | None = None) -> CallHold:
+        """Hold the next ``count`` calls of ``endpoint`` unanswered until released."""
+        if count <= 0:
+            raise ConfigError("count must be positive")
+        held = CallHold(normalize_endpoint(endpoint), count, on_arrival)
+        self._holds.append(held)
+        return held
+
+    def take_hold(self, path: str) -> CallHold | None:
+        """The hold a call of ``path`` meets (consumes one of its count)."""
+        for held in self._holds:
+            if held.endpoint.lower() == path.lower():
+                held.remaining -= 1
+                if held.remaining <= 0:
+                    self._holds.remove(held)
+                return held
+        return None
 
     def add(
         self,

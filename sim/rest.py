@@ -98,6 +98,9 @@ class GatewayRest:
             "arrivedNs": arrived,
         }
         self.log.append(entry)
+        held = self.failures.take_hold(request.path)
+        if held is not None:  # answered once released, even to a caller gone meanwhile
+            await held.hold(entry)
         response = await self._answer(request, body)
         entry["status"] = response.status
         if isinstance(response, web.Response) and response.text is not None:

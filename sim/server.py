@@ -22,7 +22,7 @@ from typing import Any, Literal, Self, TypeVar
 from aiohttp import web
 
 from .clock import SimClock
-from .failures import FailureInjector, FailureMode, PushCorrupter
+from .failures import CallHold, FailureInjector, FailureMode, PushCorrupter
 from .matching import Exchange
 from .recording import Recorder
 from .rest import GatewayRest
@@ -344,6 +344,13 @@ class Simulator:
 
     def clear_failures(self, endpoint: str | None = None) -> int:
         return self.failures.clear(endpoint)
+
+    def hold_calls(self, endpoint: str, count: int = 1,
+                   on_arrival: Callable[[JSON], None] | None = None) -> CallHold:
+        """Hold the next ``count`` calls of ``endpoint`` (logged as they arrive, applied
+        and answered once ``release()``d; ``on_arrival`` is called with each call's log
+        entry as it arrives). In-process only: a test's hook into the Gateway."""
+        return self.failures.hold(endpoint, count, on_arrival)
 
     def corrupt_pushes(self, target: str, field: str, value: Any, count: int = 1) -> JSON:
         """The next ``count`` user-hub pushes of ``target`` (``GatewayUserPosition``, ...)
