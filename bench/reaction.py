@@ -227,7 +227,10 @@ Calls = list[tuple[int, int, str]]
 #: the state store's writes on the event path (each one a SQLite transaction)
 STORE_TOTAL = "state store (SQLite), all writes"
 _STORE_WRITES = ("mark_processed", "save_day", "append_decision", "record_intent",
-                 "record_outcome", "save_lockout", "end_lockout")
+                 "record_outcome", "save_lockout", "end_lockout", "record_call",
+                 "call_outcome", "set_intent_decision")
+#: the commit of a line's calls (and their intents) before they are sent, as a whole
+WRITE_AHEAD = "calls written ahead (one commit)"
 
 
 def _time_calls(owner: Any, name: str, part: str, calls: Calls) -> None:
@@ -305,6 +308,8 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
     for name in _STORE_WRITES:
         _time_calls(daemon.store, name, f"store.{name}", calls)
     _time_calls(daemon.network, "process", "rule network", calls)
+    assert daemon.recorder is not None
+    _time_calls(daemon.recorder, "ahead", WRITE_AHEAD, calls)
     for handler in logging.getLogger("riskrail").handlers:
         _time_calls(handler, "handle", "logging", calls)
     info: dict[str, Any] = {}
@@ -375,7 +380,7 @@ def _analyse(side: str, cycles: list[dict[str, Any]], stamps: Stamps, work: Call
                     if part.startswith("store."):
                         spent[STORE_TOTAL] += took
             for part in (STORE_TOTAL, *(f"store.{n}" for n in _STORE_WRITES),
-                         "rule network", "logging"):
+                         WRITE_AHEAD, "rule network", "logging"):
                 parts.setdefault(part, []).append(spent[part])
         previous, previous_name = push, "push"
         for stage in stages:

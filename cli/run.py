@@ -47,6 +47,11 @@ from riskrail.engine.standard import STANDARD_RULESET
               help="Read every account's positions, orders and trades over REST this often "
                    "(what a push missed is caught within it; stretched to stay within the "
                    "Gateway's request limit when there are many accounts).")
+@click.option("--call-deadline", type=click.FloatRange(min=1.0), default=30.0,
+              show_default=True, metavar="SECONDS",
+              help="How long an enforcement call without an answer may still land: it is "
+                   "awaited that long, and after a crash the restarted daemon counts a call "
+                   "its dead run left unanswered as in flight that long after it was sent.")
 @click.option("--engine", type=click.Choice(["network", "durable"]), default="network",
               show_default=True,
               help="durable: decide conditions with durable_rules (the optional durable "
@@ -64,7 +69,7 @@ from riskrail.engine.standard import STANDARD_RULESET
 def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str, ...],
         state_path: str, record_path: str | None, log_file: str | None, clock: str,
         shadow: bool, sync: str, quiet_events: bool, reconcile_every: float,
-        engine: str, output_format: str, credentials_file: str | None,
+        call_deadline: float, engine: str, output_format: str, credentials_file: str | None,
         log_key_file: str | None) -> None:
     """Watch accounts in real time and enforce the rules.
 
@@ -116,7 +121,8 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,
-        engine=engine, sync=sync.upper(), reconcile_every=reconcile_every, log_key=log_key))
+        engine=engine, sync=sync.upper(), reconcile_every=reconcile_every, log_key=log_key,
+        call_deadline=call_deadline))
     try:
         code = asyncio.run(daemon.run())
     except (ConnectionError, LookupError, OSError) as error:

@@ -2,6 +2,9 @@
 
 - every input line, as the pipeline took it, to the ``--record`` file (the dry-run format:
   ``riskrail dry-run FILE`` replays it through the same pipeline and plans the same calls);
+- to the state store, before a line's calls leave (``ahead``), in a commit of its own:
+  each call, and the intent of each new constraint it serves, so that a daemon killed
+  between a send and the unit's commit leaves the knowledge that the call was made;
 - to the state store, in the unit of work's transaction: each decision (with the desired
   state it asserts and the calls planned for it) in the hash-chained decision log; each
   constraint as an intent, closed with its outcome (done, noop, replaced, ended) when the
@@ -9,7 +12,8 @@
   records too (trigger ``enforcement``); alerts of enforcement that keeps failing as
   critical decisions.
 
-It never decides anything; it is called after the calls of a line have left.
+It never decides anything; apart from ``ahead``, it is called after the calls of a line
+have left.
 """
 
 from __future__ import annotations
@@ -105,6 +109,9 @@ class Recorder:
         self._lines: list[Line] = []
         #: constraint id -> its intent id in the store (held ones)
         self._intents: dict[int, str] = {}
+        #: constraint ids whose intent was written ahead of its calls, its decision's
+        #: record not yet (``step`` gives the intent its seq)
+        self._ahead: set[int] = set()
         self._lasting: set[int] = set()
         self.decisions = 0
         self.calls = 0
@@ -175,6 +182,32 @@ class Recorder:
         return True
 
     # ------------------------------------------------------------------ the store
+    def ahead(self, step: Step, now: int, until: int,
+              sides: dict[str, int | None]) -> None:
+        """Before the step's calls are sent: each call (its record, the position's side,
+        and ``until``: the instant after which it can no longer land) and the intent of
+        each new constraint it serves, in one commit of their own. A crash after the send
+        then leaves the call on record, in flight with its outcome unknown; a restart
+        reconciles it against the Gateway's state instead of deciding blind. The unit's
+        other writes (the decisions, the log) still follow the send."""
+        store = self.store
+        serving = {constraint_id for call in step.plan.calls for constraint_id in call.serves}
+        with store.transaction():
+            for index, decision in enumerate(step.decisions):
+                constraint = step.constraints[index]
+                if constraint is not None and constraint.id in serving \
+                        and constraint.id not in self._intents:
+                    self._hold(constraint, decision, now)
+                    self._ahead.add(constraint.id)
+            for call in step.plan.calls:
+                record = call.to_dict()
+                side = sides.get(call.id)
+                if side is not None:
+                    record["positionSide"] = side
+                store.record_call(call.id, self.run, call.account,
+                                  [self._intents[i] for i in call.serves if i in self._intents],
+                                  record, now, until)
+
     def step(self, step: Step, source: Line | None, now: int, revision: str,
              zone: ZoneInfo) -> None:
         """Everything a step made, in the store's log (inside the unit's transaction)."""
@@ -188,6 +221,12 @@ class Recorder:
                                    "call": data.get("call"), "status": data.get("status"),
                                    "detail": data.get("detail"), "trigger": "enforcement"},
                                   input=None, revision=revision)
+            store.call_outcome(str(data.get("call")), str(data.get("status")),
+                               str(data.get("detail") or ""), now)
+        elif line is not None and line.get("type") == "Enforcement" \
+                and isinstance(line.get("data"), dict) \
+                and line["data"].get("event") == "inherited":
+            self._inherited(line, revision, zone)
         for index, decision in enumerate(step.decisions):
             self.decisions += 1
             record = decision.to_dict(zone)
@@ -196,12 +235,18 @@ class Recorder:
             checkpoint("rule_evaluated", decision_text(decision, zone), decision=record,
                        seq=seq)
             constraint = step.constraints[index]
-            if constraint is not None and constraint.id not in self._intents:
+            if constraint is not None and constraint.id in self._ahead:
+                self._ahead.discard(constraint.id)  # its intent went ahead of its calls
+                constraint.seq = seq
+                store.set_intent_decision(self._intents[constraint.id], seq)
+            elif constraint is not None and constraint.id not in self._intents:
                 constraint.seq = seq
                 self._hold(constraint, decision, now)
         for call in step.plan.calls:
             self._call(call, now, zone, revision, assumed=call in step.assumed)
         for settled in step.plan.settled:
+            store.call_outcome(settled.flight.call.id, "done" if settled.ok else "failed",
+                               settled.detail, now)
             if not settled.ok:
                 log.warning("call %s (%s) did not do it: %s", settled.flight.call.id,
                             settled.flight.call.describe(), settled.detail,
@@ -224,6 +269,32 @@ class Recorder:
                                   retired.constraint.describe()),
                     extra={"fields": {"event": "constraint_retired", "intent": intent,
                                       "status": retired.status}})
+
+    def _inherited(self, line: dict[str, Any], revision: str, zone: ZoneInfo) -> None:
+        """A call an earlier run sent and never saw settle (it died): on the console and
+        in the log as in flight, its outcome unknown (the decision log may not have it at
+        all: that run may have died before its unit's commit), and so in the store."""
+        data = line["data"]
+        record = data.get("call") if isinstance(data.get("call"), dict) else {}
+        call_id = str(record.get("call"))
+        until = data.get("until")
+        if not data.get("reported"):
+            until_text = to_iso(until, zone) if isinstance(until, int) else "?"
+            last = data.get("status")
+            detail = (f"sent by run {data.get('run')}, which stopped before its outcome was "
+                      "known" + (f" (its last answer: {last})" if last else "")
+                      + f"; it may still land until {until_text}: until then it counts as "
+                      "in flight and is not sent again, then the Gateway's state decides")
+            log.warning("call %s (%s) was in flight, outcome unknown: %s", call_id,
+                        record.get("text"), detail,
+                        extra={"fields": {"event": "call_in_flight_at_start",
+                                          "call": call_id, "run": data.get("run")}})
+            self.store.append_decision({
+                "ts": line["ts"], "account": _account(call_id),
+                "rule": ", ".join(str(r) for r in record.get("rules") or ()),
+                "action": "call_in_flight", **record, "status": "unknown",
+                "detail": detail, "trigger": "enforcement"}, input=None, revision=revision)
+            self.store.call_outcome(call_id, "unknown", detail, parse_instant(line["ts"]))
 
     def alert(self, decision: Decision, zone: ZoneInfo) -> int:
         """A critical alert of enforcement that keeps failing (a decision of its own)."""

@@ -305,6 +305,7 @@ class RiskDaemon:
         for intent in store.unfinished_intents():
             store.record_outcome(intent["intent_id"], "unknown",
                                  "daemon stopped before the outcome was known", 0, now)
+        inherited = _calls_in_doubt(store, self.run_id, now)
         for account in self.feed.accounts:
             account_id = int(account["id"])
             name = str(account.get("name", "")) or str(account_id)
@@ -314,6 +315,8 @@ class RiskDaemon:
             checkpoint("rules_initialised", f"account {name}: "
                        f"{len(rules)} rules enabled ({restored} lockout(s) restored)",
                        account=account_id, rules=[r.id for r in rules])
+        if inherited:  # in flight before the first read is planned against
+            await self._unit(inherited)
         for data in snapshots:
             await self._unit([FeedItem("Snapshot", data, source="resync")])
         self._install_signals()
@@ -445,16 +448,17 @@ class RiskDaemon:
         return min(times) if times else None
 
     async def _unit(self, items: list[FeedItem]) -> None:
-        """One unit of work in one store transaction, so one commit (one fsync) for all
-        it writes. Every item is decided first, each one's calls leaving as soon as it is
-        (the loop yields a few turns for them to reach the wire); then everything is
-        written down: the record file, the store's log, the bookkeeping."""
+        """One unit of work. Every item is decided first, each one's calls leaving as soon
+        as it is (the loop yields a few turns for them to reach the wire), each item's
+        calls written ahead in one small commit just before they leave (``_send``); then
+        everything else is written down in one store transaction, so one commit for all
+        of it: the record file, the store's log, the bookkeeping."""
         assert self.store is not None and self.recorder is not None
         # One unit at a time: the turns yielded below let a resync start its own unit,
         # which would join this transaction and, ending after its commit, leave the
         # store's nesting depth at -1 (every later "transaction" then a no-op).
         async with self._unit_lock:
-            with self.store.transaction(), buffered_logs() as logs:
+            with buffered_logs() as logs:
                 handled: list[_Handled] = []
                 for item in items:
                     done = self._handle(item)
@@ -463,21 +467,22 @@ class RiskDaemon:
                     handled.append(done)
                     if done.step.plan.calls and not done.step.assumed:
                         await _let_calls_leave()
-                counted: list[tuple[int, int, int, bool]] = []
-                days: set[int] = set()
-                for done in handled:
-                    self._record(done)
-                    counted += done.step.trades_counted
-                    days |= done.step.days_changed
-                self.recorder.flush_lines()
-                logs.flush()
-                # the bookkeeping nothing in the unit reads back
-                for account_id, trade_id, at, ours in counted:
-                    self.store.mark_processed(account_id, _TRADE_KINDS[ours], trade_id, at)
-                for account_id in sorted(days):
-                    self._save_day(account_id)
-                if self.pipeline is not None:
-                    save_memory(self.pipeline.network, self.store, self.clock.now())
+                with self.store.transaction():
+                    counted: list[tuple[int, int, int, bool]] = []
+                    days: set[int] = set()
+                    for done in handled:
+                        self._record(done)
+                        counted += done.step.trades_counted
+                        days |= done.step.days_changed
+                    self.recorder.flush_lines()
+                    logs.flush()
+                    # the bookkeeping nothing in the unit reads back
+                    for account_id, trade_id, at, ours in counted:
+                        self.store.mark_processed(account_id, _TRADE_KINDS[ours], trade_id, at)
+                    for account_id in sorted(days):
+                        self._save_day(account_id)
+                    if self.pipeline is not None:
+                        save_memory(self.pipeline.network, self.store, self.clock.now())
 
     # -- writes a full disk refused ----------------------------------------------------
     def _writes_refused(self, now: int) -> None:
@@ -552,7 +557,7 @@ class RiskDaemon:
             log.warning("skipped malformed %s: %s", item.type, error,
                         extra={"fields": {"event": "malformed", "error": str(error)}})
             return None
-        self._send(step)
+        self._send(step, now)
         return _Handled(item, step, line, now)
 
     def _record(self, done: _Handled) -> None:
@@ -566,7 +571,8 @@ class RiskDaemon:
             checkpoint("event_received", "← " + " / ".join(event_text(e) for e in step.events)
                        + ("" if item.source == "push" else f" ({item.source})"),
                        type=item.type, source=item.source)
-        if item.type == "Enforcement" and isinstance(item.payload, dict):
+        if item.type == "Enforcement" and isinstance(item.payload, dict) \
+                and item.payload.get("event") == "outcome":
             status = str(item.payload.get("status"))
             self.stats.outcomes[status] = self.stats.outcomes.get(status, 0) + 1
         zone = ruleset.trading_day.zone
@@ -581,11 +587,18 @@ class RiskDaemon:
         self._sync_lockouts(step, now)
         self._watch_market(step)
 
-    def _send(self, step: Step) -> None:
+    def _send(self, step: Step, now: int) -> None:
         caller = self.caller
         if caller is None:
             return
-        if not step.assumed:
+        if not step.assumed and step.plan.calls:
+            assert self.recorder is not None and self.pipeline is not None
+            # committed before the requests leave: a crash right after the send still
+            # leaves the calls on record (in flight, outcome unknown) for the restart
+            sides = {flight.call.id: flight.position_side
+                     for flight in self.pipeline.reconciler.flights()}
+            self.recorder.ahead(step, now, now + int(self.settings.call_deadline * 1_000_000),
+                                sides)
             for call in step.plan.calls:
                 caller.send(call)
         for read in step.plan.reads:
@@ -678,9 +691,10 @@ class RiskDaemon:
         self.ruleset = ruleset
         async with self._unit_lock:
             assert self.store is not None and self.recorder is not None
-            with self.store.transaction(), buffered_logs():
+            with buffered_logs():
                 step = self.pipeline.reload(ruleset)
-                self._send(step)
+                self._send(step, self.clock.now())  # its calls written ahead, then sent
+            with self.store.transaction(), buffered_logs():
                 log.info("ruleset reloaded: revision %s", ruleset.revision,
                          extra={"fields": {"event": "reload", "revision": ruleset.revision}})
                 now = self.clock.now()
@@ -704,6 +718,28 @@ async def _let_calls_leave() -> None:
         await asyncio.sleep(0)
         if ready is not None and not ready:
             return
+
+
+def _calls_in_doubt(store: StateStore, run_id: str, now: int) -> list[FeedItem]:
+    """The calls earlier runs sent and never saw settle, as ``inherited`` Enforcement
+    lines: the reconciler counts each as in flight until it can no longer land, and never
+    sends it again blind. One reported before (a restart that died too) and past its
+    bound is done with."""
+    items = []
+    for row in store.calls_in_doubt(run_id):
+        reported = row["status"] == "unknown"
+        if reported and row["until"] <= now:
+            continue
+        data = row["data"]
+        record = {k: v for k, v in data.items() if k != "positionSide"}
+        payload: dict[str, Any] = {
+            "event": "inherited", "call": record, "sent": row["sent_at"],
+            "until": row["until"], "run": row["run_id"], "status": row["status"],
+            "reported": reported}
+        if isinstance(data.get("positionSide"), int):
+            payload["positionSide"] = data["positionSide"]
+        items.append(FeedItem("Enforcement", payload, source="restart"))
+    return items
 
 
 def _base36(number: int) -> str:

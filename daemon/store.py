@@ -38,6 +38,7 @@ from riskrail.engine.errors import RiskrailError
 
 __all__ = [
     "APPLICATION_ID",
+    "CALL_FINAL",
     "GENESIS_HASH",
     "SCHEMA_VERSION",
     "NotAStateStoreError",
@@ -57,6 +58,8 @@ APPLICATION_ID = 0x52534B52
 GENESIS_HASH = "0" * 64
 
 _APPEND_ONLY = "the decision log is append-only"
+#: a call's statuses after which it can do nothing more (StateStore.calls_in_doubt)
+CALL_FINAL = ("refused", "done", "failed")
 
 
 class StoreError(RiskrailError):
@@ -272,8 +275,27 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE decisions ADD COLUMN mac TEXT")
 
 
+def _v6(conn: sqlite3.Connection) -> None:
+    # each enforcement call, written (and committed) before it is sent: a daemon killed
+    # between the send and its unit's commit left no trace of a call that may still land
+    # (StateStore.record_call); its latest outcome is kept beside it
+    conn.execute("""CREATE TABLE calls (
+                        call_id    TEXT    PRIMARY KEY,
+                        run_id     TEXT    NOT NULL,
+                        account_id INTEGER NOT NULL,
+                        intents    TEXT    NOT NULL,
+                        data       TEXT    NOT NULL,
+                        sent_at    INTEGER NOT NULL,
+                        until_at   INTEGER NOT NULL,
+                        status     TEXT,
+                        detail     TEXT,
+                        outcome_at INTEGER
+                    )""")
+    conn.execute("CREATE INDEX calls_open ON calls (status, run_id)")
+
+
 #: migration n (1-based) takes a database from user_version n-1 to n; append only
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -778,6 +800,56 @@ class StateStore:
             if cursor.rowcount != 1:
                 raise KeyError(f"no intent {intent_id!r}")
 
+    @_kept(lambda *_, **__: None)
+    def set_intent_decision(self, intent_id: str, seq: int) -> None:
+        """The decision record of an intent written before its calls left (its seq was
+        not known then)."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE intents SET payload = json_set(payload, '$.decision', ?) "
+                "WHERE intent_id = ?", (int(seq), intent_id))
+
+    # -- enforcement calls, written before they are sent ----------------------------------
+    @_kept(lambda *_, **__: None)
+    def record_call(self, call_id: str, run_id: str, account_id: int, intents: list[str],
+                    data: dict[str, Any], sent_at: int, until: int) -> None:
+        """A call about to be sent (``data``: its log record: endpoint, body, text, rules,
+        and the position's side), which may still land until ``until``: committed before
+        the request leaves, so a restart after a crash knows it was made."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO calls (call_id, run_id, account_id, intents, data, sent_at, "
+                "until_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (call_id) DO NOTHING",
+                (call_id, run_id, int(account_id), canonical_json(intents),
+                 canonical_json(data), int(sent_at), int(until)))
+
+    @_kept(lambda *_, **__: None)
+    def call_outcome(self, call_id: str, status: str, detail: str, at: int) -> None:
+        """What became of a call: an answer (accepted, refused, uncertain, abandoned),
+        then how it settled (done, failed), or unknown (its run died before)."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE calls SET status = ?, detail = ?, outcome_at = ? WHERE call_id = ?",
+                (status, detail, int(at), call_id))
+
+    def calls(self, account_id: int | None = None) -> list[dict[str, Any]]:
+        """Calls in the order they were sent."""
+        if account_id is None:
+            rows = self._conn.execute("SELECT * FROM calls ORDER BY sent_at, rowid")
+        else:
+            rows = self._conn.execute("SELECT * FROM calls WHERE account_id = ? "
+                                      "ORDER BY sent_at, rowid", (int(account_id),))
+        return [_call(row) for row in rows]
+
+    def calls_in_doubt(self, run_id: str) -> list[dict[str, Any]]:
+        """Calls of other (earlier, dead or stopped) runs that never settled: sent, and
+        nothing or no final word known of them (not refused, done or failed)."""
+        rows = self._conn.execute(
+            "SELECT * FROM calls WHERE run_id != ? AND (status IS NULL OR status NOT IN "
+            f"({', '.join('?' for _ in CALL_FINAL)})) ORDER BY sent_at, rowid",
+            (run_id, *CALL_FINAL))
+        return [_call(row) for row in rows]
+
     def intents(self, account_id: int | None = None) -> list[dict[str, Any]]:
         """Intents oldest first; ``status`` and the other outcome fields are None until
         an outcome is recorded."""
@@ -935,6 +1007,7 @@ class StateStore:
             "SELECT MAX(x) FROM ("
             " SELECT MAX(at) AS x FROM processed_events"
             " UNION ALL SELECT MAX(MAX(created_at, COALESCE(outcome_at, 0))) FROM intents"
+            " UNION ALL SELECT MAX(MAX(sent_at, COALESCE(outcome_at, 0))) FROM calls"
             " UNION ALL SELECT MAX(MAX(start_at, COALESCE(ended_at, 0))) FROM lockouts)"
         ).fetchone()
         latest = None if row is None or row[0] is None else int(row[0])
@@ -1036,6 +1109,14 @@ def _lockout(row: sqlite3.Row) -> dict[str, Any]:
             "start": row["start_at"], "end": row["end_at"], "while_rule": row["while_rule"],
             "while_action": row["while_action"], "ended_at": row["ended_at"],
             "ended_how": row["ended_how"], "mode": row["mode"]}
+
+
+def _call(row: sqlite3.Row) -> dict[str, Any]:
+    return {"call_id": row["call_id"], "run_id": row["run_id"],
+            "account_id": row["account_id"], "intents": json.loads(row["intents"]),
+            "data": json.loads(row["data"]), "sent_at": row["sent_at"],
+            "until": row["until_at"], "status": row["status"], "detail": row["detail"],
+            "outcome_at": row["outcome_at"]}
 
 
 def _intent(row: sqlite3.Row) -> dict[str, Any]:

@@ -14,7 +14,10 @@ A line is what the daemon records (``--record``) and a replay reads, one JSON ob
   follows in ``Enforcement`` lines (a live daemon), false that calls are taken as done at
   once (a shadow daemon, or a file with none of riskrail's own lines);
 - ``Enforcement``: ``{"event": "outcome", "call", "status", "orderId", "detail"}`` (what
-  became of a call), or ``{"event": "read", "account", "read"}`` (a REST read leaves);
+  became of a call), ``{"event": "read", "account", "read"}`` (a REST read leaves), or
+  ``{"event": "inherited", "call": {call record}, "sent", "until", "positionSide", "run"}``
+  (a restarted daemon found a call its dead run sent and never saw settle: it may still
+  land until ``until``; instants in microseconds);
 - ``Snapshot``: what that read found: ``{"account", "read", "positions", "orders",
   "lookups", "trades", "accounts"}`` (Gateway payloads; ``null`` for what was not read);
 - ``Tick``: time passed with something due (a timer, a call to retry, a read).
@@ -255,7 +258,21 @@ class Pipeline:
             step = Step()
             self._plan(step)
             return step
-        raise EventError("Enforcement", "event", f"expected read or outcome, got {event!r}")
+        if event == "inherited":
+            record = data.get("call")
+            sent, until = _int(data, "sent"), _int(data, "until")
+            side = data.get("positionSide")
+            try:
+                call = Call.from_dict(record if isinstance(record, dict) else {})
+            except ValueError as error:
+                raise EventError("Enforcement", "call", str(error)) from None
+            self.reconciler.inherit(call, sent, until, self.clock.now(),
+                                    position_side=side if isinstance(side, int) else None)
+            step = Step()
+            self._plan(step)
+            return step
+        raise EventError("Enforcement", "event",
+                         f"expected read, outcome or inherited, got {event!r}")
 
     def _snapshot(self, payload: Any) -> Step:
         data = _mapping("Snapshot", payload)

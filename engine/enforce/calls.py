@@ -123,3 +123,31 @@ class Call:
         if self.rules:
             record["rules"] = list(self.rules)
         return record
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Call:
+        """The call a ``to_dict`` record describes (the constraints it served are not
+        in it: those of a run that died mean nothing to the next one). Raises
+        ValueError for a record that is not one."""
+        kinds = {endpoint: kind for kind, endpoint in _ENDPOINTS.items()}
+        kind = kinds.get(str(record.get("endpoint")))
+        body = record.get("body")
+        call_id = record.get("call")
+        if kind is None or not isinstance(body, dict) or not isinstance(call_id, str) \
+                or not isinstance(body.get("accountId"), int):
+            raise ValueError(f"not a call record: {record!r}")
+
+        def number(name: str) -> Any:
+            value = body.get(name)
+            return value if isinstance(value, int | float) and not isinstance(value, bool) \
+                else None
+
+        rules = record.get("rules")
+        return cls(call_id, int(body["accountId"]), kind,  # type: ignore[arg-type]
+                   contract=body.get("contractId") if isinstance(body.get("contractId"), str)
+                   else None, size=number("size"), order_id=number("orderId"),
+                   order_type=number("type"), side=number("side"),
+                   limit_price=number("limitPrice"), stop_price=number("stopPrice"),
+                   tag=body.get("customTag") if isinstance(body.get("customTag"), str)
+                   else None,
+                   rules=tuple(str(r) for r in rules) if isinstance(rules, list) else ())

@@ -90,6 +90,9 @@ class Flight:
     #: when a read that may settle it is wanted next, and how many were asked
     read_at: int | None = None
     reads: int = 0
+    #: a call an earlier run of the daemon sent and never saw settle (it died): it may
+    #: still land until this instant, then its outcome is unknown (``inherit``)
+    until: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,8 @@ class Reconciler:
                  if at > ticked and self._active.get(account)]
         times += [f.read_at for f in self._flights.values()
                   if f.read_at is not None and f.read_at > ticked]
+        times += [f.until for f in self._flights.values()
+                  if f.until is not None and f.state == "running" and f.until > ticked]
         return min(times) if times else None
 
     def root(self, contract: str) -> str:
@@ -302,6 +307,31 @@ class Reconciler:
         ours[order_id] = None
         while len(ours) > _OURS:
             ours.popitem(last=False)
+
+    def inherit(self, call: Call, sent_at: int, until: int, now: int, *,
+                position_side: int | None = None) -> Flight:
+        """A call an earlier run of the daemon sent and never saw settle (it was killed
+        after sending it): in flight, its answer never to come. Until ``until`` (the
+        sending run's bound on a call's answer) it may still land, so it counts as in
+        flight like any unanswered call and is never sent again; then its outcome is
+        unknown and a read begun after that decides (a close or a cancel, harmless
+        twice, is settled by the first read begun after now). It serves none of this
+        run's constraints: their ids are this run's own."""
+        call = Call(call.id, call.account, call.kind, call.contract, call.size,
+                    call.order_id, call.order_type, call.side, call.limit_price,
+                    call.stop_price, call.tag, (), call.rules)
+        seq = self.view.next_seq()
+        flight = Flight(call, sent_at, seq, position_side, state="running", ended_seq=seq,
+                        ended_at=now, detail="sent by an earlier run of the daemon, which "
+                        "stopped before its outcome was known", until=until)
+        if until <= now:
+            flight.state = "uncertain"
+        if flight.state == "uncertain" or call.repeatable:
+            flight.read_at = now
+        self._flights[call.id] = flight
+        self._flying.setdefault(call.account, {})[call.id] = flight
+        self._dirty.add(call.account)
+        return flight
 
     def assert_decision(self, decision: Decision, now: int) -> ActiveConstraint | None:
         """Hold what an effective decision asks for; the constraint (a re-fire with the
@@ -413,6 +443,12 @@ class Reconciler:
             if at <= now and self._active.get(account):
                 self._dirty.add(account)
         for flight in self._flights.values():
+            if flight.until is not None and flight.until <= now \
+                    and flight.state == "running":
+                # an earlier run's call can no longer land: a read begun now decides
+                flight.state = "uncertain"
+                flight.ended_seq, flight.ended_at, flight.read_at = \
+                    self.view.next_seq(), now, now
             if flight.read_at is not None and flight.read_at <= now:
                 self._dirty.add(flight.call.account)
 

@@ -158,6 +158,17 @@ def intents(state: Path) -> list[dict[str, Any]]:
         return []
 
 
+def stored_calls(state: Path) -> list[dict[str, Any]]:
+    """The calls the state file has (each written before it was sent)."""
+    if not state.exists():
+        return []
+    try:
+        with StateStore(state, readonly=True) as store:
+            return store.calls()
+    except Exception:
+        return []
+
+
 def has_decision(state: Path, rule: str, action: str) -> list[dict[str, Any]]:
     return [d for d in decisions(state) if d["rule"] == rule and d["action"] == action]
 
@@ -261,10 +272,13 @@ def _reset_logging() -> None:
 class DaemonProcess:
     """``riskrail run`` as a subprocess; killed (SIGKILL) in teardown if still alive."""
 
-    def __init__(self, sim: Simulator, tmp: Path, rulesets: list[Path]) -> None:
+    def __init__(self, sim: Simulator, tmp: Path, rulesets: list[Path],
+                 args: list[str] | None = None) -> None:
         self.sim = sim
         self.tmp = tmp
         self.rulesets = rulesets
+        #: more ``riskrail run`` options
+        self.args = list(args or [])
         self.state = tmp / "state.sqlite"
         self.record = tmp / "session.jsonl"
         self.log_file = tmp / "riskrail.log"
@@ -282,6 +296,7 @@ class DaemonProcess:
                    "--clock", "gateway", "--quiet-events"]
         for ruleset in self.rulesets:
             command += ["--ruleset", str(ruleset)]
+        command += self.args
         with open(self.console, "ab") as console:
             self.process = subprocess.Popen(command, env=env, stdout=console,
                                             stderr=subprocess.STDOUT, cwd=self.tmp)

@@ -26,8 +26,10 @@ from daemon_testkit import (
     log_records,
     positions,
     realized_at_sim,
+    replay_matches,
     ruleset_text,
     run_cli,
+    stored_calls,
     trade,
     wait_until,
     write_ruleset,
@@ -262,3 +264,73 @@ async def test_kill9_with_a_close_in_flight_then_restart(
              if i["action"] == "close_position"]
     assert found[0] == ("unknown", "daemon stopped before the outcome was known"), found
     assert found[-1][0] == "done" and len(found) == 2, found
+
+
+async def test_kill9_the_moment_a_partial_close_reaches_the_gateway_then_restart(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    """Killed (kill -9) the instant its partial close reaches the Gateway, which holds the
+    answer and applies the call only after the restart: the call was committed before it
+    left, so the restarted daemon says it was in flight with its outcome unknown, counts it
+    as in flight instead of deciding blind (no second partial close, which would have
+    closed MNQ past the cap once both landed), and the Gateway ends at the cap, 3."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
+    # the dead run's call may land for 12 s after it left: time for a restart under load
+    daemon = DaemonProcess(sim, tmp_path, [rules], args=["--call-deadline", "12"])
+    processes.append(daemon)
+    daemon.start()
+    await daemon.started()
+    # the simulator kills the daemon the moment the call arrives, before anything else
+    held = sim.hold_calls("Position/partialCloseContract",
+                          on_arrival=lambda _: daemon.signal(signal.SIGKILL))
+    try:
+        trade(sim, MNQ, BUY, 7)
+        await wait_until(lambda: held.arrived, what="the partial close at the Gateway")
+        assert await daemon.wait_exit() == -signal.SIGKILL
+        assert positions(sim) == {MNQ: (1, 7)}  # held: not applied yet
+        [sent] = calls(sim, "Position/partialCloseContract")
+        assert sent["body"]["size"] == 4
+        # on disk before it left: the call, without an outcome
+        assert [(c["data"]["body"], c["status"]) for c in stored_calls(daemon.state)] == \
+            [(sent["body"], None)]
+        before = len(decisions(daemon.state))
+
+        daemon.start()
+        await daemon.started()
+        # the restart decided RULE-002 again on the account it read: and sent nothing
+        reduced = await wait_until(
+            lambda: [d for d in decisions(daemon.state)[before:]
+                     if d["rule"] == "RULE-002" and d["action"] == "reduce_position"],
+            what="RULE-002 decided again after the restart")
+        assert reduced[0]["calls"] == [], reduced[0]
+        assert len(calls(sim, "Position/partialCloseContract")) == 1
+        in_flight = [d for d in decisions(daemon.state)[before:]
+                     if d["action"] == "call_in_flight"]
+        assert [(d["body"], d["status"]) for d in in_flight] == [(sent["body"], "unknown")]
+        assert "partial close CON.F.US.MNQ.H26 4) was in flight, outcome unknown" in \
+            daemon.console.read_text(errors="replace")
+        # the Gateway applies the dead run's call only now; the restarted daemon sees MNQ at
+        # 3 and, once that call can no longer land, a read settles it: nothing more is sent
+        held.release()
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, what="MNQ at the cap")
+        await wait_until(lambda: [i["status"] for i in intents(daemon.state)
+                                  if i["action"] == "reduce_position"][-1:]
+                         in (["done"], ["noop"]),
+                         timeout=40, what="the restarted daemon's cap met")
+        daemon.signal(signal.SIGTERM)
+        assert await daemon.wait_exit() == 0
+        assert positions(sim) == {MNQ: (1, 3)}
+        assert len(calls(sim, "Position/partialCloseContract")) == 1
+        assert next(i["status"] for i in intents(daemon.state)
+                    if i["action"] == "reduce_position") == "unknown"
+        assert [c["status"] for c in stored_calls(daemon.state)] == ["done"]
+    finally:  # a failed check must not leave the simulator holding it
+        held.release()
+    verified = run_cli("log", "verify", "--state", str(daemon.state))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    # the recording (with its "inherited" line) replays, planning no second partial
+    # close; what each run decided is not compared: the replay cannot know what of its
+    # memory the dead run had saved (it died between its record file and its commit)
+    _, again = replay_matches(tmp_path, rules)
+    assert [line for line in again if line.startswith("call ")].count(
+        f"call partial close {MNQ} 4") <= 1

@@ -18,6 +18,7 @@ from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.gateway import FeedItem, GatewayFeed, GatewaySettings
 from riskrail.daemon.logs import buffered_logs, configure_logging, log
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
+from riskrail.daemon.store import StateStore
 from riskrail.engine import clock as clock_module
 from riskrail.engine.clock import SimulatedClock, parse_instant
 from riskrail.engine.enforce import Call, ReadRequest
@@ -252,6 +253,36 @@ async def test_a_units_bookkeeping_is_written_after_its_calls_leave(tmp_path: Pa
             await daemon._unit([FeedItem("GatewayUserTrade", {**trade, "id": 32}),
                                 FeedItem("Tick", {})])
         assert not store.was_processed(7, "trade", 32)
+    finally:
+        store.close()
+
+
+async def test_each_call_is_committed_before_it_is_sent(tmp_path: Path) -> None:
+    """A call and the intent of the constraint it serves are on disk (committed: another
+    connection reads them) when the request leaves, without an outcome; the unit's
+    decisions and log records still follow the send."""
+    daemon, caller = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None
+    store = daemon.store
+    seen: list[tuple[list[tuple[str, str | None]], list[str | None], int]] = []
+
+    def send(call: Call) -> None:
+        with StateStore(store.path, readonly=True) as other:
+            seen.append(([(c["data"]["text"], c["status"]) for c in other.calls()],
+                         [i["status"] for i in other.intents()], len(other.decisions())))
+        caller.sent.append(call)
+
+    caller.send = send  # type: ignore[method-assign]
+    try:
+        await daemon._unit([position_push(7, MNQ), position_push(8, MNQ)])
+        assert seen == [([(f"close {MNQ}", None)], [None], 0),
+                        ([(f"close {MNQ}", None)] * 2, [None, None], 0)]
+        assert [c["call_id"] for c in store.calls()] == [c.id for c in caller.sent]
+        assert all(c["until"] == c["sent_at"] + 30 * 1_000_000 for c in store.calls())
+        decided = [d["record"] for d in store.decisions()]
+        assert [d["action"] for d in decided].count("call") == 2
+        seqs = {d["seq"] for d in store.decisions() if d["record"]["action"] != "call"}
+        assert {i["payload"]["decision"] for i in store.intents()} <= seqs
     finally:
         store.close()
 
