@@ -11,9 +11,12 @@
 - daemon/console.py: what the console says.
 
 ``RiskDaemon`` builds them and runs the loop: each item from the queue (a push, a call's
-outcome, a read's answer, a tick) is recorded, goes through the pipeline, its calls leave
-at once, then its records are written; what else arrived is handled in the same unit of
-work, one store transaction (one commit) per burst. Startup: load state, connect, read
+outcome, a read's answer, a tick) is recorded, goes through the pipeline, its calls are
+committed to the store (one small commit for all of them: a crash after the send leaves
+them on record) and leave at once, then its records are written; what else arrived is
+handled in the same unit of work, one store transaction (one commit) per burst for all
+but the calls. A restart hands the calls a dead run never saw settle to the reconciler as
+in flight (``_calls_in_doubt``). Startup: load state, connect, read
 every account over REST, restore lockouts and the day's accumulators, reconcile: a
 lockout still in force closes a position opened while the daemon was down. While running,
 every account is also read over REST every ``reconcile_every`` seconds, so nothing a push
@@ -93,7 +96,8 @@ class DaemonSettings:
     #: accounts
     reconcile_every: float = 5.0
     #: a Gateway call or read with no answer within this is abandoned (a call is still
-    #: awaited up to call_deadline: it may land)
+    #: awaited up to call_deadline: it may land; a restart counts a call its dead run
+    #: left unanswered as in flight until call_deadline after it was sent)
     attempt_timeout: float = 5.0
     call_deadline: float = 30.0
     #: backoff of a failed call (base, doubling, at most max), for as long as its
