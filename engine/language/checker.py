@@ -192,6 +192,12 @@ class Checker:
         param, node = found[0]
         return param if _blamable(self._types.get(id(node), ANY)) else None
 
+    @staticmethod
+    def _no_param(name: str, params: MapType) -> str:
+        if not params.fields:
+            return f"params has no {name!r} (this rule has no params)"
+        return f"params has no {name!r}{did_you_mean(name, params.fields.keys())}"
+
     def _read_param(self, key: str) -> None:
         params = self.names.get("params")
         if isinstance(params, MapType) and key in params.fields:
@@ -294,10 +300,17 @@ class Checker:
         if isinstance(base, MapType):
             if attr in base.fields:
                 return self._record(node, base.fields[attr], node.value)
-            if base.fields and base.value in (ANY, NONE):
-                what = _describe(node.value)
-                return self._error(f"{what} has no {attr!r}"
-                                   f"{did_you_mean(attr, base.fields.keys())}", node)
+            if self._is_params(node.value):
+                # the rule's params are all known here: a name that is not one of them
+                # would read none at run time, silently
+                return self._error(self._no_param(attr, base), node)
+            if base.fields:
+                # a map whose keys are known (a param's value): a key not among them
+                # reads none; one that may be missing is read with get()
+                hint = "" if base.value in (ANY, NONE) else \
+                    " (a key that may be missing is read with get(map, key, default))"
+                return self._error(f"{_describe(node.value)} has no {attr!r}"
+                                   f"{did_you_mean(attr, base.fields.keys())}{hint}", node)
             return self._record(node, base.value, node.value)
         if base in (ANY, NONE):
             # A param set to null (an optional feature switched off) reads as none; the rule
@@ -316,6 +329,9 @@ class Checker:
         if isinstance(base, MapType):
             if not compatible(key, STRING):
                 return self._error(f"map keys are strings, not {key}", node.key)
+            if self._is_params(node.value) and isinstance(node.key, n.Literal) \
+                    and str(node.key.value) not in base.fields:
+                return self._error(self._no_param(str(node.key.value), base), node.key)
             return self._record(node, base.value, node.value, node.key)
         if isinstance(base, ListType):
             if not compatible(key, NUMBER):

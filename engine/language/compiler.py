@@ -488,6 +488,14 @@ class ExpressionCompiler:
     def _c_Binary(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.Binary)
         left, right = self._compile(node.left), self._compile(node.right)
+        if node.op in ("/", "%") and right.constant and _is_number(right.value) \
+                and right.value == 0:
+            # x / 0 reads as none at run time: a comparison with it never holds, silently
+            blamed = node.right.attr if isinstance(node.right, n.Attribute) \
+                and isinstance(node.right.value, n.Name) and node.right.value.name == "params" \
+                else None
+            raise LanguageError("division by zero: this is always none, so whatever reads it "
+                                "never holds", node.right.pos, blamed)
         # Plain arithmetic where the checker knows both sides are numbers, durations or
         # times; checked (types, sizes) everywhere else.
         numeric = self._type(node.left) in _NUMERIC and self._type(node.right) in _NUMERIC

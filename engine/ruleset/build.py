@@ -37,7 +37,7 @@ from ..language.limits import (
     limit,
 )
 from ..language.parser import parse, parse_duration, parse_timeofday
-from ..language.template import Hole, Template, split_template
+from ..language.template import Hole, Template, format_duration, split_template
 from ..language.tracks import (
     CALENDAR_WINDOWS,
     OPERATORS,
@@ -174,6 +174,38 @@ def infer(value: Any) -> tuple[Type, Any]:
         return MapType("map", types, unify(list(types.values()))), \
             {k: v for k, (_, v) in fields.items()}
     return ANY, value
+
+
+def _param_read(node: n.Node) -> str | None:
+    """The parameter ``node`` reads, when it is exactly ``params.NAME``."""
+    if isinstance(node, n.Attribute) and isinstance(node.value, n.Name) \
+            and node.value.name == "params":
+        return node.attr
+    return None
+
+
+def _constant_argument_problem(kind: str, name: str, value: Compiled) -> str | None:
+    """An action argument fixed at validation (a literal, or params) whose value makes
+    the action do nothing at run time, where it would be silently skipped."""
+    if not value.constant:
+        return None
+    constant = value.value
+    if name == "for" and _is_real(constant) and constant <= 0:
+        return (f"a {kind} for {format_duration(constant)} never locks: it must last longer "
+                "than 0s")
+    if kind == "reduce_position" and name == "by" and _is_real(constant) and constant < 1:
+        return f"reduce_position by {constant:g} never reduces: by must be at least 1"
+    if kind == "reduce_position" and name == "to" and _is_real(constant) and constant < 0:
+        return f"reduce_position to {constant:g}: to must be 0 or more (to: 0 closes the position)"
+    if name == "while" and isinstance(constant, bool):
+        ends = "never ends" if constant else "never locks"
+        return (f"a {kind} while {str(constant).lower()} {ends}: while must read a fact that "
+                "changes (use until: or for: for a lock of fixed length)")
+    return None
+
+
+def _is_real(value: Any) -> bool:
+    return type(value) is int or type(value) is float
 
 
 class _Bad:
@@ -811,6 +843,14 @@ class _FileBuilder:
                 actions.append(action[0])
                 topics |= action[1]
 
+        if condition is not None and condition[0].constant and condition[0].value \
+                and scope in ("account", "trade") and not topics:
+            # no change of any fact ever wakes it (positions, instruments and orders are
+            # judged once when they appear; accounts and fills are not)
+            self.error("this condition is always true and reads no fact: nothing ever wakes "
+                       "the rule, so it never fires (write the fact it watches, e.g. "
+                       "account.position_count > 0)", (*path, "condition"))
+
         if report:
             message_reads = self._run_checks(rule, path, build, origins or {}, params)
             self.usage[str(rule.get("id"))] = _Usage(
@@ -1130,6 +1170,13 @@ class _FileBuilder:
             built = build(_Expr(_expression_text(value), (*args_path, argument.name)),
                           argument.type)
             if built is None:
+                continue
+            problem = _constant_argument_problem(kind, argument.name, built[0])
+            if problem is not None:
+                text = _expression_text(value)
+                node = parse(text)
+                self.expr_problem(LanguageError(problem, node.pos, _param_read(node)),
+                                  _Expr(text, (*args_path, argument.name)), prefix)
                 continue
             compiled_args[argument.name] = built[0]
             if argument.name == "while":
