@@ -14,6 +14,7 @@ import click
 from riskrail.cli import exitcodes
 from riskrail.cli.dryrun import _accounts_in
 from riskrail.engine.clock import Clock, to_iso
+from riskrail.engine.events import event_file_problem, read_lines
 from riskrail.engine.impact import Change, compare, param_changes, summarize, trading_day
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
@@ -84,8 +85,8 @@ def _replay(events: str, side: _Side, account_id: int | None, strict: bool,
                             engine=make)
         else:
             with Path(events).open("rb") as handle:
-                result = replay(handle, side.ruleset, account_id=account_id, strict=strict,
-                                engine=make)
+                result = replay(read_lines(handle), side.ruleset, account_id=account_id,
+                                strict=strict, engine=make)
     except OSError as error:
         click.echo(f"error: cannot read {events}: {error.strerror}", err=True)
         sys.exit(exitcodes.BAD_INPUT)
@@ -187,6 +188,11 @@ def diff(paths: tuple[str, ...], sets: tuple[str, ...], account_id: int | None,
     if not files:
         click.echo(f"error: no event files (*.jsonl) in {', '.join(event_paths)}", err=True)
         sys.exit(exitcodes.BAD_INPUT)
+    for events in files:
+        unreadable = event_file_problem(events) if events != "-" else None
+        if unreadable is not None:
+            click.echo(f"error: cannot read {events}: {unreadable}", err=True)
+            sys.exit(exitcodes.BAD_INPUT)
     zone = old.ruleset.trading_day.zone
     day_of = trading_day(old.ruleset)
     changes: list[Change] = []

@@ -23,7 +23,7 @@ from riskrail.engine.durable import (
     durable_available,
     make_engine,
 )
-from riskrail.engine.events import EventError, parse_line
+from riskrail.engine.events import EventError, event_file_problem, parse_line, read_lines
 from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
@@ -47,7 +47,7 @@ PROGRESS_EVERY = 0.5
 
 def _lines(handle: BinaryIO) -> Iterator[bytes]:
     """Raw lines: the replay decodes each, so one line that is not UTF-8 is one bad line."""
-    yield from handle
+    yield from read_lines(handle)
 
 
 def _show_progress(asked: bool | None, size: int | None, tty: bool) -> bool:
@@ -134,7 +134,7 @@ def _accounts_in(events: str) -> dict[int, str]:
     out: dict[int, str] = {}
     try:
         with Path(events).open("rb") as handle:
-            for raw in handle:
+            for raw in read_lines(handle):
                 if b"GatewayUserAccount" not in raw and b'"Snapshot"' not in raw:
                     continue
                 try:
@@ -239,6 +239,10 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         sys.exit(EXIT_RULESET)
     for warning in warnings:
         click.echo(str(warning), err=True)
+    unreadable = event_file_problem(events) if events != "-" else None
+    if unreadable is not None:
+        click.echo(f"error: cannot read {events}: {unreadable}", err=True)
+        sys.exit(EXIT_INPUT)
     names = _accounts_in(events)
     if accounts_file is not None:
         names.update(_account_list(accounts_file))

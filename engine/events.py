@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -33,6 +35,7 @@ __all__ = [
     "MAX_SKEW",
     "ORDER_SIDES",
     "ORDER_TYPES",
+    "OVERLONG",
     "STOP_TYPES",
     "WORKING_STATUSES",
     "AccountEvent",
@@ -44,8 +47,10 @@ __all__ = [
     "QuoteEvent",
     "TradeEvent",
     "check_instant",
+    "event_file_problem",
     "normalize",
     "parse_line",
+    "read_lines",
 ]
 
 MICROS = 1_000_000
@@ -71,6 +76,41 @@ MAX_CONTRACTS = 1_000_000
 _MAX_ID = 2**63 - 1
 #: one JSONL line
 MAX_LINE_BYTES = 1_000_000
+
+
+#: what :func:`read_lines` yields in place of a line longer than MAX_LINE_BYTES
+OVERLONG = b"\0overlong"
+
+
+def read_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The raw lines of an event file in bounded memory: a line longer than
+    MAX_LINE_BYTES is skipped a chunk at a time and yielded as OVERLONG (iterating the
+    file read a 60 MB line whole, and /dev/zero until memory ran out)."""
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while True:
+                rest = handle.readline(1 << 20)
+                if not rest or rest.endswith(b"\n"):
+                    break
+            yield OVERLONG
+            continue
+        yield line
+
+
+def event_file_problem(path: str) -> str | None:
+    """Why ``path`` cannot be an event file (a device such as /dev/zero never ends), or
+    None; a missing or unreadable file is left to the open that reports it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a character device" if stat.S_ISCHR(mode) else "a block device"
+        return f"not a file ({kind}); give an event file or - for stdin"
+    return None
 
 
 class EventError(RiskrailError, ValueError):
@@ -448,7 +488,7 @@ def _has_huge(value: Any) -> bool:
 def parse_line(text: str) -> EventLine:
     """One JSONL line: {"ts", "type", "data"[, "contractId"]}. Raises EventError, and only
     that, whatever the line holds (deep nesting, 5,000-digit numbers, a year-1 time)."""
-    if len(text) > MAX_LINE_BYTES:
+    if len(text) > MAX_LINE_BYTES or text == OVERLONG.decode():
         raise EventError("line", "", f"longer than {MAX_LINE_BYTES:,} characters")
     try:
         record = _loads(text)

@@ -1,0 +1,64 @@
+"""Event input that made ``dry-run`` and ``diff`` read without bound, found by an
+adversarial outside tester (helper breakit, session 3): a device such as /dev/zero never
+ended (2 GB in 8 s), and one huge line was read whole. Each case failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RISKRAIL = Path(sys.executable).with_name("riskrail")
+ROOT = Path(__file__).resolve().parents[2]
+LOSING_DAY = ROOT / "examples" / "losing-day.jsonl"
+
+
+def riskrail(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(RISKRAIL), *args], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+
+
+def test_dry_run_of_dev_zero_is_refused_at_once(tmp_path: Path) -> None:
+    # it grew past 2 GB within 8 s and never ended
+    result = riskrail(tmp_path, "dry-run", "/dev/zero", timeout=30)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: cannot read /dev/zero: not a file (a character device); give an event file "
+        "or - for stdin"]
+
+
+def test_diff_of_dev_zero_is_refused_at_once(tmp_path: Path) -> None:
+    standard = ROOT / "rulesets" / "standard.yaml"
+    result = riskrail(tmp_path, "diff", str(standard), "/dev/zero", "--set",
+                      "RULE-003.limit=-800", timeout=30)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: cannot read /dev/zero: not a file (a character device); give an event file "
+        "or - for stdin"]
+
+
+def test_a_huge_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    good = LOSING_DAY.read_bytes().splitlines(keepends=True)
+    with events.open("wb") as out:
+        out.writelines(good[:3])
+        out.write(b'{"ts": "' + b"9" * 60_000_000 + b'"}\n')   # 60 MB, one line
+        out.writelines(good[3:])
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import resource, subprocess, sys; "
+         "r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+         "print(r.returncode); print(r.stderr); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+         str(RISKRAIL), "dry-run", str(events), "--format", "json"],
+        capture_output=True, text=True, timeout=60, check=False)
+    code, *rest = done.stdout.splitlines()
+    peak_kb = int(rest[-1])
+    assert code == "0", done.stdout
+    assert f"{events}:4: skipped: line: longer than 1,000,000 characters" in done.stdout
+    assert peak_kb < 120_000, f"peak RSS {peak_kb} kB: the line was read whole (~40 MB without it)"
+    plain = riskrail(tmp_path, "dry-run", str(LOSING_DAY), "--format", "json")
+    kept = riskrail(tmp_path, "dry-run", str(events), "--format", "json")
+    assert [json.loads(x)["rule"] for x in kept.stdout.splitlines()] == \
+        [json.loads(x)["rule"] for x in plain.stdout.splitlines()]
