@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from riskrail.daemon.credentials import CredentialsError, load_log_key
@@ -14,13 +14,23 @@ from riskrail.daemon.store import StateStore, StoreError
 _STATE_HELP = "The daemon's SQLite state file (riskrail run --state)."
 
 
-def _open(state: str) -> StateStore:
+def _open(state: str, output_format: str = "text") -> StateStore:
     """Open read-only, or exit 2 naming why the file is not a usable state database."""
     try:
         return StateStore(state, readonly=True)
     except StoreError as error:
-        click.echo(f"riskrail log: {error}", err=True)
-        sys.exit(2)
+        _unusable(state, str(error), output_format)
+
+
+def _unusable(state: str, problem: str, output_format: str) -> NoReturn:
+    """Exit 2: the state file (or the key) cannot be checked. With --format json the
+    answer is still the one object verify promises, for a CI job that parses it."""
+    click.echo(f"riskrail log: {problem}", err=True)
+    if output_format == "json":
+        click.echo(json.dumps({"state": state, "intact": False, "records": 0,
+                               "head_seq": None, "head_hash": None, "first_broken": None,
+                               "problem": problem}))
+    sys.exit(2)
 
 
 @click.group()
@@ -57,15 +67,13 @@ def verify(state: str, output_format: str, key_file: str | None) -> None:
         try:
             key = load_log_key(key_file)
         except CredentialsError as error:
-            click.echo(f"riskrail log: {error}", err=True)
-            sys.exit(2)
-    store = _open(state)
+            _unusable(state, str(error), output_format)
+    store = _open(state, output_format)
     try:
         result = store.verify_log(key)
         head_seq, head_hash = store.head()
     except (StoreError, sqlite3.DatabaseError) as error:
-        click.echo(f"riskrail log: {state}: {error}", err=True)
-        sys.exit(2)
+        _unusable(state, f"{state}: {error}", output_format)
     finally:
         store.close()
     if output_format == "json":

@@ -145,3 +145,20 @@ def test_log_is_listed_in_help() -> None:
     result = riskrail("--help")
     assert result.returncode == 0
     assert any(line.split()[:1] == ["log"] for line in result.stdout.splitlines())
+
+
+@pytest.mark.parametrize("case", ["missing", "garbage", "unreadable key"])
+def test_verify_json_answers_one_object_when_the_file_cannot_be_checked(
+        tmp_path: Path, state: Path, case: str) -> None:
+    """--format json promises one object; a missing or damaged file (exit 2) printed
+    nothing on stdout, so a CI job parsing it failed on empty input."""
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"\x00not sqlite\xff" * 100)
+    args = {"missing": ["--state", tmp_path / "none.sqlite"],
+            "garbage": ["--state", garbage],
+            "unreadable key": ["--state", state, "--key", tmp_path / "no-key"]}[case]
+    result = riskrail("log", "verify", *args, "--format", "json")
+    assert result.returncode == 2, result.stdout + result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["intact"] is False and answer["records"] == 0
+    assert answer["problem"] and answer["problem"] in result.stderr
