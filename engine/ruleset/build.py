@@ -76,7 +76,14 @@ from .model import (
     calendar_warnings,
 )
 from .schema import schema_diagnostics
-from .source import Source, load_source, plain, position_of, scalar_position
+from .source import (
+    Source,
+    expansion_problem,
+    load_source,
+    plain,
+    position_of,
+    scalar_position,
+)
 
 __all__ = ["BUILTIN_RULES", "TEST_SUFFIXES", "ParamOverride", "check_paths", "describe_value",
            "load_ruleset", "parse_override", "ruleset_files", "semantic_diagnostics"]
@@ -111,6 +118,9 @@ def parse_override(text: str) -> ParamOverride:
         value = yaml.load(raw) if raw.strip() else None
     except Exception as error:
         raise ValueError(f"--set {text!r}: the value is not valid YAML ({error})") from None
+    problem = expansion_problem(value)
+    if problem is not None:  # `&a [*a]` is a list that contains itself: it hung the run
+        raise ValueError(f"--set {text!r}: {problem[0]}")
     return ParamOverride(rule.strip(), param.strip(), value, text)
 
 
@@ -647,7 +657,14 @@ class _FileBuilder:
             origins = {k: v.text for k, v in set_here.items()}
             for name, override in set_here.items():
                 if name == "enabled":
-                    enabled = override.value is not False
+                    if not isinstance(override.value, bool):
+                        # `enabled=no` is the string "no" in YAML 1.2: it left the rule on
+                        self.diagnostics.append(Diagnostic(
+                            "--set", 1, 1, "error",
+                            f"{override.text}: enabled must be true or false, got "
+                            f"{describe_value(plain(override.value))}"))
+                        continue
+                    enabled = override.value
                 elif name in params or name in self.shared_params:
                     params[name] = self._refuse_bad_values({name: override.value}, None,
                                                            origins)[name]

@@ -17,7 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLWarning
 from ..language.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, limit
 from .diagnostics import Diagnostic
 
-__all__ = ["Source", "load_source", "plain", "position_of", "scalar_position"]
+__all__ = ["Source", "expansion_problem", "load_source", "plain", "position_of", "scalar_position"]
 
 
 @dataclass
@@ -81,7 +81,7 @@ def load_source(path: str | Path,
     if data is None:
         what = "the file is empty" if not text.strip() else "the file has only comments"
         return refuse(f"{what}: a ruleset needs a name and rules")
-    expansion = _expansion_problem(data)
+    expansion = expansion_problem(data)
     if expansion is not None:
         message, (line, column) = expansion
         return refuse(message, line, column)
@@ -132,7 +132,7 @@ def _deep_flow_nesting(text: str) -> tuple[int, int] | None:
     return None
 
 
-def _expansion_problem(data: Any) -> tuple[str, tuple[int, int]] | None:
+def expansion_problem(data: Any) -> tuple[str, tuple[int, int]] | None:
     """Alias bombs, cycles and deep nesting: the document as a tree (aliases written out)
     must have at most MAX_YAML_VALUES values and MAX_YAML_DEPTH levels, and no alias may
     sit inside the map or list it names. Problems are placed at the nearest anchored map

@@ -163,6 +163,36 @@ def test_the_shipped_rulesets_still_validate(tmp_path: Path) -> None:
             assert " 0 error(s)" in result.stderr, result.stderr
 
 
+# -- --set values -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "got"), [
+    ("no", "string 'no'"), ("off", "string 'off'"), ("0", "number 0"),
+    ("null", "nothing (null)")])
+def test_set_enabled_to_a_non_boolean(tmp_path: Path, value: str, got: str) -> None:
+    # `enabled=no` is the string "no" in YAML 1.2: the rule stayed on, exit 0
+    result = riskrail(tmp_path, "dry-run", str(LOSING_DAY), "--set", f"RULE-003.enabled={value}")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.splitlines() == [
+        f"--set:1:1: error: RULE-003.enabled={value}: enabled must be true or false, got {got}"]
+
+
+def test_set_enabled_false_still_switches_the_rule_off(tmp_path: Path) -> None:
+    result = riskrail(tmp_path, "dry-run", str(LOSING_DAY), "--set", "RULE-003.enabled=false",
+                      "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "RULE-003" not in result.stdout
+
+
+def test_set_a_value_that_contains_itself(tmp_path: Path) -> None:
+    # a YAML alias inside the list it names: the run hung
+    result = riskrail(tmp_path, "dry-run", str(LOSING_DAY), "--set", "RULE-003.limit=&a [*a]",
+                      timeout=30)
+    assert result.returncode == 64, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: --set 'RULE-003.limit=&a [*a]': YAML: an alias refers to a map or list that "
+        "contains it (a cycle)"]
+
+
 # -- known bugs owned elsewhere (engine/network), kept so they are never lost ----------
 
 @pytest.mark.xfail(strict=True, reason="known bug: a lockout `while:` false at firing still "
