@@ -193,11 +193,8 @@ def test_set_a_value_that_contains_itself(tmp_path: Path) -> None:
         "contains it (a cycle)"]
 
 
-# -- known bugs owned elsewhere (engine/network), kept so they are never lost ----------
+# -- lockouts that locked nothing meaningful (fixed on main by the lead, 67d6b83) --------
 
-@pytest.mark.xfail(strict=True, reason="known bug: a lockout `while:` false at firing still "
-                   "locks, and LOCKOUT-ENFORCEMENT closes positions while it is false "
-                   "(engine/network _lock; FOLLOWUPS breakit findings)")
 def test_a_while_lockout_whose_condition_is_false_does_not_lock(tmp_path: Path) -> None:
     (tmp_path / "w.yaml").write_text(rule(
         "account.realized_pnl_today < -100",
@@ -209,8 +206,6 @@ def test_a_while_lockout_whose_condition_is_false_does_not_lock(tmp_path: Path) 
     assert "close_position" not in actions, actions  # canTrade is true all day
 
 
-@pytest.mark.xfail(strict=True, reason="known bug: a lockout until an instant already past "
-                   "is decided, then ended at a time before its start (engine/network)")
 def test_a_lockout_until_a_past_instant_never_ends_before_it_starts(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(rule("account.realized_pnl_today < -100",
                                           actions="[{lockout: {until: now - 1h}}]"),
