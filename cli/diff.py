@@ -191,7 +191,8 @@ def diff(paths: tuple[str, ...], sets: tuple[str, ...], account_id: int | None,
     for events in files:
         unreadable = event_file_problem(events) if events != "-" else None
         if unreadable is not None:
-            click.echo(f"error: cannot read {events}: {unreadable}", err=True)
+            click.echo(f"error: cannot read {events}: {unreadable}; give an event file or - "
+                   "for stdin", err=True)
             sys.exit(exitcodes.BAD_INPUT)
     zone = old.ruleset.trading_day.zone
     day_of = trading_day(old.ruleset)

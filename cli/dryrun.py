@@ -241,7 +241,8 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         click.echo(str(warning), err=True)
     unreadable = event_file_problem(events) if events != "-" else None
     if unreadable is not None:
-        click.echo(f"error: cannot read {events}: {unreadable}", err=True)
+        click.echo(f"error: cannot read {events}: {unreadable}; give an event file or - "
+                   "for stdin", err=True)
         sys.exit(EXIT_INPUT)
     names = _accounts_in(events)
     if accounts_file is not None:

@@ -109,7 +109,7 @@ def event_file_problem(path: str) -> str | None:
         return None
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         kind = "a character device" if stat.S_ISCHR(mode) else "a block device"
-        return f"not a file ({kind}); give an event file or - for stdin"
+        return f"not a file ({kind})"
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..clock import MICROS
+from ..events import event_file_problem
 from ..instruments import InstrumentTable
 from ..language import nodes as n
 from ..language.errors import LanguageError
@@ -310,6 +311,11 @@ class _Reader:
                            key=True)
                 return [], [], None
             file = Path(self.source.path).parent / str(raw["events_file"])
+            unreadable = event_file_problem(str(file))
+            if unreadable is not None:  # /dev/zero: read_text never returned
+                self.error(f"cannot read events_file {file}: {unreadable}",
+                           (*path, "events_file"))
+                return [], [], None
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:

@@ -34,7 +34,11 @@ def _local(day: date, clock_text: str, zone: ZoneInfo) -> int:
         raise ValueError(f"not a time of day: {clock_text!r} (00:00 to 23:59:59)")
     moment = datetime.combine(day, time(hours, minutes, seconds, micros), zone)
     # a wall time skipped by a DST change (02:30 on the March Sunday) does not exist
-    back = moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    try:
+        back = moment.astimezone(ZoneInfo("UTC")).astimezone(zone)
+    except OverflowError:  # 9999-12-31 23:59 in Chicago is past the year 9999 in UTC
+        raise ValueError(f"{day} {clock_text} is out of range (the years 2000 to 2099 "
+                         "are replayed)") from None
     if back.replace(tzinfo=None) != moment.replace(tzinfo=None):
         raise ValueError(f"{day} {clock_text} does not exist in {zone.key} (a daylight-"
                          "saving change skips it)")

@@ -62,3 +62,31 @@ def test_a_huge_line_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
     kept = riskrail(tmp_path, "dry-run", str(events), "--format", "json")
     assert [json.loads(x)["rule"] for x in kept.stdout.splitlines()] == \
         [json.loads(x)["rule"] for x in plain.stdout.splitlines()]
+
+
+def _rule_test(tmp_path: Path, start: str, events: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "r.yaml").write_text(
+        "name: t\nrules:\n  - id: R1\n    condition: account.realized_pnl_today < -100\n"
+        "    actions: [flatten]\n", encoding="utf-8")
+    (tmp_path / "r.test.yaml").write_text(
+        f'start: "{start}"\ncases:\n  - name: x\n{events}    expect: nothing\n',
+        encoding="utf-8")
+    return riskrail(tmp_path, "test", "r.yaml", timeout=30)
+
+
+def test_a_rule_test_starting_at_the_end_of_year_9999(tmp_path: Path) -> None:
+    # OverflowError traceback, exit 1
+    result = _rule_test(tmp_path, "9999-12-31 23:59",
+                        "    events:\n      - +0s trade MNQ sell 1 @ 21000 pnl -300\n")
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "r.test.yaml:1:8: error: 9999-12-31 23:59 is out of range (the years 2000 to " \
+        "2099 are replayed)" in result.stdout.splitlines()
+
+
+def test_a_rule_test_whose_events_file_is_dev_zero(tmp_path: Path) -> None:
+    # it never returned
+    result = _rule_test(tmp_path, "2026-03-10 10:00", "    events_file: /dev/zero\n")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "r.test.yaml:4:18: error: cannot read events_file /dev/zero: not a file (a " \
+        "character device)" in result.stdout.splitlines()
