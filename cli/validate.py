@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import click
 from riskrail.cli import exitcodes
+from riskrail.engine.language.limits import MAX_FILE_BYTES
 from riskrail.engine.ruleset.build import check_paths, ruleset_files
 from riskrail.engine.ruleset.diagnostics import (
     format_github,
@@ -45,7 +46,10 @@ def validate(paths: tuple[str, ...], output_format: str, strict: bool,
     """
     texts: dict[str, str] = {}
     if "-" in paths:
-        texts[stdin_filename] = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        # at most one byte past the file-size limit (refused as too large): reading all of
+        # it hung on an endless stdin (< /dev/zero)
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        texts[stdin_filename] = raw.decode("utf-8", errors="replace")
         paths = tuple(stdin_filename if p == "-" else p for p in paths)
     # today's date decides whether a session's holiday data runs out soon (a warning)
     diagnostics = check_paths(paths, texts, today=datetime.now(UTC).date())

@@ -90,3 +90,14 @@ def test_a_rule_test_whose_events_file_is_dev_zero(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "r.test.yaml:4:18: error: cannot read events_file /dev/zero: not a file (a " \
         "character device)" in result.stdout.splitlines()
+
+
+def test_validate_of_an_endless_stdin(tmp_path: Path) -> None:
+    # `riskrail validate - < /dev/zero` read stdin to its end, which never came
+    with open("/dev/zero", "rb") as endless:
+        result = subprocess.run([str(RISKRAIL), "validate", "-"], cwd=tmp_path, stdin=endless,
+                                capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [
+        "<stdin>:1:1: error: the file is larger than 262,144 bytes (limit: file size 262,144 "
+        "bytes)"]
