@@ -80,7 +80,8 @@ def _replay(events: str, side: _Side, account_id: int | None, strict: bool,
     try:
         if events == "-":  # read once: both rulesets replay the same lines
             if not _STDIN:
-                _STDIN.append(sys.stdin.buffer.read().splitlines(keepends=True))
+                # line by line, each bounded (one endless line took all memory)
+                _STDIN.append(list(read_lines(sys.stdin.buffer)))
             result = replay(_STDIN[0], side.ruleset, account_id=account_id, strict=strict,
                             engine=make)
         else:

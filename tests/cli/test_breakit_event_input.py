@@ -101,3 +101,27 @@ def test_validate_of_an_endless_stdin(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [
         "<stdin>:1:1: error: the file is larger than 262,144 bytes (limit: file size 262,144 "
         "bytes)"]
+
+
+def test_diff_of_a_huge_line_on_stdin_in_bounded_memory(tmp_path: Path) -> None:
+    # diff - read all of stdin at once (< /dev/zero: a MemoryError traceback)
+    events = tmp_path / "e.jsonl"
+    good = LOSING_DAY.read_bytes().splitlines(keepends=True)
+    with events.open("wb") as out:
+        out.writelines(good[:3])
+        out.write(b'{"ts": "' + b"9" * 60_000_000 + b'"}\n')
+        out.writelines(good[3:])
+    standard = ROOT / "rulesets" / "standard.yaml"
+    done = subprocess.run(
+        [sys.executable, "-c",
+         "import resource, subprocess, sys; "
+         "r = subprocess.run(sys.argv[2:], stdin=open(sys.argv[1], 'rb'), capture_output=True, "
+         "text=True); print(r.returncode); print(r.stderr); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+         str(events), str(RISKRAIL), "diff", str(standard), "-", "--set",
+         "RULE-003.limit=-800"],
+        capture_output=True, text=True, timeout=60, check=False)
+    code, *rest = done.stdout.splitlines()
+    assert code == "0", done.stdout
+    assert "-:4: skipped: line: longer than 1,000,000 characters" in done.stdout
+    assert int(rest[-1]) < 120_000, f"peak RSS {rest[-1]} kB: stdin was read whole"
