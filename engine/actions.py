@@ -230,9 +230,10 @@ _DEFINITIONS: tuple[ActionDef, ...] = (
         enforcement=Enforcement(
             "cap", "at most N contracts in its scope (the position, the symbol root, the "
             "account)", (("flatten", "any"), ("close_position", "same_contract")),
-            "caps on one position merge into the tightest; narrow scopes are cut first, "
-            "then each root's, then the account's (the position that grew last first); "
-            "a re-fire with the same target sends nothing",
+            "caps on one position merge into the tightest; every cap cuts in one order "
+            "(the position that grew last, then a root's latest, then the oldest) and "
+            "each position keeps what all its caps still allow, so the most contracts "
+            "are kept; a re-fire with the same target sends nothing",
             ("Position/partialCloseContract", "Position/closeContract"))),
     ActionDef(
         "cancel_orders",

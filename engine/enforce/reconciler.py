@@ -12,13 +12,17 @@ already show (its fills, known by the order id its answer gave, that arrived bef
 latest position update). Before the answer, all of it is taken off: an under-estimate,
 which can only delay a further call, never make one too many.
 
-**The calls** (``_plan_account``): per contract, the lowest size any constraint allows,
-narrow scopes first (a contract's cap, a lockout's "flat"), then each root's cap, then
-the account's, each cutting its excess from the position that grew last, then the
-others from the oldest opened; a contract that must go flat gets one ``closeContract``,
-any other cut one ``partialCloseContract``. Two caps on one position therefore merge into
-the tighter; a re-fire with the same target finds the projection already there and sends
-nothing; a flatten subsumes the rest. Orders a constraint forbids are cancelled; a
+**The calls** (``_plan_account``): per contract, what it may keep under every cap at
+once (a contract's, a root's, the account's, a lockout's "flat"): the positions are cut
+in one order (the position that grew last, then in a root holding several the one that
+grew last, then the others from the oldest opened), so each keeps, in the reverse order,
+as much as all the caps covering it still have room for. That keeps the most contracts
+the caps allow, and the targets are a fixed point: any state between the start and them
+gives them again, so a cut backing off or in flight is never made a second time. A
+contract that must go flat gets one ``closeContract``, any other cut one
+``partialCloseContract``. Two caps on one position therefore merge into the tighter; a
+re-fire with the same target finds the projection already there and sends nothing; a
+flatten subsumes the rest. Orders a constraint forbids are cancelled; a
 protective stop or target is placed (with a customTag naming the constraint, so that a
 retry finds an order an earlier attempt placed) or modified.
 
@@ -769,43 +773,43 @@ class Reconciler:
                        by_id: dict[int, ActiveConstraint]) -> dict[str, int]:
         """The (partial) closes that bring every position from ``sizes`` (what the calls
         in flight will leave) to what the caps (and a lockout's flat) allow; what each
-        position may keep."""
+        position may keep.
+
+        What each keeps is filled greedily, the positions taken in the reverse of the
+        order in which they are cut (``_preference``): each keeps as much as every cap
+        covering it still has room for. Over nested scopes (contract, root, account)
+        that keeps the most contracts the caps allow in all, and it is a fixed point:
+        from any state between the start and the targets it gave (some of its calls in
+        flight or done, others backing off) it gives the same targets, so planning again
+        sends nothing and no cut is ever made twice. (Cutting each scope's excess in turn,
+        narrow scopes first, is not: a root's cut depends on what the account's cut in
+        flight already took from that root, and the account then cuts again.)"""
         root = self.root
-        allowed = dict(sizes)
         needs: dict[str, set[int]] = {}
-
-        def cut(contract: str, to: int, constraint_id: int) -> None:
-            if to < sizes[contract]:
-                needs.setdefault(contract, set()).add(constraint_id)
-            if to < allowed[contract]:
-                allowed[contract] = to
-
-        if len(caps) > 1:  # narrow scopes first, then the tightest: each cuts what is left
-            caps.sort(key=lambda c: (0, 0) if isinstance(c.constraint, Locked) else (
-                _SCOPE_RANK[c.constraint.scope.kind], c.constraint.limit))  # type: ignore[union-attr]
+        limits: list[tuple[set[str], int]] = []
         for constraint in caps:
             cap = constraint.constraint
-            members = [c for c in sizes if cap.scope.covers(c, root(c))]  # type: ignore[union-attr]
+            assert isinstance(cap, Locked | MaxContracts)
+            members = {c for c in sizes if cap.scope.covers(c, root(c))}
             if not members:
                 continue
-            if isinstance(cap, Locked):  # a lockout: flat in its scope while it lasts
-                for member in members:
-                    cut(member, 0, constraint.id)
-                continue
-            assert isinstance(cap, MaxContracts)
-            if sum(sizes[m] for m in members) > cap.limit:
+            # a lockout: flat in its scope while it lasts
+            limit = 0 if isinstance(cap, Locked) else max(cap.limit, 0)
+            if sum(sizes[m] for m in members) > limit:
                 for member in members:  # it needs every one it covers to change
                     if sizes[member] > 0:
                         needs.setdefault(member, set()).add(constraint.id)
-            excess = sum(allowed[m] for m in members) - cap.limit
-            if excess <= 0:
-                continue
-            for member in self._preference(view, members):
-                if excess <= 0:
-                    break
-                take = min(excess, allowed[member])
-                cut(member, allowed[member] - take, constraint.id)
-                excess -= take
+            limits.append((members, limit))
+        room = [limit for _, limit in limits]
+        allowed: dict[str, int] = {}
+        for contract in reversed(self._preference(view, list(sizes))):
+            keep = sizes[contract]
+            covering = [i for i, (members, _) in enumerate(limits) if contract in members]
+            for i in covering:
+                keep = min(keep, room[i])
+            for i in covering:
+                room[i] -= keep
+            allowed[contract] = keep
         for contract, size in sizes.items():
             target = allowed[contract]
             if target >= size:
@@ -900,14 +904,24 @@ class Reconciler:
         return max(expected - view.filled(flight.order_id, before=pushed), 0)
 
     def _preference(self, view: AccountView, contracts: list[str]) -> list[str]:
-        """Which positions an account or root cap reduces first: the one that grew last
-        (whose growth breached the cap), then the others from the oldest opened."""
+        """The order in which the caps cut positions, one order for every cap so that
+        cuts made for one are never undone by another's (``_positions_for``): first the
+        position that grew last (whose growth breached a cap), then in each root holding
+        several positions the one of them that grew last (a root's cap cuts among its
+        expiries the one that grew), then the others from the oldest opened."""
         held = [view.positions[c] for c in contracts if c in view.positions]
         if not held:
             return contracts
         latest = max(held, key=lambda p: p.grew).contract
-        return sorted((p.contract for p in held),
-                      key=lambda c: (c != latest, view.positions[c].opened, c))
+        by_root: dict[str, list[PositionView]] = {}
+        for position in held:
+            by_root.setdefault(self.root(position.contract), []).append(position)
+        root_latest = {max(group, key=lambda p: p.grew).contract
+                       for group in by_root.values() if len(group) > 1}
+        positions = view.positions
+        return sorted(contracts, key=lambda c: (
+            c != latest, c not in root_latest,
+            positions[c].opened if c in positions else 0, c))
 
     @staticmethod
     def _entry(order: _Order, view: AccountView, allowed: dict[str, int]) -> bool:

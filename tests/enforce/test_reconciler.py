@@ -213,6 +213,63 @@ def test_an_account_cap_never_touches_a_position_it_does_not_need_to() -> None:
     assert desk.held()[ES] == 3
 
 
+def test_a_root_cap_and_an_account_cap_cut_once_while_a_cut_backs_off() -> None:
+    """The targets are a fixed point: with one cut backing off and the others in flight,
+    planning again finds the same targets and sends nothing. (Cutting the root's excess,
+    then the account's, cut the older MNQ expiry a second time: the root's cut counted
+    the account's cut in flight as its own.)"""
+    desk = Desk()
+    desk.position(MNQ_M, 4)
+    desk.position(MNQ, 13)  # grew last in MNQ
+    [first] = cap(desk, "RULE-002", 5, symbol="MNQ").calls
+    assert first.describe() == f"partial close {MNQ} 12"
+    desk.answer(first, "refused", detail="Operation failed")  # backs off
+    desk.position(MYM, 1)  # grew last in the account
+    plan = cap(desk, "RULE-001", 4)
+    # MNQ (the root's latest) goes flat once it may be sent again, MYM at once; the
+    # older expiry keeps its 4
+    assert texts(plan) == [f"close {MYM}"]
+    assert desk.plan().calls == []
+    assert desk.plan().calls == []
+    plan = desk.tick(1.0)
+    assert texts(plan) == [f"close {MNQ}"]
+    assert desk.plan().calls == []
+    assert [c.describe() for c in desk.sent] == [
+        f"partial close {MNQ} 12", f"close {MYM}", f"close {MNQ}"]
+
+
+def test_targets_do_not_move_as_the_cuts_land_one_by_one() -> None:
+    """One cut lands while another backs off: the targets stay where they were and the
+    account ends at its cap, never below."""
+    desk = Desk()
+    desk.position(ES, 2)
+    desk.position(MNQ_M, 3)
+    desk.position(MNQ, 4)
+    desk.position(MYM, 3)  # grew last: 12 in all
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-002", "reduce_position", "x",
+                                      symbol="MNQ", limit=4), desk.now)
+    desk.rec.assert_decision(Decision(desk.now, A, "RULE-001", "reduce_position", "x",
+                                      limit=5), desk.now)
+    plan = desk.plan()
+    # MYM goes (it grew last), then MNQ.H26 (the root's latest); ES and the older expiry
+    # keep theirs: 5 in all
+    assert sorted(texts(plan)) == [f"close {MNQ}", f"close {MYM}"]
+    calls = {c.contract: c for c in plan.calls}
+    desk.answer(calls[MYM], "refused", detail="Operation failed")  # backs off
+    assert desk.answer(calls[MNQ], order_id=900).calls == []
+    desk.fill(900, MNQ, SELL, 4)
+    assert desk.position(MNQ, 0).calls == []
+    assert desk.order(900, MNQ, SELL, 4, status=2, kind=2, price=None, filled=4).calls == []
+    assert desk.plan().calls == []
+    assert texts(desk.tick(1.0)) == [f"close {MYM}"]
+    [again] = desk.sent[2:]
+    assert desk.answer(again, order_id=901).calls == []
+    desk.fill(901, MYM, SELL, 3)
+    assert desk.position(MYM, 0).calls == []
+    assert desk.order(901, MYM, SELL, 3, status=2, kind=2, price=None, filled=3).calls == []
+    assert desk.held() == {ES: 2, MNQ_M: 3} and desk.rec.constraints(A) == []
+
+
 def test_expiries_of_one_root_add_up() -> None:
     desk = Desk()
     desk.position(MNQ, 2)

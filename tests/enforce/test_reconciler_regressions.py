@@ -1,13 +1,12 @@
-"""A known reconciler bug the model-based test (test_reconciler_model.py) finds at random,
-kept as one fixed sequence so it is never lost: planning twice in a row while a close backs
-off under two caps sends a second partial close (the model also saw one leave 3 contracts
-where the constraints allow 4: over-enforcement). The mark goes when it is fixed."""
+"""Sequences the model-based test (test_reconciler_model.py) found, kept as fixed
+regression cases so they are never lost. Each replays the rules hypothesis drew, in order;
+the machine's own checks (planning again at once sends nothing, no enforcement fill leaves
+fewer contracts than the constraints allow, everything met once settled) are the asserts."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from test_reconciler_model import ReconcilerAgainstAModelGateway
 
 
@@ -21,10 +20,10 @@ class Draws:
         return self.values.pop(0)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="known bug (issue 12): a second partial close planned while one "
-                          "backs off under two caps")
 def test_two_caps_and_a_backing_off_close_plan_one_partial_close() -> None:
+    """Planning twice in a row while a close backs off under an account cap and a root
+    cap sent a second partial close: the root's cut was computed after the account's cut
+    in flight had already taken one from the root (issue 12)."""
     s = ReconcilerAgainstAModelGateway()
     D = Draws
     s.trader_buys(index=1, size=4)
