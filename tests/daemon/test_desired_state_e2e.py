@@ -7,6 +7,7 @@ replay of the recording plans exactly the daemon's calls. Every wait is bounded.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from daemon_testkit import (
     LIMIT,
     MNQ,
     SELL,
+    SESSION_TIME,
     calls,
     daemon_in_process,
     decisions,
@@ -30,10 +32,12 @@ from daemon_testkit import (
 )
 from riskrail.daemon.service import RiskDaemon
 from riskrail.sim import Simulator
+from riskrail.sim.world import config_from_mapping
 
 pytestmark = pytest.mark.e2e
 
 MYM = "CON.F.US.MYM.H26"
+MNQ_JUNE = "CON.F.US.MNQ.M26"
 CLOSES = ("Position/partialCloseContract", "Position/closeContract")
 #: the daemon gives up waiting for an answer after 0.5 s; a "timeout" answers after 1 s
 FAST = {"attempt_timeout": 0.5, "call_deadline": 3.0, "retry_base": 0.1, "retry_max": 0.4,
@@ -153,6 +157,51 @@ async def test_an_account_cap_reduces_the_position_that_grew_last_only(
         await settled(sim, {ES: (1, 2), MYM: (1, 2), MNQ: (1, 1)}, daemon)
         assert list(closing_fills(sim, MNQ).values()) == [2]
         assert closing_fills(sim, ES) == {} and closing_fills(sim, MYM) == {}
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.fixture
+async def sim_two_expiries() -> AsyncIterator[Simulator]:
+    """The simulator with a second MNQ expiry (June) beside the March one."""
+    config = config_from_mapping({"contracts": [{"id": MNQ_JUNE, "price": 21500}]})
+    simulator = Simulator(config, random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_an_account_cap_and_a_root_cap_over_several_positions_cut_each_once(
+        sim_two_expiries: Simulator, tmp_path: Path, fault: str) -> None:
+    """The sequence the model-based test found (issue 12), live: MNQ March must go flat
+    under RULE-002 (5 per root) and RULE-001 (4 in the account); its close fails and
+    backs off; MYM is bought meanwhile. Cutting the root's excess and then the account's
+    took one from MNQ June, then, planned again with that cut in flight, another. Now
+    MYM and MNQ March are closed once each and MNQ June, which no cap needs cut, keeps
+    its 4."""
+    sim = sim_two_expiries
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-001": {"limit": 4},
+                                                    "RULE-002": {"default_limit": 5}})
+    # a failed close waits 1 s before it is sent again: MYM's push comes in that pause
+    options = {**FAST, "retry_base": 1.0, "retry_max": 1.0}
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=options) as daemon:
+        trade(sim, MNQ_JUNE, BUY, 4)
+        await wait_until(lambda: positions(sim) == {MNQ_JUNE: (1, 4)})
+        fail_first(sim, FAULTS[fault], endpoints=("Position/closeContract",))
+        trade(sim, MNQ, BUY, 13)  # 17 in MNQ, 17 in the account: March goes flat
+        await wait_until(lambda: [c for c in calls(sim, "Position/closeContract")
+                                  if c["status"] is not None],
+                         what="the first close of MNQ March answered")
+        trade(sim, MYM, BUY, 1)  # grew last: the account is over again
+        await settled(sim, {MNQ_JUNE: (1, 4)}, daemon)
+        assert closing_fills(sim, MNQ_JUNE) == {}
+        assert list(closing_fills(sim, MNQ).values()) == [13]
+        assert list(closing_fills(sim, MYM).values()) == [1]
+        assert calls(sim, "Position/partialCloseContract") == []
     live, again = replay_matches(tmp_path, rules)
     assert again == live
 

@@ -10,7 +10,9 @@ refused, failed before or after applying it ("Operation failed", 500), or hangin
 landing (or not) later; REST reads race the pushes. Checked:
 
 - at every enforcement fill: the account keeps at least as many contracts as the
-  constraints allow on the state just before it (never more closed than required);
+  constraints allow on the state just before it (never more closed than required), and
+  the contract closed is under a cap breached on that state (nothing closed that no
+  constraint requires);
 - after every plan, planning again at once sends nothing (no call twice for one state);
 - once everything has settled: every constraint is met, and the reconciler's view is the
   Gateway's.
@@ -84,6 +86,16 @@ class ModelGateway:
                                       100.0 if kind == 1 else None, None, now, None, filled))
 
 
+def covers(kind: str, key: str | None, contract: str) -> bool:
+    return kind == "account" or (kind == "root" and ROOT[contract] == key) \
+        or (kind == "contract" and contract == key)
+
+
+def covered(positions: dict[str, int], kind: str, key: str | None) -> int:
+    """The contracts a cap of ``kind`` on ``key`` counts."""
+    return sum(size for contract, size in positions.items() if covers(kind, key, contract))
+
+
 def allowed_total(positions: dict[str, int], caps: dict[tuple[str, str | None], int],
                   flat: bool) -> int:
     """The most contracts the account may hold (nested caps: contract, root, account)."""
@@ -130,10 +142,7 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
         """What the rule network would decide from the pushes seen so far."""
         held = {c: p.size for c, p in self.rec.view.account(A).positions.items()}
         for (kind, key), limit in self.caps.items():
-            covered = sum(size for contract, size in held.items()
-                          if kind == "account" or (kind == "root" and ROOT[contract] == key)
-                          or (kind == "contract" and contract == key))
-            if covered > limit:
+            if covered(held, kind, key) > limit:
                 self.rec.assert_decision(Decision(
                     self.now, A, f"CAP-{kind}-{key}", "reduce_position", "x",
                     contract=key if kind == "contract" else None,
@@ -151,6 +160,11 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
         size = held if call.kind == "close" else min(call.size or 0, held)
         if not held or (call.kind == "partial_close" and (call.size or 0) > held):
             return  # refused by the Gateway: nothing to close
+        # nothing is closed that no constraint requires: a cap over it is breached now
+        assert self.flat or any(
+            limit < covered(before, kind, key) and covers(kind, key, contract)
+            for (kind, key), limit in self.caps.items()), (
+            f"{call.describe()} on {before}: no constraint over it is breached ({self.caps})")
         order_id = self.gw.new_id()
         self.our_orders.add(order_id)
         self.gw.closing[order_id] = (contract, size)
@@ -360,10 +374,7 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
         assert view == held
         assert sum(held.values()) <= allowed_total(held, self.caps, self.flat)
         for (kind, key), limit in self.caps.items():
-            covered = sum(size for contract, size in held.items()
-                          if kind == "account" or (kind == "root" and ROOT[contract] == key)
-                          or (kind == "contract" and contract == key))
-            assert covered <= limit, (kind, key, limit, held)
+            assert covered(held, kind, key) <= limit, (kind, key, limit, held)
         assert not self.rec.flights()
 
 
@@ -375,11 +386,12 @@ TestReconcilerModel.settings = settings(max_examples=100, stateful_step_count=40
 
 @pytest.mark.slow
 def test_many_more_sessions() -> None:
-    """More of the same (``make enforce-fuzz``)."""
+    """More of the same (``make enforce-fuzz``; ``RISKRAIL_FUZZ_EXAMPLES`` sessions)."""
     import os
 
     if not os.environ.get("RISKRAIL_FUZZ"):
         pytest.skip("set RISKRAIL_FUZZ=1 (make enforce-fuzz)")
     run_state_machine_as_test(ReconcilerAgainstAModelGateway, settings=settings(
-        max_examples=2000, stateful_step_count=60, deadline=None,
+        max_examples=int(os.environ.get("RISKRAIL_FUZZ_EXAMPLES", "2000")),
+        stateful_step_count=60, deadline=None,
         suppress_health_check=[HealthCheck.too_slow]))
