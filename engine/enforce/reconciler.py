@@ -412,7 +412,10 @@ class Reconciler:
                 if late is not None and status in ("uncertain", "abandoned"):
                     late.state, late.ended_at = status, now
                     lingering[call_id] = late  # may still fill for a while
-        if status == "accepted" and order_id is not None:
+        # only a close's or a placement's answer names an order of riskrail's; a cancel
+        # or a modification is about someone else's order
+        names_ours = flight is None or flight.call.kind in ("close", "partial_close", "place")
+        if status == "accepted" and order_id is not None and names_ours:
             account = flight.call.account if flight is not None else None
             if account is None and call_id.partition(":")[0].isdigit():
                 account = int(call_id.partition(":")[0])

@@ -535,6 +535,20 @@ def test_fills_of_enforcement_orders_are_known_before_and_after_the_answer() -> 
     assert desk.fill(50, MNQ, SELL, 2)  # a stop riskrail placed
 
 
+def test_an_order_a_cancel_names_is_never_taken_for_riskrails() -> None:
+    """A cancel (or a modification) is about the trader's order: an order id its answer
+    might carry is not an order of riskrail's, and that order's fills stay the trader's
+    (found by the model test, whose Gateway answered a cancel with the order's id)."""
+    desk = Desk()
+    desk.order(10, ES, BUY, 2)  # the trader's entry
+    desk.rec.sync_locks(A, [("RULE-006", "cooldown", None)], desk.now)
+    [cancel] = desk.plan().calls
+    assert cancel.describe() == "cancel order 10"
+    desk.answer(cancel, order_id=10)
+    assert not desk.rec.is_ours(A, 10)
+    assert not desk.fill(10, ES, BUY, 1)  # it filled in part before the cancel landed
+
+
 def test_constraint_descriptions() -> None:
     assert str(MaxContracts(Scope("root", "MNQ"), 3)) == "at most 3 contract(s) in MNQ"
     assert str(MaxContracts(Scope("account"), 0)) == "flat in the account"
