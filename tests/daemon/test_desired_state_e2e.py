@@ -51,16 +51,16 @@ FAULTS: dict[str, dict[str, Any] | None] = {
 
 
 def fail_first(sim: Simulator, fault: dict[str, Any] | None, *,
-               endpoints: tuple[str, ...] = CLOSES, slow: float = 0.0) -> None:
-    """The first call of each endpoint meets the fault; with ``slow``, it answers (or
-    fails) only after that many seconds."""
+               endpoints: tuple[str, ...] = CLOSES, slow: float = 0.0, count: int = 1) -> None:
+    """The first call (``count`` calls) of each endpoint meets the fault; with ``slow``,
+    it answers (or fails) only after that many seconds."""
     if fault is None and not slow:
         return
     spec = dict(fault) if fault is not None else {"mode": "hang", "seconds": slow}
     spec["seconds"] = max(slow, float(spec.get("seconds", 0.0)))
     mode = spec.pop("mode")
     for endpoint in endpoints:
-        sim.inject_failure(endpoint, mode, count=1, **spec)
+        sim.inject_failure(endpoint, mode, count=count, **spec)
 
 
 def closing_fills(sim: Simulator, contract: str) -> dict[int, int]:
@@ -226,6 +226,38 @@ async def test_a_flatten_while_a_reduce_is_in_flight_closes_once(
         applied = [c for c in calls(sim, "Position/closeContract")
                    if c["status"] == 200 and c.get("success")]
         assert len(applied) <= 1  # the flatten's close, once (none if the reduce took all)
+        assert has_decision(tmp_path / "state.sqlite", "RULE-010", "flatten")
+    live, again = replay_matches(tmp_path, rules)
+    assert again == live
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+async def test_a_flatten_while_reduces_of_two_positions_are_in_flight_closes_each_once(
+        sim: Simulator, tmp_path: Path, fault: str) -> None:
+    """Two roots over their cap, both reduces on their way (slow, and failing first),
+    when RULE-010 flattens: each position ends flat, never more closed than it held,
+    with at most one applied close each."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3},
+                                                    "RULE-010": None})
+    async with daemon_in_process(sim, tmp_path, [rules], daemon_options=FAST) as daemon:
+        fail_first(sim, FAULTS[fault], endpoints=("Position/partialCloseContract",),
+                   slow=0.4, count=2)
+        if FAULTS[fault] is not None:
+            fail_first(sim, FAULTS[fault], endpoints=("Position/closeContract",))
+        trade(sim, MNQ, BUY, 5)
+        trade(sim, ES, BUY, 5)
+        await wait_until(lambda: {c["body"]["contractId"] for c in
+                                  calls(sim, "Position/partialCloseContract")} == {MNQ, ES},
+                         what="both reduces in flight")
+        sim.set_can_trade(None, False)  # RULE-010: cancel, flatten, lockout
+        await settled(sim, {}, daemon)
+        for contract in (MNQ, ES):
+            assert sum(closing_fills(sim, contract).values()) == 5  # never more than held
+            applied = [c for c in calls(sim, "Position/closeContract")
+                       if c["body"]["contractId"] == contract and c["status"] == 200
+                       and c.get("success")]
+            assert len(applied) <= 1  # the flatten's close, once (none if the reduce took all)
+        assert not [p for p in sim.state()["positions"] if p["size"] and p["type"] == 2]
         assert has_decision(tmp_path / "state.sqlite", "RULE-010", "flatten")
     live, again = replay_matches(tmp_path, rules)
     assert again == live
