@@ -29,7 +29,7 @@ plans exactly the calls the daemon planned.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .actions import lock_actions
@@ -160,6 +160,15 @@ class Pipeline:
             owner = getattr(event, "account_id", None)
             if self.account_id is not None and owner is not None and owner != self.account_id:
                 continue
+            if isinstance(event, TradeEvent) and event.voided \
+                    and self.counted_before is not None \
+                    and (event.account_id, event.trade_id) not in self._fed_trades:
+                before = self.counted_before(event.account_id, event.trade_id)
+                if before is not None:
+                    # counted before a restart, voided since: the restored day and tracked
+                    # values still hold it; known again, the void below takes it back
+                    counted = replace(event, voided=False)
+                    network.restore_trade(_enforcement_fill(counted) if before else counted)
             if isinstance(event, TradeEvent) and not event.voided:
                 if reconciler.by_enforcement(event):
                     event = _enforcement_fill(event)

@@ -63,8 +63,18 @@ class _State:
     def __init__(self) -> None:
         self.period = 0
 
-    def add(self, value: Any, at: int) -> bool:
+    def add(self, value: Any, at: int, trade: tuple[int, int] | None = None) -> bool:
+        """One sample at ``at``; ``trade``: the fill it came from (id, fill time), for a
+        sample a void may take back. True if the value moved."""
         raise NotImplementedError
+
+    def retract(self, trade_id: int) -> bool:
+        """The fill ``trade_id`` was voided: its sample never was. True if the value moved."""
+        return False
+
+    def settle(self, horizon: int) -> None:
+        """Fills before ``horizon`` can no longer be voided: their samples need not be
+        kept apart."""
 
     def value(self, ctx: Context) -> Any:
         raise NotImplementedError
@@ -80,74 +90,156 @@ class _State:
 
 
 class _Running(_State):
-    """max, min, sum, count, last or streak over a calendar window: one value."""
+    """max, min, sum, count, last or streak over a calendar window: one value.
 
-    __slots__ = ("current", "op")
+    A fill's sample may be taken back when the Gateway voids the fill. ``fills`` keeps
+    the samples of the fills that may still be voided (fill id -> (fill time, value), in
+    the order they came); ``base`` is the value over every sample before them. The value
+    is always ``fold(base, fills)`` (each operator is a left fold of its samples), so a
+    void recomputes exactly what the value would be had the fill never come: a sum or a
+    count subtracts it (O(1)); a max or min refolds only when the voided sample was the
+    extreme, a ``last`` only when it was the latest, a streak always (what a void in a run
+    does to it depends on the run): at most the fills of the void horizon (a week), and
+    only on a void. Samples of fills past the horizon are folded into ``base``."""
+
+    __slots__ = ("base", "current", "fills", "op")
 
     def __init__(self, op: str) -> None:
         super().__init__()
         self.op = op
         self.current: Any = self._empty()
+        self.base: Any = self.current
+        self.fills: dict[int, tuple[int, Any]] = {}
 
     def _empty(self) -> Any:
         return 0 if self.op in ("sum", "count", "streak") else None
 
-    def add(self, value: Any, at: int) -> bool:
-        op, current = self.op, self.current
+    def _step(self, current: Any, value: Any) -> Any:
+        op = self.op
         if op == "max":
-            new = value if current is None or value > current else current
-        elif op == "min":
-            new = value if current is None or value < current else current
-        elif op == "sum":
-            new = current + value
-        elif op == "count":
-            new = current + 1
-        elif op == "streak":
-            new = current + 1 if value else 0
-        else:
-            new = value
+            return value if current is None or value > current else current
+        if op == "min":
+            return value if current is None or value < current else current
+        if op == "sum":
+            return current + value
+        if op == "count":
+            return current + 1
+        if op == "streak":
+            return current + 1 if value else 0
+        return value
+
+    def _set(self, new: Any) -> bool:
+        current = self.current
         if new == current and type(new) is type(current):
             return False
         self.current = new
         return True
 
+    def add(self, value: Any, at: int, trade: tuple[int, int] | None = None) -> bool:
+        if trade is not None:
+            self.fills[trade[0]] = (trade[1], value)
+        elif self.fills:  # not a fill's sample (never on one stream): nothing to take back
+            self.fills.clear()
+        if not self.fills:
+            self.base = self._step(self.current, value)
+        return self._set(self._step(self.current, value))
+
+    def retract(self, trade_id: int) -> bool:
+        fills = self.fills
+        sample = fills.get(trade_id)
+        if sample is None:
+            return False  # not sampled (filtered out), or of an earlier period
+        latest = next(reversed(fills)) == trade_id
+        del fills[trade_id]
+        op, value = self.op, sample[1]
+        if op == "sum":
+            return self._set(self.current - value if fills else self.base)
+        if op == "count":
+            return self._set(self.current - 1 if fills else self.base)
+        if op in ("max", "min") and value != self.current:
+            return False  # not the extreme: the extreme stands
+        if op == "last" and not latest:
+            return False
+        new = self.base
+        for _, kept in fills.values():
+            new = self._step(new, kept)
+        return self._set(new)
+
+    def settle(self, horizon: int) -> None:
+        fills = self.fills
+        while fills:
+            trade_id = next(iter(fills))
+            at, value = fills[trade_id]
+            if at >= horizon:
+                return
+            del fills[trade_id]
+            self.base = self._step(self.base, value)
+        self.base = self.current  # nothing left to take back (sums: no rounding carried)
+
     def value(self, ctx: Context) -> Any:
         return self.current
 
     def reset(self) -> None:
-        self.current = self._empty()
+        self.current = self.base = self._empty()
+        self.fills.clear()
 
     def dump(self) -> Any:
-        return self.current
+        if not self.fills:
+            return self.current
+        return {"current": self.current, "base": self.base,
+                "fills": [[i, at, v] for i, (at, v) in self.fills.items()]}
 
     def load(self, data: Any) -> None:
-        if _number(data):
-            self.current = data
-        else:
-            self.reset()
+        self.reset()
+        if isinstance(data, dict):
+            current, base = data.get("current"), data.get("base")
+            if not (_number(current) and (_number(base) or base is None)):
+                return
+            self.current, self.base = current, base
+            for trade_id, at, value in _triples(data.get("fills")):
+                self.fills[trade_id] = (at, value)
+        elif _number(data):
+            self.current = self.base = data
 
 
 class _RollingTotal(_State):
-    """sum or count of the samples in (now - length, now]."""
+    """sum or count of the samples in (now - length, now]. A voided fill's sample is
+    subtracted and zeroed where it stands in the window (O(1): ``fills`` finds it)."""
 
-    __slots__ = ("length", "samples", "total")
+    __slots__ = ("fills", "length", "samples", "total")
 
     def __init__(self, length: int) -> None:
         super().__init__()
         self.length = length
-        self.samples: deque[tuple[int, float]] = deque()
+        #: [at, value, fill id or None]
+        self.samples: deque[list[Any]] = deque()
+        self.fills: dict[int, list[Any]] = {}
         self.total: float = 0
 
-    def add(self, value: Any, at: int) -> bool:
-        self.samples.append((at, value))
+    def add(self, value: Any, at: int, trade: tuple[int, int] | None = None) -> bool:
+        entry = [at, value, None if trade is None else trade[0]]
+        self.samples.append(entry)
+        if trade is not None:
+            self.fills[trade[0]] = entry
         self.total += value
+        return True
+
+    def retract(self, trade_id: int) -> bool:
+        entry = self.fills.pop(trade_id, None)
+        if entry is None or entry[1] == 0:
+            return False  # left the window already (or counted nothing)
+        self.total -= entry[1]
+        entry[1] = 0
         return True
 
     def _expire(self, now: int) -> None:
         horizon = now - self.length
         samples = self.samples
         while samples and samples[0][0] <= horizon:
-            self.total -= samples.popleft()[1]
+            _, value, trade_id = samples.popleft()
+            self.total -= value
+            if trade_id is not None:
+                self.fills.pop(trade_id, None)
         if not samples:
             self.total = 0  # no rounding left over from the additions and subtractions
 
@@ -159,22 +251,34 @@ class _RollingTotal(_State):
 
     def reset(self) -> None:
         self.samples.clear()
+        self.fills.clear()
         self.total = 0
 
     def dump(self) -> Any:
-        return [list(s) for s in self.samples]
+        return [[at, value] if trade_id is None else [at, value, trade_id]
+                for at, value, trade_id in self.samples if value != 0 or trade_id is None]
 
     def load(self, data: Any) -> None:
         self.reset()
-        for at, value in _pairs(data):
-            self.add(value, at)
+        for item in data if isinstance(data, list) else ():
+            if isinstance(item, list) and len(item) == 3 and isinstance(item[2], int):
+                pair, trade = item[:2], (item[2], 0)
+            else:
+                pair, trade = item, None
+            for at, value in _pairs([pair]):
+                self.add(value, at, trade)
 
 
 class _RollingExtreme(_State):
     """max or min over (now - length, now]; with ``held`` (a fact's value, sampled as it
-    changes) the value in effect when the window began counts too."""
+    changes) the value in effect when the window began counts too.
 
-    __slots__ = ("better", "held", "length", "samples")
+    Samples of fills are also kept as they came (``fills``, only those still in the
+    window): a void removes its fill's sample there and, when it was one of the samples
+    that can still be the extreme, rebuilds the monotonic deque from them (on a void
+    only, at most the window's fills)."""
+
+    __slots__ = ("better", "fills", "held", "length", "samples")
 
     def __init__(self, op: str, length: int, held: bool) -> None:
         super().__init__()
@@ -186,8 +290,15 @@ class _RollingExtreme(_State):
         #: that can still be the extreme; ``until``: when the next sample replaced it
         #: (None for the latest), the end of its time in effect when ``held``
         self.samples: deque[list[Any]] = deque()
+        #: [at, value, fill id] of the fills' samples in the window, in order
+        self.fills: deque[list[Any]] = deque()
 
-    def add(self, value: Any, at: int) -> bool:
+    def add(self, value: Any, at: int, trade: tuple[int, int] | None = None) -> bool:
+        if trade is not None:
+            self.fills.append([at, value, trade[0]])
+        return self._push(value, at)
+
+    def _push(self, value: Any, at: int) -> bool:
         samples, better = self.samples, self.better
         if samples:
             if self.held and samples[-1][1] == value:
@@ -196,6 +307,19 @@ class _RollingExtreme(_State):
         while samples and better(value, samples[-1][1]):
             samples.pop()
         samples.append([at, value, None])
+        return True
+
+    def retract(self, trade_id: int) -> bool:
+        fills = self.fills
+        gone = next((f for f in fills if f[2] == trade_id), None)
+        if gone is None:
+            return False
+        fills.remove(gone)
+        if not any(s[0] == gone[0] and s[1] == gone[1] for s in self.samples):
+            return False  # a later sample at least as extreme outlasts it: no change
+        self.samples.clear()
+        for at, value, _ in fills:
+            self._push(value, at)
         return True
 
     def value(self, ctx: Context) -> Any:
@@ -212,16 +336,27 @@ class _RollingExtreme(_State):
                 samples.popleft()
             if samples:
                 ctx.note(samples[0][0] + self.length)
+        fills = self.fills
+        while fills and fills[0][0] <= horizon:
+            fills.popleft()
         return samples[0][1] if samples else None
 
     def reset(self) -> None:
         self.samples.clear()
+        self.fills.clear()
 
     def dump(self) -> Any:
-        return [list(s) for s in self.samples]
+        if not self.fills:
+            return [list(s) for s in self.samples]
+        return {"samples": [list(s) for s in self.samples],
+                "fills": [[trade_id, at, value] for at, value, trade_id in self.fills]}
 
     def load(self, data: Any) -> None:
         self.reset()
+        if isinstance(data, dict):
+            for trade_id, at, value in _triples(data.get("fills")):
+                self.fills.append([at, value, trade_id])
+            data = data.get("samples")
         for item in data if isinstance(data, list) else ():
             if isinstance(item, list) and len(item) == 3 and _number(item[0]) \
                     and _number(item[1]) and (item[2] is None or _number(item[2])):
@@ -240,6 +375,15 @@ def _pairs(data: Any) -> Iterable[tuple[int, float]]:
                 isinstance(x, int | float) and not isinstance(x, bool) for x in item) \
                 and math.isfinite(item[1]):
             yield int(item[0]), item[1]
+
+
+def _triples(data: Any) -> Iterable[tuple[int, int, Any]]:
+    """[a, b, value] items of a saved list: two ints and a number (or a streak's bool)."""
+    for item in data if isinstance(data, list) else ():
+        if isinstance(item, list) and len(item) == 3 \
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in item[:2]) \
+                and (_number(item[2]) or isinstance(item[2], bool)):
+            yield item[0], item[1], item[2]
 
 
 def _state(track: CompiledTrack) -> _State:
@@ -286,7 +430,8 @@ class Tracker:
     def read(self, key: str, ctx: Context) -> Any:
         return self.states[key].value(ctx)
 
-    def _sample(self, track: CompiledTrack, ctx: Context, at: int) -> bool:
+    def _sample(self, track: CompiledTrack, ctx: Context, at: int,
+                trade: tuple[int, int] | None = None) -> bool:
         """Feed ``track`` one sample from ``ctx``; True if its state moved. A sample that
         cannot be taken (an unknown value, a failing expression) is skipped: it is the
         reading rule's to report, where the same expression fails."""
@@ -304,7 +449,7 @@ class Tracker:
                     return False
         except Exception:
             return False
-        return self.states[track.key].add(value, at)
+        return self.states[track.key].add(value, at, trade)
 
     def on_changes(self, topics: set[str], ctx: Context) -> bool:
         moved = False
@@ -314,10 +459,27 @@ class Tracker:
         return moved
 
     def on_trade(self, ctx: Context) -> bool:
+        """A fill counted (``ctx.trade``): each value over fills takes its sample, kept
+        apart (by fill id) while the Gateway may still void the fill."""
+        trade = ctx.trade
+        fill = (trade.id, trade.at) if trade is not None else None
         moved = False
         for track in self.trades:
-            moved = self._sample(track, ctx, ctx.now) or moved
+            moved = self._sample(track, ctx, ctx.now, fill) or moved
         return moved
+
+    def void(self, trade_id: int) -> bool:
+        """The Gateway voided a fill counted before: every value over fills becomes what
+        it would be had the fill never come. True if one moved."""
+        moved = False
+        for track in self.trades:
+            moved = self.states[track.key].retract(trade_id) or moved
+        return moved
+
+    def settle(self, horizon: int) -> None:
+        """Fills before ``horizon`` (the network forgets them) can no longer be voided."""
+        for track in self.trades:
+            self.states[track.key].settle(horizon)
 
     def on_order(self, order_id: int, ctx: Context) -> bool:
         """An order id seen for the first time: a submission (counted once)."""

@@ -523,8 +523,8 @@ class AccountState:
                  "locked_since", "locked_until", "lockouts", "name", "orders",
                  "position_count", "positions", "previous", "price_bounds", "prices",
                  "realized_pnl_today", "rules", "shadows", "symbol_locks", "tracker", "trades",
-                 "trades_today", "triggers", "unsettled", "wake", "windows_at",
-                 "working_orders")
+                 "trades_today", "triggers", "unsettled", "voided_trades", "wake",
+                 "windows_at", "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
                  prices: dict[str, float] | None = None) -> None:
@@ -542,6 +542,10 @@ class AccountState:
         #: every trade counted and not voided, today's and earlier days' (kept for a week
         #: after its fill): a duplicate is never counted twice, a late void is undone
         self.counted_trades: dict[int, TradeState] = {}
+        #: fill id -> fill time of the fills voided after they were counted (kept, and
+        #: saved, as long as counted_trades): a restart's read of them, voided, takes
+        #: nothing back twice
+        self.voided_trades: dict[int, int] = {}
         self._trade_times: list[int] = []
         #: the latest trade time ever counted: the windows are measured there, and a
         #: voided trade does not move them back to an older burst

@@ -568,9 +568,14 @@ class RuleNetwork:
         known = account.counted_trades.get(event.trade_id)
         if known is not None:
             if event.voided:  # a trade voided after the fact counts for nothing
+                account.voided_trades[event.trade_id] = known.at
+                self._memory_changed.add(account.id)
                 del account.counted_trades[event.trade_id]
                 account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
+                tracker = account.tracker
+                if tracker is not None and tracker.trades and tracker.void(event.trade_id):
+                    self._memory_changed.add(account.id)
                 unsettled = account.unsettled.get(known.contract)
                 if unsettled is not None and unsettled.void(event.trade_id) \
                         and self._settle(account, known.contract):
@@ -580,15 +585,14 @@ class RuleNetwork:
             self.counters.duplicates += 1
             return []
         if event.voided:
+            # a fill counted before a restart and not read again (an earlier day's): the
+            # values tracked over fills may still hold its sample
+            tracker = account.tracker
+            if tracker is not None and tracker.trades and tracker.void(event.trade_id):
+                self._memory_changed.add(account.id)
+                return [("account", "trades", None)]
             return []
-        symbol = self._contract(event.contract_id)[0]
-        opening = event.profit_and_loss is None
-        gross = 0.0 if opening else float(event.profit_and_loss or 0.0)
-        # Every fill pays its fees, the opening one too: the balance moves by them.
-        fees = event.fees
-        trade = TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
-                           "buy" if event.side == Side.BUY else "sell", gross - fees, gross, fees,
-                           opening, event.at, event.by_enforcement)
+        trade = self._trade_state(event)
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
@@ -601,6 +605,16 @@ class RuleNetwork:
             return [("trade", "trades", event.trade_id), ("account", "trades", None),
                     *self._open_changed(account, event.contract_id)]
         return [("trade", "trades", event.trade_id), ("account", "trades", None)]
+
+    def _trade_state(self, event: TradeEvent) -> TradeState:
+        symbol = self._contract(event.contract_id)[0]
+        opening = event.profit_and_loss is None
+        gross = 0.0 if opening else float(event.profit_and_loss or 0.0)
+        # Every fill pays its fees, the opening one too: the balance moves by them.
+        fees = event.fees
+        return TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
+                          "buy" if event.side == Side.BUY else "sell", gross - fees, gross,
+                          fees, opening, event.at, event.by_enforcement)
 
     def _known_fill(self, account: AccountState, event: TradeEvent) -> bool:
         """A fill is known: what is open changes now, before its position push (or not,
@@ -1309,8 +1323,12 @@ class RuleNetwork:
         made before the restart, so the positions read at the restart show it already
         (netted against that read, a closing fill hid the position it left open)."""
         account = self.account(event.account_id)
+        if event.trade_id in account.counted_trades or event.trade_id in account.voided_trades:
+            return  # restored already, or voided since it was counted
         if not event.by_enforcement:  # riskrail's own fill: no trade of the trader's
             account.add_trade_time(event.at)
+        # known as counted again: a void pushed (or read) later takes it back once
+        account.counted_trades[event.trade_id] = self._trade_state(event)
 
     # -- working memory, for the pipeline and the daemon ------------------------------
     def active_locks(self, account_id: int) -> list[tuple[str, str, str | None, str]]:
@@ -1407,6 +1425,8 @@ class RuleNetwork:
             memory["previous"] = previous
         if account.tracker is not None:
             memory["tracked"] = account.tracker.dump()
+        if account.voided_trades:
+            memory["voided"] = [[i, at] for i, at in account.voided_trades.items()]
         return memory
 
     def restore_memory(self, account_id: int, memory: Mapping[str, Any],
@@ -1427,6 +1447,11 @@ class RuleNetwork:
         tracked = memory.get("tracked")
         if account.tracker is not None and isinstance(tracked, Mapping):
             account.tracker.load(tracked, self.clock.now())
+        voided = memory.get("voided")
+        for item in voided if isinstance(voided, list) else ():
+            if isinstance(item, list) and len(item) == 2 \
+                    and all(isinstance(x, int) and not isinstance(x, bool) for x in item):
+                account.voided_trades[item[0]] = item[1]
         by_id = {rule.id: rule for rule in account.rules}
         redo: set[tuple[str, Any]] = set()
         redo_rules: set[str] = set()  # no entity said: the rule for every entity
@@ -1576,6 +1601,10 @@ class RuleNetwork:
             horizon = at - _TRADE_MEMORY
             for trade_id in [i for i, t in account.counted_trades.items() if t.at < horizon]:
                 del account.counted_trades[trade_id]
+            for trade_id in [i for i, at in account.voided_trades.items() if at < horizon]:
+                del account.voided_trades[trade_id]
+            if tracker is not None:
+                tracker.settle(horizon)  # what the network forgets is voided no more
             if tracker is not None:
                 tracker.turn(self._track_context(account, at))
                 self._memory_changed.add(account.id)
