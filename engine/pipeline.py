@@ -318,6 +318,8 @@ class Pipeline:
             [o for o in lookups if isinstance(o, OrderEvent)])
         step = Step()
         self._apply([*accounts, *fresh, *trades], step, read=True)
+        if accounts:  # the balance and the day's trades known: a day end missed while down
+            self._decided(self.network.catch_up_day_end(account), step)
         self.reconciler.read_done(account, token, positions=positions is not None,
                                   orders=orders is not None, skipped=skipped)
         self._plan(step)

@@ -399,8 +399,8 @@ def _state(track: CompiledTrack) -> _State:
 class Tracker:
     """The tracked values of one account's rules."""
 
-    __slots__ = ("changes", "clock", "day_ends", "orders", "orders_seen", "states",
-                 "tracks", "trades", "uses_changes")
+    __slots__ = ("changes", "clock", "day", "day_ends", "missed_day_end", "orders",
+                 "orders_seen", "states", "tracks", "trades", "uses_changes")
 
     def __init__(self, tracks: Iterable[CompiledTrack], clock: TradingDayClock, now: int,
                  previous: Tracker | None = None) -> None:
@@ -426,6 +426,13 @@ class Tracker:
         self.uses_changes = bool(self.changes)
         self.orders_seen: OrderedDict[int, None] = (
             previous.orders_seen if previous is not None else OrderedDict())
+        #: the start of the trading day the values are at (saved: a restart can tell a
+        #: day end it missed)
+        self.day = to_micros(clock.day_start(now / MICROS))
+        #: the latest trading-day reset that passed while riskrail was down, its day-end
+        #: snapshots not taken yet (``catch_up``)
+        self.missed_day_end: int | None = (
+            previous.missed_day_end if previous is not None else None)
 
     def read(self, key: str, ctx: Context) -> Any:
         return self.states[key].value(ctx)
@@ -498,9 +505,23 @@ class Tracker:
         for track in self.day_ends:
             self._sample(track, ctx, ctx.now)
 
+    def catch_up(self, ctx: Context) -> bool:
+        """Take the day-end snapshots of the reset missed while riskrail was down, at
+        ``ctx.now`` (that reset), with ``ctx`` showing the account as it was then. A
+        snapshot is taken only where it still counts: a value whose window turned at that
+        reset (a week) starts again without it, as it would have live."""
+        self.missed_day_end = None
+        moved = False
+        for track in self.day_ends:
+            if self.states[track.key].period == period_key(track, self.clock, ctx.now - 1):
+                moved = self._sample(track, ctx, ctx.now) or moved
+        return moved
+
     def turn(self, ctx: Context) -> None:
         """A new trading day began: calendar windows whose period turned start again, and
         the values sampled from facts start from the facts as they are now."""
+        self.day = to_micros(self.clock.day_start(ctx.now / MICROS))
+        self.missed_day_end = None
         for key, track in self.tracks.items():
             state = self.states[key]
             period = period_key(track, self.clock, ctx.now)
@@ -517,6 +538,7 @@ class Tracker:
                              "period": state.period, "state": state.dump()}
                        for key, state in self.states.items()},
             "orders_seen": list(self.orders_seen)[-_ORDERS_REMEMBERED:],
+            "day": self.day if self.missed_day_end is None else -1,
         }
 
     def load(self, data: Mapping[str, Any], now: int) -> None:
@@ -530,6 +552,9 @@ class Tracker:
                 continue  # its period ended while riskrail was down
             state = self.states[key]
             state.load(saved.get("state"))
+        saved_day, today = data.get("day"), to_micros(self.clock.day_start(now / MICROS))
+        if self.day_ends and isinstance(saved_day, int) and saved_day < today:
+            self.missed_day_end = today  # the snapshots of that reset were never taken
         seen = data.get("orders_seen")
         for order_id in seen if isinstance(seen, list) else ():
             if isinstance(order_id, int):
