@@ -160,6 +160,12 @@ POSITION = _record(
           "A working Stop, StopLimit or TrailingStop on the closing side of this contract."),
     Field("stop_price", NUMBER, ("positions", "orders"),
           "Price of the protective stop (none without one)."),
+    Field("stop_before", NUMBER, ("positions", "orders"),
+          "Price of its stop before the stop's latest change: before it was moved "
+          "(Order/modify), or, for a stop placed at most 10 s after the position's stop "
+          "was cancelled (same contract, the closing side of the same position, no stop "
+          "left between), the cancelled stop's price: a cancel and replace is one move. "
+          "None for a first stop, or one placed later than that."),
     Field("has_target", BOOL, ("positions", "orders"),
           "A working limit order on the closing side of this contract."),
     Field("orders", ListType("list", RecordType("order")), ("orders",),

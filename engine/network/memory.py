@@ -23,6 +23,9 @@ __all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "Position
            "TradeState", "Unsettled", "apply_fill"]
 
 DAY = 86_400 * 1_000_000
+#: a stop placed at most this long (µs, riskrail's clock, from push to push) after the
+#: position's stop was cancelled, none left between, replaces it: ``stop_before``
+STOP_REPLACE_WINDOW = 10_000_000
 
 
 @dataclass(slots=True)
@@ -104,7 +107,10 @@ class PositionState:
         "size",
         "size_allowed",
         "size_before",
+        "stop_before",
+        "stop_cancelled",
         "stop_price",
+        "stop_restored",
         "symbol",
         "unprotected_since",
     )
@@ -137,6 +143,16 @@ class PositionState:
         self.has_stop = False
         self.has_target = False
         self.stop_price: float | None = None
+        #: its stop's price before the stop's latest change (a move, or a cancel and a
+        #: replace: see refresh_protection); None before any
+        self.stop_before: float | None = None
+        #: (price, instant, direction) of its stop cancelled with no other left: what a
+        #: new stop of the same side placed within STOP_REPLACE_WINDOW replaces
+        self.stop_cancelled: tuple[float, int, int] | None = None
+        #: (price, instant restored) of its stop when riskrail stopped (a restart's
+        #: memory): the stop the restart's read shows (within STOP_REPLACE_WINDOW) is that
+        #: one, or one it was replaced by while riskrail was down
+        self.stop_restored: tuple[float, int] | None = None
         self.unprotected_since: int | None = now
         #: the best price known apart from the contract's trail (one a restart kept, or
         #: taken from the trail before it forgot), and from which price of the trail on
@@ -749,8 +765,28 @@ class AccountState:
         had_stop = position.has_stop
         position.has_stop = bool(stops)
         prices = [o.stop_price for o in stops if o.stop_price is not None]
+        before = position.stop_price
         position.stop_price = (max(prices) if position.direction == 1 else min(prices)) \
             if prices else None
+        after = position.stop_price
+        restored = position.stop_restored
+        if restored is not None and (after is not None or now - restored[1] > STOP_REPLACE_WINDOW):
+            position.stop_restored = None  # the restart's read showed its stop, or none
+        if after != before:
+            if before is not None and after is not None:  # moved (or a tighter one added)
+                position.stop_before = before
+            elif before is not None:  # gone: a replacement may follow
+                position.stop_cancelled = (before, now, position.direction)
+            elif restored is not None and now - restored[1] <= STOP_REPLACE_WINDOW:
+                if after != restored[0]:  # the stop a restart read: moved while down
+                    position.stop_before = restored[0]
+            else:
+                cancelled = position.stop_cancelled
+                replaces = cancelled is not None and now - cancelled[1] <= STOP_REPLACE_WINDOW \
+                    and cancelled[2] == position.direction
+                position.stop_before = cancelled[0] if cancelled is not None and replaces \
+                    else None
+                position.stop_cancelled = None
         position.has_target = any(o.contract == position.contract and o.type_code == 1
                                   and o.closes(position.direction) for o in self.orders.values())
         if position.has_stop:

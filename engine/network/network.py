@@ -1429,7 +1429,9 @@ class RuleNetwork:
             "direction": p.direction, "created_at": p.created_at, "opened_at": p.opened_at,
             "last_increase_at": p.last_increase_at, "unprotected_since": p.unprotected_since,
             "best_price": p.keep_saved_best(),
-            **({"size_allowed": p.size_allowed} if p.size_allowed is not None else {})}
+            **({"size_allowed": p.size_allowed} if p.size_allowed is not None else {}),
+            **({"stop_before": p.stop_before} if p.stop_before is not None else {}),
+            **({"stop": p.stop_price} if p.stop_price is not None else {})}
             for contract, p in account.positions.items()}
         activations: list[list[Any]] = []
         for (rule_id, key, index), value in account.activations.items():
@@ -1537,6 +1539,14 @@ class RuleNetwork:
         allowed = clocks.get("size_allowed")
         if isinstance(allowed, int) and not isinstance(allowed, bool) and allowed >= 0:
             position.size_allowed = allowed
+        stop_before = clocks.get("stop_before")
+        if isinstance(stop_before, int | float) and not isinstance(stop_before, bool) \
+                and math.isfinite(stop_before):
+            position.stop_before = float(stop_before)
+        stop = clocks.get("stop")
+        if position.stop_price is None and isinstance(stop, int | float) \
+                and not isinstance(stop, bool) and math.isfinite(stop):
+            position.stop_restored = (float(stop), self.clock.now())
         best = clocks.get("best_price")
         current = position.best_price
         if best is not None and (current is None

@@ -172,3 +172,76 @@ rules:
     assert again.fired() == [("GREW", "alert")]
     assert again.decisions[0].extra["message"] == "grew from 2 to 3"
     assert Feed(rules).network.export_memory(1) == {}
+
+
+STOP_BEFORE = """
+rules:
+  - id: NO-STOP-WIDENING
+    for_each: position
+    condition: >-
+      position.stop_price != none and position.stop_before != none
+      and (position.stop_price - position.stop_before) * position.direction < 0
+    reason: "stop widened from {position.stop_before} to {position.stop_price}"
+    actions:
+      - move_stop: {price: position.stop_before}
+"""
+
+
+def test_a_stop_cancelled_and_replaced_by_a_looser_one_is_moved_back(tmp_path: Path) -> None:
+    feed = Feed(ruleset(tmp_path, STOP_BEFORE))
+    feed.position(LONG, 1, 100.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0, status=3)   # cancelled ...
+    assert feed.account.positions[MNQ].stop_price is None
+    feed.order(8, side=SELL, kind=4, stop=90.0, seconds=0.4)  # ... and replaced, looser
+    assert feed.fired() == [("NO-STOP-WIDENING", "move_stop")]
+    assert feed.decisions[0].price == 95.0
+
+
+def test_a_replacement_is_related_only_on_the_same_side_within_the_window(
+        tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, STOP_BEFORE)
+    # tightened by cancel and replace
+    feed = Feed(rules)
+    feed.position(LONG, 1, 100.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0, status=3)
+    feed.order(8, side=SELL, kind=4, stop=97.0)
+    assert feed.account.positions[MNQ].stop_before == 95.0
+    # placed 10 s after the cancel: still a replacement; 11 s: a stop of its own
+    for seconds, related in ((10.0, True), (11.0, False)):
+        feed = Feed(rules)
+        feed.position(LONG, 1, 100.0)
+        feed.order(7, side=SELL, kind=4, stop=95.0)
+        feed.order(7, side=SELL, kind=4, stop=95.0, status=3)
+        feed.order(8, side=SELL, kind=4, stop=90.0, seconds=seconds)
+        assert bool(feed.fired()) == related, seconds
+    # the stop went with the position; the reversed position's stop replaces nothing
+    feed = Feed(rules)
+    feed.position(LONG, 1, 100.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0, status=3)
+    feed.position(2, 1, 99.0)  # short now
+    feed.order(8, side=BUY, kind=4, stop=104.0)
+    assert feed.fired() == []
+    assert feed.account.positions[MNQ].stop_before is None
+
+
+def test_the_stop_before_survives_a_restart(tmp_path: Path) -> None:
+    rules = ruleset(tmp_path, STOP_BEFORE)
+    feed = Feed(rules)
+    feed.position(LONG, 1, 100.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0)
+    feed.order(7, side=SELL, kind=4, stop=97.0)
+    again = feed.restart(rules)
+    again.position(LONG, 1, 100.0)
+    again.order(7, side=SELL, kind=4, stop=97.0)
+    assert again.account.positions[MNQ].stop_before == 95.0
+    # widened while riskrail was down: the restart's read shows the stop moved
+    feed = Feed(rules)
+    feed.position(LONG, 1, 100.0)
+    feed.order(7, side=SELL, kind=4, stop=95.0)
+    again = feed.restart(rules)
+    again.position(LONG, 1, 100.0)
+    again.order(7, side=SELL, kind=4, stop=90.0)
+    assert again.fired() == [("NO-STOP-WIDENING", "move_stop")]
