@@ -207,6 +207,12 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     async def connections(body: JSON) -> Any:
         return sim.connections(_hub(body))
 
+    async def void_trade(body: JSON) -> Any:
+        trade_id = body.get("tradeId")
+        if not isinstance(trade_id, int) or isinstance(trade_id, bool):
+            raise BadRequest("give 'tradeId', a trade's id")
+        return sim.void_trade(trade_id)
+
     app.router.add_get("/_sim/health", route(health))
     app.router.add_get("/_sim/state", route(state))
     app.router.add_get("/_sim/rest-log", route(rest_log))
@@ -218,6 +224,7 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
     app.router.add_post("/_sim/failures/clear", route(clear_failures))
     app.router.add_post("/_sim/hubs/drop", route(drop))
     app.router.add_get("/_sim/hubs", route(connections))
+    app.router.add_post("/_sim/trades/void", route(void_trade))
     app.router.add_post("/_sim/tokens/expire", route(expire))
     async def corrupt(body: JSON) -> Any:
         value = body.get("value")

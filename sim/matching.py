@@ -372,6 +372,21 @@ class Exchange:
         self._fill(order, quote.ask if side is Side.BUY else quote.bid)
         return order
 
+    def void_trade(self, trade_id: int) -> Trade:
+        """The Gateway voids a fill (a busted trade): its balance change is undone and the
+        fill pushed again with ``voided: true``; Trade/search shows it voided from now on."""
+        trade = next((t for t in self.trades if t.id == trade_id), None)
+        if trade is None:
+            raise Rejection(PLACE_ORDER_REJECTED, f"trade {trade_id!r} not found")
+        if not trade.voided:
+            trade.voided = True
+            account = self.require_account(trade.account_id)
+            account.balance = round(
+                account.balance - (trade.profit_and_loss or 0.0) + trade.fees, 2)
+            self.sink.user_event("GatewayUserTrade", account.id, trade.payload())
+            self._push_account(account)
+        return trade
+
     # ------------------------------------------------------------------ accounts
 
     def set_can_trade(self, account_key: Any, can_trade: bool) -> Account:

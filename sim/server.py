@@ -321,6 +321,10 @@ class Simulator:
     def set_balance(self, account: int | str | None, balance: float) -> JSON:
         return self.exchange.set_balance(self.account_id(account), balance).payload()
 
+    def void_trade(self, trade_id: int) -> JSON:
+        """Void a fill: pushes it again (``voided: true``) and the account's balance."""
+        return self.exchange.void_trade(trade_id).payload()
+
     # ------------------------------------------------------------------ control: failures
 
     def inject_failure(
