@@ -317,9 +317,17 @@ class Pipeline:
             None if orders is None else [o for o in orders if isinstance(o, OrderEvent)],
             [o for o in lookups if isinstance(o, OrderEvent)])
         step = Step()
+        reset = self.network.missed_day_end(account)
+        if reset is not None and accounts:
+            # a trading-day end passed while riskrail was down: the balance then is the
+            # balance read less what the fills since moved it by (their P&L less fees;
+            # every one is new to riskrail, down at the reset, and read from the day's
+            # start), taken before the read wakes the rules, as the reset does live
+            moved = sum((t.profit_and_loss or 0.0) - t.fees for t in trades
+                        if isinstance(t, TradeEvent) and not t.voided and t.at >= reset)
+            balance = accounts[-1].balance
+            self.network.catch_up_day_end(account, balance - moved)
         self._apply([*accounts, *fresh, *trades], step, read=True)
-        if accounts:  # the balance and the day's trades known: a day end missed while down
-            self._decided(self.network.catch_up_day_end(account), step)
         self.reconciler.read_done(account, token, positions=positions is not None,
                                   orders=orders is not None, skipped=skipped)
         self._plan(step)

@@ -505,17 +505,15 @@ class Tracker:
         for track in self.day_ends:
             self._sample(track, ctx, ctx.now)
 
-    def catch_up(self, ctx: Context) -> bool:
+    def catch_up(self, ctx: Context) -> None:
         """Take the day-end snapshots of the reset missed while riskrail was down, at
         ``ctx.now`` (that reset), with ``ctx`` showing the account as it was then. A
         snapshot is taken only where it still counts: a value whose window turned at that
         reset (a week) starts again without it, as it would have live."""
         self.missed_day_end = None
-        moved = False
         for track in self.day_ends:
             if self.states[track.key].period == period_key(track, self.clock, ctx.now - 1):
-                moved = self._sample(track, ctx, ctx.now) or moved
-        return moved
+                self._sample(track, ctx, ctx.now)
 
     def turn(self, ctx: Context) -> None:
         """A new trading day began: calendar windows whose period turned start again, and

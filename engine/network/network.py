@@ -1317,30 +1317,31 @@ class RuleNetwork:
             self._lock_holds(account, lock, self.clock.now())  # schedules its next check
         return lock
 
-    def catch_up_day_end(self, account_id: int) -> list[Decision]:
-        """After a restart, once the Gateway's account and the day's trades are read: the
-        day-end snapshots of the trading-day reset that passed while riskrail was down.
+    def missed_day_end(self, account_id: int) -> int | None:
+        """The trading-day reset that passed while riskrail was down whose day-end
+        snapshots are still to take (``catch_up_day_end``), or None."""
+        account = self.accounts.get(account_id)
+        tracker = account.tracker if account is not None else None
+        return tracker.missed_day_end if tracker is not None else None
 
-        The account's balance at that reset is the balance read now less what the fills
-        since the reset moved it by: the day's realized P&L net of fees (every one of them
-        is new to riskrail, down at the reset, and read from the day's start; the Gateway
-        moves the balance by a fill's P&L less its fees, nothing else). Other facts are as
-        read now. A day-end snapshot of the balance is so the one the daemon would have
-        taken live, and the one ``dry-run`` of the whole day takes."""
+    def catch_up_day_end(self, account_id: int, balance: float) -> None:
+        """After a restart, before the Gateway's first read of the account is applied: the
+        day-end snapshots of the reset that passed while riskrail was down, the account's
+        balance at that reset being ``balance`` (the caller's: the balance read less what
+        the fills since the reset moved it by, see Pipeline._snapshot). Other facts are as
+        riskrail has them. The read applied next wakes every rule, as the day's reset does
+        live, so a rule reading the snapshots decides as a riskrail that never stopped."""
         account = self.accounts.get(account_id)
         tracker = account.tracker if account is not None else None
         if account is None or tracker is None or tracker.missed_day_end is None:
-            return []
-        balance = account.balance
-        account.balance = balance - account.realized_pnl_today
+            return
+        kept = account.balance
+        account.balance = balance
         try:
-            moved = tracker.catch_up(self._track_context(account, tracker.missed_day_end))
+            tracker.catch_up(self._track_context(account, tracker.missed_day_end))
         finally:
-            account.balance = balance
+            account.balance = kept
         self._memory_changed.add(account.id)
-        if not moved:
-            return []
-        return self._cycle(account, [_CLOCK], self.clock.now(), "timer")
 
     def restore_trade(self, event: TradeEvent) -> None:
         """A fill counted before a restart, seen again: its P&L is in the restored day,

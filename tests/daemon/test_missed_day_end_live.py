@@ -22,6 +22,7 @@ from daemon_testkit import (
     DaemonProcess,
     day_totals,
     has_decision,
+    replay_matches,
     trade,
     user_feed_subscribed,
     wait_until,
@@ -92,3 +93,10 @@ async def test_the_eod_floor_trails_a_close_missed_while_down(
     assert await daemon.wait_exit() == 0
     [lock] = has_decision(daemon.state, "TRAILING-EOD-DRAWDOWN", "lockout")
     assert f"the floor {close - 2000:.2f}" in lock["reason"], lock["reason"]
+    # dry-run of the whole recording (both sessions, riskrail never stopped for it) takes
+    # that day end live, at the reset between them, and decides the same, on the same
+    # push. (It then decides again on the read's fills, superseded by that lockout: a
+    # network that never stopped nets the fills read into the open P&L a moment, where
+    # the restarted one does not; not a matter of the day end.)
+    live, again = replay_matches(daemon.tmp, daemon.tmp / "eod.yaml")
+    assert again[:len(live)] == live

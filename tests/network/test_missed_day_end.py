@@ -76,9 +76,13 @@ def restart_and_read(feed: Feed, rules: Ruleset, gateway: Account, at: int) -> F
     for trade in gateway.fills:
         if parse_instant(trade["creationTimestamp"]) >= day_start:
             events += normalize("GatewayUserTrade", trade, at)
+    reset = again.network.missed_day_end(1)
+    if reset is not None:  # as the pipeline: the balance read less the fills since
+        moved = sum((t["profitAndLoss"] or 0.0) - t["fees"] for t in gateway.fills
+                    if parse_instant(t["creationTimestamp"]) >= reset)
+        again.network.catch_up_day_end(1, gateway.balance - moved)
     for event in events:
         again.decisions += again.network.process(event)
-    again.decisions += again.network.catch_up_day_end(1)
     return again
 
 
