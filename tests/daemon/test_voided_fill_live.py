@@ -73,23 +73,6 @@ def counted(sim: Simulator, state: Path, trades: int) -> bool:
     return day_totals(state, day_start) == (realized_at_sim(sim), trades)
 
 
-async def test_a_voided_loser_no_longer_counts(sim: Simulator, daemon: DaemonProcess) -> None:
-    daemon.start()
-    await daemon.started()
-    await wait_until(lambda: user_feed_subscribed(sim), what="user hub subscribed")
-    first = losing_round_trip(sim)
-    sim.void_trade(first)  # the Gateway busts the first loser
-    losing_round_trip(sim)  # a second loser, the first that counts
-    await wait_until(lambda: counted(sim, daemon.state, 3), what="fills and void handled")
-    assert not has_decision(daemon.state, "LOSERS-TODAY", "lockout")
-    losing_round_trip(sim)  # the third: two that count
-    await wait_until(lambda: has_decision(daemon.state, "LOSERS-TODAY", "lockout"),
-                     what="the lockout at the third loser")
-    daemon.signal(signal.SIGTERM)
-    assert await daemon.wait_exit() == 0
-    assert counted(sim, daemon.state, 5)
-
-
 async def test_a_loser_voided_while_riskrail_was_down_no_longer_counts(
         sim: Simulator, daemon: DaemonProcess) -> None:
     """Counted before a restart, voided while down: the restart's read of the day's
@@ -118,6 +101,23 @@ async def test_a_loser_voided_while_riskrail_was_down_no_longer_counts(
     daemon.start()
     await daemon.started()
     await wait_until(lambda: user_feed_subscribed(sim), what="user hub subscribed again")
+    daemon.signal(signal.SIGTERM)
+    assert await daemon.wait_exit() == 0
+    assert counted(sim, daemon.state, 5)
+
+
+async def test_a_voided_loser_no_longer_counts(sim: Simulator, daemon: DaemonProcess) -> None:
+    daemon.start()
+    await daemon.started()
+    await wait_until(lambda: user_feed_subscribed(sim), what="user hub subscribed")
+    first = losing_round_trip(sim)
+    sim.void_trade(first)  # the Gateway busts the first loser
+    losing_round_trip(sim)  # a second loser, the first that counts
+    await wait_until(lambda: counted(sim, daemon.state, 3), what="fills and void handled")
+    assert not has_decision(daemon.state, "LOSERS-TODAY", "lockout")
+    losing_round_trip(sim)  # the third: two that count
+    await wait_until(lambda: has_decision(daemon.state, "LOSERS-TODAY", "lockout"),
+                     what="the lockout at the third loser")
     daemon.signal(signal.SIGTERM)
     assert await daemon.wait_exit() == 0
     assert counted(sim, daemon.state, 5)
