@@ -309,7 +309,8 @@ class RiskDaemon:
         for intent in store.unfinished_intents():
             store.record_outcome(intent["intent_id"], "unknown",
                                  "daemon stopped before the outcome was known", 0, now)
-        inherited = _calls_in_doubt(store, self.run_id, now)
+        # a shadow daemon sends and reads nothing: it leaves them to a live one
+        inherited = _calls_in_doubt(store, self.run_id, now) if self.settings.enforce else []
         for account in self.feed.accounts:
             account_id = int(account["id"])
             name = str(account.get("name", "")) or str(account_id)
