@@ -276,7 +276,10 @@ class PositionState:
         lock = strictest(covering)
         if lock is None:
             return None
-        rank = LOCK_EFFECTS.index(lock.effect)
+        # a lockout and a cooldown forbid the same (what opens or grows is closed): a
+        # lockout over a cooldown goes on the cooldown's period, or the end of the lockout
+        # began it again and a growth closed under the cooldown was closed twice
+        rank = max(LOCK_EFFECTS.index(lock.effect), _COOLDOWN_RANK)
         return min(held.start for held in covering
                    if LOCK_EFFECTS.index(held.effect) <= rank)
 
@@ -507,6 +510,7 @@ class Lockout:
 
 #: lock effects, strictest first: what covers a position is the strictest of its locks
 LOCK_EFFECTS = ("block", "cooldown", "reduce_only", "no_new_entries")
+_COOLDOWN_RANK = LOCK_EFFECTS.index("cooldown")
 
 
 def strictest(locks: Any) -> Lockout | None:

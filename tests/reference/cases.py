@@ -140,3 +140,18 @@ def closed_unquoted_position_hides_open_pnl() -> Stream:
     start.at(1).quote(es, last=4990.0)
     start.at(1).fill(MNQ, 1, 1, 21500.0, 0.0, 0.0, [(3_000_002, 1, 0, 21500.0, opened)])
     return start.stream()
+
+
+def lock_over_a_cooldown_lets_go() -> Stream:
+    """Found by the ledger: four MNQ fills in a minute (RULE-006 per_minute 3 cools the
+    account down at the fourth, whose position push then shows a growth: closed by
+    LOCKOUT-ENFORCEMENT), then canTrade false and true again (RULE-010 locks and lets go).
+    When the lockout let go, the cooldown's mode began again at its own start and the
+    network closed MNQ a second time for the growth it had closed already."""
+    start = Builder().quote(MNQ, last=21500.0)
+    opened = start.now
+    for held in range(1, 5):
+        start.at(5).fill(MNQ, 0, 1, 21500.0, None, 0.0, [(3_000_001, 1, held, 21500.0, opened)])
+    start.at(5).account_push(can_trade=False)
+    start.at(5).account_push(can_trade=True)
+    return start.stream(end_seconds=10)

@@ -17,6 +17,7 @@ from cases import (
     MNQ,
     Builder,
     closing_fill_counted_twice,
+    lock_over_a_cooldown_lets_go,
     position_opened_before_its_push,
     void_brings_an_old_burst_back,
 )
@@ -51,6 +52,13 @@ def test_a_void_does_not_bring_an_old_burst_back() -> None:
     """Found by the ledger (fixed in engine/network/memory.py): voiding the latest fill
     measured RULE-006's windows at an hour-old burst again, and cooled the account down."""
     assert mismatch(void_brings_an_old_burst_back()) == ""
+
+
+def test_a_lockout_over_a_cooldown_closes_a_growth_once() -> None:
+    """Found by the ledger (fixed in engine/network/memory.py, PositionState.mode_since):
+    RULE-010 locking and letting go over a RULE-006 cooldown began the cooldown's period
+    again, and LOCKOUT-ENFORCEMENT closed a growth it had closed already."""
+    assert mismatch(lock_over_a_cooldown_lets_go()) == ""
 
 
 @PROPERTY
