@@ -294,8 +294,9 @@ class ExpressionCompiler:
         self.topics: set[str] = set()
         self.let_topics: dict[str, set[str]] = {}
         #: the rule's tracked values (``track:``): name -> (key in the account's tracker,
-        #: what a reader re-evaluates on)
-        self.tracked: dict[str, tuple[str, frozenset[str]]] = {}
+        #: what a reader re-evaluates on, how its value depends on prices: None if it
+        #: reads none, STEADY if the price-trigger index follows it, else VOLATILE)
+        self.tracked: dict[str, tuple[str, frozenset[str], PriceForm | None]] = {}
         #: the arguments of the rule's ``previous(...)`` calls, in slot order: the network
         #: evaluates them before each evaluation and keeps them for the next
         self.previous: list[Compiled] = []
@@ -320,9 +321,11 @@ class ExpressionCompiler:
         def constant(part: n.Node) -> tuple[bool, Any]:
             compiled = self._compile(part)
             return compiled.constant, compiled.value
-        return price_form(node, self._check.macros,
-                          {name: None if let.prices is NO_PRICES else let.prices
-                           for name, let in self.lets.items()},
+        names: dict[str, PriceForm | None] = {
+            name: form for name, (_, _, form) in self.tracked.items()}
+        names.update({name: None if let.prices is NO_PRICES else let.prices
+                      for name, let in self.lets.items()})  # a let hides a track
+        return price_form(node, self._check.macros, names,
                           set(self._locals()), constant,
                           lambda compare: id(compare) in self._price_compares,
                           self._reads_price_field)
@@ -396,7 +399,7 @@ class ExpressionCompiler:
             self.topics |= self.let_topics.get(name, set())
             return self.lets[name]
         if name in self.tracked and name not in self._locals():
-            key, topics = self.tracked[name]
+            key, topics, _ = self.tracked[name]
             self.topics |= topics
             return Compiled(lambda ctx: ctx.account.tracker.read(key, ctx))
         if name in self.constants and name not in self._locals():
@@ -594,6 +597,20 @@ class ExpressionCompiler:
             return None
         return tuple(terms)
 
+    def _previous_argument(self, node: n.Node, compiled: Compiled) -> Compiled:
+        """A ``previous()`` argument, its ``prices`` saying whether an evaluation the
+        price-trigger index skips could have kept another value of it: NO_PRICES when
+        it reads neither prices nor the clock (then only what wakes its rule changes it),
+        VOLATILE otherwise."""
+        saved, self.topics = self.topics, set()
+        try:
+            self._compile(node)
+            read = self.topics
+        finally:
+            self.topics = saved | self.topics
+        steady = self._price_form(node) is None and not read & (PRICE_TOPICS | {CLOCK_TOPIC})
+        return dataclasses.replace(compiled, prices=NO_PRICES if steady else VOLATILE)
+
     def _c_BoolOp(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.BoolOp)
         left = self._compile(node.left)
@@ -689,7 +706,7 @@ class ExpressionCompiler:
             slot = self._previous_slots.get(id(node))
             if slot is None:
                 slot = self._previous_slots[id(node)] = len(self.previous)
-                self.previous.append(args[0])
+                self.previous.append(self._previous_argument(node.args[0], args[0]))
             index = slot
 
             def previous(ctx: Context) -> Any:

@@ -26,6 +26,7 @@ __all__ = [
     "NO_PRICES",
     "PRICE_FIELDS",
     "PRICE_TOPICS",
+    "STEADY",
     "VOLATILE",
     "PriceBounds",
     "PriceForm",
@@ -63,6 +64,11 @@ VOLATILE = PriceForm(None, False)
 #: a Compiled made some other way says None: not analyzed)
 NO_PRICES = PriceForm((), True)
 _STABLE = PriceForm(None, True)
+#: a number that reads prices but changes only when the price leaves an interval the
+#: network keeps elsewhere (a running max or min of a price-affine value: the tracked
+#: value's own interval, network/aggregates.py): a constant for the analysis, as long as
+#: that interval is indexed
+STEADY = PriceForm((), False)
 
 
 class PriceBounds:
@@ -189,6 +195,10 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
             forms = [form(arg) for arg in node.args]
             if all(f is None for f in forms):
                 return None
+            if node.function == "previous":
+                return VOLATILE  # the value at the last evaluation: not the quote's
+            if all(f is None or f.terms == () for f in forms):
+                return STEADY  # a function of values steady between intervals' edges
             if node.function == "coalesce" and forms[0] is not None \
                     and forms[0].terms is not None and all(f is None for f in forms[1:]):
                 return forms[0]  # the first while it is known (a price, once known, stays)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .compiler import Compiled
+from .prices import PRICE_TOPICS, STEADY, VOLATILE, PriceForm
 
 __all__ = ["CALENDAR_WINDOWS", "OPERATORS", "STREAMS", "TRACK_OPTIONS", "WEEKDAYS",
            "CompiledTrack"]
@@ -62,3 +63,16 @@ class CompiledTrack:
 
     #: what a rule reading it re-evaluates on (besides its deadlines)
     reader_topics: frozenset[str] = frozenset()
+    #: a running max or min over a calendar window of a value affine in prices that reads
+    #: no clock, filtered by nothing that reads prices or the clock: it can take a new
+    #: extreme only where the value crosses the extreme, so the price-trigger index keeps
+    #: that interval (network/aggregates.py) and a quote crossing nothing skips it
+    price_indexed: bool = False
+
+    @property
+    def price_form(self) -> PriceForm | None:
+        """How the tracked value depends on prices, for the rules reading it: not at all,
+        steady between its interval's edges (price_indexed), or at every price."""
+        if not self.topics & PRICE_TOPICS:
+            return None
+        return STEADY if self.price_indexed else VOLATILE

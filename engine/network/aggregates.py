@@ -15,7 +15,12 @@ began. A value sampled from events (fills, order submissions, day ends) is a poi
 
 Reading a rolling value tells the evaluation context the instant it next changes (the
 oldest sample leaving the window), so a rule reading it is re-evaluated exactly then, in
-a replay as live. Everything is JSON for the store (``RuleNetwork.export_memory``).
+a replay as live. Likewise a running max or min of a value affine in prices
+(``CompiledTrack.price_indexed``: a peak or trough of the net P&L) reports the price
+interval within which the value cannot beat the extreme kept (``Tracker.price_bounds``),
+so that the price-trigger index samples it only on a quote that leaves that interval;
+any other value sampled on price changes is sampled at every price. Everything is JSON
+for the store (``RuleNetwork.export_memory``).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any
 
 from ..calendar import TradingDayClock, _local_instant
 from ..language.compiler import MICROS, Context, to_micros
+from ..language.prices import PRICE_TOPICS, PriceBounds, note_comparison
 from ..language.tracks import STREAMS, CompiledTrack
 
 #: order ids remembered so that a submission is counted once (a push repeated, a REST read)
@@ -400,7 +406,8 @@ class Tracker:
     """The tracked values of one account's rules."""
 
     __slots__ = ("changes", "clock", "day", "day_ends", "missed_day_end", "orders",
-                 "orders_seen", "states", "tracks", "trades", "uses_changes")
+                 "orders_seen", "price_indexed", "priced_at_every_price", "states", "tracks",
+                 "trades", "uses_changes")
 
     def __init__(self, tracks: Iterable[CompiledTrack], clock: TradingDayClock, now: int,
                  previous: Tracker | None = None) -> None:
@@ -424,6 +431,12 @@ class Tracker:
         self.orders = tuple(by_stream["orders"])
         self.day_ends = tuple(by_stream["day_ends"])
         self.uses_changes = bool(self.changes)
+        #: sampled on price changes: only where their interval is left (price_bounds) ...
+        self.price_indexed = tuple(t for t in self.changes
+                                   if t.price_indexed and t.topics & PRICE_TOPICS)
+        #: ... or at every price of a held contract
+        self.priced_at_every_price = any(t.topics & PRICE_TOPICS and not t.price_indexed
+                                         for t in self.changes)
         self.orders_seen: OrderedDict[int, None] = (
             previous.orders_seen if previous is not None else OrderedDict())
         #: the start of the trading day the values are at (saved: a restart can tell a
@@ -464,6 +477,32 @@ class Tracker:
             if track.topics & topics:
                 moved = self._sample(track, ctx, ctx.now) or moved
         return moved
+
+    def price_bounds(self, track: CompiledTrack, ctx: Context) -> PriceBounds:
+        """For a ``price_indexed`` track: the price interval per contract within which a
+        sample cannot beat the extreme kept, so cannot change the value (what a sample
+        would read, as note_comparison reports a comparison's); volatile where that
+        cannot be told (no extreme yet, a value that is not a number, a failure)."""
+        bounds = PriceBounds()
+        state = self.states[track.key]
+        operand = track.operand
+        if not isinstance(state, _Running) or operand is None or operand.prices is None \
+                or operand.prices.terms is None:
+            bounds.volatile = True
+            return bounds
+        try:
+            if track.where is not None and not track.where.function(ctx):
+                return bounds  # no sample until what it reads changes, never a price
+            value = operand.function(ctx)
+            if value is None:  # not known yet: waits for the prices it lacks
+                note_comparison(bounds, ctx, operand.prices.terms, None, None)
+            elif not _number(value) or state.current is None:
+                bounds.volatile = True
+            else:
+                note_comparison(bounds, ctx, operand.prices.terms, value, state.current)
+        except Exception:
+            bounds.volatile = True
+        return bounds
 
     def on_trade(self, ctx: Context) -> bool:
         """A fill counted (``ctx.trade``): each value over fills takes its sample, kept

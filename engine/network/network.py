@@ -83,6 +83,8 @@ _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TO
 
 #: how a rule depends on prices (RuleNetwork._price_mode)
 _PRICE_FREE, _PRICE_TRACKED, _PRICE_VOLATILE = 0, 1, 2
+#: the first item of a price_bounds key that is a tracked value's, not a rule's: (it, key)
+_TRACK_BOUNDS = "\x00track"
 
 _MAX_LOCK_DAYS = MAX_DURATION_SECONDS // 86_400
 _MAX_LOCK = MAX_DURATION_SECONDS * MICROS
@@ -323,7 +325,9 @@ class RuleNetwork:
     def _track(self, account: AccountState, now: int) -> None:
         """The values the account's rules track (``track:``), kept across a change of
         rules where a value is tracked the same way. One sampled on price changes makes
-        every price of a held contract re-evaluate the account (the trigger index)."""
+        every price of a held contract re-evaluate the account (the trigger index), but a
+        price-indexed one (a running max or min of the net P&L): only the prices that
+        leave its interval (_bound_tracks)."""
         self._bounds_changed.add(account.id)
         tracks = [track for rule in account.rules for track in rule.tracks]
         previous = account.tracker
@@ -331,6 +335,12 @@ class RuleNetwork:
             account.tracker = None
         elif previous is None or list(previous.tracks.values()) != tracks:
             account.tracker = Tracker(tracks, self.ruleset.trading_day, now, previous)
+        else:
+            return
+        # a tracked value's interval is reported again at its next sample: till then, a
+        # track sampled on price changes without one is sampled at every price
+        for pair in [p for p in account.price_bounds if p[0] == _TRACK_BOUNDS]:
+            account.drop_bounds(pair)
 
     def _track_context(self, account: AccountState, now: int) -> Context:
         ctx = self._tracking
@@ -739,12 +749,31 @@ class RuleNetwork:
         for compiled in values:  # a value that moves with prices: judged at every price
             if compiled.prices is not NO_PRICES and (reads or compiled.prices is not None):
                 mode = _PRICE_VOLATILE
-        if reads and rule.previous:
-            mode = _PRICE_VOLATILE  # previous(): each evaluation's values are the next's
+        if reads and any(argument.prices is not NO_PRICES for argument in rule.previous):
+            # previous() of what moves with prices or time: each evaluation's values are
+            # the next's. Of anything else: an evaluation whose previous() differs from
+            # the value now is judged again at the next price (_previous)
+            mode = _PRICE_VOLATILE
         if rule.scope == "trade":
             mode = _PRICE_FREE  # a fill is judged once, when it arrives
         self._price_modes[id(rule)] = (rule, mode)
         return mode
+
+    def _bound_tracks(self, account: AccountState, now: int,
+                      topics: set[str] | None = None) -> None:
+        """The price intervals of the account's price-indexed tracked values (those that
+        ``topics`` re-sampled; all of them if None): where none can take a new extreme."""
+        tracker = account.tracker
+        assert tracker is not None
+        ctx = self._track_context(account, now)
+        for track in tracker.price_indexed:
+            if topics is not None and not track.topics & topics:
+                continue
+            bounds = tracker.price_bounds(track, ctx)
+            pair = (_TRACK_BOUNDS, track.key)
+            if account.price_bounds.get(pair) != bounds:
+                account.set_bounds(pair, bounds)
+                self._bounds_changed.add(account.id)
 
     def _index_bounds(self) -> None:
         """Put the intervals the accounts' rules reported into the index: per account
@@ -768,8 +797,9 @@ class RuleNetwork:
             tracker = account.tracker
             if volatile or any(lock.condition_topics & PRICE_TOPICS
                                for lock in account.lockouts) or (
-                    tracker is not None
-                    and any(track.topics & PRICE_TOPICS for track in tracker.changes)):
+                    tracker is not None and (tracker.priced_at_every_price or any(
+                        (_TRACK_BOUNDS, track.key) not in account.price_bounds
+                        for track in tracker.price_indexed))):
                 for contract in (*account.positions, *account.shadows):
                     lows[contract], highs[contract] = INF, -INF  # every price
             for contract in [c for c in account.triggers if c not in lows and c not in highs]:
@@ -824,6 +854,11 @@ class RuleNetwork:
         if current != before:
             account.previous[pair] = current
             self._memory_changed.add(account.id)
+            if ctx.bounds is not None:
+                # the next evaluation sees previous() = the value now, whatever the price:
+                # its result may differ, so the next price re-evaluates (after it, both
+                # agree until what wakes the rule changes them)
+                ctx.bounds.volatile = True
 
     # -- the cycle ------------------------------------------------------------
     @staticmethod
@@ -911,6 +946,8 @@ class RuleNetwork:
             topics = {f"account.{topic}" for record, topic, _ in changes if record == "account"}
             if tracker.on_changes(topics, self._track_context(account, now)):
                 self._memory_changed.add(account.id)
+            if tracker.price_indexed and self._price_index:
+                self._bound_tracks(account, now, topics)
         if account.wake:
             wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
             changes, shape = [*changes, *wake], None
@@ -1475,6 +1512,8 @@ class RuleNetwork:
         tracked = memory.get("tracked")
         if account.tracker is not None and isinstance(tracked, Mapping):
             account.tracker.load(tracked, self.clock.now())
+            if account.tracker.price_indexed and self._price_index:
+                self._bound_tracks(account, self.clock.now())
         voided = memory.get("voided")
         for item in voided if isinstance(voided, list) else ():
             if isinstance(item, list) and len(item) == 2 \
@@ -1644,6 +1683,8 @@ class RuleNetwork:
             if tracker is not None:
                 tracker.turn(self._track_context(account, at))
                 self._memory_changed.add(account.id)
+                if tracker.price_indexed and self._price_index:
+                    self._bound_tracks(account, at)
                 # what reads a tracked value re-evaluates: a window turned, a day ended
                 changes = [("account", "trades", None)] if had_activity else []
                 out.extend(self._cycle(account, [*changes, _CLOCK], at, "timer"))

@@ -37,6 +37,7 @@ from ..language.limits import (
     limit,
 )
 from ..language.parser import parse, parse_duration, parse_timeofday
+from ..language.prices import NO_PRICES, PRICE_TOPICS
 from ..language.template import Hole, Template, format_duration, split_template
 from ..language.tracks import (
     CALENDAR_WINDOWS,
@@ -912,12 +913,13 @@ class _FileBuilder:
                 # reported once, here: what reads it says no more (the rule does not run)
                 if _IDENTIFIER.match(str(name)) and str(name) not in names:
                     names[str(name)] = ANY
-                    compiler.tracked[str(name)] = ("", frozenset())
+                    compiler.tracked[str(name)] = ("", frozenset(), None)
             else:
                 track, value_type = made
                 out.append(track)
                 names[track.name] = value_type
-                compiler.tracked[track.name] = (track.key, track.reader_topics)
+                compiler.tracked[track.name] = (track.key, track.reader_topics,
+                                                track.price_form)
         return out
 
     def _track(self, name: str, spec: Any, path: Path_, rule_id: str,
@@ -1085,10 +1087,17 @@ class _FileBuilder:
             readers = readers | {CLOCK_TOPIC}
         signature = repr((op, of, window, length, week_starts, _expression_text(raw),
                           _expression_text(spec.get("where"))))
+        price_indexed = (of == "changes" and bool(sampled & PRICE_TOPICS)
+                         and window != "rolling" and op in ("max", "min")
+                         and operand is not None and operand.prices is not None
+                         and operand.prices.terms is not None
+                         and (where is None or where.prices is NO_PRICES)
+                         and CLOCK_TOPIC not in operand_topics)
         return CompiledTrack(
             key=f"{rule_id}/{name}", name=name, op=op, of=str(of), operand=operand,
             where=where, window=window, length=length, week_starts=week_starts,
-            topics=sampled, signature=signature, reader_topics=frozenset(readers)), value_type
+            topics=sampled, signature=signature, reader_topics=frozenset(readers),
+            price_indexed=price_indexed), value_type
 
     def _template(self, text: Any, path: Path_, checker: Checker,
                   compiler: ExpressionCompiler, prefix: str) -> Template | None:

@@ -4,9 +4,14 @@ every quote decides (the network before the index), on random books and price pa
 
 The rules read prices every way the analysis follows (position and account unrealized
 P&L, profit ticks, best price, a ratio, ``coalesce``, ``==``, a position rule reading the
-account's P&L) and ways it does not (``abs``, a retrigger on the best price, a ``while``
-lockout on the P&L): those are re-evaluated on every price, and must stay exact too. A
-deliberately wrong edge is caught (the test can fail)."""
+account's P&L; the day's lowest and the highest net P&L kept by ``track:`` (a running min
+or max: sampled only where the quote leaves the interval within which it cannot take a
+new extreme), read alone, through min() and against the P&L now; ``previous()`` of the
+size, which skips nothing right after the size changed) and ways it does not (``abs``, a
+retrigger on the best price, a ``while`` lockout on the P&L, a rolling minimum, the last
+value, a track filtered on the clock, ``previous()`` of the P&L): those are re-evaluated
+on every price, and must stay exact too. The paths cross trading-day resets (the day's
+tracks start again). A deliberately wrong edge is caught (the test can fail)."""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from riskrail.engine.clock import SimulatedClock, to_iso
 from riskrail.engine.events import normalize
 from riskrail.engine.language import compiler
 from riskrail.engine.language import prices as price_analysis
+from riskrail.engine.network import aggregates
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.model import Ruleset
@@ -90,6 +96,37 @@ rules:
     actions:
       - alert: {message: "open P&L {account.unrealized_pnl}"}
         when: account.unrealized_pnl < params.level
+  - id: A-WORST
+    params: {limit: %(worst)s}
+    track:
+      worst: {min: "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)",
+              over: trading_day}
+    condition: max(worst, -100000) <= params.limit
+    actions: [cancel_orders]
+  - id: A-PEAK-GIVEBACK
+    params: {giveback: %(giveback_usd)s}
+    track:
+      peak: {max: "coalesce(account.unrealized_pnl, 0)", where: "account.position_count > 0",
+             over: life}
+    condition: coalesce(peak, 0) - coalesce(account.unrealized_pnl, 0) >= params.giveback
+    actions:
+      - alert: {message: "gave back from {peak}"}
+  - id: A-HIGH
+    params: {level: %(half)s}
+    track:
+      high: {max: account.unrealized_pnl, over: week}
+    condition: high >= params.level
+    actions:
+      - alert: {message: "high {high}"}
+  - id: P-GREW-WHILE-DOWN
+    for_each: position
+    params: {limit: %(worst)s}
+    track:
+      low: {min: "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)",
+            over: trading_day}
+    condition: >-
+      low <= params.limit / 2 and position.size > coalesce(previous(position.size), 0)
+    actions: [cancel_orders]
 """
 
 #: rules the analysis does not follow: an account with one is judged at every price
@@ -109,6 +146,24 @@ VOLATILE_RULES = """
     for_each: position
     condition: position.profit_ticks > 2 and position.size != previous(position.size)
     actions: [cancel_orders]
+  - id: A-ROLLING
+    params: {limit: %(net)s}
+    track:
+      low_1m: {min: "coalesce(account.unrealized_pnl, 0)", over: 1m}
+    condition: low_1m <= params.limit / 3
+    actions: [cancel_orders]
+  - id: A-LAST
+    params: {limit: %(net)s}
+    track:
+      last_net: {last: "coalesce(account.unrealized_pnl, 0)", over: trading_day}
+      in_hours: {max: "coalesce(account.unrealized_pnl, 0)", where: "now - clock.day_start > 18h",
+                 over: trading_day}
+    condition: last_net <= params.limit / 4 or in_hours >= -params.limit
+    actions: [cancel_orders]
+  - id: P-PREVIOUS-PNL
+    for_each: position
+    condition: position.unrealized_pnl < coalesce(previous(position.unrealized_pnl), 0)
+    actions: [cancel_orders]
   - id: A-WHILE
     params: {limit: %(net)s}
     condition: coalesce(account.unrealized_pnl, 0) <= params.limit / 2
@@ -123,7 +178,7 @@ def ruleset(limits: tuple[Any, ...]) -> Ruleset:
     """The rules with these limits; the volatile ones too if the last item is true."""
     if limits not in _RULESETS:
         names = ("loss", "gain", "ticks", "exact", "giveback", "others", "abs", "net", "half",
-                 "when")
+                 "when", "worst", "giveback_usd")
         text = (RULES + (VOLATILE_RULES if limits[-1] else "")) % dict(
             zip(names, limits[:-1], strict=True))
         _RULESETS[limits] = load_ruleset(["price-triggers.yaml"],
@@ -136,7 +191,8 @@ def ruleset(limits: tuple[Any, ...]) -> Ruleset:
 limits = st.tuples(st.integers(-60, -1), st.integers(1, 60), st.integers(-8, 8),
                    st.integers(-4, 4), st.integers(1, 6), st.integers(-60, 0),
                    st.integers(1, 60), st.integers(-150, -1), st.integers(1, 40),
-                   st.integers(-40, 10), st.integers(0, 3).map(lambda n: n == 0))
+                   st.integers(-40, 10), st.integers(-150, -1), st.integers(1, 100),
+                   st.integers(0, 3).map(lambda n: n == 0))
 
 
 @st.composite
@@ -164,7 +220,11 @@ def paths(draw: st.DrawFn) -> list[tuple[str, Any, str | None, int]]:
         now += draw(st.sampled_from([0, 1, 5, 30])) * MICROS
         contract = draw(st.sampled_from(IDS))
         tick = CONTRACTS[contract][0]
-        kind = draw(st.sampled_from(["quote"] * 8 + ["position", "position", "fill"]))
+        kind = draw(st.sampled_from(["quote"] * 8 + ["position", "position", "fill",
+                                                     "later"]))
+        if kind == "later":  # hours on: a trading-day reset (17:00) now and then
+            now += draw(st.sampled_from([2, 4, 7])) * 3600 * MICROS
+            continue
         if kind == "quote":
             step = draw(st.one_of(st.integers(-2, 2), st.integers(-2, 2),
                                   st.integers(-60, 60)))
@@ -261,9 +321,10 @@ def test_the_index_skips_quotes_that_cross_nothing() -> None:
 
 
 @contextmanager
-def wrong_edges(factor: float = 2.0) -> Iterator[None]:
+def wrong_edges(factor: float = 2.0, where: Any = compiler) -> Iterator[None]:
     """Intervals ``factor`` times as wide as they are: a result that changed is not
-    re-evaluated."""
+    re-evaluated (the comparisons' intervals, or with ``where=aggregates`` the tracked
+    extremes')."""
     original = price_analysis.note_comparison
 
     def widened(bounds: Any, ctx: Any, terms: Any, a: Any, b: Any) -> None:
@@ -278,11 +339,11 @@ def wrong_edges(factor: float = 2.0) -> Iterator[None]:
             bounds.narrow(contract, lo, hi)
         bounds.volatile |= mine.volatile
 
-    compiler.note_comparison = widened  # what compiled comparisons call
+    where.note_comparison = widened  # what compiled comparisons (or the tracker) call
     try:
         yield
     finally:
-        compiler.note_comparison = original
+        where.note_comparison = original
 
 
 def test_a_wrong_edge_is_caught() -> None:
@@ -294,6 +355,80 @@ def test_a_wrong_edge_is_caught() -> None:
                                        suppress_health_check=list(HealthCheck)),
                      random=random.Random(0))
     assert differs(ruleset(found[0]), found[1]) is None  # exact again with the right edges
+
+
+TRACKS_ONLY = """
+name: tracks
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: A-WORST
+    track:
+      worst: {min: "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)",
+              over: trading_day}
+    condition: worst <= -100
+    actions: [cancel_orders]
+  - id: A-PEAK
+    track:
+      peak: {max: "coalesce(account.unrealized_pnl, 0)", over: life}
+    condition: peak >= 50
+    actions: [cancel_orders]
+"""
+
+
+def test_a_wrong_track_edge_is_caught() -> None:
+    """The tracked extremes' intervals (a running min or max sampled only where a quote
+    leaves them) are tested too: 1.25 times too wide, a sample that made a new extreme
+    is missed (the rules reading only tracked values: nothing else wakes the account)."""
+    rules = load_ruleset(["tracks.yaml"], texts={"tracks.yaml": TRACKS_ONLY})[0]
+    with wrong_edges(1.25, aggregates):
+        found = find(paths(), lambda events: differs(rules, events) is not None,
+                     settings=settings(max_examples=500, deadline=None, database=None,
+                                       phases=[Phase.generate],
+                                       suppress_health_check=list(HealthCheck)),
+                     random=random.Random(0))
+    assert differs(rules, found) is None
+
+
+GREW = """
+name: grew
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: GREW-WHILE-DOWN
+    for_each: position
+    track:
+      low: {min: "coalesce(account.unrealized_pnl, 0)", over: trading_day}
+    condition: low < 0 and position.size > coalesce(previous(position.size), 0)
+    actions: [cancel_orders]
+"""
+
+
+def test_previous_is_judged_again_at_the_next_price_after_a_change() -> None:
+    """previous(position.size) reads no price, so the rule is indexed; but right after
+    the size grew the next evaluation sees previous() = the new size, whatever the price:
+    the next quote re-evaluates it (its activation let go), and the next growth fires
+    again, as in the full re-evaluation."""
+    rules = load_ruleset(["grew.yaml"], texts={"grew.yaml": GREW})[0]
+    position = {"id": 1, "accountId": 1, "contractId": IDS[0], "type": 1,
+                "averagePrice": 21000.0}
+    events: list[Any] = [
+        ("GatewayQuote", {"lastPrice": 21000.0}, IDS[0], 0),
+        ("GatewayUserPosition", {**position, "size": 1}, None, 1 * MICROS),
+        ("GatewayQuote", {"lastPrice": 20990.0}, IDS[0], 2 * MICROS),  # down: low < 0
+        # grows, at a better average: no new low (-8 > -20); fires
+        ("GatewayUserPosition", {**position, "size": 2, "averagePrice": 20992.0}, None,
+         3 * MICROS),
+        ("GatewayQuote", {"lastPrice": 20991.0}, IDS[0], 4 * MICROS),  # no new low (-4)
+        ("GatewayUserPosition", {**position, "size": 3, "averagePrice": 20992.0}, None,
+         5 * MICROS),  # fires again
+    ]
+    assert differs(rules, events) is None
+    network = RuleNetwork(rules, clock := SimulatedClock(START))
+    fired = []
+    for kind, data, contract, at in events:
+        clock.set(START + at)
+        for event in normalize(kind, data, START + at, contract):
+            fired += [d.rule for d in network.process(event)]
+    assert fired == ["GREW-WHILE-DOWN", "GREW-WHILE-DOWN"]
 
 
 @pytest.mark.parametrize("condition", ["position.unrealized_pnl <= -100",
@@ -333,7 +468,8 @@ def test_the_best_price_is_the_best_since_the_position_opened(
     """The best price comes from the contract's trail, which forgets what no position
     needs (every 64 + 2 per holder prices): it is still the highest (a long) or lowest
     (a short) price since the position opened, the price then included."""
-    network = RuleNetwork(ruleset((-60, 60, 0, 0, 1, -60, 60, -150, 40, -40, False)),
+    network = RuleNetwork(ruleset((-60, 60, 0, 0, 1, -60, 60, -150, 40, -40, -150, 100,
+                                   False)),
                           clock := SimulatedClock(START))
     contract, tick = IDS[0], CONTRACTS[IDS[0]][0]
     price, seen = 21000.0, []
