@@ -31,6 +31,7 @@ __all__ = [
     "PriceBounds",
     "PriceForm",
     "note_comparison",
+    "note_extreme",
     "price_form",
 ]
 
@@ -213,16 +214,11 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
     return form(node)
 
 
-def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...],
-                    a: Any, b: Any) -> None:
-    """Report, for a comparison of ``a`` and ``b`` whose difference is affine in prices
-    (``terms``), the price interval per contract within which its result holds.
-
-    The result changes only where ``a - b`` crosses 0. Its distance from 0 is shared out
-    between the contracts it depends on, each allowed to move toward 0 by its share (less
-    a margin): whatever the contracts do within their intervals, together they cannot
-    reach 0. A field not known yet (no price) is waited for: any price of its contract
-    leaves the interval."""
+def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...]
+                ) -> tuple[dict[str, float], dict[str, float]]:
+    """Per contract, the slope of the affine ``terms`` and its price now; a contract with
+    no price yet is waited for (any price of it leaves the interval), and the edges a
+    field's slope holds within (a best price) are noted."""
     slopes: dict[str, float] = {}
     prices: dict[str, float] = {}
     for record_name, field_name, coefficient in terms:
@@ -236,6 +232,20 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
             if slope:
                 slopes[contract] = slopes.get(contract, 0.0) + coefficient * slope
                 prices[contract] = price
+    return slopes, prices
+
+
+def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...],
+                    a: Any, b: Any) -> None:
+    """Report, for a comparison of ``a`` and ``b`` whose difference is affine in prices
+    (``terms``), the price interval per contract within which its result holds.
+
+    The result changes only where ``a - b`` crosses 0. Its distance from 0 is shared out
+    between the contracts it depends on, each allowed to move toward 0 by its share (less
+    a margin): whatever the contracts do within their intervals, together they cannot
+    reach 0. A field not known yet (no price) is waited for: any price of its contract
+    leaves the interval."""
+    slopes, prices = _dependence(bounds, ctx, terms)
     if a is None or b is None:
         return  # the result holds until an unknown field becomes known (noted above)
     if type(a) not in (int, float) or type(b) not in (int, float):
@@ -256,6 +266,29 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
         price = prices[contract]
         move = share / abs(slope)
         if (difference > 0) == (slope > 0):  # a lower price brings it toward 0
+            bounds.narrow(contract, price - move, INF)
+        else:
+            bounds.narrow(contract, -INF, price + move)
+
+
+def note_extreme(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...],
+                 value: float, extreme: float, lowest: bool) -> None:
+    """For a running minimum (``lowest``) or maximum of ``value``, affine in prices
+    (``terms``), which has not beaten ``extreme``: the price interval per contract within
+    which it cannot. Like note_comparison's for ``value`` against ``extreme``, except at
+    the extreme itself (the value just made it): there the prices may still move the
+    value away from it, only the direction toward a new extreme is closed at once."""
+    slopes, prices = _dependence(bounds, ctx, terms)
+    moving = [(contract, slope) for contract, slope in slopes.items() if slope]
+    if not moving:
+        return
+    room = value - extreme if lowest else extreme - value
+    scale = abs(value) + abs(extreme) + sum(abs(s * prices[c]) for c, s in moving)
+    share = (room - _MARGIN * scale - 1e-12) / len(moving)
+    for contract, slope in moving:
+        price = prices[contract]
+        move = share / abs(slope) if share > 0 else 0.0
+        if (slope > 0) == lowest:  # a lower price brings the value toward a new extreme
             bounds.narrow(contract, price - move, INF)
         else:
             bounds.narrow(contract, -INF, price + move)

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..calendar import TradingDayClock, _local_instant
 from ..language.compiler import MICROS, Context, to_micros
-from ..language.prices import PRICE_TOPICS, PriceBounds, note_comparison
+from ..language.prices import PRICE_TOPICS, PriceBounds, note_comparison, note_extreme
 from ..language.tracks import STREAMS, CompiledTrack
 
 #: order ids remembered so that a submission is counted once (a push repeated, a REST read)
@@ -480,9 +480,9 @@ class Tracker:
 
     def price_bounds(self, track: CompiledTrack, ctx: Context) -> PriceBounds:
         """For a ``price_indexed`` track: the price interval per contract within which a
-        sample cannot beat the extreme kept, so cannot change the value (what a sample
-        would read, as note_comparison reports a comparison's); volatile where that
-        cannot be told (no extreme yet, a value that is not a number, a failure)."""
+        sample cannot beat the extreme kept, so cannot change the value (note_extreme);
+        volatile where that cannot be told (no extreme yet, a value that is not a number,
+        a failure) or where it beat it already (a state restored, not sampled since)."""
         bounds = PriceBounds()
         state = self.states[track.key]
         operand = track.operand
@@ -496,10 +496,12 @@ class Tracker:
             value = operand.function(ctx)
             if value is None:  # not known yet: waits for the prices it lacks
                 note_comparison(bounds, ctx, operand.prices.terms, None, None)
-            elif not _number(value) or state.current is None:
+            elif not _number(value) or state.current is None or (
+                    value < state.current if track.op == "min" else value > state.current):
                 bounds.volatile = True
             else:
-                note_comparison(bounds, ctx, operand.prices.terms, value, state.current)
+                note_extreme(bounds, ctx, operand.prices.terms, value, state.current,
+                             track.op == "min")
         except Exception:
             bounds.volatile = True
         return bounds

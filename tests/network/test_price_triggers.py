@@ -321,15 +321,16 @@ def test_the_index_skips_quotes_that_cross_nothing() -> None:
 
 
 @contextmanager
-def wrong_edges(factor: float = 2.0, where: Any = compiler) -> Iterator[None]:
+def wrong_edges(factor: float = 2.0, where: Any = compiler,
+                name: str = "note_comparison") -> Iterator[None]:
     """Intervals ``factor`` times as wide as they are: a result that changed is not
-    re-evaluated (the comparisons' intervals, or with ``where=aggregates`` the tracked
-    extremes')."""
-    original = price_analysis.note_comparison
+    re-evaluated (the comparisons' intervals, or with ``where=aggregates`` and
+    ``name="note_extreme"`` the tracked extremes')."""
+    original = getattr(price_analysis, name)
 
-    def widened(bounds: Any, ctx: Any, terms: Any, a: Any, b: Any) -> None:
+    def widened(bounds: Any, ctx: Any, *args: Any) -> None:
         mine = price_analysis.PriceBounds()
-        original(mine, ctx, terms, a, b)
+        original(mine, ctx, *args)
         for contract in {*mine.lo, *mine.hi}:
             lo, hi = mine.lo.get(contract, -price_analysis.INF), \
                 mine.hi.get(contract, price_analysis.INF)
@@ -339,11 +340,11 @@ def wrong_edges(factor: float = 2.0, where: Any = compiler) -> Iterator[None]:
             bounds.narrow(contract, lo, hi)
         bounds.volatile |= mine.volatile
 
-    where.note_comparison = widened  # what compiled comparisons (or the tracker) call
+    setattr(where, name, widened)  # what compiled comparisons (or the tracker) call
     try:
         yield
     finally:
-        where.note_comparison = original
+        setattr(where, name, original)
 
 
 def test_a_wrong_edge_is_caught() -> None:
@@ -380,7 +381,7 @@ def test_a_wrong_track_edge_is_caught() -> None:
     leaves them) are tested too: 1.25 times too wide, a sample that made a new extreme
     is missed (the rules reading only tracked values: nothing else wakes the account)."""
     rules = load_ruleset(["tracks.yaml"], texts={"tracks.yaml": TRACKS_ONLY})[0]
-    with wrong_edges(1.25, aggregates):
+    with wrong_edges(1.25, aggregates, "note_extreme"):
         found = find(paths(), lambda events: differs(rules, events) is not None,
                      settings=settings(max_examples=500, deadline=None, database=None,
                                        phases=[Phase.generate],
