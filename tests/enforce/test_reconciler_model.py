@@ -334,8 +334,9 @@ class ReconcilerAgainstAModelGateway(RuleBasedStateMachine):
         pending = self.hanging.pop(0)
         if pending.fault == "hang_lands":
             order_id = self.apply(pending.call)
+            named = order_id if pending.call.kind in ("close", "partial_close") else None
             self.answers.append((pending.call.id, "accepted" if order_id else "refused",
-                                 order_id))
+                                 named))
         else:
             self.answers.append((pending.call.id, "uncertain", None))
 
