@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 __all__ = ["BAD_INPUT", "FOUND", "INTERRUPTED", "INVALID", "NO_GATEWAY", "OK", "PIPE_CLOSED",
-           "RECORD_FILE", "STATE_DAMAGED", "STATE_NEWER", "STATE_NOT_A_FILE",
-           "STATE_READ_ONLY", "TABLE", "USAGE"]
+           "RECORD_FILE", "STATE_DAMAGED", "STATE_IN_USE", "STATE_NEWER",
+           "STATE_NOT_A_FILE", "STATE_READ_ONLY", "TABLE", "USAGE"]
 
 #: success (validate: valid, warnings allowed; dry-run: it ran, whatever it decided)
 OK = 0
@@ -31,6 +31,8 @@ STATE_NOT_A_FILE = 8
 #: run: the --record file cannot be opened for appending, or at stop lines a full disk
 #: refused could never be written
 RECORD_FILE = 9
+#: run: another ``riskrail run`` holds the --state file (both would enforce)
+STATE_IN_USE = 10
 #: a usage error: an unknown option, a missing argument, an option value that does not
 #: parse (sysexits.h's EX_USAGE)
 USAGE = 64
@@ -53,6 +55,7 @@ TABLE: tuple[tuple[int, str], ...] = (
                       "disk refused were lost at stop"),
     (STATE_NOT_A_FILE, "run: the state path is a directory, or a folder on its way a file"),
     (RECORD_FILE, "run: the --record file cannot be appended to (or lost lines at stop)"),
+    (STATE_IN_USE, "run: another riskrail run holds the state file"),
     (USAGE, "usage error: unknown option, missing argument, bad option value"),
     (INTERRUPTED, "interrupted (Ctrl-C)"),
     (PIPE_CLOSED, "the output pipe closed early (| head): stopped quietly"),

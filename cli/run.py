@@ -88,6 +88,7 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
       8  the --state path is a directory, or a folder on its way is a file
       9  the --record file cannot be opened for appending (or, at stop, lines a full
          disk refused could never be written)
+     10  another riskrail run holds the --state file (both would enforce)
      64  usage error
     A full disk while running never stops enforcement: writes are kept in memory,
     retried, and reported (console, and a critical decision in the log).

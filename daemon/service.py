@@ -53,7 +53,7 @@ from .logs import buffered_logs, checkpoint, log
 from .persistence import LockoutSync, restore_state, save_memory
 from .recorder import Line, Recorder, RecordFileError
 from .reload import RulesetSource
-from .store import StateNotWritableError, StateStore, StoreError
+from .store import StateFileLock, StateNotWritableError, StateStore, StoreError
 
 __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
 
@@ -149,6 +149,7 @@ class RiskDaemon:
         self.ruleset: Ruleset | None = None
         self.pipeline: Pipeline | None = None
         self.store: StateStore | None = None
+        self.state_lock: StateFileLock | None = None
         self.recorder: Recorder | None = None
         self.feed: GatewayFeed | None = None
         self.caller: GatewayCaller | None = None
@@ -230,6 +231,13 @@ class RiskDaemon:
         try:
             self.store = store = StateStore(settings.state_path, synchronous=settings.sync,
                                             key=settings.log_key)
+            self.state_lock = StateFileLock(settings.state_path)
+            try:
+                self.state_lock.acquire()
+            except StoreError:
+                store.close()
+                self.store = None
+                raise
         except StoreError as error:  # each fault of the file: its message, its exit code
             log.error("state file: %s", error,
                       extra={"fields": {"event": "state_file_refused",
@@ -388,6 +396,8 @@ class RiskDaemon:
             self.recorder.close()
         if self.store is not None:
             self.store.close()
+        if self.state_lock is not None:
+            self.state_lock.release()
         if isinstance(self.network, DurableEngine):
             self.network.close()
         log.info("riskrail daemon stopped: %d events, %d decisions, %d calls",

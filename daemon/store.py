@@ -21,6 +21,7 @@ integer microseconds since the epoch.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
@@ -91,6 +92,53 @@ class StateNotAFileError(StoreError):
     """The path is a directory, or a folder on the way to it is a file."""
 
     exit_code = 8
+
+
+class StateInUseError(StoreError):
+    """Another ``riskrail run`` holds the state file: two daemons on one file would both
+    enforce, each sending its own calls for the same breach."""
+
+    exit_code = 10
+
+
+class StateFileLock:
+    """One daemon's exclusive hold on a state file: ``flock`` on ``<state>.lock`` beside it,
+    held until :meth:`release` or the process ends (a kill -9 too, so no stale lock).
+
+    Not on the database itself: closing any other descriptor of a SQLite file drops
+    SQLite's own POSIX locks on it. On a network filesystem where flock is emulated, two
+    machines may still share one file; a state file belongs on a local disk."""
+
+    def __init__(self, state: str | Path) -> None:
+        self.state = Path(state)
+        self.path = Path(f"{self.state}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise StateNotWritableError(f"{self.path}: the state file's lock cannot be made "
+                                        f"({error.strerror})") from error
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise StateInUseError(
+                f"{self.state}: in use by another riskrail run"
+                f"{f' (pid {holder})' if holder.isdigit() else ''}; two daemons on one state "
+                f"file would both enforce: stop the other, or give this one its own --state"
+                ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        # the file stays: removing it would let a waiting start lock a file no one else sees
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 #: SQLite errors that say the file cannot be written now (full, read-only, I/O), as

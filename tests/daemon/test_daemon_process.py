@@ -152,7 +152,9 @@ async def test_hot_reload_by_file_watching(
     await wait_until(lambda: len(logged("reload")) >= 2, what="reloaded again")
     trade(sim, MNQ, BUY, 1)
     await wait_until(lambda: positions(sim) == {}, what="closed: the lockout still holds")
-    assert has_decision(daemon.state, "LOCKOUT-ENFORCEMENT", "close_position")
+    # the decision's row is written after the close has left
+    await wait_until(lambda: has_decision(daemon.state, "LOCKOUT-ENFORCEMENT", "close_position"),
+                     what="the lockout's close in the state file")
     assert daemon.process is not None and daemon.process.poll() is None
 
     # SIGHUP reloads too (an invalid file: rejected again, the daemon goes on)

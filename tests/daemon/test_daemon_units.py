@@ -292,8 +292,9 @@ def test_runs_started_within_one_second_have_distinct_ids(tmp_path: Path) -> Non
     (a crash loop, or kill -9 and a quick restart) shared the dead run's id, its first
     intent was rewritten by the restart's and the 'unknown' outcome was lost."""
     first, _ = daemon_without_gateway(tmp_path)
-    assert first.store is not None
+    assert first.store is not None and first.state_lock is not None
     first.store.close()
+    first.state_lock.release()  # as the first process's death would
     second, _ = daemon_without_gateway(tmp_path)  # same fixed wall clock, same store
     assert second.store is not None
     try:

@@ -82,8 +82,10 @@ async def test_tradovate_preset_three_tiers_against_the_simulator(
                                               "alert"), what="tier 2")
         entry = await place(trader, BUY, 1, LIMIT, limitPrice=21300)
         await wait_until(lambda: not working(sim), what="the opening order cancelled")
-        assert [d["order_id"] for d in has_decision(daemon.state, "LIQUIDATE-ONLY-ORDERS",
-                                                    "cancel_order")] == [entry]
+        # the decision's row is written after the cancel has left
+        await wait_until(lambda: [d["order_id"] for d in has_decision(
+            daemon.state, "LIQUIDATE-ONLY-ORDERS", "cancel_order")] == [entry],
+            what="the cancel in the state file")
         # ... a market add is taken off again, only the add ...
         await place(trader, BUY, 1)
         await wait_until(lambda: has_decision(daemon.state, "LIQUIDATE-ONLY-FILLS",

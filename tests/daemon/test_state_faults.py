@@ -19,6 +19,7 @@ import pytest
 from daemon_testkit import (
     BUY,
     MNQ,
+    DaemonProcess,
     calls,
     daemon_in_process,
     decisions,
@@ -37,6 +38,7 @@ from riskrail.daemon.store import (
     SCHEMA_VERSION,
     NotAStateStoreError,
     SchemaTooNewError,
+    StateInUseError,
     StateNotAFileError,
     StateNotWritableError,
     StateStore,
@@ -230,10 +232,11 @@ def test_a_read_only_state_file_has_its_message_and_exit_code(tmp_path: Path) ->
 def test_the_exit_codes_are_distinct_and_documented() -> None:
     codes = {e.exit_code for e in (NotAStateStoreError, SchemaTooNewError,
                                    StateNotWritableError, StateNotAFileError,
-                                   RecordFileError)}
-    assert len(codes) == 5 and not codes & {0, 1, 2, 3, 4}
+                                   RecordFileError, StateInUseError)}
+    assert len(codes) == 6 and not codes & {0, 1, 2, 3, 4}
     assert codes == {exitcodes.STATE_DAMAGED, exitcodes.STATE_NEWER, exitcodes.STATE_READ_ONLY,
-                     exitcodes.STATE_NOT_A_FILE, exitcodes.RECORD_FILE}
+                     exitcodes.STATE_NOT_A_FILE, exitcodes.RECORD_FILE,
+                     exitcodes.STATE_IN_USE}
     help_text = subprocess.run([str(RISKRAIL), "run", "--help"], capture_output=True,
                                text=True, check=True, timeout=60).stdout
     for code in codes:
@@ -461,3 +464,42 @@ def test_the_daemon_puts_an_edited_lockout_back_at_start(
         assert daemon.store.verify_log().ok
     finally:
         daemon.store.close()
+
+
+# ---------------------------------------------------------------------- one daemon a file
+
+
+@pytest.mark.e2e
+async def test_a_second_daemon_on_the_same_state_file_refuses_to_start(
+        sim: Simulator, tmp_path: Path) -> None:
+    """Found by outside testing: two `riskrail run` on one --state file both started and
+    both enforced (3 MNQ + 4 under caps 5 and 3 sent two partial closes of 4; a real
+    Gateway may close more than a rule requires). The second now exits 10, naming the
+    holder; the first enforces alone; a kill -9 leaves no stale lock behind."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
+    first = DaemonProcess(sim, tmp_path, [rules])
+    (tmp_path / "second").mkdir()
+    second = DaemonProcess(sim, tmp_path / "second", [rules])
+    second.state = first.state
+    try:
+        first.start()
+        await first.started()
+        second.start()
+        assert await second.wait_exit() == exitcodes.STATE_IN_USE
+        said = second.console.read_text(errors="replace")
+        assert "in use by another riskrail run" in said and str(first.state) in said, said
+        assert f"pid {first.process.pid if first.process else ''}" in said, said
+        assert "Traceback" not in said
+        trade(sim, MNQ, BUY, 7)
+        await wait_until(lambda: positions(sim) == {MNQ: (1, 3)}, what="reduced to 3")
+        assert len(calls(sim, "Position/partialCloseContract")) == 1
+        await first.kill9()
+        (tmp_path / "third").mkdir()
+        third = DaemonProcess(sim, tmp_path / "third", [rules])
+        third.state = first.state
+        third.start()  # the lock died with its holder
+        await third.started()
+        third.kill()
+    finally:
+        first.kill()
+        second.kill()

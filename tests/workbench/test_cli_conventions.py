@@ -44,7 +44,8 @@ def test_help_prints_the_exit_code_table_and_completion() -> None:
     assert result.returncode == 0
     codes = [line.split()[0] for line in result.stdout.splitlines()
              if line.strip()[:1].isdigit()]
-    assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "64", "130", "141"]
+    assert codes == ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "64", "130",
+                     "141"]
     assert "_RISKRAIL_COMPLETE=bash_source riskrail" in result.stdout
 
 
