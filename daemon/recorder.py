@@ -348,15 +348,20 @@ def _account(call_id: Any) -> int | None:
     return None
 
 
+#: how much of the record file's end is read for its last line at start (bounded: a file
+#: that grows while read, or a device, must not be read whole)
+_TAIL_BYTES = 1_048_576
+
+
 def _last_instant(path: Path) -> int | None:
     """The ``ts`` of the file's last complete line (None: no file, or none readable)."""
-    if not path.exists():
-        return None
+    if not path.is_file():
+        return None  # none yet, or a device (/dev/full, a FIFO): it has no last line to read
     with path.open("rb") as handle:
         handle.seek(0, 2)
         size = handle.tell()
-        handle.seek(max(0, size - 1_048_576))
-        tail = handle.read().decode("utf-8", errors="replace")
+        handle.seek(max(0, size - _TAIL_BYTES))
+        tail = handle.read(_TAIL_BYTES).decode("utf-8", errors="replace")
     for text in reversed(tail.splitlines()):
         try:
             record = json.loads(text)

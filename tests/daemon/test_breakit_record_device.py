@@ -2,9 +2,9 @@
 breakit, session 3): the README promises that a --record file the disk refuses never
 stops enforcement, but the daemon read the whole record file at start to find its last
 line (``seek(0, 2)`` gives 0 on a device, then an unbounded ``read()``): 11.8 GB within a
-minute, never connected, SIGINT ignored. Kept as a known bug until the recorder reads a
-bounded tail (or refuses a device with exit 9). The daemon runs under an address-space
-limit so that the bug cannot take the machine's memory."""
+minute, never connected, SIGINT ignored. The recorder now reads a bounded tail of a regular
+file only. The daemon runs under an address-space limit so that a regression cannot take
+the machine's memory."""
 
 from __future__ import annotations
 
@@ -39,9 +39,6 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.xfail(strict=True, reason="known bug: --record /dev/full makes the daemon read "
-                   "the device without bound at start (daemon/recorder.py _last_instant); it "
-                   "never enforces (FOLLOWUPS breakit findings)")
 async def test_a_record_file_that_refuses_every_write_never_stops_enforcement(
         sim: Simulator, tmp_path: Path) -> None:
     rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3}})
