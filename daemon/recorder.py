@@ -166,9 +166,9 @@ class Recorder:
             return True
         data = b"".join(self._unwritten)
         self._unwritten = []
-        return self._write(data)
+        return self._write(data, retrying=True)
 
-    def _write(self, data: bytes) -> bool:
+    def _write(self, data: bytes, retrying: bool = False) -> bool:
         assert self._fd is not None
         written = 0
         try:
@@ -176,7 +176,8 @@ class Recorder:
                 written += os.write(self._fd, data[written:])
         except OSError as error:
             self._unwritten = [data[written:]]
-            if self._failure is None:
+            if self._failure is None and not retrying:
+                # a retry that fails again is the same failure, not news: reported once
                 self._failure = f"{error.strerror or error}"
             return False
         return True

@@ -64,3 +64,26 @@ async def test_a_record_file_that_refuses_every_write_never_stops_enforcement(
         process.kill()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=5)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_record_file_that_keeps_refusing_is_reported_once(tmp_path: Path) -> None:
+    """Found by outside testing: with the record file refusing every write the console
+    said 'cannot write the record file' about once a second: each retry that failed again
+    was taken for a new failure (and reset the backoff). A retry's failure is not news."""
+    from riskrail.daemon.recorder import Recorder
+    from riskrail.daemon.store import StateStore
+
+    with StateStore(tmp_path / "state.sqlite") as store:
+        recorder = Recorder(store, "/dev/full", "run1")
+        try:
+            recorder.line(1_000_000, "Tick", {})
+            recorder.flush_lines()
+            assert recorder.take_failure() is not None and recorder.pending
+            for _ in range(3):
+                assert not recorder.retry()
+                recorder.line(2_000_000, "Tick", {})
+                recorder.flush_lines()  # joins the kept bytes, no attempt
+                assert recorder.take_failure() is None
+        finally:
+            recorder.close()
