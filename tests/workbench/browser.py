@@ -187,7 +187,10 @@ def chromium(binary: str) -> Iterator[Page]:
             url = next(t["webSocketDebuggerUrl"] for t in targets if t.get("type") == "page")
             from websockets.sync.client import connect
 
-            with connect(url, max_size=64 * 1024 * 1024, open_timeout=START_TIMEOUT) as socket:
+            # no keepalive pings: a local session of seconds needs none, and the ping
+            # thread's join at close raised "release unlocked lock" in the year-ahead run
+            with connect(url, max_size=64 * 1024 * 1024, open_timeout=START_TIMEOUT,
+                         ping_interval=None) as socket:
                 yield Page(socket)
         finally:
             _stop(process)
