@@ -98,6 +98,20 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 30.0,
 
 # ---------------------------------------------------------------------- the simulator
 
+@contextlib.asynccontextmanager
+async def session_simulator(config: Any = None) -> AsyncIterator[Simulator]:
+    """A deterministic simulator on 127.0.0.1 (``config``: its contracts and accounts, the
+    default ones if None): no random walk, bid = ask = last, its clock in the session."""
+    simulator = Simulator(config, random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        simulator.clock_to(SESSION_TIME)
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+
 def positions(sim: Simulator, account: int = ACCOUNT) -> dict[str, tuple[int, int]]:
     return {p["contractId"]: (p["type"], p["size"]) for p in sim.state()["positions"]
             if p["accountId"] == account and p["size"] > 0}

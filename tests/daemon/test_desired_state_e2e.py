@@ -18,13 +18,13 @@ from daemon_testkit import (
     LIMIT,
     MNQ,
     SELL,
-    SESSION_TIME,
     calls,
     daemon_in_process,
     decisions,
     has_decision,
     positions,
     replay_matches,
+    session_simulator,
     trade,
     wait_until,
     working,
@@ -165,13 +165,8 @@ async def test_an_account_cap_reduces_the_position_that_grew_last_only(
 async def sim_two_expiries() -> AsyncIterator[Simulator]:
     """The simulator with a second MNQ expiry (June) beside the March one."""
     config = config_from_mapping({"contracts": [{"id": MNQ_JUNE, "price": 21500}]})
-    simulator = Simulator(config, random_walk=False, spread_ticks=0, seed=1)
-    await simulator.start()
-    try:
-        simulator.clock_to(SESSION_TIME)
+    async with session_simulator(config) as simulator:
         yield simulator
-    finally:
-        await simulator.stop()
 
 
 @pytest.mark.parametrize("fault", FAULTS)
