@@ -471,11 +471,13 @@ class Tracker:
             return False
         return self.states[track.key].add(value, at, trade)
 
-    def on_changes(self, topics: set[str], ctx: Context) -> bool:
-        moved = False
+    def on_changes(self, topics: set[str], ctx: Context) -> list[str]:
+        """Sample the values over changes that read ``topics``: the keys of those that
+        moved (empty: none did)."""
+        moved: list[str] = []
         for track in self.changes:
-            if track.topics & topics:
-                moved = self._sample(track, ctx, ctx.now) or moved
+            if track.topics & topics and self._sample(track, ctx, ctx.now):
+                moved.append(track.key)
         return moved
 
     def price_bounds(self, track: CompiledTrack, ctx: Context) -> PriceBounds:

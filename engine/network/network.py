@@ -140,6 +140,29 @@ class _Firing:
     lockout: Lockout | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class _QuoteFilter:
+    """A quote's first round in an account: a new ``price`` of ``contract``, and the
+    tracked values (keys) it moved. A (rule, entity) pair whose last evaluation reported
+    an interval in the contract holding the price, and whose rule reads none of the
+    values moved, would be judged the same as then: nothing else it reads changed since,
+    or that change would have judged it again (its topics, its deadlines). It is skipped;
+    every other pair the quote wakes is judged."""
+
+    contract: str
+    price: float
+    moved: frozenset[str]
+
+    def holds(self, account: AccountState, rule: CompiledRule, key: Any) -> bool:
+        bounds = account.price_bounds.get((rule.id, key))
+        if bounds is None or bounds.volatile:
+            return False
+        if self.moved and any(track.key in self.moved for track in rule.tracks):
+            return False
+        contract, price = self.contract, self.price
+        return bool(bounds.lo.get(contract, -INF) <= price <= bounds.hi.get(contract, INF))
+
+
 class _Index:
     """The dependency index of one rule list: (record, topic) -> the rules that read
     it, and, per shape of a change list, the evaluation plan (cached: the same few
@@ -240,6 +263,8 @@ class RuleNetwork:
         self._price_modes: dict[int, tuple[CompiledRule, int]] = {}
         #: accounts with changes to announce at their next cycle (AccountState.wake)
         self._woken: set[int] = set()
+        #: during a quote's first round: which pairs the quote cannot change (_cycle)
+        self._quote_filter: _QuoteFilter | None = None
 
     # -- public ---------------------------------------------------------------
     def process(self, event: Event, *, read: bool = False) -> list[Decision]:
@@ -709,9 +734,10 @@ class RuleNetwork:
         self.counters.quote_cycles += len(woken)
         out: list[Decision] = []
         changes: list[Change] = [("position", "prices", contract), ("account", "prices", None)]
+        quote = (contract, price) if self._price_index else None
         for account_id in woken:
             out.extend(self._cycle(self.accounts[account_id], changes, now, "GatewayQuote",
-                                   _QUOTE_SHAPE))
+                                   _QUOTE_SHAPE, quote))
         return out
 
     # -- the price-trigger index ------------------------------------------------
@@ -938,16 +964,24 @@ class RuleNetwork:
                 firings.extend(fired)
 
     def _cycle(self, account: AccountState, changes: list[Change], now: int, trigger: str,
-               shape: tuple[tuple[str, str], ...] | None = None) -> list[Decision]:
+               shape: tuple[tuple[str, str], ...] | None = None,
+               quote: tuple[str, float] | None = None) -> list[Decision]:
+        """One account's cycle. ``quote``: the changes are a new price (contract, price)
+        and nothing else; the first round then judges only the (rule, entity) pairs the
+        price can change (_QuoteFilter)."""
         tracker = account.tracker
+        moved: list[str] = []
         if tracker is not None and tracker.uses_changes and changes:
             # what changed, not what a restore or reload wakes (an account's balance is
             # not known before the Gateway says it)
             topics = {f"account.{topic}" for record, topic, _ in changes if record == "account"}
-            if tracker.on_changes(topics, self._track_context(account, now)):
+            moved = tracker.on_changes(topics, self._track_context(account, now))
+            if moved:
                 self._memory_changed.add(account.id)
             if tracker.price_indexed and self._price_index:
                 self._bound_tracks(account, now, topics)
+        if quote is not None and not account.wake and not account.lockouts:
+            self._quote_filter = _QuoteFilter(quote[0], quote[1], frozenset(moved))
         if account.wake:
             wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
             changes, shape = [*changes, *wake], None
@@ -962,7 +996,10 @@ class RuleNetwork:
             if not pending:
                 break
             start = len(firings)
-            self._wake(account, pending, shape, now, trigger, firings)
+            try:
+                self._wake(account, pending, shape, now, trigger, firings)
+            finally:
+                self._quote_filter = None  # the first round only: what fired is news
             if len(firings) == start:
                 break  # nothing fired: no fact asserted, nothing to chain
             pending, shape = self._assert_locks(account, firings[start:], now), None
@@ -977,6 +1014,9 @@ class RuleNetwork:
         mode = self._price_mode(rule)
         if mode == _PRICE_FREE:
             return self._judge(account, rule, key, entity, now, trigger)
+        quote = self._quote_filter
+        if quote is not None and mode == _PRICE_TRACKED and quote.holds(account, rule, key):
+            return _NOTHING
         bounds = PriceBounds(mode == _PRICE_VOLATILE)
         self._ctx.bounds = bounds
         try:

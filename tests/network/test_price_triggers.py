@@ -320,6 +320,58 @@ def test_the_index_skips_quotes_that_cross_nothing() -> None:
     assert all(account_cycles for account_cycles in counts)
 
 
+PAIRS = """
+name: quote-pairs
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: P-FAR
+    for_each: position
+    condition: position.unrealized_pnl <= -100000
+    actions: [close_position]
+  - id: A-FAR
+    condition: account.realized_pnl_today + coalesce(account.unrealized_pnl, 0) <= -100000
+    actions: [flatten]
+  - id: P-NEAR
+    for_each: position
+    condition: position.unrealized_pnl <= -3
+    actions: [cancel_orders]
+  - id: A-WORST
+    track:
+      worst: {min: "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)",
+              over: trading_day}
+    condition: worst <= -100000
+    actions: [cancel_orders]
+"""
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_a_quote_judges_only_the_pairs_it_can_change(index: bool) -> None:
+    """A quote that leaves an account's interval judges, of the account's (rule, entity)
+    pairs that read prices, only those whose own interval it leaves and those reading a
+    tracked value it moved; the reference (no index) judges every pair at every price.
+    Counts, not times: MNQ pays 0.50 USD a tick and contract."""
+    rules = load_ruleset(["quote-pairs.yaml"], texts={"quote-pairs.yaml": PAIRS})[0]
+    network = RuleNetwork(rules, clock := SimulatedClock(START), price_index=index)
+
+    def judged(kind: str, data: dict[str, Any], contract: str | None = None) -> int:
+        before = network.counters.evaluations
+        clock.set(clock.now() + MICROS)
+        for event in normalize(kind, data, clock.now(), contract):
+            network.process(event)
+        return network.counters.evaluations - before
+
+    judged("GatewayQuote", {"lastPrice": 21000.0}, IDS[0])
+    judged("GatewayUserPosition", {"id": 1, "accountId": 1, "contractId": IDS[0], "type": 1,
+                                   "size": 1, "averagePrice": 21000.0})
+    every = 4
+    # a new low of the net P&L (-0.50): only the rule reading it
+    assert judged("GatewayQuote", {"lastPrice": 20999.75}, IDS[0]) == (1 if index else every)
+    # back up: nothing can change
+    assert judged("GatewayQuote", {"lastPrice": 21000.0}, IDS[0]) == (0 if index else every)
+    # -5.00 crosses P-NEAR's edge (-3) and is a new low: P-NEAR and A-WORST
+    assert judged("GatewayQuote", {"lastPrice": 20997.5}, IDS[0]) == (2 if index else every)
+
+
 @contextmanager
 def wrong_edges(factor: float = 2.0, where: Any = compiler,
                 name: str = "note_comparison") -> Iterator[None]:
