@@ -3,8 +3,10 @@
 - every input line, as the pipeline took it, to the ``--record`` file (the dry-run format:
   ``riskrail dry-run FILE`` replays it through the same pipeline and plans the same calls);
 - to the state store, before a line's calls leave (``ahead``), in a commit of its own:
-  each call, and the intent of each new constraint it serves, so that a daemon killed
-  between a send and the unit's commit leaves the knowledge that the call was made;
+  each call that must not be sent twice (a partial close, a placement, a modification),
+  and the intent of each new constraint it serves, so that a daemon killed between a
+  send and the unit's commit leaves the knowledge that the call was made; a repeatable
+  call (a close, a cancel) is written with the unit, just after its send;
 - to the state store, in the unit of work's transaction: each decision (with the desired
   state it asserts and the calls planned for it) in the hash-chained decision log; each
   constraint as an intent, closed with its outcome (done, noop, replaced, ended) when the
@@ -113,6 +115,9 @@ class Recorder:
         #: record not yet (``step`` gives the intent its seq)
         self._ahead: set[int] = set()
         self._lasting: set[int] = set()
+        #: call id -> (the call, its record, sent at, until): sent calls whose row is not
+        #: in the store yet (repeatable ones, written with the unit: ``ahead``)
+        self._unwritten_calls: dict[str, tuple[Call, dict[str, Any], int, int]] = {}
         self.decisions = 0
         self.calls = 0
 
@@ -185,14 +190,28 @@ class Recorder:
     # ------------------------------------------------------------------ the store
     def ahead(self, step: Step, now: int, until: int,
               sides: dict[str, int | None]) -> None:
-        """Before the step's calls are sent: each call (its record, the position's side,
-        and ``until``: the instant after which it can no longer land) and the intent of
-        each new constraint it serves, in one commit of their own. A crash after the send
-        then leaves the call on record, in flight with its outcome unknown; a restart
-        reconciles it against the Gateway's state instead of deciding blind. The unit's
-        other writes (the decisions, the log) still follow the send."""
+        """Before the step's calls are sent: each call that must not be sent twice (a
+        partial close, a placement, a modification: its record, the position's side, and
+        ``until``: the instant after which it can no longer land) and the intent of each
+        new constraint it serves, in one commit of their own. A crash after the send then
+        leaves the call on record, in flight with its outcome unknown; a restart counts it
+        as in flight instead of deciding blind. A repeatable call (a close, a cancel:
+        harmless twice) needs no such commit: it is kept here and written with the unit's
+        other writes, after the send (``step``); a crash before that commit loses its
+        record, and the restart, which reads the Gateway and decides from what it finds,
+        sends it again if the position or the order is still there."""
+        serving: set[int] = set()
+        for call in step.plan.calls:
+            record = call.to_dict()
+            side = sides.get(call.id)
+            if side is not None:
+                record["positionSide"] = side
+            self._unwritten_calls[call.id] = (call, record, now, until)
+            if not call.repeatable:
+                serving.update(call.serves)
+        if all(call.repeatable for call in step.plan.calls):
+            return
         store = self.store
-        serving = {constraint_id for call in step.plan.calls for constraint_id in call.serves}
         with store.transaction():
             for index, decision in enumerate(step.decisions):
                 constraint = step.constraints[index]
@@ -201,13 +220,18 @@ class Recorder:
                     self._hold(constraint, decision, now)
                     self._ahead.add(constraint.id)
             for call in step.plan.calls:
-                record = call.to_dict()
-                side = sides.get(call.id)
-                if side is not None:
-                    record["positionSide"] = side
-                store.record_call(call.id, self.run, call.account,
-                                  [self._intents[i] for i in call.serves if i in self._intents],
-                                  record, now, until)
+                if not call.repeatable:
+                    self._write_call(call.id)
+
+    def _write_call(self, call_id: str) -> None:
+        """The store's row of a sent call kept by ``ahead``."""
+        kept = self._unwritten_calls.pop(call_id, None)
+        if kept is None:
+            return
+        call, record, sent_at, until = kept
+        self.store.record_call(call.id, self.run, call.account,
+                               [self._intents[i] for i in call.serves if i in self._intents],
+                               record, sent_at, until)
 
     def step(self, step: Step, source: Line | None, now: int, revision: str,
              zone: ZoneInfo) -> None:
@@ -244,6 +268,7 @@ class Recorder:
                 constraint.seq = seq
                 self._hold(constraint, decision, now)
         for call in step.plan.calls:
+            self._write_call(call.id)  # a repeatable one: its row after its send
             self._call(call, now, zone, revision, assumed=call in step.assumed)
         for settled in step.plan.settled:
             store.call_outcome(settled.flight.call.id, "done" if settled.ok else "failed",

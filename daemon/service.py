@@ -11,9 +11,11 @@
 - daemon/console.py: what the console says.
 
 ``RiskDaemon`` builds them and runs the loop: each item from the queue (a push, a call's
-outcome, a read's answer, a tick) is recorded, goes through the pipeline, its calls are
-committed to the store (one small commit for all of them: a crash after the send leaves
-them on record) and leave at once, then its records are written; what else arrived is
+outcome, a read's answer, a tick) is recorded, goes through the pipeline, its calls that
+must not be sent twice (partial closes, placements, modifications) are committed to the
+store (one small commit for all of them: a crash after the send leaves them on record),
+all its calls leave at once, then its records are written (a close's or a cancel's row
+among them: harmless twice, a restart's read decides it again); what else arrived is
 handled in the same unit of work, one store transaction (one commit) per burst for all
 but the calls. A restart hands the calls a dead run never saw settle to the reconciler as
 in flight (``_calls_in_doubt``). Startup: load state, connect, read
@@ -465,7 +467,8 @@ class RiskDaemon:
     async def _unit(self, items: list[FeedItem]) -> None:
         """One unit of work. Every item is decided first, each one's calls leaving as soon
         as it is (the loop yields a few turns for them to reach the wire), each item's
-        calls written ahead in one small commit just before they leave (``_send``); then
+        calls that must not be sent twice written ahead in one small commit just before
+        they leave (``_send``); then
         everything else is written down in one store transaction, so one commit for all
         of it: the record file, the store's log, the bookkeeping."""
         assert self.store is not None and self.recorder is not None
@@ -608,8 +611,9 @@ class RiskDaemon:
             return
         if not step.assumed and step.plan.calls:
             assert self.recorder is not None and self.pipeline is not None
-            # committed before the requests leave: a crash right after the send still
-            # leaves the calls on record (in flight, outcome unknown) for the restart
+            # the calls that must not be sent twice are committed before the requests
+            # leave: a crash right after the send still leaves them on record (in flight,
+            # outcome unknown) for the restart; a close or a cancel is written after
             sides = {flight.call.id: flight.position_side
                      for flight in self.pipeline.reconciler.flights()}
             self.recorder.ahead(step, now, now + int(self.settings.call_deadline * 1_000_000),

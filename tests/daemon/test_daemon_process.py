@@ -268,6 +268,51 @@ async def test_kill9_with_a_close_in_flight_then_restart(
     assert found[-1][0] == "done" and len(found) == 2, found
 
 
+async def test_kill9_the_moment_a_close_reaches_the_gateway_then_restart(
+    sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
+) -> None:
+    """A close is not written ahead of its send (harmless twice: it closes what is there):
+    killed (kill -9) the instant it reaches the Gateway, which holds it, the daemon may
+    have died before the unit's commit that records it. Either way the restarted daemon
+    reads the account, finds the position and closes it (or, if the close is on record,
+    counts it in flight and settles it by that read): the position ends flat, nothing
+    else is opened or closed, and the dead run's close, applied late, does no harm."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-011": {"symbols": ["ES"]}})
+    daemon = DaemonProcess(sim, tmp_path, [rules], args=["--call-deadline", "12"])
+    processes.append(daemon)
+    daemon.start()
+    await daemon.started()
+    held = sim.hold_calls("Position/closeContract",
+                          on_arrival=lambda _: daemon.signal(signal.SIGKILL))
+    try:
+        trade(sim, ES, BUY, 1)
+        await wait_until(lambda: held.arrived, what="the close at the Gateway")
+        assert await daemon.wait_exit() == -signal.SIGKILL
+        assert positions(sim) == {ES: (1, 1)}  # held: not applied yet
+        recorded = [c["data"]["text"] for c in stored_calls(daemon.state)]
+        assert recorded in ([], [f"close {ES}"]), recorded  # its row: if the unit committed
+
+        daemon.start()
+        await daemon.started()
+        await wait_until(lambda: positions(sim) == {}, what="flat after the restart")
+        held.release()  # the dead run's close lands on a flat position: nothing happens
+        await wait_until(lambda: all(c.get("status") is not None
+                                     for c in calls(sim, "Position/closeContract")),
+                         what="every close answered")
+        assert positions(sim) == {}
+        daemon.signal(signal.SIGTERM)
+        assert await daemon.wait_exit() == 0
+        assert positions(sim) == {}
+        closes = calls(sim, "Position/closeContract")
+        assert 1 <= len(closes) <= 2 and all(c["body"]["contractId"] == ES for c in closes)
+        assert calls(sim, "Order/place") == [] and \
+            calls(sim, "Position/partialCloseContract") == []
+    finally:  # a failed check must not leave the simulator holding it
+        held.release()
+    verified = run_cli("log", "verify", "--state", str(daemon.state))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 async def test_kill9_the_moment_a_partial_close_reaches_the_gateway_then_restart(
     sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]
 ) -> None:

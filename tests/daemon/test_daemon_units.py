@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from daemon_testkit import write_ruleset
 from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.gateway import FeedItem, GatewayFeed, GatewaySettings
 from riskrail.daemon.logs import buffered_logs, configure_logging, log
@@ -41,11 +42,13 @@ class Caller:
         self.reads.append(request)
 
 
-def daemon_without_gateway(tmp_path: Path) -> tuple[RiskDaemon, Caller]:
-    """A daemon on the benchmark ruleset ("MNQ is closed at once") built as ``run``
-    builds it, with a stand-in caller and no feed. Its wall clock is fixed: the fills
-    below belong to its trading day on any date."""
-    ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
+def daemon_without_gateway(tmp_path: Path, ruleset: Path | None = None
+                           ) -> tuple[RiskDaemon, Caller]:
+    """A daemon on the benchmark ruleset ("MNQ is closed at once", unless another is
+    given) built as ``run`` builds it, with a stand-in caller and no feed. Its wall clock
+    is fixed: the fills below belong to its trading day on any date."""
+    if ruleset is None:
+        ruleset = Path(__file__).parents[2] / "bench" / "reaction-ruleset.yaml"
     daemon = RiskDaemon(DaemonSettings(rulesets=[str(ruleset)], clock="system",
                                        state_path=str(tmp_path / "state.sqlite"),
                                        gateway=GatewaySettings(
@@ -66,6 +69,7 @@ def position_push(account: int, contract: str, size: int = 1) -> FeedItem:
 
 
 MNQ = "CON.F.US.MNQ.Z26"
+ES = "CON.F.US.EP.Z26"
 
 
 async def test_concurrent_units_commit_one_after_the_other(tmp_path: Path) -> None:
@@ -257,11 +261,17 @@ async def test_a_units_bookkeeping_is_written_after_its_calls_leave(tmp_path: Pa
         store.close()
 
 
-async def test_each_call_is_committed_before_it_is_sent(tmp_path: Path) -> None:
-    """A call and the intent of the constraint it serves are on disk (committed: another
-    connection reads them) when the request leaves, without an outcome; the unit's
-    decisions and log records still follow the send."""
-    daemon, caller = daemon_without_gateway(tmp_path)
+async def test_a_call_that_must_not_be_sent_twice_is_committed_before_it_is_sent(
+        tmp_path: Path) -> None:
+    """A partial close (not harmless twice) and the intent of the constraint it serves are
+    on disk (committed: another connection reads them) when the request leaves, without
+    an outcome; a close (harmless twice: a restart's read decides it again) is not written
+    ahead, which keeps a commit out of the reaction: its row and its intent are committed
+    with the unit's other writes, after the send. The decisions and log records follow
+    the send in both cases."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-002": {"default_limit": 3},
+                                                    "RULE-011": {"symbols": ["ES"]}})
+    daemon, caller = daemon_without_gateway(tmp_path, rules)
     assert daemon.store is not None
     store = daemon.store
     seen: list[tuple[list[tuple[str, str | None]], list[str | None], int]] = []
@@ -274,11 +284,20 @@ async def test_each_call_is_committed_before_it_is_sent(tmp_path: Path) -> None:
 
     caller.send = send  # type: ignore[method-assign]
     try:
-        await daemon._unit([position_push(7, MNQ), position_push(8, MNQ)])
-        assert seen == [([(f"close {MNQ}", None)], [None], 0),
-                        ([(f"close {MNQ}", None)] * 2, [None, None], 0)]
+        await daemon._unit([position_push(7, MNQ, size=7), position_push(8, ES)])
+        assert [c.describe() for c in caller.sent] == [f"partial close {MNQ} 4",
+                                                       f"close {ES}"]
+        assert seen == [([(f"partial close {MNQ} 4", None)], [None], 0),
+                        ([(f"partial close {MNQ} 4", None)], [None], 0)]
+        # after the unit: both calls and both intents committed
         assert [c["call_id"] for c in store.calls()] == [c.id for c in caller.sent]
+        assert [c["data"]["text"] for c in store.calls()] == [f"partial close {MNQ} 4",
+                                                             f"close {ES}"]
         assert all(c["until"] == c["sent_at"] + 30 * 1_000_000 for c in store.calls())
+        assert [(c["status"], c["account_id"]) for c in store.calls()] == [(None, 7),
+                                                                           (None, 8)]
+        intents = {i["account_id"]: i["intent_id"] for i in store.intents()}
+        assert [c["intents"] for c in store.calls()] == [[intents[7]], [intents[8]]]
         decided = [d["record"] for d in store.decisions()]
         assert [d["action"] for d in decided].count("call") == 2
         seqs = {d["seq"] for d in store.decisions() if d["record"]["action"] != "call"}
