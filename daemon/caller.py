@@ -127,29 +127,32 @@ class GatewayCaller:
             task.exception()  # retrieved: an abandoned call's error is not news
 
     # ------------------------------------------------------------------ reads
-    def read(self, request: ReadRequest, *, since: dt.datetime | None = None) -> None:
+    def read(self, request: ReadRequest, *, since: dt.datetime | None = None,
+             now: dt.datetime | None = None) -> None:
         """Read what ``request`` asks (with ``since``: everything, the day's trades from
-        then included: a resync); one read per account at a time (a later request is
-        dropped while one is out: the reconciler asks again if it still needs to)."""
+        then until a day after ``now`` included: a resync); one read per account at a
+        time (a later request is dropped while one is out: the reconciler asks again if
+        it still needs to). ``now`` is the daemon's clock (the wall clock if None)."""
         if self._closed:
             return
         running = self._reading.get(request.account)
         if running is not None and not running.done():
             return
-        task = _start(self._read(request, since), name=f"read:{request.account}")
+        task = _start(self._read(request, since, now), name=f"read:{request.account}")
         if not task.done():
             self._reading[request.account] = task
 
-    async def read_now(self, request: ReadRequest, *,
-                       since: dt.datetime | None = None) -> dict[str, Any]:
+    async def read_now(self, request: ReadRequest, *, since: dt.datetime | None = None,
+                       now: dt.datetime | None = None) -> dict[str, Any]:
         """Read now and return the Snapshot data (the daemon's start awaits it)."""
-        return await self._fetch(request, since)
+        return await self._fetch(request, since, now)
 
-    async def _read(self, request: ReadRequest, since: dt.datetime | None) -> None:
-        self.on_read(request.account, await self._fetch(request, since))
+    async def _read(self, request: ReadRequest, since: dt.datetime | None,
+                    now: dt.datetime | None) -> None:
+        self.on_read(request.account, await self._fetch(request, since, now))
 
-    async def _fetch(self, request: ReadRequest, since: dt.datetime | None
-                     ) -> dict[str, Any]:
+    async def _fetch(self, request: ReadRequest, since: dt.datetime | None,
+                     now: dt.datetime | None = None) -> dict[str, Any]:
         account = request.account
         read_id = self.begin_read(account)
         data: dict[str, Any] = {"account": account, "read": read_id}
@@ -173,7 +176,9 @@ class GatewayCaller:
                 answer = await self._ask("/Order/searchOpen", {"accountId": account})
                 data["orders"] = list(answer.get("orders") or [])
             if since is not None:
-                end = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+                # the window's end by the daemon's clock: with --clock gateway a
+                # simulator days ahead of the wall clock stamps its trades then
+                end = (now or dt.datetime.now(dt.UTC)) + dt.timedelta(days=1)
                 answer = await self._ask("/Trade/search", {
                     "accountId": account, "startTimestamp": since.isoformat(),
                     "endTimestamp": end.isoformat()})

@@ -285,6 +285,18 @@ class RiskDaemon:
         self.recorder.line(self._tick(), "Session", {"outcomes": outcomes, "run": self.run_id,
                                                      "timing": timing})
         pipeline.session(outcomes, self.run_id, timing)
+        # the previous run's last instant: its store's, and its recording's (quotes and
+        # reads are recorded, not stored): a decision stamped behind the line that made
+        # it is one a replay of the recording makes at another instant. The floor comes
+        # before the first read: the day whose trades it asks for is the clock's, and
+        # with --clock gateway the wall clock may already be in the next day (a restart
+        # at 17:00:01 must still read the fills of 16:59:59 Gateway time).
+        latest = max((at for at in (store.latest_instant(), self.recorder.last_instant)
+                      if at is not None), default=None)
+        if isinstance(self.wall, GatewayTimeClock) and latest is not None:
+            self.wall.not_before(latest)
+        if latest is not None and latest > self.clock.now():
+            self.clock.set(latest)  # never decide behind the log, even after a clock step
         # Read the accounts before restoring: with --clock gateway the Gateway's
         # timestamps say which trading day it is, and so which day's accumulators
         # to restore (the wall clock may still be in another day).
@@ -292,20 +304,11 @@ class RiskDaemon:
         for account in self.feed.accounts:
             account_id = int(account["id"])
             read = ReadRequest(account_id, True, True)
-            data = await self.caller.read_now(read, since=self._day_start())
+            data = await self.caller.read_now(read, **self._trade_window())
             snapshots.append(data)
-        # the previous run's last instant: its store's, and its recording's (quotes and
-        # reads are recorded, not stored): a decision stamped behind the line that made
-        # it is one a replay of the recording makes at another instant
-        latest = max((at for at in (store.latest_instant(), self.recorder.last_instant)
-                      if at is not None), default=None)
         if isinstance(self.wall, GatewayTimeClock):
             for data in snapshots:
                 _observe_snapshot(self.wall, data)
-            if latest is not None:
-                self.wall.not_before(latest)
-        if latest is not None and latest > self.clock.now():
-            self.clock.set(latest)  # never decide behind the log, even after a clock step
         now = self._tick()
         assert self.lockouts is not None
         # names first: every account gets its own overrides from its first cycle on
@@ -681,15 +684,19 @@ class RiskDaemon:
                               or not pipeline.knows_trade(account, int(t.get("id") or 0))]
         self.queue.put_nowait(FeedItem("Snapshot", data, source="read"))
 
-    def _day_start(self) -> dt.datetime:
+    def _trade_window(self) -> dict[str, dt.datetime]:
+        """The trading day's start and now, by the daemon's clock: the read asks for the
+        trades between them (and a day after now)."""
         assert self.ruleset is not None
-        day_start = self.ruleset.trading_day.day_start(self.clock.now() / 1_000_000)
-        return dt.datetime.fromtimestamp(day_start, dt.UTC)
+        now = self.clock.now() / 1_000_000
+        day_start = self.ruleset.trading_day.day_start(now)
+        return {"since": dt.datetime.fromtimestamp(day_start, dt.UTC),
+                "now": dt.datetime.fromtimestamp(now, dt.UTC)}
 
     async def _resync(self, account_id: int) -> None:
         """Re-read the account over REST after a gap (the answer arrives as a Snapshot)."""
         if self.caller is not None:
-            self.caller.read(ReadRequest(account_id, True, True), since=self._day_start())
+            self.caller.read(ReadRequest(account_id, True, True), **self._trade_window())
 
     async def _reconcile_periodically(self) -> None:
         """Read every account every ``reconcile_every`` s: a push that was lost (a paused

@@ -218,7 +218,7 @@ class GatewayRest:
         start, end = _window(body)
         orders = [
             o for o in sorted(self.exchange.orders.values(), key=lambda o: o.id)
-            if o.account_id == account_id and start <= o.created_real <= end
+            if o.account_id == account_id and _within(o.created, o.created_real, start, end)
         ]
         return ok(orders=[o.payload() for o in orders])
 
@@ -271,7 +271,7 @@ class GatewayRest:
         trades = [
             t for t in self.exchange.trades
             if t.account_id == account_id
-            and start <= t.created_real <= end
+            and _within(t.created, t.created_real, start, end)
             and (not contract_id or t.contract.id == contract_id)
         ]
         return ok(trades=[t.payload() for t in trades])
@@ -284,9 +284,16 @@ def _bearer(request: web.Request) -> str | None:
     return None
 
 
+def _within(created: str, created_real: float, start: float, end: float) -> bool:
+    """Whether a record's creation is in a search window, by the timestamp it shows (a
+    client on the Gateway's time: ``riskrail run --clock gateway``) or by the wall-clock
+    instant of its creation (a client on the wall clock finds it even after the sim
+    clock moved days ahead)."""
+    return start <= created_real <= end or start <= from_iso(created) <= end
+
+
 def _window(body: JSON) -> tuple[float, float]:
-    """Search bounds as wall-clock instants (records keep the wall-clock instant of their
-    creation, so clients on the wall clock find them even after the sim clock moved)."""
+    """Search bounds as POSIX instants (-inf/+inf where not given)."""
     bounds = []
     for key, default in (("startTimestamp", float("-inf")), ("endTimestamp", float("inf"))):
         value = body.get(key)
