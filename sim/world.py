@@ -7,6 +7,7 @@ add accounts and contracts or override their settings (see sim/README.md).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -191,6 +192,8 @@ def _require(mapping: Mapping[str, Any], key: str, kind: type, where: str) -> An
         value = float(value)
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         raise ConfigError(f"{where}: {key!r} must be {kind.__name__}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # YAML's .nan and .inf are floats
+        raise ConfigError(f"{where}: {key!r} must be a finite number, got {value!r}")
     return value
 
 
@@ -301,12 +304,24 @@ def config_from_mapping(raw: Mapping[str, Any], base: SimConfig | None = None) -
     return config
 
 
+#: A simulator config is a page of YAML; anything this large is not one.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(path: str | Path, base: SimConfig | None = None) -> SimConfig:
     """Read a YAML config file (see sim/README.md) on top of the default world."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        # at most the limit: a device or a FIFO must not hang or fill memory
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_CONFIG_BYTES + 1)
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from error
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text: {error.reason}") from error
     try:
         document = YAML(typ="safe").load(text)
     except Exception as error:

@@ -245,3 +245,20 @@ def test_cli_serves_on_loopback_and_stops_on_sigint(tmp_path: Path) -> None:
             process.stdout.close()
     first = json.loads(record.read_text().splitlines()[0])
     assert first["type"] == "GatewayQuote" and first["data"]["lastPrice"] == 21000.0
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ("/dev/zero", "larger than 1,048,576 bytes"),  # read whole, it never ended
+    ("nan.yaml", "'balance' must be a finite number, got nan"),
+    ("inf.yaml", "'price' must be a finite number, got inf"),
+])
+def test_sim_refuses_a_config_it_cannot_run(tmp_path: Path, config: str, message: str) -> None:
+    (tmp_path / "nan.yaml").write_text("accounts:\n  - {name: SIM-NAN, balance: .nan}\n")
+    (tmp_path / "inf.yaml").write_text("contracts:\n  - {id: CON.F.US.MNQ.M26, price: .inf}\n")
+    riskrail = str(Path(sys.executable).with_name("riskrail"))
+    path = config if config.startswith("/") else str(tmp_path / config)
+    result = subprocess.run([riskrail, "sim", "--config", path, "--port", "0"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
