@@ -26,7 +26,8 @@ STATE_NEWER = 6
 #: run: the --state file cannot be written (read-only file, folder or filesystem), or at
 #: stop writes a full disk refused could never be saved
 STATE_READ_ONLY = 7
-#: run: the --state path is a directory, or a folder on its way is a file
+#: run: the --state path is not a regular file (a directory, a device), or a folder on its
+#: way is a file
 STATE_NOT_A_FILE = 8
 #: run: the --record file cannot be opened for appending, or at stop lines a full disk
 #: refused could never be written
@@ -53,7 +54,8 @@ TABLE: tuple[tuple[int, str], ...] = (
     (STATE_NEWER, "run: the state file was written by a newer riskrail"),
     (STATE_READ_ONLY, "run: the state file cannot be written (read-only), or writes a full "
                       "disk refused were lost at stop"),
-    (STATE_NOT_A_FILE, "run: the state path is a directory, or a folder on its way a file"),
+    (STATE_NOT_A_FILE, "run: the state path is not a regular file (a directory, a device), "
+                       "or a folder on its way a file"),
     (RECORD_FILE, "run: the --record file cannot be appended to (or lost lines at stop)"),
     (STATE_IN_USE, "run: another riskrail run holds the state file"),
     (USAGE, "usage error: unknown option, missing argument, bad option value"),

@@ -85,7 +85,8 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
       6  the --state file was written by a newer riskrail
       7  the --state file cannot be written (read-only file, folder or filesystem;
          also at stop, when writes a full disk refused could never be saved)
-      8  the --state path is a directory, or a folder on its way is a file
+      8  the --state path is not a regular file (a directory, a device), or a folder
+         on its way is a file
       9  the --record file cannot be opened for appending (or, at stop, lines a full
          disk refused could never be written)
      10  another riskrail run holds the --state file (both would enforce)

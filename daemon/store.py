@@ -89,7 +89,8 @@ class StateNotWritableError(StoreError):
 
 
 class StateNotAFileError(StoreError):
-    """The path is a directory, or a folder on the way to it is a file."""
+    """The path is not a regular file (a directory, a device), or a folder on the way to it
+    is a file."""
 
     exit_code = 8
 
