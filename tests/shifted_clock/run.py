@@ -16,6 +16,13 @@ The instants are taken from today's date, so they stay in the future:
     before-reset   a Wednesday 16:59 Chicago, a minute before the trading-day reset
     after-reset    the same day 17:01 Chicago, a minute after it
 
+``--cross-reset`` (``make test-reset-crossing``, not part of ``make test``: one process,
+about 10 minutes) runs the tests of the shorter runs with the clock put back to 1-8 s
+before 17:00 Chicago before every test (how long before: from the test's id and
+RISKRAIL_CROSS_SEED), so that every longer test runs across the trading-day reset, not
+only the two a ``before-reset`` run happens to be running a minute in
+(site/reset_crossing.py).
+
 All but year-ahead leave out the tests of the engine alone (tests/network, language,
 ruleset, enforce, durable, scenarios: about half the suite's time), so that ``make test``
 stays within its time: the engine never reads the wall clock (tests/test_wall_clock.py
@@ -28,6 +35,7 @@ Usage::
 
     python tests/shifted_clock/run.py [--at NAME | --at "YYYY-MM-DD HH:MM[:SS]"]...
                                       [-- PYTEST ARGS]
+    python tests/shifted_clock/run.py --cross-reset [-- PYTEST ARGS]
 
 ``--at`` picks named instants or any wall time in America/Chicago (repeatable); without
 it every named instant runs. Pytest arguments after ``--`` replace the default ones.
@@ -42,6 +50,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -169,6 +178,35 @@ def shifted_environment(library: str, instant: Instant) -> dict[str, str]:
     return env
 
 
+def crossing_environment(library: str, instant: Instant, offset_file: Path
+                         ) -> dict[str, str]:
+    """The environment of ``--cross-reset``: the offset in a file that
+    site/reset_crossing.py rewrites before each test, read on every clock call."""
+    env = shifted_environment(library, instant)
+    offset = env.pop("FAKETIME")
+    offset_file.write_text(f"{offset}\n", encoding="ascii")
+    env.update({"FAKETIME_TIMESTAMP_FILE": str(offset_file), "FAKETIME_NO_CACHE": "1",
+                "RISKRAIL_CROSS_AT": f"{instant.local.timestamp():.0f}"})
+    return env
+
+
+def cross_reset(library: str, today: date, pytest_args: list[str] | None) -> int:
+    wednesday = named_instants(today)["before-reset"].local.date()
+    instant = Instant("cross-reset", _chicago(wednesday, 17, 0))
+    print(f"\n==== every test from 1-8 s before {instant.describe()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="riskrail-cross-reset-") as folder:
+        env = crossing_environment(library, instant, Path(folder) / "offset")
+        probe(env, instant)
+        arguments = pytest_args if pytest_args is not None else (
+            ["-q", "-p", "no:cacheprovider", *ENGINE_ONLY])
+        started = time.monotonic()
+        code = subprocess.call([sys.executable, "-m", "pytest", "-p", "reset_crossing",
+                                *arguments], env=env, cwd=ROOT)
+    print(f"\n==== reset-crossing run: {'passed' if code == 0 else f'FAILED (exit {code})'}"
+          f" in {time.monotonic() - started:.0f} s")
+    return code
+
+
 def probe(env: dict[str, str], instant: Instant) -> None:
     """Fail loudly unless a child process really sees the shifted clock and its waits
     work: a preload that silently did nothing would make every run a false pass."""
@@ -195,7 +233,11 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--at", action="append", default=[],
                         help="a named instant or 'YYYY-MM-DD HH:MM[:SS]' in America/Chicago")
+    parser.add_argument("--cross-reset", action="store_true",
+                        help="one process; every test starts 1-8 s before 17:00 Chicago")
     options = parser.parse_args(argv)
+    if options.cross_reset:
+        return cross_reset(find_library(), datetime.now(CHICAGO).date(), pytest_args)
     instants = [parse_at(a, named) for a in options.at] or list(named.values())
     library = find_library()
     outcomes: list[tuple[Instant, int, float]] = []

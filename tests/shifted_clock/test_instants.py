@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
@@ -55,3 +56,14 @@ def test_any_wall_time_is_taken_in_chicago() -> None:
     assert runner.parse_at("saturday", named) is named["saturday"]
     custom = runner.parse_at("2031-02-14 16:59", named)
     assert custom.local.isoformat() == "2031-02-14T16:59:00-06:00" and custom.whole_suite
+
+
+def test_the_reset_crossing_run_reads_its_offset_from_a_file(tmp_path: Path) -> None:
+    wednesday = runner.named_instants(date(2026, 12, 1))["before-reset"].local.date()
+    instant = runner.Instant("cross-reset", runner._chicago(wednesday, 17, 0))
+    env = runner.crossing_environment("/lib/libfaketime.so.1", instant, tmp_path / "offset")
+    assert "FAKETIME" not in env and env["FAKETIME_NO_CACHE"] == "1"
+    assert env["FAKETIME_TIMESTAMP_FILE"] == str(tmp_path / "offset")
+    assert float(env["RISKRAIL_CROSS_AT"]) == instant.local.timestamp()
+    offset = int((tmp_path / "offset").read_text(encoding="ascii"))
+    assert abs(offset - (instant.local.timestamp() - time.time())) < 5

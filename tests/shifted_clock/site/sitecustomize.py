@@ -31,5 +31,5 @@ def _sleep(seconds: float) -> None:
             return
 
 
-if os.environ.get("FAKETIME"):
+if os.environ.get("FAKETIME") or os.environ.get("FAKETIME_TIMESTAMP_FILE"):
     time.sleep = _sleep
