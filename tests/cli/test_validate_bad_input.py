@@ -4,6 +4,7 @@ a hang or exit 0 (issue 11 items 8-11 and 13)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -257,3 +258,19 @@ def test_the_standard_ruleset_is_still_valid_with_its_anchors(tmp_path: Path) ->
     """Its shared params only hold YAML anchors: that is not an unused param."""
     result = validate(tmp_path, STANDARD.read_text(encoding="utf-8"))
     assert (result.returncode, result.stdout) == (0, "")
+
+
+def test_a_fifo_nobody_writes_is_an_empty_file_not_a_hang(tmp_path: Path) -> None:
+    # opening a FIFO without a writer blocked forever (found by outside testing)
+    os.mkfifo(tmp_path / "rules.yaml")
+    result = subprocess.run([str(RISKRAIL), "validate", "rules.yaml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert_rejected(result, "rules.yaml:1:1: error: the file is empty: a ruleset needs a "
+                            "name and rules")
+
+
+def test_a_pipe_with_a_writer_is_read_as_usual(tmp_path: Path) -> None:
+    ruleset = Path(__file__).parents[2] / "rulesets" / "standard.yaml"
+    result = subprocess.run(["bash", "-c", f'"{RISKRAIL}" validate <(cat "{ruleset}")'],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
