@@ -732,11 +732,29 @@ class ExpressionCompiler:
                                     _session_blame(str(error), spec)
                                     if _is_params(node.args[0]) else None) from None
             return Compiled(lambda ctx: session, True, session)
-        return self._fold(lambda ctx: function(*[f(ctx) for f in functions]), *args,
-                          node=node)
+        return self._fold(_call(function, functions), *args, node=node)
 
 
 _MISSING = object()
+_COALESCE = _FUNCTIONS["coalesce"]
+
+
+def _call(function: Callable[..., Any], arguments: list[Evaluator]) -> Evaluator:
+    """A call of ``function`` with every argument evaluated first, in order (a deadline
+    an unused argument notes is noted all the same); one or two arguments, the common
+    case, without building a list per call."""
+    if len(arguments) == 1:
+        (first,) = arguments
+        return lambda ctx: function(first(ctx))
+    if len(arguments) == 2:
+        first, second = arguments
+        if function is _COALESCE:
+            def coalesce(ctx: Context) -> Any:
+                value, other = first(ctx), second(ctx)
+                return value if value is not None else other
+            return coalesce
+        return lambda ctx: function(first(ctx), second(ctx))
+    return lambda ctx: function(*[f(ctx) for f in arguments])
 
 
 def _is_params(node: n.Node) -> bool:

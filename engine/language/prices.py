@@ -214,25 +214,45 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
     return form(node)
 
 
+_Dependence = tuple[list[tuple[str, float, float]], dict[str, float], dict[str, float]]
+
+
 def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...]
                 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per contract, the slope of the affine ``terms`` and its price now; a contract with
     no price yet is waited for (any price of it leaves the interval), and the edges a
-    field's slope holds within (a best price) are noted."""
+    field's slope holds within (a best price) are noted. Terms of the account alone are
+    worked out once per network cycle (the account's ``memo``: the same net P&L is read
+    by many rules), the intervals noted into each evaluation's ``bounds``."""
+    memo = getattr(ctx.account, "memo", None) if all(
+        term[0] == "account" for term in terms) else None
+    known: _Dependence | None = memo.get(terms) if memo is not None else None
+    if known is None:
+        known = _depend(ctx, terms)
+        if memo is not None:
+            memo[terms] = known
+    edges, slopes, prices = known
+    for contract, lo, hi in edges:
+        bounds.narrow(contract, lo, hi)
+    return slopes, prices
+
+
+def _depend(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
+    edges: list[tuple[str, float, float]] = []
     slopes: dict[str, float] = {}
     prices: dict[str, float] = {}
     for record_name, field_name, coefficient in terms:
         record = getattr(ctx, record_name)
         for contract, slope, price, lo, hi in record.price_dependence(field_name):
             if price is None:
-                bounds.narrow(contract, INF, -INF)
+                edges.append((contract, INF, -INF))
                 continue
             if lo > -INF or hi < INF:
-                bounds.narrow(contract, lo, hi)
+                edges.append((contract, lo, hi))
             if slope:
                 slopes[contract] = slopes.get(contract, 0.0) + coefficient * slope
                 prices[contract] = price
-    return slopes, prices
+    return edges, slopes, prices
 
 
 def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...],

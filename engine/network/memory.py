@@ -530,6 +530,7 @@ _NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
 _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
+_UNKNOWN = object()  # not in AccountState.memo yet
 
 
 class AccountState:
@@ -540,7 +541,7 @@ class AccountState:
                  "counted_trades", "day_start", "failing", "feed_problem", "fees_today",
                  "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
-                 "locked_since", "locked_until", "lockouts", "name", "orders",
+                 "locked_since", "locked_until", "lockouts", "memo", "name", "orders",
                  "position_count", "positions", "previous", "price_bounds", "prices",
                  "realized_pnl_today", "rules", "shadows", "symbol_locks", "tracker", "trades",
                  "trades_today", "triggers", "unsettled", "voided_trades", "wake",
@@ -620,6 +621,10 @@ class AccountState:
         #: (rule id, entity key) -> the values of the rule's previous() arguments at its
         #: last evaluation for that entity; None until a rule uses previous()
         self.previous: dict[tuple[str, Any], tuple[Any, ...]] | None = None
+        #: during one of the network's cycles, where nothing held or priced changes: the
+        #: open P&L and its price dependence, computed once for all the rules reading them
+        #: (None outside a cycle: computed at each read)
+        self.memo: dict[str, Any] | None = None
 
     # -- derived metrics ------------------------------------------------------
     @property
@@ -639,6 +644,15 @@ class AccountState:
 
     @property
     def unrealized_pnl(self) -> float | None:
+        memo = self.memo
+        if memo is None:
+            return self._unrealized_pnl()
+        value = memo.get("unrealized_pnl", _UNKNOWN)
+        if value is _UNKNOWN:
+            value = memo["unrealized_pnl"] = self._unrealized_pnl()
+        return value  # type: ignore[no-any-return]
+
+    def _unrealized_pnl(self) -> float | None:
         self._require_instruments()
         total = 0.0
         prices = self.prices
@@ -663,6 +677,15 @@ class AccountState:
         """How ``unrealized_pnl`` moves with each held contract's price (see
         PositionState.price_dependence)."""
         assert name == "unrealized_pnl"
+        memo = self.memo
+        if memo is None:
+            return self._price_dependence()
+        known = memo.get("price_dependence")
+        if known is None:
+            known = memo["price_dependence"] = self._price_dependence()
+        return known  # type: ignore[no-any-return]
+
+    def _price_dependence(self) -> list[tuple[str, float, float | None, float, float]]:
         self._require_instruments()
         prices = self.prices
         out: list[tuple[str, float, float | None, float, float]] = []

@@ -969,6 +969,17 @@ class RuleNetwork:
         """One account's cycle. ``quote``: the changes are a new price (contract, price)
         and nothing else; the first round then judges only the (rule, entity) pairs the
         price can change (_QuoteFilter)."""
+        # nothing held or priced changes during a cycle (its firings are decisions, its
+        # locks facts of their own): the open P&L is computed once for all its reads
+        account.memo = {}
+        try:
+            return self._run_cycle(account, changes, now, trigger, shape, quote)
+        finally:
+            account.memo = None
+
+    def _run_cycle(self, account: AccountState, changes: list[Change], now: int,
+                   trigger: str, shape: tuple[tuple[str, str], ...] | None,
+                   quote: tuple[str, float] | None) -> list[Decision]:
         tracker = account.tracker
         moved: list[str] = []
         if tracker is not None and tracker.uses_changes and changes:
@@ -980,8 +991,6 @@ class RuleNetwork:
                 self._memory_changed.add(account.id)
             if tracker.price_indexed and self._price_index:
                 self._bound_tracks(account, now, topics)
-        if quote is not None and not account.wake and not account.lockouts:
-            self._quote_filter = _QuoteFilter(quote[0], quote[1], frozenset(moved))
         if account.wake:
             wake = self._everything(account) if account.wake is _EVERYTHING else account.wake
             changes, shape = [*changes, *wake], None
@@ -992,6 +1001,8 @@ class RuleNetwork:
         pending = changes
         if released:
             pending, shape = [*changes, *self._lockout_changes(account)], None
+        elif quote is not None and shape is _QUOTE_SHAPE:  # nothing else to announce
+            self._quote_filter = _QuoteFilter(quote[0], quote[1], frozenset(moved))
         for _ in range(_MAX_ROUNDS):
             if not pending:
                 break
