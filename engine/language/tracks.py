@@ -14,6 +14,7 @@ network keeps the values (``network/aggregates.py``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .compiler import Compiled
@@ -31,6 +32,9 @@ STREAMS = ("changes", "trades", "orders", "day_ends")
 #: windows that turn at trading-day resets (``life``: never)
 CALENDAR_WINDOWS = ("trading_day", "week", "month", "life")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+#: names whose values may differ between rules with the same text
+_PER_RULE = re.compile(r"\b(params|sessions)\b")
 
 #: the keys of a track entry beside its operator
 TRACK_OPTIONS = ("of", "where", "over", "week_starts")
@@ -68,6 +72,13 @@ class CompiledTrack:
     #: extreme only where the value crosses the extreme, so the price-trigger index keeps
     #: that interval (network/aggregates.py) and a quote crossing nothing skips it
     price_indexed: bool = False
+
+    @property
+    def identity(self) -> str | None:
+        """What makes tracks of different rules one value: the same operator, stream,
+        window and expressions, reading nothing of their own rule (params, sessions).
+        None: the track reads its rule's params or sessions, and is kept alone."""
+        return None if _PER_RULE.search(self.signature) else self.signature
 
     @property
     def price_form(self) -> PriceForm | None:

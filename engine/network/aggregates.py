@@ -405,7 +405,7 @@ def _state(track: CompiledTrack) -> _State:
 class Tracker:
     """The tracked values of one account's rules."""
 
-    __slots__ = ("changes", "clock", "day", "day_ends", "missed_day_end", "orders",
+    __slots__ = ("aliases", "changes", "clock", "day", "day_ends", "missed_day_end", "orders",
                  "orders_seen", "price_indexed", "priced_at_every_price", "states", "tracks",
                  "trades", "uses_changes")
 
@@ -415,16 +415,46 @@ class Tracker:
         self.tracks: dict[str, CompiledTrack] = {t.key: t for t in tracks}
         self.states: dict[str, _State] = {}
         kept = previous.tracks if previous is not None else {}
+        #: identity -> the state made here for the new tracks of that identity: tracks of
+        #: several rules that are one value (CompiledTrack.identity) and start together
+        #: keep one state, sampled once. A track kept from before (a reload) keeps its own.
+        made: dict[str, _State] = {}
         for key, track in self.tracks.items():
             old = kept.get(key)
             if previous is not None and old is not None and old.signature == track.signature:
                 self.states[key] = previous.states[key]
-            else:
+                continue
+            identity = track.identity
+            state = made.get(identity) if identity is not None else None
+            if state is None:
                 state = _state(track)
                 state.period = period_key(track, clock, now)
-                self.states[key] = state
+                if identity is not None:
+                    made[identity] = state
+            self.states[key] = state
+        self._group()
+        self.orders_seen: OrderedDict[int, None] = (
+            previous.orders_seen if previous is not None else OrderedDict())
+        #: the start of the trading day the values are at (saved: a restart can tell a
+        #: day end it missed)
+        self.day = to_micros(clock.day_start(now / MICROS))
+        #: the latest trading-day reset that passed while riskrail was down, its day-end
+        #: snapshots not taken yet (``catch_up``)
+        self.missed_day_end: int | None = (
+            previous.missed_day_end if previous is not None else None)
+
+    def _group(self) -> None:
+        """The tracks sampled: one per state (its first key), with the keys sharing it."""
+        first: dict[int, CompiledTrack] = {}
+        aliases: dict[str, list[str]] = {}
+        for key, track in self.tracks.items():
+            sampled = first.setdefault(id(self.states[key]), track)
+            aliases.setdefault(sampled.key, []).append(key)
+        #: sampled track's key -> every key reading its state (itself first)
+        self.aliases: dict[str, tuple[str, ...]] = {
+            key: tuple(keys) for key, keys in aliases.items()}
         by_stream: dict[str, list[CompiledTrack]] = {s: [] for s in STREAMS}
-        for track in self.tracks.values():
+        for track in first.values():
             by_stream[track.of].append(track)
         self.changes = tuple(by_stream["changes"])
         self.trades = tuple(by_stream["trades"])
@@ -437,15 +467,6 @@ class Tracker:
         #: ... or at every price of a held contract
         self.priced_at_every_price = any(t.topics & PRICE_TOPICS and not t.price_indexed
                                          for t in self.changes)
-        self.orders_seen: OrderedDict[int, None] = (
-            previous.orders_seen if previous is not None else OrderedDict())
-        #: the start of the trading day the values are at (saved: a restart can tell a
-        #: day end it missed)
-        self.day = to_micros(clock.day_start(now / MICROS))
-        #: the latest trading-day reset that passed while riskrail was down, its day-end
-        #: snapshots not taken yet (``catch_up``)
-        self.missed_day_end: int | None = (
-            previous.missed_day_end if previous is not None else None)
 
     def read(self, key: str, ctx: Context) -> Any:
         return self.states[key].value(ctx)
@@ -477,7 +498,7 @@ class Tracker:
         moved: list[str] = []
         for track in self.changes:
             if track.topics & topics and self._sample(track, ctx, ctx.now):
-                moved.append(track.key)
+                moved.extend(self.aliases[track.key])
         return moved
 
     def price_bounds(self, track: CompiledTrack, ctx: Context) -> PriceBounds:
@@ -584,6 +605,7 @@ class Tracker:
 
     def load(self, data: Mapping[str, Any], now: int) -> None:
         values = data.get("values")
+        usable: dict[str, Any] = {}
         for key, saved in (values.items() if isinstance(values, dict) else ()):
             track = self.tracks.get(key)
             if track is None or not isinstance(saved, dict) \
@@ -591,8 +613,16 @@ class Tracker:
                 continue  # a value the rules no longer track, or track differently
             if saved.get("period") != period_key(track, self.clock, now):
                 continue  # its period ended while riskrail was down
-            state = self.states[key]
-            state.load(saved.get("state"))
+            usable[key] = saved.get("state")
+        for keys in list(self.aliases.values()):
+            if len(keys) > 1 and any(usable.get(key) != usable.get(keys[0]) for key in keys):
+                # kept apart when saved (an older riskrail, a rule added later): apart again
+                for key in keys[1:]:
+                    state = self.states[key] = _state(self.tracks[key])
+                    state.period = period_key(self.tracks[key], self.clock, now)
+                self._group()
+        for key, saved_state in usable.items():
+            self.states[key].load(saved_state)
         saved_day, today = data.get("day"), to_micros(self.clock.day_start(now / MICROS))
         if self.day_ends and isinstance(saved_day, int) and saved_day < today:
             self.missed_day_end = today  # the snapshots of that reset were never taken
