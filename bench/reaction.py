@@ -29,7 +29,9 @@ call arrived for ``--gap`` seconds (the daemon's verifying re-read is over), so
 every event meets an idle system. The first ``--warmup`` events of each side are
 not counted. Stamps taken in this process split the time into stages: the baseline's
 callback; the daemon's queue, the start of its handling of the position push, its
-enforcer's submit and the enforcer's call into the SDK's HTTP layer (``request``).
+enforcer's submit and the enforcer's call into the SDK's HTTP layer (``request``). Between
+the push and the submit, the time spent inside the rule network, the state store's
+writes, logging and Python's garbage collector (``gc.callbacks``) is reported too.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import logging
 import multiprocessing
 import os
@@ -231,6 +234,8 @@ _STORE_WRITES = ("mark_processed", "save_day", "append_decision", "record_intent
                  "call_outcome", "set_intent_decision")
 #: the commit of a line's calls (and their intents) before they are sent, as a whole
 WRITE_AHEAD = "calls written ahead (one commit)"
+#: Python's cyclic garbage collector, whenever it ran (gc.callbacks)
+COLLECTION = "garbage collection"
 
 
 def _time_calls(owner: Any, name: str, part: str, calls: Calls) -> None:
@@ -312,9 +317,21 @@ async def _riskrail(base_url: str, stamps: Stamps, calls: Calls, workdir: Path
     _time_calls(daemon.recorder, "ahead", WRITE_AHEAD, calls)
     for handler in logging.getLogger("riskrail").handlers:
         _time_calls(handler, "handle", "logging", calls)
+    collecting: list[int] = []
+
+    def timed_collection(phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            collecting.append(time.monotonic_ns())
+        elif collecting:
+            started = collecting.pop()
+            calls.append((started, time.monotonic_ns() - started, COLLECTION))
+
+    gc.callbacks.append(timed_collection)
     info: dict[str, Any] = {}
 
     async def stop() -> None:
+        with contextlib.suppress(ValueError):
+            gc.callbacks.remove(timed_collection)
         daemon.stop()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(task, timeout=20)
@@ -380,7 +397,7 @@ def _analyse(side: str, cycles: list[dict[str, Any]], stamps: Stamps, work: Call
                     if part.startswith("store."):
                         spent[STORE_TOTAL] += took
             for part in (STORE_TOTAL, *(f"store.{n}" for n in _STORE_WRITES),
-                         WRITE_AHEAD, "rule network", "logging"):
+                         WRITE_AHEAD, "rule network", "logging", COLLECTION):
                 parts.setdefault(part, []).append(spent[part])
         previous, previous_name = push, "push"
         for stage in stages:

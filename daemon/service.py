@@ -657,8 +657,11 @@ class RiskDaemon:
     def _counted_before(self, account_id: int, trade_id: int) -> bool | None:
         """Whether the store counted this fill before a restart (and as riskrail's own)."""
         assert self.store is not None
+        # one read for both kinds: it sits between a fill's push and the calls of the
+        # position push right behind it
+        found = self.store.processed_kinds(account_id, tuple(_TRADE_KINDS.values()), trade_id)
         for ours, kind in _TRADE_KINDS.items():
-            if self.store.was_processed(account_id, kind, trade_id):
+            if kind in found:
                 return ours
         return None
 

@@ -27,7 +27,7 @@ import hmac
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -791,6 +791,15 @@ class StateStore:
         return self._conn.execute(
             "SELECT 1 FROM processed_events WHERE account_id = ? AND kind = ? AND event_id = ?",
             (int(account_id), kind, str(event_id))).fetchone() is not None
+
+    def processed_kinds(self, account_id: int, kinds: Sequence[str], event_id: str | int
+                        ) -> set[str]:
+        """Which of ``kinds`` ``mark_processed`` remembered that event as (one read: a
+        fill's lookup sits between a push and its enforcement call)."""
+        marks = ", ".join("?" for _ in kinds)
+        return {str(row[0]) for row in self._conn.execute(
+            f"SELECT kind FROM processed_events WHERE account_id = ? AND kind IN ({marks}) "
+            "AND event_id = ?", (int(account_id), *kinds, str(event_id)))}
 
     def processed_ids(self, account_id: int, kind: str, since: int | None = None) -> set[str]:
         """Ids (as text) processed for that account and kind, at or after ``since``."""

@@ -306,6 +306,26 @@ async def test_a_call_that_must_not_be_sent_twice_is_committed_before_it_is_sent
         store.close()
 
 
+def test_a_fill_counted_before_a_restart_is_known_with_whose_it_was(tmp_path: Path) -> None:
+    """The store's answer to "was this fill counted before a restart, and as riskrail's
+    own?" (one lookup per new fill, on the path from a push to its call)."""
+    daemon, _ = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None
+    store = daemon.store
+    try:
+        store.mark_processed(7, "trade_by_enforcement", 31, FIXED_NOW)
+        store.mark_processed(7, "trade", 32, FIXED_NOW)
+        store.mark_processed(8, "trade_by_enforcement", 33, FIXED_NOW)
+        store.mark_processed(7, "order", 34, FIXED_NOW)
+        assert daemon._counted_before(7, 31) is True
+        assert daemon._counted_before(7, 32) is False
+        assert daemon._counted_before(7, 33) is None  # another account's
+        assert daemon._counted_before(7, 34) is None  # an order id, not a fill's
+        assert daemon._counted_before(8, 33) is True
+    finally:
+        store.close()
+
+
 def test_runs_started_within_one_second_have_distinct_ids(tmp_path: Path) -> None:
     """A run's id prefixes its intents, calls and order tags: a restart in the same second
     (a crash loop, or kill -9 and a quick restart) shared the dead run's id, its first

@@ -281,6 +281,13 @@ def test_processed_ids_dedupe_per_account_and_kind(store: StateStore) -> None:
     assert store.mark_processed(1, "trade", 101, T0 + 20 * S)  # forgotten: new again
     assert store.was_processed(1, "trade", 101) and store.was_processed(1, "trade", "102")
     assert not store.was_processed(1, "order", 102) and not store.was_processed(2, "trade", 102)
+    assert store.mark_processed(1, "trade_by_enforcement", 102, T0)
+    assert store.processed_kinds(1, ("trade", "trade_by_enforcement"), "102") == {
+        "trade", "trade_by_enforcement"}
+    assert store.processed_kinds(1, ("trade", "trade_by_enforcement"), 101) == {"trade"}
+    assert store.processed_kinds(1, ("trade_by_enforcement",), 101) == set()
+    assert store.processed_kinds(1, ("trade", "order"), 101) == {"trade"}  # order pruned
+    assert store.processed_kinds(2, ("trade", "order"), 101) == set()  # pruned
 
 
 def test_deferred_wal_checkpoints_run_from_another_thread_without_blocking_writes(
