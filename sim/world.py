@@ -220,6 +220,10 @@ def _account_from(raw: Any, where: str) -> AccountSpec:
     )
 
 
+#: the most ticks a price may count (a tickSize of 1e-320 made every price infinite ticks)
+_MAX_TICKS = 1e15
+
+
 def _contract_from(raw: Any, where: str, existing: list[ContractSpec]) -> ContractSpec:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: a contract must be a mapping")
@@ -244,6 +248,10 @@ def _contract_from(raw: Any, where: str, existing: list[ContractSpec]) -> Contra
         raise ConfigError(f"{where}: unknown root {root!r} needs tickSize and tickValue")
     if tick_size <= 0 or tick_value <= 0:
         raise ConfigError(f"{where}: tickSize and tickValue must be positive")
+    price = _optional(raw, "price", float, where, base.price if base else 100.0)
+    if not abs(price / tick_size) <= _MAX_TICKS:  # a price is counted in whole ticks
+        raise ConfigError(f"{where}: price {price!r} is more than {_MAX_TICKS:.0e} ticks of "
+                          f"{tick_size!r}")
     return ContractSpec(
         id=contract_id,
         root=root,
@@ -252,7 +260,7 @@ def _contract_from(raw: Any, where: str, existing: list[ContractSpec]) -> Contra
         description=_optional(raw, "description", str, where, base.description if base else root),
         tick_size=tick_size,
         tick_value=tick_value,
-        price=_optional(raw, "price", float, where, base.price if base else 100.0),
+        price=price,
         fee=_optional(raw, "fee", float, where, base.fee if base else default_fee(root)),
         active=_optional(raw, "active", bool, where, True),
     )
@@ -270,6 +278,10 @@ def config_from_mapping(raw: Mapping[str, Any], base: SimConfig | None = None) -
         raise ConfigError(f"config: unknown keys {sorted(unknown)} (known: {sorted(known)})")
     for index, item in enumerate(raw.get("accounts") or []):
         account = _account_from(item, f"accounts[{index}]")
+        taken = next((a.name for a in config.accounts if account.id is not None
+                      and a.id == account.id and a.name != account.name), None)
+        if taken is not None:  # the simulator kept the last and dropped the other unsaid
+            raise ConfigError(f"accounts[{index}]: id {account.id} is {taken!r}'s already")
         config.accounts = [a for a in config.accounts if a.name != account.name] + [account]
     for index, item in enumerate(raw.get("contracts") or []):
         contract = _contract_from(item, f"contracts[{index}]", config.contracts)
@@ -278,8 +290,9 @@ def config_from_mapping(raw: Mapping[str, Any], base: SimConfig | None = None) -
     if not isinstance(fees, Mapping):
         raise ConfigError("fees: must map a root or contract id to dollars per contract per side")
     for key, value in fees.items():
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"fees.{key}: must be a non-negative number")
+        if not isinstance(value, int | float) or isinstance(value, bool) \
+                or not math.isfinite(value) or value < 0:  # .nan and .inf too
+            raise ConfigError(f"fees.{key}: must be a non-negative number, got {value!r}")
         matched = False
         updated: list[ContractSpec] = []
         for contract in config.contracts:

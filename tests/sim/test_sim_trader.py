@@ -262,3 +262,28 @@ def test_sim_refuses_a_config_it_cannot_run(tmp_path: Path, config: str, message
     assert result.returncode == 2, result
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # fees were read apart from the other numbers: .nan and .inf passed `value < 0`
+    ("fees: {MNQ: .nan}\n", "fees.MNQ: must be a non-negative number, got nan"),
+    ("fees: {MNQ: .inf}\n", "fees.MNQ: must be a non-negative number, got inf"),
+    # every price was infinite ticks: an OverflowError traceback at start
+    ("contracts:\n  - {id: CON.F.US.ZZZ.H26, tickSize: 1.0e-320, tickValue: 1.0}\n",
+     "price 100.0 is more than 1e+15 ticks of 1e-320"),
+    # two accounts of one id: the first was dropped, unsaid
+    ("accounts:\n  - {name: A, id: 7}\n  - {name: B, id: 7}\n",
+     "accounts[1]: id 7 is 'A''s already"),
+])
+def test_sim_refuses_fees_ticks_and_ids_it_cannot_run(tmp_path: Path, text: str,
+                                                      message: str) -> None:
+    """Outside testing (breakit4) of `riskrail sim --config`: what the bounded, finite
+    read still let through."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text)
+    riskrail = str(Path(sys.executable).with_name("riskrail"))
+    result = subprocess.run([riskrail, "sim", "--config", str(path), "--port", "0"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2, result
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
