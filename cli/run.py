@@ -118,8 +118,13 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
     if engine == "durable" and not durable_available():
         click.echo(f"error: {DURABLE_MISSING}", err=True)
         sys.exit(2)
-    configure_logging(log_file, quiet_events=quiet_events,
-                      console_json=output_format == "json")
+    try:
+        configure_logging(log_file, quiet_events=quiet_events,
+                          console_json=output_format == "json")
+    except OSError as error:  # a traceback before, or "cannot connect to the Gateway"
+        click.echo(f"error: --log-file {log_file}: cannot be opened for appending "
+                   f"({error.strerror or error})", err=True)
+        sys.exit(2)
     daemon = RiskDaemon(DaemonSettings(
         rulesets=list(rulesets) or [str(STANDARD_RULESET)], gateway=settings,
         state_path=state_path, record_path=record_path, clock=clock, enforce=not shadow,

@@ -53,14 +53,14 @@ class RecordFileError(RiskrailError):
 def _open_record(path: Path) -> int:
     """The record file opened for appending (a file descriptor), or RecordFileError
     naming what is wrong with it."""
-    if path.is_dir():
-        raise RecordFileError(f"--record {path}: is a directory, not a file")
-    for folder in path.parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise RecordFileError(f"--record {path}: its folder {folder} is a file")
-            break
     try:
+        if path.is_dir():
+            raise RecordFileError(f"--record {path}: is a directory, not a file")
+        for folder in path.parents:
+            if folder.exists():
+                if not folder.is_dir():
+                    raise RecordFileError(f"--record {path}: its folder {folder} is a file")
+                break
         path.parent.mkdir(parents=True, exist_ok=True)
         return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     except OSError as error:

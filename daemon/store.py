@@ -160,6 +160,13 @@ def _write_fault(error: BaseException) -> bool:
 
 def _check_path(path: Path) -> None:
     """Refuse, naming the problem, a state path that cannot be a writable file."""
+    try:
+        _probe_path(path)
+    except OSError as error:  # a name too long, a folder not searchable: not the Gateway's
+        raise StateNotWritableError(f"{path}: cannot be opened ({error.strerror})") from error
+
+
+def _probe_path(path: Path) -> None:
     if path.is_dir():
         raise StateNotAFileError(f"{path}: is a directory, not a state file")
     for folder in path.parents:
