@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 import sys
 
 import click
@@ -119,6 +120,9 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
         click.echo(f"error: {DURABLE_MISSING}", err=True)
         sys.exit(2)
     try:
+        if log_file is not None and stat.S_ISFIFO(_mode(log_file)):
+            # a FIFO no process reads: opening it would hang the start (ENXIO instead)
+            os.close(os.open(log_file, os.O_WRONLY | os.O_NONBLOCK))
         configure_logging(log_file, quiet_events=quiet_events,
                           console_json=output_format == "json")
     except OSError as error:  # a traceback before, or "cannot connect to the Gateway"
@@ -136,3 +140,11 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
         click.echo(f"error: cannot connect to the Gateway: {error}", err=True)
         sys.exit(4)
     sys.exit(code)
+
+
+def _mode(path: str) -> int:
+    """The file mode of ``path``, 0 if there is none to read."""
+    try:
+        return os.stat(path).st_mode
+    except OSError:
+        return 0

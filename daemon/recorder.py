@@ -62,7 +62,11 @@ def _open_record(path: Path) -> int:
                     raise RecordFileError(f"--record {path}: its folder {folder} is a file")
                 break
         path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        # not blocking: a FIFO no process reads hung the start, before any connection
+        # (ENXIO instead); the writes block as before
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        os.set_blocking(fd, True)
+        return fd
     except OSError as error:
         raise RecordFileError(f"--record {path}: cannot be opened for appending "
                               f"({error.strerror})") from error

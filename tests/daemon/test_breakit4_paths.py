@@ -37,3 +37,24 @@ def test_a_path_too_long_is_named_with_its_options_exit_code(tmp_path: Path, opt
     assert done.returncode == code, output
     assert says in output
     assert "Traceback" not in output and "connect to the Gateway" not in output
+
+
+@pytest.mark.parametrize(("option", "code", "says"), [
+    ("--record", 9, "--record fifo: cannot be opened for appending (No such device or address)"),
+    ("--log-file", 2, "--log-file fifo: cannot be opened for appending "
+                      "(No such device or address)"),
+])
+def test_a_fifo_no_process_reads_is_refused_not_waited_on(tmp_path: Path, option: str,
+                                                          code: int, says: str) -> None:
+    """A FIFO as --record or --log-file with no reader: the start hung in open(), before
+    any connection, silently (enforcement never began). Now refused at once (ENXIO)."""
+    os.mkfifo(tmp_path / "fifo")
+    env = {**os.environ, "PROJECT_X_USERNAME": "trader", "PROJECT_X_API_KEY": "k" * 20}
+    done = subprocess.run(
+        [str(RISKRAIL), "run", "--gateway", "http://127.0.0.1:9", "--state",
+         str(tmp_path / "state.sqlite"), option, "fifo"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == code, output
+    assert says in output
+    assert "Traceback" not in output
