@@ -271,6 +271,20 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
     if type(a) not in (int, float) or type(b) not in (int, float):
         bounds.volatile = True
         return
+    if len(slopes) == 1:  # the common case, one contract: the same arithmetic, unrolled
+        ((contract, slope),) = slopes.items()
+        if not slope:
+            return
+        price = prices[contract]
+        difference = a - b
+        share = abs(difference) - _MARGIN * (abs(a) + abs(b) + abs(slope * price)) - 1e-12
+        if not share > 0:
+            bounds.narrow(contract, price, price)
+        elif (difference > 0) == (slope > 0):
+            bounds.narrow(contract, price - share / abs(slope), INF)
+        else:
+            bounds.narrow(contract, -INF, price + share / abs(slope))
+        return
     moving = [(contract, slope) for contract, slope in slopes.items() if slope]
     if not moving:
         return

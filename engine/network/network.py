@@ -157,10 +157,11 @@ class _QuoteFilter:
         bounds = account.price_bounds.get((rule.id, key))
         if bounds is None or bounds.volatile:
             return False
-        if self.moved and any(track.key in self.moved for track in rule.tracks):
+        moved = self.moved
+        if moved and rule.tracks and not moved.isdisjoint(t.key for t in rule.tracks):
             return False
-        contract, price = self.contract, self.price
-        return bool(bounds.lo.get(contract, -INF) <= price <= bounds.hi.get(contract, INF))
+        contract = self.contract
+        return bool(bounds.lo.get(contract, -INF) <= self.price <= bounds.hi.get(contract, INF))
 
 
 class _Index:
