@@ -293,6 +293,8 @@ class RiskDaemon:
         # at 17:00:01 must still read the fills of 16:59:59 Gateway time).
         latest = max((at for at in (store.latest_instant(), self.recorder.last_instant)
                       if at is not None), default=None)
+        if latest is not None and self._floor_skipped(latest):
+            latest = None
         if isinstance(self.wall, GatewayTimeClock) and latest is not None:
             self.wall.not_before(latest)
         if latest is not None and latest > self.clock.now():
@@ -541,11 +543,12 @@ class RiskDaemon:
                          recorder.pending, store.last_error or "the record file",
                          extra={"fields": {"event": "writes_still_refused"}})
 
-    def _write_alert(self, now: int, text: str, severity: str = "critical") -> None:
+    def _write_alert(self, now: int, text: str, severity: str = "critical",
+                     event: str = "write_failed") -> None:
         """On the console and in the decision log (which keeps it until it can write)."""
         assert self.store is not None and self.ruleset is not None
         if severity == "critical":
-            log.critical("%s", text, extra={"fields": {"event": "write_failed"}})
+            log.critical("%s", text, extra={"fields": {"event": event}})
         self.store.append_decision({
             "ts": to_iso(now, self.ruleset.trading_day.zone), "account": None, "rule": "",
             "action": "alert", "severity": severity, "trigger": "state", "reason": text},
@@ -686,6 +689,27 @@ class RiskDaemon:
             data["trades"] = [t for t in data["trades"] if not isinstance(t, dict)
                               or not pipeline.knows_trade(account, int(t.get("id") or 0))]
         self.queue.put_nowait(FeedItem("Snapshot", data, source="read"))
+
+    def _floor_skipped(self, latest: int) -> bool:
+        """Whether the previous run's last instant is in a later trading day than the wall
+        clock (``--clock system``): the clock was set back, or the state file comes from
+        a rehearsal on a simulator's clock. Floored there, the daemon would take every
+        fill of today as an earlier day's and never reach a daily loss limit, so it
+        decides on the wall clock and says so (a replay differs from that point)."""
+        if isinstance(self.wall, GatewayTimeClock):
+            return False  # rehearsals: the Gateway's time is learnt forward only
+        assert self.ruleset is not None
+        trading_day = self.ruleset.trading_day
+        now = self.wall.now()
+        if trading_day.day_start(latest / 1_000_000) <= trading_day.day_start(now / 1_000_000):
+            return False
+        zone = trading_day.zone
+        self._write_alert(now, f"the state file or recording reaches {to_iso(latest, zone)}, "
+                          f"a later trading day than this machine's clock "
+                          f"({to_iso(now, zone)}): the clock was set back, or the state "
+                          "file comes from a rehearsal; deciding on this machine's clock",
+                          event="clock_behind_state")
+        return True
 
     def _trade_window(self) -> dict[str, dt.datetime]:
         """The trading day's start and now, by the daemon's clock: the read asks for the

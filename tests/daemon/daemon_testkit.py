@@ -238,6 +238,7 @@ async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
                             watch: bool = False, refresh_margin: float = 120.0,
                             log_file: Path | None = None,
                             drain_timeout: float = 5.0,
+                            clock: str = "gateway",
                             daemon_options: dict[str, Any] | None = None,
                             **gateway_options: Any) -> AsyncIterator[RiskDaemon]:
     """``RiskDaemon(...).run()`` as a task on this loop, stopped (bounded) on exit.
@@ -249,7 +250,7 @@ async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
                                 refresh_margin=refresh_margin, supervise_every=0.2,
                                 **gateway_options),
         state_path=str(tmp / "state.sqlite"), record_path=str(tmp / "session.jsonl"),
-        clock="gateway", watch=watch, drain_timeout=drain_timeout,
+        clock=clock, watch=watch, drain_timeout=drain_timeout,
         **(daemon_options or {})))
     running = asyncio.create_task(daemon.run())
     try:

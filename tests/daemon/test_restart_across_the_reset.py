@@ -12,6 +12,7 @@ it runs at.
 
 from __future__ import annotations
 
+import json
 import time
 import types
 from pathlib import Path
@@ -24,6 +25,7 @@ from daemon_testkit import (
     SESSION_TIME,
     daemon_in_process,
     day_totals,
+    decisions,
     has_decision,
     positions,
     realized_at_sim,
@@ -32,7 +34,7 @@ from daemon_testkit import (
     write_ruleset,
 )
 from riskrail.engine import clock as engine_clock
-from riskrail.engine.clock import parse_instant
+from riskrail.engine.clock import parse_instant, to_iso
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.sim import Simulator
 
@@ -82,3 +84,34 @@ async def test_a_restart_just_past_the_wall_clocks_reset_reads_the_gateways_day(
         assert expected[0] == pytest.approx(-20.00 - 4 * 0.37)
         await wait_until(lambda: day_totals(tmp_path / "state.sqlite", day_start)
                          == expected, what=f"store's day at {expected}")
+
+
+async def test_a_state_file_from_a_later_trading_day_does_not_stop_today_counting(
+    tmp_path: Path
+) -> None:
+    """``--clock system`` and a previous run whose recording reaches three days ahead of
+    this machine's clock (a clock set back, or the state of a rehearsal on a simulator
+    days ahead, in the default --state path): floored there, the daemon took every fill
+    of today as an earlier day's and the daily loss limit never fired (found by outside
+    testing). It decides on the wall clock instead, and says so once."""
+    rules = write_ruleset(tmp_path / "rules.yaml", {"RULE-003": {"limit": -10}})
+    ahead = time.time_ns() // 1000 + 3 * 86_400 * 1_000_000
+    (tmp_path / "session.jsonl").write_text(json.dumps(
+        {"ts": to_iso(ahead), "type": "GatewayQuote", "contractId": MNQ,
+         "data": {"symbol": "F.US.MNQ", "lastPrice": 21500.0}}) + "\n", encoding="utf-8")
+    state = tmp_path / "state.sqlite"
+    # the simulator on the wall clock, as the Gateway is
+    simulator = Simulator(None, random_walk=False, spread_ticks=0, seed=1)
+    await simulator.start()
+    try:
+        async with daemon_in_process(simulator, tmp_path, [rules], clock="system"):
+            trade(simulator, MNQ, BUY, 1)
+            simulator.set_price("MNQ", 21490)
+            trade(simulator, MNQ, SELL, 1)  # -20.00 and two fees of 0.37
+            await wait_until(lambda: has_decision(state, "RULE-003", "lockout"),
+                             what="daily loss lockout")
+    finally:
+        await simulator.stop()
+    alerts = [d for d in decisions(state)
+              if d["action"] == "alert" and "a later trading day" in str(d.get("reason"))]
+    assert len(alerts) == 1, alerts
