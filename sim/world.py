@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from riskrail.engine.errors import RiskrailError
+from riskrail.engine.files import read_at_most
 from riskrail.engine.instruments import BUILTIN_INSTRUMENTS, Instrument
 from ruamel.yaml import YAML
 
@@ -324,9 +325,7 @@ MAX_CONFIG_BYTES = 1024 * 1024
 def load_config(path: str | Path, base: SimConfig | None = None) -> SimConfig:
     """Read a YAML config file (see sim/README.md) on top of the default world."""
     try:
-        # at most the limit: a device or a FIFO must not hang or fill memory
-        with open(path, "rb") as stream:
-            raw = stream.read(MAX_CONFIG_BYTES + 1)
+        raw = read_at_most(path, MAX_CONFIG_BYTES)  # a device or a FIFO must not hang us
     except OSError as error:
         raise ConfigError(f"{path}: {error.strerror}") from error
     if len(raw) > MAX_CONFIG_BYTES:

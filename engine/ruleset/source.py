@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
 import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLWarning
 
+from ..files import read_at_most
 from ..language.limits import MAX_FILE_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES, limit
 from .diagnostics import Diagnostic
 
@@ -39,20 +38,6 @@ class Source:
         return node
 
 
-def _open_without_waiting(path: str | Path) -> BinaryIO:
-    """Open for reading without waiting for a FIFO's writer: opening a FIFO nobody writes
-    blocks forever, so it is opened non-blocking and then read as usual (data from a
-    writer such as ``<(cat rules.yaml)``; end of file at once when there is none)."""
-    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
-        fcntl.fcntl(descriptor, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
-        return os.fdopen(descriptor, "rb")
-    except BaseException:
-        os.close(descriptor)
-        raise
-
-
 def load_source(path: str | Path,
                 text: str | None = None) -> tuple[Source | None, list[Diagnostic]]:
     display = str(path)
@@ -62,9 +47,7 @@ def load_source(path: str | Path,
 
     if text is None:
         try:
-            # read at most the limit: a FIFO or a device must not hang us
-            with _open_without_waiting(path) as stream:
-                raw = stream.read(MAX_FILE_BYTES + 1)
+            raw = read_at_most(path, MAX_FILE_BYTES)  # a FIFO or a device must not hang us
         except OSError as error:
             return refuse(f"cannot read file: {error.strerror}")
         if len(raw) > MAX_FILE_BYTES:

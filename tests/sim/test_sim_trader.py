@@ -287,3 +287,14 @@ def test_sim_refuses_fees_ticks_and_ids_it_cannot_run(tmp_path: Path, text: str,
     assert result.returncode == 2, result
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_config_fifo_nobody_writes_is_read_as_empty(tmp_path: Path) -> None:
+    # the same read as a ruleset's (riskrail.engine.files): opening the FIFO hung before
+    os.mkfifo(tmp_path / "sim.yaml")
+    code = ("from riskrail.sim.world import load_config; "
+            f"print(len(load_config({str(tmp_path / 'sim.yaml')!r}).accounts))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"  # the default world: SIM-50K
