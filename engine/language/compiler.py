@@ -19,7 +19,7 @@ import math
 import operator
 import re
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -40,6 +40,7 @@ from .limits import (
 from .prices import (
     NO_PRICES,
     PRICE_TOPICS,
+    STEADY,
     VOLATILE,
     PriceForm,
     note_comparison,
@@ -303,6 +304,18 @@ class ExpressionCompiler:
         self._previous_slots: dict[int, int] = {}
         #: ids of the comparisons compiled to report their price intervals
         self._price_compares: set[int] = set()
+        #: tracked value key -> how many times the compiled code reads it, and how many of
+        #: those reads are a side of a comparison that reports what it found
+        #: (``compare_track``): a rule whose every read of a value is such is judged again
+        #: on a move of the value only where a comparison would find otherwise
+        self.track_reads: dict[str, int] = {}
+        self.track_compared: dict[str, int] = {}
+
+    def compared_tracks(self, keys: Iterable[str]) -> frozenset[str]:
+        """Of the tracked values ``keys``, those every read of which (so far) is a side of
+        a comparison reporting what it found."""
+        return frozenset(key for key in keys if self.track_reads.get(key, 0)
+                         == self.track_compared.get(key, 0))
 
     def compile(self, node: n.Node, check: CheckResult) -> Compiled:
         """Compile ``node``; ``self.topics`` then holds what the result reads, and the
@@ -401,6 +414,7 @@ class ExpressionCompiler:
         if name in self.tracked and name not in self._locals():
             key, topics, _ = self.tracked[name]
             self.topics |= topics
+            self.track_reads[key] = self.track_reads.get(key, 0) + 1
             return Compiled(lambda ctx: ctx.account.tracker.read(key, ctx))
         if name in self.constants and name not in self._locals():
             value = self.constants[name]
@@ -537,6 +551,25 @@ class ExpressionCompiler:
         slope = (slope_left or 0) - (slope_right or 0)
         priced = self._priced_difference(node) if slope == 0 and slope_left is not None \
             and slope_right is not None and node.op in _COMPARE_PRICES else None
+        tracked = self._compared_track(node) if priced == () else None
+        if tracked is not None:
+            key, on_left = tracked
+            self.track_compared[key] = self.track_compared.get(key, 0) + 1
+
+            def compare_track(ctx: Context) -> bool:
+                # a price-indexed tracked value against what reads no price: its price
+                # interval is the value's own (STEADY); what this found is reported
+                a, b = lf(ctx), rf(ctx)
+                value = op(a, b)
+                bounds = ctx.bounds
+                if bounds is not None:
+                    if a is not None and b is not None and (
+                            type(a) not in (int, float) or type(b) not in (int, float)):
+                        bounds.volatile = True  # as note_comparison
+                    bounds.note_track(key, (op, b if on_left else a, on_left, bool(value)))
+                return value
+            self._price_compares.add(id(node))
+            return Compiled(compare_track)
         if priced is not None:
             def compare_prices(ctx: Context) -> bool:
                 a, b = lf(ctx), rf(ctx)
@@ -582,6 +615,23 @@ class ExpressionCompiler:
                 ctx.note(last + 1)
             return op(a, b)
         return Compiled(compare_in_time)
+
+    def _compared_track(self, node: n.Compare) -> tuple[str, bool] | None:
+        """(key, whether it is the left side) if one side of ``node`` is a price-indexed
+        tracked value's name (STEADY) and the other reads no price nor such a value."""
+        assert self._check is not None
+        macros = self._check.macros
+        for side, other, on_left in ((node.left, node.right, True),
+                                     (node.right, node.left, False)):
+            if not isinstance(side, n.Name) or id(side) in macros:
+                continue
+            name = side.name
+            if name not in self.tracked or name in self.lets or name in self._locals():
+                continue
+            key, _, form = self.tracked[name]
+            if form is STEADY and key and self._price_form(other) is None:
+                return key, on_left
+        return None
 
     def _priced_difference(self, node: n.Compare) -> tuple[tuple[str, str, float], ...] | None:
         """The comparison's ``left - right`` as an affine form in price fields, if it

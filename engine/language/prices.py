@@ -30,6 +30,7 @@ __all__ = [
     "VOLATILE",
     "PriceBounds",
     "PriceForm",
+    "TrackComparison",
     "note_comparison",
     "note_extreme",
     "price_form",
@@ -72,16 +73,48 @@ _STABLE = PriceForm(None, True)
 STEADY = PriceForm((), False)
 
 
+#: one comparison of a tracked value with a value that reads no price: (operator, the
+#: other side's value, whether the tracked value is the left side, the result)
+TrackComparison = tuple[Callable[[Any, Any], bool], Any, bool, bool]
+
+
 class PriceBounds:
     """What one evaluation reported: per contract, the price interval [lo, hi] within
-    which its results hold (lo > hi: any new price leaves it), or volatile."""
+    which its results hold (lo > hi: any new price leaves it), or volatile; and, per
+    price-indexed tracked value compared in it (``tracks``: key -> its comparisons), what
+    each comparison found: while each finds the same for the value now, the results hold
+    whatever the value did (``track_holds``)."""
 
-    __slots__ = ("hi", "lo", "volatile")
+    __slots__ = ("hi", "lo", "tracks", "volatile")
 
     def __init__(self, volatile: bool = False) -> None:
         self.lo: dict[str, float] = {}
         self.hi: dict[str, float] = {}
         self.volatile = volatile
+        self.tracks: dict[str, list[TrackComparison]] | None = None
+
+    def note_track(self, key: str, comparison: TrackComparison) -> None:
+        tracks = self.tracks
+        if tracks is None:
+            self.tracks = {key: [comparison]}
+        elif key in tracks:
+            tracks[key].append(comparison)
+        else:
+            tracks[key] = [comparison]
+
+    def track_holds(self, key: str, value: Any) -> bool:
+        """Whether every comparison of tracked value ``key`` this evaluation made finds the
+        same for ``value`` (none made: its result did not read the value)."""
+        tracks = self.tracks
+        if tracks is None:
+            return True
+        try:
+            for op, other, left, result in tracks.get(key, ()):
+                if bool(op(value, other) if left else op(other, value)) != result:
+                    return False
+        except Exception:
+            return False
+        return True
 
     def narrow(self, contract: str, lo: float, hi: float) -> None:
         if lo > self.lo.get(contract, -INF):

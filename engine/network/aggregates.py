@@ -471,6 +471,14 @@ class Tracker:
     def read(self, key: str, ctx: Context) -> Any:
         return self.states[key].value(ctx)
 
+    def steady_value(self, key: str) -> tuple[bool, Any]:
+        """(True, the value) of a running value over a calendar window (no deadline, no
+        context: what ``read`` returns); (False, None) for any other."""
+        state = self.states.get(key)
+        if isinstance(state, _Running):
+            return True, state.current
+        return False, None
+
     def _sample(self, track: CompiledTrack, ctx: Context, at: int,
                 trade: tuple[int, int] | None = None) -> bool:
         """Feed ``track`` one sample from ``ctx``; True if its state moved. A sample that

@@ -158,10 +158,23 @@ class _QuoteFilter:
         if bounds is None or bounds.volatile:
             return False
         moved = self.moved
-        if moved and rule.tracks and not moved.isdisjoint(t.key for t in rule.tracks):
-            return False
+        if moved and rule.tracks:
+            for track in rule.tracks:
+                if track.key in moved and not self._kept(account, rule, track.key, bounds):
+                    return False
         contract = self.contract
         return bool(bounds.lo.get(contract, -INF) <= self.price <= bounds.hi.get(contract, INF))
+
+    @staticmethod
+    def _kept(account: AccountState, rule: CompiledRule, key: str, bounds: PriceBounds
+              ) -> bool:
+        """The tracked value ``key`` moved: the pair would still be judged the same if the
+        rule reads it only in comparisons (compared_tracks) that each find for the value
+        now what they found at the pair's last evaluation (PriceBounds.track_holds)."""
+        if key not in rule.compared_tracks:
+            return False
+        known, value = account.tracker.steady_value(key)
+        return known and bounds.track_holds(key, value)
 
 
 class _Index:
@@ -1038,9 +1051,12 @@ class RuleNetwork:
         pair = (rule.id, key)
         if pair in account.failing:
             bounds.volatile = True  # raised: judged again at every price until it recovers
-        if account.price_bounds.get(pair) != bounds:
+        before = account.price_bounds.get(pair)
+        if before != bounds:
             account.set_bounds(pair, bounds)
             self._bounds_changed.add(account.id)
+        elif bounds.tracks is not None or before.tracks is not None:
+            account.set_bounds(pair, bounds)  # the same prices, what the comparisons found
         return fired
 
     def _judge(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,

@@ -889,6 +889,7 @@ class _FileBuilder:
             condition=condition[0], actions=tuple(actions), reason=reason, retrigger=retrigger,
             topics=frozenset(topics), params=params_values, source=self.source.path,
             tracks=tuple(tracks), previous=tuple(compiler.previous),
+            compared_tracks=compiler.compared_tracks(t.key for t in tracks),
             condition_source=ConditionSource(parsed[id(condition[1])][1], condition[1], compiler))
 
     def _tracks(self, rule: Mapping[str, Any], path: Path_, names: dict[str, Type],

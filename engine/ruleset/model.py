@@ -75,6 +75,10 @@ class CompiledRule:
     #: the arguments of its ``previous(...)`` calls: evaluated before each evaluation and
     #: kept per entity for the next (RuleNetwork._evaluate)
     previous: tuple[Compiled, ...] = ()
+    #: the keys of its tracked values that it reads only as a side of comparisons which
+    #: report what they found (language/compiler.py, compare_track): a quote moving one is
+    #: judged again only where a comparison would find otherwise (network.py, _QuoteFilter)
+    compared_tracks: frozenset[str] = frozenset()
     #: the condition's syntax tree (set by the ruleset builder; None when built by hand)
     condition_source: ConditionSource | None = field(default=None, compare=False, repr=False)
 

@@ -348,8 +348,9 @@ rules:
 def test_a_quote_judges_only_the_pairs_it_can_change(index: bool) -> None:
     """A quote that leaves an account's interval judges, of the account's (rule, entity)
     pairs that read prices, only those whose own interval it leaves and those reading a
-    tracked value it moved; the reference (no index) judges every pair at every price.
-    Counts, not times: MNQ pays 0.50 USD a tick and contract."""
+    tracked value it moved where a comparison of it would find otherwise; the reference
+    (no index) judges every pair at every price. Counts, not times: MNQ pays 0.50 USD a
+    tick and contract."""
     rules = load_ruleset(["quote-pairs.yaml"], texts={"quote-pairs.yaml": PAIRS})[0]
     network = RuleNetwork(rules, clock := SimulatedClock(START), price_index=index)
 
@@ -364,12 +365,13 @@ def test_a_quote_judges_only_the_pairs_it_can_change(index: bool) -> None:
     judged("GatewayUserPosition", {"id": 1, "accountId": 1, "contractId": IDS[0], "type": 1,
                                    "size": 1, "averagePrice": 21000.0})
     every = 4
-    # a new low of the net P&L (-0.50): only the rule reading it
-    assert judged("GatewayQuote", {"lastPrice": 20999.75}, IDS[0]) == (1 if index else every)
+    # a new low of the net P&L (-0.50), far above A-WORST's -100000: nothing (its sample;
+    # the rule reading it only in a comparison that finds the same, test_track_comparisons)
+    assert judged("GatewayQuote", {"lastPrice": 20999.75}, IDS[0]) == (0 if index else every)
     # back up: nothing can change
     assert judged("GatewayQuote", {"lastPrice": 21000.0}, IDS[0]) == (0 if index else every)
-    # -5.00 crosses P-NEAR's edge (-3) and is a new low: P-NEAR and A-WORST
-    assert judged("GatewayQuote", {"lastPrice": 20997.5}, IDS[0]) == (2 if index else every)
+    # -5.00 crosses P-NEAR's edge (-3) and is a new low: P-NEAR
+    assert judged("GatewayQuote", {"lastPrice": 20997.5}, IDS[0]) == (1 if index else every)
 
 
 @contextmanager
