@@ -19,8 +19,8 @@ from .triggers import PriceTrail
 
 INF = math.inf
 
-__all__ = ["AccountState", "InstrumentState", "Lockout", "OrderState", "PositionState",
-           "TradeState", "Unsettled", "apply_fill"]
+__all__ = ["TRACK_BOUNDS", "AccountState", "InstrumentState", "Lockout", "OrderState",
+           "PositionState", "TradeState", "Unsettled", "apply_fill"]
 
 DAY = 86_400 * 1_000_000
 #: a stop placed at most this long (µs, riskrail's clock, from push to push) after the
@@ -522,6 +522,10 @@ def strictest(locks: Any) -> Lockout | None:
     return best
 
 
+#: the first item of a ``price_bounds`` key that is a tracked value's, not a rule's:
+#: (TRACK_BOUNDS, the track's key)
+TRACK_BOUNDS = "\x00track"
+
 #: The empty maps an account starts with, shared and never written: an account takes a
 #: dict of its own at its first entry and drops it when it empties again (an emptied
 #: dict keeps its size, ~180 bytes each on 10,000 idle accounts).
@@ -543,9 +547,9 @@ class AccountState:
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "memo", "name", "orders",
                  "position_count", "positions", "previous", "price_bounds", "prices",
-                 "realized_pnl_today", "rules", "shadows", "symbol_locks", "tracker", "trades",
-                 "trades_today", "triggers", "unsettled", "voided_trades", "wake",
-                 "windows_at", "working_orders")
+                 "realized_pnl_today", "rule_span", "rules", "shadows", "symbol_locks",
+                 "tracker", "trades", "trades_today", "triggers", "unsettled", "voided_trades",
+                 "wake", "windows_at", "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
                  prices: dict[str, float] | None = None) -> None:
@@ -611,6 +615,10 @@ class AccountState:
         #: (rule id, entity key) -> the price intervals its last evaluation reported
         #: (language.prices.PriceBounds), for the rules that read prices
         self.price_bounds: dict[tuple[str, Any], Any] = _NO_BOUNDS
+        #: the intersection of the rules' own intervals in ``price_bounds`` (the tracked
+        #: values' apart): (lows, highs, whether one is volatile); None: to compute again
+        #: (a rule's interval changed since)
+        self.rule_span: tuple[dict[str, float], dict[str, float], bool] | None = None
         #: contract -> the account's interval in the network's price-trigger index
         self.triggers: dict[str, tuple[float, float]] = _NO_TRIGGERS
         #: changes announced with the account's next cycle, whatever wakes it (the clock
@@ -847,10 +855,15 @@ class AccountState:
         if self.price_bounds is _NO_BOUNDS:
             self.price_bounds = {}
         self.price_bounds[pair] = bounds
+        if pair[0] != TRACK_BOUNDS:
+            self.rule_span = None
 
     def drop_bounds(self, pair: tuple[str, Any]) -> None:
-        if self.price_bounds.pop(pair, None) is not None and not self.price_bounds:
-            self.price_bounds = _NO_BOUNDS
+        if self.price_bounds.pop(pair, None) is not None:
+            if pair[0] != TRACK_BOUNDS:
+                self.rule_span = None
+            if not self.price_bounds:
+                self.price_bounds = _NO_BOUNDS
 
     def set_trigger(self, contract: str, interval: tuple[float, float] | None) -> None:
         if interval is None:

@@ -48,6 +48,7 @@ from ..vocabulary import TOPICS
 from .aggregates import Tracker
 from .decisions import Decision
 from .memory import (
+    TRACK_BOUNDS,
     AccountState,
     Counters,
     InstrumentState,
@@ -84,7 +85,7 @@ _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TO
 #: how a rule depends on prices (RuleNetwork._price_mode)
 _PRICE_FREE, _PRICE_TRACKED, _PRICE_VOLATILE = 0, 1, 2
 #: the first item of a price_bounds key that is a tracked value's, not a rule's: (it, key)
-_TRACK_BOUNDS = "\x00track"
+_TRACK_BOUNDS = TRACK_BOUNDS
 
 _MAX_LOCK_DAYS = MAX_DURATION_SECONDS // 86_400
 _MAX_LOCK = MAX_DURATION_SECONDS * MICROS
@@ -196,6 +197,19 @@ class _Index:
         self.ids_by_scope = {scope: frozenset(ids) for scope, ids in scopes.items()}
         self._plans: dict[tuple[tuple[str, str], ...],
                           list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]] = {}
+        self._moved_plans: dict[frozenset[str],
+                                list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]] = {}
+
+    def moved_plan(self, moved: frozenset[str]
+                   ) -> list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]:
+        """A quote's plan (_QUOTE_SHAPE) reduced to the rules reading a tracked value in
+        ``moved`` (cached per set of keys moved)."""
+        plan = self._moved_plans.get(moved)
+        if plan is None:
+            plan = self._moved_plans[moved] = [
+                (rule, steps) for rule, steps in self.plan([], _QUOTE_SHAPE)
+                if any(track.key in moved for track in rule.tracks)]
+        return plan
 
     def plan(self, changes: list[Change], shape: tuple[tuple[str, str], ...] | None = None
              ) -> list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]]:
@@ -279,6 +293,8 @@ class RuleNetwork:
         self._woken: set[int] = set()
         #: during a quote's first round: which pairs the quote cannot change (_cycle)
         self._quote_filter: _QuoteFilter | None = None
+        #: id(index) -> (index, whether every rule a quote wakes in it reports intervals)
+        self._quote_tracked: dict[int, tuple[_Index, bool]] = {}
 
     # -- public ---------------------------------------------------------------
     def process(self, event: Event, *, read: bool = False) -> list[Decision]:
@@ -321,6 +337,7 @@ class RuleNetwork:
         self._indexes.clear()
         self._contracts.clear()
         self._price_modes.clear()
+        self._quote_tracked.clear()
         now = self.clock.now()
         out: list[Decision] = []
         for account in self.accounts.values():
@@ -823,18 +840,23 @@ class RuleNetwork:
             account = self.accounts.get(account_id)
             if account is None:
                 continue
-            lows: dict[str, float] = {}
-            highs: dict[str, float] = {}
-            volatile = False
-            for bounds in account.price_bounds.values():
-                volatile = volatile or bounds.volatile
-                for contract, lo in bounds.lo.items():
-                    if lo > lows.get(contract, -INF):
-                        lows[contract] = lo
-                for contract, hi in bounds.hi.items():
-                    if hi < highs.get(contract, INF):
-                        highs[contract] = hi
+            span = account.rule_span
+            if span is None:  # a rule's interval changed: their intersection again
+                span = account.rule_span = self._rule_span(account)
+            lows, highs, volatile = dict(span[0]), dict(span[1]), span[2]
             tracker = account.tracker
+            if tracker is not None and tracker.price_indexed:
+                for track in tracker.price_indexed:
+                    bounds = account.price_bounds.get((_TRACK_BOUNDS, track.key))
+                    if bounds is None:
+                        continue  # every price, below
+                    volatile = volatile or bounds.volatile
+                    for contract, lo in bounds.lo.items():
+                        if lo > lows.get(contract, -INF):
+                            lows[contract] = lo
+                    for contract, hi in bounds.hi.items():
+                        if hi < highs.get(contract, INF):
+                            highs[contract] = hi
             if volatile or any(lock.condition_topics & PRICE_TOPICS
                                for lock in account.lockouts) or (
                     tracker is not None and (tracker.priced_at_every_price or any(
@@ -854,6 +876,25 @@ class RuleNetwork:
                     triggers.place(account_id, *interval)
                     account.set_trigger(contract, None if interval == (-INF, INF)
                                         else interval)
+
+    @staticmethod
+    def _rule_span(account: AccountState) -> tuple[dict[str, float], dict[str, float], bool]:
+        """The intersection of the intervals the account's rules reported (not its tracked
+        values'), per contract, and whether one of them is volatile."""
+        lows: dict[str, float] = {}
+        highs: dict[str, float] = {}
+        volatile = False
+        for pair, bounds in account.price_bounds.items():
+            if pair[0] == _TRACK_BOUNDS:
+                continue
+            volatile = volatile or bounds.volatile
+            for contract, lo in bounds.lo.items():
+                if lo > lows.get(contract, -INF):
+                    lows[contract] = lo
+            for contract, hi in bounds.hi.items():
+                if hi < highs.get(contract, INF):
+                    highs[contract] = hi
+        return lows, highs, volatile
 
     def price_interval(self, account_id: int, contract: str) -> tuple[float, float]:
         """The account's interval in the contract's price: a price outside it
@@ -945,11 +986,16 @@ class RuleNetwork:
 
     def _wake(self, account: AccountState, changes: list[Change],
               shape: tuple[tuple[str, str], ...] | None, now: int, trigger: str,
-              firings: list[_Firing]) -> None:
+              firings: list[_Firing],
+              plan: list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]] | None = None
+              ) -> None:
         """Evaluate every (rule, entity) pair the changes wake, in rule order, adding
-        what fires to ``firings``. The plan for the changes' shape is cached."""
+        what fires to ``firings``. The plan for the changes' shape is cached; ``plan``:
+        the part of it that can judge anything (a quote's, _quote_plan)."""
         evaluate = self._evaluate
-        for rule, steps in self._index(account).plan(changes, shape):
+        if plan is None:
+            plan = self._index(account).plan(changes, shape)
+        for rule, steps in plan:
             scope = rule.scope
             if scope == "account":
                 fired = evaluate(account, rule, None, account, now, trigger)
@@ -1013,24 +1059,51 @@ class RuleNetwork:
         firings: list[_Firing] = []
         released = self._check_while_locks(account, changes, now) if account.lockouts else []
         pending = changes
+        plan = None
         if released:
             pending, shape = [*changes, *self._lockout_changes(account)], None
         elif quote is not None and shape is _QUOTE_SHAPE:  # nothing else to announce
             self._quote_filter = _QuoteFilter(quote[0], quote[1], frozenset(moved))
+            plan = self._quote_plan(account, quote, self._quote_filter.moved)
         for _ in range(_MAX_ROUNDS):
             if not pending:
                 break
             start = len(firings)
             try:
-                self._wake(account, pending, shape, now, trigger, firings)
+                self._wake(account, pending, shape, now, trigger, firings, plan)
             finally:
                 self._quote_filter = None  # the first round only: what fired is news
+                plan = None
             if len(firings) == start:
                 break  # nothing fired: no fact asserted, nothing to chain
             pending, shape = self._assert_locks(account, firings[start:], now), None
         if not firings:
             return released
         return [*released, *self._arbitrate(firings)]
+
+    def _quote_plan(self, account: AccountState, quote: tuple[str, float],
+                    moved: frozenset[str]
+                    ) -> list[tuple[CompiledRule, tuple[tuple[int, bool], ...]]] | None:
+        """A quote's first round in ``account``, when the price is within every interval
+        its rules reported (their intersection, ``rule_span``) and every rule the quote
+        wakes reports one (_PRICE_TRACKED): the filter would skip every pair but those
+        of the rules reading a tracked value the quote moved, so only those are woken
+        (the filter still judges which). None: the whole plan, through the filter."""
+        span = account.rule_span
+        if span is None or span[2]:
+            return None
+        contract, price = quote
+        if not span[0].get(contract, -INF) <= price <= span[1].get(contract, INF):
+            return None
+        index = self._index(account)
+        tracked = self._quote_tracked.get(id(index))
+        if tracked is None or tracked[0] is not index:
+            every = all(self._price_mode(rule) == _PRICE_TRACKED
+                        for rule, _ in index.plan([], _QUOTE_SHAPE))
+            tracked = self._quote_tracked[id(index)] = (index, every)
+        if not tracked[1]:
+            return None
+        return index.moved_plan(moved)
 
     def _evaluate(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
                   now: int, trigger: str) -> list[_Firing]:
@@ -1056,7 +1129,7 @@ class RuleNetwork:
             account.set_bounds(pair, bounds)
             self._bounds_changed.add(account.id)
         elif bounds.tracks is not None or before.tracks is not None:
-            account.set_bounds(pair, bounds)  # the same prices, what the comparisons found
+            account.price_bounds[pair] = bounds  # the same prices; what comparisons found
         return fired
 
     def _judge(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,

@@ -1,7 +1,9 @@
 """A quote that moves a price-indexed tracked value (the day's lowest net P&L) judges a
 rule reading it only where one of the rule's comparisons of the value would find
 otherwise than at the rule's last evaluation (network.py, _QuoteFilter._kept): a new low
-that crosses no threshold costs its sample, no judging.
+that crosses no threshold costs its sample, no judging. And where the price is within
+every interval the account's rules reported, the quote wakes only the rules reading a
+value it moved (RuleNetwork._quote_plan), not every rule reading prices.
 
 Differential: on generated Gateway streams (those of test_quote_filter_differential:
 quotes, fills and their positions, orders, voids, balance updates, trading-day resets)
@@ -11,7 +13,7 @@ for rules comparing tracked values every way the compiler follows (left or right
 through a let, against a fact, against another tracked value, with a position's or an
 order's fields, a maximum as well as a minimum) and ways it does not (a read outside a
 comparison, in the reason: judged at every move). A shortcut that ignores what the
-comparisons found is caught (the test can fail)."""
+comparisons found, or the rules' intervals, is caught (the tests can fail)."""
 
 from __future__ import annotations
 
@@ -194,3 +196,25 @@ def test_a_new_low_crossing_no_threshold_judges_nothing() -> None:
     assert [judged("GatewayQuote", {"lastPrice": 21000.0 - 0.25 * ticks}, contract)
             for ticks in (1, 2, 3, 4, 5)] == [0, 0, 0, 0, 0]  # -0.50 .. -2.50
     assert judged("GatewayQuote", {"lastPrice": 20998.5}, contract) == 1  # -3.00
+
+
+def test_a_quote_plan_ignoring_the_rules_intervals_is_caught() -> None:
+    """A quote whose price is within every interval the account's rules reported wakes
+    only the rules reading a tracked value it moved (RuleNetwork._quote_plan). Taking
+    that shortcut without the check, some stream decides otherwise."""
+    original = RuleNetwork._quote_plan
+
+    def unchecked(self: RuleNetwork, account: Any, quote: Any, moved: Any) -> Any:
+        return self._index(account).moved_plan(moved)
+
+    RuleNetwork._quote_plan = unchecked  # type: ignore[method-assign]
+    try:
+        found = find(st.tuples(thresholds, streams()),
+                     lambda case: differs(ruleset(case[0]), case[1]) is not None,
+                     settings=settings(max_examples=500, deadline=None, database=None,
+                                       phases=[Phase.generate],
+                                       suppress_health_check=list(HealthCheck)),
+                     random=random.Random(0))
+    finally:
+        RuleNetwork._quote_plan = original  # type: ignore[method-assign]
+    assert differs(ruleset(found[0]), found[1]) is None  # exact again
