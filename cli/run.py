@@ -11,6 +11,7 @@ import click
 from riskrail.daemon.credentials import CredentialsError, load_credentials, load_log_key
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
+from riskrail.daemon.paths import file_path_problem
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.engine.durable import DURABLE_MISSING, durable_available
 from riskrail.engine.standard import STANDARD_RULESET
@@ -86,8 +87,8 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
       6  the --state file was written by a newer riskrail
       7  the --state file cannot be written (read-only file, folder or filesystem;
          also at stop, when writes a full disk refused could never be saved)
-      8  the --state path is not a regular file (a directory, a device), or a folder
-         on its way is a file
+      8  the --state path is not a regular file (a directory, a device; a path
+         ending in / names a folder), or a folder on its way is a file
       9  the --record file cannot be opened for appending (or, at stop, lines a full
          disk refused could never be written)
      10  another riskrail run holds the --state file (both would enforce)
@@ -120,6 +121,10 @@ def run(rulesets: tuple[str, ...], gateway_url: str | None, accounts: tuple[str,
         click.echo(f"error: {DURABLE_MISSING}", err=True)
         sys.exit(2)
     try:
+        problem = file_path_problem(log_file) if log_file is not None else None
+        if problem is not None:
+            click.echo(f"error: --log-file {log_file}: {problem}", err=True)
+            sys.exit(2)
         if log_file is not None and stat.S_ISFIFO(_mode(log_file)):
             # a FIFO no process reads: opening it would hang the start (ENXIO instead)
             os.close(os.open(log_file, os.O_WRONLY | os.O_NONBLOCK))

@@ -35,6 +35,7 @@ from riskrail.engine.pipeline import Step
 
 from .console import call_text, decision_text
 from .logs import checkpoint, log
+from .paths import file_path_problem
 from .store import StateStore
 
 __all__ = ["EXIT_RECORD_FILE", "Line", "RecordFileError", "Recorder"]
@@ -50,17 +51,14 @@ class RecordFileError(RiskrailError):
     exit_code = EXIT_RECORD_FILE
 
 
-def _open_record(path: Path) -> int:
+def _open_record(record_path: str) -> int:
     """The record file opened for appending (a file descriptor), or RecordFileError
     naming what is wrong with it."""
+    path = Path(record_path)
     try:
-        if path.is_dir():
-            raise RecordFileError(f"--record {path}: is a directory, not a file")
-        for folder in path.parents:
-            if folder.exists():
-                if not folder.is_dir():
-                    raise RecordFileError(f"--record {path}: its folder {folder} is a file")
-                break
+        problem = file_path_problem(record_path)
+        if problem is not None:
+            raise RecordFileError(f"--record {record_path}: {problem}")
         path.parent.mkdir(parents=True, exist_ok=True)
         # not blocking: a FIFO no process reads hung the start, before any connection
         # (ENXIO instead); the writes block as before
@@ -68,7 +66,7 @@ def _open_record(path: Path) -> int:
         os.set_blocking(fd, True)
         return fd
     except OSError as error:
-        raise RecordFileError(f"--record {path}: cannot be opened for appending "
+        raise RecordFileError(f"--record {record_path}: cannot be opened for appending "
                               f"({error.strerror})") from error
 
 
@@ -109,9 +107,9 @@ class Recorder:
         #: clock caught up with the store, behind the last run's lines, and a replay
         #: refuses a line that goes back in time)
         self.last_instant: int | None = None
-        if self.path is not None:
-            self._fd = _open_record(self.path)
-            self.last_instant = _last_instant(self.path)
+        if record_path:
+            self._fd = _open_record(record_path)
+            self.last_instant = _last_instant(Path(record_path))
         self._lines: list[Line] = []
         #: constraint id -> its intent id in the store (held ones)
         self._intents: dict[int, str] = {}

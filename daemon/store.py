@@ -37,6 +37,8 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 from riskrail.engine.clock import parse_instant
 from riskrail.engine.errors import RiskrailError
 
+from .paths import file_path_problem
+
 __all__ = [
     "APPLICATION_ID",
     "CALL_FINAL",
@@ -158,22 +160,21 @@ def _write_fault(error: BaseException) -> bool:
     return not name or name.startswith(_WRITE_FAULTS)
 
 
-def _check_path(path: Path) -> None:
-    """Refuse, naming the problem, a state path that cannot be a writable file."""
+def _check_path(given: str | Path) -> None:
+    """Refuse, naming the problem, a state path that cannot be a writable file (``given``
+    as the user gave it: a trailing "/" says a folder)."""
     try:
-        _probe_path(path)
+        _probe_path(given)
     except OSError as error:  # a name too long, a folder not searchable: not the Gateway's
-        raise StateNotWritableError(f"{path}: cannot be opened ({error.strerror})") from error
+        raise StateNotWritableError(f"{given}: cannot be opened ({error.strerror})"
+                                    ) from error
 
 
-def _probe_path(path: Path) -> None:
-    if path.is_dir():
-        raise StateNotAFileError(f"{path}: is a directory, not a state file")
-    for folder in path.parents:
-        if folder.exists():
-            if not folder.is_dir():
-                raise StateNotAFileError(f"{path}: its folder {folder} is a file")
-            break
+def _probe_path(given: str | Path) -> None:
+    problem = file_path_problem(given)
+    if problem is not None:
+        raise StateNotAFileError(f"{given}: {problem}")
+    path = Path(given)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as error:
@@ -404,7 +405,7 @@ class StateStore:
             self._conn = sqlite3.connect(uri, uri=True, timeout=timeout,
                                          isolation_level=None)
         else:
-            _check_path(self.path)
+            _check_path(path)
             try:
                 self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
             except sqlite3.Error as error:
