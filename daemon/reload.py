@@ -19,7 +19,7 @@ from riskrail.engine.ruleset.model import Ruleset, calendar_warnings
 
 from .logs import log
 
-__all__ = ["RulesetSource"]
+__all__ = ["RulesetSource", "tracks_afresh"]
 
 
 class RulesetSource:
@@ -72,3 +72,37 @@ class RulesetSource:
         async for _changes in awatch(*folders, watch_filter=relevant, stop_event=stopping,
                                      debounce=200, step=50, recursive=recursive):
             self.requested.set()
+
+
+def tracks_afresh(running: Ruleset, loaded: Ruleset) -> dict[str, list[str]]:
+    """The tracked values a reload from ``running`` to ``loaded`` starts afresh although
+    their rule keeps them under the same name (docs/memory.md): track key -> the params and
+    sessions it reads whose values changed ("params.big"), or [] when the track itself is
+    written otherwise (its operator, stream, window or expressions). Each account's
+    variant is compared with the one it had (its overrides give it its own values)."""
+    running_rules = {variants.id: variants for variants in running.rules}
+    afresh: dict[str, list[str]] = {}
+    for variants in loaded.rules:
+        old = running_rules.get(variants.id)
+        if old is None:
+            continue
+        accounts = variants.per_account.keys() | old.per_account.keys()
+        pairs = [(old.default, variants.default)] + [
+            (old.per_account.get(key, old.default),
+             variants.per_account.get(key, variants.default)) for key in sorted(accounts)]
+        for was, now in pairs:
+            if was is None or now is None:
+                continue
+            kept = {track.key: track for track in was.tracks}
+            for track in now.tracks:
+                before = kept.get(track.key)
+                if before is None or track.carries(before.signature, before.inputs_text):
+                    continue
+                changed = afresh.setdefault(track.key, [])
+                if before.signature != track.signature:
+                    continue
+                new_inputs, old_inputs = dict(track.inputs), dict(before.inputs)
+                for name in sorted(new_inputs.keys() | old_inputs.keys()):
+                    if new_inputs.get(name) != old_inputs.get(name) and name not in changed:
+                        changed.append(name)
+    return afresh

@@ -54,7 +54,7 @@ from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
 from .persistence import LockoutSync, restore_state, save_memory
 from .recorder import Line, Recorder, RecordFileError
-from .reload import RulesetSource
+from .reload import RulesetSource, tracks_afresh
 from .store import StateFileLock, StateNotWritableError, StateStore, StoreError
 
 __all__ = ["EXIT_CONNECT", "DaemonSettings", "RiskDaemon"]
@@ -741,6 +741,7 @@ class RiskDaemon:
         ruleset = self.source.load(running=self.ruleset)
         if ruleset is None or self.pipeline is None:
             return
+        afresh = tracks_afresh(self.ruleset, ruleset) if self.ruleset is not None else {}
         self.ruleset = ruleset
         async with self._unit_lock:
             assert self.store is not None and self.recorder is not None
@@ -750,6 +751,12 @@ class RiskDaemon:
             with self.store.transaction(), buffered_logs():
                 log.info("ruleset reloaded: revision %s", ruleset.revision,
                          extra={"fields": {"event": "reload", "revision": ruleset.revision}})
+                for key, reads in afresh.items():  # what it kept meant something else
+                    log.warning("tracked value %s starts afresh: %s", key,
+                                f"it reads {', '.join(reads)}, changed" if reads
+                                else "it is tracked otherwise now",
+                                extra={"fields": {"event": "track_afresh", "track": key,
+                                                  "reads": reads}})
                 now = self.clock.now()
                 self.recorder.step(step, None, now, ruleset.revision, ruleset.trading_day.zone)
                 self._sync_lockouts(step, now)

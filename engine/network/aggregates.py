@@ -421,7 +421,8 @@ class Tracker:
         made: dict[str, _State] = {}
         for key, track in self.tracks.items():
             old = kept.get(key)
-            if previous is not None and old is not None and old.signature == track.signature:
+            if previous is not None and old is not None \
+                    and track.carries(old.signature, old.inputs_text):
                 self.states[key] = previous.states[key]
                 continue
             identity = track.identity
@@ -605,6 +606,7 @@ class Tracker:
     def dump(self) -> dict[str, Any]:
         return {
             "values": {key: {"signature": self.tracks[key].signature,
+                             "inputs": self.tracks[key].inputs_text,
                              "period": state.period, "state": state.dump()}
                        for key, state in self.states.items()},
             "orders_seen": list(self.orders_seen)[-_ORDERS_REMEMBERED:],
@@ -617,7 +619,7 @@ class Tracker:
         for key, saved in (values.items() if isinstance(values, dict) else ()):
             track = self.tracks.get(key)
             if track is None or not isinstance(saved, dict) \
-                    or saved.get("signature") != track.signature:
+                    or not track.carries(saved.get("signature"), saved.get("inputs")):
                 continue  # a value the rules no longer track, or track differently
             if saved.get("period") != period_key(track, self.clock, now):
                 continue  # its period ended while riskrail was down

@@ -46,6 +46,7 @@ from ..language.tracks import (
     TRACK_OPTIONS,
     WEEKDAYS,
     CompiledTrack,
+    track_inputs,
 )
 from ..language.types import (
     ANY,
@@ -1045,6 +1046,11 @@ class _FileBuilder:
         saved_names = checker.names
         checker.names = seen
         slots = len(compiler.previous)
+        # the params the track's own expressions read, counted apart (and then with the
+        # rule's): their values are part of what the track keeps (CompiledTrack.inputs)
+        rule_read, rule_optional = checker.params_read, checker.params_optional
+        rule_whole = checker.params_whole
+        checker.params_read, checker.params_optional, checker.params_whole = set(), set(), False
         try:
             operand = value_type = None
             operand_topics: set[str] = set()
@@ -1072,6 +1078,12 @@ class _FileBuilder:
                 operand_topics |= built[1].topics
         finally:
             checker.names = saved_names
+            read = checker.params_read | checker.params_optional
+            whole = checker.params_whole
+            rule_read |= checker.params_read
+            rule_optional |= checker.params_optional
+            checker.params_read, checker.params_optional = rule_read, rule_optional
+            checker.params_whole = rule_whole or whole
         if len(compiler.previous) > slots:
             del compiler.previous[slots:]
             self.error("previous() is for a rule's condition, lets and actions: a tracked "
@@ -1088,6 +1100,10 @@ class _FileBuilder:
             readers = readers | {CLOCK_TOPIC}
         signature = repr((op, of, window, length, week_starts, _expression_text(raw),
                           _expression_text(spec.get("where"))))
+        params = compiler.constants["params"]
+        inputs = track_inputs(
+            [_expression_text(raw), _expression_text(spec.get("where"))], params,
+            params if whole else read, compiler.constants["sessions"])
         price_indexed = (of == "changes" and bool(sampled & PRICE_TOPICS)
                          and window != "rolling" and op in ("max", "min")
                          and operand is not None and operand.prices is not None
@@ -1097,7 +1113,8 @@ class _FileBuilder:
         return CompiledTrack(
             key=f"{rule_id}/{name}", name=name, op=op, of=str(of), operand=operand,
             where=where, window=window, length=length, week_starts=week_starts,
-            topics=sampled, signature=signature, reader_topics=frozenset(readers),
+            topics=sampled, signature=signature, inputs=inputs,
+            reader_topics=frozenset(readers),
             price_indexed=price_indexed), value_type
 
     def _template(self, text: Any, path: Path_, checker: Checker,
