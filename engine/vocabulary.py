@@ -29,11 +29,16 @@ from .language.types import (
     Type,
 )
 
-__all__ = ["CLOCK_TOPIC", "RECORDS", "SCOPES", "TOPICS", "Field", "Record", "record_type"]
+__all__ = ["CLOCK_TOPIC", "OPEN_TOPIC", "RECORDS", "SCOPES", "TOPICS", "Field", "Record",
+           "record_type"]
 
-#: Topics the network announces when working memory changes.
+#: Topics the network announces when working memory changes. ``open``: what is open in
+#: the account changed (a position's open quantity or average, one opened or closed by
+#: fills no push shows yet, an unknown instrument): announced by a position push only
+#: when it did, so that the account's open P&L is not judged again at every push that
+#: left it as it was (a push confirming the fill that moved it already).
 TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "feed", "created",
-          "clock")
+          "clock", "open")
 
 #: What a condition reading the time reads (``now``, ``clock.*``, a session's fields,
 #: macros such as ``position.age``): the network announces it when an account appears
@@ -41,6 +46,8 @@ TOPICS = ("account", "positions", "prices", "orders", "trades", "lockouts", "fee
 #: result can change (the deadlines its evaluation reports), in a replay as live. A
 #: condition reading nothing else ("flatten at 15:55") is evaluated that way alone.
 CLOCK_TOPIC = "account.clock"
+#: What reading the account's open P&L reads besides prices (TOPICS: ``open``).
+OPEN_TOPIC = "account.open"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +92,7 @@ ACCOUNT = _record(
     Field("trades_today", NUMBER, ("trades",),
           "The trader's trades (fills, opening ones included, voided ones not) in the "
           "current trading day; the fills of riskrail's own orders are not counted."),
-    Field("unrealized_pnl", NUMBER, ("positions", "prices"),
+    Field("unrealized_pnl", NUMBER, ("open", "prices"),
           "Sum of the open positions' unrealized P&L (USD), of what is open once the fills "
           "known are applied: a closing fill stops counting as open the moment it is known, "
           "before or after its position push, never twice; none until every held contract "

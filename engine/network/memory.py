@@ -681,6 +681,17 @@ class AccountState:
             total += instrument.money(price - average, quantity)
         return total
 
+    def open_key(self) -> tuple[Any, ...]:
+        """What ``unrealized_pnl`` and its price dependence are computed from, prices
+        aside: equal before and after a change, the open P&L did not move."""
+        # in the order they are summed (a position that shows what fills opened before
+        # its push, a shadow, is summed where the shadow was: the same float)
+        opened = [(contract, position.open_quantity, position.open_average,
+                   position.instrument) for contract, position in self.positions.items()
+                  if position.open_quantity]
+        opened += [(contract, *shadow) for contract, shadow in self.shadows.items()]
+        return tuple(opened), self._unknown_instruments
+
     def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
         """How ``unrealized_pnl`` moves with each held contract's price (see
         PositionState.price_dependence)."""

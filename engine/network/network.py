@@ -77,6 +77,8 @@ _TRADE_MEMORY = 7 * 86_400 * MICROS
 BEST_PRICE_SAVE_EVERY = 1 * MICROS
 #: the time, announced when an account appears (vocabulary.CLOCK_TOPIC)
 _CLOCK: Change = ("account", "clock", None)
+#: what the open P&L is computed from changed (vocabulary.OPEN_TOPIC)
+_OPEN: Change = ("account", "open", None)
 #: every account-wide topic: what a reload re-evaluates
 _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TOPICS
                                         if topic != "created")
@@ -438,6 +440,17 @@ class RuleNetwork:
         raise TypeError(f"not an event: {event!r}")
 
     def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
+        """The push's changes; the open P&L's (``open``) only if what it is computed from
+        changed (AccountState.open_key): a push confirming a fill known before it moves
+        the size, not the P&L."""
+        before = account.open_key()
+        changes = self._position_changes(account, event, now)
+        if changes and account.open_key() != before:
+            changes.append(_OPEN)
+        return changes
+
+    def _position_changes(self, account: AccountState, event: PositionEvent, now: int
+                          ) -> list[Change]:
         contract = event.contract_id
         symbol, instrument = self._contract(contract)
         existing = account.positions.get(contract)

@@ -66,7 +66,7 @@ from ..language.types import (
     compatible,
     unify,
 )
-from ..vocabulary import CLOCK_TOPIC, RECORDS, SCOPES
+from ..vocabulary import CLOCK_TOPIC, OPEN_TOPIC, RECORDS, SCOPES
 from .diagnostics import Diagnostic, RulesetError
 from .model import (
     CalendarEnd,
@@ -1092,7 +1092,11 @@ class _FileBuilder:
             return None
         if op in ("count", "streak") or value_type in (None, ANY, NONE):
             value_type = NUMBER
-        sampled = frozenset(t for t in operand_topics if t.startswith("account."))
+        # sampled at every position push, as before the open P&L had a topic of its own
+        # ("account.open", announced only when it changed): a count or sum of changes
+        # counts each push
+        sampled = frozenset("account.positions" if t == OPEN_TOPIC else t
+                            for t in operand_topics if t.startswith("account."))
         readers = {"changes": sampled, "trades": frozenset({"account.trades"}),
                    "orders": frozenset({"account.orders"}),
                    "day_ends": frozenset({CLOCK_TOPIC})}[of]
