@@ -7,7 +7,7 @@ from typing import Any
 from riskrail.engine.clock import SystemClock, parse_instant
 from riskrail.engine.events import LATEST
 
-__all__ = ["GatewayTimeClock"]
+__all__ = ["GatewayTimeClock", "stamped_at"]
 
 _TIME_FIELDS = ("updateTimestamp", "creationTimestamp", "timestamp", "lastUpdated")
 
@@ -37,17 +37,25 @@ class GatewayTimeClock(SystemClock):
     def observe(self, payload: Any) -> None:
         items = payload if isinstance(payload, list) else [payload]
         for item in items:
-            if isinstance(item, dict) and isinstance(item.get("data"), dict):
-                item = item["data"]
-            if not isinstance(item, dict):
+            seen = stamped_at(item)
+            if seen is not None:
+                self.not_before(seen)
+
+
+def stamped_at(item: Any) -> int | None:
+    """The Gateway's timestamp on one pushed item (its first of updateTimestamp,
+    creationTimestamp, timestamp, lastUpdated that reads as an instant), None when it
+    shows none, or one in year 9999 (which must not move a clock)."""
+    if isinstance(item, dict) and isinstance(item.get("data"), dict):
+        item = item["data"]
+    if not isinstance(item, dict):
+        return None
+    for name in _TIME_FIELDS:
+        value = item.get(name)
+        if isinstance(value, str):
+            try:
+                seen = parse_instant(value)
+            except (ValueError, OverflowError):
                 continue
-            for name in _TIME_FIELDS:
-                value = item.get(name)
-                if isinstance(value, str):
-                    try:
-                        seen = parse_instant(value)
-                    except (ValueError, OverflowError):
-                        continue
-                    if seen < LATEST:  # a year-9999 stamp must not move it
-                        self.not_before(seen)
-                    break
+            return seen if seen < LATEST else None
+    return None

@@ -48,7 +48,7 @@ from riskrail.engine.pipeline import LOCK_ACTIONS, Pipeline, Step
 from riskrail.engine.ruleset.model import Ruleset
 
 from .caller import GatewayCaller
-from .clocks import GatewayTimeClock
+from .clocks import GatewayTimeClock, stamped_at
 from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
@@ -152,6 +152,9 @@ class RiskDaemon:
         self.pipeline: Pipeline | None = None
         self.store: StateStore | None = None
         self.state_lock: StateFileLock | None = None
+        #: --clock gateway: the previous run's last instant the clock was floored at,
+        #: until the first pushed timestamp that says the Gateway's now is compared with it
+        self._floored: int | None = None
         self.recorder: Recorder | None = None
         self.feed: GatewayFeed | None = None
         self.caller: GatewayCaller | None = None
@@ -297,6 +300,7 @@ class RiskDaemon:
             latest = None
         if isinstance(self.wall, GatewayTimeClock) and latest is not None:
             self.wall.not_before(latest)
+            self._floored = latest
         if latest is not None and latest > self.clock.now():
             self.clock.set(latest)  # never decide behind the log, even after a clock step
         # Read the accounts before restoring: with --clock gateway the Gateway's
@@ -590,6 +594,8 @@ class RiskDaemon:
         assert recorder is not None and ruleset is not None
         item, step, now = done.item, done.step, done.now
         self.stats.events += len(step.events)
+        if self._floored is not None and item.type in _STAMPED_NOW:
+            self._floor_against_gateway(item.payload, now)
         if item.type in EVENT_TYPES and (item.type != "GatewayQuote"
                                          or self.settings.show_quotes):
             checkpoint("event_received", "← " + " / ".join(event_text(e) for e in step.events)
@@ -711,6 +717,30 @@ class RiskDaemon:
                           event="clock_behind_state")
         return True
 
+    def _floor_against_gateway(self, payload: Any, now: int) -> None:
+        """``--clock gateway``: the first pushed timestamp that says the Gateway's now (a
+        fill, an order's update) against the instant the restart floored the
+        clock at. The floor stays (the Gateway's time is learnt forward only, and a
+        restart must not decide behind what it recorded), but in an earlier trading day
+        than the floor the state file or recording is another rehearsal's (a simulator
+        days ahead, since started again): every fill now is taken as an earlier day's
+        than the clock's, and no daily limit counts it. A critical alert says so, once."""
+        items = payload if isinstance(payload, list) else [payload]
+        seen = next((at for item in items if (at := stamped_at(item)) is not None), None)
+        if seen is None or self._floored is None or self.ruleset is None:
+            return
+        floored, self._floored = self._floored, None
+        trading_day = self.ruleset.trading_day
+        if trading_day.day_start(floored / 1_000_000) <= trading_day.day_start(seen / 1_000_000):
+            return
+        zone = trading_day.zone
+        self._write_alert(now, f"the state file or recording reaches {to_iso(floored, zone)}, "
+                          f"a later trading day than the Gateway's time ({to_iso(seen, zone)}):"
+                          " with --clock gateway the clock never goes back, so this "
+                          "session's fills are taken as an earlier day's and no daily limit "
+                          "counts them; give a rehearsal on another Gateway day its own "
+                          "--state and --record", event="clock_ahead_of_gateway")
+
     def _trade_window(self) -> dict[str, dt.datetime]:
         """The trading day's start and now, by the daemon's clock: the read asks for the
         trades between them (and a day after now)."""
@@ -761,6 +791,10 @@ class RiskDaemon:
                 self.recorder.step(step, None, now, ruleset.revision, ruleset.trading_day.zone)
                 self._sync_lockouts(step, now)
 
+
+#: pushes whose timestamp is the Gateway's now: a fill, an order's update (a position's
+#: is when it opened, a quote's when its price last moved)
+_STAMPED_NOW = frozenset({"GatewayUserTrade", "GatewayUserOrder"})
 
 #: the store's kind of processed fill: the trader's, or riskrail's own
 _TRADE_KINDS = {False: "trade", True: "trade_by_enforcement"}
