@@ -273,13 +273,21 @@ async def daemon_in_process(sim: Simulator, tmp: Path, rulesets: list[Path], *,
 
 
 def _reset_logging() -> None:
-    """Leave the riskrail logger as a test process found it (other suites use caplog)."""
+    """Leave the riskrail logger as a test process found it (other suites use caplog), and
+    the SDK's: configure_logging gives it riskrail's handlers (route_sdk_logs), whose log
+    file is in a folder gone after the test; a later test of the same process whose SDK
+    warned then failed with FileNotFoundError (tests/sim/test_sim_sdk.py after
+    tests/daemon/test_enforcement_model.py)."""
     logger = logging.getLogger("riskrail")
-    for handler in list(logger.handlers):
+    handlers = list(logger.handlers)
+    for handler in handlers:
         logger.removeHandler(handler)
         handler.close()
     logger.setLevel(logging.NOTSET)
     logger.propagate = True
+    sdk = logging.getLogger("project_x_py")
+    for handler in handlers:
+        sdk.removeHandler(handler)
 
 
 # ---------------------------------------------------------------------- subprocess daemon
