@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import click
+from riskrail.cli.paths import FileToWrite
 from riskrail.engine.reference import reference_data, reference_markdown
 
 
 @click.command()
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--output", "-o", type=FileToWrite(path_type=Path),
               help="Write it to this file (make docs: docs/reference.md) instead of stdout.")
 @click.option("--format", "output_format", type=click.Choice(["markdown", "json"]),
               default="markdown", show_default=True,

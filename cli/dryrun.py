@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from riskrail.cli import exitcodes
+from riskrail.cli.paths import FileToWrite
 from riskrail.engine.clock import Clock, parse_instant, to_iso
 from riskrail.engine.durable import (
     DURABLE_MISSING,
@@ -177,7 +178,7 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
                    "event. Without it, the account events of the file itself are read first.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 1 when at least one decision was made.")
-@click.option("--report", "report_path", default=None, type=click.Path(dir_okay=False),
+@click.option("--report", "report_path", default=None, type=FileToWrite(),
               metavar="FILE.html",
               help="Also write the replay as one self-contained HTML page: per account, "
                    "the P&L over time with the limits, the positions, each decision as a "

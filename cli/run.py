@@ -11,9 +11,9 @@ import click
 from riskrail.daemon.credentials import CredentialsError, load_credentials, load_log_key
 from riskrail.daemon.gateway import GatewaySettings
 from riskrail.daemon.logs import configure_logging
-from riskrail.daemon.paths import file_path_problem
 from riskrail.daemon.service import DaemonSettings, RiskDaemon
 from riskrail.engine.durable import DURABLE_MISSING, durable_available
+from riskrail.engine.files import file_path_problem
 from riskrail.engine.standard import STANDARD_RULESET
 
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from riskrail.cli.paths import FileToWrite
 
 DEFAULT_PORT = 8787
 DEFAULT_GATEWAY = f"http://127.0.0.1:{DEFAULT_PORT}"
@@ -21,7 +22,7 @@ DEFAULT_GATEWAY = f"http://127.0.0.1:{DEFAULT_PORT}"
               help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file adding accounts and contracts (sim/README.md).")
-@click.option("--record", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--record", type=FileToWrite(path_type=Path),
               help="Append every hub push to FILE as JSON lines (riskrail's event format).")
 @click.option("--wrap/--no-wrap", default=None,
               help="Wrap user-hub payloads as {\"action\": 1, \"data\": ...}.  [default: no-wrap]")

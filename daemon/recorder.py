@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 from riskrail.engine.clock import parse_instant, to_iso
 from riskrail.engine.enforce import ActiveConstraint, Call
 from riskrail.engine.errors import RiskrailError
+from riskrail.engine.files import file_path_problem
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.pipeline import Step
 
 from .console import call_text, decision_text
 from .logs import checkpoint, log
-from .paths import file_path_problem
 from .store import StateStore
 
 __all__ = ["EXIT_RECORD_FILE", "Line", "RecordFileError", "Recorder"]

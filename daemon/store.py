@@ -36,8 +36,7 @@ from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 from riskrail.engine.clock import parse_instant
 from riskrail.engine.errors import RiskrailError
-
-from .paths import file_path_problem
+from riskrail.engine.files import file_path_problem
 
 __all__ = [
     "APPLICATION_ID",

@@ -2,7 +2,7 @@
 names a folder. ``--state newdir/`` made a FILE named ``newdir`` (pathlib drops the
 trailing "/"), and so did ``--record dir/`` and ``--log-file dir/``: each is now refused
 with its option's exit code, and nothing is made. One helper says what is wrong with such
-a path for the three (``daemon.paths.file_path_problem``); its cases are tested here too.
+a path for the three (``engine.files.file_path_problem``); its cases are tested here too.
 The Gateway is nowhere (127.0.0.1:9): the paths are looked at before any connection."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from riskrail.daemon.paths import file_path_problem
 from riskrail.daemon.recorder import Recorder, RecordFileError
 from riskrail.daemon.store import StateNotAFileError, StateNotWritableError, StateStore
+from riskrail.engine.files import file_path_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKRAIL = Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin" / "riskrail"
