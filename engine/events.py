@@ -236,6 +236,14 @@ def _number(value: Any, event: str, field: str, what: str) -> int | float:
 
 def _int(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
          low: int = -_MAX_ID, high: int = _MAX_ID) -> int | None:
+    value = data.get(field)
+    if type(value) is int and low <= value <= high:  # the usual case, as _checked_int says
+        return value
+    return _checked_int(data, event, field, required=required, low=low, high=high)
+
+
+def _checked_int(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
+                 low: int = -_MAX_ID, high: int = _MAX_ID) -> int | None:
     value = _get(data, event, field, required=required)
     if value is None:
         return None
@@ -252,6 +260,17 @@ def _int(data: Mapping[str, Any], event: str, field: str, *, required: bool = Tr
 def _float(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
            limit: float = MAX_MONEY, positive: bool = False) -> float | None:
     """A finite number with ``|value| <= limit`` (``0 < value`` when ``positive``)."""
+    value = data.get(field)
+    # the usual case, as _checked_float says (NaN and infinities fail the comparison)
+    if type(value) is float and (value > 0.0 if positive else -limit <= value) \
+            and value <= limit:
+        return value
+    return _checked_float(data, event, field, required=required, limit=limit,
+                          positive=positive)
+
+
+def _checked_float(data: Mapping[str, Any], event: str, field: str, *, required: bool = True,
+                   limit: float = MAX_MONEY, positive: bool = False) -> float | None:
     value = _get(data, event, field, required=required)
     if value is None:
         return None
@@ -311,6 +330,15 @@ def check_instant(instant: int, event: str, field: str) -> int:
     return instant
 
 
+_POSITION_TYPES = tuple(PositionType)
+
+#: timestamp text -> its instant (in range), for the last few timestamps read: a fill's
+#: order, trade and position pushes carry the same ones, and parsing is most of the cost
+#: of normalizing a push (the instant of a text never changes)
+_instants: dict[str, int] = {}
+_INSTANTS_KEPT = 256
+
+
 def _time(data: Mapping[str, Any], event: str, field: str, default: int) -> int:
     """A payload timestamp: in range, and not more than MAX_SKEW after its arrival."""
     value = data.get(field)
@@ -318,12 +346,17 @@ def _time(data: Mapping[str, Any], event: str, field: str, default: int) -> int:
         return default
     if not isinstance(value, str):
         raise EventError(event, field, f"expected an ISO-8601 timestamp, got {_show(value)}")
-    try:
-        instant = check_instant(parse_instant(value), event, field)
-    except (ValueError, OverflowError) as error:
-        if isinstance(error, EventError):
-            raise
-        raise EventError(event, field, _cut(str(error))) from None
+    instant = _instants.get(value)
+    if instant is None:
+        try:
+            instant = check_instant(parse_instant(value), event, field)
+        except (ValueError, OverflowError) as error:
+            if isinstance(error, EventError):
+                raise
+            raise EventError(event, field, _cut(str(error))) from None
+        if len(_instants) >= _INSTANTS_KEPT:
+            _instants.clear()
+        _instants[value] = instant
     if instant > default + MAX_SKEW:
         raise EventError(event, field, f"{_cut(value)} is more than a day after the event "
                          f"arrived ({to_iso(default)})")
@@ -381,7 +414,7 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
             size = _size(data, event_type, "size")
             assert size is not None
             side = _int(data, event_type, "type") or 0
-            if side not in tuple(PositionType):
+            if side not in _POSITION_TYPES:
                 raise EventError(event_type, "type", f"expected 1 (long) or 2 (short), got {side}")
             if size > 0 and side == PositionType.UNDEFINED:
                 raise EventError(event_type, "type", "an open position must be long (1) or "
