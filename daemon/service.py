@@ -52,7 +52,7 @@ from .clocks import GatewayTimeClock, stamped_at
 from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
-from .persistence import LockoutSync, restore_state, save_memory
+from .persistence import CountedFills, LockoutSync, restore_state, save_memory
 from .recorder import Line, Recorder, RecordFileError
 from .reload import RulesetSource, tracks_afresh
 from .store import StateFileLock, StateNotWritableError, StateStore, StoreError
@@ -159,6 +159,8 @@ class RiskDaemon:
         self.feed: GatewayFeed | None = None
         self.caller: GatewayCaller | None = None
         self.lockouts: LockoutSync | None = None
+        #: the fills the store counted before this run (read when it is built)
+        self.counted_fills: CountedFills | None = None
         self.run_id = ""
         self._tasks: list[asyncio.Task[Any]] = []
         self._subscriptions: set[asyncio.Future[None]] = set()
@@ -262,6 +264,7 @@ class RiskDaemon:
                 f"the log ({len(problems)} difference(s): {problems[0]}); rebuilt from it"},
                 input=None, revision=ruleset.revision)
         self.run_id = store.claim_run(_base36(self.wall.now() // 1_000_000), self.wall.now())
+        self.counted_fills = CountedFills(store, tuple(_TRADE_KINDS.values()), self.wall.now())
         try:
             self.recorder = Recorder(store, settings.record_path, self.run_id)
         except RecordFileError as error:
@@ -666,9 +669,10 @@ class RiskDaemon:
     def _counted_before(self, account_id: int, trade_id: int) -> bool | None:
         """Whether the store counted this fill before a restart (and as riskrail's own)."""
         assert self.store is not None
-        # one read for both kinds: it sits between a fill's push and the calls of the
-        # position push right behind it
-        found = self.store.processed_kinds(account_id, tuple(_TRADE_KINDS.values()), trade_id)
+        assert self.counted_fills is not None
+        # from memory (a store read cost 0.2 ms between a fill's push and the calls of
+        # the position push right behind it)
+        found = self.counted_fills.counted_as(account_id, trade_id)
         for ours, kind in _TRADE_KINDS.items():
             if kind in found:
                 return ours

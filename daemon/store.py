@@ -808,6 +808,23 @@ class StateStore:
             f"SELECT kind FROM processed_events WHERE account_id = ? AND kind IN ({marks}) "
             "AND event_id = ?", (int(account_id), *kinds, str(event_id)))}
 
+    def processed_split(self, kinds: Sequence[str], since: int
+                        ) -> tuple[dict[tuple[int, str], set[str]], dict[int, int]]:
+        """The events of ``kinds`` processed at or after ``since``, as (account, event id
+        as text) -> their kinds; and per account the largest integer id among those of
+        ``kinds`` processed before it (``persistence.CountedFills``)."""
+        marks = ", ".join("?" for _ in kinds)
+        recent: dict[tuple[int, str], set[str]] = {}
+        for account_id, kind, event_id in self._conn.execute(
+                f"SELECT account_id, kind, event_id FROM processed_events WHERE kind IN "
+                f"({marks}) AND at >= ?", (*kinds, int(since))):
+            recent.setdefault((int(account_id), str(event_id)), set()).add(str(kind))
+        older = {int(account_id): int(largest) for account_id, largest in self._conn.execute(
+            f"SELECT account_id, MAX(CAST(event_id AS INTEGER)) FROM processed_events "
+            f"WHERE kind IN ({marks}) AND at < ? GROUP BY account_id", (*kinds, int(since)))
+            if largest is not None}
+        return recent, older
+
     def processed_ids(self, account_id: int, kind: str, since: int | None = None) -> set[str]:
         """Ids (as text) processed for that account and kind, at or after ``since``."""
         query = "SELECT event_id FROM processed_events WHERE account_id = ? AND kind = ?"

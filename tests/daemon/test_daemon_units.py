@@ -10,11 +10,14 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from daemon_testkit import write_ruleset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from riskrail.daemon.clocks import GatewayTimeClock
 from riskrail.daemon.gateway import FeedItem, GatewayFeed, GatewaySettings
 from riskrail.daemon.logs import buffered_logs, configure_logging, log
@@ -26,6 +29,7 @@ from riskrail.engine.enforce import Call, ReadRequest
 
 #: the instant the units' daemon lives at: a Tuesday 09:00 Chicago, whatever today is
 FIXED_NOW = parse_instant("2026-11-24T15:00:00Z")
+DAY = 86_400 * 1_000_000
 
 
 class Caller:
@@ -308,22 +312,91 @@ async def test_a_call_that_must_not_be_sent_twice_is_committed_before_it_is_sent
 
 def test_a_fill_counted_before_a_restart_is_known_with_whose_it_was(tmp_path: Path) -> None:
     """The store's answer to "was this fill counted before a restart, and as riskrail's
-    own?" (one lookup per new fill, on the path from a push to its call)."""
+    own?" (asked once per new fill, on the path from a push to its call)."""
+    with StateStore(tmp_path / "state.sqlite") as before:  # the run before the restart
+        before.mark_processed(7, "trade_by_enforcement", 31, FIXED_NOW)
+        before.mark_processed(7, "trade", 32, FIXED_NOW)
+        before.mark_processed(8, "trade_by_enforcement", 33, FIXED_NOW)
+        before.mark_processed(7, "order", 34, FIXED_NOW)
+        before.mark_processed(7, "trade", 5, FIXED_NOW - 30 * DAY)  # long before
     daemon, _ = daemon_without_gateway(tmp_path)
     assert daemon.store is not None
-    store = daemon.store
     try:
-        store.mark_processed(7, "trade_by_enforcement", 31, FIXED_NOW)
-        store.mark_processed(7, "trade", 32, FIXED_NOW)
-        store.mark_processed(8, "trade_by_enforcement", 33, FIXED_NOW)
-        store.mark_processed(7, "order", 34, FIXED_NOW)
         assert daemon._counted_before(7, 31) is True
         assert daemon._counted_before(7, 32) is False
         assert daemon._counted_before(7, 33) is None  # another account's
         assert daemon._counted_before(7, 34) is None  # an order id, not a fill's
         assert daemon._counted_before(8, 33) is True
+        assert daemon._counted_before(7, 5) is False  # from the store itself
+        assert daemon._counted_before(7, 4) is None
     finally:
-        store.close()
+        daemon.store.close()
+
+
+def test_a_new_fill_is_counted_without_a_store_read(tmp_path: Path) -> None:
+    """A fill's push sits just ahead of its position's push and the enforcement call:
+    whether it was counted before a restart is answered from memory (a store read was
+    0.2 ms at p50 there), also with fills of earlier days in the store."""
+    with StateStore(tmp_path / "state.sqlite") as before:
+        for trade_id in range(1, 40):
+            before.mark_processed(1001, "trade", trade_id, FIXED_NOW - trade_id * DAY)
+    daemon, caller = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None and daemon.pipeline is not None
+    statements: list[str] = []
+    daemon.store._conn.set_trace_callback(statements.append)
+    try:
+        for item in fill_pushes(1001, MNQ, trade_id=900, order_id=800):
+            assert daemon._handle(item) is not None
+        assert [c.kind for c in caller.sent] == ["close"]  # the position push decided
+        assert not [s for s in statements if "processed_events" in s], statements
+        assert daemon.pipeline.knows_trade(1001, 900)
+    finally:
+        daemon.store._conn.set_trace_callback(None)
+        daemon.store.close()
+
+
+_KINDS = ("trade", "trade_by_enforcement")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.sampled_from([1, 2]),
+                               st.sampled_from([*_KINDS, "order"]),
+                               st.one_of(st.integers(0, 40), st.just(2**63 - 1)),
+                               st.integers(-5 * DAY, DAY)), max_size=40))
+def test_the_fills_in_memory_answer_as_the_store_does(
+        tmp_path: Path, rows: list[tuple[int, str, int, int]]) -> None:
+    """Whatever the store holds (fills of any age, ids in any order, the same id as an
+    order), the answer kept in memory is the store's own read, for every id."""
+    from riskrail.daemon.persistence import CountedFills
+
+    path = tmp_path / f"state-{uuid.uuid4().hex}.sqlite"
+    with StateStore(path) as store:
+        for account, kind, trade_id, offset in rows:
+            store.mark_processed(account, kind, trade_id, FIXED_NOW + offset)
+        fills = CountedFills(store, _KINDS, FIXED_NOW)
+        asked = {trade_id for _, _, trade_id, _ in rows} | {0, 1, 41, 2**63 - 1}
+        for account in (1, 2, 3):
+            for trade_id in sorted(asked):
+                assert fills.counted_as(account, trade_id) == \
+                    store.processed_kinds(account, _KINDS, trade_id), (account, trade_id)
+
+
+def fill_pushes(account: int, contract: str, *, trade_id: int, order_id: int
+                ) -> list[FeedItem]:
+    """A market buy of 1 filled, as the Gateway pushes it: order, trade, position."""
+    stamp = "2026-11-24T15:00:00Z"
+    return [
+        FeedItem("GatewayUserOrder", {
+            "id": order_id, "accountId": account, "contractId": contract,
+            "creationTimestamp": stamp, "updateTimestamp": stamp, "status": 2, "type": 2,
+            "side": 0, "size": 1, "fillVolume": 1, "limitPrice": None, "stopPrice": None,
+            "filledPrice": 5000.0}),
+        FeedItem("GatewayUserTrade", {
+            "id": trade_id, "accountId": account, "contractId": contract,
+            "creationTimestamp": stamp, "price": 5000.0, "profitAndLoss": None,
+            "fees": 0.37, "side": 0, "size": 1, "voided": False, "orderId": order_id}),
+        position_push(account, contract)]
 
 
 def test_runs_started_within_one_second_have_distinct_ids(tmp_path: Path) -> None:
