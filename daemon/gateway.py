@@ -28,7 +28,8 @@ from project_x_py.models import ProjectXConfig
 
 from .logs import checkpoint, log
 
-__all__ = ["CALLBACK_TYPES", "FeedItem", "GatewayFeed", "GatewaySettings", "hub_trouble"]
+__all__ = ["CALLBACK_TYPES", "FeedItem", "GatewayFeed", "GatewaySettings", "copy_payload",
+           "hub_trouble"]
 
 #: SDK callback name -> Gateway event type of the dry-run format
 CALLBACK_TYPES: dict[str, str] = {
@@ -166,7 +167,7 @@ class GatewayFeed:
             # Copy at once: the SDK's order manager later turns size into a float in
             # the shared object. The put happens before any await, so items keep the
             # order in which the SDK scheduled the callbacks.
-            payload = copy.deepcopy(data)
+            payload = copy_payload(data)
             if event_type == "GatewayQuote" and isinstance(payload, dict):
                 self._last_market = time.monotonic()
                 self.sink(FeedItem(event_type, payload.get("data", payload),
@@ -312,6 +313,21 @@ class GatewayFeed:
         self.sink(FeedItem("Connection", {"accountId": account_id, "connected": True},
                            source="supervisor"))
         await on_reconnect(account_id)
+
+
+def copy_payload(data: Any) -> Any:
+    """A deep copy of a hub payload: JSON's dicts and lists copied, its scalars (str,
+    numbers, bool, None: immutable) shared; anything else by ``copy.deepcopy``. Several
+    times faster than deepcopy on a push, and the order and trade pushes of a fill are
+    copied before its position push is queued."""
+    kind = type(data)
+    if kind is dict:
+        return {key: copy_payload(value) for key, value in data.items()}
+    if kind is list:
+        return [copy_payload(value) for value in data]
+    if kind is str or kind is int or kind is float or kind is bool or data is None:
+        return data
+    return copy.deepcopy(data)
 
 
 def hub_trouble(realtime: Any) -> str | None:

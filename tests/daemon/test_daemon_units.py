@@ -414,3 +414,49 @@ def test_runs_started_within_one_second_have_distinct_ids(tmp_path: Path) -> Non
         assert second.run_id.startswith(first.run_id)
     finally:
         second.store.close()
+
+
+_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+              st.text(max_size=5)),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(payload=_json)
+def test_a_pushed_payload_is_copied_whole(payload: Any) -> None:
+    """The feed copies each hub payload before queueing it (the SDK's order manager
+    later turns a size into a float in the shared object): equal to a deepcopy, no dict
+    or list shared with the original, so a change to the original reaches no copy."""
+    import copy
+
+    from riskrail.daemon.gateway import copy_payload
+
+    copied = copy_payload(payload)
+    assert copied == copy.deepcopy(payload)
+
+    def containers(value: Any) -> list[Any]:
+        if isinstance(value, dict):
+            return [value, *(c for v in value.values() for c in containers(v))]
+        if isinstance(value, list):
+            return [value, *(c for v in value for c in containers(v))]
+        return []
+
+    originals = {id(c) for c in containers(payload)}
+    assert not originals & {id(c) for c in containers(copied)}
+
+
+def test_a_payload_of_other_objects_is_deep_copied() -> None:
+    from riskrail.daemon.gateway import copy_payload
+
+    class Box:
+        def __init__(self) -> None:
+            self.items = [1]
+
+    box = Box()
+    copied = copy_payload({"box": box, "sizes": (1, [2])})
+    assert copied["box"] is not box and copied["box"].items == [1]
+    assert copied["box"].items is not box.items
+    assert copied["sizes"] == (1, [2]) and copied["sizes"][1] is not box.items
