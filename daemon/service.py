@@ -625,18 +625,30 @@ class RiskDaemon:
         if caller is None:
             return
         if not step.assumed and step.plan.calls:
-            assert self.recorder is not None and self.pipeline is not None
+            calls = step.plan.calls
             # the calls that must not be sent twice are committed before the requests
             # leave: a crash right after the send still leaves them on record (in flight,
-            # outcome unknown) for the restart; a close or a cancel is written after
-            sides = {flight.call.id: flight.position_side
-                     for flight in self.pipeline.reconciler.flights()}
-            self.recorder.ahead(step, now, now + int(self.settings.call_deadline * 1_000_000),
-                                sides)
-            for call in step.plan.calls:
-                caller.send(call)
+            # outcome unknown) for the restart; a close or a cancel is written after, so
+            # when all are such, they leave before even their records are made
+            if all(call.repeatable for call in calls):
+                for call in calls:
+                    caller.send(call)
+                self._ahead(step, now)
+            else:
+                self._ahead(step, now)
+                for call in calls:
+                    caller.send(call)
         for read in step.plan.reads:
             caller.read(read)
+
+    def _ahead(self, step: Step, now: int) -> None:
+        """The step's calls to the recorder: committed now if one must not be sent
+        twice, else kept for the unit's commit (``Recorder.ahead``)."""
+        assert self.recorder is not None and self.pipeline is not None
+        sides = {flight.call.id: flight.position_side
+                 for flight in self.pipeline.reconciler.flights()}
+        self.recorder.ahead(step, now, now + int(self.settings.call_deadline * 1_000_000),
+                            sides)
 
     def _sync_lockouts(self, step: Step, now: int) -> None:
         assert self.lockouts is not None and self.network is not None

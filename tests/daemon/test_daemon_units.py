@@ -310,6 +310,32 @@ async def test_a_call_that_must_not_be_sent_twice_is_committed_before_it_is_sent
         store.close()
 
 
+async def test_a_close_leaves_before_its_record_is_made(tmp_path: Path) -> None:
+    """A close (harmless twice) is sent before the recorder even builds its row: nothing
+    is kept for it when the request leaves; the unit's commit then writes its row, with
+    the side of the position it closes, as a row written ahead would have been."""
+    daemon, caller = daemon_without_gateway(tmp_path)
+    assert daemon.store is not None and daemon.recorder is not None
+    store, recorder = daemon.store, daemon.recorder
+    kept_at_send: list[int] = []
+
+    def send(call: Call) -> None:
+        kept_at_send.append(len(recorder._unwritten_calls))
+        caller.sent.append(call)
+
+    caller.send = send  # type: ignore[method-assign]
+    try:
+        await daemon._unit([position_push(7, MNQ, size=2)])
+        assert [c.describe() for c in caller.sent] == [f"close {MNQ}"]
+        assert kept_at_send == [0]
+        rows = store.calls()
+        assert [(r["call_id"], r["data"]["text"], r["data"]["positionSide"], r["status"])
+                for r in rows] == [(caller.sent[0].id, f"close {MNQ}", 1, None)]
+        assert not recorder._unwritten_calls
+    finally:
+        store.close()
+
+
 def test_a_fill_counted_before_a_restart_is_known_with_whose_it_was(tmp_path: Path) -> None:
     """The store's answer to "was this fill counted before a restart, and as riskrail's
     own?" (asked once per new fill, on the path from a push to its call)."""
