@@ -18,6 +18,11 @@ __all__ = ["MICROS", "Clock", "SimulatedClock", "SystemClock", "from_iso", "pars
 
 MICROS = 1_000_000
 _FRACTION = re.compile(r"\.([0-9]+)", re.ASCII)
+#: the Gateway's timestamps (and riskrail's own): at most 6 fractional digits, then "Z" or
+#: an offset in hours and minutes
+_PLAIN_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?"
+    r"(?:Z|[+-][0-9]{2}:[0-9]{2})", re.ASCII)
 
 
 class Clock(Protocol):
@@ -69,6 +74,12 @@ def from_iso(text: str) -> float:
 
 def parse_instant(text: str) -> int:
     """ISO-8601 with offset -> microseconds since the epoch."""
+    if _PLAIN_INSTANT.fullmatch(text) is not None:
+        # the Gateway's shape: datetime reads it as from_iso does, at a fifth of the cost
+        try:
+            return round(datetime.fromisoformat(text).timestamp() * MICROS)
+        except ValueError:
+            pass  # from_iso says what is wrong, as for any other text
     return round(from_iso(text) * MICROS)
 
 
