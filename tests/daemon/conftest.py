@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from daemon_testkit import session_simulator
+from daemon_testkit import DaemonProcess, session_simulator
 from riskrail.sim import Simulator
 
 
@@ -14,3 +14,12 @@ async def sim() -> AsyncIterator[Simulator]:
     """The default simulator (MNQ 21500, ES 5200), its clock in the session."""
     async with session_simulator() as simulator:
         yield simulator
+
+
+@pytest.fixture
+def processes() -> Iterator[list[DaemonProcess]]:
+    """Daemon processes a test starts; each is killed at the end, whatever happened."""
+    made: list[DaemonProcess] = []
+    yield made
+    for process in made:
+        process.kill()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,14 +41,6 @@ from riskrail.sim import Simulator
 from riskrail.sim.trader import Trader
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def processes() -> Iterator[list[DaemonProcess]]:
-    made: list[DaemonProcess] = []
-    yield made
-    for process in made:
-        process.kill()
 
 
 def spawn(processes: list[DaemonProcess], sim: Simulator, tmp: Path,

@@ -10,7 +10,6 @@ simulator says nothing. ``--clock system``: tests/daemon/test_state_faults.py.""
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,6 @@ from riskrail.sim import Simulator
 pytestmark = pytest.mark.e2e
 
 SAYS = "a later trading day than the Gateway's time"
-
-
-@pytest.fixture
-def processes() -> Iterator[list[DaemonProcess]]:
-    made: list[DaemonProcess] = []
-    yield made
-    for process in made:
-        process.kill()
 
 
 def fills_seen(daemon: DaemonProcess) -> int:

@@ -9,7 +9,6 @@ starts the value afresh, as a changed expression does, and the daemon says which
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,14 +51,6 @@ def write(path: Path, big: int, most: int, unread: int = 0) -> None:
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(RULESET.format(big=big, most=most, unread=unread), encoding="utf-8")
     temporary.replace(path)
-
-
-@pytest.fixture
-def processes() -> Iterator[list[DaemonProcess]]:
-    made: list[DaemonProcess] = []
-    yield made
-    for process in made:
-        process.kill()
 
 
 async def test_a_changed_param_a_track_reads_starts_it_afresh_on_reload_and_restart(
