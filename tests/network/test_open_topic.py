@@ -12,11 +12,10 @@ reading the open P&L every way (a position's share of it, a let, a lockout's ``w
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from riskrail.engine.clock import SimulatedClock
 from riskrail.engine.events import normalize
@@ -25,7 +24,7 @@ from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
 from test_price_triggers import ruleset as price_rules
-from test_quote_filter_differential import START, streams
+from test_quote_filter_differential import START, first_case, streams
 from test_quote_filter_differential import ruleset as named_ruleset
 
 OPEN_RULES = """
@@ -114,12 +113,8 @@ def test_a_key_missing_a_change_is_caught() -> None:
     original = memory.AccountState.open_key
     memory.AccountState.open_key = lambda self: ()  # type: ignore[method-assign]
     try:
-        found = find(st.tuples(st.sampled_from(NAMES[:1]), streams()),
-                     lambda case: differs(rules(case[0]), case[1]) is not None,
-                     settings=settings(max_examples=500, deadline=None, database=None,
-                                       phases=[Phase.generate],
-                                       suppress_health_check=list(HealthCheck)),
-                     random=random.Random(0))
+        found = first_case(st.tuples(st.sampled_from(NAMES[:1]), streams()),
+                           lambda case: differs(rules(case[0]), case[1]) is not None)
     finally:
         memory.AccountState.open_key = original  # type: ignore[method-assign]
     assert differs(rules(found[0]), found[1]) is None  # exact again

@@ -9,10 +9,12 @@ decides (every price-reading rule judged at every price)."""
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 from riskrail.engine.clock import SimulatedClock, to_iso
 from riskrail.engine.events import normalize
@@ -176,6 +178,17 @@ def differs(rules: Ruleset, events: list[tuple[str, Any, str | None, int]]) -> s
         if memories[0] != memories[2] or memories[0] != memories[1]:
             return f"memory of account {account} differs"
     return None
+
+
+def first_case(cases: st.SearchStrategy[Any], decides_otherwise: Callable[[Any], bool]) -> Any:
+    """The first generated case a deliberately broken shortcut decides otherwise on (the
+    tests that show a differential test catches a broken shortcut); deterministic, no
+    shrinking (slow). Fails the test when no case in 500 is found."""
+    return find(cases, decides_otherwise,
+                settings=settings(max_examples=500, deadline=None, database=None,
+                                  phases=[Phase.generate],
+                                  suppress_health_check=list(HealthCheck)),
+                random=random.Random(0))
 
 
 PROPERTY = settings(max_examples=80, deadline=None,

@@ -17,10 +17,9 @@ comparisons found, or the rules' intervals, is caught (the tests can fail)."""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, find, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from riskrail.engine.clock import SimulatedClock
 from riskrail.engine.events import normalize
@@ -28,7 +27,7 @@ from riskrail.engine.language import prices
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
-from test_quote_filter_differential import START, differs, streams
+from test_quote_filter_differential import START, differs, first_case, streams
 
 MICROS = 1_000_000
 NET = "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)"
@@ -153,12 +152,8 @@ def test_ignoring_what_the_comparisons_found_is_caught() -> None:
     original = prices.PriceBounds.track_holds
     prices.PriceBounds.track_holds = lambda self, key, value: True  # type: ignore[method-assign]
     try:
-        found = find(st.tuples(thresholds, streams()),
-                     lambda case: differs(ruleset(case[0]), case[1]) is not None,
-                     settings=settings(max_examples=500, deadline=None, database=None,
-                                       phases=[Phase.generate],
-                                       suppress_health_check=list(HealthCheck)),
-                     random=random.Random(0))
+        found = first_case(st.tuples(thresholds, streams()),
+                           lambda case: differs(ruleset(case[0]), case[1]) is not None)
     finally:
         prices.PriceBounds.track_holds = original  # type: ignore[method-assign]
     assert differs(ruleset(found[0]), found[1]) is None  # exact again
@@ -209,12 +204,8 @@ def test_a_quote_plan_ignoring_the_rules_intervals_is_caught() -> None:
 
     RuleNetwork._quote_plan = unchecked  # type: ignore[method-assign]
     try:
-        found = find(st.tuples(thresholds, streams()),
-                     lambda case: differs(ruleset(case[0]), case[1]) is not None,
-                     settings=settings(max_examples=500, deadline=None, database=None,
-                                       phases=[Phase.generate],
-                                       suppress_health_check=list(HealthCheck)),
-                     random=random.Random(0))
+        found = first_case(st.tuples(thresholds, streams()),
+                           lambda case: differs(ruleset(case[0]), case[1]) is not None)
     finally:
         RuleNetwork._quote_plan = original  # type: ignore[method-assign]
     assert differs(ruleset(found[0]), found[1]) is None  # exact again
