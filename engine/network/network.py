@@ -937,9 +937,13 @@ class RuleNetwork:
                 del account.previous[pair]
 
     def _previous(self, account: AccountState, rule: CompiledRule, pair: tuple[str, Any],
-                  ctx: Context) -> None:
+                  ctx: Context) -> tuple[Any, ...] | None:
         """``previous(x)``: the values of the rule's previous() arguments at its last
-        evaluation for this entity (none at its first), and now these for the next."""
+        evaluation for this entity (none at its first), and now these for the next.
+        Returns these if they differ from those and the evaluation reports intervals: the
+        next evaluation sees previous() = the values now, whatever the price, so its
+        result may differ (_judge: the interval reported is then that of the next
+        evaluation's result, or none)."""
         current = tuple(argument.function(ctx) for argument in rule.previous)
         if account.previous is None:
             account.previous = {}
@@ -949,10 +953,34 @@ class RuleNetwork:
             account.previous[pair] = current
             self._memory_changed.add(account.id)
             if ctx.bounds is not None:
-                # the next evaluation sees previous() = the value now, whatever the price:
-                # its result may differ, so the next price re-evaluates (after it, both
-                # agree until what wakes the rule changes them)
-                ctx.bounds.volatile = True
+                return current
+        return None
+
+    @staticmethod
+    def _previous_settled(rule: CompiledRule, ctx: Context, fresh: tuple[Any, ...]) -> None:
+        """An evaluation found its condition false, its pair not armed, and the rule's
+        previous() arguments changed (``fresh``: their values now). The next evaluation
+        sees previous() = ``fresh``, with the same arguments: a rule whose evaluations
+        report intervals reads in previous() only what reads neither prices nor the clock
+        (else it is _PRICE_VOLATILE), so only what wakes the rule changes them. Its
+        result is worked out now, at these prices: if false too, that evaluation would
+        decide nothing and change nothing within the interval this one reports, which
+        replaces the first's; otherwise (or if it raises) the next price judges the pair
+        again (volatile)."""
+        bounds = ctx.bounds
+        again = PriceBounds(bounds.volatile)
+        ctx.bounds, ctx.previous, ctx.steps = again, fresh, 0
+        try:
+            still = not rule.condition.function(ctx)
+        except Exception:
+            still = False
+        finally:
+            ctx.bounds = bounds
+        if still:
+            bounds.lo, bounds.hi = again.lo, again.hi
+            bounds.tracks, bounds.volatile = again.tracks, again.volatile
+        else:
+            bounds.volatile = True
 
     # -- the cycle ------------------------------------------------------------
     @staticmethod
@@ -1156,10 +1184,13 @@ class RuleNetwork:
             setattr(ctx, rule.scope, entity)
         pair = (rule.id, key)
         try:
-            if rule.previous:
-                self._previous(account, rule, pair, ctx)
+            fresh = self._previous(account, rule, pair, ctx) if rule.previous else None
             condition = bool(rule.condition.function(ctx))
+            if fresh is not None and (condition or pair in account.armed):
+                ctx.bounds.volatile = True  # (_previous)
             if not condition and pair not in account.armed:
+                if fresh is not None:
+                    self._previous_settled(rule, ctx, fresh)
                 if account.failing:
                     account.failing.discard(pair)
                 if ctx.deadline < NEVER:
