@@ -863,15 +863,34 @@ class AccountState:
 
     # -- the price intervals of the rules that read prices (network/triggers.py) ---------
     def set_bounds(self, pair: tuple[str, Any], bounds: Any) -> None:
+        """A pair's new interval (a prices.PriceBounds). The rules' intersection
+        (``rule_span``) is narrowed by it in place when the pair's former interval took
+        no part in it (none, or one bounding no contract: a rule reading only a tracked
+        value's comparisons), else worked out again when next needed."""
         if self.price_bounds is _NO_BOUNDS:
             self.price_bounds = {}
+        old = self.price_bounds.get(pair)
         self.price_bounds[pair] = bounds
-        if pair[0] != TRACK_BOUNDS:
+        span = self.rule_span
+        if span is None or pair[0] == TRACK_BOUNDS:
+            return
+        if old is not None and (old.lo or old.hi or old.volatile):
             self.rule_span = None
+        elif bounds.volatile:
+            self.rule_span = (span[0], span[1], True)
+        else:
+            lows, highs = span[0], span[1]
+            for contract, lo in bounds.lo.items():
+                if lo > lows.get(contract, -INF):
+                    lows[contract] = lo
+            for contract, hi in bounds.hi.items():
+                if hi < highs.get(contract, INF):
+                    highs[contract] = hi
 
     def drop_bounds(self, pair: tuple[str, Any]) -> None:
-        if self.price_bounds.pop(pair, None) is not None:
-            if pair[0] != TRACK_BOUNDS:
+        old = self.price_bounds.pop(pair, None)
+        if old is not None:
+            if pair[0] != TRACK_BOUNDS and (old.lo or old.hi or old.volatile):
                 self.rule_span = None
             if not self.price_bounds:
                 self.price_bounds = _NO_BOUNDS
