@@ -355,6 +355,8 @@ class Pipeline:
                      if c.rule == decision.rule and c.action == decision.action), None)
 
     def _plan(self, step: Step) -> None:
+        if not step.decisions and self.reconciler.idle():
+            return  # the plan would be empty, and the step has nothing to annotate
         plan = self.reconciler.plan(self.clock.now())
         step.plan.calls += plan.calls
         step.plan.reads += plan.reads

@@ -464,6 +464,14 @@ class Reconciler:
         self._dirty.add(account)
 
     # ------------------------------------------------------------------ planning
+    def idle(self) -> bool:
+        """Whether ``plan`` would return an empty plan and change nothing: no account to
+        plan and no news kept for it. A fill's order and trade pushes usually leave it
+        idle (no constraint active, no call in flight), and the pipeline then skips the
+        plan, which costs tens of µs on the caches a push meets, ahead of the position
+        push's call."""
+        return not (self._dirty or self._retired or self._alerts or self._settled)
+
     def plan(self, now: int) -> Plan:
         """Settle what can be, retire what is satisfied, and the calls and reads to make
         now, for every account something happened to."""
