@@ -49,6 +49,7 @@ from riskrail.engine.ruleset.model import Ruleset
 
 from .caller import GatewayCaller
 from .clocks import GatewayTimeClock, stamped_at
+from .collection import collect_while_idle, freeze, thaw
 from .console import event_text
 from .gateway import FeedItem, GatewayFeed, GatewaySettings
 from .logs import buffered_logs, checkpoint, log
@@ -352,6 +353,7 @@ class RiskDaemon:
         self._tasks.append(asyncio.create_task(self._reconcile_periodically()))
         if self.settings.watch:
             self._tasks.append(asyncio.create_task(self.source.watch(self.stopping)))
+        freeze()  # what start built is never garbage a collection need walk (collection.py)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -375,6 +377,7 @@ class RiskDaemon:
                 loop.remove_signal_handler(number)
 
     async def _shutdown(self) -> None:
+        thaw()
         # An in-process daemon (tests, the demo) must not leave its handlers on the loop.
         self._remove_signals()
         for task in self._tasks:
@@ -469,6 +472,8 @@ class RiskDaemon:
             if items:
                 await self._unit(items)
             self._writes_refused(now)
+            if self.queue.empty():  # between bursts: a collection delays no push
+                collect_while_idle()
 
     def _next_deadline(self) -> int | None:
         assert self.pipeline is not None
