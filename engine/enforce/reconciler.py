@@ -920,6 +920,8 @@ class Reconciler:
         position that grew last (whose growth breached a cap), then in each root holding
         several positions the one of them that grew last (a root's cap cuts among its
         expiries the one that grew), then the others from the oldest opened."""
+        if len(contracts) < 2:
+            return contracts  # one position (the usual case): nothing to order
         held = [view.positions[c] for c in contracts if c in view.positions]
         if not held:
             return contracts
