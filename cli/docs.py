@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
+from riskrail.cli import exitcodes
 from riskrail.cli.paths import FileToWrite
+from riskrail.engine.files import open_to_write
 from riskrail.engine.reference import reference_data, reference_markdown
 
 
@@ -23,5 +26,11 @@ def docs(output: Path | None, output_format: str) -> None:
         json.dumps(reference_data(), indent=2) + "\n"
     if output is None:
         click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+        return
+    try:
+        with open_to_write(output) as written:
+            written.write(text)
+    except OSError as error:  # a folder missing, a FIFO nobody reads: a traceback before
+        click.echo(f"error: --output {output}: cannot write it ({error.strerror or error})",
+                   err=True)
+        sys.exit(exitcodes.USAGE)

@@ -25,6 +25,7 @@ from riskrail.engine.durable import (
     make_engine,
 )
 from riskrail.engine.events import EventError, event_file_problem, parse_line, read_lines
+from riskrail.engine.files import open_to_write
 from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
@@ -346,7 +347,8 @@ def _write_report(recorder: ReportRecorder, decisions: list[Decision], events: s
                   skipped: int, path: str) -> None:
     report = recorder.finish(decisions, "stdin" if events == "-" else events, skipped)
     try:
-        Path(path).write_text(render_html(report), encoding="utf-8")
+        with open_to_write(path) as page:
+            page.write(render_html(report))
     except OSError as error:
         click.echo(f"error: --report {path}: cannot write it ({error.strerror})", err=True)
         sys.exit(EXIT_INPUT)

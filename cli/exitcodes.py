@@ -15,7 +15,8 @@ FOUND = 1
 #: an invalid ruleset, rule test file or state file (each problem of a ruleset or test
 #: file as path:line:col)
 INVALID = 2
-#: invalid event input (a bad line with --strict, an unreadable event file)
+#: invalid event input (a bad line with --strict, an unreadable event file); dry-run's
+#: --report file that cannot be written
 BAD_INPUT = 3
 #: run: could not connect to the Gateway
 NO_GATEWAY = 4
@@ -35,7 +36,8 @@ RECORD_FILE = 9
 #: run: another ``riskrail run`` holds the --state file (both would enforce)
 STATE_IN_USE = 10
 #: a usage error: an unknown option, a missing argument, an option value that does not
-#: parse (sysexits.h's EX_USAGE)
+#: parse or a path that names no file to write (docs -o: also one it cannot write)
+#: (sysexits.h's EX_USAGE)
 USAGE = 64
 #: Ctrl-C
 INTERRUPTED = 130
@@ -48,7 +50,8 @@ TABLE: tuple[tuple[int, str], ...] = (
     (FOUND, "something found: a decision (dry-run --detailed-exitcode), a failing test "
             "(test), a difference (diff), a broken hash chain (log verify)"),
     (INVALID, "invalid ruleset, test file or state file (path:line:col)"),
-    (BAD_INPUT, "invalid event input (dry-run --strict, an unreadable event file)"),
+    (BAD_INPUT, "invalid event input (dry-run --strict, an unreadable event file), or "
+                "a dry-run --report that cannot be written"),
     (NO_GATEWAY, "run: could not connect to the Gateway"),
     (STATE_DAMAGED, "run: the state file is damaged or not riskrail's (garbage, truncated)"),
     (STATE_NEWER, "run: the state file was written by a newer riskrail"),

@@ -55,6 +55,7 @@ def sim(
     """
     if ctx.invoked_subcommand is not None:
         return
+    from riskrail.sim.recording import RecordingError
     from riskrail.sim.server import Simulator
     from riskrail.sim.world import ConfigError, SimConfig, load_config
 
@@ -67,6 +68,10 @@ def sim(
                           wrap=wrap)
     try:
         asyncio.run(_serve(simulator, output_format == "json"))
+    except RecordingError as error:
+        click.echo(f"riskrail sim: --record {error.path}: cannot write it ({error.strerror})",
+                   err=True)
+        sys.exit(2)
     except OSError as error:
         click.echo(f"riskrail sim: cannot listen on 127.0.0.1:{port}: {error.strerror}", err=True)
         sys.exit(2)

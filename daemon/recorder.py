@@ -95,7 +95,8 @@ class Recorder:
     def __init__(self, store: StateStore, record_path: str | None, run: str) -> None:
         self.store = store
         self.run = run
-        self.path = Path(record_path) if record_path else None
+        # "" is refused as naming no file (it recorded nothing, unsaid, before)
+        self.path = Path(record_path) if record_path is not None else None
         #: the record file (appended with os.write, so that what a full disk refused is
         #: known to the byte and written later, never twice nor half)
         self._fd: int | None = None
@@ -107,7 +108,7 @@ class Recorder:
         #: clock caught up with the store, behind the last run's lines, and a replay
         #: refuses a line that goes back in time)
         self.last_instant: int | None = None
-        if record_path:
+        if record_path is not None:
             self._fd = _open_record(record_path)
             self.last_instant = _last_instant(Path(record_path))
         self._lines: list[Line] = []

@@ -6,11 +6,14 @@ for all (each caller keeps its own exit code)."""
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from pathlib import Path
+from typing import IO
 
-__all__ = ["file_path_problem", "read_at_most"]
+__all__ = ["file_path_problem", "open_to_write", "read_at_most"]
 
 
 def read_at_most(path: str | Path, limit: int) -> bytes:
@@ -30,9 +33,38 @@ def read_at_most(path: str | Path, limit: int) -> bytes:
         return stream.read(limit + 1)
 
 
+def open_to_write(path: str | Path, *, append: bool = False) -> IO[str]:
+    """``path`` opened to write UTF-8 text, made if missing (emptied first unless
+    ``append``). A FIFO is opened without waiting for a reader: one nobody reads hung the
+    command for good (``dry-run --report`` after its whole replay), so it is refused,
+    OSError ENXIO "no process reads this FIFO"; one a process reads (``>(cat)``) is
+    written as a file is. OSError as ``open`` otherwise."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | (os.O_APPEND if append else os.O_TRUNC)
+    try:
+        descriptor = os.open(path, flags, 0o666)
+    except OSError as error:
+        if error.errno == errno.ENXIO and _is_fifo(path):
+            raise OSError(errno.ENXIO, "no process reads this FIFO", str(path)) from None
+        raise
+    try:
+        os.set_blocking(descriptor, True)  # the writes wait for the reader as usual
+        return os.fdopen(descriptor, "a" if append else "w", encoding="utf-8")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _is_fifo(path: str | Path) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def file_path_problem(path: str | os.PathLike[str]) -> str | None:
     """Why ``path`` cannot be a file, as a phrase to follow "PATH: " (None: nothing seen):
 
+    - it is empty;
     - it ends in "/" (or its last part is "." or ".."): it names a folder. pathlib drops
       a trailing "/" and a last ".", so ``Path("newdir/")`` would have made a FILE named
       ``newdir``: the caller must pass the text the user gave;
@@ -42,6 +74,8 @@ def file_path_problem(path: str | os.PathLike[str]) -> str | None:
     The system refusing to look (a name too long, a folder not searchable) raises OSError
     as ``os.stat`` does: each caller says that in its own words."""
     text = os.fspath(path)
+    if not text:  # pathlib reads "" as "." (a directory)
+        return "is empty: it names no file"
     if text.endswith(os.sep):
         return "names a folder (it ends in '/'), not a file"
     if os.path.basename(text) in (".", ".."):

@@ -11,13 +11,28 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Recorder"]
+from riskrail.engine.errors import RiskrailError
+from riskrail.engine.files import open_to_write
+
+__all__ = ["Recorder", "RecordingError"]
+
+
+class RecordingError(RiskrailError):
+    """The --record file cannot be opened (its reason as ``strerror``)."""
+
+    def __init__(self, path: Path, strerror: str) -> None:
+        super().__init__(f"{path}: {strerror}")
+        self.path = path
+        self.strerror = strerror
 
 
 class Recorder:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        try:
+            self._file: IO[str] | None = open_to_write(self.path, append=True)
+        except OSError as error:  # said as "cannot listen on 127.0.0.1:PORT" before
+            raise RecordingError(self.path, error.strerror or str(error)) from None
         self.lines = 0
 
     def write(self, ts: str, target: str, data: Any, contract_id: str | None = None) -> None:

@@ -47,3 +47,44 @@ def test_a_file_path_is_written_as_before(tmp_path: Path) -> None:
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!")
+
+
+# found by outside testing (breakit6): a FIFO no process reads hung the command for good
+# (dry-run after its whole replay; sim before it listened, and a SIGTERM did not stop it),
+# and a path the system refuses to create (a missing folder, a dangling symbolic link)
+# gave docs -o a traceback and sim --record "cannot listen on 127.0.0.1:PORT"
+@pytest.mark.parametrize(("command", "option", "code"), [
+    (["dry-run", "events.jsonl", "--report"], "--report", 3),
+    (["docs", "-o"], "--output", 64),
+    (["sim", "--port", "0", "--record"], "--record", 2),
+])
+@pytest.mark.parametrize(("given", "says"), [
+    ("fifo", "no process reads this FIFO"),
+    ("dangling", "No such file or directory"),
+    ("missing/file", "No such file or directory"),
+])
+def test_a_file_that_cannot_be_opened_is_said_with_its_option_and_exit_code(
+        tmp_path: Path, command: list[str], option: str, code: int, given: str,
+        says: str) -> None:
+    (tmp_path / "events.jsonl").write_text(EVENTS, encoding="utf-8")
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "file")
+    done = subprocess.run([str(RISKRAIL), *command, given], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=30, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == code, output
+    assert f"{option} {given}: cannot write it ({says})" in output, output
+    assert "Traceback" not in output and "cannot listen" not in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dangling", "events.jsonl", "fifo"]
+
+
+def test_a_fifo_a_process_reads_is_written(tmp_path: Path) -> None:
+    """``docs -o >(cat)``: a FIFO with a reader is written as a file is."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE) as reader:
+        done = subprocess.run([str(RISKRAIL), "docs", "-o", str(fifo)], capture_output=True,
+                              text=True, timeout=30, check=False)
+        text, _ = reader.communicate(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert text.decode("utf-8").startswith("#")

@@ -104,3 +104,36 @@ def test_the_store_and_the_recorder_keep_their_own_errors(tmp_path: Path) -> Non
     finally:
         store.close()
     assert not (tmp_path / "newdir").exists()
+
+
+# found by outside testing (breakit6): an empty path was "a directory" (pathlib reads ""
+# as "."), and run --record "" ran without recording anything, unsaid
+@pytest.mark.parametrize(("option", "code"), [
+    ("--state", StateNotAFileError.exit_code),
+    ("--record", RecordFileError.exit_code),
+    ("--log-file", 2),
+])
+def test_an_empty_path_is_refused_as_naming_no_file(tmp_path: Path, option: str,
+                                                   code: int) -> None:
+    extra = [] if option == "--state" else ["--state", str(tmp_path / "state.sqlite")]
+    done = run_cli(tmp_path, *extra, option, "")
+    output = done.stdout + done.stderr
+    assert done.returncode == code, output
+    assert ": is empty: it names no file" in output, output
+    assert "is a directory" not in output and "connect to the Gateway" not in output
+
+
+@pytest.mark.parametrize(("command", "option"), [
+    (["dry-run", "events.jsonl", "--report"], "--report"),
+    (["docs", "-o"], "--output"),
+    (["sim", "--port", "0", "--record"], "--record"),
+])
+def test_an_empty_output_path_is_refused_as_naming_no_file(tmp_path: Path, command: list[str],
+                                                          option: str) -> None:
+    (tmp_path / "events.jsonl").write_text("", encoding="utf-8")
+    done = subprocess.run([str(RISKRAIL), *command, ""], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60, check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode == 64, output
+    assert f"Invalid value for '{option}'" in output and "'': is empty: it names no file" \
+        in output, output
