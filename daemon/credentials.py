@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riskrail.engine.errors import RiskrailError
+from riskrail.engine.files import read_at_most
 
 __all__ = ["Credentials", "CredentialsError", "load_credentials", "load_log_key"]
 
@@ -80,16 +81,20 @@ def _checked(username: str, api_key: str, source: str) -> Credentials:
 def _read_file(path: Path) -> dict[str, str]:
     try:
         mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):  # said before reading: /dev/zero is 0666
+            raise CredentialsError(
+                f"--credentials-file {path}: readable by others (mode "
+                f"{stat.S_IMODE(mode):04o}); make it the service's own: chmod 600 {path}")
+        data = read_at_most(path, MAX_SECRET_FILE_BYTES)  # bounded, as load_log_key's
+        if len(data) > MAX_SECRET_FILE_BYTES:
+            raise CredentialsError(f"--credentials-file {path}: larger than "
+                                   f"{MAX_SECRET_FILE_BYTES:,} bytes: not a credentials file")
+        text = data.decode("utf-8")
     except OSError as error:
         raise CredentialsError(f"--credentials-file {path}: cannot be read "
                                f"({error.strerror})") from error
     except UnicodeDecodeError as error:
         raise CredentialsError(f"--credentials-file {path}: not UTF-8 text") from error
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CredentialsError(
-            f"--credentials-file {path}: readable by others (mode {stat.S_IMODE(mode):04o}); "
-            f"make it the service's own: chmod 600 {path}")
     values: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -109,6 +114,8 @@ def _read_file(path: Path) -> dict[str, str]:
 
 #: the shortest log key taken (bytes): an HMAC key shorter than this is guessable
 MIN_LOG_KEY_BYTES = 16
+#: the most read of a log key or credentials file: anything larger is some other file
+MAX_SECRET_FILE_BYTES = 65_536
 
 
 def load_log_key(path: str) -> bytes:
@@ -117,13 +124,19 @@ def load_log_key(path: str) -> bytes:
     file = Path(path)
     try:
         mode = file.stat().st_mode
-        key = file.read_bytes().rstrip(b"\r\n")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):  # said before reading: /dev/zero is 0666
+            raise CredentialsError(f"log key {path}: readable by others (mode "
+                                   f"{stat.S_IMODE(mode):04o}); chmod 600 {path}")
+        # bounded and not waiting for a writer: /dev/zero was read whole (all memory),
+        # a FIFO nobody writes hung
+        key = read_at_most(file, MAX_SECRET_FILE_BYTES)
     except OSError as error:
         raise CredentialsError(f"log key {path}: cannot be read ({error.strerror})"
                                ) from error
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CredentialsError(f"log key {path}: readable by others (mode "
-                               f"{stat.S_IMODE(mode):04o}); chmod 600 {path}")
+    if len(key) > MAX_SECRET_FILE_BYTES:
+        raise CredentialsError(f"log key {path}: larger than {MAX_SECRET_FILE_BYTES:,} "
+                               "bytes: not a key file")
+    key = key.rstrip(b"\r\n")
     if len(key) < MIN_LOG_KEY_BYTES:
         raise CredentialsError(f"log key {path}: {len(key)} byte(s); use at least "
                                f"{MIN_LOG_KEY_BYTES} (e.g. head -c 32 /dev/urandom > {path})")

@@ -27,6 +27,7 @@ import hmac
 import json
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
@@ -398,8 +399,18 @@ class StateStore:
         self.key = key
         self._depth = 0
         if readonly:
-            if not self.path.is_file():
-                raise NotAStateStoreError(f"{self.path}: no such file")
+            shown = os.fspath(path) or "''"  # as given: Path("") is "."
+            try:
+                mode = os.stat(path).st_mode if os.fspath(path) else None
+            except FileNotFoundError:
+                mode = None
+            except OSError as error:  # a name too long: a traceback before
+                raise NotAStateStoreError(f"{shown}: cannot be looked at ({error.strerror})"
+                                          ) from error
+            if mode is None:
+                raise NotAStateStoreError(f"{shown}: no such file")
+            if not stat.S_ISREG(mode):  # a FIFO, a device: "no such file" before
+                raise NotAStateStoreError(f"{shown}: is not a regular file")
             uri = self.path.resolve().as_uri() + "?mode=ro"
             self._conn = sqlite3.connect(uri, uri=True, timeout=timeout,
                                          isolation_level=None)
