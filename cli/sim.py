@@ -51,7 +51,8 @@ def sim(
       riskrail sim --record session.jsonl
       riskrail sim trade standard            (in another terminal)
 
-    Exit codes: 0 stopped normally, 2 invalid config or the port is taken.
+    Exit codes: 0 stopped normally, 2 invalid config, a --record file it cannot write
+    (a missing folder, a FIFO nobody reads) or the port is taken.
     """
     if ctx.invoked_subcommand is not None:
         return
