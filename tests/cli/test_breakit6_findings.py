@@ -1,7 +1,7 @@
 """What an adversarial outside tester (helper breakit6, session 6) found replaying
 hand-made days through ``riskrail dry-run`` and computing by hand what must fire. Both
 are enforcement logic, left to their owners: kept as strict xfails that pass once fixed
-(docs: /work/wt/FOLLOWUPS.md, "breakit6 findings")."""
+(the lead's follow-up list, "breakit6 findings")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """``riskrail run --clock system`` on a machine whose clock is days behind the Gateway's
-(found by outside testing, breakit6; left to the daemon's owners, FOLLOWUPS.md). Every
+(found by outside testing, breakit6; left to the daemon's owners, the lead's follow-up list). Every
 order, fill and position push, and every REST snapshot, is refused as "more than a day
 after the event arrived" with a warning: the daemon sees no fill and no position, and a
 -400 day under a -100 daily limit is never stopped, with nothing critical said. A strict

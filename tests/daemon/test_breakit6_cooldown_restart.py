@@ -1,11 +1,11 @@
 """A cooldown standing when the daemon is killed is decided again at the restart, from
 the restart's clock (found by outside testing, breakit6; restart territory, left to its
-owners: FOLLOWUPS.md). The cooldown's intent ("no opening while it lasts") has no outcome
-while it stands, so the restart takes it for a decision whose enforcement is unknown
-(``StateStore.undone_intents``) and lets the rule's activation go: the rule fires again
-and a second cooldown of the full length starts, although the first was restored from the
-store. Killed 5 minutes into a 10-minute cooldown, the account stays cooled down until
-15 minutes after the loss, and the decision log holds the decision twice."""
+owners: the lead's follow-up list). The cooldown's intent ("no opening while it lasts")
+has no outcome while it stands, so the restart takes it for a decision whose enforcement
+is unknown (``StateStore.undone_intents``) and lets the rule's activation go: the rule
+fires again and a second cooldown of the full length starts, although the first was
+restored from the store. Killed 5 minutes into a 10-minute cooldown, the account stays
+cooled down until 15 minutes after the loss, and the decision log holds it twice."""
 
 from __future__ import annotations
 
