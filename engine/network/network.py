@@ -963,19 +963,20 @@ class RuleNetwork:
         sees previous() = ``fresh``, with the same arguments: a rule whose evaluations
         report intervals reads in previous() only what reads neither prices nor the clock
         (else it is _PRICE_VOLATILE), so only what wakes the rule changes them. Its
-        result is worked out now, at these prices: if false too, that evaluation would
-        decide nothing and change nothing within the interval this one reports, which
-        replaces the first's; otherwise (or if it raises) the next price judges the pair
-        again (volatile)."""
-        bounds = ctx.bounds
+        result is worked out now, at these prices: if false too, and until no earlier
+        instant than this evaluation's next deadline, that evaluation would decide
+        nothing and change nothing within the interval this one reports, which replaces
+        the first's; otherwise (or if it raises) the next price judges the pair again
+        (volatile). The deadline stays this evaluation's: the timers are as before."""
+        bounds, deadline = ctx.bounds, ctx.deadline
         again = PriceBounds(bounds.volatile)
         ctx.bounds, ctx.previous, ctx.steps = again, fresh, 0
         try:
-            still = not rule.condition.function(ctx)
+            still = not rule.condition.function(ctx) and ctx.deadline >= deadline
         except Exception:
             still = False
         finally:
-            ctx.bounds = bounds
+            ctx.bounds, ctx.deadline = bounds, deadline
         if still:
             bounds.lo, bounds.hi = again.lo, again.hi
             bounds.tracks, bounds.volatile = again.tracks, again.volatile

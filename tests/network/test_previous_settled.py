@@ -49,6 +49,14 @@ rules:
       and coalesce(account.unrealized_pnl, 0) <= -100
     actions:
       - alert: {message: "grew while down"}
+  - id: STILL-UNPROTECTED
+    description: the next evaluation's result turns with the clock (its own deadline)
+    for_each: position
+    condition: >-
+      position.size == coalesce(previous(position.size), 0)
+      and position.unprotected_for >= 40s and position.unrealized_pnl <= -25
+    actions:
+      - alert: {message: "unprotected and losing"}
   - id: BALANCE-SAME
     description: an account-scope rule whose previous() reads the balance
     condition: >-
@@ -129,3 +137,30 @@ def test_a_grown_position_costs_the_next_quote_no_judgment() -> None:
             "averagePrice": 5000.0, "creationTimestamp": "2026-03-10T15:00:01+00:00"}) > 0
         assert judged("GatewayQuote", {"lastPrice": 5000.25}, contract) == 0
         assert judged("GatewayQuote", {"lastPrice": 5000.5}, contract) == 0
+
+
+def test_a_next_result_turning_with_the_clock_keeps_the_pair_judged_at_the_next_price(
+        ) -> None:
+    """The next evaluation's result would turn at an earlier instant than this one's
+    (STILL-UNPROTECTED, at 40 s unprotected): the pair stays volatile and no timer is
+    added, as before the shortcut: with no price in between, it fires at the next quote
+    (at 60 s), not at a timer at 40 s."""
+    network = RuleNetwork(_PREVIOUS, clock := SimulatedClock(START))
+    contract = "CON.F.US.EP.H26"
+    stamp = "2026-03-10T15:00:00+00:00"  # START
+
+    def push(at: int, kind: str, data: dict[str, Any], on: str | None = None) -> list[Any]:
+        clock.set(START + at * 1_000_000)
+        return [d for event in normalize(kind, data, clock.now(), on)
+                for d in network.process(event) if d.rule == "STILL-UNPROTECTED"]
+
+    assert push(0, "GatewayQuote", {"lastPrice": 4990.0}, contract) == []
+    assert push(0, "GatewayUserTrade", {
+        "id": 1, "accountId": 1, "contractId": contract, "price": 5000.0,
+        "profitAndLoss": None, "fees": 0.74, "side": 0, "size": 2, "voided": False,
+        "orderId": 1, "creationTimestamp": stamp}) == []
+    assert push(0, "GatewayUserPosition", {
+        "id": 1, "accountId": 1, "contractId": contract, "type": 1, "size": 2,
+        "averagePrice": 5000.0, "creationTimestamp": stamp}) == []
+    fired = push(60, "GatewayQuote", {"lastPrice": 4989.75}, contract)
+    assert [(d.trigger, d.ts) for d in fired] == [("GatewayQuote", START + 60_000_000)]
