@@ -33,6 +33,7 @@ __all__ = [
     "MAX_MONEY",
     "MAX_PRICE",
     "MAX_SKEW",
+    "MONEY_DECIMALS",
     "ORDER_SIDES",
     "ORDER_TYPES",
     "OVERLONG",
@@ -48,6 +49,7 @@ __all__ = [
     "TradeEvent",
     "check_instant",
     "event_file_problem",
+    "money",
     "normalize",
     "parse_line",
     "read_lines",
@@ -68,6 +70,13 @@ LATEST = parse_instant("2100-01-01T00:00:00+00:00")
 MAX_SKEW = 86_400 * MICROS
 #: dollars (balance, P&L, fees): |value| at most this
 MAX_MONEY = 1e12
+#: the decimals money is kept to when summed: the Gateway's amounts have at most a few
+#: (cents), and binary floats summing them drift below the cent (seven fills losing
+#: 1000.00 to the cent sum to -999.9999999999999, and `<= -1000` would not fire)
+MONEY_DECIMALS = 6
+#: how far (relative) a float sum drifts from its decimal value: thousands of additions'
+#: rounding (one addition's is ~1.1e-16)
+_DRIFT = 1e-12
 #: prices: above 0 and at most this
 MAX_PRICE = 1e9
 #: sizes (contracts of an order, a fill, a position)
@@ -76,6 +85,15 @@ MAX_CONTRACTS = 1_000_000
 _MAX_ID = 2**63 - 1
 #: one JSONL line
 MAX_LINE_BYTES = 1_000_000
+
+
+def money(amount: float) -> float:
+    """A sum or difference of Gateway amounts, put back on the decimal it stands for when
+    it lies within float drift of one (``MONEY_DECIMALS``): a day that loses exactly a
+    limit then compares equal to it. An amount farther from the grid than drift (an
+    average price's P&L with more decimals) is kept as it is: nothing is lost."""
+    snapped = round(amount, MONEY_DECIMALS)
+    return snapped if abs(snapped - amount) <= _DRIFT * max(1.0, abs(amount)) else amount
 
 
 #: what :func:`read_lines` yields in place of a line longer than MAX_LINE_BYTES

@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from ..calendar import TradingDayClock, _local_instant
+from ..events import money
 from ..language.compiler import MICROS, Context, to_micros
 from ..language.prices import PRICE_TOPICS, PriceBounds, note_comparison, note_extreme
 from ..language.tracks import STREAMS, CompiledTrack
@@ -127,7 +128,7 @@ class _Running(_State):
         if op == "min":
             return value if current is None or value < current else current
         if op == "sum":
-            return current + value
+            return money(current + value)
         if op == "count":
             return current + 1
         if op == "streak":
@@ -227,14 +228,14 @@ class _RollingTotal(_State):
         self.samples.append(entry)
         if trade is not None:
             self.fills[trade[0]] = entry
-        self.total += value
+        self.total = money(self.total + value)
         return True
 
     def retract(self, trade_id: int) -> bool:
         entry = self.fills.pop(trade_id, None)
         if entry is None or entry[1] == 0:
             return False  # left the window already (or counted nothing)
-        self.total -= entry[1]
+        self.total = money(self.total - entry[1])
         entry[1] = 0
         return True
 
@@ -243,7 +244,7 @@ class _RollingTotal(_State):
         samples = self.samples
         while samples and samples[0][0] <= horizon:
             _, value, trade_id = samples.popleft()
-            self.total -= value
+            self.total = money(self.total - value)
             if trade_id is not None:
                 self.fills.pop(trade_id, None)
         if not samples:

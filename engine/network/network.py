@@ -36,6 +36,7 @@ from ..events import (
     PositionEvent,
     QuoteEvent,
     TradeEvent,
+    money,
 )
 from ..gateway import PositionType, Side
 from ..instruments import Instrument, UnknownInstrumentError
@@ -702,7 +703,7 @@ class RuleNetwork:
         # Every fill pays its fees, the opening one too: the balance moves by them.
         fees = event.fees
         return TradeState(event.trade_id, event.contract_id, symbol, event.price, event.size,
-                          "buy" if event.side == Side.BUY else "sell", gross - fees, gross,
+                          "buy" if event.side == Side.BUY else "sell", money(gross - fees), gross,
                           fees, opening, event.at, event.by_enforcement)
 
     def _known_fill(self, account: AccountState, event: TradeEvent) -> bool:
@@ -744,9 +745,10 @@ class RuleNetwork:
             return  # an earlier trading day's fill: only the rolling windows see it
         if trader:
             account.trades_today += sign
-        account.realized_pnl_today += sign * trade.pnl
-        account.gross_realized_pnl_today += sign * trade.gross_pnl
-        account.fees_today += sign * trade.fees
+        account.realized_pnl_today = money(account.realized_pnl_today + sign * trade.pnl)
+        account.gross_realized_pnl_today = money(account.gross_realized_pnl_today
+                                                 + sign * trade.gross_pnl)
+        account.fees_today = money(account.fees_today + sign * trade.fees)
 
     def _quote(self, event: QuoteEvent, now: int) -> list[Decision]:
         last, bid, ask = self._quotes.get(event.contract_id, (None, None, None))

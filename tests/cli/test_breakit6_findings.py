@@ -1,7 +1,6 @@
 """What an adversarial outside tester (helper breakit6, session 6) found replaying
-hand-made days through ``riskrail dry-run`` and computing by hand what must fire. Both
-are enforcement logic, left to their owners: kept as strict xfails that pass once fixed
-(the lead's follow-up list, "breakit6 findings")."""
+hand-made days through ``riskrail dry-run`` and computing by hand what must fire. A
+finding not fixed yet is kept as a strict xfail, which fails once it is fixed."""
 
 from __future__ import annotations
 
@@ -54,9 +53,6 @@ def dry_run(tmp_path: Path, lines: list[dict[str, Any]], *args: str) -> list[dic
 
 
 @pytest.mark.parametrize("engine", ["network", "durable"])
-@pytest.mark.xfail(strict=True, reason="money summed in binary floats: a day's fills that "
-                   "lose exactly 1000.00 net of fees sum to -999.9999999999999, and the "
-                   "daily loss limit of -1000 (<=) does not fire")
 def test_a_day_losing_exactly_the_limit_fires_the_daily_loss_limit(
         tmp_path: Path, engine: str) -> None:
     losses = [-201.44, -86.14, -120.35, -233.47, -19.39, -290.62, -34.31]

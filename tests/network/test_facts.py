@@ -259,3 +259,31 @@ def test_net_pnl_is_exact_after_every_push_in_either_order(
             assert feed.account.realized_pnl_today == pytest.approx(realized, abs=1e-6)
             assert feed.account.unrealized_pnl == pytest.approx(expected, abs=1e-6), step
         held = after
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(-50_000, 50_000), st.integers(0, 500)),
+                min_size=1, max_size=25))
+def test_the_days_money_is_the_decimal_sum_of_the_fills(fills: list[tuple[int, int]]
+                                                         ) -> None:
+    """Amounts in cents, as the Gateway sends them: the day's realized P&L, gross and
+    fees are the float of their exact decimal sums (binary floats summed as they come
+    drift below the cent: seven fills losing 1000.00 sum to -999.9999999999999)."""
+    feed = Feed(sets=tuple(f"RULE-{n:03d}.enabled=false" for n in range(1, 14)))
+    for pnl, fees in fills:
+        feed.fill(SELL, 1, 21000.0, pnl / 100, fees=fees / 100)
+    gross = sum(pnl for pnl, _ in fills)
+    fees = sum(fee for _, fee in fills)
+    assert feed.account.gross_realized_pnl_today == gross / 100
+    assert feed.account.fees_today == fees / 100
+    assert feed.account.realized_pnl_today == (gross - fees) / 100
+
+
+def test_a_day_losing_exactly_the_limit_reaches_it() -> None:
+    """breakit6's day: seven fills losing 1000.00 to the cent net of fees."""
+    feed = Feed(sets=("RULE-003.limit=-1000", "RULE-006.enabled=false",
+                      "RULE-007.enabled=false", "RULE-008.enabled=false"))
+    for loss in (-201.44, -86.14, -120.35, -233.47, -19.39, -290.62, -34.31):
+        feed.fill(SELL, 1, 21000.0, loss, fees=2.04)
+    assert feed.account.realized_pnl_today == -1000.0
+    assert "RULE-003" in {decision.rule for decision in feed.decisions}
