@@ -280,4 +280,4 @@ def test_the_fills_read_at_a_restart_hide_no_open_position(tmp_path: Path) -> No
         for event in normalize("GatewayUserTrade", trade, at("10:00:30")):
             third.network.process(event, read=True)
     assert third.network.accounts[1].positions[MNQ].open_quantity == 1
-    assert third.network.accounts[1].realized_pnl_today == 5.0 - 0.74 - 0.37
+    assert third.network.accounts[1].realized_pnl_today == 3.89  # 5.00 - 0.74 - 0.37
