@@ -41,7 +41,12 @@ from project_x_py.exceptions import ProjectXError
 from riskrail.engine.clock import Clock, SimulatedClock, SystemClock, to_iso
 from riskrail.engine.durable import DurableEngine, DurableUnavailableError, make_engine
 from riskrail.engine.enforce import ReadRequest, Reconciler
-from riskrail.engine.events import EVENT_TYPES, EventError, PositionEvent
+from riskrail.engine.events import (
+    EVENT_TYPES,
+    AheadOfArrivalError,
+    EventError,
+    PositionEvent,
+)
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.pipeline import LOCK_ACTIONS, Pipeline, Step
@@ -156,6 +161,8 @@ class RiskDaemon:
         #: --clock gateway: the previous run's last instant the clock was floored at,
         #: until the first pushed timestamp that says the Gateway's now is compared with it
         self._floored: int | None = None
+        #: a push stamped days after this machine's clock was said critically (once)
+        self._said_clock_behind = False
         self.recorder: Recorder | None = None
         self.feed: GatewayFeed | None = None
         self.caller: GatewayCaller | None = None
@@ -592,6 +599,13 @@ class RiskDaemon:
             self.stats.skipped += 1
             log.warning("skipped malformed %s: %s", item.type, error,
                         extra={"fields": {"event": "malformed", "error": str(error)}})
+            if isinstance(error, AheadOfArrivalError) and not self._said_clock_behind:
+                self._said_clock_behind = True
+                self._write_alert(now, f"{error}: this machine's clock is behind the "
+                                  "Gateway's by more than a day, and every push or read "
+                                  "stamped so is refused, so nothing is enforced; set the "
+                                  "machine's clock right, or run with --clock gateway",
+                                  event="clock_behind_gateway")
             return None
         self._send(step, now)
         return _Handled(item, step, line, now)

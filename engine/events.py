@@ -40,6 +40,7 @@ __all__ = [
     "STOP_TYPES",
     "WORKING_STATUSES",
     "AccountEvent",
+    "AheadOfArrivalError",
     "Event",
     "EventError",
     "FeedEvent",
@@ -138,6 +139,11 @@ class EventError(RiskrailError, ValueError):
         super().__init__(f"{event}.{field}: {message}" if field else f"{event}: {message}")
         self.event = event
         self.field = field
+
+
+class AheadOfArrivalError(EventError):
+    """A payload stamped more than ``MAX_SKEW`` after it arrived: the clock that received
+    it is behind the one that stamped it (the daemon says so, critically)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,8 +382,8 @@ def _time(data: Mapping[str, Any], event: str, field: str, default: int) -> int:
             _instants.clear()
         _instants[value] = instant
     if instant > default + MAX_SKEW:
-        raise EventError(event, field, f"{_cut(value)} is more than a day after the event "
-                         f"arrived ({to_iso(default)})")
+        raise AheadOfArrivalError(event, field, f"{_cut(value)} is more than a day after "
+                                  f"the event arrived ({to_iso(default)})")
     return instant
 
 
