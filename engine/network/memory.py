@@ -15,7 +15,7 @@ from typing import Any
 
 from ..events import STOP_TYPES, OrderEvent
 from ..instruments import Instrument, UnknownInstrumentError
-from .triggers import PriceTrail
+from .triggers import PriceTrail, narrow
 
 INF = math.inf
 
@@ -879,13 +879,7 @@ class AccountState:
         elif bounds.volatile:
             self.rule_span = (span[0], span[1], True)
         else:
-            lows, highs = span[0], span[1]
-            for contract, lo in bounds.lo.items():
-                if lo > lows.get(contract, -INF):
-                    lows[contract] = lo
-            for contract, hi in bounds.hi.items():
-                if hi < highs.get(contract, INF):
-                    highs[contract] = hi
+            narrow(span[0], span[1], bounds)
 
     def drop_bounds(self, pair: tuple[str, Any]) -> None:
         old = self.price_bounds.pop(pair, None)

@@ -59,7 +59,7 @@ from .memory import (
     TradeState,
     Unsettled,
 )
-from .triggers import INF, ContractTriggers, PriceTrail
+from .triggers import INF, ContractTriggers, PriceTrail, narrow
 
 __all__ = ["ClockView", "RuleNetwork"]
 
@@ -92,16 +92,6 @@ _TRACK_BOUNDS = TRACK_BOUNDS
 
 _MAX_LOCK_DAYS = MAX_DURATION_SECONDS // 86_400
 _MAX_LOCK = MAX_DURATION_SECONDS * MICROS
-
-
-def _narrow(lows: dict[str, float], highs: dict[str, float], bounds: PriceBounds) -> None:
-    """Intersect the per-contract interval (``lows``, ``highs``) with ``bounds``, in place."""
-    for contract, lo in bounds.lo.items():
-        if lo > lows.get(contract, -INF):
-            lows[contract] = lo
-    for contract, hi in bounds.hi.items():
-        if hi < highs.get(contract, INF):
-            highs[contract] = hi
 
 
 def _bounded_end(now: int, end: float) -> tuple[int, bool]:
@@ -876,7 +866,7 @@ class RuleNetwork:
                     if bounds is None:
                         continue  # every price, below
                     volatile = volatile or bounds.volatile
-                    _narrow(lows, highs, bounds)
+                    narrow(lows, highs, bounds)
             if volatile or any(lock.condition_topics & PRICE_TOPICS
                                for lock in account.lockouts) or (
                     tracker is not None and (tracker.priced_at_every_price or any(
@@ -908,7 +898,7 @@ class RuleNetwork:
             if pair[0] == _TRACK_BOUNDS:
                 continue
             volatile = volatile or bounds.volatile
-            _narrow(lows, highs, bounds)
+            narrow(lows, highs, bounds)
         return lows, highs, volatile
 
     def price_interval(self, account_id: int, contract: str) -> tuple[float, float]:

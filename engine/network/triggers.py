@@ -16,12 +16,26 @@ from __future__ import annotations
 
 import bisect
 import math
+from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedList
 
-__all__ = ["ContractTriggers", "PriceTrail"]
+if TYPE_CHECKING:
+    from ..language.prices import PriceBounds
+
+__all__ = ["ContractTriggers", "PriceTrail", "narrow"]
 
 INF = math.inf
+
+
+def narrow(lows: dict[str, float], highs: dict[str, float], bounds: PriceBounds) -> None:
+    """Intersect the per-contract interval (``lows``, ``highs``) with ``bounds``, in place."""
+    for contract, lo in bounds.lo.items():
+        if lo > lows.get(contract, -INF):
+            lows[contract] = lo
+    for contract, hi in bounds.hi.items():
+        if hi < highs.get(contract, INF):
+            highs[contract] = hi
 
 
 class ContractTriggers:
