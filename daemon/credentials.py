@@ -79,20 +79,10 @@ def _checked(username: str, api_key: str, source: str) -> Credentials:
 
 
 def _read_file(path: Path) -> dict[str, str]:
+    data = _read_secret(path, f"--credentials-file {path}", "a credentials file",
+                        f"make it the service's own: chmod 600 {path}")
     try:
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):  # said before reading: /dev/zero is 0666
-            raise CredentialsError(
-                f"--credentials-file {path}: readable by others (mode "
-                f"{stat.S_IMODE(mode):04o}); make it the service's own: chmod 600 {path}")
-        data = read_at_most(path, MAX_SECRET_FILE_BYTES)  # bounded, as load_log_key's
-        if len(data) > MAX_SECRET_FILE_BYTES:
-            raise CredentialsError(f"--credentials-file {path}: larger than "
-                                   f"{MAX_SECRET_FILE_BYTES:,} bytes: not a credentials file")
         text = data.decode("utf-8")
-    except OSError as error:
-        raise CredentialsError(f"--credentials-file {path}: cannot be read "
-                               f"({error.strerror})") from error
     except UnicodeDecodeError as error:
         raise CredentialsError(f"--credentials-file {path}: not UTF-8 text") from error
     values: dict[str, str] = {}
@@ -118,25 +108,31 @@ MIN_LOG_KEY_BYTES = 16
 MAX_SECRET_FILE_BYTES = 65_536
 
 
+def _read_secret(path: Path, label: str, what: str, fix: str) -> bytes:
+    """A secret file's bytes, read bounded and without waiting for a writer (/dev/zero
+    was read whole, all memory; a FIFO nobody writes hung). Refused, as "LABEL: ...",
+    when others may read it (said before reading: /dev/zero is 0666; ``fix`` says what
+    to do), when it cannot be read, or when it is larger than MAX_SECRET_FILE_BYTES
+    (``what`` it is not)."""
+    try:
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise CredentialsError(f"{label}: readable by others (mode "
+                                   f"{stat.S_IMODE(mode):04o}); {fix}")
+        data = read_at_most(path, MAX_SECRET_FILE_BYTES)
+    except OSError as error:
+        raise CredentialsError(f"{label}: cannot be read ({error.strerror})") from error
+    if len(data) > MAX_SECRET_FILE_BYTES:
+        raise CredentialsError(f"{label}: larger than {MAX_SECRET_FILE_BYTES:,} bytes: "
+                               f"not {what}")
+    return data
+
+
 def load_log_key(path: str) -> bytes:
     """The decision log's signing key: the bytes of a file (a trailing newline dropped)
     that only its owner may read. Never from the ruleset, which people share."""
-    file = Path(path)
-    try:
-        mode = file.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):  # said before reading: /dev/zero is 0666
-            raise CredentialsError(f"log key {path}: readable by others (mode "
-                                   f"{stat.S_IMODE(mode):04o}); chmod 600 {path}")
-        # bounded and not waiting for a writer: /dev/zero was read whole (all memory),
-        # a FIFO nobody writes hung
-        key = read_at_most(file, MAX_SECRET_FILE_BYTES)
-    except OSError as error:
-        raise CredentialsError(f"log key {path}: cannot be read ({error.strerror})"
-                               ) from error
-    if len(key) > MAX_SECRET_FILE_BYTES:
-        raise CredentialsError(f"log key {path}: larger than {MAX_SECRET_FILE_BYTES:,} "
-                               "bytes: not a key file")
-    key = key.rstrip(b"\r\n")
+    key = _read_secret(Path(path), f"log key {path}", "a key file",
+                       f"chmod 600 {path}").rstrip(b"\r\n")
     if len(key) < MIN_LOG_KEY_BYTES:
         raise CredentialsError(f"log key {path}: {len(key)} byte(s); use at least "
                                f"{MIN_LOG_KEY_BYTES} (e.g. head -c 32 /dev/urandom > {path})")
