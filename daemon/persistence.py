@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from riskrail.engine.actions import lock_actions
 from riskrail.engine.language.limits import MAX_DURATION_SECONDS
 from riskrail.engine.network.memory import Lockout
 from riskrail.engine.network.network import RuleNetwork
@@ -146,7 +147,13 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
     # after the day: the first cycle re-evaluates every rule against the restored day.
     # A decision whose enforcement is not known to have happened today is decided again.
     undone: dict[int, list[dict[str, Any]]] = {}
+    locks = lock_actions()
     for intent in store.undone_intents(day_start):
+        if intent["action"] in locks:
+            # a lock's intent stands for as long as the lock (no outcome until it ends): its
+            # row, restored above or ended meanwhile, is what was decided. Deciding it again
+            # would start the lock over from the restart's clock.
+            continue
         undone.setdefault(int(intent["account_id"]), []).append(intent["payload"])
     for account_id, memory in store.load_memory().items():
         network.restore_memory(account_id, memory, undone.get(account_id, ()))
