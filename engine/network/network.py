@@ -259,6 +259,8 @@ class RuleNetwork:
         self.accounts: dict[int, AccountState] = {}
         self.prices: dict[str, float] = {}
         self._quotes: dict[str, tuple[float | None, float | None, float | None]] = {}
+        #: contract -> the instant of its last quote (none: its price was restored)
+        self._quoted_at: dict[str, int] = {}
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         self._timer_at: dict[tuple[Any, ...], int] = {}
@@ -436,9 +438,31 @@ class RuleNetwork:
                                "GatewayUserOrder")
         if isinstance(event, TradeEvent):
             account = self.account(event.account_id)
-            return self._cycle(account, self._trade(account, event, read), now,
-                               "GatewayUserTrade")
+            marked = [] if read or event.trade_id in account.counted_trades \
+                else self._mark_at_fill(event, now)
+            decided = self._cycle(account, self._trade(account, event, read), now,
+                                  "GatewayUserTrade")
+            return marked + decided if marked else decided
         raise TypeError(f"not an event: {event!r}")
+
+    def _mark_at_fill(self, event: TradeEvent, now: int) -> list[Decision]:
+        """A fill of today in a contract last quoted before today's reset (the market
+        closed between: a weekend, the daily halt, a holiday) prices the contract at the
+        fill, the exchange's own print, as a quote would: else a position opened before
+        the first quote of the day is priced at yesterday's last, and a tracked peak of
+        the open P&L keeps the difference (breakit6: a -200 day flattened and locked as
+        "500 below the day's peak 1000"). Only a fill that opens or adds (no P&L of its
+        own): a closing fill arrives before its position push, so its print would price
+        the position it closes as still open (a stop's fill judged as a loss still held)."""
+        contract = event.contract_id
+        if event.voided or event.size <= 0 or event.profit_and_loss is not None \
+                or contract not in self.prices:
+            return []  # no price at all is no stale price
+        day_start = self.clock_view.day_start(now)
+        quoted = self._quoted_at.get(contract)
+        if event.at < day_start or (quoted is not None and quoted >= day_start):
+            return []
+        return self._quote(QuoteEvent(now, contract, event.price, None, None), now)
 
     def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
         """The push's changes; the open P&L's (``open``) only if what it is computed from
@@ -747,6 +771,7 @@ class RuleNetwork:
         bid = event.best_bid if event.best_bid is not None else bid
         ask = event.best_ask if event.best_ask is not None else ask
         self._quotes[event.contract_id] = (last, bid, ask)
+        self._quoted_at[event.contract_id] = now
         price = last if last is not None else (bid + ask) / 2 \
             if bid is not None and ask is not None else None
         contract = event.contract_id

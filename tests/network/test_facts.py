@@ -287,3 +287,48 @@ def test_a_day_losing_exactly_the_limit_reaches_it() -> None:
         feed.fill(SELL, 1, 21000.0, loss, fees=2.04)
     assert feed.account.realized_pnl_today == -1000.0
     assert "RULE-003" in {decision.rule for decision in feed.decisions}
+
+
+def test_a_fill_after_the_reset_prices_its_contract_when_the_last_quote_is_older() -> None:
+    """breakit6: a position opened after the reset, before its contract's first quote of
+    the day, was priced at yesterday's last quote (a phantom open P&L a tracked peak
+    keeps); the fill is the exchange's print of today and prices it instead."""
+    feed = Feed()
+    feed.fill(BUY, 2, 21000.0, None)
+    feed.position(LONG, 2, 21000.0)
+    feed.quote(21250.0)
+    feed.fill(SELL, 2, 21250.0, 1000.0)
+    feed.position(LONG, 0, 21000.0)
+    feed.push("GatewayUserTrade", {  # the next day, no quote since yesterday's
+        "id": 99, "accountId": 1, "contractId": MNQ, "price": 21000.0,
+        "profitAndLoss": None, "fees": 0.0, "side": BUY, "size": 2, "voided": False,
+        "orderId": 99}, seconds=86_400)
+    feed.position(LONG, 2, 21000.0)
+    assert feed.account.unrealized_pnl == 0.0
+    feed.quote(20950.0)
+    assert feed.account.unrealized_pnl == pytest.approx(-200.0)
+
+
+def test_a_fill_within_the_day_leaves_its_contract_at_the_last_quote() -> None:
+    """The same day, the last quote is the market's price: a fill does not move it."""
+    feed = Feed()
+    feed.quote(21250.0)
+    feed.fill(BUY, 2, 21000.0, None)
+    feed.position(LONG, 2, 21000.0)
+    assert feed.account.unrealized_pnl == pytest.approx(1000.0)
+
+
+def test_a_closing_fill_after_the_reset_prices_nothing() -> None:
+    """A closing fill comes before its position push: priced at its print, the position it
+    closes would be judged as still held at the stop's price (a loss the fill itself
+    takes). Held overnight with no quote since, the position keeps yesterday's price until
+    a quote comes."""
+    feed = Feed()
+    feed.fill(BUY, 2, 21000.0, None)
+    feed.position(LONG, 2, 21000.0)
+    feed.quote(21250.0)
+    feed.push("GatewayUserTrade", {  # the next day, a stop fills before any quote
+        "id": 99, "accountId": 1, "contractId": MNQ, "price": 20900.0,
+        "profitAndLoss": -400.0, "fees": 0.0, "side": SELL, "size": 2, "voided": False,
+        "orderId": 99}, seconds=86_400)
+    assert feed.network.prices[MNQ] == 21250.0

@@ -25,7 +25,12 @@ Semantics, each from the documents:
 - Trading day: from 17:00 America/Chicago to the next 17:00, by zoneinfo (DST-proof).
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
-  some fields: the quote of a contract is the latest value of each field.
+  some fields: the quote of a contract is the latest value of each field. An opening fill
+  (no profitAndLoss) pushed (not read) in the trading day of its arrival, in a contract that
+  has a price but no quote since that day's reset, is the day's first print: its price is
+  the contract's last price, as a quote's would be (else a position opened before the
+  first quote after a weekend is priced at Friday's last). A closing fill prices nothing:
+  it comes before its position push, and would price the position it closes as held.
 - Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
@@ -215,6 +220,10 @@ class Ledger:
         self.accounts: dict[int, Account] = {}
         #: contract -> the latest value of each quote field
         self.quotes: dict[str, dict[str, float]] = {}
+        #: contract -> the instant of its last quote line
+        self.quoted_at: dict[str, int] = {}
+        #: a REST read's fills are being applied (they price nothing)
+        self._reading = False
 
     # -- input ---------------------------------------------------------------------------
     def line(self, text: str) -> int:
@@ -254,6 +263,7 @@ class Ledger:
                 # a daemon (re)starts: it knows no price until a quote comes (what it
                 # remembers of a position, its best price included, it keeps)
                 self.quotes.clear()
+                self.quoted_at.clear()
             elif kind in ("Enforcement", "Tick"):
                 pass  # the daemon's own records: no fact of the Gateway's
             else:
@@ -267,8 +277,12 @@ class Ledger:
         for item in data.get("accounts") or ():
             if int(item["id"]) == account.account_id:
                 self.apply(at, "GatewayUserAccount", item)
-        for item in data.get("trades") or ():
-            self.apply(at, "GatewayUserTrade", item)
+        self._reading = True
+        try:
+            for item in data.get("trades") or ():
+                self.apply(at, "GatewayUserTrade", item)
+        finally:
+            self._reading = False
         if data.get("positions") is not None:
             listed = {item["contractId"] for item in data["positions"]}
             for contract, position in list(account.positions.items()):
@@ -308,6 +322,11 @@ class Ledger:
                     parse_time(data["creationTimestamp"]) if data.get("creationTimestamp")
                     else at, float(data["price"]), None if pnl is None else float(pnl),
                     float(data.get("fees") or 0.0), int(data["side"]), int(data["size"]))
+        if not self._reading and fill.size > 0 and fill.pnl is None \
+                and self.price(fill.contract) is not None:
+            start = day_bounds(at)[0]
+            if fill.at >= start and self.quoted_at.get(fill.contract, start - 1) < start:
+                self._quote(at, fill.contract, {"lastPrice": fill.price})
         account.fills[trade_id] = fill
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
@@ -418,6 +437,7 @@ class Ledger:
             account.unprotected[contract] = at
 
     def _quote(self, at: int, contract: str, data: dict[str, Any]) -> None:
+        self.quoted_at[contract] = at
         merged = self.quotes.setdefault(contract, {})
         for name in ("lastPrice", "bestBid", "bestAsk"):
             if data.get(name) is not None:
