@@ -31,6 +31,7 @@ __all__ = [
     "PriceBounds",
     "PriceForm",
     "TrackComparison",
+    "dependence",
     "note_comparison",
     "note_extreme",
     "price_form",
@@ -268,6 +269,15 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
     for contract, lo, hi in edges:
         bounds.narrow(contract, lo, hi)
     return slopes, prices
+
+
+def dependence(ctx: Any, terms: tuple[tuple[str, str, float], ...]
+               ) -> tuple[dict[str, float], dict[str, float], bool]:
+    """Per contract, the slope of the affine ``terms`` and its price now, and whether a
+    term holds its slope only within edges (a best price) or waits for a price."""
+    scratch = PriceBounds()
+    slopes, prices = _dependence(scratch, ctx, terms)
+    return slopes, prices, bool(scratch.lo or scratch.hi)
 
 
 def _depend(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:

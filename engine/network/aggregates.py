@@ -502,6 +502,11 @@ class Tracker:
             return False
         return self.states[track.key].add(value, at, trade)
 
+    def sample(self, track: CompiledTrack, ctx: Context) -> bool:
+        """One sample of ``track`` from ``ctx`` at ``ctx.now`` (the network's deferred
+        extremes, RuleNetwork._fold): True if its state moved."""
+        return self._sample(track, ctx, ctx.now)
+
     def on_changes(self, topics: set[str], ctx: Context) -> list[str]:
         """Sample the values over changes that read ``topics``: the keys of those that
         moved (empty: none did)."""

@@ -42,8 +42,9 @@ from ..gateway import PositionType, Side
 from ..instruments import Instrument, UnknownInstrumentError
 from ..language.compiler import MICROS, NEVER, Context, to_micros
 from ..language.limits import MAX_DURATION_SECONDS
-from ..language.prices import NO_PRICES, PRICE_TOPICS, PriceBounds
+from ..language.prices import NO_PRICES, PRICE_TOPICS, PriceBounds, dependence, note_comparison
 from ..language.template import format_duration
+from ..language.tracks import CompiledTrack
 from ..ruleset.model import CompiledAction, CompiledRule, Ruleset
 from ..vocabulary import TOPICS
 from .aggregates import Tracker
@@ -136,6 +137,23 @@ class ClockView:
 
     def next_week_reset(self, now: int) -> int:
         return to_micros(self.trading_day.next_week_reset(now / MICROS))
+
+
+class _Deferred:
+    """A price-indexed running extreme of one account (``track``) whose new extremes are
+    not sampled quote by quote: while the account's open P&L moves with one contract's
+    price alone (``contract``), the value is affine and monotonic in that price, so the
+    extreme it took since price ``seq`` of the contract's trail is its value at the
+    lowest or highest price since (``direction``), worked out when something reads the
+    account (RuleNetwork._fold). ``thresholds``: the values the rules reading it compared
+    it with, within whose reach a quote still wakes the account."""
+
+    __slots__ = ("contract", "direction", "seq", "thresholds", "track")
+
+    def __init__(self, track: CompiledTrack, contract: str, seq: int, direction: int,
+                 thresholds: frozenset[float]) -> None:
+        self.track, self.contract, self.seq = track, contract, seq
+        self.direction, self.thresholds = direction, thresholds
 
 
 @dataclass(slots=True)
@@ -300,6 +318,16 @@ class RuleNetwork:
         self._quote_filter: _QuoteFilter | None = None
         #: id(index) -> (index, whether every rule a quote wakes in it reports intervals)
         self._quote_tracked: dict[int, tuple[_Index, bool]] = {}
+        #: account -> its running extremes worked out when read (_Deferred), by key
+        self._deferred: dict[int, dict[str, _Deferred]] = {}
+        #: contract -> the accounts with a deferred extreme following its price
+        self._deferred_on: dict[str, set[int]] = {}
+        #: accounts whose deferred extremes' thresholds a judgment changed (_cycle)
+        self._rebound: set[int] = set()
+        #: (id(rules), sampled key) -> (rules, rule id -> the key it reads the value by;
+        #: None if a rule reads it other than in comparisons: not deferred)
+        self._readers: dict[tuple[int, str], tuple[tuple[CompiledRule, ...],
+                                                   dict[str, str] | None]] = {}
 
     # -- public ---------------------------------------------------------------
     def process(self, event: Event, *, read: bool = False) -> list[Decision]:
@@ -377,7 +405,10 @@ class RuleNetwork:
             if not self._day_scheduled:
                 self._schedule(("day",), self.clock_view.next_reset(self.clock.now()))
                 self._day_scheduled = True
-        elif name and name != account.name:
+            return account
+        if account_id in self._deferred:  # before the event changes what it is worked from
+            self._fold(account, self.clock.now())
+        if name and name != account.name:
             account.name = name
             account.rules = self.ruleset.rules_for(account_id, name)
             self._track(account, self.clock.now())
@@ -392,12 +423,15 @@ class RuleNetwork:
         self._bounds_changed.add(account.id)
         tracks = [track for rule in account.rules for track in rule.tracks]
         previous = account.tracker
+        if account.id in self._deferred:
+            self._fold(account, now)  # a state carried on is whole
         if not tracks:
             account.tracker = None
         elif previous is None or list(previous.tracks.values()) != tracks:
             account.tracker = Tracker(tracks, self.ruleset.trading_day, now, previous)
         else:
             return
+        self._undefer(account.id)
         # a tracked value's interval is reported again at its next sample: till then, a
         # track sampled on price changes without one is sampled at every price
         for pair in [p for p in account.price_bounds if p[0] == _TRACK_BOUNDS]:
@@ -784,11 +818,20 @@ class RuleNetwork:
         holders = self._holders.get(contract)
         if not holders:
             if len(trail) > 2:
+                self._fold_on(contract, now)
                 trail.forget()  # no position to keep a best price for
             return []
+        out = self._quote_cycles(contract, price, holders, now)
         if len(trail) > 2 * len(holders) + 64:  # amortized: forget once per so many prices
+            # after the cycles: an extreme a cycle works out is news to its quote filter
             self._keep_best(contract, holders)
+            self._fold_on(contract, now)
             trail.forget()
+        return out
+
+    def _quote_cycles(self, contract: str, price: float, holders: set[int], now: int
+                      ) -> list[Decision]:
+        """The cycles of a new ``price`` of ``contract`` in the accounts it wakes."""
         if self._price_index:
             if self._bounds_changed:
                 self._index_bounds()
@@ -866,11 +909,162 @@ class RuleNetwork:
         for track in tracker.price_indexed:
             if topics is not None and not track.topics & topics:
                 continue
-            bounds = tracker.price_bounds(track, ctx)
+            bounds = self._deferred_bounds(account, track, ctx)
+            if bounds is None:
+                self._undefer(account.id, track.key)
+                bounds = tracker.price_bounds(track, ctx)
             pair = (_TRACK_BOUNDS, track.key)
             if account.price_bounds.get(pair) != bounds:
                 account.set_bounds(pair, bounds)
                 self._bounds_changed.add(account.id)
+
+    # -- running extremes worked out when read ------------------------------------------
+    def _deferred_bounds(self, account: AccountState, track: CompiledTrack, ctx: Context
+                         ) -> PriceBounds | None:
+        """A price-indexed running max or min (``track``, sampled just now) that need not
+        be sampled at each new extreme: its value now is affine in one contract's price
+        (the account's open P&L moves with that one alone, no best price read), and every
+        rule reading it reads it only in comparisons with values that read no price
+        (compared_tracks). Its new extremes are then worked out from the contract's price
+        trail when the account is next read (_fold); the interval returned is where the
+        value stays clear of every value those comparisons were last made with that it
+        can still reach (a minimum never rises back over one), so no comparison can find
+        otherwise within it. None: sampled at each new extreme, as before."""
+        if not self._price_index or track.where is not None or track.op not in ("min", "max"):
+            return None
+        operand = track.operand
+        form = operand.prices if operand is not None else None
+        if operand is None or form is None or not form.terms:
+            return None
+        tracker = account.tracker
+        known, extreme = tracker.steady_value(track.key)
+        if not known or type(extreme) not in (int, float):
+            return None
+        readers = self._readers_of(account, track.key)
+        if readers is None:
+            return None
+        try:
+            value = operand.function(ctx)
+            if type(value) not in (int, float) or not math.isfinite(value):
+                return None
+            slopes, _, edged = dependence(ctx, form.terms)
+        except Exception:
+            return None
+        moving = [(contract, slope) for contract, slope in slopes.items() if slope]
+        if edged or len(moving) != 1:
+            return None
+        contract, slope = moving[0]
+        thresholds: set[float] = set()
+        for pair, kept in account.price_bounds.items():
+            own = readers.get(pair[0])
+            if own is None or kept.tracks is None:
+                continue
+            for _, other, _, _ in kept.tracks.get(own, ()):
+                if type(other) not in (int, float) or not math.isfinite(other):
+                    return None
+                thresholds.add(other)
+        lowest = track.op == "min"
+        bounds = PriceBounds()
+        for threshold in thresholds:
+            if (threshold <= extreme) if lowest else (threshold >= extreme):
+                note_comparison(bounds, ctx, form.terms, value, threshold)
+        if bounds.volatile:
+            return None
+        entries = self._deferred.get(account.id)
+        if entries is None:
+            entries = self._deferred[account.id] = {}
+        held = entries.get(track.key)
+        if held is not None and held.contract != contract:
+            self._undefer(account.id, track.key)
+            entries = self._deferred.setdefault(account.id, {})
+        # the value's lowest (or highest) at the lowest price if it rises with the price
+        direction = (-1 if slope > 0 else 1) if lowest else (1 if slope > 0 else -1)
+        entries[track.key] = _Deferred(track, contract, self._trail(contract).seq,
+                                       direction, frozenset(thresholds))
+        self._deferred_on.setdefault(contract, set()).add(account.id)
+        return bounds
+
+    def _readers_of(self, account: AccountState, key: str) -> dict[str, str] | None:
+        """The rules of ``account`` reading the tracked value sampled as ``key``, each with
+        the key it reads it by; None if one reads it other than in comparisons that report
+        what they found, or judges no price interval."""
+        rules = account.rules
+        cached = self._readers.get((id(rules), key))
+        if cached is not None and cached[0] is rules:
+            return cached[1]
+        tracker = account.tracker
+        aliases = set(tracker.aliases.get(key, (key,))) if tracker is not None else {key}
+        readers: dict[str, str] | None = {}
+        for rule in rules:
+            for track in rule.tracks:
+                if track.key not in aliases:
+                    continue
+                if track.key not in rule.compared_tracks \
+                        or self._price_mode(rule) != _PRICE_TRACKED:
+                    readers = None
+                    break
+                assert readers is not None
+                readers[rule.id] = track.key
+            if readers is None:
+                break
+        self._readers[(id(rules), key)] = (rules, readers)
+        return readers
+
+    def _fold(self, account: AccountState, now: int) -> list[str]:
+        """Work out the account's deferred extremes (_Deferred) over the prices since they
+        were last: each takes, as one sample, its value at the lowest or highest of them
+        (the value is monotonic in the price, and computed at that price exactly as a
+        sample at that quote would have been). The keys of the values that moved."""
+        entries = self._deferred.get(account.id)
+        if not entries or account.tracker is None:
+            return []
+        moved: list[str] = []
+        tracker = account.tracker
+        for entry in entries.values():
+            trail = self._trails[entry.contract]
+            if trail.seq == entry.seq:
+                continue
+            price = trail.best_since(entry.seq + 1, entry.direction)
+            entry.seq = trail.seq
+            if price is None:
+                continue
+            prices, memo = self.prices, account.memo
+            now_price = prices[entry.contract]
+            prices[entry.contract], account.memo = price, None
+            try:
+                if tracker.sample(entry.track, self._track_context(account, now)):
+                    moved.extend(tracker.aliases[entry.track.key])
+            finally:
+                prices[entry.contract], account.memo = now_price, memo
+        if moved:
+            self._memory_changed.add(account.id)
+        return moved
+
+    def _fold_on(self, contract: str, now: int) -> set[int]:
+        """Work out the deferred extremes following ``contract`` (before its trail forgets
+        the prices they need): the accounts whose values moved."""
+        moved: set[int] = set()
+        for account_id in list(self._deferred_on.get(contract, ())):
+            account = self.accounts.get(account_id)
+            if account is not None and self._fold(account, now):
+                moved.add(account_id)
+        return moved
+
+    def _undefer(self, account_id: int, key: str | None = None) -> None:
+        """The account's extreme ``key`` (every one, if None) is sampled as before."""
+        entries = self._deferred.get(account_id)
+        if not entries:
+            return
+        for gone in [k for k in entries if key is None or k == key]:
+            contract = entries.pop(gone).contract
+            if not any(e.contract == contract for e in entries.values()):
+                following = self._deferred_on.get(contract)
+                if following is not None:
+                    following.discard(account_id)
+                    if not following:
+                        del self._deferred_on[contract]
+        if not entries:
+            del self._deferred[account_id]
 
     def _index_bounds(self) -> None:
         """Put the intervals the accounts' rules reported into the index: per account
@@ -1092,22 +1286,34 @@ class RuleNetwork:
         # locks facts of their own): the open P&L is computed once for all its reads
         account.memo = {}
         try:
-            return self._run_cycle(account, changes, now, trigger, shape, quote)
+            out = self._run_cycle(account, changes, now, trigger, shape, quote)
+            if account.id in self._rebound:
+                self._rebound_tracks(account, now)
+            return out
         finally:
             account.memo = None
+
+    def _rebound_tracks(self, account: AccountState, now: int) -> None:
+        """A judgment compared a deferred extreme with a value its interval was not worked
+        out for: the interval again, now."""
+        self._rebound.discard(account.id)
+        if account.tracker is not None and account.tracker.price_indexed:
+            self._bound_tracks(account, now)
 
     def _run_cycle(self, account: AccountState, changes: list[Change], now: int,
                    trigger: str, shape: tuple[tuple[str, str], ...] | None,
                    quote: tuple[str, float] | None) -> list[Decision]:
         tracker = account.tracker
-        moved: list[str] = []
+        # the deferred extremes' moves since the account was last read are this cycle's
+        moved = self._fold(account, now) if account.id in self._deferred else []
         if tracker is not None and tracker.uses_changes and changes:
             # what changed, not what a restore or reload wakes (an account's balance is
             # not known before the Gateway says it)
             topics = {f"account.{topic}" for record, topic, _ in changes if record == "account"}
-            moved = tracker.on_changes(topics, self._track_context(account, now))
-            if moved:
+            sampled = tracker.on_changes(topics, self._track_context(account, now))
+            if sampled:
                 self._memory_changed.add(account.id)
+                moved = [*moved, *sampled]
             if tracker.price_indexed and self._price_index:
                 self._bound_tracks(account, now, topics)
         if account.wake:
@@ -1189,7 +1395,22 @@ class RuleNetwork:
             self._bounds_changed.add(account.id)
         elif bounds.tracks is not None or before.tracks is not None:
             account.price_bounds[pair] = bounds  # the same prices; what comparisons found
+        if bounds.tracks is not None and account.id in self._deferred:
+            self._check_thresholds(account, bounds)
         return fired
+
+    def _check_thresholds(self, account: AccountState, bounds: PriceBounds) -> None:
+        """A judgment compared tracked values: one compared with a value a deferred
+        extreme's interval was not worked out for is worked out again (_cycle)."""
+        entries = self._deferred[account.id]
+        tracks, tracker = bounds.tracks, account.tracker
+        assert tracks is not None and tracker is not None
+        for entry in entries.values():
+            for key in tracker.aliases.get(entry.track.key, ()):
+                for _, other, _, _ in tracks.get(key, ()):
+                    if type(other) not in (int, float) or other not in entry.thresholds:
+                        self._rebound.add(account.id)
+                        return
 
     def _judge(self, account: AccountState, rule: CompiledRule, key: Any, entity: Any,
                now: int, trigger: str) -> list[_Firing]:
@@ -1648,6 +1869,8 @@ class RuleNetwork:
             # contracts priced since the last look, once a second
             moved, self._priced_since_save = self._priced_since_save, set()
             for contract in moved:
+                # a deferred extreme too moves with its contract's price alone
+                changed |= self._fold_on(contract, now)
                 for account_id in self._holders.get(contract, ()):
                     position = self.accounts[account_id].positions.get(contract)
                     if position is not None and position.best_price != position.saved_best:
@@ -1666,6 +1889,8 @@ class RuleNetwork:
         account = self.accounts.get(account_id)
         if account is None:
             return {}
+        if account_id in self._deferred:
+            self._fold(account, self.clock.now())
         positions = {contract: {
             "direction": p.direction, "created_at": p.created_at, "opened_at": p.opened_at,
             "last_increase_at": p.last_increase_at, "unprotected_since": p.unprotected_since,
@@ -1819,6 +2044,8 @@ class RuleNetwork:
         account = self.accounts.get(key[1])
         if account is None:
             return []
+        if account.id in self._deferred:
+            self._fold(account, at)
         if kind == "unlock":
             lock = next((held for held in account.lockouts if held.id == key[2]), None)
             if lock is None:
@@ -1858,12 +2085,16 @@ class RuleNetwork:
             start = len(more)
             self._wake(account, changes, None, at, "timer", more)
             changes = self._assert_locks(account, more[start:], at)
+        if account.id in self._rebound:
+            self._rebound_tracks(account, at)
         return self._arbitrate(firings + more)
 
     def _new_trading_day(self, at: int) -> list[Decision]:
         out: list[Decision] = []
         self._remembered.clear()  # positions the Gateway did not show again after a restart
         for account in self.accounts.values():
+            if account.id in self._deferred:
+                self._fold(account, at)  # the day's extremes whole before it ends
             tracker = account.tracker
             if tracker is not None:
                 tracker.day_end(self._track_context(account, at))  # before the day resets
