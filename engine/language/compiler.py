@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..calendar import Session, TradingDayClock, session_from_params
+from ..events import money
 from ..vocabulary import CLOCK_TOPIC, RECORDS
 from . import nodes as n
 from .checker import CheckResult, affine_slope, did_you_mean
@@ -158,11 +159,24 @@ def _divide(a: Any, b: Any) -> Any:
     return None if b == 0 else a / b
 
 
+def _snapped(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``op`` whose float result is put back on the decimal it stands for when within
+    float drift of one (events.money): a trailing floor ``399.26 - 300`` is 99.26, not
+    99.25999999999999, so a net P&L of exactly 99.26 is at it. Integers (instants,
+    durations, counts) are exact already."""
+    def apply(a: Any, b: Any) -> Any:
+        if a is None or b is None:
+            return None
+        result = op(a, b)
+        return money(result) if type(result) is float else result
+    return apply
+
+
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": _nullable(operator.add),
-    "-": _nullable(operator.sub),
-    "*": _nullable(operator.mul),
-    "/": _nullable(_divide),
+    "+": _snapped(operator.add),
+    "-": _snapped(operator.sub),
+    "*": _snapped(operator.mul),
+    "/": _snapped(_divide),
     "%": _nullable(lambda a, b: None if b == 0 else a % b),
 }
 

@@ -86,3 +86,25 @@ def test_a_new_days_trailing_peak_is_not_taken_from_a_quote_older_than_the_fill(
     decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset",
                       str(ROOT / "rulesets/examples/topstepx-trailing-daily-loss.yaml"))
     assert decided == []
+
+
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_a_net_pnl_exactly_at_a_trailing_floor_fires(tmp_path: Path, engine: str) -> None:
+    """breakit6: up 399.26, then down 300 to 99.26 under a trail of 300: the floor is
+    399.26 - 300, which binary floats make 99.25999999999999, so the day at exactly the
+    floor did not fire (the language's arithmetic now snaps as the day's sums do)."""
+    day = "2026-03-10T{}-05:00"
+    lines = [account(day.format("08:55:00")),
+             fill(day.format("09:30:00"), 9001, 0, 1, 21000.0, None, 0.0),
+             position(day.format("09:30:00"), 100, 1, 1, 21000.0),
+             fill(day.format("09:40:00"), 9002, 1, 1, 21199.63, 399.26, 0.0),
+             position(day.format("09:40:00"), 100, 0, 0, 21000.0),
+             fill(day.format("09:50:00"), 9003, 0, 1, 21000.0, None, 0.0),
+             position(day.format("09:50:00"), 101, 1, 1, 21000.0),
+             fill(day.format("10:00:00"), 9004, 1, 1, 20850.0, -300.0, 0.0),
+             position(day.format("10:00:00"), 101, 0, 0, 21000.0)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset",
+                      str(ROOT / "rulesets/examples/topstepx-trailing-daily-loss.yaml"),
+                      "--set", "TRAILING-DAILY-LOSS.trail=300")
+    assert [(d["rule"], d["action"]) for d in decided] == [
+        ("TRAILING-DAILY-LOSS", "flatten"), ("TRAILING-DAILY-LOSS", "lockout")]

@@ -397,3 +397,35 @@ def test_deadline_property(opened: int, grace: int, elapsed: int, op: str,
     assert compiled.function(before) == value
     at_deadline = Context(now=deadline, position=position)
     assert compiled.function(at_deadline) != value
+
+
+# -- money at a limit ------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    # breakit6: a trailing floor of 399.26 - 300 is 99.25999999999999 in binary floats,
+    # so a net P&L of exactly 99.26 was not at or below it
+    "account.realized_pnl_today <= 399.26 - 300",
+    "account.realized_pnl_today <= params.peak - params.trail",
+    "account.realized_pnl_today == params.peak - params.trail",
+    "account.realized_pnl_today <= 3 * 33.0866666666666667",  # 99.25999999999999
+    "account.realized_pnl_today <= 0.1 + 99.16",
+    "account.realized_pnl_today <= 297.78 / 3",  # 99.25999999999999
+])
+def test_arithmetic_on_money_reaches_a_limit_it_equals(text: str) -> None:
+    compiled = compile_(text, {"peak": 399.26, "trail": 300})
+    assert compiled.function(Context(now=0, account=Account(realized_pnl_today=99.26)))
+
+
+@given(st.integers(-10**9, 10**9), st.integers(-10**9, 10**9))
+def test_a_sum_or_difference_of_cents_is_the_exact_decimal(a: int, b: int) -> None:
+    total = compile_("params.a + params.b", {"a": a / 100, "b": b / 100}).function(
+        Context(now=0))
+    difference = compile_("params.a - params.b", {"a": a / 100, "b": b / 100}).function(
+        Context(now=0))
+    assert total == (a + b) / 100
+    assert difference == (a - b) / 100
+
+
+def test_arithmetic_keeps_a_value_farther_from_the_grid_than_drift() -> None:
+    assert run("1 / 3")[0] == 1 / 3
+    assert run("0.0000001 + 0.0000002")[0] == pytest.approx(3e-7, abs=0)
