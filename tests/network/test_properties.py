@@ -171,6 +171,8 @@ class Model:
     #: (account, trade id) -> (fill time, net P&L, is counted)
     trades: dict[tuple[int, int], tuple[int, float]] = field(default_factory=dict)
     quotes: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: contract -> the arrival of its last quote (or of the fill that priced it)
+    quoted_at: dict[str, int] = field(default_factory=dict)
     #: (account, contract) -> pushes and fills in arrival order: ("push", now, change),
     #: ("fill", now, trade id, price, signed size), ("void", now, trade id)
     history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -179,7 +181,7 @@ class Model:
     windows_at: dict[int, int] = field(default_factory=dict)
 
     def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int,
-              now: int) -> None:
+              now: int, day_start: int) -> None:
         if kind == "GatewayUserPosition":
             key = (data["accountId"], data["contractId"])
             before = self.positions.get(key)
@@ -203,6 +205,12 @@ class Model:
                         ("void", now, data["id"]))
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
+                if pnl is None and data["size"] > 0 and self.price(where[1]) is not None \
+                        and at >= day_start and self.quoted_at.get(where[1], -1) < day_start:
+                    # an opening fill of today, no quote since the reset: the day's first
+                    # print prices the contract as a quote would (docs/rules.md)
+                    self.apply("GatewayQuote", {"lastPrice": data["price"]}, where[1], at,
+                               now, day_start)
                 net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
                 self.contract_of[key] = where
@@ -213,6 +221,7 @@ class Model:
                 self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None
+            self.quoted_at[contract] = now
             merged = self.quotes.setdefault(contract, {})
             merged.update({k: v for k, v in data.items() if k in ("lastPrice", "bestBid",
                                                                      "bestAsk")})
@@ -370,13 +379,13 @@ def test_metrics_equal_a_recomputation(lines: list[str]) -> None:
         for event in normalize(line.type, line.payload, line.ts, line.contract_id):
             network.process(event)
         items = line.payload if isinstance(line.payload, list) else [line.payload]
+        day_start = network.clock_view.day_start(line.ts)
         for item in items:
             data = item["data"] if "action" in item else item
             at = line.ts
             if line.type == "GatewayUserTrade":
                 at = parse_line(json.dumps({"ts": data["creationTimestamp"], "type": line.type,
                                             "data": {}})).ts
-            model.apply(line.type, data, line.contract_id, at, line.ts)
-        day_start = network.clock_view.day_start(line.ts)
+            model.apply(line.type, data, line.contract_id, at, line.ts, day_start)
         for account in network.accounts.values():
             model.check(account, day_start, line.ts)
