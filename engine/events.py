@@ -458,7 +458,7 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
             out.append(OrderEvent(
                 ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,
                 _contract(data, event_type, instruments), _int(data, event_type, "status") or 0,
-                _int(data, event_type, "type") or 0, _int(data, event_type, "side") or 0,
+                _int(data, event_type, "type") or 0, _side(data, event_type),
                 _size(data, event_type, "size", required=False) or 0,
                 _price(data, event_type, "limitPrice", required=False),
                 _price(data, event_type, "stopPrice", required=False),
@@ -470,11 +470,11 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
                 ts, _id(data, event_type, "accountId") or 0, _id(data, event_type, "id") or 0,
                 _contract(data, event_type, instruments),
                 _time(data, event_type, "creationTimestamp", ts),
-                _price(data, event_type, "price", required=False) or 0.0,
+                _price(data, event_type, "price") or 0.0,
                 _float(data, event_type, "profitAndLoss", required=False),
                 _float(data, event_type, "fees", required=False) or 0.0,
-                _int(data, event_type, "side", required=False) or 0,
-                _size(data, event_type, "size", required=False) or 0,
+                _side(data, event_type),
+                _int(data, event_type, "size", low=1, high=MAX_CONTRACTS) or 0,
                 _bool(data, event_type, "voided", default=False),
                 _id(data, event_type, "orderId", required=False)))
         elif event_type == "GatewayQuote":
@@ -499,6 +499,14 @@ def normalize(event_type: str, payload: Any, ts: int, contract_id: str | None = 
             raise EventError(event_type, "type", f"unknown event type {event_type!r} "
                              f"(expected one of {', '.join(EVENT_TYPES)})")
     return out
+
+
+def _side(data: Mapping[str, Any], event: str) -> int:
+    """An order's or a fill's side, 0 (buy) or 1 (sell): any other number would be taken
+    for a buy, and a fill's side decides which way it moves the position."""
+    side = _int(data, event, "side", low=0, high=1)
+    assert side is not None
+    return side
 
 
 def _bool(data: Mapping[str, Any], event: str, field: str, *, default: bool | None = None

@@ -79,6 +79,18 @@ BAD = [
     ("GatewayUserTrade", "creationTimestamp", "2026-03-17T15:00:00Z"),
     # strings where a string is wanted
     ("GatewayUserAccount", "name", {"a": 1}),
+    # a side other than 0 (buy) or 1 (sell) was taken, and a missing one read as a buy; a
+    # fill of no contracts counted as a trade, one with no price as a fill at 0
+    # (breakit6)
+    ("GatewayUserTrade", "side", -1),
+    ("GatewayUserTrade", "side", 7),
+    ("GatewayUserTrade", "side", 1_000_000),
+    ("GatewayUserTrade", "side", None),
+    ("GatewayUserTrade", "size", 0),
+    ("GatewayUserTrade", "size", None),
+    ("GatewayUserTrade", "price", None),
+    ("GatewayUserOrder", "side", 2),
+    ("GatewayUserOrder", "side", -1),
 ]
 
 
