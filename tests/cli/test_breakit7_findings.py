@@ -77,3 +77,38 @@ def test_a_reversal_after_a_quote_gap_is_not_priced_at_the_quote_before_the_gap(
     decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING),
                       "--set", "TRAILING-DAILY-LOSS.trail=1500")
     assert [(d["rule"], d["action"]) for d in decided] == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the open's first print prices its contract only when the last quote is from before "
+    "the ruleset's trading-day reset, not before the market's daily halt: with a reset at "
+    "midnight New York the 16:00-17:00 CT halt is mid-day, the position opened at 17:00:30 "
+    "is priced at the 15:59 quote, and the phantom open P&L becomes the day's peak"))
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_a_position_opened_after_the_daily_halt_mid_trading_day_is_priced_at_its_fill(
+        tmp_path: Path, engine: str) -> None:
+    # The TopstepX trailing example with its day reset at midnight New York (a calendar-day
+    # firm): the CME daily halt (16:00-17:00 CT) falls inside the trading day. +1000
+    # realized by 09:40 (the day's peak 1000), last quote 21250 at 15:59:30, the market
+    # reopens at 21000: buy 2 at 21000 at 17:00:30, first quote 20950. By hand: net
+    # 1000 - 200 = 800, 200 below the peak 1000: nothing fires (trail 500). Seen: the new
+    # long priced at 21250 (open +1000) makes a peak of 2000 and the 20950 quote flattens
+    # and locks ("net P&L 800.00 is 500 below the day's peak 2000.00").
+    ruleset = tmp_path / "midnight.yaml"
+    ruleset.write_text(TRAILING.read_text(encoding="utf-8").replace(
+        'trading_day: {reset: "17:00", timezone: America/Chicago}',
+        'trading_day: {reset: "00:00", timezone: America/New_York}'), encoding="utf-8")
+    assert "America/New_York" in ruleset.read_text(encoding="utf-8")
+    day = "2026-03-10T{}-05:00"
+    lines = [account(day.format("08:55:00")),
+             fill(day.format("09:30:00"), 9001, 0, 2, 21000.0, None),
+             position(day.format("09:30:00"), 100, 1, 2, 21000.0),
+             quote(day.format("09:31:00"), 21250.0),
+             fill(day.format("09:40:00"), 9002, 1, 2, 21250.0, 1000.0),
+             position(day.format("09:40:00"), 100, 0, 0, 21000.0),
+             quote(day.format("15:59:30"), 21250.0),
+             fill(day.format("17:00:30"), 9003, 0, 2, 21000.0, None),
+             position(day.format("17:00:30"), 101, 1, 2, 21000.0),
+             quote(day.format("17:01:00"), 20950.0)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(ruleset))
+    assert [(d["rule"], d["action"]) for d in decided] == []
