@@ -152,3 +152,36 @@ def test_a_replay_of_one_account_decides_what_the_full_replay_decided_for_it(
     for_account_2 = [(d["ts"], d["rule"], d["action"]) for d in everyone if d["account"] == 2]
     assert for_account_2, everyone  # the full replay flattens and locks account 2
     assert [(d["ts"], d["rule"], d["action"]) for d in alone] == for_account_2
+
+
+def bid_ask(ts: str, bid: float, ask: float) -> dict[str, Any]:
+    return {"ts": ts, "type": "GatewayQuote", "contractId": MNQ,
+            "data": {"symbol": "F.US.MNQ", "bestBid": bid, "bestAsk": ask, "timestamp": ts}}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the opening fill's mark is stored as the contract's last trade price, and a quote "
+    "carrying only bestBid/bestAsk keeps the last price it merges with: the position stays "
+    "priced at its fill while the midpoint falls 150 points, and the trailing loss never "
+    "fires (it does when a bid/ask quote came before the fill)"))
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_quotes_after_an_opening_fill_mark_still_move_the_price(
+        tmp_path: Path, engine: str) -> None:
+    # A feed of bid/ask quotes (the engine merges partial quotes: a field not sent keeps
+    # its last value). Last quote before the halt: 21249.75/21250.25. At 17:00:30 buy 2
+    # MNQ at 21000, the day's first print (the contract is marked at 21000); then
+    # 20899.75/20900.25 and 20849.75/20850.25. By hand: open P&L -400 then -600, 300
+    # below the day's peak 0 at the first: flatten + lockout (trail 300), as it is when a
+    # bid/ask quote at 21000 came before the fill. Seen: nothing, ever.
+    day = "2026-03-10T{}-05:00"
+    lines = [account(day.format("08:55:00")),
+             bid_ask(day.format("15:59:00"), 21249.75, 21250.25),
+             fill(day.format("17:00:30"), 9003, 0, 2, 21000.0, None),
+             position(day.format("17:00:30"), 101, 1, 2, 21000.0),
+             bid_ask(day.format("17:01:00"), 20899.75, 20900.25),
+             bid_ask(day.format("17:02:00"), 20849.75, 20850.25)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING),
+                      "--set", "TRAILING-DAILY-LOSS.trail=300")
+    assert [(d["ts"][11:19], d["rule"], d["action"]) for d in decided][:2] == [
+        ("17:01:00", "TRAILING-DAILY-LOSS", "flatten"),
+        ("17:01:00", "TRAILING-DAILY-LOSS", "lockout")]
