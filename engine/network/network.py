@@ -472,31 +472,42 @@ class RuleNetwork:
                                "GatewayUserOrder")
         if isinstance(event, TradeEvent):
             account = self.account(event.account_id)
-            marked = [] if read or event.trade_id in account.counted_trades \
-                else self._mark_at_fill(event, now)
-            decided = self._cycle(account, self._trade(account, event, read), now,
-                                  "GatewayUserTrade")
+            stale = not read and event.trade_id not in account.counted_trades \
+                and self._stale_at_fill(event, now)
+            changes = self._trade(account, event, read)
+            marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None, None),
+                                 now) if stale and self._opened(account, event) else []
+            decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
         raise TypeError(f"not an event: {event!r}")
 
-    def _mark_at_fill(self, event: TradeEvent, now: int) -> list[Decision]:
+    def _stale_at_fill(self, event: TradeEvent, now: int) -> bool:
         """A fill of today in a contract last quoted before today's reset (the market
-        closed between: a weekend, the daily halt, a holiday) prices the contract at the
-        fill, the exchange's own print, as a quote would: else a position opened before
-        the first quote of the day is priced at yesterday's last, and a tracked peak of
-        the open P&L keeps the difference (breakit6: a -200 day flattened and locked as
-        "500 below the day's peak 1000"). Only a fill that opens or adds (no P&L of its
-        own): a closing fill arrives before its position push, so its print would price
-        the position it closes as still open (a stop's fill judged as a loss still held)."""
+        closed between: a weekend, the daily halt, a holiday): if it leaves a position
+        open its way (``_opened``), its price, the exchange's own print, prices the
+        contract as a quote would. Else a position opened before the first quote of the
+        day is priced at yesterday's last, and a tracked peak of the open P&L keeps the
+        difference (breakit6: a -200 day flattened and locked as "500 below the day's
+        peak 1000"; breakit7: a reversal's new side priced at the quote before the gap)."""
         contract = event.contract_id
-        if event.voided or event.size <= 0 or event.profit_and_loss is not None \
-                or contract not in self.prices:
-            return []  # no price at all is no stale price
+        if event.voided or event.size <= 0 or contract not in self.prices:
+            return False  # no price at all is no stale price
         day_start = self.clock_view.day_start(now)
         quoted = self._quoted_at.get(contract)
-        if event.at < day_start or (quoted is not None and quoted >= day_start):
-            return []
-        return self._quote(QuoteEvent(now, contract, event.price, None, None), now)
+        return event.at >= day_start and (quoted is None or quoted < day_start)
+
+    @staticmethod
+    def _opened(account: AccountState, event: TradeEvent) -> bool:
+        """After the fill is applied: what is open in its contract is on the fill's side
+        (it opened, added or reversed). A fill that only closes prices nothing: what it
+        closed is no longer open, and what stays open is yesterday's, as quoted."""
+        position = account.positions.get(event.contract_id)
+        if position is not None:
+            quantity = position.open_quantity
+        else:
+            shadow = account.shadows.get(event.contract_id)
+            quantity = shadow[0] if shadow is not None else 0
+        return quantity > 0 if event.side == Side.BUY else quantity < 0
 
     def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
         """The push's changes; the open P&L's (``open``) only if what it is computed from

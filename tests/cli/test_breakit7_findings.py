@@ -53,10 +53,6 @@ def dry_run(tmp_path: Path, lines: list[dict[str, Any]], *args: str) -> list[dic
     return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a reversal fill (it has a profitAndLoss, so it counts as closing) prices nothing, so "
-    "the short it opens after the daily halt is priced at the last quote before the gap: "
-    "a -1000 day is judged -2000 and the trailing rule (trail 1500) flattens and locks"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_reversal_after_a_quote_gap_is_not_priced_at_the_quote_before_the_gap(
         tmp_path: Path, engine: str) -> None:

@@ -205,12 +205,8 @@ class Model:
                         ("void", now, data["id"]))
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
-                if pnl is None and data["size"] > 0 and self.price(where[1]) is not None \
-                        and at >= day_start and self.quoted_at.get(where[1], -1) < day_start:
-                    # an opening fill of today, no quote since the reset: the day's first
-                    # print prices the contract as a quote would (docs/rules.md)
-                    self.apply("GatewayQuote", {"lastPrice": data["price"]}, where[1], at,
-                               now, day_start)
+                stale = data["size"] > 0 and self.price(where[1]) is not None \
+                    and at >= day_start and self.quoted_at.get(where[1], -1) < day_start
                 net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
                 self.contract_of[key] = where
@@ -218,6 +214,13 @@ class Model:
                     signed = data["size"] if data["side"] == 0 else -data["size"]
                     self.history.setdefault(where, []).append(
                         ("fill", now, data["id"], data["price"], signed))
+                if stale and self.open_position(where, now)[0] * (
+                        1 if data["side"] == 0 else -1) > 0:
+                    # a fill of today, no quote since the reset, leaving its contract open
+                    # on its side (opened, added, reversed): the day's first print prices
+                    # the contract as a quote would (docs/rules.md)
+                    self.apply("GatewayQuote", {"lastPrice": data["price"]}, where[1], at,
+                               now, day_start)
                 self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None

@@ -25,12 +25,12 @@ Semantics, each from the documents:
 - Trading day: from 17:00 America/Chicago to the next 17:00, by zoneinfo (DST-proof).
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
-  some fields: the quote of a contract is the latest value of each field. An opening fill
-  (no profitAndLoss) pushed (not read) in the trading day of its arrival, in a contract that
-  has a price but no quote since that day's reset, is the day's first print: its price is
-  the contract's last price, as a quote's would be (else a position opened before the
-  first quote after a weekend is priced at Friday's last). A closing fill prices nothing:
-  it comes before its position push, and would price the position it closes as held.
+  some fields: the quote of a contract is the latest value of each field. A fill pushed
+  (not read) in the trading day of its arrival, in a contract that has a price but no quote
+  since that day's reset, that leaves a holding on its own side (it opened, added or
+  reversed) is the day's first print: its price is the contract's last price, as a
+  quote's would be (else a position opened before the first quote after a weekend is
+  priced at Friday's last). A fill that only closes prices nothing.
 - Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
@@ -322,14 +322,15 @@ class Ledger:
                     parse_time(data["creationTimestamp"]) if data.get("creationTimestamp")
                     else at, float(data["price"]), None if pnl is None else float(pnl),
                     float(data.get("fees") or 0.0), int(data["side"]), int(data["size"]))
-        if not self._reading and fill.size > 0 and fill.pnl is None \
-                and self.price(fill.contract) is not None:
-            start = day_bounds(at)[0]
-            if fill.at >= start and self.quoted_at.get(fill.contract, start - 1) < start:
-                self._quote(at, fill.contract, {"lastPrice": fill.price})
+        start = day_bounds(at)[0]
+        stale = not self._reading and fill.size > 0 and self.price(fill.contract) is not None \
+            and fill.at >= start and self.quoted_at.get(fill.contract, start - 1) < start
         account.fills[trade_id] = fill
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
+        held = account.holdings.get(fill.contract)
+        if stale and held is not None and held.direction == (1 if fill.side == 0 else -1):
+            self._quote(at, fill.contract, {"lastPrice": fill.price})
 
     def _apply_fill(self, account: Account, fill: Fill, at: int) -> None:
         """The fill moves the holding now: closing first, then any remainder opens the
