@@ -279,6 +279,9 @@ class RuleNetwork:
         self._quotes: dict[str, tuple[float | None, float | None, float | None]] = {}
         #: contract -> the instant of its last quote (none: its price was restored)
         self._quoted_at: dict[str, int] = {}
+        #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
+        #: replaces it whole, a bid/ask-only one too
+        self._marked: set[str] = set()
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         self._timer_at: dict[tuple[Any, ...], int] = {}
@@ -475,8 +478,11 @@ class RuleNetwork:
             stale = not read and event.trade_id not in account.counted_trades \
                 and self._stale_at_fill(event, now)
             changes = self._trade(account, event, read)
-            marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None, None),
-                                 now) if stale and self._opened(account, event) else []
+            marked: list[Decision] = []
+            if stale and self._opened(account, event):
+                marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None,
+                                                None), now)
+                self._marked.add(event.contract_id)
             decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
         raise TypeError(f"not an event: {event!r}")
@@ -811,6 +817,11 @@ class RuleNetwork:
 
     def _quote(self, event: QuoteEvent, now: int) -> list[Decision]:
         last, bid, ask = self._quotes.get(event.contract_id, (None, None, None))
+        if self._marked and event.contract_id in self._marked:
+            # a fill's print is no quote's last trade price: a bid/ask-only quote after it
+            # prices at its midpoint (breakit7: kept as "last", the mark froze the price)
+            self._marked.discard(event.contract_id)
+            last = None
         # Quotes may carry only the fields that changed: merge them.
         last = event.last_price if event.last_price is not None else last
         bid = event.best_bid if event.best_bid is not None else bid

@@ -155,11 +155,6 @@ def bid_ask(ts: str, bid: float, ask: float) -> dict[str, Any]:
             "data": {"symbol": "F.US.MNQ", "bestBid": bid, "bestAsk": ask, "timestamp": ts}}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the opening fill's mark is stored as the contract's last trade price, and a quote "
-    "carrying only bestBid/bestAsk keeps the last price it merges with: the position stays "
-    "priced at its fill while the midpoint falls 150 points, and the trailing loss never "
-    "fires (it does when a bid/ask quote came before the fill)"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_quotes_after_an_opening_fill_mark_still_move_the_price(
         tmp_path: Path, engine: str) -> None:

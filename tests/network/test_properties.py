@@ -173,6 +173,8 @@ class Model:
     quotes: dict[str, dict[str, float]] = field(default_factory=dict)
     #: contract -> the arrival of its last quote (or of the fill that priced it)
     quoted_at: dict[str, int] = field(default_factory=dict)
+    #: contracts whose last price is a fill's print: the next quote replaces it whole
+    marked: set[str] = field(default_factory=set)
     #: (account, contract) -> pushes and fills in arrival order: ("push", now, change),
     #: ("fill", now, trade id, price, signed size), ("void", now, trade id)
     history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
@@ -221,11 +223,15 @@ class Model:
                     # the contract as a quote would (docs/rules.md)
                     self.apply("GatewayQuote", {"lastPrice": data["price"]}, where[1], at,
                                now, day_start)
+                    self.marked.add(where[1])
                 self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None
             self.quoted_at[contract] = now
             merged = self.quotes.setdefault(contract, {})
+            if contract in self.marked:
+                self.marked.discard(contract)
+                merged.pop("lastPrice", None)
             merged.update({k: v for k, v in data.items() if k in ("lastPrice", "bestBid",
                                                                      "bestAsk")})
 

@@ -30,7 +30,8 @@ Semantics, each from the documents:
   since that day's reset, that leaves a holding on its own side (it opened, added or
   reversed) is the day's first print: its price is the contract's last price, as a
   quote's would be (else a position opened before the first quote after a weekend is
-  priced at Friday's last). A fill that only closes prices nothing.
+  priced at Friday's last). A fill that only closes prices nothing. The next quote replaces
+  that print whole: one with only a bid and an ask prices at their midpoint.
 - Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
@@ -222,6 +223,8 @@ class Ledger:
         self.quotes: dict[str, dict[str, float]] = {}
         #: contract -> the instant of its last quote line
         self.quoted_at: dict[str, int] = {}
+        #: contracts whose last price is a fill's print: the next quote replaces it whole
+        self.marked: set[str] = set()
         #: a REST read's fills are being applied (they price nothing)
         self._reading = False
 
@@ -331,6 +334,7 @@ class Ledger:
         held = account.holdings.get(fill.contract)
         if stale and held is not None and held.direction == (1 if fill.side == 0 else -1):
             self._quote(at, fill.contract, {"lastPrice": fill.price})
+            self.marked.add(fill.contract)
 
     def _apply_fill(self, account: Account, fill: Fill, at: int) -> None:
         """The fill moves the holding now: closing first, then any remainder opens the
@@ -440,6 +444,9 @@ class Ledger:
     def _quote(self, at: int, contract: str, data: dict[str, Any]) -> None:
         self.quoted_at[contract] = at
         merged = self.quotes.setdefault(contract, {})
+        if contract in self.marked:
+            self.marked.discard(contract)
+            merged.pop("lastPrice", None)
         for name in ("lastPrice", "bestBid", "bestAsk"):
             if data.get(name) is not None:
                 merged[name] = float(data[name])
