@@ -922,7 +922,7 @@ class RuleNetwork:
         return mode
 
     def _bound_tracks(self, account: AccountState, now: int,
-                      topics: set[str] | None = None) -> None:
+                      topics: set[str] | None = None, fresh: bool = False) -> None:
         """The price intervals of the account's price-indexed tracked values (those that
         ``topics`` re-sampled; all of them if None): where none can take a new extreme."""
         tracker = account.tracker
@@ -931,7 +931,7 @@ class RuleNetwork:
         for track in tracker.price_indexed:
             if topics is not None and not track.topics & topics:
                 continue
-            bounds = self._deferred_bounds(account, track, ctx)
+            bounds = self._deferred_bounds(account, track, ctx, fresh)
             if bounds is None:
                 self._undefer(account.id, track.key)
                 bounds = tracker.price_bounds(track, ctx)
@@ -941,8 +941,8 @@ class RuleNetwork:
                 self._bounds_changed.add(account.id)
 
     # -- running extremes worked out when read ------------------------------------------
-    def _deferred_bounds(self, account: AccountState, track: CompiledTrack, ctx: Context
-                         ) -> PriceBounds | None:
+    def _deferred_bounds(self, account: AccountState, track: CompiledTrack, ctx: Context,
+                         fresh: bool = True) -> PriceBounds | None:
         """A price-indexed running max or min (``track``, sampled just now) that need not
         be sampled at each new extreme: its value now is affine in one contract's price
         (the account's open P&L moves with that one alone, no best price read), and every
@@ -951,7 +951,10 @@ class RuleNetwork:
         trail when the account is next read (_fold); the interval returned is where the
         value stays clear of every value those comparisons were last made with that it
         can still reach (a minimum never rises back over one), so no comparison can find
-        otherwise within it. None: sampled at each new extreme, as before."""
+        otherwise within it. None: sampled at each new extreme, as before. Those values
+        are gathered from the readers' last judgments if ``fresh``, else those of the
+        value's last interval are kept (a judgment comparing it with another value has
+        its interval worked out again at the end of its cycle: _check_thresholds)."""
         if not self._price_index or track.where is not None or track.op not in ("min", "max"):
             return None
         operand = track.operand
@@ -976,15 +979,21 @@ class RuleNetwork:
         if edged or len(moving) != 1:
             return None
         contract, slope = moving[0]
-        thresholds: set[float] = set()
-        for pair, kept in account.price_bounds.items():
-            own = readers.get(pair[0])
-            if own is None or kept.tracks is None:
-                continue
-            for _, other, _, _ in kept.tracks.get(own, ()):
-                if type(other) not in (int, float) or not math.isfinite(other):
-                    return None
-                thresholds.add(other)
+        entries = self._deferred.get(account.id)
+        held = entries.get(track.key) if entries is not None else None
+        if held is not None and not fresh:
+            thresholds: frozenset[float] = held.thresholds
+        else:
+            gathered: set[float] = set()
+            for pair, kept in account.price_bounds.items():
+                own = readers.get(pair[0])
+                if own is None or kept.tracks is None:
+                    continue
+                for _, other, _, _ in kept.tracks.get(own, ()):
+                    if type(other) not in (int, float) or not math.isfinite(other):
+                        return None
+                    gathered.add(other)
+            thresholds = frozenset(gathered)
         lowest = track.op == "min"
         bounds = PriceBounds()
         for threshold in thresholds:
@@ -992,17 +1001,16 @@ class RuleNetwork:
                 note_comparison(bounds, ctx, form.terms, value, threshold)
         if bounds.volatile:
             return None
-        entries = self._deferred.get(account.id)
-        if entries is None:
-            entries = self._deferred[account.id] = {}
-        held = entries.get(track.key)
-        if held is not None and held.contract != contract:
-            self._undefer(account.id, track.key)
-            entries = self._deferred.setdefault(account.id, {})
         # the value's lowest (or highest) at the lowest price if it rises with the price
         direction = (-1 if slope > 0 else 1) if lowest else (1 if slope > 0 else -1)
-        entries[track.key] = _Deferred(track, contract, self._trail(contract).seq,
-                                       direction, frozenset(thresholds))
+        seq = self._trail(contract).seq
+        if held is not None and held.contract == contract and held.track is track:
+            held.seq, held.direction, held.thresholds = seq, direction, thresholds
+            return bounds
+        if held is not None:
+            self._undefer(account.id, track.key)
+        self._deferred.setdefault(account.id, {})[track.key] = _Deferred(
+            track, contract, seq, direction, thresholds)
         self._deferred_on.setdefault(contract, set()).add(account.id)
         return bounds
 
@@ -1320,7 +1328,7 @@ class RuleNetwork:
         out for: the interval again, now."""
         self._rebound.discard(account.id)
         if account.tracker is not None and account.tracker.price_indexed:
-            self._bound_tracks(account, now)
+            self._bound_tracks(account, now, fresh=True)
 
     def _run_cycle(self, account: AccountState, changes: list[Change], now: int,
                    trigger: str, shape: tuple[tuple[str, str], ...] | None,

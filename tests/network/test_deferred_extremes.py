@@ -91,7 +91,7 @@ def rules(name: str) -> Ruleset:
 class _Sampled(RuleNetwork):
     """The same network sampling a running extreme at each new extreme (none deferred)."""
 
-    def _deferred_bounds(self, account: Any, track: Any, ctx: Any) -> Any:
+    def _deferred_bounds(self, account: Any, track: Any, ctx: Any, fresh: bool = True) -> Any:
         return None
 
 
@@ -213,8 +213,9 @@ def test_an_interval_leaving_out_the_compared_values_is_caught(monkeypatch: Any)
     rules compare it with left out): a quote reaching one wakes nothing."""
     original = RuleNetwork._deferred_bounds
 
-    def unbounded(self: RuleNetwork, account: Any, track: Any, ctx: Any) -> Any:
-        bounds = original(self, account, track, ctx)
+    def unbounded(self: RuleNetwork, account: Any, track: Any, ctx: Any,
+                  fresh: bool = True) -> Any:
+        bounds = original(self, account, track, ctx, fresh)
         if bounds is not None:
             bounds.lo.clear()
             bounds.hi.clear()
