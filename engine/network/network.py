@@ -86,6 +86,8 @@ _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TO
                                         if topic != "created")
 
 
+#: the open P&L as a price term (record, field) of an affine value
+_OPEN_PNL = ("account", "unrealized_pnl")
 #: how a rule depends on prices (RuleNetwork._price_mode)
 _PRICE_FREE, _PRICE_TRACKED, _PRICE_VOLATILE = 0, 1, 2
 #: the first item of a price_bounds key that is a tracked value's, not a rule's: (it, key)
@@ -961,6 +963,10 @@ class RuleNetwork:
         form = operand.prices if operand is not None else None
         if operand is None or form is None or not form.terms:
             return None
+        if all(term[:2] == _OPEN_PNL for term in form.terms) and sum(
+                1 for p in account.positions.values() if p.open_quantity
+        ) + len(account.shadows) != 1:
+            return None  # the account's open P&L moves with no contract, or with several
         tracker = account.tracker
         known, extreme = tracker.steady_value(track.key)
         if not known or type(extreme) not in (int, float):
