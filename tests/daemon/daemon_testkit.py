@@ -360,3 +360,23 @@ class DaemonProcess:
 def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
     return subprocess.run([RISKRAIL, *args], capture_output=True, text=True, timeout=timeout,
                           check=False)
+
+
+async def losing_round_trip(sim: Simulator, tmp: Path, processes: list[DaemonProcess],
+                            ruleset: str) -> DaemonProcess:
+    """A daemon started on ``ruleset`` (YAML text) and a losing round trip through it:
+    long 1 MNQ, its fill seen, then sold 200 lower (-200 and fees). The restart tests'
+    common start; what the loss decides is each test's own."""
+    rules = tmp / "rules.yaml"
+    rules.write_text(ruleset, encoding="utf-8")
+    daemon = DaemonProcess(sim, tmp, [rules])
+    processes.append(daemon)
+    daemon.start()
+    await daemon.started()
+    trade(sim, MNQ, BUY, 1)
+    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
+                                 and r.get("type") == "GatewayUserTrade"
+                                 for r in log_records(daemon.log_file)), what="the fill")
+    sim.set_price(MNQ, 21400.0)
+    trade(sim, MNQ, SELL, 1)
+    return daemon

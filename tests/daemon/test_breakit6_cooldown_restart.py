@@ -14,7 +14,13 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from daemon_testkit import BUY, MNQ, SELL, DaemonProcess, decisions, log_records, trade, wait_until
+from daemon_testkit import (
+    MNQ,
+    DaemonProcess,
+    decisions,
+    losing_round_trip,
+    wait_until,
+)
 from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
@@ -40,18 +46,8 @@ async def killed_in_a_cooldown(sim: Simulator, tmp_path: Path,
                                processes: list[DaemonProcess]) -> tuple[DaemonProcess,
                                                                         list[tuple[str, str]]]:
     """A daemon killed five minutes into a 10-minute cooldown; its cooldown decisions."""
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(COOLDOWN, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
-    trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
-    sim.set_price(MNQ, 21400.0)
-    trade(sim, MNQ, SELL, 1)  # -200 and fees: a 10-minute cooldown
+    # -200 and fees: a 10-minute cooldown
+    daemon = await losing_round_trip(sim, tmp_path, processes, COOLDOWN)
     first = await wait_until(lambda: cooldowns(daemon), what="the cooldown")
     sim.advance_clock(300)
     sim.set_price(MNQ, 21401.0)  # five minutes on, a quote the daemon records

@@ -20,6 +20,7 @@ from daemon_testkit import (
     calls,
     decisions,
     log_records,
+    losing_round_trip,
     positions,
     run_cli,
     trade,
@@ -55,18 +56,8 @@ def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
 ])
 async def test_a_lock_standing_at_a_kill_is_restored_not_decided_again(
         sim: Simulator, tmp_path: Path, processes: list[DaemonProcess], lock: str) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.format(lock=lock), encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
-    trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
-    sim.set_price(MNQ, 21400.0)
-    trade(sim, MNQ, SELL, 1)  # -200 and fees: the lock
+    # -200 and fees: the lock
+    daemon = await losing_round_trip(sim, tmp_path, processes, RULES.format(lock=lock))
     first = await wait_until(lambda: locks(daemon), what="the lock")
     sim.advance_clock(300)
     sim.set_price(MNQ, 21401.0)
@@ -141,18 +132,7 @@ async def test_a_kill_while_the_flatten_is_in_flight_keeps_one_lock_and_closes_o
 @pytest.mark.parametrize("lock", ["{for: 1h, scope: symbol}"])
 async def test_two_kills_in_a_row_keep_one_lock(
         sim: Simulator, tmp_path: Path, processes: list[DaemonProcess], lock: str) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES.format(lock=lock), encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
-    trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
-    sim.set_price(MNQ, 21400.0)
-    trade(sim, MNQ, SELL, 1)
+    daemon = await losing_round_trip(sim, tmp_path, processes, RULES.format(lock=lock))
     first = await wait_until(lambda: locks(daemon), what="the lock")
     for price in (21401.0, 21402.0):
         sim.advance_clock(300)

@@ -11,10 +11,9 @@ import pytest
 from daemon_testkit import (
     BUY,
     MNQ,
-    SELL,
     DaemonProcess,
     decisions,
-    log_records,
+    losing_round_trip,
     positions,
     trade,
     wait_until,
@@ -37,18 +36,7 @@ rules:
 
 async def test_a_while_lockout_whose_condition_ended_while_down_ends_at_the_restart(
         sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]) -> None:
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(RULES, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
-    trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
-    sim.set_price(MNQ, 21400.0)
-    trade(sim, MNQ, SELL, 1)
+    daemon = await losing_round_trip(sim, tmp_path, processes, RULES)
     await wait_until(lambda: [d for d in decisions(daemon.state) if d["action"] == "lockout"],
                      what="the lock")
     sim.set_price(MNQ, 21401.0)
