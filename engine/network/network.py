@@ -1689,11 +1689,16 @@ class RuleNetwork:
                              if held.rule == lock.rule and held.scope == lock.scope
                              and held.symbol == lock.symbol and held.kind == lock.kind
                              and held.mode == lock.mode
-                             and (held.end is None if lock.end is None
-                                  else held.end is not None and held.end >= lock.end)), None)
+                             and (held.stands_for_redo
+                                  or (held.end is None if lock.end is None
+                                      else held.end is not None and held.end >= lock.end))),
+                            None)
             if covering is not None:
                 # Lockouts never shorten or overwrite each other; a later end extends.
                 firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
+                if covering.stands_for_redo:
+                    covering.stands_for_redo = False
+                    firing.decision.superseded_by += " (decided before the restart)"
                 continue
             account.lockouts.append(lock)
             if lock.condition_topics & PRICE_TOPICS:
@@ -1995,6 +2000,9 @@ class RuleNetwork:
             redo.add((rule.id, {"account": None, "position": decision.get("contract"),
                                 "instrument": decision.get("symbol"),
                                 "order": decision.get("order_id")}.get(rule.scope)))
+        for lock in account.lockouts:  # restored already (restore_lockout)
+            if lock.rule in redo_rules or any(lock.rule == rule_id for rule_id, _ in redo):
+                lock.stands_for_redo = True
         remembered: dict[str, dict[str, Any]] = {}
         for contract, clocks in (memory.get("positions") or {}).items():
             remembered[str(contract)] = {**clocks, "activations": []}

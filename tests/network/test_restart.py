@@ -113,9 +113,11 @@ def test_a_creation_time_ahead_of_the_clock_is_now(tmp_path: Path) -> None:
     assert session.network.accounts[1].positions[MNQ].opened_at == at("10:00:00")
 
 
-def restart(before: Session, ruleset: Ruleset, when: int) -> Session:
+def restart(before: Session, ruleset: Ruleset, when: int,
+            undone: list[dict[str, Any]] | None = None) -> Session:
     """A new run at ``when``: the store gives back the lockouts, the day's accumulators
-    and each account's memory (as JSON, as the store keeps it); then the Gateway is read."""
+    and each account's memory (as JSON, as the store keeps it), with the decisions whose
+    enforcement is not known to have happened (``undone``); then the Gateway is read."""
     after = Session(ruleset, when)
     account = before.network.accounts[1]
     memory = json.loads(json.dumps(before.network.export_memory(1)))
@@ -126,7 +128,7 @@ def restart(before: Session, ruleset: Ruleset, when: int) -> Session:
     after.network.restore_day(1, account.day_start, account.realized_pnl_today,
                               account.gross_realized_pnl_today, account.fees_today,
                               account.trades_today)
-    after.network.restore_memory(1, memory)
+    after.network.restore_memory(1, memory, undone or ())
     return after
 
 
@@ -243,6 +245,29 @@ def test_a_decision_not_known_to_have_happened_is_decided_again(tmp_path: Path) 
     after.push(at("10:02:00"), "GatewayUserAccount", ACCOUNT)
     after.push(at("10:02:00"), "GatewayUserPosition", position())
     assert after.fired() == [("15:02:00", "GRACE", "close_position")]
+
+
+def test_a_lock_decided_with_an_undone_flatten_is_not_decided_again(tmp_path: Path) -> None:
+    """A flatten and a 1-hour lockout decided at once, the daemon killed while the close
+    was in flight (outside testing, a red CI run): the lock's row is restored and the
+    flatten decided again, but the lockout it came with is the restored one, not one
+    started over from the restart's clock (which would end later: not covered)."""
+    path = tmp_path / "lock.yaml"
+    path.write_text(RULES.replace("lockout: {until: clock.next_reset}", "lockout: {for: 1h}"))
+    rules = load_ruleset([path])[0]
+    first = Session(rules, at("10:00:00"))
+    first.push(at("10:00:00"), "GatewayUserPosition", position(created="09:59:00"))
+    first.push(at("10:00:10"), "GatewayUserTrade", LOSS)
+    assert [(r, a) for _, r, a in first.fired() if r == "LOSS"] == [
+        ("LOSS", "flatten"), ("LOSS", "lockout")]
+    second = restart(first, rules, at("10:00:12"), undone=[{"rule": "LOSS"}])
+    second.push(at("10:00:12"), "GatewayUserAccount", ACCOUNT)
+    second.push(at("10:00:12"), "GatewayUserPosition", position(created="09:59:00"))
+    assert [f for f in second.fired() if f[1] == "LOSS"] == [("15:00:12", "LOSS", "flatten")]
+    superseded = [d for d in second.decisions if d.action == "lockout"]
+    assert len(superseded) == 1 and superseded[0].superseded_by is not None
+    [lock] = second.network.accounts[1].lockouts
+    assert (lock.start, lock.end) == (at("10:00:10"), at("11:00:10"))
 
 
 def test_the_fills_read_at_a_restart_hide_no_open_position(tmp_path: Path) -> None:
