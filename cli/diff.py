@@ -138,7 +138,9 @@ def _record(change: Change, zone: ZoneInfo) -> dict[str, Any]:
 @click.option("--set", "sets", multiple=True, metavar="RULE-ID.param=value",
               help="Override one param of the NEW ruleset (repeatable; the value is YAML). "
                    "With --set, NEW may be left out: it is OLD with the overrides.")
-@click.option("--account-id", type=int, default=None, help="Only this account's events.")
+@click.option("--account-id", type=int, default=None,
+              help=("Only this account's decisions and calls (every account is replayed: "
+                    "they share the market's prices)."))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True,
               help="text: the differences and a summary; json: one object.")

@@ -164,7 +164,9 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
               help="Ruleset file or folder (repeatable; default: the bundled standard ruleset).")
 @click.option("--set", "sets", multiple=True, metavar="RULE-ID.param=value",
               help="Override one param; the value is YAML (-500, true, 15m, {ES: 1}, [RTY]).")
-@click.option("--account-id", type=int, default=None, help="Only this account's events.")
+@click.option("--account-id", type=int, default=None,
+              help=("Only this account's decisions and calls (every account is replayed: "
+                    "they share the market's prices)."))
 @click.option("--until", "until_text", default=None, metavar="TIME",
               help="Run the clock on to this ISO-8601 time after the last event.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",

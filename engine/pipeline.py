@@ -81,6 +81,27 @@ class Step:
             return []
         return [call for call in self.plan.calls if constraint.id in call.serves]
 
+    def of_account(self, account_id: int) -> Step:
+        """What this step made for one account (its decisions, with their constraints, its
+        calls and facts): a replay of every account shown for one (dry-run --account-id)."""
+        kept = [i for i, d in enumerate(self.decisions) if d.account == account_id]
+        plan = self.plan
+        return Step(
+            decisions=[self.decisions[i] for i in kept],
+            constraints=[self.constraints[i] for i in kept],
+            plan=Plan(calls=[c for c in plan.calls if c.account == account_id],
+                      reads=[r for r in plan.reads if r.account == account_id],
+                      retired=[r for r in plan.retired
+                               if r.constraint.account == account_id],
+                      alerts=[a for a in plan.alerts if a.constraint.account == account_id],
+                      settled=[s for s in plan.settled
+                               if s.flight.call.account == account_id]),
+            events=[e for e in self.events
+                    if getattr(e, "account_id", account_id) == account_id],
+            trades_counted=[t for t in self.trades_counted if t[0] == account_id],
+            days_changed=self.days_changed & {account_id},
+            assumed=[c for c in self.assumed if c.account == account_id])
+
     def merge(self, other: Step) -> None:
         self.decisions += other.decisions
         self.constraints += other.constraints
@@ -102,8 +123,8 @@ class Pipeline:
 
     def __init__(self, network: RuleNetwork, clock: SimulatedClock, *, dry: bool = True,
                  reconciler: Reconciler | None = None,
-                 counted_before: Callable[[int, int], bool | None] | None = None,
-                 account_id: int | None = None) -> None:
+                 counted_before: Callable[[int, int], bool | None] | None = None
+                 ) -> None:
         self.network = network
         self.clock = clock
         self.dry = dry
@@ -113,8 +134,6 @@ class Pipeline:
         #: replay): None if not, else whether it was riskrail's own; its P&L is in the
         #: restored accumulators, only its time is needed
         self.counted_before = counted_before
-        #: only this account's events (dry-run --account-id)
-        self.account_id = account_id
         self._fed_trades: set[tuple[int, int]] = set()
         #: read id (recorded) -> the reconciler's token
         self._reads: dict[int, int] = {}
@@ -157,9 +176,6 @@ class Pipeline:
     def _apply(self, events: Iterable[Event], step: Step, *, read: bool) -> None:
         network, reconciler = self.network, self.reconciler
         for event in events:
-            owner = getattr(event, "account_id", None)
-            if self.account_id is not None and owner is not None and owner != self.account_id:
-                continue
             if isinstance(event, TradeEvent) and event.voided \
                     and self.counted_before is not None \
                     and (event.account_id, event.trade_id) not in self._fed_trades:

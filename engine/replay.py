@@ -82,7 +82,8 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
     one bad line, not the end of the run). ``on_step`` sees what each line made (its
     decisions, with their constraints and calls, and the calls planned besides). Raises
     StrictInputError at the first bad line when ``strict``, and UntilTooFarError (after
-    the lines) for an ``until`` past ``max_gap``.
+    the lines) for an ``until`` past ``max_gap``. ``account_id``: only that account's
+    decisions and calls, from a replay of every account (they share the market's prices).
 
     ``on_checkpoint(instant, pipeline)`` is called at each of ``checkpoints`` (sorted),
     once every line up to that instant is in and the timers due by then have fired
@@ -107,6 +108,11 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
                 on_checkpoint(at, pipeline)
 
     def emit(step: Step) -> None:
+        if account_id is not None:
+            # every account is replayed: they share the market (a fill's print after a
+            # quote gap prices its contract for all), so one account's decisions are
+            # what the full replay, and the daemon, decided for it
+            step = step.of_account(account_id)
         for decision in step.decisions:
             result.decisions.append(decision)
             if on_decision is not None:
@@ -154,7 +160,7 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
         reach(line.ts)
         if clock is None or pipeline is None:
             clock = SimulatedClock(line.ts)
-            pipeline = Pipeline(engine(ruleset, clock), clock, account_id=account_id)
+            pipeline = Pipeline(engine(ruleset, clock), clock)
             result.first_ts = line.ts
         clock.set(line.ts)  # the daemon's network fires the timers due at its next input
         result.last_ts = line.ts

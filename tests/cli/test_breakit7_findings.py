@@ -79,11 +79,6 @@ def other_account_line(line: dict[str, Any], account_id: int) -> dict[str, Any]:
     return {**line, "data": data}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "since 35f75a0 another account's opening fill after a quote gap prices the contract "
-    "for every account, but dry-run --account-id drops the other accounts' fills: the "
-    "replay of one account no longer decides what the full replay (and the daemon) "
-    "decided for it"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_replay_of_one_account_decides_what_the_full_replay_decided_for_it(
         tmp_path: Path, engine: str) -> None:
