@@ -73,6 +73,10 @@ _NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 _QUOTE_SHAPE = (("position", "prices"), ("account", "prices"))
 #: how long a counted trade's id is remembered (duplicates and late voids)
 _TRADE_MEMORY = 7 * 86_400 * MICROS
+#: no quote of a contract for this long before a fill: the market was closed between (the
+#: CME daily halt is an hour, a weekend two days; a contract watched in an open market is
+#: quoted many times a second), or the contract was not watched; its last quote is stale
+QUOTE_GAP = 10 * 60 * MICROS
 #: a position's best price moves with quotes: kept for a restart at most once a second
 #: of the network's clock (a crash loses at most the last second's new best), never
 #: one store write per quote
@@ -490,19 +494,22 @@ class RuleNetwork:
         raise TypeError(f"not an event: {event!r}")
 
     def _stale_at_fill(self, event: TradeEvent, now: int) -> bool:
-        """A fill of today in a contract last quoted before today's reset (the market
-        closed between: a weekend, the daily halt, a holiday): if it leaves a position
-        open its way (``_opened``), its price, the exchange's own print, prices the
-        contract as a quote would. Else a position opened before the first quote of the
-        day is priced at yesterday's last, and a tracked peak of the open P&L keeps the
+        """A fill of today in a contract last quoted before today's reset or ``QUOTE_GAP``
+        or more before the fill arrived (the market closed between: a weekend, the daily
+        halt, a holiday, wherever the ruleset's day starts): if it leaves a position open
+        its way (``_opened``), its price, the exchange's own print, prices the contract
+        as a quote would. Else a position opened before the first quote after the gap
+        is priced at the last one before it, and a tracked peak of the open P&L keeps the
         difference (breakit6: a -200 day flattened and locked as "500 below the day's
-        peak 1000"; breakit7: a reversal's new side priced at the quote before the gap)."""
+        peak 1000"; breakit7: a reversal's new side priced at the quote before the gap;
+        breakit7: a day reset at midnight New York, the daily halt mid-day)."""
         contract = event.contract_id
         if event.voided or event.size <= 0 or contract not in self.prices:
             return False  # no price at all is no stale price
         day_start = self.clock_view.day_start(now)
         quoted = self._quoted_at.get(contract)
-        return event.at >= day_start and (quoted is None or quoted < day_start)
+        return event.at >= day_start and (quoted is None or quoted < day_start
+                                           or now - quoted >= QUOTE_GAP)
 
     @staticmethod
     def _opened(account: AccountState, event: TradeEvent) -> bool:

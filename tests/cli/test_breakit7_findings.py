@@ -35,11 +35,6 @@ def test_a_reversal_after_a_quote_gap_is_not_priced_at_the_quote_before_the_gap(
     assert [(d["rule"], d["action"]) for d in decided] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the open's first print prices its contract only when the last quote is from before "
-    "the ruleset's trading-day reset, not before the market's daily halt: with a reset at "
-    "midnight New York the 16:00-17:00 CT halt is mid-day, the position opened at 17:00:30 "
-    "is priced at the 15:59 quote, and the phantom open P&L becomes the day's peak"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_position_opened_after_the_daily_halt_mid_trading_day_is_priced_at_its_fill(
         tmp_path: Path, engine: str) -> None:

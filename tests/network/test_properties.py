@@ -40,6 +40,7 @@ ROOT = {"CON.F.US.MNQ.H26": "MNQ", "CON.F.US.EP.H26": "ES", "CON.F.US.EP.M26": "
 TICKS = {"MNQ": (0.25, 0.50), "ES": (0.25, 12.50), "RTY": (0.10, 5.00), "NQ": (0.25, 5.00)}
 PRICES = {"MNQ": 21000.0, "ES": 5000.0, "RTY": 2100.0, "NQ": 21000.0, "ZZZ": 100.0}
 WINDOWS = (60 * MICROS, 3600 * MICROS)
+QUOTE_GAP = 10 * 60 * MICROS  # a fill this long after the last quote: after a gap
 #: how far apart a fill and its position push are matched (engine/network/memory.py)
 WINDOW = Unsettled.WINDOW
 
@@ -207,8 +208,9 @@ class Model:
                         ("void", now, data["id"]))
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
+                quoted = self.quoted_at.get(where[1], -1)
                 stale = data["size"] > 0 and self.price(where[1]) is not None \
-                    and at >= day_start and self.quoted_at.get(where[1], -1) < day_start
+                    and at >= day_start and (quoted < day_start or now - quoted >= QUOTE_GAP)
                 net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
                 self.contract_of[key] = where

@@ -27,11 +27,12 @@ Semantics, each from the documents:
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
   some fields: the quote of a contract is the latest value of each field. A fill pushed
   (not read) in the trading day of its arrival, in a contract that has a price but no quote
-  since that day's reset, that leaves a holding on its own side (it opened, added or
-  reversed) is the day's first print: its price is the contract's last price, as a
-  quote's would be (else a position opened before the first quote after a weekend is
-  priced at Friday's last). A fill that only closes prices nothing. The next quote replaces
-  that print whole: one with only a bid and an ask prices at their midpoint.
+  since that day's reset or for QUOTE_GAP before it arrives, that leaves a holding on
+  its own side (it opened, added or reversed) is the first print after the gap: its
+  price is the contract's last price, as a quote's would be (else a position opened
+  before the first quote after a weekend is priced at Friday's last). A fill that only
+  closes prices nothing. The next quote replaces that print whole: one with only a bid
+  and an ask prices at their midpoint.
 - Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
   take T back (else voiding one fill would bring an older burst back into the windows).
@@ -58,6 +59,9 @@ from zoneinfo import ZoneInfo
 __all__ = ["INSTRUMENTS", "Ledger", "Tick", "instant", "parse_time", "root_of", "symbol_of"]
 
 S = 1_000_000  # one second in microseconds
+#: a fill this long or more after its contract's last quote is the first print after a
+#: gap (docs/rules.md): it prices the contract if it leaves a position open its way
+QUOTE_GAP = 10 * 60 * S
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -326,8 +330,9 @@ class Ledger:
                     else at, float(data["price"]), None if pnl is None else float(pnl),
                     float(data.get("fees") or 0.0), int(data["side"]), int(data["size"]))
         start = day_bounds(at)[0]
+        quoted = self.quoted_at.get(fill.contract, start - 1)
         stale = not self._reading and fill.size > 0 and self.price(fill.contract) is not None \
-            and fill.at >= start and self.quoted_at.get(fill.contract, start - 1) < start
+            and fill.at >= start and (quoted < start or at - quoted >= QUOTE_GAP)
         account.fills[trade_id] = fill
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
