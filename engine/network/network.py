@@ -831,6 +831,11 @@ class RuleNetwork:
             # prices at its midpoint (breakit7: kept as "last", the mark froze the price)
             self._marked.discard(event.contract_id)
             last = None
+        quoted = self._quoted_at.get(event.contract_id)
+        if quoted is not None and now - quoted >= QUOTE_GAP:
+            # the first quote after a gap (the market closed) replaces the last whole: a
+            # field not sent since is no price of the market now
+            last = bid = ask = None
         # Quotes may carry only the fields that changed: merge them.
         last = event.last_price if event.last_price is not None else last
         bid = event.best_bid if event.best_bid is not None else bid

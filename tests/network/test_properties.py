@@ -229,6 +229,8 @@ class Model:
                 self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None
+            if now - self.quoted_at.get(contract, now) >= QUOTE_GAP:
+                self.quotes.pop(contract, None)  # after a gap: nothing merged from before
             self.quoted_at[contract] = now
             merged = self.quotes.setdefault(contract, {})
             if contract in self.marked:

@@ -447,6 +447,8 @@ class Ledger:
             account.unprotected[contract] = at
 
     def _quote(self, at: int, contract: str, data: dict[str, Any]) -> None:
+        if at - self.quoted_at.get(contract, at) >= QUOTE_GAP:
+            self.quotes.pop(contract, None)  # after a gap: nothing merged from before it
         self.quoted_at[contract] = at
         merged = self.quotes.setdefault(contract, {})
         if contract in self.marked:
