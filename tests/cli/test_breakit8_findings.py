@@ -4,10 +4,12 @@ finding not fixed yet is kept as a strict xfail, which fails once it is fixed.""
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
-from daylines import ROOT, account, dry_run, fill, position, quote
+from daylines import RISKRAIL, ROOT, account, dry_run, fill, position, quote
 
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 
@@ -41,3 +43,31 @@ def test_a_position_pushed_before_its_fill_after_a_quote_gap_is_priced_at_the_fi
              quote(day.format(after), 20950.0)]
     decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING))
     assert [(d["rule"], d["action"]) for d in decided] == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "breakit8: --account-id naming an account that is in none of the events (a typo: 7 "
+    "for 1) is accepted silently: dry-run says 0 decisions and diff 'no difference' (exit "
+    "0), though the full replay decides a flatten and a lockout, and the trail change "
+    "removes both; the per-account overrides that name no account get a warning, this "
+    "gets none"))
+@pytest.mark.parametrize("command", ["dry-run", "diff"])
+def test_an_account_id_that_is_in_no_event_is_warned_about(
+        tmp_path: Path, command: str) -> None:
+    day = "2026-03-10T{}-05:00"
+    lines = [account(day.format("08:55:00")),
+             quote(day.format("09:30:01"), 21000.0),
+             fill(day.format("09:31:00"), 9002, 0, 1, 21000.0, None),
+             position(day.format("09:31:00"), 101, 1, 1, 21000.0),
+             quote(day.format("09:40:00"), 20700.0)]
+    events = tmp_path / "day.jsonl"
+    events.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert [(d["account"], d["action"]) for d in dry_run(
+        tmp_path, lines, "--ruleset", str(TRAILING))] == [(1, "flatten"), (1, "lockout")]
+    args = (["dry-run", str(events), "--ruleset", str(TRAILING)] if command == "dry-run"
+            else ["diff", str(TRAILING), str(events), "--set", "TRAILING-DAILY-LOSS.trail=1000"])
+    done = subprocess.run([str(RISKRAIL), *args, "--account-id", "7"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    assert [line for line in done.stderr.splitlines()
+            if line.startswith("warning:") and "7" in line], done.stderr
