@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from daylines import RISKRAIL, ROOT, account, dry_run, fill, position, quote
+from daylines import MNQ, RISKRAIL, ROOT, account, dry_run, fill, position, quote
 
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 
@@ -71,3 +71,34 @@ def test_an_account_id_that_is_in_no_event_is_warned_about(
     assert done.returncode in (0, 1), done.stderr
     assert [line for line in done.stderr.splitlines()
             if line.startswith("warning:") and "7" in line], done.stderr
+
+
+def quote_fields(ts: str, **fields: float) -> dict[str, object]:
+    return {"ts": ts, "type": "GatewayQuote", "contractId": MNQ,
+            "data": {"symbol": "F.US.MNQ", "timestamp": ts, **fields}}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "breakit8: after the first print after a gap (the fill's mark at 21000) a quote "
+    "with only a bid (20999.75) is merged with the ask kept from before the gap "
+    "(21250.25): the contract is priced at their midpoint 21125, open P&L +500 becomes "
+    "the day's peak, and the next full quote at 20950 flattens and locks a day that "
+    "never lost more than 200"))
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_a_bid_only_quote_after_the_mark_is_not_priced_with_the_ask_before_the_gap(
+        tmp_path: Path, engine: str) -> None:
+    # Bid/ask quotes; the last before the CME halt 21249.75/21250.25. At 17:00:30 buy 2
+    # MNQ at 21000, the first print after the gap (the contract is marked at 21000). At
+    # 17:00:31 a quote with only a bid, 20999.75; at 17:01 20949.75/20950.25. By hand: the
+    # market is at 21000 (the print, the bid): open P&L about 0, then -200; peak 0; net
+    # -200 is less than 500 below it: nothing fires. Seen: 17:00:31 prices at
+    # (20999.75 + 21250.25) / 2 = 21125, open +500, the peak; 17:01 flatten + lockout.
+    day = "2026-03-10T{}-05:00"
+    lines = [account(day.format("08:55:00")),
+             quote_fields(day.format("15:59:00"), bestBid=21249.75, bestAsk=21250.25),
+             fill(day.format("17:00:30"), 9003, 0, 2, 21000.0, None),
+             position(day.format("17:00:30"), 101, 1, 2, 21000.0),
+             quote_fields(day.format("17:00:31"), bestBid=20999.75),
+             quote_fields(day.format("17:01:00"), bestBid=20949.75, bestAsk=20950.25)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING))
+    assert [(d["rule"], d["action"]) for d in decided] == []
