@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from riskrail.cli import exitcodes
-from riskrail.cli.dryrun import _accounts_in
+from riskrail.cli.dryrun import _accounts_in, warn_account_absent
 from riskrail.engine.clock import Clock, to_iso
 from riskrail.engine.events import event_file_problem, read_lines
 from riskrail.engine.impact import Change, compare, param_changes, summarize, trading_day
@@ -207,6 +207,7 @@ def diff(paths: tuple[str, ...], sets: tuple[str, ...], account_id: int | None,
         known = _accounts_in(events)
         before = _replay(events, old, account_id, strict, known, names)
         after = _replay(events, new, account_id, strict, known, names)
+        warn_account_absent(account_id, before, events)
         for problem in before.problems:
             click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
         skipped += len(before.problems)

@@ -30,7 +30,7 @@ from riskrail.engine.language.parser import parse_duration
 from riskrail.engine.network.decisions import Decision
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.pipeline import Step
-from riskrail.engine.replay import StrictInputError, UntilTooFarError, replay
+from riskrail.engine.replay import ReplayResult, StrictInputError, UntilTooFarError, replay
 from riskrail.engine.report import ReportRecorder, render_html
 from riskrail.engine.ruleset.build import load_ruleset, parse_override
 from riskrail.engine.ruleset.diagnostics import RulesetError, format_text
@@ -125,6 +125,16 @@ def _account_list(path: str) -> dict[int, str]:
                    'Account/search answer {"accounts": [...]}', err=True)
         sys.exit(EXIT_RULESET)
     return _named(items)
+
+
+def warn_account_absent(account_id: int | None, result: ReplayResult, events: str) -> None:
+    """--account-id naming an account no event is of (a typo) decides nothing: say so,
+    or "0 decisions" reads as "this account is fine"."""
+    if account_id is None or account_id in result.accounts:
+        return
+    known = ", ".join(str(a) for a in sorted(result.accounts)) or "none"
+    click.echo(f"warning: --account-id {account_id}: no event in {events} is of that "
+               f"account (the accounts in it: {known})", err=True)
 
 
 def _accounts_in(events: str) -> dict[int, str]:
@@ -330,6 +340,7 @@ def dry_run(events: str, rulesets: tuple[str, ...], sets: tuple[str, ...],
         for made in engines:
             if isinstance(made, DurableEngine):
                 made.close()
+    warn_account_absent(account_id, result, events)
     for problem in result.problems:
         click.echo(f"{events}:{problem.line}: skipped: {problem.message}", err=True)
     if not names and engines:  # stdin, no --accounts: said once the input is read

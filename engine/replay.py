@@ -63,6 +63,8 @@ class ReplayResult:
     calls: list[Call] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     events: int = 0
+    #: the accounts the events are of (all of them, with ``account_id`` too)
+    accounts: set[int] = field(default_factory=set)
     lines: int = 0
     first_ts: int | None = None
     last_ts: int | None = None
@@ -172,6 +174,8 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
             continue
         for event in events:
             owner = getattr(event, "account_id", None)
+            if owner is not None:
+                result.accounts.add(owner)
             if account_id is None or owner is None or owner == account_id:
                 result.events += 1
         emit(pipeline.apply(events))

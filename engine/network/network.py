@@ -486,6 +486,10 @@ class RuleNetwork:
             changes = self._trade(account, event, read)
             marked: list[Decision] = []
             if stale and self._opened(account, event):
+                # the first print after a gap replaces the last quote whole, as the
+                # first quote after it does (breakit8: a bid-only quote next was priced
+                # with the ask from before the gap)
+                self._quotes.pop(event.contract_id, None)
                 marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None,
                                                 None), now)
                 self._marked.add(event.contract_id)

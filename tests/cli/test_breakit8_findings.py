@@ -45,12 +45,6 @@ def test_a_position_pushed_before_its_fill_after_a_quote_gap_is_priced_at_the_fi
     assert [(d["rule"], d["action"]) for d in decided] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: --account-id naming an account that is in none of the events (a typo: 7 "
-    "for 1) is accepted silently: dry-run says 0 decisions and diff 'no difference' (exit "
-    "0), though the full replay decides a flatten and a lockout, and the trail change "
-    "removes both; the per-account overrides that name no account get a warning, this "
-    "gets none"))
 @pytest.mark.parametrize("command", ["dry-run", "diff"])
 def test_an_account_id_that_is_in_no_event_is_warned_about(
         tmp_path: Path, command: str) -> None:
@@ -78,12 +72,6 @@ def quote_fields(ts: str, **fields: float) -> dict[str, object]:
             "data": {"symbol": "F.US.MNQ", "timestamp": ts, **fields}}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: after the first print after a gap (the fill's mark at 21000) a quote "
-    "with only a bid (20999.75) is merged with the ask kept from before the gap "
-    "(21250.25): the contract is priced at their midpoint 21125, open P&L +500 becomes "
-    "the day's peak, and the next full quote at 20950 flattens and locks a day that "
-    "never lost more than 200"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_bid_only_quote_after_the_mark_is_not_priced_with_the_ask_before_the_gap(
         tmp_path: Path, engine: str) -> None:

@@ -222,7 +222,9 @@ class Model:
                         1 if data["side"] == 0 else -1) > 0:
                     # a fill of today, no quote since the reset, leaving its contract open
                     # on its side (opened, added, reversed): the day's first print prices
-                    # the contract as a quote would (docs/rules.md)
+                    # the contract as a quote would, the last quote replaced whole
+                    # (docs/rules.md)
+                    self.quotes.pop(where[1], None)
                     self.apply("GatewayQuote", {"lastPrice": data["price"]}, where[1], at,
                                now, day_start)
                     self.marked.add(where[1])

@@ -338,6 +338,7 @@ class Ledger:
         self._apply_fill(account, fill, at)
         held = account.holdings.get(fill.contract)
         if stale and held is not None and held.direction == (1 if fill.side == 0 else -1):
+            self.quotes.pop(fill.contract, None)  # the print replaces the last quote whole
             self._quote(at, fill.contract, {"lastPrice": fill.price})
             self.marked.add(fill.contract)
 
