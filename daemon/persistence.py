@@ -147,16 +147,24 @@ def restore_state(network: RuleNetwork, store: StateStore, sync: LockoutSync, no
     # after the day: the first cycle re-evaluates every rule against the restored day.
     # A decision whose enforcement is not known to have happened today is decided again.
     undone: dict[int, list[dict[str, Any]]] = {}
+    decided_locks: dict[int, list[tuple[str, str, str | None]]] = {}
     locks = lock_actions()
     for intent in store.undone_intents(day_start):
+        payload = intent["payload"]
         if intent["action"] in locks:
             # a lock's intent stands for as long as the lock (no outcome until it ends): its
             # row, restored above or ended meanwhile, is what was decided. Deciding it again
-            # would start the lock over from the restart's clock.
+            # would start the lock over from the restart's clock, also when its rule decides
+            # again for a close it came with (restore_memory's decided_locks).
+            symbol = payload.get("symbol")
+            decided_locks.setdefault(int(intent["account_id"]), []).append(
+                (str(payload.get("rule")), str(intent["action"]),
+                 symbol if isinstance(symbol, str) else None))
             continue
-        undone.setdefault(int(intent["account_id"]), []).append(intent["payload"])
+        undone.setdefault(int(intent["account_id"]), []).append(payload)
     for account_id, memory in store.load_memory().items():
-        network.restore_memory(account_id, memory, undone.get(account_id, ()))
+        network.restore_memory(account_id, memory, undone.get(account_id, ()),
+                               decided_locks.get(account_id, ()))
     network.memory_changed()  # what was just restored needs no saving
     return restored
 

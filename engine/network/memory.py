@@ -496,10 +496,6 @@ class Lockout:
     condition_topics: frozenset[str] = frozenset()
     #: a lockout's trading mode: block, reduce_only or no_new_entries (actions.TRADING_MODES)
     mode: str = "block"
-    #: restored at a restart whose rule decides again (enforcement it decided with this
-    #: lock not known to have happened): that decision's lock is this one, not a new one
-    #: started from the restart's clock. Cleared by that decision.
-    stands_for_redo: bool = False
 
     @property
     def effect(self) -> str:

@@ -288,6 +288,11 @@ class RuleNetwork:
         #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
         #: replaces it whole, a bid/ask-only one too
         self._marked: set[str] = set()
+        #: account -> (rule, lock kind, symbol) of the locks decided before a restart by
+        #: rules that decide again there (restore_memory) until the Gateway's read of the
+        #: account is applied (restart_read): the lock such a decision comes with is the
+        #: one decided before, held or ended since, not one started from the restart's clock
+        self._redo_locks: dict[int, set[tuple[str, str, str | None]]] = {}
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         self._timer_at: dict[tuple[Any, ...], int] = {}
@@ -1701,20 +1706,27 @@ class RuleNetwork:
             lock = firing.lockout
             if lock is None or firing.decision.superseded_by is not None:
                 continue
+            redo = self._redo_locks.get(account.id)
+            if redo and (lock.rule, lock.kind, lock.symbol) in redo:
+                # a decision made again at a restart: its lock was decided before it
+                redo.discard((lock.rule, lock.kind, lock.symbol))
+                before = next((held for held in account.lockouts
+                               if held.rule == lock.rule and held.kind == lock.kind
+                               and held.symbol == lock.symbol), None)
+                firing.decision.superseded_by = (
+                    f"{lock.rule} {lock.kind} #{before.id} (decided before the restart)"
+                    if before is not None else
+                    f"{lock.rule} {lock.kind} decided before the restart (ended since)")
+                continue
             covering = next((held for held in account.lockouts
                              if held.rule == lock.rule and held.scope == lock.scope
                              and held.symbol == lock.symbol and held.kind == lock.kind
                              and held.mode == lock.mode
-                             and (held.stands_for_redo
-                                  or (held.end is None if lock.end is None
-                                      else held.end is not None and held.end >= lock.end))),
-                            None)
+                             and (held.end is None if lock.end is None
+                                  else held.end is not None and held.end >= lock.end)), None)
             if covering is not None:
                 # Lockouts never shorten or overwrite each other; a later end extends.
                 firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
-                if covering.stands_for_redo:
-                    covering.stands_for_redo = False
-                    firing.decision.superseded_by += " (decided before the restart)"
                 continue
             account.lockouts.append(lock)
             if lock.condition_topics & PRICE_TOPICS:
@@ -1980,7 +1992,8 @@ class RuleNetwork:
         return memory
 
     def restore_memory(self, account_id: int, memory: Mapping[str, Any],
-                       undone: Iterable[Mapping[str, Any]] = ()) -> None:
+                       undone: Iterable[Mapping[str, Any]] = (),
+                       decided_locks: Iterable[tuple[str, str, str | None]] = ()) -> None:
         """Put back what ``export_memory`` kept, before the Gateway's state is read again:
         a position's clocks and activations return when a push shows the same position
         again (same side, same creationTimestamp), other activations at once. The
@@ -1990,10 +2003,15 @@ class RuleNetwork:
         ``undone``: decisions (rule, and contract, symbol or order_id) whose enforcement
         is not known to have happened (standing when the daemon stopped or died): their
         rules' activations for those entities (for every entity, if none is said) are let
-        go, so each decides again if its condition still holds."""
+        go, so each decides again if its condition still holds. ``decided_locks``: (rule,
+        lockout or cooldown, symbol or None) of the locks decided before the restart (held
+        still or ended since): one that such a decision comes with again is recorded
+        superseded by it, not started over from the restart's clock, until the Gateway's
+        read of the account is applied (``restart_read``)."""
         account = self.account(account_id)
         if not memory:
             return
+        undone = list(undone)
         tracked = memory.get("tracked")
         if account.tracker is not None and isinstance(tracked, Mapping):
             account.tracker.load(tracked, self.clock.now())
@@ -2016,9 +2034,18 @@ class RuleNetwork:
             redo.add((rule.id, {"account": None, "position": decision.get("contract"),
                                 "instrument": decision.get("symbol"),
                                 "order": decision.get("order_id")}.get(rule.scope)))
-        for lock in account.lockouts:  # restored already (restore_lockout)
-            if lock.rule in redo_rules or any(lock.rule == rule_id for rule_id, _ in redo):
-                lock.stands_for_redo = True
+        # the locks those decisions came with, by the symbols they are made again for
+        redo_symbols: dict[str, set[Any]] = {}
+        for decision in undone:
+            symbol, contract = decision.get("symbol"), decision.get("contract")
+            if symbol is None and isinstance(contract, str):
+                symbol = self.ruleset.instruments.symbol(contract)
+            redo_symbols.setdefault(str(decision.get("rule")), set()).add(symbol)
+        relocked = {(rule_id, kind, symbol) for rule_id, kind, symbol in decided_locks
+                    if rule_id in redo_rules or (rule_id in redo_symbols and (
+                        symbol is None or symbol in redo_symbols[rule_id]))}
+        if relocked:
+            self._redo_locks[account_id] = relocked
         remembered: dict[str, dict[str, Any]] = {}
         for contract, clocks in (memory.get("positions") or {}).items():
             remembered[str(contract)] = {**clocks, "activations": []}
@@ -2053,6 +2080,12 @@ class RuleNetwork:
             self._remembered[(account_id, contract)] = clocks
         account.wake = _EVERYTHING
         self._woken.add(account_id)
+
+    def restart_read(self, account_id: int) -> None:
+        """The Gateway's read of the account after a restart is applied: what was to be
+        decided again has been (or no longer holds), and a lock decided before the
+        restart stands for no later decision (a later firing of its rule extends it)."""
+        self._redo_locks.pop(account_id, None)
 
     def _recall(self, account: AccountState, position: PositionState) -> None:
         """A new position: the same one as before a restart gets its memory back."""

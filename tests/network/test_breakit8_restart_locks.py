@@ -2,15 +2,13 @@
 locks a restart restores with the decisions it makes again (ad7217b,
 Lockout.stands_for_redo), with the network test's restart (the store's lasting locks,
 the day, the memory and the undone decisions, as daemon/persistence.restore_state
-gives them). A finding not fixed yet is kept as a strict xfail, which fails once it is
-fixed."""
+gives them)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pytest
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
 from test_restart import ACCOUNT, ES, MNQ, Session, at, position, restart
@@ -47,12 +45,6 @@ def lock_ends(session: Session) -> dict[str, list[int]]:
     return ends
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: restore_memory flags every restored lock of a rule with an undone decision "
-    "(stands_for_redo), whatever its symbol; the ES lock's close was done, so no redo "
-    "clears its flag, and a genuinely new NAKED firing on ES at 10:21 (lock to 11:21) is "
-    "recorded superseded '(decided before the restart)' by the ES lock ending 11:01: ES "
-    "is unlocked 20 minutes early"))
 def test_a_new_firing_after_the_restart_extends_a_lock_whose_close_was_done(
         tmp_path: Path) -> None:
     # MNQ and ES held naked since 10:00: at 10:01 NAKED closes each and locks each symbol
@@ -74,6 +66,7 @@ def test_a_new_firing_after_the_restart_extends_a_lock_whose_close_was_done(
                      undone=[{"rule": "NAKED", "contract": MNQ}])
     second.push(at("10:01:05"), "GatewayUserAccount", ACCOUNT)
     second.push(at("10:01:05"), "GatewayUserPosition", held(MNQ, 1, "10:00:00"))
+    second.network.restart_read(1)  # the restart's read applied (the daemon's Snapshot)
     assert [(d.rule, d.action, d.superseded_by) for d in second.decisions] == [
         ("NAKED", "close_position", None),
         ("NAKED", "lockout", "NAKED lockout #1 (decided before the restart)")]
@@ -85,12 +78,6 @@ def test_a_new_firing_after_the_restart_extends_a_lock_whose_close_was_done(
     assert max(lock_ends(second)["ES"]) == at("11:21:00")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: the flag a restored lock gets for an undone close (stands_for_redo) is "
-    "cleared only by the lockout the redo decides; when the close did go through while "
-    "the daemon was down (the Gateway reads MNQ flat), nothing is decided again and the "
-    "flag stays: a new NAKED firing on MNQ at 10:21 (lock to 11:21) is recorded superseded "
-    "'(decided before the restart)' by the lock ending 11:01"))
 def test_a_flag_left_by_a_close_done_while_down_does_not_swallow_a_later_lock(
         tmp_path: Path) -> None:
     # MNQ held naked since 10:00: NAKED closes it and locks MNQ for 1 hour at 10:01. The
@@ -104,6 +91,7 @@ def test_a_flag_left_by_a_close_done_while_down_does_not_swallow_a_later_lock(
     second = restart(first, rules, at("10:01:05"),
                      undone=[{"rule": "NAKED", "contract": MNQ}])
     second.push(at("10:01:05"), "GatewayUserAccount", ACCOUNT)
+    second.network.restart_read(1)  # the restart's read applied (the daemon's Snapshot)
     assert second.decisions == []
     second.push(at("10:20:00"), "GatewayUserPosition", held(MNQ, 3, "10:20:00"))
     second.to(at("10:21:30"))
@@ -113,12 +101,6 @@ def test_a_flag_left_by_a_close_done_while_down_does_not_swallow_a_later_lock(
     assert max(lock_ends(second)["MNQ"]) == at("11:21:00")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: a lock that ended while the daemon was down is not restored "
-    "(store.active_lockouts), so nothing stands for the redo of its undone close: the "
-    "restart at 11:30 decides the close again and a new 1-hour lockout from the restart's "
-    "clock (11:30-12:30), which docs/guarantees.md says does not happen ('nor starts "
-    "again once it has ended while the daemon was down', also with an undone close)"))
 def test_a_lock_that_ended_while_down_does_not_start_again_with_the_redo(
         tmp_path: Path) -> None:
     # MNQ held naked since 10:00: NAKED closes it and locks MNQ 10:01-11:01. The daemon is
@@ -133,6 +115,7 @@ def test_a_lock_that_ended_while_down_does_not_start_again_with_the_redo(
                      undone=[{"rule": "NAKED", "contract": MNQ}])
     second.push(at("11:30:00"), "GatewayUserAccount", ACCOUNT)
     second.push(at("11:30:00"), "GatewayUserPosition", held(MNQ, 1, "10:00:00"))
+    second.network.restart_read(1)  # the restart's read applied (the daemon's Snapshot)
     assert ("NAKED", "close_position") in [(d.rule, d.action) for d in second.decisions]
     assert [d for d in second.decisions
             if d.action == "lockout" and d.superseded_by is None] == []

@@ -128,7 +128,14 @@ def restart(before: Session, ruleset: Ruleset, when: int,
     after.network.restore_day(1, account.day_start, account.realized_pnl_today,
                               account.gross_realized_pnl_today, account.fees_today,
                               account.trades_today)
-    after.network.restore_memory(1, memory, undone or ())
+    # the store's intents of the locks decided (those whose end was not seen: held still,
+    # or ended while the daemon was down)
+    ended = {(d.rule, d.action.removesuffix("_ended"), d.symbol) for d in before.decisions
+             if d.action in ("lockout_ended", "cooldown_ended")}
+    decided = [(d.rule, d.action, d.symbol) for d in before.decisions
+               if d.action in ("lockout", "cooldown") and d.superseded_by is None
+               and (d.rule, d.action, d.symbol) not in ended]
+    after.network.restore_memory(1, memory, undone or (), decided)
     return after
 
 
@@ -263,6 +270,7 @@ def test_a_lock_decided_with_an_undone_flatten_is_not_decided_again(tmp_path: Pa
     second = restart(first, rules, at("10:00:12"), undone=[{"rule": "LOSS"}])
     second.push(at("10:00:12"), "GatewayUserAccount", ACCOUNT)
     second.push(at("10:00:12"), "GatewayUserPosition", position(created="09:59:00"))
+    second.network.restart_read(1)  # the restart's read applied (the daemon's Snapshot)
     assert [f for f in second.fired() if f[1] == "LOSS"] == [("15:00:12", "LOSS", "flatten")]
     superseded = [d for d in second.decisions if d.action == "lockout"]
     assert len(superseded) == 1 and superseded[0].superseded_by is not None
