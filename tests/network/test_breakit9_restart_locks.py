@@ -1,0 +1,137 @@
+"""What an adversarial outside tester (helper breakit9, session 9) found about the locks
+a restart keeps for the decisions its rules make again (ae9e0d9: restore_memory's
+decided_locks, RuleNetwork.restart_read), with the network test's restart. A finding not
+fixed yet is kept as a strict xfail, which fails once it is fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from riskrail.engine.ruleset.build import load_ruleset
+from riskrail.engine.ruleset.model import Ruleset
+from test_restart import ACCOUNT, MNQ, Session, at, position, restart
+
+DROP = """
+name: drop
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: DROP
+    for_each: position
+    condition: position.unrealized_pnl <= -100
+    actions:
+      - close_position
+      - lockout: {for: 1h, scope: symbol}
+"""
+
+
+def drop(tmp_path: Path) -> Ruleset:
+    path = tmp_path / "drop.yaml"
+    path.write_text(DROP)
+    return load_ruleset([path])[0]
+
+
+def quote(price: float, clock: str) -> dict[str, Any]:
+    return {"contractId": MNQ, "symbol": "F.US.MNQ", "lastPrice": price,
+            "timestamp": f"2026-03-10T{clock}-05:00"}
+
+
+def first_run(rules: Ruleset) -> Session:
+    # long 2 MNQ at 21000 since 10:00; at 10:00:30 the quote 20880 (-120 open): DROP
+    # closes MNQ and locks it 10:00:30-11:00:30. The daemon dies with the close in flight.
+    first = Session(rules, at("10:00:00"))
+    first.push(at("10:00:00"), "GatewayUserAccount", ACCOUNT)
+    first.push(at("10:00:00"), "GatewayUserPosition", position(MNQ, 2, "10:00:00"))
+    first.push(at("10:00:30"), "GatewayQuote", quote(20880.0, "10:00:30"))
+    assert first.fired() == [("15:00:30", "DROP", "close_position"),
+                             ("15:00:30", "DROP", "lockout")]
+    return first
+
+
+def active_locks(session: Session, instant: int) -> list[tuple[str, int | None]]:
+    return [(lock.rule, lock.end) for lock in session.network.accounts[1].lockouts
+            if lock.end is None or lock.end > instant]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a rule that reads prices cannot decide again in the restart's read (prices are not "
+    "restored; quotes come with the feed after the Snapshot): restart_read has dropped "
+    "_redo_locks by then, so the redo on the first quote locks anew from the restart's "
+    "clock: MNQ locked to 11:05:01 instead of the restored 11:00:30"))
+def test_a_price_rule_deciding_again_on_the_first_quote_does_not_start_its_lock_over(
+        tmp_path: Path) -> None:
+    # Restart at 10:05: the store gives back the lock (to 11:00:30) and the undone close.
+    # The Gateway's read: MNQ long 2 still open; no price yet (the feed's first quote,
+    # 20880, at 10:05:01). By hand (docs/guarantees.md, "What a restart keeps"): DROP
+    # decides the close again; the lockout it comes with is the one decided at 10:00:30
+    # (not started over from the restart's clock): MNQ is locked to 11:00:30, not later.
+    rules = drop(tmp_path)
+    second = restart(first_run(rules), rules, at("10:05:00"),
+                     undone=[{"rule": "DROP", "contract": MNQ}])
+    second.push(at("10:05:00"), "GatewayUserAccount", ACCOUNT)
+    second.push(at("10:05:00"), "GatewayUserPosition", position(MNQ, 2, "10:00:00"))
+    second.network.restart_read(1)  # the restart's read applied (the daemon's Snapshot)
+    second.push(at("10:05:01"), "GatewayQuote", quote(20880.0, "10:05:01"))
+    assert ("DROP", "close_position") in [(d.rule, d.action) for d in second.decisions]
+    assert active_locks(second, at("10:05:01")) == [("DROP", at("11:00:30"))]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a lock that ended while the daemon was down starts again (11:30-12:30) with the "
+    "redo of its close when the rule reads prices: the redo comes on the first quote, "
+    "after restart_read dropped _redo_locks"))
+def test_a_price_rules_lock_that_ended_while_down_does_not_start_again(
+        tmp_path: Path) -> None:
+    # Restart at 11:30, the lock (10:00:30-11:00:30) ended while the daemon was down; MNQ
+    # still long 2, first quote 20880 at 11:30:01. By hand: the close is decided again,
+    # the lock does not start again: MNQ is not locked.
+    rules = drop(tmp_path)
+    second = restart(first_run(rules), rules, at("11:30:00"),
+                     undone=[{"rule": "DROP", "contract": MNQ}])
+    second.push(at("11:30:00"), "GatewayUserAccount", ACCOUNT)
+    second.push(at("11:30:00"), "GatewayUserPosition", position(MNQ, 2, "10:00:00"))
+    second.network.restart_read(1)
+    second.push(at("11:30:01"), "GatewayQuote", quote(20880.0, "11:30:01"))
+    assert ("DROP", "close_position") in [(d.rule, d.action) for d in second.decisions]
+    assert active_locks(second, at("11:30:01")) == []
+
+
+NAKED = """
+name: naked
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: NAKED
+    for_each: position
+    condition: not position.has_stop and position.unprotected_for >= 60s
+    actions:
+      - close_position
+      - lockout: {for: 1h, scope: symbol}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Pipeline._snapshot calls restart_read even when the read's positions failed "
+    "(positions None): _redo_locks is dropped before any redo could be decided, and the "
+    "redo at the next read locks anew from that read's clock (MNQ to 11:02:00, not the "
+    "restored 11:01:00)"))
+def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path) -> None:
+    # NAKED closes MNQ (naked since 10:00) and locks it 10:01-11:01; killed with the close
+    # in flight. Restart at 10:01:05: the read's Position/searchOpen fails (the Snapshot
+    # has the account, no positions); the next read at 10:02 shows MNQ still open. By
+    # hand: the close is decided again at 10:02, the first read that shows the position;
+    # its lockout is the one decided at 10:01 (to 11:01), not one from 10:02.
+    path = tmp_path / "naked.yaml"
+    path.write_text(NAKED)
+    rules = load_ruleset([path])[0]
+    first = Session(rules, at("10:00:00"))
+    first.push(at("10:00:00"), "GatewayUserPosition", position(MNQ, 1, "10:00:00"))
+    first.to(at("10:01:00"))
+    second = restart(first, rules, at("10:01:05"),
+                     undone=[{"rule": "NAKED", "contract": MNQ}])
+    second.push(at("10:01:05"), "GatewayUserAccount", ACCOUNT)
+    second.network.restart_read(1)  # Pipeline._snapshot: called with positions None too
+    second.push(at("10:02:00"), "GatewayUserPosition", position(MNQ, 1, "10:00:00"))
+    second.network.restart_read(1)
+    assert ("NAKED", "close_position") in [(d.rule, d.action) for d in second.decisions]
+    assert active_locks(second, at("10:02:00")) == [("NAKED", at("11:01:00"))]
