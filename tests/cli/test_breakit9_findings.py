@@ -1,0 +1,51 @@
+"""What an adversarial outside tester (helper breakit9, session 9) found replaying
+hand-made days through ``riskrail dry-run`` and computing by hand what must fire. A
+finding not fixed yet is kept as a strict xfail, which fails once it is fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daylines import ROOT, account, dry_run, fill, position, quote
+
+TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
+DAY = "2026-03-10T{}-05:00"
+
+
+def arrived(line: dict[str, Any], clock: str) -> dict[str, Any]:
+    """``line`` as the recorder writes it when its callback finished at ``clock``."""
+    return {**line, "ts": DAY.format(clock)}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "1d699bf's push mark takes what an add's lots cost from the averages before and "
+    "after the push, 'before' being the last push known: a sell and a buy whose later "
+    "push arrives first (callbacks finish out of order) imply 21400, a price never "
+    "traded; +1600 open becomes the day's peak and the trailing rule flattens and locks"))
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_a_push_ahead_of_two_fills_is_not_marked_at_a_price_never_traded(
+        tmp_path: Path, engine: str) -> None:
+    # Long 2 MNQ at 21000 since 10:00, quoted at 21000 until 11:00; no quote until 11:16.
+    # At 11:15:00 the trader sells 1 at 21100 (+200 realized; push: long 1 at 21000), at
+    # 11:15:01 buys 2 at 21200 (push: long 3 at 21133.33). The four callbacks finish at
+    # 11:15:01, the last push first. At 11:16 a quote 21150.
+    # By hand: realized +200; long 3 at 21133.33 is +400 at 21200, +100 at 21150: net
+    # +600 (the peak), then +300, 300 below it: nothing fires (in the Gateway's order
+    # nothing does). Seen: the first push is taken as an add of 1 to long 2 at 21000 and
+    # marks 21400 ((3 x 21133.33 - 2 x 21000) / 1): open +1600, the peak; flatten +
+    # lockout at 11:15:01 and LOCKOUT-ENFORCEMENT's close.
+    lines = [account(DAY.format("08:55:00")),
+             quote(DAY.format("09:59:00"), 21000.0),
+             fill(DAY.format("10:00:00"), 1, 0, 2, 21000.0, None),
+             position(DAY.format("10:00:00"), 101, 1, 2, 21000.0),
+             quote(DAY.format("11:00:00"), 21000.0),
+             arrived(position(DAY.format("10:00:00"), 101, 1, 3, 21133.333333333332),
+                     "11:15:01"),
+             arrived(fill(DAY.format("11:15:00"), 2, 1, 1, 21100.0, 200.0), "11:15:01"),
+             arrived(position(DAY.format("10:00:00"), 101, 1, 1, 21000.0), "11:15:01"),
+             arrived(fill(DAY.format("11:15:01"), 3, 0, 2, 21200.0, None), "11:15:01"),
+             quote(DAY.format("11:16:00"), 21150.0)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING))
+    assert [(d["rule"], d["action"]) for d in decided] == []
