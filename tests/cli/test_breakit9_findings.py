@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import ROOT, account, dry_run, fill, position, quote
+from daylines import MNQ, ROOT, account, dry_run, fill, position, quote
 
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 DAY = "2026-03-10T{}-05:00"
@@ -47,5 +47,40 @@ def test_a_push_ahead_of_two_fills_is_not_marked_at_a_price_never_traded(
              arrived(position(DAY.format("10:00:00"), 101, 1, 1, 21000.0), "11:15:01"),
              arrived(fill(DAY.format("11:15:01"), 3, 0, 2, 21200.0, None), "11:15:01"),
              quote(DAY.format("11:16:00"), 21150.0)]
+    decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING))
+    assert [(d["rule"], d["action"]) for d in decided] == []
+
+
+def quote_fields(ts: str, **fields: float) -> dict[str, Any]:
+    return {"ts": ts, "type": "GatewayQuote", "contractId": MNQ,
+            "data": {"symbol": "F.US.MNQ", "timestamp": ts, **fields}}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the first quote after a gap, bid-only, replaces the last whole but makes no price: "
+    "prices keeps 15:59's 21250 while _quoted_at moves to 17:00, so the fill at 17:00:30 "
+    "is not 'after a gap' and marks nothing; long 2 at 21000 priced at 21250 (+1000, the "
+    "peak), flatten + lockout at 17:01 on a -200 day"))
+@pytest.mark.parametrize("engine", ["network", "durable"])
+@pytest.mark.parametrize("gap", ["daily halt", "mid-day"])
+def test_a_bid_only_first_quote_after_a_gap_does_not_keep_the_price_before_it(
+        tmp_path: Path, engine: str, gap: str) -> None:
+    # Last quote 21250 (bid/ask 21249.75/21250.25) at 15:59 (or 11:00). The market
+    # reopens at 17:00 (11:15) with a bid-only quote 20999.75; at 17:00:30 (11:15:30) buy
+    # 2 MNQ at 21000 (fill, then push); at 17:01 (11:16) 20949.75/20950.25. By hand:
+    # 21250 is no price of the market after the gap (docs/rules.md: the first quote
+    # after it replaces the last whole); the position is at the market (the print 21000,
+    # the bid): open P&L about 0, then -200; the peak is 0; net -200 is less than 500
+    # below it: nothing fires (with a bid and ask at 17:00 nothing does).
+    before, reopen, bought, after = (
+        ("15:59:00", "17:00:00", "17:00:30", "17:01:00") if gap == "daily halt"
+        else ("11:00:00", "11:15:00", "11:15:30", "11:16:00"))
+    lines = [account(DAY.format("08:55:00")),
+             quote_fields(DAY.format(before), lastPrice=21250.0, bestBid=21249.75,
+                          bestAsk=21250.25),
+             quote_fields(DAY.format(reopen), bestBid=20999.75),
+             fill(DAY.format(bought), 9003, 0, 2, 21000.0, None),
+             position(DAY.format(bought), 101, 1, 2, 21000.0),
+             quote_fields(DAY.format(after), bestBid=20949.75, bestAsk=20950.25)]
     decided = dry_run(tmp_path, lines, "--engine", engine, "--ruleset", str(TRAILING))
     assert [(d["rule"], d["action"]) for d in decided] == []
