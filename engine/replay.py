@@ -63,7 +63,7 @@ class ReplayResult:
     calls: list[Call] = field(default_factory=list)
     problems: list[InputProblem] = field(default_factory=list)
     events: int = 0
-    #: the accounts the events are of (all of them, with ``account_id`` too)
+    #: the accounts the facts applied are of, pushed or read (all, with ``account_id`` too)
     accounts: set[int] = field(default_factory=set)
     lines: int = 0
     first_ts: int | None = None
@@ -110,6 +110,10 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
                 on_checkpoint(at, pipeline)
 
     def emit(step: Step) -> None:
+        for event in step.events:  # pushed or read (a recording's Snapshot lines)
+            owner = getattr(event, "account_id", None)
+            if owner is not None:
+                result.accounts.add(owner)
         if account_id is not None:
             # every account is replayed: they share the market (a fill's print after a
             # quote gap prices its contract for all), so one account's decisions are
@@ -174,8 +178,6 @@ def replay(lines: Iterable[str | bytes], ruleset: Ruleset, *, account_id: int | 
             continue
         for event in events:
             owner = getattr(event, "account_id", None)
-            if owner is not None:
-                result.accounts.add(owner)
             if account_id is None or owner is None or owner == account_id:
                 result.events += 1
         emit(pipeline.apply(events))

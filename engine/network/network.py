@@ -841,16 +841,21 @@ class RuleNetwork:
             self._marked.discard(event.contract_id)
             last = None
         quoted = self._quoted_at.get(event.contract_id)
-        if quoted is not None and now - quoted >= QUOTE_GAP:
-            # the first quote after a gap (the market closed) replaces the last whole: a
-            # field not sent since is no price of the market now
+        priced = event.last_price is not None or (event.best_bid is not None
+                                                  and event.best_ask is not None)
+        if quoted is not None and now - quoted >= QUOTE_GAP and priced:
+            # the first quote after a gap (the market closed) that prices on its own
+            # replaces the last whole: a field not sent since is no price of the market now
             last = bid = ask = None
         # Quotes may carry only the fields that changed: merge them.
         last = event.last_price if event.last_price is not None else last
         bid = event.best_bid if event.best_bid is not None else bid
         ask = event.best_ask if event.best_ask is not None else ask
         self._quotes[event.contract_id] = (last, bid, ask)
-        self._quoted_at[event.contract_id] = now
+        if priced or quoted is None or now - quoted < QUOTE_GAP:
+            # one that does not (a bid alone) leaves the contract unquoted since the gap:
+            # the next print of a fill still prices it (breakit9)
+            self._quoted_at[event.contract_id] = now
         price = last if last is not None else (bid + ask) / 2 \
             if bid is not None and ask is not None else None
         contract = event.contract_id

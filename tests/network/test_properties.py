@@ -231,9 +231,13 @@ class Model:
                 self.windows_at[key[0]] = max(self.windows_at.get(key[0], at), at)
         elif kind == "GatewayQuote":
             assert contract is not None
-            if now - self.quoted_at.get(contract, now) >= QUOTE_GAP:
+            priced = data.get("lastPrice") is not None or (
+                data.get("bestBid") is not None and data.get("bestAsk") is not None)
+            after_gap = now - self.quoted_at.get(contract, now) >= QUOTE_GAP
+            if after_gap and priced:
                 self.quotes.pop(contract, None)  # after a gap: nothing merged from before
-            self.quoted_at[contract] = now
+            if priced or not after_gap:  # a bid alone after a gap: still unquoted since
+                self.quoted_at[contract] = now
             merged = self.quotes.setdefault(contract, {})
             if contract in self.marked:
                 self.marked.discard(contract)

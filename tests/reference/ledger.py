@@ -448,9 +448,15 @@ class Ledger:
             account.unprotected[contract] = at
 
     def _quote(self, at: int, contract: str, data: dict[str, Any]) -> None:
-        if at - self.quoted_at.get(contract, at) >= QUOTE_GAP:
-            self.quotes.pop(contract, None)  # after a gap: nothing merged from before it
-        self.quoted_at[contract] = at
+        # a quote that prices on its own after a gap keeps nothing merged from before it;
+        # one that does not (a bid alone) is merged, the contract still unquoted since
+        priced = data.get("lastPrice") is not None or (
+            data.get("bestBid") is not None and data.get("bestAsk") is not None)
+        after_gap = at - self.quoted_at.get(contract, at) >= QUOTE_GAP
+        if after_gap and priced:
+            self.quotes.pop(contract, None)
+        if priced or not after_gap:
+            self.quoted_at[contract] = at
         merged = self.quotes.setdefault(contract, {})
         if contract in self.marked:
             self.marked.discard(contract)
