@@ -344,7 +344,7 @@ class Pipeline:
             balance = accounts[-1].balance
             self.network.catch_up_day_end(account, balance - moved)
         self._apply([*accounts, *fresh, *trades], step, read=True)
-        self.network.restart_read(account)
+        self.network.restart_read(account, positions=positions is not None)
         self.reconciler.read_done(account, token, positions=positions is not None,
                                   orders=orders is not None, skipped=skipped)
         self._plan(step)

@@ -67,6 +67,8 @@ __all__ = ["ClockView", "RuleNetwork"]
 Change = tuple[str, str, Any]  # (record, topic, entity key)
 _MAX_ROUNDS = 8  # forward-chaining rounds per cycle; lockouts settle in two
 _NO_RETRIGGER = object()
+#: a decision a restart makes again for every entity of its rule (none was said)
+_EVERY_ENTITY = object()
 _ABSENT = object()
 _NOTHING: list[Any] = []  # shared "nothing fired" (never appended to)
 #: every quote changes the same two things: the holder's position price and its account's
@@ -288,11 +290,13 @@ class RuleNetwork:
         #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
         #: replaces it whole, a bid/ask-only one too
         self._marked: set[str] = set()
-        #: account -> (rule, lock kind, symbol) of the locks decided before a restart by
-        #: rules that decide again there (restore_memory) until the Gateway's read of the
-        #: account is applied (restart_read): the lock such a decision comes with is the
-        #: one decided before, held or ended since, not one started from the restart's clock
-        self._redo_locks: dict[int, set[tuple[str, str, str | None]]] = {}
+        #: account -> (rule, entity key) of a decision a restart makes again (restore_memory)
+        #: -> (lock kind, symbol) of the locks decided with it before the restart: the
+        #: rule's next firing for that entity is that decision, and the locks it comes with
+        #: are those, held or ended since, not ones started from the restart's clock
+        self._redo: dict[int, dict[tuple[str, Any], set[tuple[str, str | None]]]] = {}
+        #: account -> the trading day (its start) the decisions made again are of
+        self._redo_day: dict[int, int] = {}
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         self._timer_at: dict[tuple[Any, ...], int] = {}
@@ -495,9 +499,14 @@ class RuleNetwork:
                 # first quote after it does (breakit8: a bid-only quote next was priced
                 # with the ask from before the gap)
                 self._quotes.pop(event.contract_id, None)
+                # the fill's own account sees the new price in the fill's cycle, with the
+                # fill (the indexed and the full network alike: a quote cycle before it
+                # decided, in full re-evaluation, what the fill made too)
                 marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None,
-                                                None), now)
+                                                None), now, event.account_id)
                 self._marked.add(event.contract_id)
+                changes = [*changes, ("position", "prices", event.contract_id),
+                           ("account", "prices", None)]
             decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
         raise TypeError(f"not an event: {event!r}")
@@ -833,7 +842,9 @@ class RuleNetwork:
                                                  + sign * trade.gross_pnl)
         account.fees_today = money(account.fees_today + sign * trade.fees)
 
-    def _quote(self, event: QuoteEvent, now: int) -> list[Decision]:
+    def _quote(self, event: QuoteEvent, now: int, deferred: int | None = None
+               ) -> list[Decision]:
+        """``deferred``: an account whose cycle for the new price its caller runs."""
         last, bid, ask = self._quotes.get(event.contract_id, (None, None, None))
         if self._marked and event.contract_id in self._marked:
             # a fill's print is no quote's last trade price: a bid/ask-only quote after it
@@ -871,7 +882,8 @@ class RuleNetwork:
                 self._fold_on(contract, now)
                 trail.forget()  # no position to keep a best price for
             return []
-        out = self._quote_cycles(contract, price, holders, now)
+        out = self._quote_cycles(contract, price, holders if deferred not in holders
+                                 else holders - {deferred}, now)
         if len(trail) > 2 * len(holders) + 64:  # amortized: forget once per so many prices
             # after the cycles: an extreme a cycle works out is news to its quote filter
             self._keep_best(contract, holders)
@@ -1529,8 +1541,37 @@ class RuleNetwork:
             return self._failed(account, rule, key, pair, error, now, trigger)
         if ctx.deadline < NEVER:
             self._schedule(("rule", account.id, rule.id, key), ctx.deadline)
+        if fired and self._redo and account.id in self._redo:
+            self._redone(account, rule.id, key, fired, now)
         self.counters.firings += len(fired)
         return fired
+
+    def _redone(self, account: AccountState, rule_id: str, key: Any,
+                fired: list[_Firing], now: int) -> None:
+        """The firing of a rule for an entity a restart decides again for: the locks it
+        comes with are those decided before the restart (restore_memory)."""
+        redo = self._redo[account.id]
+        if self._redo_day.get(account.id) != self.clock_view.day_start(now):
+            del self._redo[account.id]  # a new trading day: nothing is decided again
+            return
+        locks = redo.pop((rule_id, key), None)
+        if locks is None:
+            locks = redo.pop((rule_id, _EVERY_ENTITY), None)
+        if not redo:
+            del self._redo[account.id]
+        if locks is None:
+            return
+        for firing in fired:
+            lock = firing.lockout
+            if lock is None or (lock.kind, lock.symbol) not in locks:
+                continue
+            before = next((held for held in account.lockouts
+                           if held.rule == lock.rule and held.kind == lock.kind
+                           and held.symbol == lock.symbol), None)
+            firing.decision.superseded_by = (
+                f"{lock.rule} {lock.kind} #{before.id} (decided before the restart)"
+                if before is not None else
+                f"{lock.rule} {lock.kind} decided before the restart (ended since)")
 
     def _failed(self, account: AccountState, rule: CompiledRule, key: Any,
                 pair: tuple[str, Any], error: Exception, now: int, trigger: str
@@ -1710,18 +1751,6 @@ class RuleNetwork:
         for firing in firings:
             lock = firing.lockout
             if lock is None or firing.decision.superseded_by is not None:
-                continue
-            redo = self._redo_locks.get(account.id)
-            if redo and (lock.rule, lock.kind, lock.symbol) in redo:
-                # a decision made again at a restart: its lock was decided before it
-                redo.discard((lock.rule, lock.kind, lock.symbol))
-                before = next((held for held in account.lockouts
-                               if held.rule == lock.rule and held.kind == lock.kind
-                               and held.symbol == lock.symbol), None)
-                firing.decision.superseded_by = (
-                    f"{lock.rule} {lock.kind} #{before.id} (decided before the restart)"
-                    if before is not None else
-                    f"{lock.rule} {lock.kind} decided before the restart (ended since)")
                 continue
             covering = next((held for held in account.lockouts
                              if held.rule == lock.rule and held.scope == lock.scope
@@ -2010,9 +2039,10 @@ class RuleNetwork:
         rules' activations for those entities (for every entity, if none is said) are let
         go, so each decides again if its condition still holds. ``decided_locks``: (rule,
         lockout or cooldown, symbol or None) of the locks decided before the restart (held
-        still or ended since): one that such a decision comes with again is recorded
-        superseded by it, not started over from the restart's clock, until the Gateway's
-        read of the account is applied (``restart_read``)."""
+        still or ended since): the lockout such a decision comes with again (the rule's
+        next firing for that entity, today) is recorded superseded by it, not started
+        over from the restart's clock. A position's is no longer to decide again once a
+        read shows it gone or another one in its place (``restart_read``, ``_recall``)."""
         account = self.account(account_id)
         if not memory:
             return
@@ -2039,18 +2069,26 @@ class RuleNetwork:
             redo.add((rule.id, {"account": None, "position": decision.get("contract"),
                                 "instrument": decision.get("symbol"),
                                 "order": decision.get("order_id")}.get(rule.scope)))
-        # the locks those decisions came with, by the symbols they are made again for
-        redo_symbols: dict[str, set[Any]] = {}
+        # the locks decided with those decisions: the account's, and the symbol's each is for
+        decided = list(decided_locks)
+        again: dict[tuple[str, Any], set[tuple[str, str | None]]] = {}
         for decision in undone:
+            rule = by_id.get(str(decision.get("rule")))
+            if rule is None:
+                continue
             symbol, contract = decision.get("symbol"), decision.get("contract")
             if symbol is None and isinstance(contract, str):
                 symbol = self.ruleset.instruments.symbol(contract)
-            redo_symbols.setdefault(str(decision.get("rule")), set()).add(symbol)
-        relocked = {(rule_id, kind, symbol) for rule_id, kind, symbol in decided_locks
-                    if rule_id in redo_rules or (rule_id in redo_symbols and (
-                        symbol is None or symbol in redo_symbols[rule_id]))}
-        if relocked:
-            self._redo_locks[account_id] = relocked
+            key = _EVERY_ENTITY if rule.id in redo_rules else {
+                "account": None, "position": contract, "instrument": symbol,
+                "order": decision.get("order_id")}.get(rule.scope)
+            again.setdefault((rule.id, key), set()).update(
+                (kind, locked) for rule_id, kind, locked in decided
+                if rule_id == rule.id and (locked is None or locked == symbol
+                                           or key is _EVERY_ENTITY))
+        if again:
+            self._redo[account_id] = again
+            self._redo_day[account_id] = self.clock_view.day_start(self.clock.now())
         remembered: dict[str, dict[str, Any]] = {}
         for contract, clocks in (memory.get("positions") or {}).items():
             remembered[str(contract)] = {**clocks, "activations": []}
@@ -2086,17 +2124,31 @@ class RuleNetwork:
         account.wake = _EVERYTHING
         self._woken.add(account_id)
 
-    def restart_read(self, account_id: int) -> None:
-        """The Gateway's read of the account after a restart is applied: what was to be
-        decided again has been (or no longer holds), and a lock decided before the
-        restart stands for no later decision (a later firing of its rule extends it)."""
-        self._redo_locks.pop(account_id, None)
+    def restart_read(self, account_id: int, *, positions: bool = True) -> None:
+        """A read of the account from the Gateway is applied (``positions``: its open
+        positions were read): a position a restart was to decide again for that the read
+        shows gone was closed meanwhile; nothing is decided again for it, and its rule's
+        next firing for a position opened there later is a new decision."""
+        redo = self._redo.get(account_id)
+        if not redo or not positions:
+            return
+        account = self.account(account_id)
+        position_rules = self._index(account).ids_by_scope.get("position", frozenset())
+        for rule_id, key in [k for k in redo if k[0] in position_rules
+                             and k[1] is not _EVERY_ENTITY]:
+            if key not in account.positions:
+                del redo[(rule_id, key)]
+        if not redo:
+            del self._redo[account_id]
 
     def _recall(self, account: AccountState, position: PositionState) -> None:
         """A new position: the same one as before a restart gets its memory back."""
         clocks = self._remembered.pop((account.id, position.contract), None)
         if clocks is None or clocks.get("direction") != position.direction \
                 or clocks.get("created_at") != position.created_at:
+            redo = self._redo.get(account.id) if clocks is not None else None
+            for pair in [p for p in redo or () if p[1] == position.contract]:
+                del redo[pair]  # type: ignore[union-attr]  # another position: a new one
             return  # not seen before, or closed and opened again meanwhile
         position.opened_at = int(clocks["opened_at"])
         position.last_increase_at = int(clocks["last_increase_at"])

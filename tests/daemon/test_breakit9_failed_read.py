@@ -1,7 +1,8 @@
 """A kill -9 with a close in flight and the restart's first read of the account failing
 (outside testing, breakit9, of ae9e0d9): daemon/caller.py sends that read's Snapshot
-without positions (an error; asked again), and Pipeline._snapshot calls restart_read for
-it all the same, so the close decided again at the next read comes with a new lock."""
+without positions (an error; asked again), and Pipeline._snapshot called restart_read for
+it all the same, so the close decided again at the next read came with a new lock; now a
+read without positions ends nothing."""
 
 from __future__ import annotations
 
@@ -44,11 +45,6 @@ def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
             and "superseded_by" not in d]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the restart's first read fails (Order/searchOpen success false): its Snapshot, an "
-    "error without positions, still reaches restart_read, which drops _redo_locks; the "
-    "close decided again at the next read comes with a second 1-hour lockout of MNQ, "
-    "not superseded"))
 async def test_a_failed_first_read_does_not_let_the_redo_lock_anew(
         sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]) -> None:
     # Long 1 MNQ, then 1 more: TOO-BIG closes MNQ and locks it for 1 hour. The close is

@@ -1,7 +1,8 @@
 """A kill -9 with a price rule's close in flight (outside testing, breakit9, of ae9e0d9):
 the restarted daemon has no price until the feed's first quote, after the Snapshot read
-in which restart_read ends what the restart decides again; the close decided again on
-that quote comes with a second lock started from the restart's clock."""
+in which restart_read ended what the restart decides again; the close decided again on
+that quote came with a second lock started from the restart's clock. Now what is decided
+again is kept for its position until a read shows it gone."""
 
 from __future__ import annotations
 
@@ -44,17 +45,12 @@ def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
             and "superseded_by" not in d]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the restarted daemon has no price until the feed's first quote, after the "
-    "Snapshot's restart_read dropped _redo_locks: the close decided again on that quote "
-    "comes with a second 1-hour lockout, not superseded, from the restart's clock (its "
-    "end later than the one decided before the kill)"))
 async def test_a_price_rules_close_decided_again_after_a_kill_keeps_one_lock(
         sim: Simulator, tmp_path: Path, processes: list[DaemonProcess]) -> None:
     # Long 2 MNQ at 21500; the price falls to 21450 (-200 open): DROP closes MNQ and
     # locks it for 1 hour. The close is held at the Gateway; the daemon is killed once
     # the lock is on record and started again (MNQ still long 2); the feed quotes
-    # 21449.75. By hand (docs/guarantees.md, "What a restart keeps"): the close is
+    # 21449.75. By hand (docs/guarantees.md, its paragraph on what a restart keeps): the close is
     # decided again; the lock is the one decided before the kill, not a second one.
     rules = tmp_path / "rules.yaml"
     rules.write_text(DROP, encoding="utf-8")

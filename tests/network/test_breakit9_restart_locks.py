@@ -1,14 +1,14 @@
 """What an adversarial outside tester (helper breakit9, session 9) found about the locks
 a restart keeps for the decisions its rules make again (ae9e0d9: restore_memory's
-decided_locks, RuleNetwork.restart_read), with the network test's restart. A finding not
-fixed yet is kept as a strict xfail, which fails once it is fixed."""
+decided_locks, RuleNetwork.restart_read), with the network test's restart; each failed
+before the decisions made again were kept by entity (rule and position) instead of by
+lock."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pytest
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
 from test_restart import ACCOUNT, ES, MNQ, Session, at, position, restart
@@ -54,16 +54,11 @@ def active_locks(session: Session, instant: int) -> list[tuple[str, int | None]]
             if lock.end is None or lock.end > instant]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a rule that reads prices cannot decide again in the restart's read (prices are not "
-    "restored; quotes come with the feed after the Snapshot): restart_read has dropped "
-    "_redo_locks by then, so the redo on the first quote locks anew from the restart's "
-    "clock: MNQ locked to 11:05:01 instead of the restored 11:00:30"))
 def test_a_price_rule_deciding_again_on_the_first_quote_does_not_start_its_lock_over(
         tmp_path: Path) -> None:
     # Restart at 10:05: the store gives back the lock (to 11:00:30) and the undone close.
     # The Gateway's read: MNQ long 2 still open; no price yet (the feed's first quote,
-    # 20880, at 10:05:01). By hand (docs/guarantees.md, "What a restart keeps"): DROP
+    # 20880, at 10:05:01). By hand (docs/guarantees.md, its paragraph on what a restart keeps): DROP
     # decides the close again; the lockout it comes with is the one decided at 10:00:30
     # (not started over from the restart's clock): MNQ is locked to 11:00:30, not later.
     rules = drop(tmp_path)
@@ -77,10 +72,6 @@ def test_a_price_rule_deciding_again_on_the_first_quote_does_not_start_its_lock_
     assert active_locks(second, at("10:05:01")) == [("DROP", at("11:00:30"))]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a lock that ended while the daemon was down starts again (11:30-12:30) with the "
-    "redo of its close when the rule reads prices: the redo comes on the first quote, "
-    "after restart_read dropped _redo_locks"))
 def test_a_price_rules_lock_that_ended_while_down_does_not_start_again(
         tmp_path: Path) -> None:
     # Restart at 11:30, the lock (10:00:30-11:00:30) ended while the daemon was down; MNQ
@@ -110,11 +101,6 @@ rules:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Pipeline._snapshot calls restart_read even when the read's positions failed "
-    "(positions None): _redo_locks is dropped before any redo could be decided, and the "
-    "redo at the next read locks anew from that read's clock (MNQ to 11:02:00, not the "
-    "restored 11:01:00)"))
 def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path) -> None:
     # NAKED closes MNQ (naked since 10:00) and locks it 10:01-11:01; killed with the close
     # in flight. Restart at 10:01:05: the read's Position/searchOpen fails (the Snapshot
@@ -130,7 +116,7 @@ def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path)
     second = restart(first, rules, at("10:01:05"),
                      undone=[{"rule": "NAKED", "contract": MNQ}])
     second.push(at("10:01:05"), "GatewayUserAccount", ACCOUNT)
-    second.network.restart_read(1)  # Pipeline._snapshot: called with positions None too
+    second.network.restart_read(1, positions=False)  # Pipeline._snapshot: positions failed
     second.push(at("10:02:00"), "GatewayUserPosition", position(MNQ, 1, "10:00:00"))
     second.network.restart_read(1)
     assert ("NAKED", "close_position") in [(d.rule, d.action) for d in second.decisions]
@@ -140,11 +126,6 @@ def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path)
 ACCOUNT_LOCK = NAKED.replace("lockout: {for: 1h, scope: symbol}", "lockout: {for: 1h}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "_redo_locks keeps one (rule, kind, symbol) key per lock, discarded by the first "
-    "redo: a position rule's account lock decided with two closes is redone for the "
-    "first only; the second close's lockout is a new lock from the restart's clock "
-    "(the account locked to 11:05 instead of 11:01)"))
 def test_an_account_lock_decided_with_two_closes_is_not_started_over_by_the_second(
         tmp_path: Path) -> None:
     # MNQ and ES held naked since 10:00: at 10:01 NAKED closes each, locking the account
@@ -176,11 +157,6 @@ def test_an_account_lock_decided_with_two_closes_is_not_started_over_by_the_seco
     assert active_locks(second, at("10:05:00")) == [("NAKED", at("11:01:00"))]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "restore_memory keeps an account lock (symbol None) for any firing of the rule "
-    "until restart_read: a new firing in the restart's read for another position (ES, "
-    "opened while the daemon was down) is taken as the MNQ close's redo, its lockout "
-    "recorded superseded '(ended since)': the account is not locked at all"))
 def test_a_new_firing_in_the_read_for_another_position_locks_the_account(
         tmp_path: Path) -> None:
     # NAKED closes MNQ (naked since 10:00) at 10:01 and locks the account 10:01-11:01;

@@ -299,6 +299,24 @@ def test_the_index_decides_as_full_re_evaluation(chosen: tuple[int, ...],
     assert differs(ruleset(chosen), events) is None
 
 
+def test_a_fill_pricing_its_contract_after_a_gap_decides_as_full_re_evaluation() -> None:
+    """A fill after a quote gap that leaves a position open its way prices its contract
+    (35f75a0): its own account saw that price in a quote cycle before the fill's under
+    full re-evaluation (deciding there what the fill made), only in the fill's own under
+    the index. Found by the property above; the fill's account now sees the price in the
+    fill's cycle under both."""
+    ep = "CON.F.US.EP.H26"
+    events = [("GatewayQuote", {"lastPrice": 5000.0}, ep, 0),
+              ("GatewayUserPosition", {"id": 30, "accountId": 3, "contractId": ep,
+                                       "type": 1, "size": 1, "averagePrice": 5000.0}, None, 0),
+              ("GatewayUserTrade", {"id": 3, "accountId": 3, "contractId": ep,
+                                    "price": 5027.0, "profitAndLoss": -133.0, "fees": 0.74,
+                                    "side": 1, "size": 2, "voided": False, "orderId": 1},
+               None, 36_113 * MICROS)]  # ten hours later: over the 17:00 reset
+    assert differs(ruleset((-22, 20, -2, 4, 5, -25, 43, -133, 16, -14, -11, 65, True)),
+                   events) is None
+
+
 def test_the_index_skips_quotes_that_cross_nothing() -> None:
     """Not a speed claim: on a quiet path most quotes re-evaluate nothing (the standard
     rules, RULE-003 counting unrealized P&L too)."""
