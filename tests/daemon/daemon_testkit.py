@@ -362,21 +362,40 @@ def run_cli(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[st
                           check=False)
 
 
+async def daemon_on(sim: Simulator, tmp: Path, processes: list[DaemonProcess], ruleset: str,
+                    args: list[str] | None = None) -> DaemonProcess:
+    """A daemon started (and seen started) on ``ruleset`` (YAML text)."""
+    rules = tmp / "rules.yaml"
+    rules.write_text(ruleset, encoding="utf-8")
+    daemon = DaemonProcess(sim, tmp, [rules], args=args)
+    processes.append(daemon)
+    daemon.start()
+    await daemon.started()
+    return daemon
+
+
+async def fill_seen(daemon: DaemonProcess) -> None:
+    """Until the daemon has received a fill (a GatewayUserTrade)."""
+    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
+                                 and r.get("type") == "GatewayUserTrade"
+                                 for r in log_records(daemon.log_file)), what="the fill")
+
+
+def lockouts_decided(daemon: DaemonProcess, rule: str) -> list[tuple[str, str]]:
+    """(decided at, until) of the lockouts ``rule`` decided (one decided again at a
+    restart is on record too, superseded by the lock decided before, and locks nothing)."""
+    return [(str(d["ts"]), str(d.get("until"))) for d in decisions(daemon.state)
+            if d["rule"] == rule and d["action"] == "lockout" and "superseded_by" not in d]
+
+
 async def losing_round_trip(sim: Simulator, tmp: Path, processes: list[DaemonProcess],
                             ruleset: str) -> DaemonProcess:
     """A daemon started on ``ruleset`` (YAML text) and a losing round trip through it:
     long 1 MNQ, its fill seen, then sold 200 lower (-200 and fees). The restart tests'
     common start; what the loss decides is each test's own."""
-    rules = tmp / "rules.yaml"
-    rules.write_text(ruleset, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp, [rules])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
+    daemon = await daemon_on(sim, tmp, processes, ruleset)
     trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
+    await fill_seen(daemon)
     sim.set_price(MNQ, 21400.0)
     trade(sim, MNQ, SELL, 1)
     return daemon

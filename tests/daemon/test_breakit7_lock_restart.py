@@ -18,8 +18,9 @@ from daemon_testkit import (
     SELL,
     DaemonProcess,
     calls,
-    decisions,
-    log_records,
+    daemon_on,
+    fill_seen,
+    lockouts_decided,
     losing_round_trip,
     positions,
     run_cli,
@@ -43,11 +44,7 @@ rules:
 
 
 def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
-    """The locks decided (a lockout decided again and superseded by a standing lock is
-    on record too, and locks nothing)."""
-    return [(str(d["ts"]), str(d.get("until"))) for d in decisions(daemon.state)
-            if d["rule"] == "DOWN-LOCK" and d["action"] == "lockout"
-            and "superseded_by" not in d]
+    return lockouts_decided(daemon, "DOWN-LOCK")
 
 
 @pytest.mark.parametrize("lock", [
@@ -95,16 +92,10 @@ async def test_a_kill_while_the_flatten_is_in_flight_keeps_one_lock_and_closes_o
     unit's commit races the signal); killed once it is (a red CI run: the flatten was
     decided again at the restart, and with it a second 1-hour lock from the restart's
     clock), the lock on record is the only one."""
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(FLATTEN_AND_LOCK, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules], args=["--call-deadline", "12"])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
+    daemon = await daemon_on(sim, tmp_path, processes, FLATTEN_AND_LOCK,
+                             ["--call-deadline", "12"])
     trade(sim, MNQ, BUY, 2)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
+    await fill_seen(daemon)
     held = sim.hold_calls("Position/closeContract", on_arrival=(
         (lambda _: daemon.signal(signal.SIGKILL)) if kill == "at_the_close" else None))
     try:

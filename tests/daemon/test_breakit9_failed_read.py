@@ -15,8 +15,9 @@ from daemon_testkit import (
     MNQ,
     DaemonProcess,
     calls,
-    decisions,
-    log_records,
+    daemon_on,
+    fill_seen,
+    lockouts_decided,
     positions,
     trade,
     wait_until,
@@ -40,9 +41,7 @@ rules:
 
 
 def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
-    return [(str(d["ts"]), str(d.get("until"))) for d in decisions(daemon.state)
-            if d["rule"] == "TOO-BIG" and d["action"] == "lockout"
-            and "superseded_by" not in d]
+    return lockouts_decided(daemon, "TOO-BIG")
 
 
 async def test_a_failed_first_read_does_not_let_the_redo_lock_anew(
@@ -52,16 +51,9 @@ async def test_a_failed_first_read_does_not_let_the_redo_lock_anew(
     # again; its first read of the account fails once. By hand (docs/guarantees.md, "What
     # a restart keeps"): the close is decided again when a read shows the position; its
     # lockout is the one decided before the kill, not a second one.
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(TOO_BIG, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules], args=["--call-deadline", "12"])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
+    daemon = await daemon_on(sim, tmp_path, processes, TOO_BIG, ["--call-deadline", "12"])
     trade(sim, MNQ, BUY, 1)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
+    await fill_seen(daemon)
     held = sim.hold_calls("Position/closeContract")
     try:
         trade(sim, MNQ, BUY, 1)

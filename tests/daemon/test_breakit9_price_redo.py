@@ -15,8 +15,9 @@ from daemon_testkit import (
     MNQ,
     DaemonProcess,
     calls,
-    decisions,
-    log_records,
+    daemon_on,
+    fill_seen,
+    lockouts_decided,
     positions,
     trade,
     wait_until,
@@ -40,9 +41,7 @@ rules:
 
 
 def locks(daemon: DaemonProcess) -> list[tuple[str, str]]:
-    return [(str(d["ts"]), str(d.get("until"))) for d in decisions(daemon.state)
-            if d["rule"] == "DROP" and d["action"] == "lockout"
-            and "superseded_by" not in d]
+    return lockouts_decided(daemon, "DROP")
 
 
 async def test_a_price_rules_close_decided_again_after_a_kill_keeps_one_lock(
@@ -52,17 +51,10 @@ async def test_a_price_rules_close_decided_again_after_a_kill_keeps_one_lock(
     # the lock is on record and started again (MNQ still long 2); the feed quotes
     # 21449.75. By hand (docs/guarantees.md, its paragraph on what a restart keeps): the close is
     # decided again; the lock is the one decided before the kill, not a second one.
-    rules = tmp_path / "rules.yaml"
-    rules.write_text(DROP, encoding="utf-8")
-    daemon = DaemonProcess(sim, tmp_path, [rules], args=["--call-deadline", "12"])
-    processes.append(daemon)
-    daemon.start()
-    await daemon.started()
+    daemon = await daemon_on(sim, tmp_path, processes, DROP, ["--call-deadline", "12"])
     sim.set_price(MNQ, 21500.0)
     trade(sim, MNQ, BUY, 2)
-    await wait_until(lambda: any(r.get("checkpoint") == "event_received"
-                                 and r.get("type") == "GatewayUserTrade"
-                                 for r in log_records(daemon.log_file)), what="the fill")
+    await fill_seen(daemon)
     held = sim.hold_calls("Position/closeContract")
     try:
         sim.set_price(MNQ, 21450.0)

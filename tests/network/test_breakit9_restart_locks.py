@@ -11,6 +11,7 @@ from typing import Any
 
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
+from test_breakit8_restart_locks import NAKED, naked
 from test_restart import ACCOUNT, ES, MNQ, Session, at, position, restart
 
 DROP = """
@@ -88,17 +89,6 @@ def test_a_price_rules_lock_that_ended_while_down_does_not_start_again(
     assert active_locks(second, at("11:30:01")) == []
 
 
-NAKED = """
-name: naked
-trading_day: {reset: "17:00", timezone: America/Chicago}
-rules:
-  - id: NAKED
-    for_each: position
-    condition: not position.has_stop and position.unprotected_for >= 60s
-    actions:
-      - close_position
-      - lockout: {for: 1h, scope: symbol}
-"""
 
 
 def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path) -> None:
@@ -107,9 +97,7 @@ def test_a_read_without_positions_does_not_end_the_restarts_redo(tmp_path: Path)
     # has the account, no positions); the next read at 10:02 shows MNQ still open. By
     # hand: the close is decided again at 10:02, the first read that shows the position;
     # its lockout is the one decided at 10:01 (to 11:01), not one from 10:02.
-    path = tmp_path / "naked.yaml"
-    path.write_text(NAKED)
-    rules = load_ruleset([path])[0]
+    rules = naked(tmp_path)
     first = Session(rules, at("10:00:00"))
     first.push(at("10:00:00"), "GatewayUserPosition", position(MNQ, 1, "10:00:00"))
     first.to(at("10:01:00"))
