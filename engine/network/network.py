@@ -290,13 +290,13 @@ class RuleNetwork:
         #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
         #: replaces it whole, a bid/ask-only one too
         self._marked: set[str] = set()
-        #: account -> (rule, entity key) of a decision a restart makes again (restore_memory)
-        #: -> (lock kind, symbol) of the locks decided with it before the restart: the
-        #: rule's next firing for that entity is that decision, and the locks it comes with
-        #: are those, held or ended since, not ones started from the restart's clock
-        self._redo: dict[int, dict[tuple[str, Any], set[tuple[str, str | None]]]] = {}
-        #: account -> the trading day (its start) the decisions made again are of
-        self._redo_day: dict[int, int] = {}
+        #: account -> (the trading day's start, (rule, entity key) of each decision a
+        #: restart makes again that day (restore_memory) -> (lock kind, symbol) of the
+        #: locks decided with it before the restart): the rule's next firing for that
+        #: entity is that decision, and the locks it comes with are those, held or ended
+        #: since, not ones started from the restart's clock
+        self._redo: dict[int, tuple[int, dict[tuple[str, Any], set[tuple[str, str | None]]]]] \
+            = {}
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         self._timer_at: dict[tuple[Any, ...], int] = {}
@@ -505,8 +505,7 @@ class RuleNetwork:
                 marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None,
                                                 None), now, event.account_id)
                 self._marked.add(event.contract_id)
-                changes = [*changes, ("position", "prices", event.contract_id),
-                           ("account", "prices", None)]
+                changes = [*changes, *_price_changes(event.contract_id)]
             decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
         raise TypeError(f"not an event: {event!r}")
@@ -852,9 +851,10 @@ class RuleNetwork:
             self._marked.discard(event.contract_id)
             last = None
         quoted = self._quoted_at.get(event.contract_id)
+        after_gap = quoted is not None and now - quoted >= QUOTE_GAP
         priced = event.last_price is not None or (event.best_bid is not None
                                                   and event.best_ask is not None)
-        if quoted is not None and now - quoted >= QUOTE_GAP and priced:
+        if after_gap and priced:
             # the first quote after a gap (the market closed) that prices on its own
             # replaces the last whole: a field not sent since is no price of the market now
             last = bid = ask = None
@@ -863,7 +863,7 @@ class RuleNetwork:
         bid = event.best_bid if event.best_bid is not None else bid
         ask = event.best_ask if event.best_ask is not None else ask
         self._quotes[event.contract_id] = (last, bid, ask)
-        if priced or quoted is None or now - quoted < QUOTE_GAP:
+        if priced or not after_gap:
             # one that does not (a bid alone) leaves the contract unquoted since the gap:
             # the next print of a fill still prices it (breakit9)
             self._quoted_at[event.contract_id] = now
@@ -909,7 +909,7 @@ class RuleNetwork:
             woken = list(holders) if len(holders) == 1 else sorted(holders)
         self.counters.quote_cycles += len(woken)
         out: list[Decision] = []
-        changes: list[Change] = [("position", "prices", contract), ("account", "prices", None)]
+        changes = _price_changes(contract)
         quote = (contract, price) if self._price_index else None
         for account_id in woken:
             out.extend(self._cycle(self.accounts[account_id], changes, now, "GatewayQuote",
@@ -1550,8 +1550,8 @@ class RuleNetwork:
                 fired: list[_Firing], now: int) -> None:
         """The firing of a rule for an entity a restart decides again for: the locks it
         comes with are those decided before the restart (restore_memory)."""
-        redo = self._redo[account.id]
-        if self._redo_day.get(account.id) != self.clock_view.day_start(now):
+        day, redo = self._redo[account.id]
+        if day != self.clock_view.day_start(now):
             del self._redo[account.id]  # a new trading day: nothing is decided again
             return
         locks = redo.pop((rule_id, key), None)
@@ -2060,35 +2060,31 @@ class RuleNetwork:
         by_id = {rule.id: rule for rule in account.rules}
         redo: set[tuple[str, Any]] = set()
         redo_rules: set[str] = set()  # no entity said: the rule for every entity
+        made_again: list[tuple[str, Any, str | None]] = []  # (rule, entity key, symbol)
         for decision in undone:
             rule = by_id.get(str(decision.get("rule")))
             if rule is None:
                 continue
             if not {"contract", "symbol", "order_id"} & set(decision):
                 redo_rules.add(rule.id)
-            redo.add((rule.id, {"account": None, "position": decision.get("contract"),
-                                "instrument": decision.get("symbol"),
-                                "order": decision.get("order_id")}.get(rule.scope)))
-        # the locks decided with those decisions: the account's, and the symbol's each is for
-        decided = list(decided_locks)
-        again: dict[tuple[str, Any], set[tuple[str, str | None]]] = {}
-        for decision in undone:
-            rule = by_id.get(str(decision.get("rule")))
-            if rule is None:
-                continue
             symbol, contract = decision.get("symbol"), decision.get("contract")
             if symbol is None and isinstance(contract, str):
                 symbol = self.ruleset.instruments.symbol(contract)
-            key = _EVERY_ENTITY if rule.id in redo_rules else {
-                "account": None, "position": contract, "instrument": symbol,
-                "order": decision.get("order_id")}.get(rule.scope)
-            again.setdefault((rule.id, key), set()).update(
-                (kind, locked) for rule_id, kind, locked in decided
-                if rule_id == rule.id and (locked is None or locked == symbol
-                                           or key is _EVERY_ENTITY))
+            entity = {"account": None, "position": contract, "instrument": symbol,
+                      "order": decision.get("order_id")}.get(rule.scope)
+            redo.add((rule.id, entity))
+            made_again.append((rule.id, entity, symbol))
+        # the locks decided with those decisions: the account's, and the symbol's each is for
+        decided = list(decided_locks)
+        again: dict[tuple[str, Any], set[tuple[str, str | None]]] = {}
+        for rule_id, entity, symbol in made_again:
+            key = _EVERY_ENTITY if rule_id in redo_rules else entity
+            again.setdefault((rule_id, key), set()).update(
+                (kind, locked) for locked_rule, kind, locked in decided
+                if locked_rule == rule_id and (locked is None or locked == symbol
+                                               or key is _EVERY_ENTITY))
         if again:
-            self._redo[account_id] = again
-            self._redo_day[account_id] = self.clock_view.day_start(self.clock.now())
+            self._redo[account_id] = (self.clock_view.day_start(self.clock.now()), again)
         remembered: dict[str, dict[str, Any]] = {}
         for contract, clocks in (memory.get("positions") or {}).items():
             remembered[str(contract)] = {**clocks, "activations": []}
@@ -2129,9 +2125,9 @@ class RuleNetwork:
         positions were read): a position a restart was to decide again for that the read
         shows gone was closed meanwhile; nothing is decided again for it, and its rule's
         next firing for a position opened there later is a new decision."""
-        redo = self._redo.get(account_id)
-        if not redo or not positions:
+        if account_id not in self._redo or not positions:
             return
+        redo = self._redo[account_id][1]
         account = self.account(account_id)
         position_rules = self._index(account).ids_by_scope.get("position", frozenset())
         for rule_id, key in [k for k in redo if k[0] in position_rules
@@ -2146,9 +2142,10 @@ class RuleNetwork:
         clocks = self._remembered.pop((account.id, position.contract), None)
         if clocks is None or clocks.get("direction") != position.direction \
                 or clocks.get("created_at") != position.created_at:
-            redo = self._redo.get(account.id) if clocks is not None else None
-            for pair in [p for p in redo or () if p[1] == position.contract]:
-                del redo[pair]  # type: ignore[union-attr]  # another position: a new one
+            if clocks is not None and account.id in self._redo:  # another position
+                redo = self._redo[account.id][1]
+                for pair in [p for p in redo if p[1] == position.contract]:
+                    del redo[pair]  # its rules' firings for it are new decisions
             return  # not seen before, or closed and opened again meanwhile
         position.opened_at = int(clocks["opened_at"])
         position.last_increase_at = int(clocks["last_increase_at"])
@@ -2334,3 +2331,8 @@ def _subsumer(decision: Decision, index: int, live: list[Decision], action: str,
             if theirs > mine or (theirs == mine and earlier):
                 return other
     return None
+
+
+def _price_changes(contract: str) -> list[Change]:
+    """What a new price of ``contract`` changes in a holder (``_QUOTE_SHAPE``)."""
+    return [("position", "prices", contract), ("account", "prices", None)]
