@@ -343,6 +343,11 @@ class Pipeline:
                         if isinstance(t, TradeEvent) and not t.voided and t.at >= reset)
             balance = accounts[-1].balance
             self.network.catch_up_day_end(account, balance - moved)
+        if positions is not None and trades:
+            # a fill made during a gap, known only now, prices its contract first
+            self._decided(self.network.read_prints(
+                account, [p for p in positions if isinstance(p, PositionEvent)],
+                [t for t in trades if isinstance(t, TradeEvent)]), step)
         self._apply([*accounts, *fresh, *trades], step, read=True)
         self.network.restart_read(account, positions=positions is not None)
         self.reconciler.read_done(account, token, positions=positions is not None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,6 +335,29 @@ def apply_fill(quantity: int, average: float, price: float, fill: int) -> tuple[
     return left, average if (left > 0) == (quantity > 0) else price
 
 
+class PricesLess(Mapping[str, float]):
+    """The network's prices less some contracts (AccountState.awaiting)."""
+
+    __slots__ = ("_hidden", "_prices")
+
+    def __init__(self, prices: dict[str, float], hidden: dict[str, Any]) -> None:
+        self._prices, self._hidden = prices, hidden
+
+    def get(self, contract: str, default: Any = None) -> Any:
+        return default if contract in self._hidden else self._prices.get(contract, default)
+
+    def __getitem__(self, contract: str) -> float:
+        if contract in self._hidden:
+            raise KeyError(contract)
+        return self._prices[contract]
+
+    def __iter__(self) -> Iterator[str]:
+        return (c for c in self._prices if c not in self._hidden)
+
+    def __len__(self) -> int:
+        return sum(1 for c in self._prices if c not in self._hidden)
+
+
 class Unsettled:
     """One contract's fills and position pushes not yet matched with each other.
 
@@ -425,6 +449,12 @@ class Unsettled:
         for _, price, fill, _, _ in self.fills:
             quantity, average = apply_fill(quantity, average, price, fill)
         return quantity, average
+
+    def unexplained(self, direction: int, now: int) -> tuple[int, int]:
+        """What pushes added (``direction`` 1) or took off (-1) that no fill explained
+        yet and still waits for one at ``now``, and when the latest such push came."""
+        size, at = (self.up, self.up_at) if direction > 0 else (self.down, self.down_at)
+        return (size, at) if size and at >= now - self.WINDOW else (0, at)
 
     @property
     def next_expiry(self) -> int | None:
@@ -534,22 +564,23 @@ _NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
 _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
+_NO_AWAITING: dict[str, tuple[int, int, float]] = {}
 _UNKNOWN = object()  # not in AccountState.memo yet
 
 
 class AccountState:
     """Working memory of one account."""
 
-    __slots__ = ("_signed_net", "_trade_times", "_unknown_instruments", "activations",
-                 "armed", "balance", "can_trade", "connected", "contracts_gross",
-                 "counted_trades", "day_start", "failing", "feed_problem", "fees_today",
-                 "gross_realized_pnl_today", "id", "index", "instruments",
+    __slots__ = ("_all_prices", "_signed_net", "_trade_times", "_unknown_instruments",
+                 "activations", "armed", "awaiting", "balance", "can_trade", "connected",
+                 "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
+                 "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "memo", "name", "orders",
                  "position_count", "positions", "previous", "price_bounds", "prices",
-                 "realized_pnl_today", "rule_span", "rules", "shadows", "symbol_locks",
-                 "tracker", "trades", "trades_today", "triggers", "unsettled", "voided_trades",
-                 "wake", "windows_at", "working_orders")
+                 "realized_pnl_today", "rule_span", "rules", "shadows", "symbol_locks", "tracker",
+                 "trades", "trades_today", "triggers", "unsettled", "voided_trades", "wake",
+                 "windows_at", "working_orders")
 
     def __init__(self, account_id: int, name: str = "",
                  prices: dict[str, float] | None = None) -> None:
@@ -593,8 +624,17 @@ class AccountState:
         #: contract -> (signed quantity, average, instrument) open by fills known before
         #: any push shows the position (a reversal's new side, between its two pushes)
         self.shadows: dict[str, tuple[int, float, Instrument | None]] = _NO_SHADOWS
-        #: the latest price per contract (the network's, shared)
-        self.prices: dict[str, float] = prices if prices is not None else {}
+        #: the latest price per contract (the network's, shared), less those in
+        #: ``awaiting``: what its positions read
+        self._all_prices: dict[str, float] = prices if prices is not None else {}
+        self.prices: Mapping[str, float] = self._all_prices
+        #: contract -> (the direction, 1 long or -1 short, of what a push opened there
+        #: ahead of its fill while the contract's last quote was from before a gap; what
+        #: was open there before that push, quantity signed and average, with the fills
+        #: known since): until the fill's print, a quote or the end of the fill's window
+        #: (the network's _await_print) its positions there read no price, and the
+        #: account's open P&L counts what was open before the push, at the last price
+        self.awaiting: dict[str, tuple[int, int, float]] = _NO_AWAITING
         self.lockouts: list[Lockout] = []
         self.locked = False
         self.locked_since: int | None = None
@@ -663,16 +703,19 @@ class AccountState:
     def _unrealized_pnl(self) -> float | None:
         self._require_instruments()
         total = 0.0
-        prices = self.prices
+        prices = self._all_prices
+        awaiting = self.awaiting
         for position in self.positions.values():
-            if position.open_quantity == 0:
+            quantity, average = (position.open_quantity, position.open_average) \
+                if not awaiting or position.contract not in awaiting \
+                else awaiting[position.contract][1:]
+            if quantity == 0:
                 continue  # closed by its fills: worth 0, priced or not
             price = prices.get(position.contract)
             if price is None:
                 return None
             assert position.instrument is not None
-            total += position.instrument.money(price - position.open_average,
-                                               position.open_quantity)
+            total += position.instrument.money(price - average, quantity)
         for contract, (quantity, average, instrument) in self.shadows.items():
             assert instrument is not None
             price = prices.get(contract)
@@ -690,7 +733,7 @@ class AccountState:
                    position.instrument) for contract, position in self.positions.items()
                   if position.open_quantity]
         opened += [(contract, *shadow) for contract, shadow in self.shadows.items()]
-        return tuple(opened), self._unknown_instruments
+        return tuple(opened), self._unknown_instruments, tuple(self.awaiting.items())
 
     def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
         """How ``unrealized_pnl`` moves with each held contract's price (see
@@ -706,15 +749,18 @@ class AccountState:
 
     def _price_dependence(self) -> list[tuple[str, float, float | None, float, float]]:
         self._require_instruments()
-        prices = self.prices
+        prices = self._all_prices
+        awaiting = self.awaiting
         out: list[tuple[str, float, float | None, float, float]] = []
         for contract, position in self.positions.items():
             instrument = position.instrument
             assert instrument is not None
-            if position.open_quantity == 0:
+            quantity = position.open_quantity if not awaiting or contract not in awaiting \
+                else awaiting[contract][1]
+            if quantity == 0:
                 continue  # 0 whatever the price
-            out.append((contract, instrument.tick_value / instrument.tick_size
-                        * position.open_quantity, prices.get(contract), -INF, INF))
+            out.append((contract, instrument.tick_value / instrument.tick_size * quantity,
+                        prices.get(contract), -INF, INF))
         for contract, (quantity, _, known) in self.shadows.items():
             assert known is not None
             out.append((contract, known.tick_value / known.tick_size * quantity,
@@ -910,6 +956,38 @@ class AccountState:
     def drop_unsettled(self, contract: str) -> None:
         if self.unsettled.pop(contract, None) is not None and not self.unsettled:
             self.unsettled = _NO_UNSETTLED
+
+    def open_in(self, contract: str) -> tuple[int, float]:
+        """What is open in ``contract`` (signed quantity, average): its position's, else
+        its shadow's."""
+        position = self.positions.get(contract)
+        if position is not None:
+            return position.open_quantity, position.open_average
+        shadow = self.shadows.get(contract)
+        return (shadow[0], shadow[1]) if shadow is not None else (0, 0.0)
+
+    def await_print(self, contract: str, direction: int, before: tuple[int, float]) -> None:
+        """Its positions read no price of ``contract`` until ``priced``, and its open P&L
+        counts ``before`` there (``awaiting``)."""
+        if self.awaiting is _NO_AWAITING:
+            self.awaiting = {}
+            self.prices = PricesLess(self._all_prices, self.awaiting)
+        self.awaiting[contract] = (direction, *before)
+
+    def filled_awaiting(self, contract: str, price: float, quantity: int) -> None:
+        """A fill no push shows yet, known while ``contract`` awaits a print: what was
+        open before the push moves by it too (a closed lot never counted twice)."""
+        direction, held, average = self.awaiting[contract]
+        self.awaiting[contract] = (direction, *apply_fill(held, average, price, quantity))
+
+    def priced(self, contract: str) -> bool:
+        """Its positions read the network's price of ``contract`` again; True if they
+        did not."""
+        if self.awaiting.pop(contract, None) is None:
+            return False
+        if not self.awaiting:
+            self.awaiting, self.prices = _NO_AWAITING, self._all_prices
+        return True
 
     def set_shadow(self, contract: str,
                    shadow: tuple[int, float, Instrument | None] | None) -> None:

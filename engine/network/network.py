@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -290,6 +290,9 @@ class RuleNetwork:
         #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
         #: replaces it whole, a bid/ask-only one too
         self._marked: set[str] = set()
+        #: contract -> the accounts whose positions read no price of it until a print or
+        #: a quote (_await_print)
+        self._awaiting: dict[str, set[int]] = {}
         #: account -> (the trading day's start, (rule, entity key) of each decision a
         #: restart makes again that day (restore_memory) -> (lock kind, symbol) of the
         #: locks decided with it before the restart): the rule's next firing for that
@@ -482,8 +485,16 @@ class RuleNetwork:
             return self._cycle(account, changes, now, "GatewayUserAccount")
         if isinstance(event, PositionEvent):
             account = self.account(event.account_id)
-            return self._cycle(account, self._position(account, event, now), now,
-                               "GatewayUserPosition")
+            before = account.open_in(event.contract_id)
+            held = account.positions.get(event.contract_id)
+            pushed = 0 if held is None else held.direction * held.size
+            changes = self._position(account, event, now)
+            if not read and (account.awaiting or changes) and self._await_print(
+                    account, event, now, before, pushed != (
+                        0 if event.size == 0 else event.size
+                        if event.side == PositionType.LONG else -event.size)):
+                changes = [*changes, *_price_changes(event.contract_id)]
+            return self._cycle(account, changes, now, "GatewayUserPosition")
         if isinstance(event, OrderEvent):
             account = self.account(event.account_id)
             return self._cycle(account, self._order(account, event, now), now,
@@ -492,8 +503,17 @@ class RuleNetwork:
             account = self.account(event.account_id)
             stale = not read and event.trade_id not in account.counted_trades \
                 and self._stale_at_fill(event, now)
+            waited = account.awaiting.get(event.contract_id) if account.awaiting else None
+            waiting = waited is not None and self._unexplained(account, event.contract_id,
+                                                               waited[0], now)
             changes = self._trade(account, event, read)
             marked: list[Decision] = []
+            if waited is not None and waiting and event.contract_id in account.awaiting \
+                    and not self._unexplained(account, event.contract_id, waited[0], now):
+                # the fills explained what the push opened ahead of them: what is open
+                # is known, and the fills' prints are the market's
+                self._stop_awaiting(account, event.contract_id)
+                changes = [*changes, *_price_changes(event.contract_id)]
             if stale and self._opened(account, event):
                 # the first print after a gap replaces the last quote whole, as the
                 # first quote after it does (breakit8: a bid-only quote next was priced
@@ -520,13 +540,99 @@ class RuleNetwork:
         difference (breakit6: a -200 day flattened and locked as "500 below the day's
         peak 1000"; breakit7: a reversal's new side priced at the quote before the gap;
         breakit7: a day reset at midnight New York, the daily halt mid-day)."""
-        contract = event.contract_id
-        if event.voided or event.size <= 0 or contract not in self.prices:
-            return False  # no price at all is no stale price
+        if event.voided or event.size <= 0:
+            return False
+        return event.at >= self.clock_view.day_start(now) \
+            and self._quote_stale(event.contract_id, now)
+
+    def read_prints(self, account_id: int, positions: Sequence[PositionEvent],
+                    trades: Sequence[TradeEvent]) -> list[Decision]:
+        """A read's fills not known before (a resync after the feed dropped over a
+        gap): in a contract whose price is a quote from before the gap, the latest fill
+        made after that quote and on the side of the position the read shows
+        prices it, as the fill would have had it been pushed (``_stale_at_fill``), before
+        the read's positions are priced (breakit9: a position opened during the halt and
+        read at the reconnect took the quote before it, a phantom +1000)."""
+        now = self.clock.now()
+        account = self.accounts.get(account_id)
+        counted = account.counted_trades if account is not None else {}
+        sides = {p.contract_id: 1 if p.side == PositionType.LONG else -1
+                 for p in positions if p.account_id == account_id and p.size > 0}
+        latest: dict[str, TradeEvent] = {}
         day_start = self.clock_view.day_start(now)
+        for trade in trades:
+            contract = trade.contract_id
+            quoted = self._quoted_at.get(contract)
+            # made after the last quote (before today's reset too: breakit10), else today
+            if trade.account_id != account_id or trade.trade_id in counted \
+                    or trade.voided or trade.size <= 0 \
+                    or sides.get(contract) != (1 if trade.side == Side.BUY else -1) \
+                    or (trade.at <= quoted if quoted is not None else trade.at < day_start) \
+                    or not self._quote_stale(contract, now):
+                continue
+            known = latest.get(contract)
+            if known is None or trade.at > known.at:
+                latest[contract] = trade
+        out: list[Decision] = []
+        for contract, trade in latest.items():
+            self._quotes.pop(contract, None)
+            out += self._quote(QuoteEvent(now, contract, trade.price, None, None), now)
+            self._marked.add(contract)
+        return out
+
+    def _quote_stale(self, contract: str, now: int) -> bool:
+        """``contract``'s price is a quote from before today's reset or ``QUOTE_GAP`` or
+        more before ``now`` (no price at all is no stale price)."""
+        if contract not in self.prices:
+            return False
         quoted = self._quoted_at.get(contract)
-        return event.at >= day_start and (quoted is None or quoted < day_start
-                                           or now - quoted >= QUOTE_GAP)
+        return quoted is None or quoted < self.clock_view.day_start(now) \
+            or now - quoted >= QUOTE_GAP
+
+    def _await_print(self, account: AccountState, event: PositionEvent, now: int,
+                     before: tuple[int, float], moved: bool) -> bool:
+        """A push that opened, added or reversed ahead of its fill in a contract whose
+        price is a quote from before a gap (``_quote_stale``): what the contract holds is
+        not priced at that quote until the fill's print, or a quote, gives the market's
+        price after the gap (breakit8: a position pushed before its fill at the reopen
+        took the open P&L at the quote before the halt, a phantom +1000 the trailing rule
+        kept as the day's peak; breakit10: a fill later than its window brought it
+        back). Meanwhile the account's open P&L counts what was open there before the
+        push (``before``), at that quote, so a loss held in another contract is not
+        hidden (breakit10). Any other push that ``moved`` the position ends a wait: what
+        is open is then the push's. True if the account's positions read another price
+        of the contract now."""
+        contract = event.contract_id
+        waited = account.awaiting.get(contract)
+        direction = 0 if event.size == 0 else 1 if event.side == PositionType.LONG else -1
+        unsettled = account.unsettled.get(contract)
+        if direction and unsettled is not None and self._quote_stale(contract, now):
+            waiting, pushed_at = unsettled.unexplained(direction, now)
+            if waiting and pushed_at == now:  # this push's own, on its side
+                account.await_print(contract, direction,
+                                    before if waited is None else waited[1:])
+                awaited = self._awaiting.get(contract)
+                if awaited is None:
+                    self._awaiting[contract] = {account.id}
+                else:
+                    awaited.add(account.id)
+                return waited is None
+        return waited is not None and moved and self._stop_awaiting(account, contract)
+
+    @staticmethod
+    def _unexplained(account: AccountState, contract: str, direction: int, now: int) -> int:
+        unsettled = account.unsettled.get(contract)
+        return 0 if unsettled is None else unsettled.unexplained(direction, now)[0]
+
+    def _stop_awaiting(self, account: AccountState, contract: str) -> bool:
+        """The account's positions read ``contract``'s price again; True if they did
+        not."""
+        awaited = self._awaiting.get(contract)
+        if awaited is not None:
+            awaited.discard(account.id)
+            if not awaited:
+                del self._awaiting[contract]
+        return account.priced(contract)
 
     @staticmethod
     def _opened(account: AccountState, event: TradeEvent) -> bool:
@@ -758,8 +864,11 @@ class RuleNetwork:
                 if tracker is not None and tracker.trades and tracker.void(event.trade_id):
                     self._memory_changed.add(account.id)
                 unsettled = account.unsettled.get(known.contract)
-                if unsettled is not None and unsettled.void(event.trade_id) \
-                        and self._settle(account, known.contract):
+                voided = unsettled is not None and unsettled.void(event.trade_id)
+                # what it moved while a push waited for its print is gone: the wait too
+                released = voided and known.contract in account.awaiting \
+                    and self._stop_awaiting(account, known.contract)
+                if voided and (self._settle(account, known.contract) or released):
                     return [("account", "trades", None),
                             *self._open_changed(account, known.contract)]
                 return [("account", "trades", None)]
@@ -810,6 +919,8 @@ class RuleNetwork:
             if unsettled.settled:
                 account.drop_unsettled(contract)
             return False
+        if account.awaiting and contract in account.awaiting:
+            account.filled_awaiting(contract, event.price, unsettled.fills[-1][2])
         expiry = unsettled.next_expiry
         if expiry is not None:
             self._schedule(("settle", account.id, contract), expiry)
@@ -863,15 +974,22 @@ class RuleNetwork:
         bid = event.best_bid if event.best_bid is not None else bid
         ask = event.best_ask if event.best_ask is not None else ask
         self._quotes[event.contract_id] = (last, bid, ask)
+        contract = event.contract_id
+        released: set[int] = set()
         if priced or not after_gap:
             # one that does not (a bid alone) leaves the contract unquoted since the gap:
             # the next print of a fill still prices it (breakit9)
-            self._quoted_at[event.contract_id] = now
+            self._quoted_at[contract] = now
+            if self._awaiting and contract in self._awaiting:
+                # the market's price now: positions pushed ahead of their fills read it
+                for account_id in self._awaiting[contract].copy():
+                    self._stop_awaiting(self.accounts[account_id], contract)
+                    if account_id != deferred:
+                        released.add(account_id)
         price = last if last is not None else (bid + ask) / 2 \
             if bid is not None and ask is not None else None
-        contract = event.contract_id
         if price is None or self.prices.get(contract) == price:
-            return []
+            return self._quote_cycles(contract, None, set(), now, released) if released else []
         self.prices[contract] = price  # what every position in it reads (memory.py)
         self._priced_since_save.add(contract)
         trail = self._trail(contract)
@@ -881,9 +999,9 @@ class RuleNetwork:
             if len(trail) > 2:
                 self._fold_on(contract, now)
                 trail.forget()  # no position to keep a best price for
-            return []
+            return self._quote_cycles(contract, None, set(), now, released) if released else []
         out = self._quote_cycles(contract, price, holders if deferred not in holders
-                                 else holders - {deferred}, now)
+                                 else holders - {deferred}, now, released)
         if len(trail) > 2 * len(holders) + 64:  # amortized: forget once per so many prices
             # after the cycles: an extreme a cycle works out is news to its quote filter
             self._keep_best(contract, holders)
@@ -891,26 +1009,36 @@ class RuleNetwork:
             trail.forget()
         return out
 
-    def _quote_cycles(self, contract: str, price: float, holders: set[int], now: int
-                      ) -> list[Decision]:
-        """The cycles of a new ``price`` of ``contract`` in the accounts it wakes."""
-        if self._price_index:
+    def _quote_cycles(self, contract: str, price: float | None, holders: set[int], now: int,
+                      released: set[int] | frozenset[int] = frozenset()) -> list[Decision]:
+        """The cycles of a new ``price`` of ``contract`` in the accounts it wakes, and
+        in the ``released`` ones, whose positions read its price again (None: the same
+        price; only they are woken)."""
+        if price is None:
+            woken = sorted(released)
+        elif self._price_index:
             if self._bounds_changed:
                 self._index_bounds()
             triggers = self._triggers.get(contract)
             crossed = triggers.crossed(price) if triggers else set()
             if self._woken:
                 crossed |= self._woken & holders
+            if released:
+                crossed = crossed & holders | released
+                holders = crossed
             if not crossed:
                 return []
             woken = sorted(crossed & holders) if len(crossed) > 1 else [
                 account_id for account_id in crossed if account_id in holders]
         else:
+            if released:
+                holders = holders | released
             woken = list(holders) if len(holders) == 1 else sorted(holders)
         self.counters.quote_cycles += len(woken)
         out: list[Decision] = []
         changes = _price_changes(contract)
-        quote = (contract, price) if self._price_index else None
+        quote = (contract, price) if self._price_index and price is not None \
+            and not released else None
         for account_id in woken:
             out.extend(self._cycle(self.accounts[account_id], changes, now, "GatewayQuote",
                                    _QUOTE_SHAPE, quote))

@@ -14,12 +14,6 @@ from daylines import MNQ, RISKRAIL, ROOT, account, dry_run, fill, position, quot
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "breakit8: the first print after a quote gap (a24c076) prices the contract only when "
-    "the fill arrives; a position push that arrives before its fill (docs/platform.md: "
-    "callbacks finish out of order) opens the position at the quote before the gap, the "
-    "trailing rule's peak takes the phantom open P&L (+1000 at 21250), and the fill's "
-    "print at 21000 then flattens and locks a day that never lost more than 200"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 @pytest.mark.parametrize("gap", ["mid-day", "daily halt"])
 def test_a_position_pushed_before_its_fill_after_a_quote_gap_is_priced_at_the_fill(

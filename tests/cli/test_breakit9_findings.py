@@ -21,13 +21,6 @@ def arrived(line: dict[str, Any], clock: str) -> dict[str, Any]:
     return {**line, "ts": DAY.format(clock)}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a position push ahead of its fills after a quote gap is priced at the quote before "
-    "the gap (breakit8's push-first finding, open): the long grown to 3 at 21133.33 "
-    "reads +400 at 21000 until the fills come. The mark tried for it (1d699bf, withdrawn "
-    "unlanded) took the added lots' cost from the averages before and after the push and "
-    "implied 21400 here, a price never traded: +1600 became the day's peak and the "
-    "trailing rule flattened and locked"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_push_ahead_of_two_fills_is_not_marked_at_a_price_never_traded(
         tmp_path: Path, engine: str) -> None:
@@ -85,11 +78,6 @@ def test_a_bid_only_first_quote_after_a_gap_does_not_keep_the_price_before_it(
     assert [(d["rule"], d["action"]) for d in decided] == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a fill of today after a quote gap known only from a read (a resync after the feed "
-    "dropped over the halt; _apply's read=True skips _stale_at_fill) marks nothing: "
-    "long 2 at 21000 is priced at 15:59's 21250 (+1000, the day's peak) until the first "
-    "quote, and 20950 then flattens and locks a -200 day"))
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_fill_after_the_gap_read_at_a_resync_is_not_priced_at_the_quote_before_it(
         tmp_path: Path, engine: str) -> None:

@@ -163,6 +163,23 @@ def test_replay_is_deterministic(lines: list[str]) -> None:
 
 # -- the from-scratch model ---------------------------------------------------------
 
+def apply_fills(opened: tuple[int, float], fills: list[tuple[int, float, int, int]]
+                ) -> tuple[int, float]:
+    """``opened`` (signed quantity, average) with ``fills`` (id, price, signed, known)."""
+    quantity, average = opened
+    for _, price, signed, _ in fills:
+        if quantity == 0 or (quantity > 0) == (signed > 0):
+            total = quantity + signed
+            quantity, average = total, (average * abs(quantity) + price * abs(signed)) \
+                / abs(total)
+        else:
+            left = quantity + signed
+            average = 0.0 if left == 0 else (
+                average if (left > 0) == (quantity > 0) else price)
+            quantity = left
+    return quantity, average
+
+
 @dataclass
 class Model:
     """Facts seen, kept as the Gateway sent them; metrics recomputed from nothing."""
@@ -182,16 +199,25 @@ class Model:
     contract_of: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
     #: account -> the latest time of a trade counted (a void does not move it back)
     windows_at: dict[int, int] = field(default_factory=dict)
+    #: events applied so far, and per contract the count when it was last quoted
+    applied: int = 0
+    quoted_count: dict[str, list[int]] = field(default_factory=dict)
 
     def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int,
               now: int, day_start: int) -> None:
+        self.applied += 1
         if kind == "GatewayUserPosition":
             key = (data["accountId"], data["contractId"])
             before = self.positions.get(key)
             old = before[0] * before[1] if before is not None else 0
             new = (1 if data["type"] == 1 else -1) * data["size"] if data["size"] else 0
             if new != old:
-                self.history.setdefault(key, []).append(("push", now, new - old))
+                quoted = self.quoted_at.get(key[1], -1)
+                stale = self.price(key[1]) is not None and (
+                    quoted < day_start or now - quoted >= QUOTE_GAP)
+                self.history.setdefault(key, []).append(
+                    ("push", now, new - old, stale, new, self.applied, old,
+                     before[2] if before is not None else 0.0))
             if data["size"] == 0:
                 self.positions.pop(key, None)
             else:
@@ -205,7 +231,7 @@ class Model:
             if data["voided"]:
                 if self.trades.pop(key, None) is not None:
                     self.history.setdefault(self.contract_of[key], []).append(
-                        ("void", now, data["id"]))
+                        ("void", now, data["id"], self.applied))
             elif key not in self.trades:
                 pnl = data["profitAndLoss"]
                 quoted = self.quoted_at.get(where[1], -1)
@@ -217,7 +243,7 @@ class Model:
                 if at >= now - WINDOW:  # an older fill is in the positions pushed since
                     signed = data["size"] if data["side"] == 0 else -data["size"]
                     self.history.setdefault(where, []).append(
-                        ("fill", now, data["id"], data["price"], signed))
+                        ("fill", now, data["id"], data["price"], signed, self.applied))
                 if stale and self.open_position(where, now)[0] * (
                         1 if data["side"] == 0 else -1) > 0:
                     # a fill of today, no quote since the reset, leaving its contract open
@@ -238,6 +264,7 @@ class Model:
                 self.quotes.pop(contract, None)  # after a gap: nothing merged from before
             if priced or not after_gap:  # a bid alone after a gap: still unquoted since
                 self.quoted_at[contract] = now
+                self.quoted_count.setdefault(contract, []).append(self.applied)
             merged = self.quotes.setdefault(contract, {})
             if contract in self.marked:
                 self.marked.discard(contract)
@@ -250,10 +277,32 @@ class Model:
         known and not yet matched by a push change (matched within WINDOW of each other,
         fills against what pushes of their direction added or took off, pushes against
         pending fills of their direction, oldest first) applied in order."""
+        return self.replay(key, now)[:2]
+
+    def awaiting(self, key: tuple[int, str], now: int) -> tuple[int, float] | None:
+        """If what a push opened ahead of its fill in a contract priced from before a
+        gap still waits for its print (docs/rules.md: not priced until the fills explain
+        it, its window ends, or the contract is quoted, a fill's print too): what was
+        open there before the push, with the fills known since, which the account's
+        open P&L counts meanwhile."""
+        return self.replay(key, now)[2]
+
+    def replay(self, key: tuple[int, str], now: int
+               ) -> tuple[int, float, tuple[int, float] | None]:
         pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
         up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
+        #: (side, the push's count, what was open before it) while it awaits a print
+        waiting: tuple[int, int, tuple[int, float]] | None = None
+
+        def unexplained(side: int) -> int:
+            return up if side > 0 else down
+
+        quoted = self.quoted_count.get(key[1], [])
         for entry in self.history.get(key, []):
             kind, at = entry[0], entry[1]
+            if waiting is not None and any(waiting[1] < q < entry[5 if kind != "void" else 3]
+                                           for q in quoted):
+                waiting = None  # quoted since (a fill's print too): the market's price
             pending = [p for p in pending if p[3] + WINDOW > at]
             if up_at < at - WINDOW:
                 up = 0
@@ -261,6 +310,8 @@ class Model:
                 down = 0
             if kind == "push":
                 change = entry[2]
+                _, _, _, stale, new, count, old, old_average = entry
+                opened_before = apply_fills((old, old_average), pending)
                 while change and pending and (pending[0][2] > 0) == (change > 0):
                     first = pending[0]
                     if abs(first[2]) <= abs(change):
@@ -275,8 +326,17 @@ class Model:
                     down, down_at = down - change, at
                 if pending and sum(p[2] for p in pending) == 0:
                     pending = []
+                side = (new > 0) - (new < 0)
+                if stale and side and unexplained(side) and (up_at if side > 0
+                                                             else down_at) == at:
+                    # this push's own, on its side; a wait going on keeps what it counts
+                    waiting = (side, count, opened_before if waiting is None
+                               else waiting[2])
+                else:
+                    waiting = None  # any other push ends a wait: what is open is its
             elif kind == "fill":
-                _, _, trade_id, price, signed = entry
+                _, _, trade_id, price, signed, _ = entry
+                waited = waiting is not None and unexplained(waiting[0])
                 if signed > 0:
                     taken = min(signed, up)
                     up, signed = up - taken, signed - taken
@@ -285,22 +345,22 @@ class Model:
                     down, signed = down - taken, signed + taken
                 if signed:
                     pending.append((trade_id, price, signed, at))
+                    if waiting is not None:
+                        waiting = (*waiting[:2], apply_fills(waiting[2], pending[-1:]))
+                if waiting is not None and waited and not unexplained(waiting[0]):
+                    waiting = None  # the fills explained the push: what is open is known
             else:
-                pending = [p for p in pending if p[0] != entry[2]]
+                kept = [p for p in pending if p[0] != entry[2]]
+                if len(kept) != len(pending):
+                    waiting = None  # a fill it moved by is voided: the wait ends
+                pending = kept
+        if waiting is not None and any(q > waiting[1] for q in quoted):
+            waiting = None  # quoted since (a fill's print too): the market's price
         pending = [p for p in pending if p[3] + WINDOW > now]
         held = self.positions.get(key)
-        quantity, average = (held[0] * held[1], held[2]) if held is not None else (0, 0.0)
-        for _, price, signed, _ in pending:
-            if quantity == 0 or (quantity > 0) == (signed > 0):
-                total = quantity + signed
-                quantity, average = total, (average * abs(quantity) + price * abs(signed)) \
-                    / abs(total)
-            else:
-                left = quantity + signed
-                average = 0.0 if left == 0 else (
-                    average if (left > 0) == (quantity > 0) else price)
-                quantity = left
-        return quantity, average
+        quantity, average = apply_fills(
+            (held[0] * held[1], held[2]) if held is not None else (0, 0.0), pending)
+        return quantity, average, None if waiting is None else waiting[2]
 
     def price(self, contract: str) -> float | None:
         quote = self.quotes.get(contract, {})
@@ -310,10 +370,11 @@ class Model:
             return (quote["bestBid"] + quote["bestAsk"]) / 2
         return None
 
-    def unrealized(self, contract: str, quantity: int, average: float) -> float | None:
+    def unrealized(self, contract: str, quantity: int, average: float,
+                   awaiting: bool = False) -> float | None:
         if quantity == 0:
             return 0.0  # closed by a fill before its push: worth nothing, quoted or not
-        price = self.price(contract)
+        price = None if awaiting else self.price(contract)
         if price is None:
             return None
         tick, value = TICKS[ROOT[contract]]
@@ -355,9 +416,13 @@ class Model:
             with pytest.raises(UnknownInstrumentError):
                 _ = account.unrealized_pnl
         else:
-            expected = [self.unrealized(c, *o) for c, o in opened.items()]
+            waits = {c: held for (a, c) in self.history if a == account.id
+                     and (held := self.awaiting((a, c), now)) is not None}
+            # the account's open P&L counts, where a push awaits its print, what was open
+            # before it; its position there reads no price
+            expected = [self.unrealized(c, *waits.get(c, o)) for c, o in opened.items()]
             for contract in mine:
-                want = self.unrealized(contract, *opened[contract])
+                want = self.unrealized(contract, *opened[contract], contract in waits)
                 got = account.positions[contract].unrealized_pnl
                 assert (got is None) == (want is None)
                 assert got is None or math.isclose(got, want or 0.0, abs_tol=1e-6)
