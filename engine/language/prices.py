@@ -249,6 +249,9 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
 
 
 _Dependence = tuple[list[tuple[str, float, float]], dict[str, float], dict[str, float]]
+#: terms -> whether they are all the account's (the same few per ruleset: a rule's
+#: comparisons, compiled once)
+_ACCOUNT_ONLY: dict[tuple[tuple[str, str, float], ...], bool] = {}
 
 
 def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...]
@@ -258,8 +261,10 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
     field's slope holds within (a best price) are noted. Terms of the account alone are
     worked out once per network cycle (the account's ``memo``: the same net P&L is read
     by many rules), the intervals noted into each evaluation's ``bounds``."""
-    memo = getattr(ctx.account, "memo", None) if all(
-        term[0] == "account" for term in terms) else None
+    account_only = _ACCOUNT_ONLY.get(terms)
+    if account_only is None:
+        account_only = _ACCOUNT_ONLY[terms] = all(term[0] == "account" for term in terms)
+    memo = getattr(ctx.account, "memo", None) if account_only else None
     known: _Dependence | None = memo.get(terms) if memo is not None else None
     if known is None:
         known = _depend(ctx, terms)
