@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from riskrail.cli import exitcodes
-from riskrail.cli.dryrun import _accounts_in, warn_account_absent
+from riskrail.cli.dryrun import ACCOUNT_ID_HELP, _accounts_in, one_account, warn_account_absent
 from riskrail.engine.clock import Clock, to_iso
 from riskrail.engine.events import event_file_problem, read_lines
 from riskrail.engine.impact import Change, compare, param_changes, summarize, trading_day
@@ -138,9 +138,8 @@ def _record(change: Change, zone: ZoneInfo) -> dict[str, Any]:
 @click.option("--set", "sets", multiple=True, metavar="RULE-ID.param=value",
               help="Override one param of the NEW ruleset (repeatable; the value is YAML). "
                    "With --set, NEW may be left out: it is OLD with the overrides.")
-@click.option("--account-id", type=int, default=None,
-              help=("Only this account's decisions and calls (every account is replayed: "
-                    "they share the market's prices)."))
+@click.option("--account-id", type=int, multiple=True, callback=one_account,
+              help=ACCOUNT_ID_HELP)
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]),
               default="text", show_default=True,
               help="text: the differences and a summary; json: one object.")

@@ -127,6 +127,21 @@ def _account_list(path: str) -> dict[int, str]:
     return _named(items)
 
 
+def one_account(_ctx: click.Context, param: click.Parameter, values: tuple[int, ...]
+                ) -> int | None:
+    """``--account-id`` names one account: given twice, a usage error (exit 2), never
+    the last one silently."""
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times ({', '.join(str(v) for v in values)}); it names one "
+            "account (leave it out to see every account)", param=param)
+    return values[0] if values else None
+
+
+ACCOUNT_ID_HELP = ("Only this account's decisions and calls (every account is replayed: "
+                   "they share the market's prices).")
+
+
 def warn_account_absent(account_id: int | None, result: ReplayResult, events: str) -> None:
     """--account-id naming an account no event is of (a typo) decides nothing: say so,
     or "0 decisions" reads as "this account is fine"."""
@@ -174,9 +189,8 @@ def _warn_unmatched(ruleset: Ruleset, accounts: dict[int, str], where: str) -> N
               help="Ruleset file or folder (repeatable; default: the bundled standard ruleset).")
 @click.option("--set", "sets", multiple=True, metavar="RULE-ID.param=value",
               help="Override one param; the value is YAML (-500, true, 15m, {ES: 1}, [RTY]).")
-@click.option("--account-id", type=int, default=None,
-              help=("Only this account's decisions and calls (every account is replayed: "
-                    "they share the market's prices)."))
+@click.option("--account-id", type=int, multiple=True, callback=one_account,
+              help=ACCOUNT_ID_HELP)
 @click.option("--until", "until_text", default=None, metavar="TIME",
               help="Run the clock on to this ISO-8601 time after the last event.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
