@@ -178,17 +178,23 @@ def pipeline_read(day: Day, trades: list[dict[str, Any]]) -> None:
         network.process(event, read=True)
 
 
+def long_at_21000_quoted_21100(size: int) -> Day:
+    """Long ``size`` MNQ bought at 21000, quoted 21100, then 15 minutes without a quote."""
+    day = Day()
+    day.quote(21000.0)
+    day.fill(1, size, 21000.0)
+    day.push(size, 21000.0)
+    day.at(60 * MICROS).quote(21100.0)
+    return day.at(60 * MICROS + GAP)
+
+
 def test_an_add_ahead_of_its_fill_keeps_what_was_open_at_the_last_price() -> None:
     # long 1 at 21000, quoted 21100 (+200); 15 minutes without a quote; an add of 1 is
     # pushed (long 2 at 21050) ahead of its fill at 21100: the account keeps +200 (the
     # lot held before, at the last price) until the print, never the add at 21100's
     # stale quote nor an unknown that hides the held lot's P&L (breakit10)
-    day = Day()
-    day.quote(21000.0)
-    day.fill(1, 1, 21000.0)
-    day.push(1, 21000.0)
-    day.at(60 * MICROS).quote(21100.0)
-    day.at(60 * MICROS + GAP).push(2, 21050.0)
+    day = long_at_21000_quoted_21100(1)
+    day.push(2, 21050.0)
     assert (day.position_pnl, day.open_pnl) == (None, 200.0)
     day.fill(2, 1, 21100.0)
     assert (day.position_pnl, day.open_pnl) == (200.0, 200.0)
@@ -199,12 +205,8 @@ def test_a_closing_fill_known_during_the_wait_moves_what_it_counts() -> None:
     # is pushed ahead of its fill (long 3 at 21033.33), then a sale of 1 at 21100 is
     # known, which no push shows yet: the account counts 1 lot held before the push at
     # the last price (+200), never the sold lot a second time (+400 and the realized +200)
-    day = Day()
-    day.quote(21000.0)
-    day.fill(1, 2, 21000.0)
-    day.push(2, 21000.0)
-    day.at(60 * MICROS).quote(21100.0)
-    day.at(60 * MICROS + GAP).push(3, 21033.333333333332)
+    day = long_at_21000_quoted_21100(2)
+    day.push(3, 21033.333333333332)
     day.send("GatewayUserTrade", {**trade(2, 1, 21100.0, day.now), "side": 1,
                                   "profitAndLoss": 200.0})
     assert (day.position_pnl, day.open_pnl) == (None, 200.0)
