@@ -358,6 +358,49 @@ class PricesLess(Mapping[str, float]):
         return sum(1 for c in self._prices if c not in self._hidden)
 
 
+class Awaited:
+    """What a push opened ahead of its fill while its contract's price was a quote from
+    before a gap: its side (``direction``), what was open in the contract before the push
+    (``base``, signed quantity and average) and the fills of the other side known since
+    (``against``: trade id, price, signed size). The account's open P&L counts ``base``
+    less what those closed of it, at the last price (``opened``) until the market's price
+    is known (the network's _await_print)."""
+
+    __slots__ = ("against", "base", "direction")
+
+    def __init__(self, direction: int, base: tuple[int, float]) -> None:
+        self.direction, self.base = direction, base
+        self.against: list[tuple[int, float, int]] = []
+
+    def opened(self) -> tuple[int, float]:
+        """``base`` less what the fills against it closed: never past flat (what they
+        close beyond it is what the push opened, not priced yet; breakit11: a sale known
+        before the purchase it closed made a phantom short)."""
+        quantity, average = self.base
+        for _, price, fill in self.against:
+            if quantity == 0 or (quantity > 0) == (fill > 0):
+                continue  # nothing of ``base`` on the other side to close
+            if abs(fill) >= abs(quantity):
+                quantity, average = 0, 0.0
+            else:
+                quantity, average = apply_fill(quantity, average, price, fill)
+        return quantity, average
+
+    def fill(self, trade_id: int, price: float, quantity: int) -> bool:
+        """A fill known during the wait; True if it is of the other side (counted)."""
+        if (quantity > 0) == (self.direction > 0):
+            return False  # the push's own side: what it opened, or more (a print)
+        self.against.append((trade_id, price, quantity))
+        return True
+
+    def void(self, trade_id: int) -> bool:
+        """A fill voided; True if it was counted against ``base``."""
+        kept = [fill for fill in self.against if fill[0] != trade_id]
+        voided = len(kept) != len(self.against)
+        self.against = kept
+        return voided
+
+
 class Unsettled:
     """One contract's fills and position pushes not yet matched with each other.
 
@@ -564,7 +607,7 @@ _NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
 _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
-_NO_AWAITING: dict[str, tuple[int, int, float]] = {}
+_NO_AWAITING: dict[str, Awaited] = {}
 _UNKNOWN = object()  # not in AccountState.memo yet
 
 
@@ -628,13 +671,11 @@ class AccountState:
         #: ``awaiting``: what its positions read
         self._all_prices: dict[str, float] = prices if prices is not None else {}
         self.prices: Mapping[str, float] = self._all_prices
-        #: contract -> (the direction, 1 long or -1 short, of what a push opened there
-        #: ahead of its fill while the contract's last quote was from before a gap; what
-        #: was open there before that push, quantity signed and average, with the fills
-        #: known since): until the fill's print, a quote or the end of the fill's window
+        #: contract -> what a push opened there ahead of its fill while the contract's
+        #: last quote was from before a gap (Awaited): until the market's price is known
         #: (the network's _await_print) its positions there read no price, and the
         #: account's open P&L counts what was open before the push, at the last price
-        self.awaiting: dict[str, tuple[int, int, float]] = _NO_AWAITING
+        self.awaiting: dict[str, Awaited] = _NO_AWAITING
         self.lockouts: list[Lockout] = []
         self.locked = False
         self.locked_since: int | None = None
@@ -708,7 +749,7 @@ class AccountState:
         for position in self.positions.values():
             quantity, average = (position.open_quantity, position.open_average) \
                 if not awaiting or position.contract not in awaiting \
-                else awaiting[position.contract][1:]
+                else awaiting[position.contract].opened()
             if quantity == 0:
                 continue  # closed by its fills: worth 0, priced or not
             price = prices.get(position.contract)
@@ -733,7 +774,8 @@ class AccountState:
                    position.instrument) for contract, position in self.positions.items()
                   if position.open_quantity]
         opened += [(contract, *shadow) for contract, shadow in self.shadows.items()]
-        return tuple(opened), self._unknown_instruments, tuple(self.awaiting.items())
+        return tuple(opened), self._unknown_instruments, tuple(
+            (contract, awaited.opened()) for contract, awaited in self.awaiting.items())
 
     def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
         """How ``unrealized_pnl`` moves with each held contract's price (see
@@ -756,7 +798,7 @@ class AccountState:
             instrument = position.instrument
             assert instrument is not None
             quantity = position.open_quantity if not awaiting or contract not in awaiting \
-                else awaiting[contract][1]
+                else awaiting[contract].opened()[0]
             if quantity == 0:
                 continue  # 0 whatever the price
             out.append((contract, instrument.tick_value / instrument.tick_size * quantity,
@@ -972,13 +1014,7 @@ class AccountState:
         if self.awaiting is _NO_AWAITING:
             self.awaiting = {}
             self.prices = PricesLess(self._all_prices, self.awaiting)
-        self.awaiting[contract] = (direction, *before)
-
-    def filled_awaiting(self, contract: str, price: float, quantity: int) -> None:
-        """A fill no push shows yet, known while ``contract`` awaits a print: what was
-        open before the push moves by it too (a closed lot never counted twice)."""
-        direction, held, average = self.awaiting[contract]
-        self.awaiting[contract] = (direction, *apply_fill(held, average, price, quantity))
+        self.awaiting[contract] = Awaited(direction, before)
 
     def priced(self, contract: str) -> bool:
         """Its positions read the network's price of ``contract`` again; True if they

@@ -486,13 +486,9 @@ class RuleNetwork:
         if isinstance(event, PositionEvent):
             account = self.account(event.account_id)
             before = account.open_in(event.contract_id)
-            held = account.positions.get(event.contract_id)
-            pushed = 0 if held is None else held.direction * held.size
             changes = self._position(account, event, now)
-            if not read and (account.awaiting or changes) and self._await_print(
-                    account, event, now, before, pushed != (
-                        0 if event.size == 0 else event.size
-                        if event.side == PositionType.LONG else -event.size)):
+            if not read and (account.awaiting or changes) \
+                    and self._await_print(account, event, now, before):
                 changes = [*changes, *_price_changes(event.contract_id)]
             return self._cycle(account, changes, now, "GatewayUserPosition")
         if isinstance(event, OrderEvent):
@@ -505,11 +501,12 @@ class RuleNetwork:
                 and self._stale_at_fill(event, now)
             waited = account.awaiting.get(event.contract_id) if account.awaiting else None
             waiting = waited is not None and self._unexplained(account, event.contract_id,
-                                                               waited[0], now)
+                                                               waited.direction, now)
             changes = self._trade(account, event, read)
             marked: list[Decision] = []
             if waited is not None and waiting and event.contract_id in account.awaiting \
-                    and not self._unexplained(account, event.contract_id, waited[0], now):
+                    and not self._unexplained(account, event.contract_id, waited.direction,
+                                              now):
                 # the fills explained what the push opened ahead of them: what is open
                 # is known, and the fills' prints are the market's
                 self._stop_awaiting(account, event.contract_id)
@@ -590,7 +587,7 @@ class RuleNetwork:
             or now - quoted >= QUOTE_GAP
 
     def _await_print(self, account: AccountState, event: PositionEvent, now: int,
-                     before: tuple[int, float], moved: bool) -> bool:
+                     before: tuple[int, float]) -> bool:
         """A push that opened, added or reversed ahead of its fill in a contract whose
         price is a quote from before a gap (``_quote_stale``): what the contract holds is
         not priced at that quote until the fill's print, or a quote, gives the market's
@@ -598,10 +595,11 @@ class RuleNetwork:
         took the open P&L at the quote before the halt, a phantom +1000 the trailing rule
         kept as the day's peak; breakit10: a fill later than its window brought it
         back). Meanwhile the account's open P&L counts what was open there before the
-        push (``before``), at that quote, so a loss held in another contract is not
-        hidden (breakit10). Any other push that ``moved`` the position ends a wait: what
-        is open is then the push's. True if the account's positions read another price
-        of the contract now."""
+        push (``before``) less what fills of the other side closed of it since, at that
+        quote (Awaited), so a loss held in another contract is not hidden (breakit10).
+        Another push ahead of its fills keeps the wait (breakit11: a reduce pushed first
+        priced the rest at the quote before the halt); a flat one ends it. True if the
+        account's positions read another price of the contract now."""
         contract = event.contract_id
         waited = account.awaiting.get(contract)
         direction = 0 if event.size == 0 else 1 if event.side == PositionType.LONG else -1
@@ -609,15 +607,18 @@ class RuleNetwork:
         if direction and unsettled is not None and self._quote_stale(contract, now):
             waiting, pushed_at = unsettled.unexplained(direction, now)
             if waiting and pushed_at == now:  # this push's own, on its side
-                account.await_print(contract, direction,
-                                    before if waited is None else waited[1:])
+                if waited is None:
+                    account.await_print(contract, direction, before)
+                else:
+                    waited.direction = direction  # what it counts stays
                 awaited = self._awaiting.get(contract)
                 if awaited is None:
                     self._awaiting[contract] = {account.id}
                 else:
                     awaited.add(account.id)
                 return waited is None
-        return waited is not None and moved and self._stop_awaiting(account, contract)
+        return waited is not None and event.size == 0 \
+            and self._stop_awaiting(account, contract)
 
     @staticmethod
     def _unexplained(account: AccountState, contract: str, direction: int, now: int) -> int:
@@ -865,10 +866,10 @@ class RuleNetwork:
                     self._memory_changed.add(account.id)
                 unsettled = account.unsettled.get(known.contract)
                 voided = unsettled is not None and unsettled.void(event.trade_id)
-                # what it moved while a push waited for its print is gone: the wait too
-                released = voided and known.contract in account.awaiting \
-                    and self._stop_awaiting(account, known.contract)
-                if voided and (self._settle(account, known.contract) or released):
+                # a fill against what a wait counts, voided, closed nothing of it
+                waited = account.awaiting.get(known.contract) if account.awaiting else None
+                uncounted = waited is not None and waited.void(event.trade_id)
+                if (voided and self._settle(account, known.contract)) or uncounted:
                     return [("account", "trades", None),
                             *self._open_changed(account, known.contract)]
                 return [("account", "trades", None)]
@@ -915,16 +916,17 @@ class RuleNetwork:
         contract = event.contract_id
         unsettled = account.unsettled_entry(contract)
         quantity = event.size if event.side == Side.BUY else -event.size
+        waited = account.awaiting.get(contract) if account.awaiting else None
+        # a fill of the other side closes what was open before a push awaiting its print
+        counted = waited is not None and waited.fill(event.trade_id, event.price, quantity)
         if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
             if unsettled.settled:
                 account.drop_unsettled(contract)
-            return False
-        if account.awaiting and contract in account.awaiting:
-            account.filled_awaiting(contract, event.price, unsettled.fills[-1][2])
+            return counted
         expiry = unsettled.next_expiry
         if expiry is not None:
             self._schedule(("settle", account.id, contract), expiry)
-        return self._settle(account, contract)
+        return self._settle(account, contract) or counted
 
     @staticmethod
     def _open_changed(account: AccountState, contract: str) -> list[Change]:

@@ -180,6 +180,20 @@ def apply_fills(opened: tuple[int, float], fills: list[tuple[int, float, int, in
     return quantity, average
 
 
+def closed_toward_flat(opened: tuple[int, float], fills: tuple[tuple[int, float, int], ...]
+                       ) -> tuple[int, float]:
+    """``opened`` less what ``fills`` of the other side close of it, never past flat."""
+    quantity, average = opened
+    for _, _, signed in fills:
+        if quantity == 0 or (quantity > 0) == (signed > 0):
+            continue
+        if abs(signed) >= abs(quantity):
+            quantity, average = 0, 0.0
+        else:
+            quantity += signed  # a partial close keeps the average
+    return quantity, average
+
+
 @dataclass
 class Model:
     """Facts seen, kept as the Gateway sent them; metrics recomputed from nothing."""
@@ -291,8 +305,10 @@ class Model:
                ) -> tuple[int, float, tuple[int, float] | None]:
         pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
         up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
-        #: (side, the push's count, what was open before it) while it awaits a print
-        waiting: tuple[int, int, tuple[int, float]] | None = None
+        #: (side, the push's count, what was open before it, the fills of the other side
+        #: known since) while it awaits a print
+        waiting: tuple[int, int, tuple[int, float], tuple[tuple[int, float, int], ...]] \
+            | None = None
 
         def unexplained(side: int) -> int:
             return up if side > 0 else down
@@ -330,13 +346,16 @@ class Model:
                 if stale and side and unexplained(side) and (up_at if side > 0
                                                              else down_at) == at:
                     # this push's own, on its side; a wait going on keeps what it counts
-                    waiting = (side, count, opened_before if waiting is None
-                               else waiting[2])
-                else:
-                    waiting = None  # any other push ends a wait: what is open is its
+                    waiting = (side, count, opened_before, ()) if waiting is None \
+                        else (side, *waiting[1:])
+                elif new == 0:
+                    waiting = None  # flat: nothing left to price
             elif kind == "fill":
                 _, _, trade_id, price, signed, _ = entry
                 waited = waiting is not None and unexplained(waiting[0])
+                if waiting is not None and (signed > 0) != (waiting[0] > 0):
+                    # the other side's fill closes what was open before the push
+                    waiting = (*waiting[:3], (*waiting[3], (trade_id, price, signed)))
                 if signed > 0:
                     taken = min(signed, up)
                     up, signed = up - taken, signed - taken
@@ -345,22 +364,20 @@ class Model:
                     down, signed = down - taken, signed + taken
                 if signed:
                     pending.append((trade_id, price, signed, at))
-                    if waiting is not None:
-                        waiting = (*waiting[:2], apply_fills(waiting[2], pending[-1:]))
                 if waiting is not None and waited and not unexplained(waiting[0]):
                     waiting = None  # the fills explained the push: what is open is known
             else:
-                kept = [p for p in pending if p[0] != entry[2]]
-                if len(kept) != len(pending):
-                    waiting = None  # a fill it moved by is voided: the wait ends
-                pending = kept
+                pending = [p for p in pending if p[0] != entry[2]]
+                if waiting is not None:  # a voided fill closed nothing
+                    waiting = (*waiting[:3], tuple(f for f in waiting[3] if f[0] != entry[2]))
         if waiting is not None and any(q > waiting[1] for q in quoted):
             waiting = None  # quoted since (a fill's print too): the market's price
         pending = [p for p in pending if p[3] + WINDOW > now]
         held = self.positions.get(key)
         quantity, average = apply_fills(
             (held[0] * held[1], held[2]) if held is not None else (0, 0.0), pending)
-        return quantity, average, None if waiting is None else waiting[2]
+        return quantity, average, None if waiting is None else closed_toward_flat(
+            waiting[2], waiting[3])
 
     def price(self, contract: str) -> float | None:
         quote = self.quotes.get(contract, {})

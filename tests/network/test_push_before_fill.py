@@ -133,13 +133,15 @@ def test_a_fill_later_than_its_window_prints_the_price() -> None:
     assert (day.position_pnl, day.open_pnl) == (0.0, 0.0)
 
 
-def test_a_push_that_reduces_ends_the_wait() -> None:
-    # what is open is then the push's, at the last price: the add's fill is no longer
-    # what the contract waits for
+def test_a_push_that_reduces_keeps_the_wait_and_a_flat_one_ends_it() -> None:
+    # what is left of what the push opened is still unpriced (breakit11: priced at the
+    # quote before the halt, +500 as the day's peak); flat, nothing is left to price
     day = held_after_a_gap()
     day.push(2, 21000.0)
     day.at(GAP + MICROS).push(1, 21000.0)
-    assert (day.position_pnl, day.open_pnl) == (500.0, 500.0)
+    assert (day.position_pnl, day.open_pnl) == (None, 0.0)
+    day.at(GAP + 2 * MICROS).push(0, 0.0)
+    assert MNQ not in day.network.accounts[1].awaiting
 
 
 def test_a_push_with_a_fresh_quote_is_priced_at_once() -> None:
