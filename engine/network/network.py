@@ -290,6 +290,8 @@ class RuleNetwork:
         #: contracts whose last price is a fill's print (_stale_at_fill): the next quote
         #: replaces it whole, a bid/ask-only one too
         self._marked: set[str] = set()
+        #: contract -> the bid and the ask quoted since a gap, while neither prices alone
+        self._sides_since_gap: dict[str, tuple[float | None, float | None]] = {}
         #: contract -> the accounts whose positions read no price of it until a print or
         #: a quote (_await_print)
         self._awaiting: dict[str, set[int]] = {}
@@ -967,14 +969,25 @@ class RuleNetwork:
         after_gap = quoted is not None and now - quoted >= QUOTE_GAP
         priced = event.last_price is not None or (event.best_bid is not None
                                                   and event.best_ask is not None)
+        new_bid, new_ask = event.best_bid, event.best_ask
+        if after_gap and not priced:
+            # a bid and an ask that come apart after a gap price it together (breakit11:
+            # the last trade before the gap stayed the price with both sides known)
+            sides = self._sides_since_gap.get(event.contract_id, (None, None))
+            sides = (new_bid if new_bid is not None else sides[0],
+                     new_ask if new_ask is not None else sides[1])
+            if sides[0] is not None and sides[1] is not None:
+                priced, (new_bid, new_ask) = True, sides
+            else:
+                self._sides_since_gap[event.contract_id] = sides
         if after_gap and priced:
             # the first quote after a gap (the market closed) that prices on its own
             # replaces the last whole: a field not sent since is no price of the market now
             last = bid = ask = None
         # Quotes may carry only the fields that changed: merge them.
         last = event.last_price if event.last_price is not None else last
-        bid = event.best_bid if event.best_bid is not None else bid
-        ask = event.best_ask if event.best_ask is not None else ask
+        bid = new_bid if new_bid is not None else bid
+        ask = new_ask if new_ask is not None else ask
         self._quotes[event.contract_id] = (last, bid, ask)
         contract = event.contract_id
         released: set[int] = set()
@@ -982,6 +995,8 @@ class RuleNetwork:
             # one that does not (a bid alone) leaves the contract unquoted since the gap:
             # the next print of a fill still prices it (breakit9)
             self._quoted_at[contract] = now
+            if self._sides_since_gap:
+                self._sides_since_gap.pop(contract, None)
             if self._awaiting and contract in self._awaiting:
                 # the market's price now: positions pushed ahead of their fills read it
                 for account_id in self._awaiting[contract].copy():

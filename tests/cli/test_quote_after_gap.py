@@ -51,3 +51,25 @@ def test_quotes_without_a_gap_are_merged(tmp_path: Path, engine: str) -> None:
                                        bid_ask(DAY.format("15:59:59"), 20899.75, 20900.25)),
         "--engine", engine, "--ruleset", str(TRAILING), "--set", "TRAILING-DAILY-LOSS.trail=1000")
     assert decided == []
+
+
+def one_side(ts: str, **side: float) -> dict[str, Any]:
+    return {"ts": ts, "type": "GatewayQuote", "contractId": MNQ,
+            "data": {"symbol": "F.US.MNQ", "timestamp": ts, **side}}
+
+
+@pytest.mark.parametrize("engine", ["network", "durable"])
+def test_a_bid_and_an_ask_quoted_apart_after_the_halt_price_the_contract(
+        tmp_path: Path, engine: str) -> None:
+    # breakit11: the market reopens lower with its bid and its ask in two quotes,
+    # 20899.75 then 20900.25. By hand: 20900 (their midpoint), open P&L -1400, 1400 below
+    # the peak 0: a trail of 1000 flattens and locks at the ask's quote. Before: the bid
+    # alone was merged (right: no price of its own), and so was the ask, so the last trade
+    # before the halt, 21250, stayed the price with both sides of the market known.
+    decided = dry_run(tmp_path, long_2("15:59:00",
+                                       one_side(DAY.format("17:00:05"), bestBid=20899.75),
+                                       one_side(DAY.format("17:00:06"), bestAsk=20900.25)),
+        "--engine", engine, "--ruleset", str(TRAILING), "--set", "TRAILING-DAILY-LOSS.trail=1000")
+    assert [(d["ts"][11:19], d["rule"], d["action"]) for d in decided][:2] == [
+        ("17:00:06", "TRAILING-DAILY-LOSS", "flatten"),
+        ("17:00:06", "TRAILING-DAILY-LOSS", "lockout")]

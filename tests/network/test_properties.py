@@ -216,6 +216,8 @@ class Model:
     #: events applied so far, and per contract the count when it was last quoted
     applied: int = 0
     quoted_count: dict[str, list[int]] = field(default_factory=dict)
+    #: contract -> the bid and ask quoted since a gap while neither priced alone
+    sides_since_gap: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def apply(self, kind: str, data: dict[str, Any], contract: str | None, at: int,
               now: int, day_start: int) -> None:
@@ -274,11 +276,17 @@ class Model:
             priced = data.get("lastPrice") is not None or (
                 data.get("bestBid") is not None and data.get("bestAsk") is not None)
             after_gap = now - self.quoted_at.get(contract, now) >= QUOTE_GAP
+            if after_gap and not priced:  # a bid and an ask apart after a gap: together
+                sides = self.sides_since_gap.setdefault(contract, {})
+                sides.update({k: v for k, v in data.items() if k in ("bestBid", "bestAsk")})
+                if len(sides) == 2:
+                    priced, data = True, dict(sides)
             if after_gap and priced:
                 self.quotes.pop(contract, None)  # after a gap: nothing merged from before
             if priced or not after_gap:  # a bid alone after a gap: still unquoted since
                 self.quoted_at[contract] = now
                 self.quoted_count.setdefault(contract, []).append(self.applied)
+                self.sides_since_gap.pop(contract, None)
             merged = self.quotes.setdefault(contract, {})
             if contract in self.marked:
                 self.marked.discard(contract)

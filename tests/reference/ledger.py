@@ -31,7 +31,8 @@ Semantics, each from the documents:
   its own side (it opened, added or reversed) is the first print after the gap: its
   price is the contract's last price, as a quote's would be (else a position opened
   before the first quote after a weekend is priced at Friday's last). A fill that only
-  closes prices nothing. The next quote replaces that print whole: one with only a bid
+  closes prices nothing. After a gap, a bid and an ask quoted apart price the contract
+  together as one quote would. The next quote replaces that print whole: one with only a bid
   and an ask prices at their midpoint.
 - Trade windows (docs/rules.md RULE-006): measured at the trades' own timestamps: the fills in
   (T - window, T] where T is the latest counted fill's timestamp; a later void does not
@@ -227,6 +228,8 @@ class Ledger:
         self.quotes: dict[str, dict[str, float]] = {}
         #: contract -> the instant of its last quote line
         self.quoted_at: dict[str, int] = {}
+        #: contract -> the bid and the ask quoted since a gap while neither priced alone
+        self.sides_since_gap: dict[str, dict[str, Any]] = {}
         #: contracts whose last price is a fill's print: the next quote replaces it whole
         self.marked: set[str] = set()
         #: a REST read's fills are being applied (they price nothing)
@@ -271,6 +274,7 @@ class Ledger:
                 # remembers of a position, its best price included, it keeps)
                 self.quotes.clear()
                 self.quoted_at.clear()
+                self.sides_since_gap.clear()
             elif kind in ("Enforcement", "Tick"):
                 pass  # the daemon's own records: no fact of the Gateway's
             else:
@@ -453,10 +457,18 @@ class Ledger:
         priced = data.get("lastPrice") is not None or (
             data.get("bestBid") is not None and data.get("bestAsk") is not None)
         after_gap = at - self.quoted_at.get(contract, at) >= QUOTE_GAP
+        if after_gap and not priced:
+            # a bid and an ask quoted apart after the gap price it as one quote would
+            sides = self.sides_since_gap.setdefault(contract, {})
+            sides.update({name: data[name] for name in ("bestBid", "bestAsk")
+                          if data.get(name) is not None})
+            if len(sides) == 2:
+                priced, data = True, dict(sides)
         if after_gap and priced:
             self.quotes.pop(contract, None)
         if priced or not after_gap:
             self.quoted_at[contract] = at
+            self.sides_since_gap.pop(contract, None)
         merged = self.quotes.setdefault(contract, {})
         if contract in self.marked:
             self.marked.discard(contract)
