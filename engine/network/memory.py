@@ -219,6 +219,13 @@ class PositionState:
         self.saved_best = self.best_price
         return self.saved_best
 
+    def best_from_next_price(self) -> None:
+        """Its best price counts from the contract's next price on, not its last
+        (a position opened ahead of its fill's print while the last is from before a
+        gap: breakit12, a breakeven and a trailing stop at the quote before the halt)."""
+        if self._trail is not None:
+            self._best_seq = self._trail.seq + 1
+
     def keep_best(self) -> None:
         """Take the best price so far off the trail (which is about to forget it)."""
         self._best = self.best_price

@@ -208,7 +208,8 @@ class Model:
     #: contracts whose last price is a fill's print: the next quote replaces it whole
     marked: set[str] = field(default_factory=set)
     #: (account, contract) -> pushes and fills in arrival order: ("push", now, change),
-    #: ("fill", now, trade id, price, signed size), ("void", now, trade id)
+    #: ("fill", now, trade id, price, signed size, count), ("late", ...) for a fill older
+    #: than WINDOW when known, ("void", now, trade id, count)
     history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     contract_of: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
     #: account -> the latest time of a trade counted (a void does not move it back)
@@ -256,10 +257,12 @@ class Model:
                 net = (0.0 if pnl is None else pnl) - data["fees"]  # every fill's fees
                 self.trades[key] = (at, net)
                 self.contract_of[key] = where
-                if at >= now - WINDOW:  # an older fill is in the positions pushed since
-                    signed = data["size"] if data["side"] == 0 else -data["size"]
-                    self.history.setdefault(where, []).append(
-                        ("fill", now, data["id"], data["price"], signed, self.applied))
+                signed = data["size"] if data["side"] == 0 else -data["size"]
+                # an older fill is in the positions pushed since: it only closes what a
+                # wait counts ("late")
+                self.history.setdefault(where, []).append(
+                    ("fill" if at >= now - WINDOW else "late", now, data["id"],
+                     data["price"], signed, self.applied))
                 if stale and self.open_position(where, now)[0] * (
                         1 if data["side"] == 0 else -1) > 0:
                     # a fill of today, no quote since the reset, leaving its contract open
@@ -358,12 +361,14 @@ class Model:
                         else (side, *waiting[1:])
                 elif new == 0:
                     waiting = None  # flat: nothing left to price
-            elif kind == "fill":
+            elif kind in ("fill", "late"):
                 _, _, trade_id, price, signed, _ = entry
                 waited = waiting is not None and unexplained(waiting[0])
                 if waiting is not None and (signed > 0) != (waiting[0] > 0):
                     # the other side's fill closes what was open before the push
                     waiting = (*waiting[:3], (*waiting[3], (trade_id, price, signed)))
+                if kind == "late":
+                    continue
                 if signed > 0:
                     taken = min(signed, up)
                     up, signed = up - taken, signed - taken
