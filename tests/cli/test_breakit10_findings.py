@@ -11,69 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import MNQ, ROOT, dry_run
-
-TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
-TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
-MES = "CON.F.US.MES.H26"
-DAY = "2026-03-10T{}-05:00"  # a Tuesday; -05:00 is Chicago's daylight time
-
-
-def at(clock: str) -> str:
-    return DAY.format(clock)
-
-
-def account(clock: str, account_id: int = 1) -> dict[str, Any]:
-    return {"ts": at(clock), "type": "GatewayUserAccount", "data": {
-        "id": account_id, "name": f"SIM-{account_id}", "balance": 50000.0, "canTrade": True,
-        "isVisible": True, "simulated": True}}
-
-
-def fill(clock: str, trade_id: int, side: int, size: int, price: float,
-         pnl: float | None = None, *, contract: str = MNQ, account_id: int = 1,
-         made: str | None = None) -> dict[str, Any]:
-    """A fill whose callback finished at ``clock``, made at ``made`` (default: then)."""
-    return {"ts": at(clock), "type": "GatewayUserTrade", "data": {
-        "id": trade_id, "accountId": account_id, "contractId": contract,
-        "creationTimestamp": at(made or clock), "price": price, "profitAndLoss": pnl,
-        "fees": 0.0, "side": side, "size": size, "voided": False, "orderId": trade_id}}
-
-
-def position(clock: str, side: int, size: int, average: float, *, contract: str = MNQ,
-             account_id: int = 1) -> dict[str, Any]:
-    return {"ts": at(clock), "type": "GatewayUserPosition", "data": {
-        "id": 100 + account_id + (50 if contract == MES else 0), "accountId": account_id,
-        "contractId": contract, "creationTimestamp": at(clock), "type": side, "size": size,
-        "averagePrice": average}}
-
-
-def quote(clock: str, price: float | None = None, *, contract: str = MNQ,
-          **fields: float) -> dict[str, Any]:
-    data: dict[str, Any] = {"symbol": "F.US." + contract.split(".")[3], "timestamp": at(clock),
-                            **fields}
-    if price is not None:
-        data["lastPrice"] = price
-    return {"ts": at(clock), "type": "GatewayQuote", "contractId": contract, "data": data}
-
-
-def read(clock: str, positions: list[dict[str, Any]], trades: list[dict[str, Any]]
-         ) -> list[dict[str, Any]]:
-    """A resync's read of account 1 as the recorder writes it."""
-    return [{"ts": at(clock), "type": "Enforcement",
-             "data": {"event": "read", "account": 1, "read": 1}},
-            {"ts": at(clock), "type": "Snapshot", "data": {
-                "account": 1, "read": 1, "orders": [],
-                "positions": [p["data"] for p in positions],
-                "trades": [t["data"] for t in trades],
-                "accounts": [account(clock)["data"]]}}]
-
-
-def decided(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: str
-            ) -> list[tuple[str, int, str, str]]:
-    clocks = [line["ts"] for line in lines]
-    assert clocks == sorted(clocks)  # no line skipped as a time going backwards
-    return [(d["ts"][11:19], d["account"], d["rule"], d["action"])
-            for d in dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)]
+from daylines import MNQ
+from gapdays import MES, TOPSTEP, TRAILING, account, decided, fill, position, quote, read
 
 
 def mes_loser_and_mnq_gain(push_first: bool) -> list[dict[str, Any]]:

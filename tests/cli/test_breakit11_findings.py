@@ -9,67 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import MNQ, ROOT, dry_run
-
-TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
-TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
-STANDARD = ROOT / "rulesets" / "standard.yaml"
-#: the standard ruleset with its session from the 17:00 open to 16:00 (its own is
-#: 08:30-15:00): only the open-loss rule (RULE-004, close at -500) decides these days
-EVENING = ("--set", "RULE-009.start=17:00", "--set", "RULE-009.end=16:00")
-MES = "CON.F.US.MES.H26"
-DAY = "2026-03-10T{}-05:00"  # a Tuesday; -05:00 is Chicago's daylight time
-
-
-def at(clock: str) -> str:
-    return DAY.format(clock)
-
-
-def account(clock: str, account_id: int = 1) -> dict[str, Any]:
-    return {"ts": at(clock), "type": "GatewayUserAccount", "data": {
-        "id": account_id, "name": f"SIM-{account_id}", "balance": 50000.0, "canTrade": True,
-        "isVisible": True, "simulated": True}}
-
-
-def fill(clock: str, trade_id: int, side: int, size: int, price: float,
-         pnl: float | None = None, *, contract: str = MNQ, account_id: int = 1,
-         made: str | None = None, voided: bool = False) -> dict[str, Any]:
-    """A fill whose callback finished at ``clock``, made at ``made`` (default: then)."""
-    return {"ts": at(clock), "type": "GatewayUserTrade", "data": {
-        "id": trade_id, "accountId": account_id, "contractId": contract,
-        "creationTimestamp": at(made or clock), "price": price, "profitAndLoss": pnl,
-        "fees": 0.0, "side": side, "size": size, "voided": voided, "orderId": trade_id}}
-
-
-def position(clock: str, side: int, size: int, average: float, *, contract: str = MNQ,
-             account_id: int = 1) -> dict[str, Any]:
-    return {"ts": at(clock), "type": "GatewayUserPosition", "data": {
-        "id": 100 + account_id + (50 if contract == MES else 0), "accountId": account_id,
-        "contractId": contract, "creationTimestamp": at(clock), "type": side, "size": size,
-        "averagePrice": average}}
-
-
-def quote(clock: str, price: float | None = None, *, contract: str = MNQ,
-          **fields: float) -> dict[str, Any]:
-    data: dict[str, Any] = {"symbol": "F.US." + contract.split(".")[3], "timestamp": at(clock),
-                            **fields}
-    if price is not None:
-        data["lastPrice"] = price
-    return {"ts": at(clock), "type": "GatewayQuote", "contractId": contract, "data": data}
-
-
-def decided(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: str
-            ) -> list[tuple[str, int, str, str]]:
-    clocks = [line["ts"] for line in lines]
-    assert clocks == sorted(clocks)  # no line skipped as a time going backwards
-    return [(d["ts"][11:19], d["account"], d["rule"], d["action"])
-            for d in dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)]
-
-
-def gap_then(*lines: dict[str, Any], last: float = 21250.0) -> list[dict[str, Any]]:
-    """MNQ last quoted at ``last`` at 15:59; the account known from 17:00:01, after the
-    reset (and the daily halt); then ``lines``."""
-    return [quote("15:59:00", last), account("17:00:01"), *lines]
+from daylines import ROOT
+from gapdays import (
+    EVENING,
+    MES,
+    STANDARD,
+    TOPSTEP,
+    TRAILING,
+    account,
+    decided,
+    fill,
+    gap_then,
+    position,
+    quote,
+)
 
 
 def mes_loser_and_an_mnq_scalp(sell_first: bool) -> list[dict[str, Any]]:
