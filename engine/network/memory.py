@@ -748,15 +748,20 @@ class AccountState:
             value = memo["unrealized_pnl"] = self._unrealized_pnl()
         return value  # type: ignore[no-any-return]
 
+    def _priced_open(self, position: PositionState) -> tuple[int, float]:
+        """What of ``position`` the open P&L prices: what is open, or, while its contract
+        awaits a print, what the wait counts (Awaited.opened)."""
+        awaiting = self.awaiting
+        if awaiting and position.contract in awaiting:
+            return awaiting[position.contract].opened()
+        return position.open_quantity, position.open_average
+
     def _unrealized_pnl(self) -> float | None:
         self._require_instruments()
         total = 0.0
         prices = self._all_prices
-        awaiting = self.awaiting
         for position in self.positions.values():
-            quantity, average = (position.open_quantity, position.open_average) \
-                if not awaiting or position.contract not in awaiting \
-                else awaiting[position.contract].opened()
+            quantity, average = self._priced_open(position)
             if quantity == 0:
                 continue  # closed by its fills: worth 0, priced or not
             price = prices.get(position.contract)
@@ -799,13 +804,11 @@ class AccountState:
     def _price_dependence(self) -> list[tuple[str, float, float | None, float, float]]:
         self._require_instruments()
         prices = self._all_prices
-        awaiting = self.awaiting
         out: list[tuple[str, float, float | None, float, float]] = []
         for contract, position in self.positions.items():
             instrument = position.instrument
             assert instrument is not None
-            quantity = position.open_quantity if not awaiting or contract not in awaiting \
-                else awaiting[contract].opened()[0]
+            quantity = self._priced_open(position)[0]
             if quantity == 0:
                 continue  # 0 whatever the price
             out.append((contract, instrument.tick_value / instrument.tick_size * quantity,

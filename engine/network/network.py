@@ -489,15 +489,8 @@ class RuleNetwork:
             account = self.account(event.account_id)
             before = account.open_in(event.contract_id)
             changes = self._position(account, event, now)
-            if read:
-                # a read that shows the position flat ends a wait (breakit12: it lingered,
-                # and the next push ahead counted the closed lots again)
-                if account.awaiting and event.size == 0 \
-                        and event.contract_id in account.awaiting \
-                        and self._stop_awaiting(account, event.contract_id):
-                    changes = [*changes, *_price_changes(event.contract_id)]
-            elif (account.awaiting or changes) \
-                    and self._await_print(account, event, now, before, changes):
+            if (account.awaiting or (changes and not read)) \
+                    and self._await_print(account, event, now, before, changes, read):
                 changes = [*changes, *_price_changes(event.contract_id)]
             return self._cycle(account, changes, now, "GatewayUserPosition")
         if isinstance(event, OrderEvent):
@@ -509,8 +502,8 @@ class RuleNetwork:
             stale = not read and event.trade_id not in account.counted_trades \
                 and self._stale_at_fill(event, now)
             waited = account.awaiting.get(event.contract_id) if account.awaiting else None
-            waiting = waited is not None and self._unexplained(account, event.contract_id,
-                                                               waited.direction, now)
+            waiting = waited is not None and self._unexplained(
+                account, event.contract_id, waited.direction, now) > 0
             changes = self._trade(account, event, read)
             marked: list[Decision] = []
             if waited is not None and waiting and event.contract_id in account.awaiting \
@@ -524,13 +517,11 @@ class RuleNetwork:
                 # the first print after a gap replaces the last quote whole, as the
                 # first quote after it does (breakit8: a bid-only quote next was priced
                 # with the ask from before the gap)
-                self._quotes.pop(event.contract_id, None)
                 # the fill's own account sees the new price in the fill's cycle, with the
                 # fill (the indexed and the full network alike: a quote cycle before it
                 # decided, in full re-evaluation, what the fill made too)
-                marked = self._quote(QuoteEvent(now, event.contract_id, event.price, None,
-                                                None), now, event.account_id)
-                self._marked.add(event.contract_id)
+                marked = self._mark_print(event.contract_id, event.price, now,
+                                          event.account_id)
                 changes = [*changes, *_price_changes(event.contract_id)]
             decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
@@ -581,9 +572,16 @@ class RuleNetwork:
                 latest[contract] = trade
         out: list[Decision] = []
         for contract, trade in latest.items():
-            self._quotes.pop(contract, None)
-            out += self._quote(QuoteEvent(now, contract, trade.price, None, None), now)
-            self._marked.add(contract)
+            out += self._mark_print(contract, trade.price, now)
+        return out
+
+    def _mark_print(self, contract: str, price: float, now: int, deferred: int | None = None
+                    ) -> list[Decision]:
+        """A fill's print after a gap prices ``contract`` as a quote would, replacing the
+        last quote whole (_quote's ``deferred``: the fill's own account)."""
+        self._quotes.pop(contract, None)
+        out = self._quote(QuoteEvent(now, contract, price, None, None), now, deferred)
+        self._marked.add(contract)
         return out
 
     def _quote_stale(self, contract: str, now: int) -> bool:
@@ -596,7 +594,7 @@ class RuleNetwork:
             or now - quoted >= QUOTE_GAP
 
     def _await_print(self, account: AccountState, event: PositionEvent, now: int,
-                     before: tuple[int, float], changes: list[Change]) -> bool:
+                     before: tuple[int, float], changes: list[Change], read: bool) -> bool:
         """A push that opened, added or reversed ahead of its fill in a contract whose
         price is a quote from before a gap (``_quote_stale``): what the contract holds is
         not priced at that quote until the fill's print, or a quote, gives the market's
@@ -607,13 +605,16 @@ class RuleNetwork:
         push (``before``) less what fills of the other side closed of it since, at that
         quote (Awaited), so a loss held in another contract is not hidden (breakit10).
         Another push ahead of its fills keeps the wait (breakit11: a reduce pushed first
-        priced the rest at the quote before the halt); a flat one ends it. True if the
-        account's positions read another price of the contract now."""
+        priced the rest at the quote before the halt); a flat one, pushed or ``read``,
+        ends it (breakit12: a read's lingered, and the next push ahead counted the closed
+        lots again). True if the account's positions read another price of the contract
+        now."""
         contract = event.contract_id
         waited = account.awaiting.get(contract)
         direction = 0 if event.size == 0 else 1 if event.side == PositionType.LONG else -1
         unsettled = account.unsettled.get(contract)
-        if direction and unsettled is not None and self._quote_stale(contract, now):
+        if not read and direction and unsettled is not None \
+                and self._quote_stale(contract, now):
             waiting, pushed_at = unsettled.unexplained(direction, now)
             if waiting and pushed_at == now:  # this push's own, on its side
                 if waited is None:
