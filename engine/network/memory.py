@@ -365,6 +365,25 @@ class PricesLess(Mapping[str, float]):
         return sum(1 for c in self._prices if c not in self._hidden)
 
 
+_NOTHING_CLOSED: tuple[int, float] = (0, 0.0)
+
+
+def _more(lots: tuple[int, float], more: tuple[int, float]) -> tuple[int, float]:
+    """Lots of one side together, at their average."""
+    if not lots[0]:
+        return more
+    quantity = lots[0] + more[0]
+    return quantity, (lots[1] * lots[0] + more[1] * more[0]) / quantity
+
+
+def _less(lots: tuple[int, float], taken: int) -> tuple[int, float]:
+    """``taken`` of the lots gone (never past none), the rest at their average."""
+    left = abs(lots[0]) - taken
+    if left <= 0:
+        return _NOTHING_CLOSED
+    return (left if lots[0] > 0 else -left), lots[1]
+
+
 class Awaited:
     """What a push opened ahead of its fill while its contract's price was a quote from
     before a gap: its side (``direction``), what was open in the contract before the push
@@ -425,9 +444,17 @@ class Unsettled:
     fill and its position push together, so a fill older than that (read over REST
     after a gap or a restart) is already in the positions read with it, a pending fill
     whose push never came is dropped (the push is the truth), and a push change stops
-    waiting for its fill."""
+    waiting for its fill.
 
-    __slots__ = ("down", "down_at", "fills", "up", "up_at")
+    ``closed_down`` and ``closed_up`` are the lots a push took off ahead of its fill
+    (signed quantity of the position they were, its average, the instrument): long lots
+    a push down closed, short lots a push up closed. The account's open P&L counts them
+    at the contract's price until the fill that took them off is known and realizes them
+    (breakit12: a sale pushed first dropped a +1000 winner for a second, a false daily
+    loss limit), or the push stops waiting for it."""
+
+    __slots__ = ("closed_down", "closed_up", "down", "down_at", "fills", "instrument",
+                 "up", "up_at")
 
     WINDOW = 10 * 1_000_000
 
@@ -435,23 +462,36 @@ class Unsettled:
         self.fills: list[tuple[int, float, int, int, int]] = []
         self.up = self.down = 0
         self.up_at = self.down_at = 0
+        self.closed_down: tuple[int, float] = _NOTHING_CLOSED
+        self.closed_up: tuple[int, float] = _NOTHING_CLOSED
+        self.instrument: Instrument | None = None
 
     def fill(self, trade_id: int, price: float, quantity: int, now: int, at: int) -> bool:
         """A fill (made at ``at``) became known; True if it is pending (it changes what
         is open)."""
+        quantity = self.explain(quantity, now)
+        if quantity:
+            self.fills.append((trade_id, price, quantity, now, at))
+            return True
+        return False
+
+    def explain(self, quantity: int, now: int) -> int:
+        """A fill (signed ``quantity``) explains what pushes of its direction did ahead
+        of it, the lots they closed first (a fill closes, then opens); returns the rest."""
         horizon = now - self.WINDOW
         if quantity > 0 and self.up and self.up_at >= horizon:
             taken = min(quantity, self.up)
             self.up -= taken
             quantity -= taken
+            if self.closed_up[0]:
+                self.closed_up = _less(self.closed_up, taken)
         elif quantity < 0 and self.down and self.down_at >= horizon:
             taken = min(-quantity, self.down)
             self.down -= taken
             quantity += taken
-        if quantity:
-            self.fills.append((trade_id, price, quantity, now, at))
-            return True
-        return False
+            if self.closed_down[0]:
+                self.closed_down = _less(self.closed_down, taken)
+        return quantity
 
     def push(self, change: int, now: int) -> int | None:
         """A push changed the position by ``change`` (signed). Returns when the latest
@@ -475,16 +515,46 @@ class Unsettled:
             fills.clear()  # they cancel out: nothing open on top of the push
         return filled_at
 
+    def close_ahead(self, change: int, before: tuple[int, float],
+                    instrument: Instrument | None) -> bool:
+        """``change``, what a push changed that no fill explains (push's remainder), took
+        off what was open before it (``before``: signed quantity, average) as far as it
+        goes the other way: those lots are kept (``closed_down``/``closed_up``). True if
+        any were."""
+        quantity, average = before
+        if not change or not quantity or (change > 0) == (quantity > 0):
+            return False
+        taken = min(abs(change), abs(quantity))
+        lots = (taken if quantity > 0 else -taken, average)
+        self.instrument = instrument
+        if change < 0:
+            self.closed_down = _more(self.closed_down, lots)
+        else:
+            self.closed_up = _more(self.closed_up, lots)
+        return True
+
+    def closed(self) -> Iterator[tuple[int, float]]:
+        """The lots pushes took off ahead of their fills, still awaiting them."""
+        if self.closed_down[0]:
+            yield self.closed_down
+        if self.closed_up[0]:
+            yield self.closed_up
+
     def expire(self, now: int) -> bool:
         """Drop what waited longer than WINDOW; True if a pending fill went."""
         horizon = now - self.WINDOW
+        dropped = False
         if self.up_at < horizon:
             self.up = 0
+            if self.closed_up[0]:
+                self.closed_up, dropped = _NOTHING_CLOSED, True
         if self.down_at < horizon:
             self.down = 0
+            if self.closed_down[0]:
+                self.closed_down, dropped = _NOTHING_CLOSED, True
         fills = self.fills
         if not fills or fills[0][3] > horizon:  # known in order: the oldest first
-            return False
+            return dropped
         self.fills = [f for f in fills if f[3] > horizon]
         return True
 
@@ -508,7 +578,14 @@ class Unsettled:
 
     @property
     def next_expiry(self) -> int | None:
-        return self.fills[0][3] + self.WINDOW if self.fills else None
+        """When a pending fill, or lots closed ahead, stop counting (a push change waits
+        while not older than WINDOW: it goes just after)."""
+        times = [self.fills[0][3] + self.WINDOW] if self.fills else []
+        if self.closed_down[0]:
+            times.append(self.down_at + self.WINDOW + 1)
+        if self.closed_up[0]:
+            times.append(self.up_at + self.WINDOW + 1)
+        return min(times) if times else None
 
     @property
     def settled(self) -> bool:
@@ -737,6 +814,9 @@ class AccountState:
             shadow = next((c for c, (_, _, i) in self.shadows.items() if i is None), None)
             if shadow is not None:
                 raise UnknownInstrumentError(shadow)
+        for contract, _, _, instrument in self.closed_ahead():
+            if instrument is None:
+                raise UnknownInstrumentError(contract)
 
     @property
     def unrealized_pnl(self) -> float | None:
@@ -775,7 +855,27 @@ class AccountState:
             if price is None:
                 return None
             total += instrument.money(price - average, quantity)
+        for contract, quantity, average, instrument in self.closed_ahead():
+            assert instrument is not None
+            price = prices.get(contract)
+            if price is None:
+                return None
+            total += instrument.money(price - average, quantity)
         return total
+
+    def closed_ahead(self) -> Iterator[tuple[str, int, float, Instrument | None]]:
+        """Lots pushes took off ahead of their fills (Unsettled.closed), which the open
+        P&L counts until the fills realize them; not where a push awaits its print (the
+        wait counts what was open before it)."""
+        if not self.unsettled:
+            return
+        awaiting = self.awaiting
+        for contract, unsettled in self.unsettled.items():
+            if unsettled.closed_down[0] or unsettled.closed_up[0]:
+                if awaiting and contract in awaiting:
+                    continue
+                for quantity, average in unsettled.closed():
+                    yield contract, quantity, average, unsettled.instrument
 
     def open_key(self) -> tuple[Any, ...]:
         """What ``unrealized_pnl`` and its price dependence are computed from, prices
@@ -787,7 +887,8 @@ class AccountState:
                   if position.open_quantity]
         opened += [(contract, *shadow) for contract, shadow in self.shadows.items()]
         return tuple(opened), self._unknown_instruments, tuple(
-            (contract, awaited.opened()) for contract, awaited in self.awaiting.items())
+            (contract, awaited.opened()) for contract, awaited in self.awaiting.items()), \
+            tuple(self.closed_ahead())
 
     def price_dependence(self, name: str) -> list[tuple[str, float, float | None, float, float]]:
         """How ``unrealized_pnl`` moves with each held contract's price (see
@@ -814,6 +915,10 @@ class AccountState:
             out.append((contract, instrument.tick_value / instrument.tick_size * quantity,
                         prices.get(contract), -INF, INF))
         for contract, (quantity, _, known) in self.shadows.items():
+            assert known is not None
+            out.append((contract, known.tick_value / known.tick_size * quantity,
+                        prices.get(contract), -INF, INF))
+        for contract, quantity, _, known in self.closed_ahead():
             assert known is not None
             out.append((contract, known.tick_value / known.tick_size * quantity,
                         prices.get(contract), -INF, INF))

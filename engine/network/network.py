@@ -17,6 +17,7 @@ session boundary, a daily reset), and a timer re-evaluates exactly then.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import json
 import math
@@ -488,7 +489,7 @@ class RuleNetwork:
         if isinstance(event, PositionEvent):
             account = self.account(event.account_id)
             before = account.open_in(event.contract_id)
-            changes = self._position(account, event, now)
+            changes = self._position(account, event, now, read)
             if (account.awaiting or (changes and not read)) \
                     and self._await_print(account, event, now, before, changes, read):
                 changes = [*changes, *_price_changes(event.contract_id)]
@@ -506,13 +507,6 @@ class RuleNetwork:
                 account, event.contract_id, waited.direction, now) > 0
             changes = self._trade(account, event, read)
             marked: list[Decision] = []
-            if waited is not None and waiting and event.contract_id in account.awaiting \
-                    and not self._unexplained(account, event.contract_id, waited.direction,
-                                              now):
-                # the fills explained what the push opened ahead of them: what is open
-                # is known, and the fills' prints are the market's
-                self._stop_awaiting(account, event.contract_id)
-                changes = [*changes, *_price_changes(event.contract_id)]
             if stale and self._opened(account, event):
                 # the first print after a gap replaces the last quote whole, as the
                 # first quote after it does (breakit8: a bid-only quote next was priced
@@ -522,6 +516,14 @@ class RuleNetwork:
                 # decided, in full re-evaluation, what the fill made too)
                 marked = self._mark_print(event.contract_id, event.price, now,
                                           event.account_id)
+                changes = [*changes, *_price_changes(event.contract_id)]
+            if waited is not None and waiting and event.contract_id in account.awaiting \
+                    and not self._unexplained(account, event.contract_id, waited.direction,
+                                              now):
+                # the fills explained what the push opened ahead of them: what is open
+                # is known, and the fills' prints are the market's (after the print: the
+                # wait's end reads the price, _previous_at_the_price)
+                self._stop_awaiting(account, event.contract_id)
                 changes = [*changes, *_price_changes(event.contract_id)]
             decided = self._cycle(account, changes, now, "GatewayUserTrade")
             return marked + decided if marked else decided
@@ -645,7 +647,42 @@ class RuleNetwork:
             awaited.discard(account.id)
             if not awaited:
                 del self._awaiting[contract]
-        return account.priced(contract)
+        waited = account.awaiting.get(contract) if account.awaiting else None
+        priced = account.priced(contract)
+        if waited is not None and account.previous:
+            self._previous_at_the_price(account, contract, waited.opened())
+        return priced
+
+    def _previous_at_the_price(self, account: AccountState, contract: str,
+                               before: tuple[int, float]) -> None:
+        """The market's price after a gap is known to a position pushed ahead of its fill
+        (the wait ends): the rules' ``previous()`` of it become those of what was open
+        before the push (``before``, less the other side's fills since) at this price,
+        so the push is judged as it would have been had the fill, and its print, come
+        first (breakit11: an add to a loser pushed first was judged by the open P&L at
+        the quote before the gap, and stayed). Only where the push added to the side
+        held: a position it opened or reversed had no previous values of its own."""
+        position = account.positions.get(contract)
+        quantity, average = before
+        if position is None or not quantity or (quantity > 0) != (position.direction > 0) \
+                or account.previous is None:
+            return
+        held = copy.copy(position)
+        held.size, held.average_price = abs(quantity), average
+        held.open_quantity, held.open_average = quantity, average
+        ctx = self._ctx
+        ctx.now, ctx.deadline, ctx.account, ctx.steps = self.clock.now(), NEVER, account, 0
+        ctx.position = held
+        rules = {rule.id: rule for rule in account.rules
+                 if rule.scope == "position" and rule.previous}
+        for pair in [p for p in account.previous if p[1] == contract and p[0] in rules]:
+            try:
+                values = tuple(argument.function(ctx) for argument in rules[pair[0]].previous)
+            except Exception:  # its evaluation reports it (_failed)
+                continue
+            if values != account.previous[pair]:
+                account.previous[pair] = values
+                self._memory_changed.add(account.id)
 
     @staticmethod
     def _opened(account: AccountState, event: TradeEvent) -> bool:
@@ -660,18 +697,19 @@ class RuleNetwork:
             quantity = shadow[0] if shadow is not None else 0
         return quantity > 0 if event.side == Side.BUY else quantity < 0
 
-    def _position(self, account: AccountState, event: PositionEvent, now: int) -> list[Change]:
+    def _position(self, account: AccountState, event: PositionEvent, now: int,
+                  read: bool = False) -> list[Change]:
         """The push's changes; the open P&L's (``open``) only if what it is computed from
         changed (AccountState.open_key): a push confirming a fill known before it moves
         the size, not the P&L."""
         before = account.open_key()
-        changes = self._position_changes(account, event, now)
+        changes = self._position_changes(account, event, now, read)
         if changes and account.open_key() != before:
             changes.append(_OPEN)
         return changes
 
-    def _position_changes(self, account: AccountState, event: PositionEvent, now: int
-                          ) -> list[Change]:
+    def _position_changes(self, account: AccountState, event: PositionEvent, now: int,
+                          read: bool = False) -> list[Change]:
         contract = event.contract_id
         symbol, instrument = self._contract(contract)
         existing = account.positions.get(contract)
@@ -685,12 +723,22 @@ class RuleNetwork:
         if change:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
+            before = account.open_in(contract)
+            up, down = unsettled.up, unsettled.down
             filled_at = unsettled.push(change, now)
             if filled_at is not None:
                 if filled_at < now:
                     changed_at = filled_at
                 if not unsettled.fills:  # nothing pending: its expiry timer is moot
                     self._timer_at.pop(("settle", account.id, contract), None)
+            # what no fill explains yet took lots off what was open: counted till its fill
+            # (a read's own fills come with it: what they closed is realized at once)
+            remainder = unsettled.up - up - (unsettled.down - down)
+            if not read and unsettled.close_ahead(remainder, before, instrument):
+                expiry = unsettled.next_expiry
+                assert expiry is not None
+                self._timer_at.pop(("settle", account.id, contract), None)
+                self._schedule(("settle", account.id, contract), expiry)
             if unsettled.settled:
                 account.drop_unsettled(contract)
             self._memory_changed.add(account.id)
@@ -784,8 +832,11 @@ class RuleNetwork:
                 account.set_shadow(contract, shadow)
                 changed = True
             holder = shadow is not None
-        if unsettled is not None and unsettled.settled:
-            account.drop_unsettled(contract)
+        if unsettled is not None:
+            if unsettled.settled:
+                account.drop_unsettled(contract)
+            elif unsettled.closed_down[0] or unsettled.closed_up[0]:
+                holder = True  # its price moves what the lots closed ahead count
         holders = self._holders.get(contract)
         if holder:
             if holders is None:
@@ -904,7 +955,7 @@ class RuleNetwork:
             ctx.trade = trade
             account.tracker.on_trade(ctx)
             self._memory_changed.add(account.id)
-        if not read and self._known_fill(account, event):
+        if self._read_fill(account, event) if read else self._known_fill(account, event):
             return [("trade", "trades", event.trade_id), ("account", "trades", None),
                     *self._open_changed(account, event.contract_id)]
         return [("trade", "trades", event.trade_id), ("account", "trades", None)]
@@ -934,14 +985,36 @@ class RuleNetwork:
         if event.at < now - Unsettled.WINDOW:
             return counted  # an older fill: the positions pushed since show it
         unsettled = account.unsettled_entry(contract)
+        closed = unsettled.closed_down, unsettled.closed_up
         if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
+            if closed != (unsettled.closed_down, unsettled.closed_up):
+                self._settle(account, contract)
+                return True  # it realized lots a push closed ahead of it
             if unsettled.settled:
                 account.drop_unsettled(contract)
             return counted
         expiry = unsettled.next_expiry
         if expiry is not None:
             self._schedule(("settle", account.id, contract), expiry)
-        return self._settle(account, contract) or counted
+        realized = closed != (unsettled.closed_down, unsettled.closed_up)
+        return self._settle(account, contract) or counted or realized
+
+    def _read_fill(self, account: AccountState, event: TradeEvent) -> bool:
+        """A fill first known from a REST read: the positions read show it, so it opens
+        nothing on top of them, but it explains what a push did ahead of it (and
+        realizes the lots that push closed). True if the unrealized P&L moved."""
+        now = self.clock.now()
+        unsettled = account.unsettled.get(event.contract_id)
+        if unsettled is None or event.size <= 0 or event.at < now - Unsettled.WINDOW:
+            return False
+        closed = unsettled.closed_down, unsettled.closed_up
+        unsettled.explain(event.size if event.side == Side.BUY else -event.size, now)
+        if closed == (unsettled.closed_down, unsettled.closed_up):
+            if unsettled.settled:
+                account.drop_unsettled(event.contract_id)
+            return False
+        self._settle(account, event.contract_id)
+        return True
 
     @staticmethod
     def _open_changed(account: AccountState, contract: str) -> list[Change]:
@@ -1004,6 +1077,12 @@ class RuleNetwork:
         self._quotes[event.contract_id] = (last, bid, ask)
         contract = event.contract_id
         released: set[int] = set()
+        price = last if last is not None else (bid + ask) / 2 \
+            if bid is not None and ask is not None else None
+        moved = price is not None and self.prices.get(contract) != price
+        if price is not None and moved:
+            self.prices[contract] = price  # what every position in it reads (memory.py)
+            self._priced_since_save.add(contract)
         if priced or not after_gap:
             # one that does not (a bid alone) leaves the contract unquoted since the gap:
             # the next print of a fill still prices it (breakit9)
@@ -1016,12 +1095,8 @@ class RuleNetwork:
                     self._stop_awaiting(self.accounts[account_id], contract)
                     if account_id != deferred:
                         released.add(account_id)
-        price = last if last is not None else (bid + ask) / 2 \
-            if bid is not None and ask is not None else None
-        if price is None or self.prices.get(contract) == price:
+        if price is None or not moved:
             return self._quote_cycles(contract, None, set(), now, released) if released else []
-        self.prices[contract] = price  # what every position in it reads (memory.py)
-        self._priced_since_save.add(contract)
         trail = self._trail(contract)
         trail.push(price)
         holders = self._holders.get(contract)
@@ -2360,12 +2435,17 @@ class RuleNetwork:
         if kind == "settle":
             contract = key[2]
             unsettled = account.unsettled.get(contract)
-            if unsettled is None or not unsettled.expire(at):
+            if unsettled is None:
+                return []
+            closed = unsettled.closed_down, unsettled.closed_up
+            if not unsettled.expire(at):
                 return []
             expiry = unsettled.next_expiry
             if expiry is not None:
                 self._schedule(("settle", account.id, contract), expiry)
-            if not self._settle(account, contract):
+            # lots closed ahead whose fill never came: the push is the truth
+            if not self._settle(account, contract) \
+                    and closed == (unsettled.closed_down, unsettled.closed_up):
                 return []
             return self._cycle(account, self._open_changed(account, contract), at, "timer")
         if kind == "while":

@@ -1,7 +1,7 @@
 """What an adversarial outside tester (helper breakit11) found replaying hand-made days
 through ``riskrail dry-run`` against the second version of the push-ahead-of-its-fill
-wait (docs/rules.md, the unrealized P&L of a position). The findings fixed since pass;
-one not fixed yet is kept as a strict xfail, which fails once it is fixed."""
+wait (docs/rules.md, the unrealized P&L of a position). Every finding is fixed and
+passes; the controls pass."""
 
 from __future__ import annotations
 
@@ -165,8 +165,6 @@ def add_after_a_quiet_spell(push_first: bool) -> list[dict[str, Any]]:
             quote("10:20:30", 20900.0)]
 
 
-@pytest.mark.xfail(strict=True, reason="an add pushed ahead of its fill after a quote gap "
-                   "is judged at the quote before the gap: the add to a loser stays")
 def test_an_add_to_a_loser_pushed_ahead_of_its_fill_is_taken_off(tmp_path: Path) -> None:
     # no-adding-to-a-loser. By hand: the market's first price after the quiet spell is
     # the add's own print, 20900: the lot held (long 1 at 21000) is losing 200 there, so
@@ -175,9 +173,11 @@ def test_an_add_to_a_loser_pushed_ahead_of_its_fill_is_taken_off(tmp_path: Path)
     # at 10:20:00. Seen with the push first: nothing. At the push the previous open P&L
     # is +200 (10:01's 21100, from before the gap, the price the wait exists not
     # to trust); once the fill's print gives 20900 the size no longer changes, so the
-    # rule never sees the add with the market's price. Cause (a guess): the wait hides the
-    # pushed position's price but the add is judged at the push, against the
-    # previous P&L at the stale quote; nothing judges it again at the print.
+    # rule never sees the add with the market's price. Cause: the wait hid the pushed
+    # position's price but the add was judged against previous() at the stale quote; now
+    # the wait's end (the print) makes previous() that of the lot held before the push at
+    # the print's price (RuleNetwork._previous_at_the_price): judged as with the fill
+    # first.
     got = decided(tmp_path, add_after_a_quiet_spell(push_first=True), NO_ADDING)
     assert [(rule, action) for _, _, rule, action in got] == [
         ("NO-ADDING-TO-A-LOSER", "reduce_position")]

@@ -1,8 +1,8 @@
 """What an adversarial outside tester (helper breakit12) found replaying hand-made days
 through ``riskrail dry-run`` against the third version of the push-ahead-of-its-fill
-wait (docs/rules.md, the unrealized P&L of a position). The findings fixed since pass;
-one not fixed yet (a close pushed ahead of its fill, no quote gap involved) is a strict
-xfail, which fails once it is fixed; the controls pass."""
+wait (docs/rules.md, the unrealized P&L of a position). Every finding is fixed and
+passes, a close pushed ahead of its fill (no quote gap involved) last; the controls
+pass."""
 
 from __future__ import annotations
 
@@ -179,8 +179,6 @@ def a_winner_closed(push_first: bool) -> list[dict[str, Any]]:
             quote("17:30:03", 20450.0)]
 
 
-@pytest.mark.xfail(strict=True, reason="a close pushed ahead of its fill drops the closed "
-                   "lots' P&L until the fill: a false daily loss limit")
 @pytest.mark.parametrize("engine", ["network", "durable"])
 def test_a_close_pushed_ahead_of_its_fill_keeps_what_it_closed_seen(tmp_path: Path,
                                                                     engine: str) -> None:
@@ -190,11 +188,9 @@ def test_a_close_pushed_ahead_of_its_fill_keeps_what_it_closed_seen(tmp_path: Pa
     # first (the control below). Seen with the flat push first: at 17:30:01 "day's net
     # P&L -1100.00": the push takes the 2 MES off what is open (+1000 at 5100) and the
     # fill's +1000 is not known yet: flatten, cancel, lockout until the next reset, one
-    # second before the fill. Cause (a guess): nothing keeps what a push closed ahead of
-    # its fill counted until the fill realizes it (Unsettled records only the push's
-    # size); the wait (Awaited: what was open before the push, at the last price) does
-    # that only for a push that opens, adds or reverses in a contract quoted before a
-    # gap. Next to the behaviour under test (the same push-ahead handling), not in it.
+    # second before the fill. Cause: nothing kept what a push closed ahead of its fill
+    # counted until the fill realized it; now Unsettled.close_ahead keeps those lots at
+    # the last price until their fill (or the push's window ends).
     assert decided(tmp_path, a_winner_closed(push_first=True), TOPSTEP,
                    "--engine", engine) == []
 

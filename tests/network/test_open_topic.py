@@ -71,8 +71,8 @@ def rules(name: str) -> Ruleset:
 class _EveryPush(RuleNetwork):
     """The network before ``open`` was announced alone: at every position push."""
 
-    def _position(self, account: Any, event: Any, now: int) -> Any:
-        changes = self._position_changes(account, event, now)
+    def _position(self, account: Any, event: Any, now: int, read: bool = False) -> Any:
+        changes = self._position_changes(account, event, now, read)
         return [*changes, ("account", "open", None)] if changes else changes
 
 

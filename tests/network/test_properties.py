@@ -194,6 +194,16 @@ def closed_toward_flat(opened: tuple[int, float], fills: tuple[tuple[int, float,
     return quantity, average
 
 
+def take_lots(lots: list[tuple[int, float]], taken: int) -> list[tuple[int, float]]:
+    """``lots`` of one side (signed, average) less ``taken`` of them: what is left at the
+    average of them all (the Gateway's P&L is by average price)."""
+    quantity = sum(q for q, _ in lots)
+    if abs(quantity) <= taken:
+        return []
+    average = sum(q * a for q, a in lots) / quantity
+    return [(quantity - taken if quantity > 0 else quantity + taken, average)]
+
+
 @dataclass
 class Model:
     """Facts seen, kept as the Gateway sent them; metrics recomputed from nothing."""
@@ -304,6 +314,12 @@ class Model:
         pending fills of their direction, oldest first) applied in order."""
         return self.replay(key, now)[:2]
 
+    def closed_ahead(self, key: tuple[int, str], now: int) -> list[tuple[int, float]]:
+        """The lots pushes took off what was open ahead of the fills that took them off,
+        their fills not known yet (docs/rules.md: counted in the account's open P&L at
+        the last price until their fills realize them, the push's window at most)."""
+        return self.replay(key, now)[3]
+
     def awaiting(self, key: tuple[int, str], now: int) -> tuple[int, float] | None:
         """If what a push opened ahead of its fill in a contract priced from before a
         gap still waits for its print (docs/rules.md: not priced until the fills explain
@@ -313,9 +329,11 @@ class Model:
         return self.replay(key, now)[2]
 
     def replay(self, key: tuple[int, str], now: int
-               ) -> tuple[int, float, tuple[int, float] | None]:
+               ) -> tuple[int, float, tuple[int, float] | None, list[tuple[int, float]]]:
         pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
         up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
+        #: the lots of each push direction's closing, each lot (signed, average)
+        lots: dict[int, list[tuple[int, float]]] = {1: [], -1: []}
         #: (side, the push's count, what was open before it, the fills of the other side
         #: known since) while it awaits a print
         waiting: tuple[int, int, tuple[int, float], tuple[tuple[int, float, int], ...]] \
@@ -332,9 +350,9 @@ class Model:
                 waiting = None  # quoted since (a fill's print too): the market's price
             pending = [p for p in pending if p[3] + WINDOW > at]
             if up_at < at - WINDOW:
-                up = 0
+                up, lots[1] = 0, []
             if down_at < at - WINDOW:
-                down = 0
+                down, lots[-1] = 0, []
             if kind == "push":
                 change = entry[2]
                 _, _, _, stale, new, count, old, old_average = entry
@@ -351,6 +369,12 @@ class Model:
                     up, up_at = up + change, at
                 elif change < 0:
                     down, down_at = down - change, at
+                held_before = opened_before[0]
+                if change and held_before and (change > 0) != (held_before > 0):
+                    # what no fill explains took lots off what was open: kept till a fill
+                    taken = min(abs(change), abs(held_before))
+                    lots[1 if change > 0 else -1].append(
+                        (taken if held_before > 0 else -taken, opened_before[1]))
                 if pending and sum(p[2] for p in pending) == 0:
                     pending = []
                 side = (new > 0) - (new < 0)
@@ -375,6 +399,8 @@ class Model:
                 else:
                     taken = min(-signed, down)
                     down, signed = down - taken, signed + taken
+                lots[1 if entry[4] > 0 else -1] = take_lots(lots[1 if entry[4] > 0 else -1],
+                                                            taken)
                 if signed:
                     pending.append((trade_id, price, signed, at))
                 if waiting is not None and waited and not unexplained(waiting[0]):
@@ -386,11 +412,15 @@ class Model:
         if waiting is not None and any(q > waiting[1] for q in quoted):
             waiting = None  # quoted since (a fill's print too): the market's price
         pending = [p for p in pending if p[3] + WINDOW > now]
+        if up_at < now - WINDOW:
+            lots[1] = []
+        if down_at < now - WINDOW:
+            lots[-1] = []
         held = self.positions.get(key)
         quantity, average = apply_fills(
             (held[0] * held[1], held[2]) if held is not None else (0, 0.0), pending)
         return quantity, average, None if waiting is None else closed_toward_flat(
-            waiting[2], waiting[3])
+            waiting[2], waiting[3]), [] if waiting is not None else lots[-1] + lots[1]
 
     def price(self, contract: str) -> float | None:
         quote = self.quotes.get(contract, {})
@@ -442,7 +472,9 @@ class Model:
 
         for contract, (direction, size, average) in mine.items():
             opened.setdefault(contract, (direction * size, average))
-        if any(ROOT[c] not in TICKS for c in opened):
+        closed = {c: lots for (a, c) in self.history if a == account.id
+                  and (lots := self.closed_ahead((a, c), now))}
+        if any(ROOT[c] not in TICKS for c in (*opened, *closed)):
             with pytest.raises(UnknownInstrumentError):
                 _ = account.unrealized_pnl
         else:
@@ -451,6 +483,7 @@ class Model:
             # the account's open P&L counts, where a push awaits its print, what was open
             # before it; its position there reads no price
             expected = [self.unrealized(c, *waits.get(c, o)) for c, o in opened.items()]
+            expected += [self.unrealized(c, *lot) for c, held in closed.items() for lot in held]
             for contract in mine:
                 want = self.unrealized(contract, *opened[contract], contract in waits)
                 got = account.positions[contract].unrealized_pnl

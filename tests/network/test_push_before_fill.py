@@ -5,7 +5,9 @@ explaining it, or another push moving the position (breakit8, breakit9, breakit1
 meanwhile the position
 reads no price and the account's open P&L counts what was open before the push, at the
 last price (breakit10: a loss held in another contract is not hidden). A read's fill made
-during the gap prices its contract before the read's positions (breakit9)."""
+during the gap prices its contract before the read's positions (breakit9). When the wait
+ends, a rule's previous() of the position is that of the lot held before the push at the
+market's price: an add is judged as with its fill first (breakit11)."""
 
 from __future__ import annotations
 
@@ -213,3 +215,54 @@ def test_a_closing_fill_known_during_the_wait_moves_what_it_counts() -> None:
                                   "profitAndLoss": 200.0})
     assert (day.position_pnl, day.open_pnl) == (None, 200.0)
     assert day.network.accounts[1].realized_pnl_today == 200.0
+
+
+NO_ADDING = """
+name: no-adding
+trading_day: {reset: "17:00", timezone: America/Chicago}
+rules:
+  - id: NO-ADDING
+    for_each: position
+    let:
+      before: previous(position.size)
+    condition: >-
+      before != none and position.size > before
+      and previous(position.unrealized_pnl) < 0
+    actions:
+      - reduce_position: {to: before}
+"""
+
+
+def an_add_pushed_first_after_a_gap(print_price: float, by_quote: bool = False) -> Day:
+    """Long 1 at 21000, quoted 21100 (+200), 15 minutes without a quote; an add of 1
+    pushed (long 2) ahead of its fill at ``print_price``: the fill's print, or a quote at
+    that price (``by_quote``) before the fill, gives the market's price."""
+    day = Day(NO_ADDING)
+    day.quote(21000.0)
+    day.fill(1, 1, 21000.0)
+    day.push(1, 21000.0)
+    day.at(60 * MICROS).quote(21100.0)
+    day.at(60 * MICROS + GAP)
+    day.push(2, (21000.0 + print_price) / 2)
+    assert day.decided == []  # judged at the push with no price to trust
+    day.at(60 * MICROS + GAP + MICROS)
+    if by_quote:
+        day.quote(print_price)
+    day.fill(2, 1, print_price)
+    return day
+
+
+def test_an_add_pushed_first_is_judged_at_the_print_as_if_filled_first() -> None:
+    # the lot held is at -200 at the print (20900): an add to a loser, taken off
+    day = an_add_pushed_first_after_a_gap(20900.0)
+    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING")]
+
+
+def test_an_add_pushed_first_is_judged_at_the_first_quote_too() -> None:
+    day = an_add_pushed_first_after_a_gap(20900.0, by_quote=True)
+    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING")]
+
+
+def test_an_add_to_a_winner_pushed_first_stays() -> None:
+    # the held lot is at +400 at the print (21200): no loser, nothing taken off
+    assert an_add_pushed_first_after_a_gap(21200.0).decided == []
