@@ -236,6 +236,14 @@ def add_control_routes(app: web.Application, sim: Simulator) -> None:
         return sim.corrupt_pushes(target, field, value, int(_number(body, "count") or 1))
 
     app.router.add_post("/_sim/pushes/corrupt", route(corrupt))
+
+    async def delay(body: JSON) -> Any:
+        target = _text(body, "target", required=True)
+        seconds = _number(body, "seconds", required=True)
+        assert target is not None and seconds is not None
+        return sim.delay_pushes(target, seconds, int(_number(body, "count") or 1))
+
+    app.router.add_post("/_sim/pushes/delay", route(delay))
     app.router.add_post("/_sim/pushes/pause", route(pause))
     app.router.add_post("/_sim/pushes/resume", route(resume))
     app.router.add_get("/_sim/clock", route(clock))

@@ -13,7 +13,7 @@ from typing import Any
 from .world import ConfigError
 
 __all__ = ["CallHold", "Failure", "FailureInjector", "FailureMode", "PushCorruption",
-           "normalize_endpoint"]
+           "PushDelay", "PushDelayer", "normalize_endpoint"]
 
 
 class FailureMode(StrEnum):
@@ -208,6 +208,47 @@ class PushCorrupter:
                     self._armed.remove(armed)
                 return {**payload, armed.field: armed.value}
         return payload
+
+    def active(self) -> list[dict[str, Any]]:
+        return [armed.describe() for armed in self._armed]
+
+
+@dataclass
+class PushDelay:
+    """The next ``remaining`` user-hub pushes of ``target`` leave ``seconds`` late, after
+    the pushes made meanwhile: the SDK's callbacks finishing in another order than the
+    Gateway's (a fill's position push known before the fill)."""
+
+    target: str
+    seconds: float
+    remaining: int = 1
+
+    def describe(self) -> dict[str, Any]:
+        return {"target": self.target, "seconds": self.seconds, "remaining": self.remaining}
+
+
+class PushDelayer:
+    def __init__(self) -> None:
+        self._armed: list[PushDelay] = []
+
+    def add(self, target: str, seconds: float, count: int = 1) -> PushDelay:
+        if count <= 0:
+            raise ConfigError("count must be positive")
+        if not 0 < seconds <= 60:
+            raise ConfigError("seconds must be in (0, 60]")
+        armed = PushDelay(target, seconds, count)
+        self._armed.append(armed)
+        return armed
+
+    def take(self, target: str) -> float | None:
+        """The delay of a push of ``target`` going out now, or None."""
+        for armed in self._armed:
+            if armed.target == target:
+                armed.remaining -= 1
+                if armed.remaining <= 0:
+                    self._armed.remove(armed)
+                return armed.seconds
+        return None
 
     def active(self) -> list[dict[str, Any]]:
         return [armed.describe() for armed in self._armed]

@@ -22,7 +22,7 @@ from typing import Any, Literal, Self, TypeVar
 from aiohttp import web
 
 from .clock import SimClock
-from .failures import CallHold, FailureInjector, FailureMode, PushCorrupter
+from .failures import CallHold, FailureInjector, FailureMode, PushCorrupter, PushDelayer
 from .matching import Exchange
 from .recording import Recorder
 from .rest import GatewayRest
@@ -54,6 +54,14 @@ class _Pushes:
         self.log: deque[tuple[int, str, int, JSON]] = deque(maxlen=PUSH_LOG_SIZE)
 
     def user_event(self, target: str, account_id: int, payload: JSON) -> None:
+        delay = self.sim.delayer.take(target)
+        if delay is not None:
+            asyncio.get_running_loop().call_later(delay, self._user_push, target,
+                                                  account_id, payload)
+            return
+        self._user_push(target, account_id, payload)
+
+    def _user_push(self, target: str, account_id: int, payload: JSON) -> None:
         hub = self.sim.user_hub
         if hub.paused:
             self.dropped += 1
@@ -106,6 +114,7 @@ class Simulator:
         self.tokens = TokenIssuer(self.config.token_ttl)
         self.failures = FailureInjector()
         self.corrupter = PushCorrupter()
+        self.delayer = PushDelayer()
         self.user_hub = Hub("user", self.tokens)
         self.market_hub = Hub("market", self.tokens)
         self.market_hub.on_subscribe = self._on_market_subscribe
@@ -362,6 +371,12 @@ class Simulator:
         as ``NaN``, a JSON text no strict parser takes (the SDK's user-hub task dies)."""
         return self.corrupter.add(target, field, value, count).describe()
 
+    def delay_pushes(self, target: str, seconds: float, count: int = 1) -> JSON:
+        """The next ``count`` user-hub pushes of ``target`` (``GatewayUserTrade``, ...)
+        leave ``seconds`` late, after those made meanwhile: callbacks finishing out of
+        the Gateway's order (a fill's position push before the fill)."""
+        return self.delayer.add(target, seconds, count).describe()
+
     # ------------------------------------------------------------------ control: hubs, tokens
 
     def _hubs(self, hub: HubName) -> list[Hub]:
@@ -589,6 +604,9 @@ class SimulatorThread:
 
     def expire_tokens(self) -> None:
         self.call(lambda s: s.expire_tokens())
+
+    def delay_pushes(self, target: str, seconds: float, count: int = 1) -> JSON:
+        return self.call(lambda s: s.delay_pushes(target, seconds, count))
 
     def pause_pushes(self, hub: HubName = "all") -> None:
         self.call(lambda s: s.pause_pushes(hub))

@@ -11,6 +11,7 @@ market's price: an add is judged as with its fill first (breakit11)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from riskrail.engine.clock import SimulatedClock, to_iso
@@ -217,20 +218,9 @@ def test_a_closing_fill_known_during_the_wait_moves_what_it_counts() -> None:
     assert day.network.accounts[1].realized_pnl_today == 200.0
 
 
-NO_ADDING = """
-name: no-adding
-trading_day: {reset: "17:00", timezone: America/Chicago}
-rules:
-  - id: NO-ADDING
-    for_each: position
-    let:
-      before: previous(position.size)
-    condition: >-
-      before != none and position.size > before
-      and previous(position.unrealized_pnl) < 0
-    actions:
-      - reduce_position: {to: before}
-"""
+#: the example ruleset (rulesets/examples): an add to a losing position is taken off
+NO_ADDING = (Path(__file__).resolve().parents[2] / "rulesets" / "examples"
+             / "no-adding-to-a-loser.yaml").read_text()
 
 
 def an_add_pushed_first_after_a_gap(print_price: float, by_quote: bool = False) -> Day:
@@ -255,12 +245,12 @@ def an_add_pushed_first_after_a_gap(print_price: float, by_quote: bool = False) 
 def test_an_add_pushed_first_is_judged_at_the_print_as_if_filled_first() -> None:
     # the lot held is at -200 at the print (20900): an add to a loser, taken off
     day = an_add_pushed_first_after_a_gap(20900.0)
-    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING")]
+    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING-TO-A-LOSER")]
 
 
 def test_an_add_pushed_first_is_judged_at_the_first_quote_too() -> None:
     day = an_add_pushed_first_after_a_gap(20900.0, by_quote=True)
-    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING")]
+    assert day.decided == [(60 * MICROS + GAP + MICROS, "NO-ADDING-TO-A-LOSER")]
 
 
 def test_an_add_to_a_winner_pushed_first_stays() -> None:

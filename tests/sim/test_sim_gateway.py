@@ -257,6 +257,27 @@ async def test_paused_pushes_are_lost_not_queued(sim: Simulator, api: Api) -> No
     await hub.close()
 
 
+async def test_delayed_pushes_leave_after_those_made_meanwhile(sim: Simulator, api: Api
+                                                                ) -> None:
+    # a fill's trade push held back: its position push arrives first, the fill after
+    assert api.token is not None
+    hub = await HubClient.open(api.session, sim.base_url, "user", api.token)
+    for subscribe in ("SubscribePositions", "SubscribeTrades"):
+        await hub.invoke(subscribe, 1001)
+    await wait_until(lambda: bool(sim.connections("user")[0]["positions"]))
+    delay = await api.control("pushes/delay", {"target": "GatewayUserTrade",
+                                               "seconds": 0.2})
+    assert delay == {"target": "GatewayUserTrade", "seconds": 0.2, "remaining": 1}
+    assert (await api.call("Order/place", place_body(size=2)))["success"]
+    await wait_until(lambda: len(hub.invocations("GatewayUserTrade")) >= 1)
+    order = [push["type"] for push in sim.push_log()]
+    assert order.index("GatewayUserPosition") < order.index("GatewayUserTrade")
+    status, error = await api.raw("/_sim/pushes/delay", {"target": "GatewayUserTrade",
+                                                         "seconds": 0})
+    assert status == 400 and "seconds" in error["error"]
+    await hub.close()
+
+
 # ---------------------------------------------------------------------------- control API
 
 
