@@ -723,7 +723,11 @@ class RuleNetwork:
         if change:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
-            before = account.open_in(contract)
+            # what was open and priced: during a wait for a print, what the wait counts
+            # (what the push ahead opened was never priced: breakit10, a flat push then
+            # priced it at the quote before the halt)
+            waited = account.awaiting.get(contract) if account.awaiting else None
+            before = account.open_in(contract) if waited is None else waited.opened()
             up, down = unsettled.up, unsettled.down
             filled_at = unsettled.push(change, now)
             if filled_at is not None:

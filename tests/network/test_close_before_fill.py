@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from riskrail.engine.events import normalize
 from riskrail.engine.network.memory import Unsettled
-from test_push_before_fill import MICROS, MNQ, START, Day, trade
+from test_push_before_fill import GAP, MICROS, MNQ, START, Day, trade
 
 BELOW_100 = """
 name: below-100
@@ -108,3 +108,17 @@ def test_a_reads_flat_position_keeps_nothing_its_own_fills_realize() -> None:
         day.network.process(event, read=True)
     assert (day.open_pnl, net(day)) == (0.0, 1000.0)
     assert not day.network.accounts[1].unsettled
+
+
+def test_a_flat_push_ending_a_wait_keeps_only_what_the_wait_priced() -> None:
+    # long 2 pushed ahead of its fill 15 minutes after the last quote (21250): it waits
+    # for its print, priced nowhere; the flat push ahead of both fills keeps nothing of
+    # it, never those lots at the quote before the gap (+1000: breakit10's phantom peak)
+    day = Day()
+    day.quote(21250.0)
+    day.at(GAP).push(2, 21000.0)
+    day.at(GAP + MICROS).push(0, 0.0)
+    assert (day.open_pnl, net(day)) == (0.0, 0.0)
+    day.send("GatewayUserTrade", trade(1, 2, 21000.0, day.now))
+    day.send("GatewayUserTrade", sale(2, 2, 20990.0, -40.0, day.now))
+    assert (day.open_pnl, net(day)) == (0.0, -40.0)

@@ -369,12 +369,15 @@ class Model:
                     up, up_at = up + change, at
                 elif change < 0:
                     down, down_at = down - change, at
-                held_before = opened_before[0]
+                # what no fill explains took lots off what was open and priced (during a
+                # wait, what the wait counts): kept till a fill
+                priced_before = opened_before if waiting is None else closed_toward_flat(
+                    waiting[2], waiting[3])
+                held_before = priced_before[0]
                 if change and held_before and (change > 0) != (held_before > 0):
-                    # what no fill explains took lots off what was open: kept till a fill
                     taken = min(abs(change), abs(held_before))
                     lots[1 if change > 0 else -1].append(
-                        (taken if held_before > 0 else -taken, opened_before[1]))
+                        (taken if held_before > 0 else -taken, priced_before[1]))
                 if pending and sum(p[2] for p in pending) == 0:
                     pending = []
                 side = (new > 0) - (new < 0)
