@@ -365,23 +365,25 @@ class PricesLess(Mapping[str, float]):
         return sum(1 for c in self._prices if c not in self._hidden)
 
 
-_NOTHING_CLOSED: tuple[int, float] = (0, 0.0)
+_NOTHING_CLOSED: tuple[int, float | None] = (0, 0.0)
 
 
-def _more(lots: tuple[int, float], more: tuple[int, float]) -> tuple[int, float]:
-    """Lots of one side together, at their average."""
+def _more(lots: tuple[int, float | None], more: tuple[int, float | None]
+          ) -> tuple[int, float | None]:
+    """Lots of one side together: their count and open P&L (None if any unpriced)."""
     if not lots[0]:
         return more
-    quantity = lots[0] + more[0]
-    return quantity, (lots[1] * lots[0] + more[1] * more[0]) / quantity
+    worth = None if lots[1] is None or more[1] is None else lots[1] + more[1]
+    return lots[0] + more[0], worth
 
 
-def _less(lots: tuple[int, float], taken: int) -> tuple[int, float]:
-    """``taken`` of the lots gone (never past none), the rest at their average."""
+def _less(lots: tuple[int, float | None], taken: int) -> tuple[int, float | None]:
+    """``taken`` of the lots gone (never past none), the rest worth its share."""
     left = abs(lots[0]) - taken
     if left <= 0:
         return _NOTHING_CLOSED
-    return (left if lots[0] > 0 else -left), lots[1]
+    worth = None if lots[1] is None else lots[1] * left / abs(lots[0])
+    return (left if lots[0] > 0 else -left), worth
 
 
 class Awaited:
@@ -392,11 +394,14 @@ class Awaited:
     less what those closed of it, at the last price (``opened``) until the market's price
     is known (the network's _await_print)."""
 
-    __slots__ = ("against", "base", "direction")
+    __slots__ = ("against", "base", "direction", "held")
 
     def __init__(self, direction: int, base: tuple[int, float]) -> None:
         self.direction, self.base = direction, base
         self.against: list[tuple[int, float, int]] = []
+        #: rules reading previous() whose condition held on the position during the wait:
+        #: they judged the push already (the network's _previous_at_the_price)
+        self.held: set[str] = set()
 
     def opened(self) -> tuple[int, float]:
         """``base`` less what the fills against it closed: never past flat (what they
@@ -447,11 +452,12 @@ class Unsettled:
     waiting for its fill.
 
     ``closed_down`` and ``closed_up`` are the lots a push took off ahead of its fill
-    (signed quantity of the position they were, its average, the instrument): long lots
-    a push down closed, short lots a push up closed. The account's open P&L counts them
-    at the contract's price until the fill that took them off is known and realizes them
-    (breakit12: a sale pushed first dropped a +1000 winner for a second, a false daily
-    loss limit), or the push stops waiting for it."""
+    (signed quantity of the position they were, and their open P&L at the price when
+    the push came, None if unpriced): long lots a push down closed, short lots a push up
+    closed. The account's open P&L counts them so, as sold at that price, until the fill
+    that took them off is known and realizes them (breakit12: a sale pushed first
+    dropped a +1000 winner for a second, a false daily loss limit), or the push stops
+    waiting for it."""
 
     __slots__ = ("closed_down", "closed_up", "down", "down_at", "fills", "instrument",
                  "up", "up_at")
@@ -462,8 +468,8 @@ class Unsettled:
         self.fills: list[tuple[int, float, int, int, int]] = []
         self.up = self.down = 0
         self.up_at = self.down_at = 0
-        self.closed_down: tuple[int, float] = _NOTHING_CLOSED
-        self.closed_up: tuple[int, float] = _NOTHING_CLOSED
+        self.closed_down: tuple[int, float | None] = _NOTHING_CLOSED
+        self.closed_up: tuple[int, float | None] = _NOTHING_CLOSED
         self.instrument: Instrument | None = None
 
     def fill(self, trade_id: int, price: float, quantity: int, now: int, at: int) -> bool:
@@ -494,18 +500,26 @@ class Unsettled:
         return quantity
 
     def push(self, change: int, now: int) -> int | None:
-        """A push changed the position by ``change`` (signed). Returns when the latest
-        pending fill it shows was made (the change happened then), None if none."""
+        """A push changed the position by ``change`` (signed): it shows the pending fills
+        of its direction, oldest first. Returns when the latest pending fill it shows
+        was made (the change happened then), None if none."""
         fills = self.fills
         filled_at: int | None = None
-        while change and fills and (fills[0][2] > 0) == (change > 0):
-            trade_id, price, quantity, known, at = fills[0]
+        index = 0
+        # its direction's fills, oldest first, wherever they are among the other side's
+        # (breakit13: a buy-back known before the sale, the flat push took the sale's
+        # -5 as lots closed ahead and left the sale pending beside them)
+        while change and index < len(fills):
+            trade_id, price, quantity, known, at = fills[index]
+            if (quantity > 0) != (change > 0):
+                index += 1
+                continue
             filled_at = at if filled_at is None else max(filled_at, at)
             if abs(quantity) <= abs(change):
-                del fills[0]
+                del fills[index]
                 change -= quantity
             else:
-                fills[0] = (trade_id, price, quantity - change, known, at)
+                fills[index] = (trade_id, price, quantity - change, known, at)
                 change = 0
         if change > 0:
             self.up, self.up_at = self.up + change, now
@@ -516,16 +530,18 @@ class Unsettled:
         return filled_at
 
     def close_ahead(self, change: int, before: tuple[int, float],
-                    instrument: Instrument | None) -> bool:
+                    instrument: Instrument | None, price: float | None) -> bool:
         """``change``, what a push changed that no fill explains (push's remainder), took
         off what was open before it (``before``: signed quantity, average) as far as it
-        goes the other way: those lots are kept (``closed_down``/``closed_up``). True if
-        any were."""
+        goes the other way: those lots are kept (``closed_down``/``closed_up``) with their
+        open P&L at ``price``, the contract's now. True if any were."""
         quantity, average = before
         if not change or not quantity or (change > 0) == (quantity > 0):
             return False
         taken = min(abs(change), abs(quantity))
-        lots = (taken if quantity > 0 else -taken, average)
+        signed = taken if quantity > 0 else -taken
+        lots = (signed, None if price is None or instrument is None
+                else instrument.money(price - average, signed))
         self.instrument = instrument
         if change < 0:
             self.closed_down = _more(self.closed_down, lots)
@@ -533,7 +549,7 @@ class Unsettled:
             self.closed_up = _more(self.closed_up, lots)
         return True
 
-    def closed(self) -> Iterator[tuple[int, float]]:
+    def closed(self) -> Iterator[tuple[int, float | None]]:
         """The lots pushes took off ahead of their fills, still awaiting them."""
         if self.closed_down[0]:
             yield self.closed_down
@@ -855,18 +871,16 @@ class AccountState:
             if price is None:
                 return None
             total += instrument.money(price - average, quantity)
-        for contract, quantity, average, instrument in self.closed_ahead():
-            assert instrument is not None
-            price = prices.get(contract)
-            if price is None:
+        for _, _, worth, _ in self.closed_ahead():
+            if worth is None:
                 return None
-            total += instrument.money(price - average, quantity)
+            total += worth
         return total
 
-    def closed_ahead(self) -> Iterator[tuple[str, int, float, Instrument | None]]:
-        """Lots pushes took off ahead of their fills (Unsettled.closed), which the open
-        P&L counts until the fills realize them; not where a push awaits its print (the
-        wait counts what was open before it)."""
+    def closed_ahead(self) -> Iterator[tuple[str, int, float | None, Instrument | None]]:
+        """Lots pushes took off ahead of their fills (Unsettled.closed), whose open P&L
+        when they were pushed off counts until the fills realize them; not where a push
+        awaits its print (the wait counts what was open before it)."""
         if not self.unsettled:
             return
         awaiting = self.awaiting
@@ -874,8 +888,8 @@ class AccountState:
             if unsettled.closed_down[0] or unsettled.closed_up[0]:
                 if awaiting and contract in awaiting:
                     continue
-                for quantity, average in unsettled.closed():
-                    yield contract, quantity, average, unsettled.instrument
+                for quantity, worth in unsettled.closed():
+                    yield contract, quantity, worth, unsettled.instrument
 
     def open_key(self) -> tuple[Any, ...]:
         """What ``unrealized_pnl`` and its price dependence are computed from, prices
@@ -915,10 +929,6 @@ class AccountState:
             out.append((contract, instrument.tick_value / instrument.tick_size * quantity,
                         prices.get(contract), -INF, INF))
         for contract, (quantity, _, known) in self.shadows.items():
-            assert known is not None
-            out.append((contract, known.tick_value / known.tick_size * quantity,
-                        prices.get(contract), -INF, INF))
-        for contract, quantity, _, known in self.closed_ahead():
             assert known is not None
             out.append((contract, known.tick_value / known.tick_size * quantity,
                         prices.get(contract), -INF, INF))

@@ -1,8 +1,10 @@
 """A position push that takes lots off ahead of the fill that took them off: the account's
-open P&L keeps counting those lots at the contract's price until the fill is known and
-realizes them, or the push's window (Unsettled.WINDOW) ends without it (breakit12: the
-sale of a +1000 winner pushed first read as a -1100 day for a second, a false daily loss
-limit). A REST read's own positions and fills come together: nothing is kept for them."""
+open P&L keeps counting those lots, at the contract's price when the push came, until the
+fill is known and realizes them, or the push's window (Unsettled.WINDOW) ends without it
+(breakit12: the sale of a +1000 winner pushed first read as a -1100 day for a second, a
+false daily loss limit). A fill the positions already show (made over 10 s before it is
+known, or read over REST) realizes them too. A REST read's own positions and fills come
+together: nothing is kept for them."""
 
 from __future__ import annotations
 
@@ -46,8 +48,8 @@ def test_a_sale_pushed_first_keeps_its_lots_until_the_fill_realizes_them() -> No
     day.at(2 * MICROS).push(0, 0.0)
     assert MNQ not in day.network.accounts[1].positions
     assert (day.open_pnl, net(day)) == (1000.0, 1000.0)  # not 0: nothing realized yet
-    day.at(3 * MICROS).quote(21200.0)  # the lots move with the market meanwhile
-    assert day.open_pnl == 800.0
+    day.at(3 * MICROS).quote(21200.0)  # sold at the push's price: the market is no more
+    assert day.open_pnl == 1000.0       # theirs (the fill's price as near as known)
     day.send("GatewayUserTrade", sale(2, 2, 21250.0, 1000.0, day.now))
     assert (day.open_pnl, net(day)) == (0.0, 1000.0)  # realized, never counted twice
 
@@ -122,3 +124,19 @@ def test_a_flat_push_ending_a_wait_keeps_only_what_the_wait_priced() -> None:
     day.send("GatewayUserTrade", trade(1, 2, 21000.0, day.now))
     day.send("GatewayUserTrade", sale(2, 2, 20990.0, -40.0, day.now))
     assert (day.open_pnl, net(day)) == (0.0, -40.0)
+
+
+def test_a_fill_left_pending_expires_after_an_earlier_one_was_pushed() -> None:
+    # buy 2 known at 0 s, a sale of 1 known at 5 s, then the push of long 2 (the buy's):
+    # the sale waits for its push; the timer of the buy's expiry (10 s) finds the buy
+    # gone and must still come back for the sale's (15 s): the push is the truth then
+    # (breakit13: it never came back, the sale stayed pending all day)
+    day = Day()
+    day.quote(21000.0)
+    day.fill(1, 2, 21000.0)
+    day.at(5 * MICROS).send("GatewayUserTrade", sale(2, 1, 21000.0, 0.0, day.now))
+    day.at(6 * MICROS).push(2, 21000.0)
+    day.quote(21100.0)
+    assert day.open_pnl == 200.0  # long 2 pushed, the sale known on top: long 1
+    day.at(5 * MICROS + Unsettled.WINDOW + MICROS)
+    assert day.open_pnl == 400.0  # the sale's push never came: long 2

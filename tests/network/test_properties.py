@@ -194,14 +194,27 @@ def closed_toward_flat(opened: tuple[int, float], fills: tuple[tuple[int, float,
     return quantity, average
 
 
-def take_lots(lots: list[tuple[int, float]], taken: int) -> list[tuple[int, float]]:
-    """``lots`` of one side (signed, average) less ``taken`` of them: what is left at the
-    average of them all (the Gateway's P&L is by average price)."""
+def worth(contract: str, quantity: int, average: float, price: float | None
+          ) -> float | None:
+    """The open P&L of ``quantity`` at ``average`` when the price was ``price``."""
+    if price is None or ROOT[contract] not in TICKS:
+        return None
+    tick, value = TICKS[ROOT[contract]]
+    return (price - average) / tick * value * quantity
+
+
+def take_lots(lots: list[tuple[int, float | None]], taken: int
+              ) -> list[tuple[int, float | None]]:
+    """``lots`` of one side (signed, open P&L when pushed off) less ``taken`` of them: the
+    rest worth its share of them all."""
     quantity = sum(q for q, _ in lots)
     if abs(quantity) <= taken:
         return []
-    average = sum(q * a for q, a in lots) / quantity
-    return [(quantity - taken if quantity > 0 else quantity + taken, average)]
+    left = abs(quantity) - taken
+    total = None if any(w is None for _, w in lots) else sum(w for _, w in lots
+                                                             if w is not None)
+    return [(left if quantity > 0 else -left,
+             None if total is None else total * left / abs(quantity))]
 
 
 @dataclass
@@ -244,7 +257,7 @@ class Model:
                     quoted < day_start or now - quoted >= QUOTE_GAP)
                 self.history.setdefault(key, []).append(
                     ("push", now, new - old, stale, new, self.applied, old,
-                     before[2] if before is not None else 0.0))
+                     before[2] if before is not None else 0.0, self.price(key[1])))
             if data["size"] == 0:
                 self.positions.pop(key, None)
             else:
@@ -314,10 +327,12 @@ class Model:
         pending fills of their direction, oldest first) applied in order."""
         return self.replay(key, now)[:2]
 
-    def closed_ahead(self, key: tuple[int, str], now: int) -> list[tuple[int, float]]:
+    def closed_ahead(self, key: tuple[int, str], now: int
+                     ) -> list[tuple[int, float | None]]:
         """The lots pushes took off what was open ahead of the fills that took them off,
-        their fills not known yet (docs/rules.md: counted in the account's open P&L at
-        the last price until their fills realize them, the push's window at most)."""
+        their fills not known yet, each with its open P&L at the price when it was pushed
+        off (docs/rules.md: counted in the account's open P&L so until the fills realize
+        them, the push's window at most)."""
         return self.replay(key, now)[3]
 
     def awaiting(self, key: tuple[int, str], now: int) -> tuple[int, float] | None:
@@ -329,11 +344,12 @@ class Model:
         return self.replay(key, now)[2]
 
     def replay(self, key: tuple[int, str], now: int
-               ) -> tuple[int, float, tuple[int, float] | None, list[tuple[int, float]]]:
+               ) -> tuple[int, float, tuple[int, float] | None,
+                          list[tuple[int, float | None]]]:
         pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
         up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
-        #: the lots of each push direction's closing, each lot (signed, average)
-        lots: dict[int, list[tuple[int, float]]] = {1: [], -1: []}
+        #: the lots of each push direction's closing: (signed, open P&L when pushed off)
+        lots: dict[int, list[tuple[int, float | None]]] = {1: [], -1: []}
         #: (side, the push's count, what was open before it, the fills of the other side
         #: known since) while it awaits a print
         waiting: tuple[int, int, tuple[int, float], tuple[tuple[int, float, int], ...]] \
@@ -355,15 +371,19 @@ class Model:
                 down, lots[-1] = 0, []
             if kind == "push":
                 change = entry[2]
-                _, _, _, stale, new, count, old, old_average = entry
+                _, _, _, stale, new, count, old, old_average, price_then = entry
                 opened_before = apply_fills((old, old_average), pending)
-                while change and pending and (pending[0][2] > 0) == (change > 0):
-                    first = pending[0]
+                # the push shows its direction's pending fills, oldest first
+                mine = [p for p in pending if (p[2] > 0) == (change > 0)]
+                for first in mine:
+                    if not change:
+                        break
+                    at_index = pending.index(first)
                     if abs(first[2]) <= abs(change):
                         change -= first[2]
-                        pending.pop(0)
+                        pending.pop(at_index)
                     else:
-                        pending[0] = (first[0], first[1], first[2] - change, first[3])
+                        pending[at_index] = (first[0], first[1], first[2] - change, first[3])
                         change = 0
                 if change > 0:
                     up, up_at = up + change, at
@@ -376,8 +396,9 @@ class Model:
                 held_before = priced_before[0]
                 if change and held_before and (change > 0) != (held_before > 0):
                     taken = min(abs(change), abs(held_before))
+                    signed_lots = taken if held_before > 0 else -taken
                     lots[1 if change > 0 else -1].append(
-                        (taken if held_before > 0 else -taken, priced_before[1]))
+                        (signed_lots, worth(key[1], signed_lots, priced_before[1], price_then)))
                 if pending and sum(p[2] for p in pending) == 0:
                     pending = []
                 side = (new > 0) - (new < 0)
@@ -394,8 +415,6 @@ class Model:
                 if waiting is not None and (signed > 0) != (waiting[0] > 0):
                     # the other side's fill closes what was open before the push
                     waiting = (*waiting[:3], (*waiting[3], (trade_id, price, signed)))
-                if kind == "late":
-                    continue
                 if signed > 0:
                     taken = min(signed, up)
                     up, signed = up - taken, signed - taken
@@ -404,7 +423,7 @@ class Model:
                     down, signed = down - taken, signed + taken
                 lots[1 if entry[4] > 0 else -1] = take_lots(lots[1 if entry[4] > 0 else -1],
                                                             taken)
-                if signed:
+                if signed and kind != "late":  # an older fill: the positions show it
                     pending.append((trade_id, price, signed, at))
                 if waiting is not None and waited and not unexplained(waiting[0]):
                     waiting = None  # the fills explained the push: what is open is known
@@ -486,7 +505,7 @@ class Model:
             # the account's open P&L counts, where a push awaits its print, what was open
             # before it; its position there reads no price
             expected = [self.unrealized(c, *waits.get(c, o)) for c, o in opened.items()]
-            expected += [self.unrealized(c, *lot) for c, held in closed.items() for lot in held]
+            expected += [w for held in closed.values() for _, w in held]
             for contract in mine:
                 want = self.unrealized(contract, *opened[contract], contract in waits)
                 got = account.positions[contract].unrealized_pnl
