@@ -1482,7 +1482,16 @@ class RuleNetwork:
         if account.previous is None:
             account.previous = {}
         before = account.previous.get(pair, ())
-        ctx.previous = before
+        if account.awaiting and pair[1] in account.awaiting and before \
+                and rule.scope == "position":
+            # its price is not known while it awaits its print: neither is a previous()
+            # of it read at the quote before the gap (breakit13: an add to a winner
+            # judged a loser at the push); the wait's end sets them at the market's price
+            ctx.previous = tuple(None if argument.prices is not NO_PRICES else value
+                                 for argument, value in zip(rule.previous, before,
+                                                            strict=True))
+        else:
+            ctx.previous = before
         if current != before:
             account.previous[pair] = current
             self._memory_changed.add(account.id)

@@ -206,8 +206,6 @@ def an_add_after_the_halt(push_first: bool, market: float, *, short: bool = Fals
 
 @ENGINES
 @pytest.mark.parametrize("short", [False, True], ids=["long", "short"])
-@pytest.mark.xfail(strict=True, reason="the push's own cycle judges the add by previous() "
-                   "at the quote before the halt, before the wait for the market's price ends")
 def test_an_add_to_a_winner_pushed_first_after_the_halt_stays(
         tmp_path: Path, engine: str, short: bool) -> None:
     # no-adding-to-a-loser. By hand: the market's first price after the halt is the
@@ -219,7 +217,9 @@ def test_an_add_to_a_winner_pushed_first_after_the_halt_stays(
     # Cause (a guess): RuleNetwork._await_print hides the contract's price from the
     # position (its unrealized_pnl reads none) but the push's cycle still evaluates
     # previous(position.unrealized_pnl) recorded at the stale quote; only the wait's end
-    # (_previous_at_the_price) replaces it, after the rule already fired.
+    # (_previous_at_the_price) replaces it, after the rule already fired. Fixed: while
+    # the position awaits its print, a previous() of a price-dependent value of it reads
+    # none (RuleNetwork._previous), and the push is judged at the print.
     market = 20800.0 if short else 21200.0
     assert decided(tmp_path, an_add_after_the_halt(True, market, short=short), NO_ADDING,
                    "--engine", engine) == []
@@ -237,11 +237,13 @@ def test_the_same_add_to_a_winner_filled_first_stays(tmp_path: Path, short: bool
 def test_an_add_to_a_loser_after_the_halt_is_taken_off_once(tmp_path: Path, engine: str,
                                                             push_first: bool) -> None:
     # control: the market at 20800 after the halt: the lot held loses 400 there (and 800
-    # at 15:59's quote): the add is taken off, once, in either order (the push first
-    # says "-800.00", the fill first "-400.00": the same decision)
+    # at 15:59's quote): the add is taken off, once, in either order; the push first,
+    # when its print gives the market's price (17:00:31), no longer at the push on the
+    # quote from before the halt (the winner's case above)
     got = decided(tmp_path, an_add_after_the_halt(push_first, 20800.0), NO_ADDING,
                   "--engine", engine)
-    assert got == [("17:00:30", 1, "NO-ADDING-TO-A-LOSER", "reduce_position")]
+    assert got == [("17:00:31" if push_first else "17:00:30", 1, "NO-ADDING-TO-A-LOSER",
+                    "reduce_position")]
 
 
 # -- 4. a second add to a loser, pushed first -------------------------------------------
@@ -261,12 +263,13 @@ def test_a_second_add_to_a_loser_pushed_first_is_taken_off_too(tmp_path: Path,
     # The same with the first add filled first and only the second pushed first (no gap
     # involved). Cause (a guess): the example ruleset relies on a rising edge per add but
     # has no retrigger_on (position.size); an add pushed first is seen as the same
-    # activation as the add before. Fixed with the liquidate-only case below: a rule
-    # whose condition held during the wait judged the push already, its previous() is
-    # left as it is at the wait's end.
+    # activation as the add before.
+    # Now: the example ruleset fires again on each add (retrigger_on: position.size), and
+    # the first add pushed first is judged at its print (17:00:31), not at the push on
+    # the quote from before the halt.
     assert decided(tmp_path, an_add_after_the_halt(True, 20800.0, second=True), NO_ADDING,
                    "--engine", engine) == [
-        ("17:00:30", 1, "NO-ADDING-TO-A-LOSER", "reduce_position"),
+        ("17:00:31", 1, "NO-ADDING-TO-A-LOSER", "reduce_position"),
         ("17:00:40", 1, "NO-ADDING-TO-A-LOSER", "reduce_position")]
 
 
