@@ -365,25 +365,24 @@ class PricesLess(Mapping[str, float]):
         return sum(1 for c in self._prices if c not in self._hidden)
 
 
-_NOTHING_CLOSED: tuple[int, float | None] = (0, 0.0)
+#: lots kept of one side, oldest first: (signed quantity, open P&L when pushed off)
+ClosedLots = tuple[tuple[int, float | None], ...]
+_NOTHING_CLOSED: ClosedLots = ()
 
 
-def _more(lots: tuple[int, float | None], more: tuple[int, float | None]
-          ) -> tuple[int, float | None]:
-    """Lots of one side together: their count and open P&L (None if any unpriced)."""
-    if not lots[0]:
-        return more
-    worth = None if lots[1] is None or more[1] is None else lots[1] + more[1]
-    return lots[0] + more[0], worth
-
-
-def _less(lots: tuple[int, float | None], taken: int) -> tuple[int, float | None]:
-    """``taken`` of the lots gone (never past none), the rest worth its share."""
-    left = abs(lots[0]) - taken
-    if left <= 0:
-        return _NOTHING_CLOSED
-    worth = None if lots[1] is None else lots[1] * left / abs(lots[0])
-    return (left if lots[0] > 0 else -left), worth
+def _less(lots: ClosedLots, taken: int) -> ClosedLots:
+    """``taken`` of the lots gone, the oldest first (fills come in the order the pushes
+    took them off: breakit14, two sales at two prices took each other's value); a lot
+    partly gone keeps its share of its worth."""
+    left: list[tuple[int, float | None]] = []
+    for quantity, worth in lots:
+        gone = min(taken, abs(quantity))
+        taken -= gone
+        rest = abs(quantity) - gone
+        if rest:
+            left.append((rest if quantity > 0 else -rest,
+                         None if worth is None else worth * rest / abs(quantity)))
+    return tuple(left)
 
 
 class Awaited:
@@ -468,8 +467,8 @@ class Unsettled:
         self.fills: list[tuple[int, float, int, int, int]] = []
         self.up = self.down = 0
         self.up_at = self.down_at = 0
-        self.closed_down: tuple[int, float | None] = _NOTHING_CLOSED
-        self.closed_up: tuple[int, float | None] = _NOTHING_CLOSED
+        self.closed_down: ClosedLots = _NOTHING_CLOSED
+        self.closed_up: ClosedLots = _NOTHING_CLOSED
         self.instrument: Instrument | None = None
 
     def fill(self, trade_id: int, price: float, quantity: int, now: int, at: int) -> bool:
@@ -489,13 +488,13 @@ class Unsettled:
             taken = min(quantity, self.up)
             self.up -= taken
             quantity -= taken
-            if self.closed_up[0]:
+            if self.closed_up:
                 self.closed_up = _less(self.closed_up, taken)
         elif quantity < 0 and self.down and self.down_at >= horizon:
             taken = min(-quantity, self.down)
             self.down -= taken
             quantity += taken
-            if self.closed_down[0]:
+            if self.closed_down:
                 self.closed_down = _less(self.closed_down, taken)
         return quantity
 
@@ -544,17 +543,15 @@ class Unsettled:
                 else instrument.money(price - average, signed))
         self.instrument = instrument
         if change < 0:
-            self.closed_down = _more(self.closed_down, lots)
+            self.closed_down += (lots,)
         else:
-            self.closed_up = _more(self.closed_up, lots)
+            self.closed_up += (lots,)
         return True
 
     def closed(self) -> Iterator[tuple[int, float | None]]:
         """The lots pushes took off ahead of their fills, still awaiting them."""
-        if self.closed_down[0]:
-            yield self.closed_down
-        if self.closed_up[0]:
-            yield self.closed_up
+        yield from self.closed_down
+        yield from self.closed_up
 
     def expire(self, now: int) -> bool:
         """Drop what waited longer than WINDOW; True if a pending fill went."""
@@ -562,11 +559,11 @@ class Unsettled:
         dropped = False
         if self.up_at < horizon:
             self.up = 0
-            if self.closed_up[0]:
+            if self.closed_up:
                 self.closed_up, dropped = _NOTHING_CLOSED, True
         if self.down_at < horizon:
             self.down = 0
-            if self.closed_down[0]:
+            if self.closed_down:
                 self.closed_down, dropped = _NOTHING_CLOSED, True
         fills = self.fills
         if not fills or fills[0][3] > horizon:  # known in order: the oldest first
@@ -597,9 +594,9 @@ class Unsettled:
         """When a pending fill, or lots closed ahead, stop counting (a push change waits
         while not older than WINDOW: it goes just after)."""
         times = [self.fills[0][3] + self.WINDOW] if self.fills else []
-        if self.closed_down[0]:
+        if self.closed_down:
             times.append(self.down_at + self.WINDOW + 1)
-        if self.closed_up[0]:
+        if self.closed_up:
             times.append(self.up_at + self.WINDOW + 1)
         return min(times) if times else None
 
@@ -885,7 +882,7 @@ class AccountState:
             return
         awaiting = self.awaiting
         for contract, unsettled in self.unsettled.items():
-            if unsettled.closed_down[0] or unsettled.closed_up[0]:
+            if unsettled.closed_down or unsettled.closed_up:
                 if awaiting and contract in awaiting:
                     continue
                 for quantity, worth in unsettled.closed():

@@ -736,7 +736,7 @@ class RuleNetwork:
             if filled_at is not None:
                 if filled_at < now:
                     changed_at = filled_at
-                if not unsettled.fills:  # nothing pending: its expiry timer is moot
+                if unsettled.next_expiry is None:  # nothing waits: its timer is moot
                     self._timer_at.pop(("settle", account.id, contract), None)
             # what no fill explains yet took lots off what was open: counted till its fill
             # (a read's own fills come with it: what they closed is realized at once)

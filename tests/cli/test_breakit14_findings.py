@@ -22,6 +22,7 @@ from gapdays import (
     account,
     at,
     decided,
+    dry_run,
     fill,
     position,
     quote,
@@ -65,8 +66,6 @@ def sold_in_two(gateway_order: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="lots closed ahead by two pushes at two prices are "
-                   "kept as one lump: the first fill takes off its average, not its own")
 def test_the_first_of_two_sales_pushed_first_realizes_its_own_lot(tmp_path: Path,
                                                                   engine: str) -> None:
     # topstepx-trailing-daily-loss (500 below the day's peak). By hand: the first lot is
@@ -81,6 +80,8 @@ def test_the_first_of_two_sales_pushed_first_realizes_its_own_lot(tmp_path: Path
     # (_more) and Unsettled.explain takes a fill's share off pro rata (_less): lots
     # pushed off at different prices lose their own worths; a queue of the lots each
     # push closed, taken off oldest first, would keep them.
+    # Fixed: kept lots are a list, oldest first: a fill takes its own lot's value
+    # (memory._less).
     assert decided(tmp_path, sold_in_two(gateway_order=False), TRAILING,
                    "--engine", engine) == []
 
@@ -120,8 +121,6 @@ def sold_in_two_beside_mes(gateway_order: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="the first fill takes off the average of the lots "
-                   "two pushes closed: a -500 lot left kept at 0 hides a -1000 day")
 def test_two_sales_pushed_first_hide_no_daily_loss(tmp_path: Path, engine: str) -> None:
     # topstep-evaluation (DAILY-LOSS-LIMIT -1000), its size rule off. By hand: 0
     # realized on MNQ (+500 - 500) once both fills are known; before the second the
@@ -131,6 +130,7 @@ def test_two_sales_pushed_first_hide_no_daily_loss(tmp_path: Path, engine: str) 
     # first: nothing, all day: after the first fill the lump of the two kept lots (0:
     # +500 and -500) is halved (0 again) where the lot left is -500: the net reads -500
     # at 17:30:05; MES recovers before the second fill. Cause: as above (_less).
+    # Fixed: kept lots are a list, oldest first: a fill takes its own lot's value.
     assert decided(tmp_path, sold_in_two_beside_mes(gateway_order=False), TOPSTEP,
                    *NO_SIZE_LIMIT, "--engine", engine) == daily_loss_at("17:30:05")
 
@@ -167,8 +167,6 @@ def out_in_out(pushes_first: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="lots closed ahead by two pushes from positions of "
-                   "two averages are kept as one lump: the first fill takes off its share")
 def test_out_in_out_pushed_first_counts_the_loss_once(tmp_path: Path, engine: str) -> None:
     # topstep-evaluation (DAILY-LOSS-LIMIT -1000). By hand: -800 realized in all and
     # flat; before the last fills are known the lots their pushes took off count at
@@ -180,6 +178,7 @@ def test_out_in_out_pushed_first_counts_the_loss_once(tmp_path: Path, engine: st
     # flatten, cancel, lockout: the kept lump (4 lots, -800) less a quarter (-200)
     # leaves -600 where the 3 lots left were worth -400. Cause: as above (_more/_less
     # pro rata over lots of different averages).
+    # Fixed: kept lots are a list, oldest first: a fill takes its own lot's value.
     assert decided(tmp_path, out_in_out(pushes_first=True), TOPSTEP,
                    "--engine", engine) == []
 
@@ -342,9 +341,6 @@ TWO_ADDS_TAKEN_OFF = [("17:00:30", 1, "NO-ADDING-TO-A-LOSER", "reduce_position")
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="a second add pushed during the wait reads "
-                   "previous(position.unrealized_pnl) none; the wait's end leaves a rule "
-                   "that held alone: never judged")
 def test_a_second_add_pushed_during_the_same_wait_is_taken_off_too(
         tmp_path: Path, engine: str) -> None:
     # no-adding-to-a-loser. By hand: each add is to a loser (long 1 at 21000, then long
@@ -360,8 +356,14 @@ def test_a_second_add_pushed_during_the_same_wait_is_taken_off_too(
     # Awaited.held marks the rule for the whole wait, so _previous_at_the_price skips
     # it even for a later push the rule never judged at a price; held should end with
     # the push it judged (or previous() of the pushes since be set back).
-    assert decided(tmp_path, two_adds_after_the_halt(pushes_first=True), NO_ADDING,
-                   "--engine", engine) == TWO_ADDS_TAKEN_OFF
+    # Now (a previous() of a price-dependent value reads none during the wait): neither
+    # add is judged at a push, both at the first print (17:00:36), the market's first
+    # price: one reduce to the lot held before them takes both off (a partial close of
+    # 2), the same end as the two reduces with the fills first.
+    made = dry_run(tmp_path, two_adds_after_the_halt(pushes_first=True), "--ruleset",
+                   str(NO_ADDING), "--engine", engine)
+    assert [(d["ts"][11:19], d["rule"], d["limit"], d["calls"]) for d in made] == [
+        ("17:00:36", "NO-ADDING-TO-A-LOSER", 1, ["partial close CON.F.US.MNQ.H26 2"])]
 
 
 def test_the_same_two_adds_filled_first_are_each_taken_off(tmp_path: Path) -> None:
@@ -399,8 +401,6 @@ def sold_one_then_bought_back(buy_filled_first: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="a push showing the last pending fill cancels the "
-                   "settle timer though lots closed ahead still wait: kept past 10 s")
 def test_a_lot_sold_ahead_stops_counting_10_s_after_its_push(tmp_path: Path,
                                                              engine: str) -> None:
     # topstep-evaluation (DAILY-LOSS-LIMIT -1000). By hand: long 2 at 20900 at 20800
@@ -415,6 +415,8 @@ def test_a_lot_sold_ahead_stops_counting_10_s_after_its_push(tmp_path: Path,
     # the push shows the last pending fill ("nothing pending: its expiry timer is
     # moot"), though Unsettled.closed_down still waits for its own expiry
     # (next_expiry): nothing reschedules it, so Unsettled.expire never runs for it.
+    # Fixed: a push showing the last pending fill keeps the settle timer while lots
+    # closed ahead wait.
     assert decided(tmp_path, sold_one_then_bought_back(buy_filled_first=True), TOPSTEP,
                    "--engine", engine) == []
 

@@ -205,16 +205,18 @@ def worth(contract: str, quantity: int, average: float, price: float | None
 
 def take_lots(lots: list[tuple[int, float | None]], taken: int
               ) -> list[tuple[int, float | None]]:
-    """``lots`` of one side (signed, open P&L when pushed off) less ``taken`` of them: the
-    rest worth its share of them all."""
-    quantity = sum(q for q, _ in lots)
-    if abs(quantity) <= taken:
-        return []
-    left = abs(quantity) - taken
-    total = None if any(w is None for _, w in lots) else sum(w for _, w in lots
-                                                             if w is not None)
-    return [(left if quantity > 0 else -left,
-             None if total is None else total * left / abs(quantity))]
+    """``lots`` of one side (signed, open P&L when pushed off) less ``taken`` of them, the
+    oldest first (fills come in the order the pushes took them off); a lot partly taken
+    keeps its share of its worth."""
+    left = []
+    for quantity, value in lots:
+        gone = min(taken, abs(quantity))
+        taken -= gone
+        rest = abs(quantity) - gone
+        if rest:
+            left.append((rest if quantity > 0 else -rest,
+                         None if value is None else value * rest / abs(quantity)))
+    return left
 
 
 @dataclass
