@@ -88,13 +88,16 @@ _MAX_ID = 2**63 - 1
 MAX_LINE_BYTES = 1_000_000
 
 
-def money(amount: float) -> float:
+def money(amount: float, scale: float = 0.0) -> float:
     """A sum or difference of Gateway amounts, put back on the decimal it stands for when
     it lies within float drift of one (``MONEY_DECIMALS``): a day that loses exactly a
     limit then compares equal to it. An amount farther from the grid than drift (an
-    average price's P&L with more decimals) is kept as it is: nothing is lost."""
+    average price's P&L with more decimals) is kept as it is: nothing is lost. ``scale``:
+    the size of what was added up, when larger than the result (a sum of large amounts
+    that nearly cancel drifts by theirs: 9999996.57 - 9999621.18 is 375.39000000059605)."""
     snapped = round(amount, MONEY_DECIMALS)
-    return snapped if abs(snapped - amount) <= _DRIFT * max(1.0, abs(amount)) else amount
+    return snapped if abs(snapped - amount) <= _DRIFT * max(1.0, abs(amount), scale) \
+        else amount
 
 
 #: what :func:`read_lines` yields in place of a line longer than MAX_LINE_BYTES

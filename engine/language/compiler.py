@@ -159,22 +159,26 @@ def _divide(a: Any, b: Any) -> Any:
     return None if b == 0 else a / b
 
 
-def _snapped(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+def _snapped(op: Callable[[Any, Any], Any], additive: bool = False
+             ) -> Callable[[Any, Any], Any]:
     """``op`` whose float result is put back on the decimal it stands for when within
     float drift of one (events.money): a trailing floor ``399.26 - 300`` is 99.26, not
     99.25999999999999, so a net P&L of exactly 99.26 is at it. Integers (instants,
-    durations, counts) are exact already."""
+    durations, counts) are exact already. ``additive`` (+, -): the drift is the
+    operands', however much of them cancels out."""
     def apply(a: Any, b: Any) -> Any:
         if a is None or b is None:
             return None
         result = op(a, b)
-        return money(result) if type(result) is float else result
+        if type(result) is not float:
+            return result
+        return money(result, abs(a) + abs(b)) if additive else money(result)
     return apply
 
 
 _ARITHMETIC: dict[str, Callable[[Any, Any], Any]] = {
-    "+": _snapped(operator.add),
-    "-": _snapped(operator.sub),
+    "+": _snapped(operator.add, additive=True),
+    "-": _snapped(operator.sub, additive=True),
     "*": _snapped(operator.mul),
     "/": _snapped(_divide),
     "%": _nullable(lambda a, b: None if b == 0 else a % b),
