@@ -1,17 +1,26 @@
 """Hand-made Gateway days around a gap in a contract's quotes (the daily halt, a quiet
-spell) for ``riskrail dry-run``: the outside testers' line builders (breakit10-12), each
-line as the recorder writes it, at a clock time of one Tuesday in Chicago."""
+spell) for ``riskrail dry-run``: the outside testers' line builders and rulesets
+(breakit10-14), each line as the recorder writes it, at a clock time of one Tuesday in
+Chicago."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
 from daylines import MNQ, ROOT, dry_run
 
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
 STANDARD = ROOT / "rulesets" / "standard.yaml"
+NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
+#: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
+OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
+#: topstep-evaluation with its position-size rule off
+NO_SIZE_LIMIT = ("--set", "MAX-POSITION-SIZE.enabled=false")
+#: a finding on both engines
+ENGINES = pytest.mark.parametrize("engine", ["network", "durable"])
 #: the standard ruleset with its session from the 17:00 open to 16:00 (its own is
 #: 08:30-15:00): its session rule decides nothing on these evenings
 EVENING = ("--set", "RULE-009.start=17:00", "--set", "RULE-009.end=16:00")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import ROOT
 from gapdays import (
     EVENING,
     MES,
+    NO_ADDING,
     STANDARD,
     TOPSTEP,
     TRAILING,
@@ -147,9 +147,6 @@ def test_a_reduce_pushed_before_the_fills_does_not_price_the_rest_at_the_quote_b
 
 def test_the_same_trades_with_each_fill_first_decide_nothing(tmp_path: Path) -> None:
     assert decided(tmp_path, add_then_reduce(pushes_first=False), TRAILING) == []
-
-
-NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
 
 
 def add_after_a_quiet_spell(push_first: bool) -> list[dict[str, Any]]:

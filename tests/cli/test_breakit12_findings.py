@@ -13,6 +13,7 @@ import pytest
 from gapdays import (
     EVENING,
     MES,
+    OVER_THE_HALT,
     STANDARD,
     TOPSTEP,
     account,
@@ -65,9 +66,6 @@ def test_the_same_purchase_filled_first_only_places_its_stop(tmp_path: Path) -> 
 
 
 # -- 2. a sale known late during the wait ----------------------------------------------
-
-#: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
-OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
 
 
 def a_late_sale_during_the_wait(late: bool) -> list[dict[str, Any]]:

@@ -14,7 +14,11 @@ from typing import Any
 import pytest
 from daylines import ROOT
 from gapdays import (
+    ENGINES,
     MES,
+    NO_ADDING,
+    NO_SIZE_LIMIT,
+    OVER_THE_HALT,
     TOPSTEP,
     TRAILING,
     account,
@@ -25,12 +29,6 @@ from gapdays import (
     quote,
     read,
 )
-
-NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
-#: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
-OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
-ENGINES = pytest.mark.parametrize("engine", ["network", "durable"])
-
 
 # -- 1. a close pushed first whose fill was made more than 10 s before it is known -------
 
@@ -496,10 +494,6 @@ def sold_then_the_market_drops(hold_mes: bool) -> list[dict[str, Any]]:
             quote("17:30:02", 20890.0),
             fill("17:30:03", 9004, 1, 5, 21000.0, 0.0, made="17:30:01"),
             quote("17:30:20", 20890.0)]
-
-
-#: topstep-evaluation with its position-size rule off (6 contracts held with MES)
-NO_SIZE_LIMIT = ("--set", "MAX-POSITION-SIZE.enabled=false")
 
 
 @pytest.mark.parametrize("hold_mes", [False, True], ids=["nothing else", "beside MES"])

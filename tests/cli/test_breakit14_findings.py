@@ -16,7 +16,11 @@ from typing import Any
 import pytest
 from daylines import ROOT
 from gapdays import (
+    ENGINES,
     MES,
+    NO_ADDING,
+    NO_SIZE_LIMIT,
+    OVER_THE_HALT,
     TOPSTEP,
     TRAILING,
     account,
@@ -28,12 +32,6 @@ from gapdays import (
     quote,
 )
 
-NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
-#: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
-OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
-#: topstep-evaluation with its position-size rule off
-NO_SIZE_LIMIT = ("--set", "MAX-POSITION-SIZE.enabled=false")
-ENGINES = pytest.mark.parametrize("engine", ["network", "durable"])
 LOCKED = ["flatten", "cancel_orders", "lockout"]
 
 
@@ -141,7 +139,6 @@ def test_the_same_two_sales_beside_mes_in_the_gateways_order_see_the_loss(
                    *NO_SIZE_LIMIT) == daily_loss_at("17:30:05")
 
 
-
 AVERAGE_OF_3 = (21000.0 + 2 * 20800.0) / 3
 
 
@@ -227,7 +224,6 @@ def test_a_sale_known_11_s_late_then_pushed_counts_its_loss_once(tmp_path: Path,
     # needs more than its age.)
     assert decided(tmp_path, a_loser_sold_late("17:30:11", "17:30:12"), TOPSTEP,
                    "--engine", engine) == []
-
 
 
 @ENGINES
@@ -492,7 +488,6 @@ def test_the_same_add_made_before_liquidate_only_stays_otherwise(
         tmp_path: Path, push_first: bool, over_the_halt: bool) -> None:
     assert decided(tmp_path, an_add_then_liquidate_only(push_first, over_the_halt),
                    TRADOVATE) == LIQUIDATE_ONLY_AFTER_THE_ADD
-
 
 
 # -- held: a print in another account ends the wait ------------------------------------
