@@ -548,13 +548,20 @@ class Unsettled:
             self.closed_up += (lots,)
         return True
 
+    @property
+    def kept(self) -> tuple[ClosedLots, ClosedLots]:
+        """The lots closed ahead of both sides: compared before and after a fill or an
+        expiry, whether the open P&L moved by them."""
+        return self.closed_down, self.closed_up
+
     def closed(self) -> Iterator[tuple[int, float | None]]:
         """The lots pushes took off ahead of their fills, still awaiting them."""
         yield from self.closed_down
         yield from self.closed_up
 
     def expire(self, now: int) -> bool:
-        """Drop what waited longer than WINDOW; True if a pending fill went."""
+        """Drop what waited longer than WINDOW; True if a pending fill, or a lot closed
+        ahead, went."""
         horizon = now - self.WINDOW
         dropped = False
         if self.up_at < horizon:

@@ -993,9 +993,9 @@ class RuleNetwork:
             # its push, it and the lots the push closed were both counted)
             return self._explained(account, contract, quantity, now) or counted
         unsettled = account.unsettled_entry(contract)
-        closed = unsettled.closed_down, unsettled.closed_up
+        closed = unsettled.kept
         if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
-            if closed != (unsettled.closed_down, unsettled.closed_up):
+            if closed != unsettled.kept:
                 self._settle(account, contract)
                 return True  # it realized lots a push closed ahead of it
             if unsettled.settled:
@@ -1004,7 +1004,7 @@ class RuleNetwork:
         expiry = unsettled.next_expiry
         if expiry is not None:
             self._schedule(("settle", account.id, contract), expiry)
-        realized = closed != (unsettled.closed_down, unsettled.closed_up)
+        realized = closed != unsettled.kept
         return self._settle(account, contract) or counted or realized
 
     def _read_fill(self, account: AccountState, event: TradeEvent) -> bool:
@@ -1023,9 +1023,9 @@ class RuleNetwork:
         unsettled = account.unsettled.get(contract)
         if unsettled is None:
             return False
-        closed = unsettled.closed_down, unsettled.closed_up
+        closed = unsettled.kept
         unsettled.explain(quantity, now)
-        if closed == (unsettled.closed_down, unsettled.closed_up):
+        if closed == unsettled.kept:
             if unsettled.settled:
                 account.drop_unsettled(contract)
             return False
@@ -2464,7 +2464,7 @@ class RuleNetwork:
             unsettled = account.unsettled.get(contract)
             if unsettled is None:
                 return []
-            closed = unsettled.closed_down, unsettled.closed_up
+            closed = unsettled.kept
             expired = unsettled.expire(at)
             expiry = unsettled.next_expiry  # what is left expires later (breakit13: never)
             if expiry is not None:
@@ -2473,7 +2473,7 @@ class RuleNetwork:
                 return []
             # lots closed ahead whose fill never came: the push is the truth
             if not self._settle(account, contract) \
-                    and closed == (unsettled.closed_down, unsettled.closed_up):
+                    and closed == unsettled.kept:
                 return []
             return self._cycle(account, self._open_changed(account, contract), at, "timer")
         if kind == "while":
