@@ -80,7 +80,12 @@ ACCOUNT = _record(
     "The trading account the rule is evaluated for.",
     Field("id", NUMBER, (), "Gateway account id."),
     Field("name", STRING, ("account",), "Account name, e.g. SIM-50K or 50KTC-V2-123."),
-    Field("balance", NUMBER, ("account",), "Balance in USD as last reported by the Gateway."),
+    Field("balance", NUMBER, ("account",),
+          "Balance in USD: the Gateway's last reported, with the net P&L of the fills known "
+          "since (its account push comes after them); a move no known fill explains is held "
+          "back up to 10 s while a position is open, for the fills still to come. Each "
+          "fill counts once in balance + unrealized_pnl, whatever the order of its pushes; "
+          "0 before the Gateway reports one."),
     Field("can_trade", BOOL, ("account",), "The Gateway's canTrade flag."),
     Field("realized_pnl_today", NUMBER, ("trades",),
           "Realized P&L of the current trading day net of the fees of every fill, opening "

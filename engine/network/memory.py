@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..events import STOP_TYPES, OrderEvent
+from ..events import STOP_TYPES, OrderEvent, money
 from ..instruments import Instrument, UnknownInstrumentError
 from .triggers import PriceTrail, narrow
 
@@ -27,6 +27,12 @@ DAY = 86_400 * 1_000_000
 #: a stop placed at most this long (µs, riskrail's clock, from push to push) after the
 #: position's stop was cancelled, none left between, replaces it: ``stop_before``
 STOP_REPLACE_WINDOW = 10_000_000
+#: how long a move of the Gateway's balance that no known fill explains is held back from
+#: the balance rules read, waiting for the fills that explain it (Unsettled.WINDOW: the
+#: Gateway's pushes of one fill arrive within it, in any order)
+BALANCE_WINDOW = 10_000_000
+#: amounts closer than half a cent are the same amount
+_HALF_CENT = 0.005
 
 
 @dataclass(slots=True)
@@ -719,13 +725,16 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_all_prices", "_signed_net", "_trade_times", "_unknown_instruments",
-                 "activations", "armed", "awaiting", "balance", "can_trade", "connected",
+                 "activations", "armed", "awaiting", "balance", "balance_ahead",
+                 "balance_ahead_until", "balance_held", "balance_pending", "can_trade",
+                 "connected",
                  "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
                  "locked_since", "locked_until", "lockouts", "memo", "name", "orders",
                  "position_count", "positions", "previous", "price_bounds", "prices",
-                 "realized_pnl_today", "rule_span", "rules", "shadows", "symbol_locks", "tracker",
+                 "realized_pnl_today", "reported_balance", "rule_span", "rules", "shadows",
+                 "symbol_locks", "tracker",
                  "trades", "trades_today", "triggers", "unsettled", "voided_trades", "wake",
                  "windows_at", "working_orders")
 
@@ -733,7 +742,17 @@ class AccountState:
                  prices: dict[str, float] | None = None) -> None:
         self.id = account_id
         self.name = name or str(account_id)
+        #: the balance rules read: the Gateway's (``reported_balance``, None until it
+        #: reports one) with the fills known since it reported (``balance_pending``) and
+        #: less what it moved ahead of the fills that explain it (``balance_ahead``, until
+        #: ``balance_ahead_until``; held back only if ``balance_held``); see
+        #: ``report_balance``
         self.balance = 0.0
+        self.reported_balance: float | None = None
+        self.balance_pending = 0.0
+        self.balance_ahead = 0.0
+        self.balance_ahead_until: int | None = None
+        self.balance_held = False
         self.can_trade = True
         self.connected = True
         self.feed_problem: str | None = None
@@ -1006,6 +1025,79 @@ class AccountState:
             state = InstrumentState(symbol, names or [symbol], account=self)
             self.instruments[symbol] = state
         return state
+
+    # -- the balance rules read -------------------------------------------------------
+    def report_balance(self, reported: float, now: int) -> bool:
+        """The Gateway's balance, pushed or read. It holds the fills known so far (the
+        Gateway pushes a fill before its account); what moved it besides them is taken
+        as the P&L of fills still to come and held back until they are known, at most
+        BALANCE_WINDOW: otherwise a close whose account push comes first counts twice,
+        in the balance and in what is still open (and a fill known before its account
+        push counts nowhere if the balance alone is read). With nothing open, kept or
+        awaited in the account, nothing can count twice: the move is taken at once, and
+        only kept to take up the fills that explain it (an opening fill's fees). True if
+        ``balance`` moved."""
+        before, previous = self.balance, self.reported_balance
+        self.reported_balance = reported
+        if previous is None:  # the first word: it holds whatever came before
+            self.balance_pending = 0.0
+            self._hold_ahead(0.0, None, held=False)
+        else:
+            moved = reported - previous
+            if abs(moved - self.balance_pending) < _HALF_CENT:
+                self.balance_pending = 0.0  # exactly the fills known since
+            elif abs(moved) >= _HALF_CENT:
+                ahead = money(self.balance_ahead + moved - self.balance_pending,
+                              abs(reported))
+                self.balance_pending = 0.0
+                held = bool(self.position_count or self.unsettled or self.awaiting
+                            or self.shadows)
+                self._hold_ahead(ahead, now + BALANCE_WINDOW, held=held)
+        self._set_balance()
+        return self.balance != before
+
+    def balance_filled(self, net: float, *, shown: bool) -> bool:
+        """A fill's net P&L (its fees taken off): first what the balance moved ahead of
+        it, the rest pending until the Gateway reports it. ``shown``: the balance
+        reported may hold it already (a fill read over REST with the account, or made
+        over BALANCE_WINDOW before it is known): only what moved ahead is taken up.
+        True if ``balance`` moved."""
+        if self.reported_balance is None:
+            return False  # the first balance reported holds it
+        before, ahead = self.balance, self.balance_ahead
+        if ahead != 0.0 and (net > 0.0) == (ahead > 0.0):
+            taken = net if abs(net) <= abs(ahead) else ahead
+            self._hold_ahead(money(ahead - taken, abs(ahead)), self.balance_ahead_until,
+                             held=self.balance_held)
+            net = money(net - taken, abs(taken))
+        if not shown and abs(net) >= _HALF_CENT:
+            self.balance_pending = money(self.balance_pending + net, abs(net))
+        self._set_balance()
+        return self.balance != before
+
+    def balance_ahead_ends(self, now: int) -> bool:
+        """The hold on a move no fill explained ends (BALANCE_WINDOW after it): the
+        Gateway's word stands. True if ``balance`` moved."""
+        until = self.balance_ahead_until
+        if until is None or now < until:
+            return False
+        before = self.balance
+        self._hold_ahead(0.0, None, held=False)
+        self._set_balance()
+        return self.balance != before
+
+    def _hold_ahead(self, ahead: float, until: int | None, *, held: bool) -> None:
+        if abs(ahead) < _HALF_CENT:
+            self.balance_ahead, self.balance_ahead_until, self.balance_held = 0.0, None, False
+        else:
+            self.balance_ahead, self.balance_ahead_until, self.balance_held = \
+                ahead, until, held
+
+    def _set_balance(self) -> None:
+        reported = self.reported_balance
+        held = self.balance_ahead if self.balance_held else 0.0
+        self.balance = 0.0 if reported is None else money(
+            reported + self.balance_pending - held, abs(reported))
 
     def add_trade_time(self, at: int) -> None:
         bisect.insort(self._trade_times, at)

@@ -483,8 +483,11 @@ class RuleNetwork:
             return out
         if isinstance(event, AccountEvent):
             account = self.account(event.account_id, event.name)
-            changed = (account.balance, account.can_trade) != (event.balance, event.can_trade)
-            account.balance, account.can_trade = event.balance, event.can_trade
+            changed = account.report_balance(event.balance, now) \
+                or account.can_trade != event.can_trade
+            account.can_trade = event.can_trade
+            if account.balance_ahead_until is not None:
+                self._schedule(("balance", account.id), account.balance_ahead_until)
             changes: list[Change] = [("account", "account", None)] if changed else []
             return self._cycle(account, changes, now, "GatewayUserAccount")
         if isinstance(event, PositionEvent):
@@ -955,6 +958,9 @@ class RuleNetwork:
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
+        now = self.clock.now()
+        balance: list[Change] = [("account", "account", None)] if account.balance_filled(
+            trade.pnl, shown=read or event.at < now - Unsettled.WINDOW) else []
         if account.tracker is not None and account.tracker.trades:
             ctx = self._track_context(account, self.clock.now())
             ctx.trade = trade
@@ -962,8 +968,8 @@ class RuleNetwork:
             self._memory_changed.add(account.id)
         if self._read_fill(account, event) if read else self._known_fill(account, event):
             return [("trade", "trades", event.trade_id), ("account", "trades", None),
-                    *self._open_changed(account, event.contract_id)]
-        return [("trade", "trades", event.trade_id), ("account", "trades", None)]
+                    *balance, *self._open_changed(account, event.contract_id)]
+        return [("trade", "trades", event.trade_id), ("account", "trades", None), *balance]
 
     def _trade_state(self, event: TradeEvent) -> TradeState:
         symbol = self._contract(event.contract_id)[0]
@@ -2459,6 +2465,12 @@ class RuleNetwork:
                 return []
             ended = self._release(account, lock, at)
             return [ended, *self._cycle(account, self._lockout_changes(account), at, "timer")]
+        if kind == "balance":
+            if account.balance_ahead_ends(at):
+                return self._cycle(account, [("account", "account", None)], at, "timer")
+            if account.balance_ahead_until is not None:  # held longer since
+                self._schedule(("balance", account.id), account.balance_ahead_until)
+            return []
         if kind == "settle":
             contract = key[2]
             unsettled = account.unsettled.get(contract)

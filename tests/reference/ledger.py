@@ -22,6 +22,10 @@ Semantics, each from the documents:
   fill's fees, an opening fill's (``profitAndLoss`` null) included; a voided fill counts
   for nothing; a fill pushed twice counts once. It belongs to the trading day of its own
   ``creationTimestamp``.
+- Balance (docs/rules.md, account.balance): the last GatewayUserAccount's, plus the net
+  (``profitAndLoss - fees``) of each fill pushed since it: the Gateway pushes a fill before
+  the account push that holds it, so until then the balance lacks it. A fill read over
+  REST, voided, pushed again, or made over 10 s before it arrives adds nothing.
 - Trading day: from 17:00 America/Chicago to the next 17:00, by zoneinfo (DST-proof).
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
@@ -63,6 +67,8 @@ S = 1_000_000  # one second in microseconds
 #: a fill this long or more after its contract's last quote is the first print after a
 #: gap (docs/rules.md): it prices the contract if it leaves a position open its way
 QUOTE_GAP = 10 * 60 * S
+#: a fill made longer than this before it arrives is in the balance pushed since
+BALANCE_WINDOW = 10 * S
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -186,6 +192,9 @@ class Account:
     account_id: int
     name: str = ""
     balance: float | None = None
+    #: the balance the Gateway last pushed, and the fills' net since
+    reported: float | None = None
+    unreported: float = 0.0
     can_trade: bool = True
     connected: bool = True
     feed_problem: str | None = None
@@ -249,7 +258,8 @@ class Ledger:
                 account = self.account(int(data["id"]))
                 account.name = data.get("name") or account.name
                 if data.get("balance") is not None:
-                    account.balance = float(data["balance"])
+                    account.balance = account.reported = float(data["balance"])
+                    account.unreported = 0.0
                 account.can_trade = bool(data["canTrade"])
             elif kind == "GatewayUserTrade":
                 self._fill(at, data)
@@ -338,6 +348,10 @@ class Ledger:
         stale = not self._reading and fill.size > 0 and self.price(fill.contract) is not None \
             and fill.at >= start and (quoted < start or at - quoted >= QUOTE_GAP)
         account.fills[trade_id] = fill
+        if account.reported is not None and not self._reading \
+                and fill.at >= at - BALANCE_WINDOW:
+            account.unreported += (fill.pnl or 0.0) - fill.fees
+            account.balance = round(account.reported + account.unreported, 2)
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
         held = account.holdings.get(fill.contract)
