@@ -248,15 +248,19 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
     return form(node)
 
 
-_Dependence = tuple[list[tuple[str, float, float]], dict[str, float], dict[str, float]]
+_Dependence = tuple[list[tuple[str, float, float]], dict[str, float], dict[str, float],
+                    dict[str, float]]
 #: terms -> whether they are all the account's (the same few per ruleset: a rule's
 #: comparisons, compiled once)
 _ACCOUNT_ONLY: dict[tuple[tuple[str, str, float], ...], bool] = {}
 
 
 def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...]
-                ) -> tuple[dict[str, float], dict[str, float]]:
-    """Per contract, the slope of the affine ``terms`` and its price now; a contract with
+                ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+    """Per contract, the slope of the affine ``terms``, its price now and its gross slope
+    (the sum of the terms' slopes' magnitudes: how fast the sizes the value is computed
+    from move, so its rounding; more than the slope where terms cancel, as in
+    ``account.unrealized_pnl - position.unrealized_pnl``); a contract with
     no price yet is waited for (any price of it leaves the interval), and the edges a
     field's slope holds within (a best price) are noted. Terms of the account alone are
     worked out once per network cycle (the account's ``memo``: the same net P&L is read
@@ -270,10 +274,10 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
         known = _depend(ctx, terms)
         if memo is not None:
             memo[terms] = known
-    edges, slopes, prices = known
+    edges, slopes, prices, gross = known
     for contract, lo, hi in edges:
         bounds.narrow(contract, lo, hi)
-    return slopes, prices
+    return slopes, prices, gross
 
 
 def dependence(ctx: Any, terms: tuple[tuple[str, str, float], ...]
@@ -281,7 +285,7 @@ def dependence(ctx: Any, terms: tuple[tuple[str, str, float], ...]
     """Per contract, the slope of the affine ``terms`` and its price now, and whether a
     term holds its slope only within edges (a best price) or waits for a price."""
     scratch = PriceBounds()
-    slopes, prices = _dependence(scratch, ctx, terms)
+    slopes, prices, _ = _dependence(scratch, ctx, terms)
     return slopes, prices, bool(scratch.lo or scratch.hi)
 
 
@@ -289,6 +293,7 @@ def _depend(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
     edges: list[tuple[str, float, float]] = []
     slopes: dict[str, float] = {}
     prices: dict[str, float] = {}
+    gross: dict[str, float] = {}
     for record_name, field_name, coefficient in terms:
         record = getattr(ctx, record_name)
         for contract, slope, price, lo, hi in record.price_dependence(field_name):
@@ -300,7 +305,24 @@ def _depend(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
             if slope:
                 slopes[contract] = slopes.get(contract, 0.0) + coefficient * slope
                 prices[contract] = price
-    return edges, slopes, prices
+                gross[contract] = gross.get(contract, 0.0) + abs(coefficient * slope)
+    return edges, slopes, prices, gross
+
+
+def _moving(slopes: dict[str, float], gross: dict[str, float]
+            ) -> list[tuple[str, float, float, bool]]:
+    """The contracts whose price can change a value affine in them, each as (contract,
+    slope, reach, both): the value's move per unit of price toward an edge is at most
+    ``reach``, the slope plus the rounding of the amounts it is computed from (a sum or
+    difference of money snaps to the decimal within 1e-12 of its operands' size,
+    events.money), which grow with the gross slope even where the terms cancel (slope
+    0: the value still moves with the price, by its rounding). ``both``: the rounding
+    may outrun the slope, so a move either way may bring the value to the edge."""
+    out = []
+    for contract, slope in slopes.items():
+        drift = _MARGIN * gross[contract]
+        out.append((contract, slope, abs(slope) + drift, abs(slope) <= drift))
+    return out
 
 
 def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...],
@@ -313,7 +335,7 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
     a margin): whatever the contracts do within their intervals, together they cannot
     reach 0. A field not known yet (no price) is waited for: any price of its contract
     leaves the interval."""
-    slopes, prices = _dependence(bounds, ctx, terms)
+    slopes, prices, gross = _dependence(bounds, ctx, terms)
     if a is None or b is None:
         return  # the result holds until an unknown field becomes known (noted above)
     if type(a) not in (int, float) or type(b) not in (int, float):
@@ -321,33 +343,37 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
         return
     if len(slopes) == 1:  # the common case, one contract: the same arithmetic, unrolled
         ((contract, slope),) = slopes.items()
-        if not slope:
+        if slope and abs(slope) == gross[contract]:  # no terms cancel
+            price = prices[contract]
+            difference = a - b
+            share = abs(difference) - _MARGIN * (abs(a) + abs(b) + abs(slope * price)) \
+                - 1e-12
+            if not share > 0:
+                bounds.narrow(contract, price, price)
+            elif (difference > 0) == (slope > 0):
+                bounds.narrow(contract, price - share / abs(slope), INF)
+            else:
+                bounds.narrow(contract, -INF, price + share / abs(slope))
             return
-        price = prices[contract]
-        difference = a - b
-        share = abs(difference) - _MARGIN * (abs(a) + abs(b) + abs(slope * price)) - 1e-12
-        if not share > 0:
-            bounds.narrow(contract, price, price)
-        elif (difference > 0) == (slope > 0):
-            bounds.narrow(contract, price - share / abs(slope), INF)
-        else:
-            bounds.narrow(contract, -INF, price + share / abs(slope))
-        return
-    moving = [(contract, slope) for contract, slope in slopes.items() if slope]
+    # terms that cancel (a slope below the gross slope, maybe 0: the P&L of the account's
+    # other positions than this one): rounding still moves the value with the price
+    moving = _moving(slopes, gross)
     if not moving:
         return
     difference = a - b
-    scale = abs(a) + abs(b) + sum(abs(s * prices[c]) for c, s in moving)
+    scale = abs(a) + abs(b) + sum(gross[c] * abs(prices[c]) for c, _, _, _ in moving)
     share = (abs(difference) - _MARGIN * scale - 1e-12) / len(moving)
     if not share > 0:  # at 0, or too close to tell: any move may change it
-        for contract, _ in moving:
+        for contract, _, _, _ in moving:
             price = prices[contract]
             bounds.narrow(contract, price, price)
         return
-    for contract, slope in moving:
+    for contract, slope, reach, both in moving:
         price = prices[contract]
-        move = share / abs(slope)
-        if (difference > 0) == (slope > 0):  # a lower price brings it toward 0
+        move = share / reach
+        if both:  # the terms cancel: only rounding moves it, either way
+            bounds.narrow(contract, price - move, price + move)
+        elif (difference > 0) == (slope > 0):  # a lower price brings it toward 0
             bounds.narrow(contract, price - move, INF)
         else:
             bounds.narrow(contract, -INF, price + move)
@@ -360,17 +386,20 @@ def note_extreme(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, flo
     which it cannot. Like note_comparison's for ``value`` against ``extreme``, except at
     the extreme itself (the value just made it): there the prices may still move the
     value away from it, only the direction toward a new extreme is closed at once."""
-    slopes, prices = _dependence(bounds, ctx, terms)
-    moving = [(contract, slope) for contract, slope in slopes.items() if slope]
+    slopes, prices, gross = _dependence(bounds, ctx, terms)
+    moving = _moving(slopes, gross)
     if not moving:
         return
     room = value - extreme if lowest else extreme - value
-    scale = abs(value) + abs(extreme) + sum(abs(s * prices[c]) for c, s in moving)
+    scale = abs(value) + abs(extreme) + sum(gross[c] * abs(prices[c])
+                                           for c, _, _, _ in moving)
     share = (room - _MARGIN * scale - 1e-12) / len(moving)
-    for contract, slope in moving:
+    for contract, slope, reach, both in moving:
         price = prices[contract]
-        move = share / abs(slope) if share > 0 else 0.0
-        if (slope > 0) == lowest:  # a lower price brings the value toward a new extreme
+        move = share / reach if share > 0 else 0.0
+        if both:  # the terms cancel: only rounding moves it, either way
+            bounds.narrow(contract, price - move, price + move)
+        elif (slope > 0) == lowest:  # a lower price brings the value toward a new extreme
             bounds.narrow(contract, price - move, INF)
         else:
             bounds.narrow(contract, -INF, price + move)
