@@ -132,6 +132,9 @@ class Feed:
         if seen:
             again.network.restore_memory(1, memory)
         again.trade_ids, again.order_ids = self.trade_ids, self.order_ids
-        if seen:  # the daemon reads the account first: every rule is evaluated again
+        # the daemon reads the account first: every rule is evaluated again; the read's
+        # balance is the Gateway's, which holds every fill (a balance it never reported
+        # stays unknown, as without the restart)
+        if seen and self.account.reported_balance is not None:
             again.balance(self.account.balance, seconds=0)
         return again
