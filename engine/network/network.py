@@ -667,7 +667,8 @@ class RuleNetwork:
         open P&L at the quote before the gap, and stayed). Only where the push added to
         the side held: a position it opened or reversed had no previous values of its
         own; and not for a rule whose condition held during the wait: it judged the push
-        already (breakit13: liquidate-only took an add off twice)."""
+        already (breakit13: liquidate-only took an add off twice), nor for one whose
+        previous() reads no price (its values at the push were known)."""
         position = account.positions.get(contract)
         quantity, average = waited.opened()
         if position is None or not quantity or (quantity > 0) != (position.direction > 0) \
@@ -679,8 +680,11 @@ class RuleNetwork:
         ctx = self._ctx
         ctx.now, ctx.deadline, ctx.account, ctx.steps = self.clock.now(), NEVER, account, 0
         ctx.position = held
+        # a rule whose previous() reads no price judged the push rightly at the push
+        # (breakit14: liquidate-only judged an add made before it began as new)
         rules = {rule.id: rule for rule in account.rules
-                 if rule.scope == "position" and rule.previous and rule.id not in waited.held}
+                 if rule.scope == "position" and rule.id not in waited.held
+                 and any(argument.prices is not NO_PRICES for argument in rule.previous)}
         for pair in [p for p in account.previous if p[1] == contract and p[0] in rules]:
             try:
                 values = tuple(argument.function(ctx) for argument in rules[pair[0]].previous)

@@ -304,6 +304,10 @@ def test_a_reduce_pushed_during_a_wait_keeps_no_lot_at_the_quote_before_the_halt
     # not to trust (AccountState.closed_ahead only skips the lots while the wait lasts);
     # the lots taken off during a wait are what the wait counts (Awaited.opened), and
     # at its end they should be priced at the market's price, or dropped with it.
+    # Tried (session 11): pricing such lots at the price that ends the wait; it broke
+    # breakit9's push ahead of two fills (pushes out of order leave a lot kept that no
+    # sale took off, worth 0 at the stale quote and +400 at the print): the kept lot
+    # itself is the question there.
     assert decided(tmp_path, added_then_reduced_after_the_halt(gateway_order=False),
                    TOPSTEP, *OVER_THE_HALT, "--engine", engine) == []
 
@@ -458,9 +462,6 @@ def an_add_then_liquidate_only(push_first: bool, over_the_halt: bool = True
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="the wait's end sets previous(position.size) back "
-                   "to the lot held: an add made before liquidate-only is judged as new "
-                   "at the quote that begins it")
 def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_halt(
         tmp_path: Path, engine: str) -> None:
     # tradovate-auto-liquidation. By hand: the add is made at 17:00:30 while the day's
@@ -477,7 +478,8 @@ def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_hal
     # guess): the wait's end stands the push's judgement over to the moment the price
     # is known, not to the push's own; rules that read no price of the position
     # (size, last_change) judged the push rightly at the push: previous() of what needs
-    # no price should not be set back (only the open P&L's).
+    # no price should not be set back (only the open P&L's). Fixed: the wait's end sets
+    # back the previous() of a rule only if one of them reads a price.
     assert decided(tmp_path, an_add_then_liquidate_only(push_first=True), TRADOVATE,
                    "--engine", engine) == LIQUIDATE_ONLY_AFTER_THE_ADD
 
