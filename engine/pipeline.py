@@ -348,7 +348,12 @@ class Pipeline:
             self._decided(self.network.read_prints(
                 account, [p for p in positions if isinstance(p, PositionEvent)],
                 [t for t in trades if isinstance(t, TradeEvent)]), step)
-        self._apply([*accounts, *fresh, *trades], step, read=True)
+        # one observation: the rules judge it whole (RuleNetwork.read_together); the
+        # account last, its balance holding the fills read with it
+        together: list[Decision] = []
+        with self.network.read_together(together):
+            self._apply([*fresh, *trades, *accounts], step, read=True)
+        self._decided(together, step)
         self.network.restart_read(account, positions=positions is not None)
         self.reconciler.read_done(account, token, positions=positions is not None,
                                   orders=orders is not None, skipped=skipped)

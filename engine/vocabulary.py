@@ -83,7 +83,7 @@ ACCOUNT = _record(
     Field("balance", NUMBER, ("account",),
           "Balance in USD: the Gateway's last reported, with the net P&L of the fills known "
           "since (its account push comes after them); a move no known fill explains is held "
-          "back up to 10 s while a position is open, for the fills still to come. Each "
+          "back up to 10 s while a position is open, for the fill of that amount to come. Each "
           "fill counts once in balance + unrealized_pnl, whatever the order of its pushes; "
           "0 before the Gateway reports one."),
     Field("can_trade", BOOL, ("account",), "The Gateway's canTrade flag."),

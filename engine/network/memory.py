@@ -718,6 +718,7 @@ _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
 _NO_AWAITING: dict[str, Awaited] = {}
+_NO_MOVES: list[list[Any]] = []
 _UNKNOWN = object()  # not in AccountState.memo yet
 
 
@@ -725,9 +726,8 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_all_prices", "_signed_net", "_trade_times", "_unknown_instruments",
-                 "activations", "armed", "awaiting", "balance", "balance_ahead",
-                 "balance_ahead_until", "balance_held", "balance_pending", "can_trade",
-                 "connected",
+                 "activations", "armed", "awaiting", "balance", "balance_moved_at",
+                 "balance_moves", "balance_pending", "can_trade", "connected",
                  "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
                  "last_change_contract", "last_position_change_at", "lock_reason", "locked",
@@ -743,16 +743,16 @@ class AccountState:
         self.id = account_id
         self.name = name or str(account_id)
         #: the balance rules read: the Gateway's (``reported_balance``, None until it
-        #: reports one) with the fills known since it reported (``balance_pending``) and
-        #: less what it moved ahead of the fills that explain it (``balance_ahead``, until
-        #: ``balance_ahead_until``; held back only if ``balance_held``); see
-        #: ``report_balance``
+        #: reports one) with the net P&L of the fills known since (``balance_pending``),
+        #: less the moves it reported that no known fill explained yet, while held
+        #: (``balance_moves``: [amount, until, held], oldest first); see report_balance
         self.balance = 0.0
         self.reported_balance: float | None = None
         self.balance_pending = 0.0
-        self.balance_ahead = 0.0
-        self.balance_ahead_until: int | None = None
-        self.balance_held = False
+        self.balance_moves: list[list[Any]] = _NO_MOVES
+        #: when the Gateway last reported a balance that moved (a fill made before it is
+        #: in it)
+        self.balance_moved_at: int | None = None
         self.can_trade = True
         self.connected = True
         self.feed_problem: str | None = None
@@ -1027,77 +1027,92 @@ class AccountState:
         return state
 
     # -- the balance rules read -------------------------------------------------------
-    def report_balance(self, reported: float, now: int) -> bool:
-        """The Gateway's balance, pushed or read. It holds the fills known so far (the
-        Gateway pushes a fill before its account); what moved it besides them is taken
-        as the P&L of fills still to come and held back until they are known, at most
-        BALANCE_WINDOW: otherwise a close whose account push comes first counts twice,
-        in the balance and in what is still open (and a fill known before its account
-        push counts nowhere if the balance alone is read). With nothing open, kept or
-        awaited in the account, nothing can count twice: the move is taken at once, and
-        only kept to take up the fills that explain it (an opening fill's fees). True if
-        ``balance`` moved."""
+    def report_balance(self, reported: float, now: int, *, read: bool = False) -> bool:
+        """The Gateway's balance, pushed or read. A push holds the fills known so far (the
+        Gateway pushes a fill before its account); what moved it besides them is taken as
+        the P&L of fills still to come: while a position is open (or lots a push took off
+        wait for their fill) that move is held back from ``balance`` until a fill of that
+        amount is known, for BALANCE_WINDOW at most, else a close whose account push
+        comes first counts twice, in the balance and in what is still open. A read holds
+        every fill (the pipeline applies it after the positions and fills read with it):
+        it stands as it is. True if ``balance`` moved."""
         before, previous = self.balance, self.reported_balance
         self.reported_balance = reported
-        if previous is None:  # the first word: it holds whatever came before
-            self.balance_pending = 0.0
-            self._hold_ahead(0.0, None, held=False)
+        if previous is None or read:
+            self.balance_pending, self.balance_moves = 0.0, _NO_MOVES
+            if previous is None or abs(reported - previous) >= _HALF_CENT:
+                self.balance_moved_at = now
         else:
             moved = reported - previous
+            if abs(moved) >= _HALF_CENT:
+                self.balance_moved_at = now
             if abs(moved - self.balance_pending) < _HALF_CENT:
                 self.balance_pending = 0.0  # exactly the fills known since
             elif abs(moved) >= _HALF_CENT:
-                ahead = money(self.balance_ahead + moved - self.balance_pending,
-                              abs(reported))
+                ahead = money(moved - self.balance_pending, abs(reported))
                 self.balance_pending = 0.0
-                held = bool(self.position_count or self.unsettled or self.awaiting
-                            or self.shadows)
-                self._hold_ahead(ahead, now + BALANCE_WINDOW, held=held)
+                undone = next((index for index, (amount, _, _) in
+                               enumerate(self.balance_moves)
+                               if abs(amount + ahead) < _HALF_CENT), None)
+                if undone is not None:  # it takes back an earlier move
+                    del self.balance_moves[undone]
+                elif abs(ahead) >= _HALF_CENT:
+                    if self.balance_moves is _NO_MOVES:
+                        self.balance_moves = []
+                    self.balance_moves.append([ahead, now + BALANCE_WINDOW, bool(
+                        self.position_count or self.unsettled or self.awaiting
+                        or self.shadows)])
         self._set_balance()
         return self.balance != before
 
-    def balance_filled(self, net: float, *, shown: bool) -> bool:
-        """A fill's net P&L (its fees taken off): first what the balance moved ahead of
-        it, the rest pending until the Gateway reports it. ``shown``: the balance
-        reported may hold it already (a fill read over REST with the account, or made
-        over BALANCE_WINDOW before it is known): only what moved ahead is taken up.
-        True if ``balance`` moved."""
+    def balance_filled(self, net: float, made: int) -> bool:
+        """A fill's net P&L (its fees taken off), or a void's (the negative), made at
+        ``made``. A move the Gateway reported of just that amount was it; else it is in
+        the balance if made before the Gateway last reported a move, and pending if not
+        (until a move of the fills known since). True if ``balance`` moved."""
         if self.reported_balance is None:
             return False  # the first balance reported holds it
-        before, ahead = self.balance, self.balance_ahead
-        if ahead != 0.0 and (net > 0.0) == (ahead > 0.0):
-            taken = net if abs(net) <= abs(ahead) else ahead
-            self._hold_ahead(money(ahead - taken, abs(ahead)), self.balance_ahead_until,
-                             held=self.balance_held)
-            net = money(net - taken, abs(taken))
-        if not shown and abs(net) >= _HALF_CENT:
-            self.balance_pending = money(self.balance_pending + net, abs(net))
+        before, moves = self.balance, self.balance_moves
+        for index, (amount, _, _) in enumerate(moves):
+            if abs(amount - net) < _HALF_CENT:
+                del moves[index]
+                break
+        else:
+            moved_at = self.balance_moved_at
+            if moved_at is not None and made < moved_at:
+                return False  # the balance reported since holds it
+            self.balance_pending = pending = money(self.balance_pending + net, abs(net))
+            for index, (amount, _, _) in enumerate(moves):
+                if abs(amount - pending) < _HALF_CENT:  # a move of the fills since
+                    del moves[index]
+                    self.balance_pending = 0.0
+                    break
         self._set_balance()
         return self.balance != before
 
-    def balance_ahead_ends(self, now: int) -> bool:
-        """The hold on a move no fill explained ends (BALANCE_WINDOW after it): the
-        Gateway's word stands. True if ``balance`` moved."""
-        until = self.balance_ahead_until
-        if until is None or now < until:
+    @property
+    def balance_hold_ends(self) -> int | None:
+        """When the oldest move held back stops being held (None: nothing is)."""
+        return min((until for _, until, _ in self.balance_moves), default=None)
+
+    def balance_holds_end(self, now: int) -> bool:
+        """The moves reported BALANCE_WINDOW ago that no fill explained: the Gateway's
+        word stands. True if ``balance`` moved."""
+        moves = self.balance_moves
+        if not moves:
             return False
         before = self.balance
-        self._hold_ahead(0.0, None, held=False)
+        moves[:] = [move for move in moves if move[1] > now]
         self._set_balance()
         return self.balance != before
-
-    def _hold_ahead(self, ahead: float, until: int | None, *, held: bool) -> None:
-        if abs(ahead) < _HALF_CENT:
-            self.balance_ahead, self.balance_ahead_until, self.balance_held = 0.0, None, False
-        else:
-            self.balance_ahead, self.balance_ahead_until, self.balance_held = \
-                ahead, until, held
 
     def _set_balance(self) -> None:
         reported = self.reported_balance
-        held = self.balance_ahead if self.balance_held else 0.0
-        self.balance = 0.0 if reported is None else money(
-            reported + self.balance_pending - held, abs(reported))
+        if reported is None:
+            self.balance = 0.0
+            return
+        held = sum(amount for amount, _, holding in self.balance_moves if holding)
+        self.balance = money(reported + self.balance_pending - held, abs(reported))
 
     def add_trade_time(self, at: int) -> None:
         bisect.insort(self._trade_times, at)

@@ -17,11 +17,12 @@ session boundary, a daily reset), and a timer re-evaluates exactly then.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import heapq
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -306,6 +307,8 @@ class RuleNetwork:
             = {}
         self._holders: dict[str, set[int]] = {}
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
+        #: within ``read_together``: per account, what its facts changed, judged at the end
+        self._together: dict[int, list[Change]] | None = None
         self._timer_at: dict[tuple[Any, ...], int] = {}
         self._sequence = 0
         self._lock_ids = 0
@@ -367,6 +370,26 @@ class RuleNetwork:
             decisions.extend(self._apply(event, now, read))
             return decisions
         return self._apply(event, now, read)
+
+    @contextlib.contextmanager
+    def read_together(self, out: list[Decision]) -> Iterator[None]:
+        """The facts processed inside are one observation (a REST read: the account, its
+        positions and its fills as the Gateway holds them together): the rules judge them
+        once all are in, one cycle per account, its decisions added to ``out`` (breakit15:
+        judged between the flat positions and the fills that explain the balance, a
+        winner sold read as a loss)."""
+        together: dict[int, list[Change]] = {}
+        self._together = together
+        try:
+            yield
+        finally:
+            self._together = None
+        now = self.clock.now()
+        for account_id, changes in together.items():
+            account = self.accounts.get(account_id)
+            if account is not None and changes:
+                out.extend(self._cycle(account, list(dict.fromkeys(changes)), now,
+                                       "Snapshot"))
 
     def advance(self, until: int) -> list[Decision]:
         """Fire every timer due at or before ``until``, each at its own instant."""
@@ -483,11 +506,12 @@ class RuleNetwork:
             return out
         if isinstance(event, AccountEvent):
             account = self.account(event.account_id, event.name)
-            changed = account.report_balance(event.balance, now) \
+            changed = account.report_balance(event.balance, now, read=read) \
                 or account.can_trade != event.can_trade
             account.can_trade = event.can_trade
-            if account.balance_ahead_until is not None:
-                self._schedule(("balance", account.id), account.balance_ahead_until)
+            ends = account.balance_hold_ends
+            if ends is not None:
+                self._schedule(("balance", account.id), ends)
             changes: list[Change] = [("account", "account", None)] if changed else []
             return self._cycle(account, changes, now, "GatewayUserAccount")
         if isinstance(event, PositionEvent):
@@ -936,6 +960,8 @@ class RuleNetwork:
                 del account.counted_trades[event.trade_id]
                 account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
+                moved: list[Change] = [("account", "account", None)] \
+                    if account.balance_filled(-known.pnl, self.clock.now()) else []
                 tracker = account.tracker
                 if tracker is not None and tracker.trades and tracker.void(event.trade_id):
                     self._memory_changed.add(account.id)
@@ -945,9 +971,9 @@ class RuleNetwork:
                 waited = account.awaiting.get(known.contract) if account.awaiting else None
                 uncounted = waited is not None and waited.void(event.trade_id)
                 if (voided and self._settle(account, known.contract)) or uncounted:
-                    return [("account", "trades", None),
+                    return [("account", "trades", None), *moved,
                             *self._open_changed(account, known.contract)]
-                return [("account", "trades", None)]
+                return [("account", "trades", None), *moved]
             self.counters.duplicates += 1
             return []
         if event.voided:
@@ -962,9 +988,8 @@ class RuleNetwork:
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
-        now = self.clock.now()
-        balance: list[Change] = [("account", "account", None)] if account.balance_filled(
-            trade.pnl, shown=read or event.at < now - Unsettled.WINDOW) else []
+        balance: list[Change] = [("account", "account", None)] \
+            if account.balance_filled(trade.pnl, event.at) else []
         if account.tracker is not None and account.tracker.trades:
             ctx = self._track_context(account, self.clock.now())
             ctx.trade = trade
@@ -1624,6 +1649,10 @@ class RuleNetwork:
         """One account's cycle. ``quote``: the changes are a new price (contract, price)
         and nothing else; the first round then judges only the (rule, entity) pairs the
         price can change (_QuoteFilter)."""
+        together = self._together
+        if together is not None and quote is None:
+            together.setdefault(account.id, []).extend(changes)
+            return []
         # nothing held or priced changes during a cycle (its firings are decisions, its
         # locks facts of their own): the open P&L is computed once for all its reads
         account.memo = {}
@@ -2470,10 +2499,12 @@ class RuleNetwork:
             ended = self._release(account, lock, at)
             return [ended, *self._cycle(account, self._lockout_changes(account), at, "timer")]
         if kind == "balance":
-            if account.balance_ahead_ends(at):
+            moved = account.balance_holds_end(at)
+            ends = account.balance_hold_ends
+            if ends is not None:  # a later move is held still
+                self._schedule(("balance", account.id), ends)
+            if moved:
                 return self._cycle(account, [("account", "account", None)], at, "timer")
-            if account.balance_ahead_until is not None:  # held longer since
-                self._schedule(("balance", account.id), account.balance_ahead_until)
             return []
         if kind == "settle":
             contract = key[2]

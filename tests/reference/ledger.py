@@ -25,7 +25,8 @@ Semantics, each from the documents:
 - Balance (docs/rules.md, account.balance): the last GatewayUserAccount's, plus the net
   (``profitAndLoss - fees``) of each fill pushed since it: the Gateway pushes a fill before
   the account push that holds it, so until then the balance lacks it. A fill read over
-  REST, voided, pushed again, or made over 10 s before it arrives adds nothing.
+  REST, pushed again, or made before the last account push that moved the balance adds
+  nothing; a fill voided takes its net back until the account push that undoes it.
 - Trading day: from 17:00 America/Chicago to the next 17:00, by zoneinfo (DST-proof).
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
@@ -67,8 +68,6 @@ S = 1_000_000  # one second in microseconds
 #: a fill this long or more after its contract's last quote is the first print after a
 #: gap (docs/rules.md): it prices the contract if it leaves a position open its way
 QUOTE_GAP = 10 * 60 * S
-#: a fill made longer than this before it arrives is in the balance pushed since
-BALANCE_WINDOW = 10 * S
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -195,6 +194,8 @@ class Account:
     #: the balance the Gateway last pushed, and the fills' net since
     reported: float | None = None
     unreported: float = 0.0
+    #: when the last account push that moved the balance arrived
+    moved_at: int | None = None
     can_trade: bool = True
     connected: bool = True
     feed_problem: str | None = None
@@ -258,6 +259,8 @@ class Ledger:
                 account = self.account(int(data["id"]))
                 account.name = data.get("name") or account.name
                 if data.get("balance") is not None:
+                    if account.reported != float(data["balance"]):
+                        account.moved_at = at
                     account.balance = account.reported = float(data["balance"])
                     account.unreported = 0.0
                 account.can_trade = bool(data["canTrade"])
@@ -332,8 +335,10 @@ class Ledger:
         account = self.account(int(data["accountId"]))
         trade_id = int(data["id"])
         if data.get("voided"):
-            account.fills.pop(trade_id, None)
+            voided = account.fills.pop(trade_id, None)
             account.seen.add(trade_id)
+            if voided is not None and account.reported is not None:
+                self._unreported(account, voided.fees - (voided.pnl or 0.0))
             return
         if trade_id in account.seen:
             return  # pushed again (a resync): counted once, applied once
@@ -349,9 +354,8 @@ class Ledger:
             and fill.at >= start and (quoted < start or at - quoted >= QUOTE_GAP)
         account.fills[trade_id] = fill
         if account.reported is not None and not self._reading \
-                and fill.at >= at - BALANCE_WINDOW:
-            account.unreported += (fill.pnl or 0.0) - fill.fees
-            account.balance = round(account.reported + account.unreported, 2)
+                and (account.moved_at is None or fill.at >= account.moved_at):
+            self._unreported(account, (fill.pnl or 0.0) - fill.fees)
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
         held = account.holdings.get(fill.contract)
@@ -359,6 +363,12 @@ class Ledger:
             self.quotes.pop(fill.contract, None)  # the print replaces the last quote whole
             self._quote(at, fill.contract, {"lastPrice": fill.price})
             self.marked.add(fill.contract)
+
+    @staticmethod
+    def _unreported(account: Account, net: float) -> None:
+        assert account.reported is not None
+        account.unreported += net
+        account.balance = round(account.reported + account.unreported, 2)
 
     def _apply_fill(self, account: Account, fill: Fill, at: int) -> None:
         """The fill moves the holding now: closing first, then any remainder opens the

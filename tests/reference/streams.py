@@ -366,9 +366,15 @@ def streams(draw: st.DrawFn, *, max_steps: int = 40, latency: bool | None = None
             trade = draw(st.sampled_from(exchange.trades))
             if parse_time(trade["creationTimestamp"]) < exchange.now - 86_400 * S:
                 continue
+            first = action == "void" and not trade["voided"]
             if action == "void":
                 trade["voided"] = True  # for good: a later duplicate says so too
             exchange.push(draw, "GatewayUserTrade", dict(trade))
+            if first:  # the Gateway undoes its balance change and pushes the account
+                account = exchange.accounts[trade["accountId"]]
+                account["balance"] = round(account["balance"] - (trade["profitAndLoss"] or 0.0)
+                                           + trade["fees"], 2)
+                exchange.account_push(draw, trade["accountId"])
         elif action == "restart":
             exchange.lines.append(Restart(exchange.now))
         else:
