@@ -1068,8 +1068,9 @@ class AccountState:
     def balance_filled(self, net: float, made: int) -> bool:
         """A fill's net P&L (its fees taken off), or a void's (the negative), made at
         ``made``. A move the Gateway reported of just that amount was it; else it is in
-        the balance if made before the Gateway last reported a move, and pending if not
-        (until a move of the fills known since). True if ``balance`` moved."""
+        the balance if made over BALANCE_WINDOW before the Gateway last reported a move,
+        and pending if not (until a move of the fills known since). True if ``balance``
+        moved."""
         if self.reported_balance is None:
             return False  # the first balance reported holds it
         before, moves = self.balance, self.balance_moves
@@ -1078,9 +1079,11 @@ class AccountState:
                 del moves[index]
                 break
         else:
+            # made well before the Gateway last reported a move, that report holds it (the
+            # report arrives after it was made: a fill made a moment before may not be in it)
             moved_at = self.balance_moved_at
-            if moved_at is not None and made < moved_at:
-                return False  # the balance reported since holds it
+            if moved_at is not None and made < moved_at - BALANCE_WINDOW:
+                return False
             self.balance_pending = pending = money(self.balance_pending + net, abs(net))
             for index, (amount, _, _) in enumerate(moves):
                 if abs(amount - pending) < _HALF_CENT:  # a move of the fills since

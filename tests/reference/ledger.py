@@ -25,8 +25,9 @@ Semantics, each from the documents:
 - Balance (docs/rules.md, account.balance): the last GatewayUserAccount's, plus the net
   (``profitAndLoss - fees``) of each fill pushed since it: the Gateway pushes a fill before
   the account push that holds it, so until then the balance lacks it. A fill read over
-  REST, pushed again, or made before the last account push that moved the balance adds
-  nothing; a fill voided takes its net back until the account push that undoes it.
+  REST, pushed again, or made over 10 s before the last account push that moved the
+  balance arrived adds nothing; a fill voided takes its net back until the account push
+  that undoes it.
 - Trading day: from 17:00 America/Chicago to the next 17:00, by zoneinfo (DST-proof).
 - Unrealized P&L: (price - averagePrice) / tickSize * tickValue * size, negated for a
   short; price = the quote's last price, else the bid/ask midpoint. A quote may carry only
@@ -354,7 +355,7 @@ class Ledger:
             and fill.at >= start and (quoted < start or at - quoted >= QUOTE_GAP)
         account.fills[trade_id] = fill
         if account.reported is not None and not self._reading \
-                and (account.moved_at is None or fill.at >= account.moved_at):
+                and (account.moved_at is None or fill.at >= account.moved_at - 10 * S):
             self._unreported(account, (fill.pnl or 0.0) - fill.fees)
         account.latest_fill_at = max(account.latest_fill_at or fill.at, fill.at)
         self._apply_fill(account, fill, at)
