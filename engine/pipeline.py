@@ -35,6 +35,7 @@ from typing import Any
 from .actions import lock_actions
 from .clock import SimulatedClock
 from .enforce import ActiveConstraint, Call, Plan, Reconciler
+from .enforce.state import BALANCE
 from .events import (
     EVENT_TYPES,
     LINE_TYPES,
@@ -326,7 +327,10 @@ class Pipeline:
         trades = facts("GatewayUserTrade", "trades") or []
         accounts = [e for e in facts("GatewayUserAccount", "accounts") or []
                     if getattr(e, "account_id", None) == account]
-        fresh, skipped = self.reconciler.view.filter_read(
+        view = self.reconciler.view
+        if accounts and view.account(account).touched.get(BALANCE, 0) > token:
+            accounts = []  # a balance pushed since the read began is newer (breakit16)
+        fresh, skipped = view.filter_read(
             account, token, now,
             None if positions is None else [p for p in positions
                                             if isinstance(p, PositionEvent)],

@@ -15,7 +15,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from ..events import WORKING_STATUSES, Event, OrderEvent, PositionEvent, TradeEvent
+from ..events import (
+    WORKING_STATUSES,
+    AccountEvent,
+    Event,
+    OrderEvent,
+    PositionEvent,
+    TradeEvent,
+)
 from ..gateway import OrderStatus, PositionType, Side
 
 __all__ = ["AccountView", "GatewayView", "OrderView", "PositionView", "ReadMark"]
@@ -30,6 +37,8 @@ _MEMORY = 5_000
 _CONTRACT_FILLS = 64
 
 Key = tuple[str, object]
+#: the key of an account's balance in AccountView.touched
+BALANCE: Key = ("account", "balance")
 
 
 @dataclass(slots=True)
@@ -161,6 +170,10 @@ class GatewayView:
             return event.account_id
         if isinstance(event, TradeEvent):
             self._trade(event, read)
+            return event.account_id
+        if isinstance(event, AccountEvent) and not read:
+            # a read begun before this push has an older balance (Pipeline._snapshot)
+            self.account(event.account_id).touched[BALANCE] = self.next_seq()
             return event.account_id
         return None
 

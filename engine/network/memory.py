@@ -31,6 +31,9 @@ STOP_REPLACE_WINDOW = 10_000_000
 #: the balance rules read, waiting for the fills that explain it (Unsettled.WINDOW: the
 #: Gateway's pushes of one fill arrive within it, in any order)
 BALANCE_WINDOW = 10_000_000
+#: a fill made up to this after a move was reported may be in it (the Gateway's clock and
+#: the arrival clock disagree a little)
+_MADE_SLACK = 2_000_000
 #: amounts closer than half a cent are the same amount
 _HALF_CENT = 0.005
 
@@ -745,7 +748,8 @@ class AccountState:
         #: the balance rules read: the Gateway's (``reported_balance``, None until it
         #: reports one) with the net P&L of the fills known since (``balance_pending``),
         #: less the moves it reported that no known fill explained yet, while held
-        #: (``balance_moves``: [amount, until, held], oldest first); see report_balance
+        #: (``balance_moves``: [amount, until, held, reported at], oldest first); see
+        #: report_balance
         self.balance = 0.0
         self.reported_balance: float | None = None
         self.balance_pending = 0.0
@@ -1051,17 +1055,12 @@ class AccountState:
             elif abs(moved) >= _HALF_CENT:
                 ahead = money(moved - self.balance_pending, abs(reported))
                 self.balance_pending = 0.0
-                undone = next((index for index, (amount, _, _) in
-                               enumerate(self.balance_moves)
-                               if abs(amount + ahead) < _HALF_CENT), None)
-                if undone is not None:  # it takes back an earlier move
-                    del self.balance_moves[undone]
-                elif abs(ahead) >= _HALF_CENT:
+                if abs(ahead) >= _HALF_CENT:
                     if self.balance_moves is _NO_MOVES:
                         self.balance_moves = []
                     self.balance_moves.append([ahead, now + BALANCE_WINDOW, bool(
                         self.position_count or self.unsettled or self.awaiting
-                        or self.shadows)])
+                        or self.shadows), now])
         self._set_balance()
         return self.balance != before
 
@@ -1074,8 +1073,10 @@ class AccountState:
         if self.reported_balance is None:
             return False  # the first balance reported holds it
         before, moves = self.balance, self.balance_moves
-        for index, (amount, _, _) in enumerate(moves):
-            if abs(amount - net) < _HALF_CENT:
+        # only a fill made before the move was reported can be in it (breakit16: a sale
+        # made after an adjustment of its amount was taken as it)
+        for index, (amount, _, _, reported_at) in enumerate(moves):
+            if abs(amount - net) < _HALF_CENT and made <= reported_at + _MADE_SLACK:
                 del moves[index]
                 break
         else:
@@ -1085,8 +1086,9 @@ class AccountState:
             if moved_at is not None and made < moved_at - BALANCE_WINDOW:
                 return False
             self.balance_pending = pending = money(self.balance_pending + net, abs(net))
-            for index, (amount, _, _) in enumerate(moves):
-                if abs(amount - pending) < _HALF_CENT:  # a move of the fills since
+            for index, (amount, _, _, reported_at) in enumerate(moves):
+                if abs(amount - pending) < _HALF_CENT and made <= reported_at + _MADE_SLACK:
+                    # a move of the fills known since
                     del moves[index]
                     self.balance_pending = 0.0
                     break
@@ -1096,7 +1098,7 @@ class AccountState:
     @property
     def balance_hold_ends(self) -> int | None:
         """When the oldest move held back stops being held (None: nothing is)."""
-        return min((until for _, until, _ in self.balance_moves), default=None)
+        return min((until for _, until, _, _ in self.balance_moves), default=None)
 
     def balance_holds_end(self, now: int) -> bool:
         """The moves reported BALANCE_WINDOW ago that no fill explained: the Gateway's
@@ -1109,12 +1111,24 @@ class AccountState:
         self._set_balance()
         return self.balance != before
 
+    def balance_day_ends(self) -> bool:
+        """The trading day ends: the moves held back stand (a fill still to come was made
+        in the day that ends, and the Gateway's balance at its end holds it), each kept
+        still to take up its fill. True if ``balance`` moved."""
+        if not any(held for _, _, held, _ in self.balance_moves):
+            return False
+        before = self.balance
+        for move in self.balance_moves:
+            move[2] = False
+        self._set_balance()
+        return self.balance != before
+
     def _set_balance(self) -> None:
         reported = self.reported_balance
         if reported is None:
             self.balance = 0.0
             return
-        held = sum(amount for amount, _, holding in self.balance_moves if holding)
+        held = sum(amount for amount, _, holding, _ in self.balance_moves if holding)
         self.balance = money(reported + self.balance_pending - held, abs(reported))
 
     def add_trade_time(self, at: int) -> None:

@@ -2555,6 +2555,10 @@ class RuleNetwork:
         for account in self.accounts.values():
             if account.id in self._deferred:
                 self._fold(account, at)  # the day's extremes whole before it ends
+            # the day ends at the Gateway's balance (breakit15: a move held at the reset
+            # was left out of the day-end balance for good)
+            moved: list[Change] = [("account", "account", None)] \
+                if account.balance_day_ends() else []
             tracker = account.tracker
             if tracker is not None:
                 tracker.day_end(self._track_context(account, at))  # before the day resets
@@ -2581,9 +2585,10 @@ class RuleNetwork:
                     self._bound_tracks(account, at)
                 # what reads a tracked value re-evaluates: a window turned, a day ended
                 changes = [("account", "trades", None)] if had_activity else []
-                out.extend(self._cycle(account, [*changes, _CLOCK], at, "timer"))
-            elif had_activity:
-                out.extend(self._cycle(account, [("account", "trades", None)], at, "timer"))
+                out.extend(self._cycle(account, [*changes, *moved, _CLOCK], at, "timer"))
+            elif had_activity or moved:
+                changes = [("account", "trades", None)] if had_activity else []
+                out.extend(self._cycle(account, [*changes, *moved], at, "timer"))
         self._schedule(("day",), self.clock_view.next_reset(at))
         return out
 

@@ -97,7 +97,11 @@ def test_a_push_holding_one_of_two_fills_leaves_the_other_pending() -> None:
     assert feed.account.balance == START_BALANCE + 1000.0
     account(feed, START_BALANCE + 1000.0)
     assert feed.account.balance == START_BALANCE + 1000.0
-    assert (feed.account.balance_pending, feed.account.balance_moves) == (0.0, [])
+    # two opposite moves held, cancelling, until their window ends: the same balance
+    feed.clock.set(feed.clock.now() + BALANCE_WINDOW)
+    feed.network.advance(feed.clock.now())
+    assert (feed.account.balance, feed.account.balance_pending) == (START_BALANCE + 1000.0,
+                                                                    0.0)
 
 
 def test_a_move_no_fill_explains_is_held_back_for_the_window_then_stands() -> None:
