@@ -1064,22 +1064,25 @@ class AccountState:
         self._set_balance()
         return self.balance != before
 
-    def balance_filled(self, net: float, made: int) -> bool:
-        """A fill's net P&L (its fees taken off), or a void's (the negative), made at
-        ``made``. A move the Gateway reported of just that amount was it; else it is in
-        the balance if made over BALANCE_WINDOW before the Gateway last reported a move,
-        and pending if not (until a move of the fills known since). True if ``balance``
-        moved."""
+    def balance_filled(self, net: float, made: int | None) -> bool:
+        """A fill's net P&L (its fees taken off) made at ``made``, or a void's (the
+        negative; ``made`` None: when the Gateway voided it is not said). A move the
+        Gateway reported of just that amount was it; else it is in the balance if made
+        over BALANCE_WINDOW before the Gateway last reported a move, and pending if not
+        (until a move of the fills known since). True if ``balance`` moved."""
         if self.reported_balance is None:
             return False  # the first balance reported holds it
         before, moves = self.balance, self.balance_moves
         # only a fill made before the move was reported can be in it (breakit16: a sale
         # made after an adjustment of its amount was taken as it)
         for index, (amount, _, _, reported_at) in enumerate(moves):
-            if abs(amount - net) < _HALF_CENT and made <= reported_at + _MADE_SLACK:
+            if abs(amount - net) < _HALF_CENT and (made is None
+                                                   or made <= reported_at + _MADE_SLACK):
                 del moves[index]
                 break
         else:
+            if made is None:
+                made = self.balance_moved_at or 0  # a void: pending, whenever it is known
             # made well before the Gateway last reported a move, that report holds it (the
             # report arrives after it was made: a fill made a moment before may not be in it)
             moved_at = self.balance_moved_at

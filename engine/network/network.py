@@ -961,7 +961,7 @@ class RuleNetwork:
                 account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
                 moved: list[Change] = [("account", "account", None)] \
-                    if account.balance_filled(-known.pnl, self.clock.now()) else []
+                    if account.balance_filled(-known.pnl, None) else []
                 tracker = account.tracker
                 if tracker is not None and tracker.trades and tracker.void(event.trade_id):
                     self._memory_changed.add(account.id)
