@@ -69,6 +69,24 @@ def rules_file(tmp_path: Path) -> Path:
     return rules
 
 
+async def mes_sold_then_long_mnq(sim: Simulator, network: Any) -> tuple[Any, Any]:
+    """Buy 2 MES, sell them 10 points up (+100), buy 5 MNQ: the account's working memory
+    once all of it and the balance are known, and the MES sale (the simulator's trade)."""
+    trade(sim, MES, BUY, 2)
+    await wait_until(lambda: ACCOUNT in network.accounts
+                     and MES in network.accounts[ACCOUNT].positions, what="long MES")
+    held = network.accounts[ACCOUNT]
+    sim.set_price(MES, 5050.0)
+    await wait_until(lambda: network.prices.get(MES) == 5050.0, what="MES quoted")
+    trade(sim, MES, SELL, 2)
+    sale = [t for t in sim.exchange.trades if t.profit_and_loss is not None][-1]
+    trade(sim, MNQ, BUY, 5)
+    await wait_until(lambda: list(held.positions) == [MNQ] and len(held.trades) == 3
+                     and held.reported_balance == sim_balance(sim),
+                     what="MES sold, long MNQ, the balance")
+    return held, sale
+
+
 async def under_the_floor_long_a_winner(sim: Simulator, daemon: Any) -> Any:
     """48,400; long 5 MNQ at 21000 and 2 MES at 5000; MNQ to 21100 (+1,000 open), MES
     sold at 4950 (-500 less fees): the balance about 47,898, under the floor, long a
@@ -157,18 +175,7 @@ async def test_a_void_pushed_late_is_taken_back_once(sim: Simulator, tmp_path: P
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
-        trade(sim, MES, BUY, 2)
-        await wait_until(lambda: ACCOUNT in network.accounts
-                         and MES in network.accounts[ACCOUNT].positions, what="long MES")
-        held = network.accounts[ACCOUNT]
-        sim.set_price(MES, 5050.0)
-        await wait_until(lambda: network.prices.get(MES) == 5050.0, what="MES quoted")
-        trade(sim, MES, SELL, 2)
-        sale = [t for t in sim.exchange.trades if t.profit_and_loss is not None][-1]
-        trade(sim, MNQ, BUY, 5)
-        await wait_until(lambda: list(held.positions) == [MNQ] and len(held.trades) == 3
-                         and held.reported_balance == sim_balance(sim),
-                         what="MES sold, long MNQ, the balance")
+        held, sale = await mes_sold_then_long_mnq(sim, network)
         assert held.balance == sim_balance(sim) > FLOOR + 800
         sim.delay_pushes("GatewayUserTrade", 5.0)
         sim.void_trade(sale.id)
@@ -326,18 +333,7 @@ async def test_a_void_pushed_late_after_a_read_is_taken_back_once(sim: Simulator
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=OFTEN) as daemon:
         network = daemon.network
         assert network is not None
-        trade(sim, MES, BUY, 2)
-        await wait_until(lambda: ACCOUNT in network.accounts
-                         and MES in network.accounts[ACCOUNT].positions, what="long MES")
-        held = network.accounts[ACCOUNT]
-        sim.set_price(MES, 5050.0)
-        await wait_until(lambda: network.prices.get(MES) == 5050.0, what="MES quoted")
-        trade(sim, MES, SELL, 2)
-        sale = [t for t in sim.exchange.trades if t.profit_and_loss is not None][-1]
-        trade(sim, MNQ, BUY, 5)
-        await wait_until(lambda: list(held.positions) == [MNQ] and len(held.trades) == 3
-                         and held.reported_balance == sim_balance(sim),
-                         what="MES sold, long MNQ, the balance")
+        held, sale = await mes_sold_then_long_mnq(sim, network)
         sim.delay_pushes("GatewayUserTrade", 5.0)
         sim.void_trade(sale.id)
         await wait_until(lambda: held.reported_balance == sim_balance(sim),
@@ -386,18 +382,7 @@ async def test_a_void_while_open_in_order_is_taken_back_once(sim: Simulator,
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
-        trade(sim, MES, BUY, 2)
-        await wait_until(lambda: ACCOUNT in network.accounts
-                         and MES in network.accounts[ACCOUNT].positions, what="long MES")
-        held = network.accounts[ACCOUNT]
-        sim.set_price(MES, 5050.0)
-        await wait_until(lambda: network.prices.get(MES) == 5050.0, what="MES quoted")
-        trade(sim, MES, SELL, 2)
-        sale = [t for t in sim.exchange.trades if t.profit_and_loss is not None][-1]
-        trade(sim, MNQ, BUY, 5)
-        await wait_until(lambda: list(held.positions) == [MNQ] and len(held.trades) == 3
-                         and held.reported_balance == sim_balance(sim),
-                         what="MES sold, long MNQ, the balance")
+        held, sale = await mes_sold_then_long_mnq(sim, network)
         sim.void_trade(sale.id)
         await wait_until(lambda: sale.id not in held.trades
                          and held.reported_balance == sim_balance(sim), what="the void")
