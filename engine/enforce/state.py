@@ -170,14 +170,13 @@ class GatewayView:
             return event.account_id
         if isinstance(event, TradeEvent):
             self._trade(event, read)
-            if not read:  # a read begun before it may have a balance without it
-                self.account(event.account_id).touched[BALANCE] = self.next_seq()
-            return event.account_id
-        if isinstance(event, AccountEvent) and not read:
-            # a read begun before this push has an older balance (Pipeline._snapshot)
+        elif not isinstance(event, AccountEvent):
+            return None
+        if not read:
+            # a read begun before this push has an older balance, or one without this
+            # fill (Pipeline._snapshot)
             self.account(event.account_id).touched[BALANCE] = self.next_seq()
-            return event.account_id
-        return None
+        return event.account_id
 
     def _position(self, event: PositionEvent, read: bool) -> None:
         view = self.account(event.account_id)

@@ -27,10 +27,6 @@ DAY = 86_400 * 1_000_000
 #: a stop placed at most this long (µs, riskrail's clock, from push to push) after the
 #: position's stop was cancelled, none left between, replaces it: ``stop_before``
 STOP_REPLACE_WINDOW = 10_000_000
-#: how long a move of the Gateway's balance that no known fill explains is held back from
-#: the balance rules read, waiting for the fills that explain it (Unsettled.WINDOW: the
-#: Gateway's pushes of one fill arrive within it, in any order)
-BALANCE_WINDOW = 10_000_000
 #: a fill made up to this after a move was reported may be in it (the Gateway's clock and
 #: the arrival clock disagree a little)
 _MADE_SLACK = 2_000_000
@@ -619,6 +615,12 @@ class Unsettled:
     @property
     def settled(self) -> bool:
         return not self.fills and not self.up and not self.down
+
+
+#: how long a move of the Gateway's balance that no known fill explains is held back from
+#: the balance rules read, waiting for the fills that explain it: the Gateway's pushes of
+#: one fill arrive within Unsettled.WINDOW, in any order
+BALANCE_WINDOW = Unsettled.WINDOW
 
 
 @dataclass(slots=True)

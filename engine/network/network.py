@@ -90,6 +90,8 @@ BEST_PRICE_SAVE_EVERY = 1 * MICROS
 _CLOCK: Change = ("account", "clock", None)
 #: what the open P&L is computed from changed (vocabulary.OPEN_TOPIC)
 _OPEN: Change = ("account", "open", None)
+#: the account's own fields changed (its balance, can_trade)
+_ACCOUNT: Change = ("account", "account", None)
 #: every account-wide topic: what a reload re-evaluates
 _EVERYTHING: tuple[Change, ...] = tuple(("account", topic, None) for topic in TOPICS
                                         if topic != "created")
@@ -512,7 +514,7 @@ class RuleNetwork:
             ends = account.balance_hold_ends
             if ends is not None:
                 self._schedule(("balance", account.id), ends)
-            changes: list[Change] = [("account", "account", None)] if changed else []
+            changes: list[Change] = [_ACCOUNT] if changed else []
             return self._cycle(account, changes, now, "GatewayUserAccount")
         if isinstance(event, PositionEvent):
             account = self.account(event.account_id)
@@ -960,8 +962,7 @@ class RuleNetwork:
                 del account.counted_trades[event.trade_id]
                 account.trades.pop(event.trade_id, None)
                 self._count_trade(account, known, -1)
-                moved: list[Change] = [("account", "account", None)] \
-                    if account.balance_filled(-known.pnl, None) else []
+                moved = [_ACCOUNT] if account.balance_filled(-known.pnl, None) else []
                 tracker = account.tracker
                 if tracker is not None and tracker.trades and tracker.void(event.trade_id):
                     self._memory_changed.add(account.id)
@@ -988,8 +989,7 @@ class RuleNetwork:
         account.trades[event.trade_id] = trade
         account.counted_trades[event.trade_id] = trade
         self._count_trade(account, trade, 1)
-        balance: list[Change] = [("account", "account", None)] \
-            if account.balance_filled(trade.pnl, event.at) else []
+        balance = [_ACCOUNT] if account.balance_filled(trade.pnl, event.at) else []
         if account.tracker is not None and account.tracker.trades:
             ctx = self._track_context(account, self.clock.now())
             ctx.trade = trade
@@ -2504,7 +2504,7 @@ class RuleNetwork:
             if ends is not None:  # a later move is held still
                 self._schedule(("balance", account.id), ends)
             if moved:
-                return self._cycle(account, [("account", "account", None)], at, "timer")
+                return self._cycle(account, [_ACCOUNT], at, "timer")
             return []
         if kind == "settle":
             contract = key[2]
@@ -2557,8 +2557,7 @@ class RuleNetwork:
                 self._fold(account, at)  # the day's extremes whole before it ends
             # the day ends at the Gateway's balance (breakit15: a move held at the reset
             # was left out of the day-end balance for good)
-            moved: list[Change] = [("account", "account", None)] \
-                if account.balance_day_ends() else []
+            moved = [_ACCOUNT] if account.balance_day_ends() else []
             tracker = account.tracker
             if tracker is not None:
                 tracker.day_end(self._track_context(account, at))  # before the day resets
