@@ -15,10 +15,16 @@ TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
 STANDARD = ROOT / "rulesets" / "standard.yaml"
 NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
+TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 #: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
 OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
 #: topstep-evaluation with its position-size rule off
 NO_SIZE_LIMIT = ("--set", "MAX-POSITION-SIZE.enabled=false")
+#: topstep-evaluation with the daily loss limit out of the way: its maximum loss limit
+#: (net liquidation, balance + open P&L, at 48000: 50000 less 2000) alone
+MAX_LOSS_ONLY = ("--set", "DAILY-LOSS-LIMIT.limit=-3000")
+#: what the maximum loss limit decides when it fires
+FIRED = ["flatten", "cancel_orders", "lockout", "alert"]
 #: a finding on both engines
 ENGINES = pytest.mark.parametrize("engine", ["network", "durable"])
 #: the standard ruleset with its session from the 17:00 open to 16:00 (its own is
@@ -36,6 +42,13 @@ def account(clock: str, account_id: int = 1) -> dict[str, Any]:
     return {"ts": at(clock), "type": "GatewayUserAccount", "data": {
         "id": account_id, "name": f"SIM-{account_id}", "balance": 50000.0, "canTrade": True,
         "isVisible": True, "simulated": True}}
+
+
+def balance(clock: str, amount: float) -> dict[str, Any]:
+    """An account push of account 1 reporting ``amount``."""
+    line = account(clock)
+    line["data"]["balance"] = amount
+    return line
 
 
 def fill(clock: str, trade_id: int, side: int, size: int, price: float,
@@ -83,6 +96,25 @@ def decided(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: s
     assert clocks == sorted(clocks)  # no line skipped as a time going backwards
     return [(d["ts"][11:19], d["account"], d["rule"], d["action"])
             for d in dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)]
+
+
+def max_loss(clock: str) -> list[tuple[str, int, str, str]]:
+    """The maximum loss limit's decisions (``decided``) at ``clock``."""
+    return [(clock, 1, "MAX-LOSS-LIMIT", action) for action in FIRED]
+
+
+def max_loss_alone(tmp_path: Path, lines: list[dict[str, Any]], engine: str, *args: str
+                   ) -> list[tuple[str, int, str, str]]:
+    """``lines`` decided by topstep-evaluation's maximum loss limit alone, any position
+    size, on ``engine``."""
+    return decided(tmp_path, lines, TOPSTEP, *MAX_LOSS_ONLY, *NO_SIZE_LIMIT,
+                   "--engine", engine, *args)
+
+
+def long_5() -> list[dict[str, Any]]:
+    """Balance 50000; long 5 MNQ at 21000 from 17:00:05, quoted 21000 (nothing open)."""
+    return [account("17:00:01"), quote("17:00:02", 21000.0),
+            fill("17:00:05", 1, 0, 5, 21000.0), position("17:00:05", 1, 5, 21000.0)]
 
 
 def gap_then(*lines: dict[str, Any], last: float = 21250.0) -> list[dict[str, Any]]:

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gapdays import ENGINES, TOPSTEP, account, at, decided, fill, position, quote
+from gapdays import ENGINES, MAX_LOSS_ONLY, TOPSTEP, account, at, decided, fill, position, quote
 
-#: topstep-evaluation's maximum loss limit alone (net liquidation at 48000)
-MAX_LOSS_ONLY = ("--set", "DAILY-LOSS-LIMIT.limit=-3000")
 ORDERS = [["fill", "push", "account"], ["push", "fill", "account"],
           ["account", "fill", "push"], ["push", "account", "fill"]]
 

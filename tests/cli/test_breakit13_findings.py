@@ -15,11 +15,13 @@ import pytest
 from daylines import ROOT
 from gapdays import (
     ENGINES,
+    MAX_LOSS_ONLY,
     MES,
     NO_ADDING,
     NO_SIZE_LIMIT,
     OVER_THE_HALT,
     TOPSTEP,
+    TRADOVATE,
     TRAILING,
     account,
     at,
@@ -367,7 +369,6 @@ def test_the_same_round_trip_in_other_orders_sees_the_loss(tmp_path: Path, engin
 
 # -- 6. the wait's end makes an add judged at its push new again -------------------------
 
-TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 LIQUIDATE_ONLY = [("17:00:09", 1, "DAILY-LOSS-ALERT", "alert"),
                   ("17:00:09", 1, "DAILY-LOSS-LIQUIDATE-ONLY", "alert"),
                   ("17:00:30", 1, "LIQUIDATE-ONLY-FILLS", "reduce_position")]
@@ -440,11 +441,6 @@ def sold_and_the_balance_pushed(order: list[str]) -> list[dict[str, Any]]:
     return [account("17:00:01"), quote("17:00:02", 21000.0),
             fill("17:00:05", 1, 0, 5, 21000.0), position("17:00:05", 1, 5, 21000.0),
             quote("17:29:58", 20890.0), *lines, quote("17:30:20", 20890.0)]
-
-
-#: topstep-evaluation with the daily loss limit out of the way: the maximum loss limit
-#: (net liquidation, balance + open P&L, at 48000: 50000 less 2000) alone
-MAX_LOSS_ONLY = ("--set", "DAILY-LOSS-LIMIT.limit=-3000")
 
 
 @ENGINES
@@ -536,21 +532,16 @@ def a_fourth_entry(push_first: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
-@pytest.mark.xfail(strict=True, reason="the entry's push is judged before its fill counts "
-                   "as an entry, its fill after previous(position.size) caught up: never")
 def test_a_fourth_entry_pushed_first_is_taken_off(tmp_path: Path, engine: str) -> None:
     # topstepx-trade-limits (3 entries a day). By hand: the fourth entry of the day is
     # past the limit: taken off (reduce_position by 1), whichever of its callbacks
     # finishes first; with the fill first it is, at 17:20:00 (the control below). Seen
-    # with the push first: nothing, ever. At the push the entries counted are 3 (the
-    # fill is not known): false; at the fill (17:20:01) entries are 4 but
-    # previous(position.size) is already 1 (recorded at the push): "size > previous"
-    # false. The rule's own comment assumes the fill first. Not one of the two
-    # behaviours under test (no gap here; a first entry has no previous() to set back at
-    # a wait's end either), but a rule reading previous() decided apart by the order
-    # of the callbacks; tradovate-auto-liquidation's LIQUIDATE-ONLY-FILLS has the same
-    # shape. Cause (a guess): previous(position.size) moves at the push, so no cycle
-    # sees the growth with the fill counted.
+    # with the push first (until session 12): nothing, ever. At the push the entries
+    # counted were 3 (the fill not known): false; at the fill (17:20:01) entries were 4
+    # but previous(position.size) was already 1 (recorded at the push): "size >
+    # previous" false. tradovate-auto-liquidation's LIQUIDATE-ONLY-FILLS has the same
+    # shape. Fixed: previous() of a position moves only once the push's fill is known
+    # (RuleNetwork._previous), so the cycle counting the fill sees the growth.
     assert decided(tmp_path, a_fourth_entry(push_first=True), TRADE_LIMITS,
                    "--engine", engine) == [
         ("17:20:01", 1, "TRADE-LIMITS-FILLS", "reduce_position")]

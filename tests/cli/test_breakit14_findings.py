@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import ROOT
 from gapdays import (
     ENGINES,
     MES,
@@ -22,6 +21,7 @@ from gapdays import (
     NO_SIZE_LIMIT,
     OVER_THE_HALT,
     TOPSTEP,
+    TRADOVATE,
     TRAILING,
     account,
     at,
@@ -433,7 +433,6 @@ def test_the_same_buy_back_pushed_first_decides_nothing(tmp_path: Path) -> None:
 # -- 6. an add pushed first after the halt, the wait ended by the quote that begins ------
 # -- liquidate-only ---------------------------------------------------------------------
 
-TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 LIQUIDATE_ONLY_AFTER_THE_ADD = [("17:00:09", 1, "DAILY-LOSS-ALERT", "alert"),
                                 ("17:00:30", 1, "DAILY-LOSS-LIQUIDATE-ONLY", "alert")]
 

@@ -23,27 +23,17 @@ import pytest
 from gapdays import (
     ENGINES,
     MES,
-    NO_SIZE_LIMIT,
     OVER_THE_HALT,
-    TOPSTEP,
     account,
-    decided,
+    balance,
     fill,
+    long_5,
+    max_loss,
+    max_loss_alone,
     position,
     quote,
     read,
 )
-
-#: topstep-evaluation's maximum loss limit alone, any position size
-MAX_LOSS_ONLY = ("--set", "DAILY-LOSS-LIMIT.limit=-3000", *NO_SIZE_LIMIT)
-FIRED = ["flatten", "cancel_orders", "lockout", "alert"]
-
-
-def balance(clock: str, amount: float) -> dict[str, Any]:
-    """An account push of account 1 reporting ``amount``."""
-    line = account(clock)
-    line["data"]["balance"] = amount
-    return line
 
 
 def fees_only(clock: str, trade_id: int, side: int, size: int, price: float, fees: float
@@ -52,21 +42,6 @@ def fees_only(clock: str, trade_id: int, side: int, size: int, price: float, fee
     line = fill(clock, trade_id, side, size, price)
     line["data"]["fees"] = fees
     return line
-
-
-def max_loss(clock: str) -> list[tuple[str, int, str, str]]:
-    return [(clock, 1, "MAX-LOSS-LIMIT", action) for action in FIRED]
-
-
-def run(tmp_path: Path, lines: list[dict[str, Any]], engine: str, *args: str
-        ) -> list[tuple[str, int, str, str]]:
-    return decided(tmp_path, lines, TOPSTEP, *MAX_LOSS_ONLY, "--engine", engine, *args)
-
-
-def long_5() -> list[dict[str, Any]]:
-    """Balance 50000; long 5 MNQ at 21000 from 17:00:05, quoted 21000 (nothing open)."""
-    return [account("17:00:01"), quote("17:00:02", 21000.0),
-            fill("17:00:05", 1, 0, 5, 21000.0), position("17:00:05", 1, 5, 21000.0)]
 
 
 # -- 1. a second unexplained move holds the first one back longer than 10 s ------------
@@ -82,7 +57,7 @@ def test_a_move_no_fill_explains_stands_after_exactly_10_s(tmp_path: Path,
                                                           engine: str) -> None:
     # Control. By hand: the -2100 is held while the long is open, 10 s at most: at
     # 17:10:10 the Gateway's 47900 stands: net liquidation 47900 <= 48000: fires then.
-    assert run(tmp_path, adjusted(), engine) == max_loss("17:10:10")
+    assert max_loss_alone(tmp_path, adjusted(), engine) == max_loss("17:10:10")
 
 
 @ENGINES
@@ -94,7 +69,7 @@ def test_a_second_move_does_not_hold_the_first_longer(tmp_path: Path, engine: st
     # Cause (a guess): AccountState.report_balance adds the new move to balance_ahead
     # and sets balance_ahead_until to now + BALANCE_WINDOW for the whole sum, so each
     # unexplained report restarts the clock of every move held before it.
-    assert run(tmp_path, adjusted(balance("17:10:08", 47890.0)), engine) \
+    assert max_loss_alone(tmp_path, adjusted(balance("17:10:08", 47890.0)), engine) \
         == max_loss("17:10:10")
 
 
@@ -117,7 +92,7 @@ def test_a_loser_taking_up_a_held_adjustment_still_counts_when_the_hold_ends(
     lines = [*long_5(), balance("17:10:00", 48400.0), quote("17:10:05", 20960.0),
              fill("17:10:09", 9, 1, 5, 20960.0, -400.0), position("17:10:09", 1, 0, 0.0),
              balance("17:10:15", 48000.0), quote("17:10:40", 20960.0)]
-    assert run(tmp_path, lines, engine) == max_loss("17:10:10")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:10:10")
 
 
 # -- 3. an adjustment shown at once (flat) is hidden again by an opening fill's fees ---
@@ -139,7 +114,7 @@ def test_a_shown_adjustment_is_not_hidden_again_by_an_opening_fee(tmp_path: Path
              fees_only("17:10:03", 5, 0, 1, 21000.0, 0.74), position("17:10:03", 1, 1, 21000.0),
              balance("17:10:04", 48099.26), quote("17:10:05", 20940.0),
              quote("17:10:30", 20940.0)]
-    assert run(tmp_path, lines, engine) == max_loss("17:10:05")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:10:05")
 
 
 # -- 4. a move held at the 17:00 reset is left out of the day-end balance --------------
@@ -163,7 +138,7 @@ def test_a_move_stood_by_the_reset_sets_the_day_end_balance(tmp_path: Path,
                                                            engine: str) -> None:
     # Control. By hand: reported at 16:59:45, the +1500 stands at 16:59:55: the day ends
     # at 45500: floor 43500; 17:00:30 net liquidation 45500 - 2100 = 43400 <= 43500.
-    assert run(tmp_path, over_the_reset("16:59:45"), engine, *START_45000) \
+    assert max_loss_alone(tmp_path, over_the_reset("16:59:45"), engine, *START_45000) \
         == max_loss("17:00:30")
 
 
@@ -177,7 +152,7 @@ def test_a_move_held_at_the_reset_still_sets_the_day_end_balance(tmp_path: Path,
     # best_close never holds 45500 and the floor stays 43000. Cause (a guess): the
     # day_ends snapshot reads account.balance, reported less the held balance_ahead;
     # the hold ending later changes the balance but not the snapshot taken.
-    assert run(tmp_path, over_the_reset("16:59:55"), engine, *START_45000) \
+    assert max_loss_alone(tmp_path, over_the_reset("16:59:55"), engine, *START_45000) \
         == max_loss("17:00:30")
 
 
@@ -207,7 +182,7 @@ def test_a_voided_loser_does_not_stay_in_the_balance(tmp_path: Path, engine: str
     # (report_balance ignores a zero move while fills are pending).
     lines = voided(20900.0, -1000.0, [quote("17:20:00", 20890.0),
                                       quote("17:20:30", 20890.0)])
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -218,7 +193,7 @@ def test_a_voided_winner_does_not_stay_in_the_balance(tmp_path: Path, engine: st
     # balance read 51000 all along. Cause (a guess): as the voided loser's.
     lines = voided(21100.0, 1000.0, [quote("17:20:00", 20790.0),
                                      quote("17:20:30", 20790.0)])
-    assert run(tmp_path, lines, engine) == max_loss("17:20:00")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:20:00")
 
 
 @ENGINES
@@ -240,7 +215,7 @@ def test_a_fill_voided_after_its_account_push_leaves_the_balance_at_once(
              fill("17:10:02", 9, 1, 5, 21100.0, 1000.0, made="17:10:00", voided=True),
              position("17:10:02", 1, 5, 21000.0), balance("17:10:03", 50000.0),
              quote("17:10:04", 20790.0), quote("17:10:30", 20790.0)]
-    assert run(tmp_path, lines, engine) == max_loss("17:10:04")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:10:04")
 
 
 # -- controls: orders that hold ---------------------------------------------------------
@@ -269,7 +244,7 @@ def test_a_winner_and_a_loser_netting_to_nothing_with_their_account_push_first(
         fill("17:10:02", 9, 1, 4, 4950.0, -1000.0, contract=MES),
         position("17:10:03", 1, 0, 0.0, contract=MES),
         fill("17:10:04", 10, 1, 5, 21100.0, 1000.0), position("17:10:05", 1, 0, 0.0))
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -285,7 +260,7 @@ def test_a_winner_and_a_loser_with_a_losing_account_push_between(tmp_path: Path,
         fill("17:10:02", 10, 1, 5, 21100.0, 1000.0), position("17:10:02", 1, 0, 0.0),
         fill("17:10:03", 9, 1, 4, 4950.0, -1000.0, contract=MES, made="17:10:00"),
         balance("17:10:04", 48100.0), position("17:10:04", 1, 0, 0.0, contract=MES))
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -300,7 +275,7 @@ def test_a_can_trade_push_between_a_winner_and_its_account_push(tmp_path: Path,
              quote("17:29:58", 21100.0), fill("17:30:01", 9, 1, 5, 21100.0, 1000.0),
              balance("17:30:02", 47950.0), position("17:30:03", 1, 0, 0.0),
              balance("17:30:04", 48950.0), quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 # -- 6. a fill known over 10 s after it was made, before any balance that can hold it --
@@ -323,7 +298,7 @@ def a_late_winner(reported_at: str) -> list[dict[str, Any]]:
 def test_a_late_winner_whose_account_push_came_first(tmp_path: Path, engine: str) -> None:
     # Control. By hand: the account push (17:30:05) holds the +1000 and the kept lots
     # hold it until the fill: net liquidation 48950 throughout: nothing fires.
-    assert run(tmp_path, a_late_winner("17:30:05"), engine) == []
+    assert max_loss_alone(tmp_path, a_late_winner("17:30:05"), engine) == []
 
 
 @ENGINES
@@ -338,7 +313,7 @@ def test_a_late_winner_before_its_account_push_counts_once(tmp_path: Path,
     # nothing to the balance. Cause (a guess): RuleNetwork._trade passes
     # shown=event.at < now - Unsettled.WINDOW without asking whether a balance was
     # reported after the fill was made.
-    assert run(tmp_path, a_late_winner("17:30:12"), engine) == []
+    assert max_loss_alone(tmp_path, a_late_winner("17:30:12"), engine) == []
 
 
 # -- 7. a resync read that finds the winner sold, flat, and the balance holding it ----
@@ -370,4 +345,4 @@ def test_a_read_finding_a_winner_sold_decides_on_what_it_found(tmp_path: Path, e
     # its fills, each through the rules: the +1000 move is held (a position was open
     # when it was reported), the flat read drops the +1000 open, and the rules decide
     # before the sale (applied last) takes the held move up.
-    assert run(tmp_path, a_winner_read(pushed), engine) == []
+    assert max_loss_alone(tmp_path, a_winner_read(pushed), engine) == []

@@ -26,21 +26,20 @@ from daylines import ROOT
 from gapdays import (
     ENGINES,
     MES,
-    NO_SIZE_LIMIT,
-    TOPSTEP,
+    TRADOVATE,
     account,
     at,
+    balance,
     decided,
     fill,
+    long_5,
+    max_loss,
+    max_loss_alone,
     position,
     quote,
     read,
 )
 
-#: topstep-evaluation's maximum loss limit alone, any position size
-MAX_LOSS_ONLY = ("--set", "DAILY-LOSS-LIMIT.limit=-3000", *NO_SIZE_LIMIT)
-FIRED = ["flatten", "cancel_orders", "lockout", "alert"]
-TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 FREQTRADE = ROOT / "rulesets" / "examples" / "freqtrade-max-drawdown.yaml"
 #: tradovate-auto-liquidation with its real-time trailing drawdown alone (the floor: the
 #: highest net liquidation seen, the 50000 start before any, less 2500, never above 50000)
@@ -52,32 +51,10 @@ REALTIME = (*(item for rule in (
     "--set", "TRAILING-MAX-DRAWDOWN-REALTIME.enabled=true")
 
 
-def balance(clock: str, amount: float) -> dict[str, Any]:
-    """An account push of account 1 reporting ``amount``."""
-    line = account(clock)
-    line["data"]["balance"] = amount
-    return line
-
-
-def max_loss(clock: str) -> list[tuple[str, int, str, str]]:
-    return [(clock, 1, "MAX-LOSS-LIMIT", action) for action in FIRED]
-
-
 def fires_by(decisions: list[tuple[str, int, str, str]], clock: str) -> bool:
     """The maximum loss limit fired once, at ``clock`` or before."""
     return bool(decisions) and decisions[0][0] <= clock \
         and decisions == max_loss(decisions[0][0])
-
-
-def run(tmp_path: Path, lines: list[dict[str, Any]], engine: str, *args: str
-        ) -> list[tuple[str, int, str, str]]:
-    return decided(tmp_path, lines, TOPSTEP, *MAX_LOSS_ONLY, "--engine", engine, *args)
-
-
-def long_5() -> list[dict[str, Any]]:
-    """Balance 50000; long 5 MNQ at 21000 from 17:00:05, quoted 21000 (nothing open)."""
-    return [account("17:00:01"), quote("17:00:02", 21000.0),
-            fill("17:00:05", 1, 0, 5, 21000.0), position("17:00:05", 1, 5, 21000.0)]
 
 
 # -- 1. a fill made after a held move takes it up --------------------------------------
@@ -100,7 +77,7 @@ def test_a_fill_made_after_a_held_adjustment_does_not_explain_it(tmp_path: Path,
     lines = [*long_5(), balance("17:10:00", 48400.0), quote("17:10:05", 20840.0),
              fill("17:10:06", 9, 1, 5, 20840.0, -1600.0), position("17:10:06", 1, 0, 0.0),
              balance("17:10:15", 46800.0), quote("17:10:40", 20840.0)]
-    assert fires_by(run(tmp_path, lines, engine), "17:10:10")
+    assert fires_by(max_loss_alone(tmp_path, lines, engine), "17:10:10")
 
 
 @ENGINES
@@ -125,7 +102,7 @@ def test_two_sales_of_the_same_amount_count_once_each(tmp_path: Path, engine: st
              position("17:30:03", 1, 0, 0.0),
              fill("17:30:04", 9, 1, 5, 21100.0, 1000.0, made="17:30:00"),
              balance("17:30:08", 49000.0), quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -148,7 +125,7 @@ def test_a_loser_made_after_a_shown_adjustment_counts_at_once(tmp_path: Path,
              quote("17:10:04", 20995.0),
              fill("17:10:05", 3, 1, 5, 20960.0, -400.0), position("17:10:05", 1, 0, 0.0),
              balance("17:10:14", 47700.0), quote("17:10:30", 20995.0)]
-    assert run(tmp_path, lines, engine) == max_loss("17:10:05")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:10:05")
 
 
 # -- 2. partial fills whose one account push came first --------------------------------
@@ -181,7 +158,7 @@ def test_a_winner_filled_in_two_parts_is_not_read_as_a_loss(tmp_path: Path,
     # the balance and returns, never taking it off the held move, which no single fill
     # matches; the parts realize the kept lots out of the open P&L meanwhile.
     lines = in_two_fills(47950.0, 21100.0, 21100.0, 600.0, 400.0, 48950.0)
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -194,7 +171,7 @@ def test_a_loser_filled_in_two_parts_counts_once_both_are_known(tmp_path: Path,
     # of the -1000 ends: the balance read 49000 with nothing open for 7 s. Cause (a
     # guess): as the winner's.
     lines = in_two_fills(49000.0, 20910.0, 20900.0, -600.0, -400.0, 48000.0)
-    assert fires_by(run(tmp_path, lines, engine), "17:30:04")
+    assert fires_by(max_loss_alone(tmp_path, lines, engine), "17:30:04")
 
 
 @ENGINES
@@ -209,7 +186,7 @@ def test_parts_each_with_its_own_account_push_first(tmp_path: Path, engine: str)
              fill("17:30:03", 10, 1, 2, 21100.0, 400.0, made="17:30:00"),
              fill("17:30:04", 9, 1, 3, 21100.0, 600.0, made="17:30:00"),
              quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 # -- 3. a move the size of a held one, the other way, is taken as undoing it -----------
@@ -240,7 +217,7 @@ def test_a_winner_pushed_first_does_not_cancel_a_held_adjustment(tmp_path: Path,
              quote("17:10:07", 4970.0, contract=MES), position("17:10:07", 1, 0, 0.0),
              fill("17:10:14", 3, 1, 5, 21050.0, 500.0, made="17:10:05"),
              quote("17:10:30", 4970.0, contract=MES)]
-    assert fires_by(run(tmp_path, lines, engine), "17:10:10")
+    assert fires_by(max_loss_alone(tmp_path, lines, engine), "17:10:10")
 
 
 # -- 4. transient values sampled into peaks ---------------------------------------------
@@ -352,7 +329,7 @@ def test_a_read_begun_before_a_pushed_sale_keeps_the_sale(tmp_path: Path,
              balance("17:00:06", 47950.0), quote("17:29:58", 21100.0), began,
              fill("17:30:01", 9, 1, 5, 21100.0, 1000.0), position("17:30:01", 1, 0, 0.0),
              balance("17:30:02", 48950.0), answer, quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 @ENGINES
@@ -369,7 +346,7 @@ def test_a_read_without_accounts_while_a_winner_is_held(tmp_path: Path,
     lines = [quote("17:00:02", 21100.0), opening, position("17:00:05", 1, 5, 21000.0),
              balance("17:00:06", 47950.0), quote("17:29:58", 21100.0),
              balance("17:30:01", 48950.0), *found, quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, engine) == []
+    assert max_loss_alone(tmp_path, lines, engine) == []
 
 
 # -- controls: a reversal in any order, two accounts -----------------------------------
@@ -391,14 +368,14 @@ def a_reversal(order: str, then: float) -> list[dict[str, Any]]:
 def test_a_reversal_in_any_order_counts_its_close_once(tmp_path: Path, order: str) -> None:
     # Control. By hand: 48950 throughout (the +1000 realized, the short at 0): nothing
     # fires; counted twice or not at all it would read 49950 or 47950.
-    assert run(tmp_path, a_reversal(order, 21100.0), "network") == []
+    assert max_loss_alone(tmp_path, a_reversal(order, 21100.0), "network") == []
 
 
 @pytest.mark.parametrize("order", ORDERS)
 def test_a_reversal_in_any_order_then_a_loss_fires(tmp_path: Path, order: str) -> None:
     # Control. 17:30:02 21200: the short loses 1000: 48950 - 1000 = 47950 <= 48000:
     # fires then (the +1000 counted twice would hide it).
-    assert run(tmp_path, a_reversal(order, 21200.0), "network") == max_loss("17:30:02")
+    assert max_loss_alone(tmp_path, a_reversal(order, 21200.0), "network") == max_loss("17:30:02")
 
 
 def test_two_accounts_do_not_take_up_each_other_s_moves(tmp_path: Path) -> None:
@@ -422,7 +399,7 @@ def test_two_accounts_do_not_take_up_each_other_s_moves(tmp_path: Path) -> None:
               pushed("17:30:03", 48950.0, 2),
               fill("17:30:05", 9, 1, 5, 21100.0, 1000.0, made="17:30:00"),
               quote("17:30:30", 21100.0)]
-    assert run(tmp_path, lines, "network") == []
+    assert max_loss_alone(tmp_path, lines, "network") == []
 
 
 @ENGINES
@@ -444,4 +421,4 @@ def test_a_winner_s_fill_later_than_its_hold_is_not_counted_twice(tmp_path: Path
              quote("17:30:12", 4927.0, contract=MES),
              fill("17:30:13", 9, 1, 5, 21100.0, 1000.0, made="17:30:00"),
              quote("17:30:30", 4927.0, contract=MES)]
-    assert run(tmp_path, lines, engine) == max_loss("17:30:12")
+    assert max_loss_alone(tmp_path, lines, engine) == max_loss("17:30:12")
