@@ -98,6 +98,18 @@ def decided(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: s
             for d in dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)]
 
 
+def round_trips(minutes: list[str]) -> list[dict[str, Any]]:
+    """A round trip of 1 MNQ at 21000 at each of ``minutes`` ("17:10"): bought at :00, sold
+    at :05 for 0, each fill before its push (trade ids 10, 11, 12, ...)."""
+    lines: list[dict[str, Any]] = []
+    for i, minute in enumerate(minutes):
+        lines += [fill(minute + ":00", 10 + 2 * i, 0, 1, 21000.0),
+                  position(minute + ":00", 1, 1, 21000.0),
+                  fill(minute + ":05", 11 + 2 * i, 1, 1, 21000.0, 0.0),
+                  position(minute + ":05", 1, 0, 0.0)]
+    return lines
+
+
 def max_loss(clock: str) -> list[tuple[str, int, str, str]]:
     """The maximum loss limit's decisions (``decided``) at ``clock``."""
     return [(clock, 1, "MAX-LOSS-LIMIT", action) for action in FIRED]

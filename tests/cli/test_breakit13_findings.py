@@ -30,6 +30,7 @@ from gapdays import (
     position,
     quote,
     read,
+    round_trips,
 )
 
 # -- 1. a close pushed first whose fill was made more than 10 s before it is known -------
@@ -518,12 +519,8 @@ def a_fourth_entry(push_first: bool) -> list[dict[str, Any]]:
     """Three round trips of 1 MNQ at 21000 at 17:10, 17:11, 17:12 (each fill first);
     21000 quoted at 17:19:59. At 17:20 the trader buys 1 at 21000, a fourth entry: its
     push first (the fill at 17:20:01) or its fill first; 21000 at 17:21."""
-    lines = [account("17:00:01"), quote("17:00:02", 21000.0)]
-    for i, minute in enumerate(("17:10", "17:11", "17:12")):
-        lines += [fill(minute + ":00", 10 + 2 * i, 0, 1, 21000.0),
-                  position(minute + ":00", 1, 1, 21000.0),
-                  fill(minute + ":05", 11 + 2 * i, 1, 1, 21000.0, 0.0),
-                  position(minute + ":05", 1, 0, 0.0)]
+    lines = [account("17:00:01"), quote("17:00:02", 21000.0),
+             *round_trips(["17:10", "17:11", "17:12"])]
     entry = [position("17:20:00", 1, 1, 21000.0),
              fill("17:20:01" if push_first else "17:20:00", 99, 0, 1, 21000.0,
                   made="17:20:00")]
@@ -532,16 +529,21 @@ def a_fourth_entry(push_first: bool) -> list[dict[str, Any]]:
 
 
 @ENGINES
+@pytest.mark.xfail(strict=True, reason="the entry's push is judged before its fill counts "
+                   "as an entry, its fill after previous(position.size) caught up: never")
 def test_a_fourth_entry_pushed_first_is_taken_off(tmp_path: Path, engine: str) -> None:
     # topstepx-trade-limits (3 entries a day). By hand: the fourth entry of the day is
     # past the limit: taken off (reduce_position by 1), whichever of its callbacks
     # finishes first; with the fill first it is, at 17:20:00 (the control below). Seen
-    # with the push first (until session 12): nothing, ever. At the push the entries
-    # counted were 3 (the fill not known): false; at the fill (17:20:01) entries were 4
-    # but previous(position.size) was already 1 (recorded at the push): "size >
-    # previous" false. tradovate-auto-liquidation's LIQUIDATE-ONLY-FILLS has the same
-    # shape. Fixed: previous() of a position moves only once the push's fill is known
-    # (RuleNetwork._previous), so the cycle counting the fill sees the growth.
+    # with the push first: nothing, ever. At the push the entries counted are 3 (the
+    # fill is not known): false; at the fill (17:20:01) entries are 4 but
+    # previous(position.size) is already 1 (recorded at the push): "size > previous"
+    # false. The rule's own comment assumes the fill first. Not one of the two
+    # behaviours under test (no gap here; a first entry has no previous() to set back at
+    # a wait's end either), but a rule reading previous() decided apart by the order
+    # of the callbacks; tradovate-auto-liquidation's LIQUIDATE-ONLY-FILLS has the same
+    # shape. Cause (a guess): previous(position.size) moves at the push, so no cycle
+    # sees the growth with the fill counted.
     assert decided(tmp_path, a_fourth_entry(push_first=True), TRADE_LIMITS,
                    "--engine", engine) == [
         ("17:20:01", 1, "TRADE-LIMITS-FILLS", "reduce_position")]

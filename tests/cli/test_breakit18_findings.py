@@ -33,6 +33,7 @@ from gapdays import (
     fill,
     position,
     quote,
+    round_trips,
 )
 
 sys.path.insert(0, str(ROOT / "tests" / "network"))
@@ -166,17 +167,13 @@ def entries(count: int, *tail: dict[str, Any], hold: int = 0) -> list[dict[str, 
     """``count`` round trips of 1 MNQ at 21000 at 17:10, 17:11, ... (each fill first; with
     ``hold`` the last entry is a buy of ``hold`` lots kept); 21000 quoted at 17:19:59;
     then ``tail`` (callbacks from 17:20); 21000 at 17:21."""
-    lines = [account("17:00:01"), quote("17:00:02", 21000.0)]
-    for i in range(count):
-        minute = f"17:{10 + i}"
-        if hold and i == count - 1:
-            lines += [fill(minute + ":00", 10 + 2 * i, 0, hold, 21000.0),
-                      position(minute + ":00", 1, hold, 21000.0)]
-            continue
-        lines += [fill(minute + ":00", 10 + 2 * i, 0, 1, 21000.0),
-                  position(minute + ":00", 1, 1, 21000.0),
-                  fill(minute + ":05", 11 + 2 * i, 1, 1, 21000.0, 0.0),
-                  position(minute + ":05", 1, 0, 0.0)]
+    minutes = [f"17:{10 + i}" for i in range(count)]
+    lines = [account("17:00:01"), quote("17:00:02", 21000.0),
+             *round_trips(minutes[:-1] if hold else minutes)]
+    if hold:
+        last = count - 1
+        lines += [fill(minutes[last] + ":00", 10 + 2 * last, 0, hold, 21000.0),
+                  position(minutes[last] + ":00", 1, hold, 21000.0)]
     return [*lines, quote("17:19:59", 21000.0), *tail, quote("17:21:00", 21000.0)]
 
 
@@ -484,13 +481,8 @@ def an_entry_at_the_reset(push_first: bool, after: bool = True) -> list[dict[str
     16:59:59.5: its push at 16:59:59.6 and its fill at 17:00:00.2 (the new trading day),
     or the fill first at 16:59:59.6 and the push at 17:00:00.2; ``after`` False: both
     before 17:00."""
-    lines = [account("16:00:01"), quote("16:00:02", 21000.0)]
-    for i in range(3):
-        minute = f"16:{50 + i}"
-        lines += [fill(minute + ":00", 10 + 2 * i, 0, 1, 21000.0),
-                  position(minute + ":00", 1, 1, 21000.0),
-                  fill(minute + ":05", 11 + 2 * i, 1, 1, 21000.0, 0.0),
-                  position(minute + ":05", 1, 0, 0.0)]
+    lines = [account("16:00:01"), quote("16:00:02", 21000.0),
+             *round_trips(["16:50", "16:51", "16:52"])]
     entry = [position("16:59:59.600", 1, 1, 21000.0),
              fill("17:00:00.200" if after else "16:59:59.700", 99, 0, 1, 21000.0,
                   made="16:59:59.500")]
