@@ -623,6 +623,24 @@ class Unsettled:
 BALANCE_WINDOW = Unsettled.WINDOW
 
 
+class BalanceMove:
+    """A move of the Gateway's balance that no known fill explained when reported."""
+
+    __slots__ = ("amount", "held", "reported_at", "until")
+
+    def __init__(self, amount: float, until: int, held: bool, reported_at: int) -> None:
+        self.amount = amount
+        #: when it stops waiting for the fill that would explain it (BALANCE_WINDOW)
+        self.until = until
+        #: kept out of the balance meanwhile (a position was open, or lots waited)
+        self.held = held
+        self.reported_at = reported_at
+
+    def __repr__(self) -> str:
+        return (f"BalanceMove({self.amount}, until={self.until}, held={self.held}, "
+                f"reported_at={self.reported_at})")
+
+
 @dataclass(slots=True)
 class TradeState:
     id: int
@@ -723,7 +741,7 @@ _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
 _NO_AWAITING: dict[str, Awaited] = {}
-_NO_MOVES: list[list[Any]] = []
+_NO_MOVES: list[BalanceMove] = []
 _UNKNOWN = object()  # not in AccountState.memo yet
 
 
@@ -750,12 +768,11 @@ class AccountState:
         #: the balance rules read: the Gateway's (``reported_balance``, None until it
         #: reports one) with the net P&L of the fills known since (``balance_pending``),
         #: less the moves it reported that no known fill explained yet, while held
-        #: (``balance_moves``: [amount, until, held, reported at], oldest first); see
-        #: report_balance
+        #: (``balance_moves``, oldest first); see report_balance
         self.balance = 0.0
         self.reported_balance: float | None = None
         self.balance_pending = 0.0
-        self.balance_moves: list[list[Any]] = _NO_MOVES
+        self.balance_moves: list[BalanceMove] = _NO_MOVES
         #: when the Gateway last reported a balance that moved (a fill made before it is
         #: in it)
         self.balance_moved_at: int | None = None
@@ -1060,9 +1077,10 @@ class AccountState:
                 if abs(ahead) >= _HALF_CENT:
                     if self.balance_moves is _NO_MOVES:
                         self.balance_moves = []
-                    self.balance_moves.append([ahead, now + BALANCE_WINDOW, bool(
-                        self.position_count or self.unsettled or self.awaiting
-                        or self.shadows), now])
+                    self.balance_moves.append(BalanceMove(
+                        ahead, now + BALANCE_WINDOW, bool(
+                            self.position_count or self.unsettled or self.awaiting
+                            or self.shadows), now))
         self._set_balance()
         return self.balance != before
 
@@ -1077,9 +1095,9 @@ class AccountState:
         before, moves = self.balance, self.balance_moves
         # only a fill made before the move was reported can be in it (breakit16: a sale
         # made after an adjustment of its amount was taken as it)
-        for index, (amount, _, _, reported_at) in enumerate(moves):
-            if abs(amount - net) < _HALF_CENT and (made is None
-                                                   or made <= reported_at + _MADE_SLACK):
+        for index, move in enumerate(moves):
+            if abs(move.amount - net) < _HALF_CENT and (
+                    made is None or made <= move.reported_at + _MADE_SLACK):
                 del moves[index]
                 break
         else:
@@ -1091,8 +1109,9 @@ class AccountState:
             if moved_at is not None and made < moved_at - BALANCE_WINDOW:
                 return False
             self.balance_pending = pending = money(self.balance_pending + net, abs(net))
-            for index, (amount, _, _, reported_at) in enumerate(moves):
-                if abs(amount - pending) < _HALF_CENT and made <= reported_at + _MADE_SLACK:
+            for index, move in enumerate(moves):
+                if abs(move.amount - pending) < _HALF_CENT \
+                        and made <= move.reported_at + _MADE_SLACK:
                     # a move of the fills known since
                     del moves[index]
                     self.balance_pending = 0.0
@@ -1103,7 +1122,7 @@ class AccountState:
     @property
     def balance_hold_ends(self) -> int | None:
         """When the oldest move held back stops being held (None: nothing is)."""
-        return min((until for _, until, _, _ in self.balance_moves), default=None)
+        return min((move.until for move in self.balance_moves), default=None)
 
     def balance_holds_end(self, now: int) -> bool:
         """The moves reported BALANCE_WINDOW ago that no fill explained: the Gateway's
@@ -1112,7 +1131,7 @@ class AccountState:
         if not moves:
             return False
         before = self.balance
-        moves[:] = [move for move in moves if move[1] > now]
+        moves[:] = [move for move in moves if move.until > now]
         self._set_balance()
         return self.balance != before
 
@@ -1120,11 +1139,11 @@ class AccountState:
         """The trading day ends: the moves held back stand (a fill still to come was made
         in the day that ends, and the Gateway's balance at its end holds it), each kept
         still to take up its fill. True if ``balance`` moved."""
-        if not any(held for _, _, held, _ in self.balance_moves):
+        if not any(move.held for move in self.balance_moves):
             return False
         before = self.balance
         for move in self.balance_moves:
-            move[2] = False
+            move.held = False
         self._set_balance()
         return self.balance != before
 
@@ -1133,7 +1152,7 @@ class AccountState:
         if reported is None:
             self.balance = 0.0
             return
-        held = sum(amount for amount, _, holding, _ in self.balance_moves if holding)
+        held = sum(move.amount for move in self.balance_moves if move.held)
         self.balance = money(reported + self.balance_pending - held, abs(reported))
 
     def add_trade_time(self, at: int) -> None:
