@@ -33,6 +33,23 @@ USERNAME = "riskrail-test"
 ACCOUNT = 1001
 MNQ = "CON.F.US.MNQ.H26"
 ES = "CON.F.US.EP.H26"
+MES = "CON.F.US.MES.H26"
+#: the maximum loss rule of the balance tests: net liquidation (balance + open P&L) at
+#: MAX_LOSS_FLOOR flattens and locks until the reset
+MAX_LOSS_FLOOR = 48_000.0
+MAX_LOSS_RULESET = f"""
+name: max-loss
+trading_day: {{reset: "17:00", timezone: America/Chicago}}
+rules:
+  - id: MAX-LOSS
+    let:
+      net_liquidation: account.balance + coalesce(account.unrealized_pnl, 0)
+    condition: account.balance > 0 and net_liquidation <= {MAX_LOSS_FLOOR}
+    reason: "net liquidation {{net_liquidation}} reached {MAX_LOSS_FLOOR}"
+    actions:
+      - flatten
+      - lockout: {{until: clock.next_reset}}
+"""
 BUY, SELL = 0, 1
 LIMIT, MARKET, STOP = 1, 2, 4
 RISKRAIL = str(Path(sys.executable).with_name("riskrail"))
@@ -110,6 +127,18 @@ async def session_simulator(config: Any = None) -> AsyncIterator[Simulator]:
     finally:
         await simulator.stop()
 
+
+
+def max_loss_rules(tmp_path: Path) -> Path:
+    """MAX_LOSS_RULESET written to a file in ``tmp_path``."""
+    rules = tmp_path / "max-loss.yaml"
+    rules.write_text(MAX_LOSS_RULESET)
+    return rules
+
+
+def sim_balance(sim: Simulator, account: int = ACCOUNT) -> float:
+    """The account's balance as the simulator holds it."""
+    return float(next(a["balance"] for a in sim.state()["accounts"] if a["id"] == account))
 
 
 def positions(sim: Simulator, account: int = ACCOUNT) -> dict[str, tuple[int, int]]:

@@ -13,12 +13,16 @@ import pytest
 from daemon_testkit import (
     ACCOUNT,
     BUY,
+    MAX_LOSS_FLOOR,
+    MES,
     MNQ,
     SELL,
     daemon_in_process,
     decisions,
+    max_loss_rules,
     positions,
     replay_matches,
+    sim_balance,
     trade,
     wait_until,
 )
@@ -26,27 +30,11 @@ from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
 
-MES = "CON.F.US.MES.H26"
-FLOOR = 48_000.0
-RULESET = f"""
-name: max-loss
-trading_day: {{reset: "17:00", timezone: America/Chicago}}
-rules:
-  - id: MAX-LOSS
-    let:
-      net_liquidation: account.balance + coalesce(account.unrealized_pnl, 0)
-    condition: account.balance > 0 and net_liquidation <= {FLOOR}
-    reason: "net liquidation {{net_liquidation}} reached {FLOOR}"
-    actions:
-      - flatten
-      - lockout: {{until: clock.next_reset}}
-"""
 
 
 async def test_a_winner_sold_under_the_floor_is_no_breach(sim: Simulator,
                                                           tmp_path: Path) -> None:
-    rules = tmp_path / "max-loss.yaml"
-    rules.write_text(RULESET)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_price(MES, 5000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
@@ -64,14 +52,14 @@ async def test_a_winner_sold_under_the_floor_is_no_breach(sim: Simulator,
         sim.set_price(MES, 4950.0)  # -500 open
         trade(sim, MES, SELL, 2)  # realized: the balance goes under the floor
         await wait_until(lambda: MES not in held.positions
-                         and held.reported_balance == sim.state()["accounts"][0]["balance"],
+                         and held.reported_balance == sim_balance(sim),
                          what="the MES sale and its balance")
-        assert held.balance < FLOOR < held.balance + (held.unrealized_pnl or 0.0)
+        assert held.balance < MAX_LOSS_FLOOR < held.balance + (held.unrealized_pnl or 0.0)
         sale = trade(sim, MNQ, SELL, 5)
         await wait_until(lambda: not held.positions and held.reported_balance
-                         == sim.state()["accounts"][0]["balance"],
+                         == sim_balance(sim),
                          what="the MNQ sale, its position and its balance")
-        assert held.balance == sim.state()["accounts"][0]["balance"] > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert positions(sim) == {}
     # the case under test: the Gateway's order, the sale's fill before the account's push
     log = sim.push_log()

@@ -20,12 +20,16 @@ import pytest
 from daemon_testkit import (
     ACCOUNT,
     BUY,
+    MAX_LOSS_FLOOR,
+    MES,
     MNQ,
     SELL,
     daemon_in_process,
     decisions,
+    max_loss_rules,
     positions,
     replay_matches,
+    sim_balance,
     trade,
     wait_until,
 )
@@ -33,22 +37,7 @@ from riskrail.sim import Simulator
 
 pytestmark = pytest.mark.e2e
 
-MES = "CON.F.US.MES.H26"
 CHICAGO = ZoneInfo("America/Chicago")
-FLOOR = 48_000.0
-RULESET = f"""
-name: max-loss
-trading_day: {{reset: "17:00", timezone: America/Chicago}}
-rules:
-  - id: MAX-LOSS
-    let:
-      net_liquidation: account.balance + coalesce(account.unrealized_pnl, 0)
-    condition: account.balance > 0 and net_liquidation <= {FLOOR}
-    reason: "net liquidation {{net_liquidation}} reached {FLOOR}"
-    actions:
-      - flatten
-      - lockout: {{until: clock.next_reset}}
-"""
 #: the periodic reconciliation as often as the daemon allows (its floor: 2.4 s for one account)
 OFTEN = {"reconcile_every": 0.2}
 #: no periodic reconciliation within a test
@@ -57,16 +46,6 @@ NEVER = {"reconcile_every": 3600.0}
 
 def max_loss(tmp_path: Path) -> list[dict[str, Any]]:
     return [d for d in decisions(tmp_path / "state.sqlite") if d["rule"] == "MAX-LOSS"]
-
-
-def sim_balance(sim: Simulator) -> float:
-    return float(sim.state()["accounts"][0]["balance"])
-
-
-def rules_file(tmp_path: Path) -> Path:
-    rules = tmp_path / "max-loss.yaml"
-    rules.write_text(RULESET)
-    return rules
 
 
 async def mes_sold_then_long_mnq(sim: Simulator, network: Any) -> tuple[Any, Any]:
@@ -85,6 +64,18 @@ async def mes_sold_then_long_mnq(sim: Simulator, network: Any) -> tuple[Any, Any
                      and held.reported_balance == sim_balance(sim),
                      what="MES sold, long MNQ, the balance")
     return held, sale
+
+
+async def long_5_mnq(sim: Simulator, network: Any) -> Any:
+    """Buy 5 MNQ (quoted 21000): the account's working memory once the position, its
+    quote and the balance are known."""
+    trade(sim, MNQ, BUY, 5)
+    await wait_until(lambda: ACCOUNT in network.accounts
+                     and MNQ in network.accounts[ACCOUNT].positions
+                     and network.prices.get(MNQ) == 21000.0, what="long MNQ")
+    held = network.accounts[ACCOUNT]
+    await wait_until(lambda: held.reported_balance == sim_balance(sim), what="balance")
+    return held
 
 
 async def under_the_floor_long_a_winner(sim: Simulator, daemon: Any) -> Any:
@@ -109,7 +100,7 @@ async def under_the_floor_long_a_winner(sim: Simulator, daemon: Any) -> Any:
     await wait_until(lambda: MES not in held.positions
                      and held.reported_balance == sim_balance(sim),
                      what="the MES sale and its balance")
-    assert held.balance < FLOOR < held.balance + (held.unrealized_pnl or 0.0)
+    assert held.balance < MAX_LOSS_FLOOR < held.balance + (held.unrealized_pnl or 0.0)
     return held
 
 
@@ -131,7 +122,7 @@ async def test_a_read_racing_a_winner_sale_is_no_breach(sim: Simulator,
     was pushed after the read began (touched[BALANCE] > token); a *fill* pushed after
     the read began is not looked at, and AccountState.report_balance(read=True) zeroes
     balance_pending, the fill's net included, although the read's balance predates it."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=OFTEN) as daemon:
         held = await under_the_floor_long_a_winner(sim, daemon)
         arrived = asyncio.Event()
@@ -142,12 +133,12 @@ async def test_a_read_racing_a_winner_sale_is_no_breach(sim: Simulator,
             sale = trade(sim, MNQ, SELL, 5)
             await wait_until(lambda: not held.positions and any(
                 t.side == "sell" for t in held.trades.values()), what="the sale known")
-            assert held.balance + (held.unrealized_pnl or 0.0) > FLOOR
+            assert held.balance + (held.unrealized_pnl or 0.0) > MAX_LOSS_FLOOR
         finally:
             hold.release()
         await wait_until(lambda: held.reported_balance == sim_balance(sim), timeout=30,
                          what="the sale's balance pushed")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert sale
     assert max_loss(tmp_path) == []
     assert positions(sim) == {}
@@ -168,7 +159,7 @@ async def test_a_void_pushed_late_is_taken_back_once(sim: Simulator, tmp_path: P
     made = clock.now() (its arrival), not the time the Gateway voided it; over 2 s
     after the move was reported (_MADE_SLACK) it cannot take the move up, and the move
     and the void both count."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_price(MES, 5000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
@@ -176,13 +167,13 @@ async def test_a_void_pushed_late_is_taken_back_once(sim: Simulator, tmp_path: P
         network = daemon.network
         assert network is not None
         held, sale = await mes_sold_then_long_mnq(sim, network)
-        assert held.balance == sim_balance(sim) > FLOOR + 800
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR + 800
         sim.delay_pushes("GatewayUserTrade", 5.0)
         sim.void_trade(sale.id)
         await wait_until(lambda: sale.id not in held.trades, timeout=30, what="the void")
         await wait_until(lambda: held.balance_hold_ends is None, timeout=30,
                          what="the hold ended")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {MNQ: (1, 5)}
     live, again = replay_matches(tmp_path, rules)
@@ -204,7 +195,7 @@ async def test_two_sales_their_account_pushes_out_of_order_is_no_breach(
     Cause (a guess): AccountState.report_balance takes every push as newer than the last
     one; an account push has no time of its own, and nothing checks a balance push
     against the fills known (both sales are known, the newer push holds them both)."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
@@ -213,7 +204,7 @@ async def test_two_sales_their_account_pushes_out_of_order_is_no_breach(
         await wait_until(lambda: MES in held.positions, what="long MES again")
         sim.set_price(MES, 4955.0)  # +50
         await wait_until(lambda: network.prices.get(MES) == 4955.0, what="MES quoted")
-        assert held.balance + (held.unrealized_pnl or 0.0) > FLOOR + 900
+        assert held.balance + (held.unrealized_pnl or 0.0) > MAX_LOSS_FLOOR + 900
         sim.delay_pushes("GatewayUserAccount", 1.0)
         trade(sim, MES, SELL, 2)
         trade(sim, MNQ, SELL, 5)
@@ -223,7 +214,7 @@ async def test_two_sales_their_account_pushes_out_of_order_is_no_breach(
                          what="the late account push")
         await wait_until(lambda: not held.positions and len(held.trades) == 6,
                          what="both sales")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {}
     live, again = replay_matches(tmp_path, rules)
@@ -237,7 +228,7 @@ async def test_a_winner_sold_its_fill_pushed_late_reads_racing_is_no_breach(
     """Control. By hand: about 47,898 and long 5 MNQ +1,000; the winner sold, its fill
     pushed 3 s late (the flat position and the account push first), periodic reads every
     2.4 s meanwhile: net liquidation about 48,897 throughout, no MAX-LOSS."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=OFTEN) as daemon:
         held = await under_the_floor_long_a_winner(sim, daemon)
         sim.delay_pushes("GatewayUserTrade", 3.0)
@@ -248,7 +239,7 @@ async def test_a_winner_sold_its_fill_pushed_late_reads_racing_is_no_breach(
                          what="the late fill pushed")
         await wait_until(lambda: not held.positions and len(held.trades) == 4
                          and held.reported_balance == sim_balance(sim), what="the sale")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     live, again = replay_matches(tmp_path, rules)
     assert again == live
@@ -259,22 +250,17 @@ async def test_an_adjustment_while_open_stands_after_the_hold(sim: Simulator,
     """Control. By hand: 48,400, long 5 MNQ flat; the Gateway adjusts the balance to
     47,500 (no fill): held back while the position is open, the Gateway's word after
     10 s: MAX-LOSS then (net liquidation 47,500), not before; the Gateway flat."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
-        trade(sim, MNQ, BUY, 5)
-        await wait_until(lambda: ACCOUNT in network.accounts
-                         and MNQ in network.accounts[ACCOUNT].positions
-                         and network.prices.get(MNQ) == 21000.0, what="long MNQ")
-        held = network.accounts[ACCOUNT]
-        await wait_until(lambda: held.reported_balance == sim_balance(sim), what="balance")
+        held = await long_5_mnq(sim, network)
         sim.set_balance(ACCOUNT, 47_500.0)
         await wait_until(lambda: held.reported_balance == 47_500.0, what="the adjustment")
         ends = held.balance_hold_ends
-        assert ends is not None and held.balance > FLOOR
+        assert ends is not None and held.balance > MAX_LOSS_FLOOR
         await wait_until(lambda: max_loss(tmp_path), timeout=30, what="the breach")
         await wait_until(lambda: positions(sim) == {}, what="flattened at the Gateway")
     decided = [d for d in max_loss(tmp_path) if d["action"] == "flatten"]
@@ -289,7 +275,7 @@ async def test_a_restart_while_a_sale_is_held_is_no_breach(sim: Simulator,
     pushed 20 s late: the account push's +999 is held (its fill to come). The daemon
     stops and starts on the same state: its start read has the balance, the flat
     position and the sale: net liquidation about 48,897, no MAX-LOSS, before or after."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         held = await under_the_floor_long_a_winner(sim, daemon)
         sim.delay_pushes("GatewayUserTrade", 20.0)
@@ -297,7 +283,7 @@ async def test_a_restart_while_a_sale_is_held_is_no_breach(sim: Simulator,
         await wait_until(lambda: not held.positions
                          and held.reported_balance == sim_balance(sim)
                          and held.balance_hold_ends is not None, what="the move held")
-        assert held.balance < FLOOR < held.balance + (held.unrealized_pnl or 0.0)
+        assert held.balance < MAX_LOSS_FLOOR < held.balance + (held.unrealized_pnl or 0.0)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
@@ -306,7 +292,7 @@ async def test_a_restart_while_a_sale_is_held_is_no_breach(sim: Simulator,
                          what="the start read")
         again_held = network.accounts[ACCOUNT]
         assert not again_held.positions
-        assert again_held.balance == sim_balance(sim) > FLOOR
+        assert again_held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {}
 
@@ -326,7 +312,7 @@ async def test_a_void_pushed_late_after_a_read_is_taken_back_once(sim: Simulator
     Cause (a guess): network._trade passes a void to balance_filled with made = its
     arrival; a read in between left no move for it to take up, and made after the read
     it counts as new P&L, though the read's balance already held it."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_price(MES, 5000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
@@ -342,7 +328,7 @@ async def test_a_void_pushed_late_after_a_read_is_taken_back_once(sim: Simulator
                          and held.balance == sim_balance(sim), timeout=4.5,
                          what="a read after it")
         await wait_until(lambda: sale.id not in held.trades, timeout=30, what="the void")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {MNQ: (1, 5)}
     live, again = replay_matches(tmp_path, rules)
@@ -355,7 +341,7 @@ async def test_a_limit_sale_filled_in_parts_its_fills_late_is_no_breach(
     fills in 2 parts (3 and 2, each its fill and position push, then one account push
     of about +999); both fills pushed 1 s late: the move waits for its two fills, net
     liquidation about 48,897 throughout: no MAX-LOSS; the balance ends as the Gateway's."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         held = await under_the_floor_long_a_winner(sim, daemon)
         sim.exchange.fill_parts = 2
@@ -363,7 +349,7 @@ async def test_a_limit_sale_filled_in_parts_its_fills_late_is_no_breach(
         trade(sim, MNQ, SELL, 5, 1, limit=21100.0)
         await wait_until(lambda: not held.positions and len(held.trades) == 5
                          and held.reported_balance == sim_balance(sim), what="the sale")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {}
     live, again = replay_matches(tmp_path, rules)
@@ -375,7 +361,7 @@ async def test_a_void_while_open_in_order_is_taken_back_once(sim: Simulator,
     """Control. By hand: as test_a_void_pushed_late_is_taken_back_once, the voided fill
     and the account push in the Gateway's order: net liquidation about 48,397 at once
     and after the 10 s a move may be held: no MAX-LOSS; the long MNQ left alone."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_price(MES, 5000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
@@ -386,7 +372,7 @@ async def test_a_void_while_open_in_order_is_taken_back_once(sim: Simulator,
         sim.void_trade(sale.id)
         await wait_until(lambda: sale.id not in held.trades
                          and held.reported_balance == sim_balance(sim), what="the void")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
         assert held.balance_hold_ends is None
     assert max_loss(tmp_path) == []
     assert positions(sim) == {MNQ: (1, 5)}
@@ -402,18 +388,13 @@ async def test_an_adjustment_held_at_the_day_end_stands_then(sim: Simulator,
     liquidation 47,500), before the 10 s hold would have ended, never before the
     reset; the Gateway flat."""
     sim.clock_to("16:59:52 America/Chicago")
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     sim.set_price(MNQ, 21000.0)
     sim.set_balance(ACCOUNT, 48_400.0)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
-        trade(sim, MNQ, BUY, 5)
-        await wait_until(lambda: ACCOUNT in network.accounts
-                         and MNQ in network.accounts[ACCOUNT].positions
-                         and network.prices.get(MNQ) == 21000.0, what="long MNQ")
-        held = network.accounts[ACCOUNT]
-        await wait_until(lambda: held.reported_balance == sim_balance(sim), what="balance")
+        held = await long_5_mnq(sim, network)
         adjusted = datetime.fromisoformat(sim.state()["time"].replace("Z", "+00:00"))
         assert adjusted.astimezone(CHICAGO).time() < time(16, 59, 59)  # else too slow a start
         sim.set_balance(ACCOUNT, 47_500.0)
@@ -436,7 +417,7 @@ async def test_two_sales_their_fills_pushed_late_is_no_breach(sim: Simulator,
     the two fills pushed 1 s late instead (each sale's flat position and account push
     first: two moves of about +49 and +999 held, each taken up by its own fill): net
     liquidation about 48,946 throughout, no MAX-LOSS; the balance ends as the Gateway's."""
-    rules = rules_file(tmp_path)
+    rules = max_loss_rules(tmp_path)
     async with daemon_in_process(sim, tmp_path, [rules], daemon_options=NEVER) as daemon:
         network = daemon.network
         assert network is not None
@@ -451,7 +432,7 @@ async def test_two_sales_their_fills_pushed_late_is_no_breach(sim: Simulator,
         await wait_until(lambda: not held.positions and len(held.trades) == 6
                          and held.reported_balance == sim_balance(sim)
                          and held.balance_hold_ends is None, what="both sales")
-        assert held.balance == sim_balance(sim) > FLOOR
+        assert held.balance == sim_balance(sim) > MAX_LOSS_FLOOR
     assert max_loss(tmp_path) == []
     assert positions(sim) == {}
     live, again = replay_matches(tmp_path, rules)
