@@ -16,6 +16,10 @@ TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
 STANDARD = ROOT / "rulesets" / "standard.yaml"
 NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
 TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
+#: the three tiers with liquidate-only written as tracked-value rules (LIQUIDATE-ONLY-
+#: ORDERS, LIQUIDATE-ONLY-FILLS: the day's lowest net P&L, previous() of the position);
+#: the preset holds the tier with a reduce-only lockout instead
+TRADOVATE_TIERS = ROOT / "rulesets" / "examples" / "tradovate-three-tiers.yaml"
 #: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
 OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
 #: topstep-evaluation with its position-size rule off

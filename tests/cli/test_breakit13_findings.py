@@ -21,7 +21,7 @@ from gapdays import (
     NO_SIZE_LIMIT,
     OVER_THE_HALT,
     TOPSTEP,
-    TRADOVATE,
+    TRADOVATE_TIERS,
     TRAILING,
     account,
     at,
@@ -398,7 +398,8 @@ def an_add_while_liquidate_only(push_first: bool, between: bool) -> list[dict[st
 @ENGINES
 def test_an_add_pushed_first_is_taken_off_once_under_liquidate_only(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-auto-liquidation. By hand: one add of 1 MNQ while liquidate-only: it is
+    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # By hand: one add of 1 MNQ while liquidate-only: it is
     # taken off once (reduce_position by 1 at 17:00:30), in either order and whatever
     # is quoted between (the controls below). Seen with the push first and MES quoted
     # between: a second reduce_position at 17:00:31 (the add's fill, its print ending
@@ -412,7 +413,7 @@ def test_an_add_pushed_first_is_taken_off_once_under_liquidate_only(
     # rules already judged the push with the position's own values since (it should only
     # stand in for values the wait kept from being read, e.g. the open P&L, or only if
     # no cycle judged the push's change yet).
-    assert decided(tmp_path, an_add_while_liquidate_only(True, between=True), TRADOVATE,
+    assert decided(tmp_path, an_add_while_liquidate_only(True, between=True), TRADOVATE_TIERS,
                    "--engine", engine) == LIQUIDATE_ONLY
 
 
@@ -421,7 +422,7 @@ def test_an_add_pushed_first_is_taken_off_once_under_liquidate_only(
                                                      (False, False)])
 def test_the_same_add_is_taken_off_once_otherwise(tmp_path: Path, engine: str,
                                                   push_first: bool, between: bool) -> None:
-    assert decided(tmp_path, an_add_while_liquidate_only(push_first, between), TRADOVATE,
+    assert decided(tmp_path, an_add_while_liquidate_only(push_first, between), TRADOVATE_TIERS,
                    "--engine", engine) == LIQUIDATE_ONLY
 
 

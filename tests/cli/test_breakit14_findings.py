@@ -21,7 +21,7 @@ from gapdays import (
     NO_SIZE_LIMIT,
     OVER_THE_HALT,
     TOPSTEP,
-    TRADOVATE,
+    TRADOVATE_TIERS,
     TRAILING,
     account,
     at,
@@ -463,7 +463,8 @@ def an_add_then_liquidate_only(push_first: bool, over_the_halt: bool = True
 @ENGINES
 def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_halt(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-auto-liquidation. By hand: the add is made at 17:00:30 while the day's
+    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # By hand: the add is made at 17:00:30 while the day's
     # net is -500 (tier 1 only): it is no add under liquidate-only; the day reaches
     # -760 half a second later (17:00:30.5): the tier 2 alert, and only later adds
     # are taken off: nothing else, as with the fill first, or with the push first when
@@ -479,7 +480,7 @@ def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_hal
     # (size, last_change) judged the push rightly at the push: previous() of what needs
     # no price should not be set back (only the open P&L's). Fixed: the wait's end sets
     # back the previous() of a rule only if one of them reads a price.
-    assert decided(tmp_path, an_add_then_liquidate_only(push_first=True), TRADOVATE,
+    assert decided(tmp_path, an_add_then_liquidate_only(push_first=True), TRADOVATE_TIERS,
                    "--engine", engine) == LIQUIDATE_ONLY_AFTER_THE_ADD
 
 
@@ -488,7 +489,7 @@ def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_hal
 def test_the_same_add_made_before_liquidate_only_stays_otherwise(
         tmp_path: Path, push_first: bool, over_the_halt: bool) -> None:
     assert decided(tmp_path, an_add_then_liquidate_only(push_first, over_the_halt),
-                   TRADOVATE) == LIQUIDATE_ONLY_AFTER_THE_ADD
+                   TRADOVATE_TIERS) == LIQUIDATE_ONLY_AFTER_THE_ADD
 
 
 # -- held: a print in another account ends the wait ------------------------------------

@@ -44,8 +44,8 @@ FREQTRADE = ROOT / "rulesets" / "examples" / "freqtrade-max-drawdown.yaml"
 #: tradovate-auto-liquidation with its real-time trailing drawdown alone (the floor: the
 #: highest net liquidation seen, the 50000 start before any, less 2500, never above 50000)
 REALTIME = (*(item for rule in (
-    "DAILY-LOSS-ALERT", "DAILY-LOSS-LIQUIDATE-ONLY", "LIQUIDATE-ONLY-ORDERS",
-    "LIQUIDATE-ONLY-FILLS", "DAILY-LOSS-AUTO-LIQUIDATE", "DAILY-PROFIT-TARGET",
+    "DAILY-LOSS-ALERT", "DAILY-LOSS-LIQUIDATE-ONLY", "DAILY-LOSS-AUTO-LIQUIDATE",
+    "DAILY-PROFIT-TARGET",
     "WEEKLY-LOSS-LIMIT", "WEEKLY-PROFIT-TARGET", "TRAILING-MAX-DRAWDOWN")
     for item in ("--set", f"{rule}.enabled=false")),
     "--set", "TRAILING-MAX-DRAWDOWN-REALTIME.enabled=true")

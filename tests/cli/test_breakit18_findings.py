@@ -1,6 +1,6 @@
 """What an adversarial outside tester (helper breakit18) found replaying hand-made days
 through ``riskrail dry-run`` against the rules that read previous() of a position
-(topstepx-trade-limits, tradovate-auto-liquidation's liquidate-only, no adding to a
+(topstepx-trade-limits, tradovate-three-tiers' liquidate-only, no adding to a
 loser) in the orders the Gateway's callbacks really finish in. Each test asserts the
 correct decision, worked out by hand. What a day takes off is read from the dry-run's
 records: each reduce_position decision and its lots (the dry-run carries no call out,
@@ -27,7 +27,7 @@ from gapdays import (
     ENGINES,
     MES,
     NO_ADDING,
-    TRADOVATE,
+    TRADOVATE_TIERS,
     account,
     at,
     fill,
@@ -435,7 +435,8 @@ TWO_ADDS_PUSHED_AHEAD = [position("17:00:30", 1, 2, 21000.0),
 @ENGINES
 def test_two_adds_pushed_before_their_fills_are_both_taken_off_under_liquidate_only(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-auto-liquidation. By hand: two adds of 1 MNQ while liquidate-only, each
+    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # By hand: two adds of 1 MNQ while liquidate-only, each
     # taken off: 2 lots (the held lot stays), as with each push followed by its fill
     # (the control). Seen: one reduce_position by 1 at the first push (17:00:30); the
     # second push (long 3) and both fills decide nothing: one add kept; the dry-run
@@ -444,7 +445,7 @@ def test_two_adds_pushed_before_their_fills_are_both_taken_off_under_liquidate_o
     # judged against the same values (["previous", [1]]) while the rule is still true:
     # refraction.
     reduces, lots = taken_off(tmp_path, adds_while_liquidate_only(TWO_ADDS_PUSHED_AHEAD),
-                              TRADOVATE, "--engine", engine)
+                              TRADOVATE_TIERS, "--engine", engine)
     assert lots == 2, reduces
 
 
@@ -455,7 +456,7 @@ def test_two_adds_each_pushed_then_filled_are_each_taken_off_once(tmp_path: Path
               fill("17:00:31", 9003, 0, 1, 21000.0, made="17:00:30"),
               position("17:00:32", 1, 3, 21000.0), quote("17:00:32.500", 4842.0, contract=MES),
               fill("17:00:33", 9004, 0, 1, 21000.0, made="17:00:32")]
-    reduces, lots = taken_off(tmp_path, adds_while_liquidate_only(middle), TRADOVATE,
+    reduces, lots = taken_off(tmp_path, adds_while_liquidate_only(middle), TRADOVATE_TIERS,
                               "--engine", engine)
     assert (lots, [(clock, size) for clock, _, size in reduces]) == (
         2, [("17:00:30", 1), ("17:00:32", 1)])
@@ -469,7 +470,7 @@ def test_an_add_with_quotes_of_both_between_push_and_fill_is_taken_off_once(
     middle = [position("17:00:30", 1, 2, 21000.0), quote("17:00:30.400", 4842.0, contract=MES),
               quote("17:00:30.500", 21000.0), quote("17:00:35", 4841.0, contract=MES),
               fill("17:00:39", 9003, 0, 1, 21000.0, made="17:00:30")]
-    reduces, lots = taken_off(tmp_path, adds_while_liquidate_only(middle), TRADOVATE,
+    reduces, lots = taken_off(tmp_path, adds_while_liquidate_only(middle), TRADOVATE_TIERS,
                               "--engine", engine)
     assert (lots, reduces) == (1, [("17:00:30", "LIQUIDATE-ONLY-FILLS", 1)])
 

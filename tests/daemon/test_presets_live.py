@@ -20,6 +20,7 @@ from daemon_testkit import (
     SELL,
     STOP,
     DaemonProcess,
+    calls,
     decisions,
     has_decision,
     positions,
@@ -76,19 +77,17 @@ async def test_tradovate_preset_three_tiers_against_the_simulator(
                          what="tier 1 alert")
         assert positions(sim) == {MNQ: (1, 4)}
 
-        # tier 2, -760: liquidate-only; an opening limit order is cancelled ...
+        # tier 2, -760: liquidate-only (a reduce-only lockout until the reset); an
+        # opening limit order is cancelled (the lock's constraint, on the order's push) ...
         sim.set_price("MNQ", 21405)
         await wait_until(lambda: has_decision(daemon.state, "DAILY-LOSS-LIQUIDATE-ONLY",
-                                              "alert"), what="tier 2")
+                                              "lockout"), what="tier 2")
         entry = await place(trader, BUY, 1, LIMIT, limitPrice=21300)
         await wait_until(lambda: not working(sim), what="the opening order cancelled")
-        # the decision's row is written after the cancel has left
-        await wait_until(lambda: [d["order_id"] for d in has_decision(
-            daemon.state, "LIQUIDATE-ONLY-ORDERS", "cancel_order")] == [entry],
-            what="the cancel in the state file")
+        assert [c["body"].get("orderId") for c in calls(sim, "Order/cancel")] == [entry]
         # ... a market add is taken off again, only the add ...
         await place(trader, BUY, 1)
-        await wait_until(lambda: has_decision(daemon.state, "LIQUIDATE-ONLY-FILLS",
+        await wait_until(lambda: has_decision(daemon.state, "REDUCE-ONLY-ENFORCEMENT",
                                               "reduce_position"), what="the add undone")
         await wait_until(lambda: positions(sim) == {MNQ: (1, 4)}, what="back to long 4")
         # ... a reduction and a protective stop are allowed
@@ -111,16 +110,16 @@ async def test_tradovate_preset_three_tiers_against_the_simulator(
     assert await daemon.wait_exit() == 0
     made = fired(daemon.state)
     for expected in [("DAILY-LOSS-ALERT", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "alert"),
-                     ("LIQUIDATE-ONLY-ORDERS", "cancel_order"),
-                     ("LIQUIDATE-ONLY-FILLS", "reduce_position"),
+                     ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout"),
+                     ("REDUCE-ONLY-ENFORCEMENT", "reduce_position"),
                      ("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
                      ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout"),
                      ("LOCKOUT-ENFORCEMENT", "close_position")]:
         assert expected in made, made
-    # the reduction and the stop were the trader's to make: nothing undid them
     # the add undone once (back to 4); the trader's own reduction and stop were allowed.
-    # (the re-entry during the lock is also an add while liquidate-only: the same close)
-    undone = has_decision(daemon.state, "LIQUIDATE-ONLY-FILLS", "reduce_position")
+    # (the re-entry during the block lock is closed by LOCKOUT-ENFORCEMENT: the strictest
+    # mode in force, the reduce-only cap of 0 for a position opened under it agreeing)
+    undone = has_decision(daemon.state, "REDUCE-ONLY-ENFORCEMENT", "reduce_position")
     assert [(d["size"], d["limit"]) for d in undone][:1] == [(1, 4)]
     assert all(d["limit"] == 0 for d in undone[1:])
     # the Gateway's final state: flat, no working order, every fill accounted for

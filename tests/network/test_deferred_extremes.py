@@ -4,7 +4,7 @@ RuleNetwork._fold): while the account's open P&L moves with one contract's price
 the value is monotonic in that price, so its extreme since the last sample is its value
 at the lowest (or highest) price since, computed at that price as a sample would have
 been. A quote wakes the account only where the value would reach a value the rules
-reading it compare it with (the presets' liquidate-only tier: -750), no longer at each
+reading it compare it with (the three tiers' liquidate-only tier: -750), no longer at each
 new low of the day (0.16 accounts a quote in the bench before).
 
 Differential: on generated Gateway streams (test_quote_filter_differential's, and ones
@@ -81,7 +81,7 @@ rules:
 """
 
 _EXTREMES = load_ruleset(["extremes.yaml"], texts={"extremes.yaml": EXTREME_RULES})[0]
-NAMES = ["extremes", "tradovate", "tradovate-realtime", "topstep"]
+NAMES = ["extremes", "tradovate", "tradovate-tiers", "tradovate-realtime", "topstep"]
 
 
 def rules(name: str) -> Ruleset:
@@ -170,7 +170,7 @@ def test_deferred_extremes_decide_as_sampling_each_new_extreme(name: str,
 
 
 @PROPERTY
-@given(st.sampled_from(["extremes", "tradovate"]), trends())
+@given(st.sampled_from(["extremes", "tradovate-tiers"]), trends())
 def test_deferred_extremes_over_long_trends(name: str, events: list[Any]) -> None:
     assert differs(rules(name), events) is None
 
@@ -250,10 +250,11 @@ def test_no_working_out_before_an_event_changes_the_account_is_caught(
 
 @pytest.mark.parametrize("side", [1, 2])
 def test_a_new_low_of_the_day_costs_a_quote_no_cycle(side: int) -> None:
-    """Counts, not times: on the Tradovate preset, one account holding ES and losing
-    tick by tick (a new low of the day's net P&L at each quote) gets no quote cycle
-    until the value nears a tier (the alert at -500); its lowest is then whole."""
-    network = RuleNetwork(named_ruleset("tradovate"), clock := SimulatedClock(START))
+    """Counts, not times: on the Tradovate three tiers (liquidate-only tracked), one
+    account holding ES and losing tick by tick (a new low of the day's net P&L at each
+    quote) gets no quote cycle until the value nears a tier (the alert at -500); its
+    lowest is then whole."""
+    network = RuleNetwork(named_ruleset("tradovate-tiers"), clock := SimulatedClock(START))
 
     def push(kind: str, data: dict[str, Any], on: str | None = None) -> None:
         clock.set(clock.now() + MICROS)

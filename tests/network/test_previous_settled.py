@@ -111,10 +111,10 @@ def test_adopting_the_next_interval_when_it_finds_otherwise_is_caught() -> None:
 
 
 def test_a_grown_position_costs_the_next_quote_no_judgment() -> None:
-    """Counts, not times: on the Tradovate preset, after a fill and the push growing the
+    """Counts, not times: on the Tradovate three tiers, after a fill and the push growing the
     position (LIQUIDATE-ONLY-FILLS' previous(position.size) changes), a quote within
     every interval judges nothing (it judged LIQUIDATE-ONLY-FILLS again)."""
-    network = RuleNetwork(named_ruleset("tradovate"), clock := SimulatedClock(START))
+    network = RuleNetwork(named_ruleset("tradovate-tiers"), clock := SimulatedClock(START))
     contract = "CON.F.US.EP.H26"
 
     def judged(kind: str, data: dict[str, Any], on: str | None = None) -> int:

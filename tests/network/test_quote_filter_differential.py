@@ -36,6 +36,9 @@ RULESET_FILES: dict[str, tuple[list[Path], list[str]]] = {
     "standard": ([Path(STANDARD_RULESET)], ["RULE-003.include_unrealized=true"]),
     "topstep": ([ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"], []),
     "tradovate": ([ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"], []),
+    #: the three tiers with liquidate-only as tracked-value rules (the day's lowest net
+    #: P&L, previous() of the position), as the Tradovate preset had them
+    "tradovate-tiers": ([ROOT / "rulesets" / "examples" / "tradovate-three-tiers.yaml"], []),
     "tradovate-realtime": ([ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"],
                            ["TRAILING-MAX-DRAWDOWN-REALTIME.enabled=true"]),
 }
