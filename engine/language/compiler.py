@@ -49,7 +49,8 @@ from .prices import (
 )
 from .types import DURATION, INSTANT, NUMBER, TIMEOFDAY, MapType, RecordType, Type
 
-__all__ = ["NEVER", "Compiled", "Context", "ExpressionCompiler", "glob_match", "to_micros"]
+__all__ = ["NEVER", "Compiled", "Context", "ExpressionCompiler", "PricedComparison", "glob_match",
+           "to_micros"]
 
 NEVER = 2**62  # "no deadline": later than any instant
 MICROS = 1_000_000
@@ -102,6 +103,26 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
+class PricedComparison:
+    """A boolean that is one comparison whose sides differ by an affine form in prices
+    (``terms``), behind an optional ``guard`` that reads no price (``guard and left op
+    right``): what the compiled function computes, in parts, so that a judgment finding
+    it false can work out its price interval without the whole evaluation (the network's
+    judgment of a false comparison, ``RuleNetwork._judge_priced``). ``function(ctx)`` is
+    ``bool(guard(ctx)) and op(left(ctx), right(ctx))``, noting the interval when asked."""
+
+    left: Evaluator
+    right: Evaluator
+    op: Callable[[Any, Any], bool]
+    terms: tuple[tuple[str, str, float], ...]
+    guard: Evaluator | None = None
+    #: what each side computes, named the same in every rule that writes it so
+    #: (``ExpressionCompiler.pure_key``): a cycle computes it once for all its readers
+    left_key: str | None = None
+    right_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Compiled:
     function: Evaluator
     constant: bool = False
@@ -109,6 +130,11 @@ class Compiled:
     #: how the value depends on prices (prices.PriceForm; NO_PRICES: it does not), as
     #: ``ExpressionCompiler.compile`` found; None: not analyzed (made some other way)
     prices: PriceForm | None = None
+    #: the value is one comparison of a price-affine difference (PricedComparison)
+    priced: PricedComparison | None = None
+    #: what it computes from the account's own fields and constants alone
+    #: (``ExpressionCompiler.pure_key``), None if it reads anything else
+    key: str | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -284,6 +310,17 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+#: the functions whose value is their arguments' alone (pure_key)
+_PURE_FUNCTIONS = frozenset({"max", "min", "abs", "round", "coalesce"})
+
+
+def _value_key(value: Any) -> str | None:
+    """A constant's text in a pure_key: numbers, strings, booleans and none only."""
+    if value is None or type(value) in (bool, int, float, str):
+        return f"{type(value).__name__}:{value!r}"
+    return None
+
+
 def _session_field(attr: str) -> Callable[[Session, Context], Any]:
     def read(session: Session, ctx: Context) -> Any:
         seconds = ctx.now / MICROS
@@ -344,7 +381,60 @@ class ExpressionCompiler:
         form = self._price_form(node)
         if form is None and self.topics & PRICE_TOPICS:
             form = VOLATILE  # read some way the analysis does not know: never skipped
-        return dataclasses.replace(compiled, prices=NO_PRICES if form is None else form)
+        return dataclasses.replace(compiled, prices=NO_PRICES if form is None else form,
+                                   key=self.pure_key(node))
+
+    def pure_key(self, node: n.Node) -> str | None:
+        """A text naming what ``node`` computes from the account's own fields (not its
+        locks, which a cycle's firings change), literals, params and pure functions
+        alone: two rules writing the same computation get the same text, so a network
+        cycle, where none of those change, computes it once for every rule reading it.
+        None: it reads anything else (another record, the clock, a tracked value, a
+        comprehension's variable)."""
+        assert self._check is not None
+        expansion = self._check.macros.get(id(node))
+        if expansion is not None:
+            return self.pure_key(expansion)
+        if isinstance(node, n.Literal):
+            value = _value_key(node.value)
+            return None if value is None else f"{node.kind} {value}"
+        if isinstance(node, n.Name):
+            name = node.name
+            if name in self._locals():
+                return None
+            if name in self.lets:
+                return self.lets[name].key
+            if name in self.tracked or name not in self.constants:
+                return None
+            return _value_key(self.constants[name])
+        if isinstance(node, n.Attribute):
+            base = node.value
+            if not isinstance(base, n.Name) or base.name in self._locals() \
+                    or id(base) in self._check.macros or base.name in self.lets \
+                    or base.name in self.tracked:
+                return None
+            if base.name == "account":
+                spec = RECORDS["account"].fields.get(node.attr)
+                if spec is None or "lockouts" in spec.topics or "feed" in spec.topics:
+                    return None
+                return f"account.{node.attr}"
+            container = self.constants.get(base.name)
+            return _value_key(container.get(node.attr)) if isinstance(container, Mapping) \
+                else None
+        if isinstance(node, n.Unary):
+            inner = self.pure_key(node.operand)
+            return None if inner is None else f"(-{inner})"
+        if isinstance(node, n.Binary):
+            left, right = self.pure_key(node.left), self.pure_key(node.right)
+            if left is None or right is None:
+                return None
+            return f"({left} {node.op} {right})"
+        if isinstance(node, n.Call) and node.function in _PURE_FUNCTIONS:
+            keys = [self.pure_key(arg) for arg in node.args]
+            if any(key is None for key in keys):
+                return None
+            return f"{node.function}({', '.join(keys)})"  # type: ignore[arg-type]
+        return None
 
     def _price_form(self, node: n.Node) -> PriceForm | None:
         assert self._check is not None
@@ -595,7 +685,10 @@ class ExpressionCompiler:
                     note_comparison(ctx.bounds, ctx, priced, a, b)
                 return op(a, b)
             self._price_compares.add(id(node))
-            return Compiled(compare_prices)
+            return Compiled(compare_prices, priced=PricedComparison(
+                lf, rf, op, priced,
+                left_key=None if left.constant else self.pure_key(node.left),
+                right_key=None if right.constant else self.pure_key(node.right)))
         if slope == 0:
             if node.op == "matches":
                 def match(ctx: Context) -> bool:
@@ -681,7 +774,15 @@ class ExpressionCompiler:
 
     def _c_BoolOp(self, node: n.Node) -> Compiled:
         assert isinstance(node, n.BoolOp)
-        left = self._compile(node.left)
+        saved, self.topics = self.topics, set()
+        reads = sum(self.track_reads.values())
+        try:
+            left = self._compile(node.left)
+        finally:
+            # a guard that reads no price nor tracked value (PricedComparison.guard)
+            unpriced = not self.topics & PRICE_TOPICS \
+                and sum(self.track_reads.values()) == reads
+            self.topics = saved | self.topics
         if left.constant and bool(left.value) == (node.op == "or"):
             value = node.op == "or"  # decided by the params alone
             return Compiled(lambda ctx: value, True, value)
@@ -689,11 +790,18 @@ class ExpressionCompiler:
         lf, rf = left.function, right.function
         if node.op == "and":
             if left.constant:
-                return right if right.constant else Compiled(lambda ctx: bool(rf(ctx)))
+                return right if right.constant else Compiled(
+                    lambda ctx: bool(rf(ctx)), priced=right.priced)
             if right.constant and not right.value:
                 return Compiled(lambda ctx: False, True, False)
-            return self._fold(lambda ctx: bool(lf(ctx)) and bool(rf(ctx)), left, right,
+            both = self._fold(lambda ctx: bool(lf(ctx)) and bool(rf(ctx)), left, right,
                               node=node)
+            if right.priced is not None and right.priced.guard is None and unpriced:
+                # a guard reading no price before a priced comparison (``account.balance >
+                # 0 and net <= floor``)
+                return dataclasses.replace(both, priced=dataclasses.replace(
+                    right.priced, guard=lf))
+            return both
         if right.constant and right.value:
             return Compiled(lambda ctx: True, True, True)
         if left.constant:

@@ -124,8 +124,8 @@ class PriceBounds:
             self.hi[contract] = hi
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, PriceBounds) and (self.volatile, self.lo, self.hi) == (
-            other.volatile, other.lo, other.hi)
+        return isinstance(other, PriceBounds) and self.volatile == other.volatile \
+            and self.lo == other.lo and self.hi == other.hi
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -248,8 +248,10 @@ def price_form(node: n.Node, macros: dict[int, n.Node], lets: dict[str, PriceFor
     return form(node)
 
 
+#: (edges, slopes, prices, gross slopes, the one contract's (contract, slope, price,
+#: |slope|) when the value moves with one contract alone and no terms cancel)
 _Dependence = tuple[list[tuple[str, float, float]], dict[str, float], dict[str, float],
-                    dict[str, float]]
+                    dict[str, float], tuple[str, float, float, float] | None]
 #: terms -> whether they are all the account's (the same few per ruleset: a rule's
 #: comparisons, compiled once)
 _ACCOUNT_ONLY: dict[tuple[tuple[str, str, float], ...], bool] = {}
@@ -265,6 +267,14 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
     field's slope holds within (a best price) are noted. Terms of the account alone are
     worked out once per network cycle (the account's ``memo``: the same net P&L is read
     by many rules), the intervals noted into each evaluation's ``bounds``."""
+    known = _known(ctx, terms)
+    for contract, lo, hi in known[0]:
+        bounds.narrow(contract, lo, hi)
+    return known[1], known[2], known[3]
+
+
+def _known(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
+    """_depend's, once per network cycle for terms of the account alone."""
     account_only = _ACCOUNT_ONLY.get(terms)
     if account_only is None:
         account_only = _ACCOUNT_ONLY[terms] = all(term[0] == "account" for term in terms)
@@ -274,10 +284,7 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
         known = _depend(ctx, terms)
         if memo is not None:
             memo[terms] = known
-    edges, slopes, prices, gross = known
-    for contract, lo, hi in edges:
-        bounds.narrow(contract, lo, hi)
-    return slopes, prices, gross
+    return known
 
 
 def dependence(ctx: Any, terms: tuple[tuple[str, str, float], ...]
@@ -306,7 +313,12 @@ def _depend(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
                 slopes[contract] = slopes.get(contract, 0.0) + coefficient * slope
                 prices[contract] = price
                 gross[contract] = gross.get(contract, 0.0) + abs(coefficient * slope)
-    return edges, slopes, prices, gross
+    single = None
+    if len(slopes) == 1:
+        ((contract, slope),) = slopes.items()
+        if slope and abs(slope) == gross[contract]:  # no terms cancel
+            single = (contract, slope, prices[contract], abs(slope))
+    return edges, slopes, prices, gross, single
 
 
 def _moving(slopes: dict[str, float], gross: dict[str, float]
@@ -335,26 +347,32 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
     a margin): whatever the contracts do within their intervals, together they cannot
     reach 0. A field not known yet (no price) is waited for: any price of its contract
     leaves the interval."""
-    slopes, prices, gross = _dependence(bounds, ctx, terms)
+    known = _known(ctx, terms)
+    for contract, lo, hi in known[0]:
+        bounds.narrow(contract, lo, hi)
     if a is None or b is None:
         return  # the result holds until an unknown field becomes known (noted above)
-    if type(a) not in (int, float) or type(b) not in (int, float):
+    kind_a, kind_b = type(a), type(b)
+    if (kind_a is not float and kind_a is not int) or (kind_b is not float
+                                                       and kind_b is not int):
         bounds.volatile = True
         return
-    if len(slopes) == 1:  # the common case, one contract: the same arithmetic, unrolled
-        ((contract, slope),) = slopes.items()
-        if slope and abs(slope) == gross[contract]:  # no terms cancel
-            price = prices[contract]
-            difference = a - b
-            share = abs(difference) - _MARGIN * (abs(a) + abs(b) + abs(slope * price)) \
-                - 1e-12
-            if not share > 0:
-                bounds.narrow(contract, price, price)
-            elif (difference > 0) == (slope > 0):
-                bounds.narrow(contract, price - share / abs(slope), INF)
-            else:
-                bounds.narrow(contract, -INF, price + share / abs(slope))
-            return
+    single = known[4]
+    if single is not None:  # the common case, one contract: the same arithmetic, unrolled
+        contract, slope, price, magnitude = single
+        difference = a - b
+        # abs() written out: this runs for every rule a fill wakes
+        share = (difference if difference >= 0 else -difference) - _MARGIN * (
+            (a if a >= 0 else -a) + (b if b >= 0 else -b)
+            + magnitude * (price if price >= 0 else -price)) - 1e-12
+        if not share > 0:
+            bounds.narrow(contract, price, price)
+        elif (difference > 0) == (slope > 0):
+            bounds.narrow(contract, price - share / magnitude, INF)
+        else:
+            bounds.narrow(contract, -INF, price + share / magnitude)
+        return
+    slopes, prices, gross = known[1], known[2], known[3]
     # terms that cancel (a slope below the gross slope, maybe 0: the P&L of the account's
     # other positions than this one): rounding still moves the value with the price
     moving = _moving(slopes, gross)

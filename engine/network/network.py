@@ -42,7 +42,7 @@ from ..events import (
 )
 from ..gateway import PositionType, Side
 from ..instruments import Instrument, UnknownInstrumentError
-from ..language.compiler import MICROS, NEVER, Context, to_micros
+from ..language.compiler import MICROS, NEVER, Context, PricedComparison, to_micros
 from ..language.limits import MAX_DURATION_SECONDS
 from ..language.prices import NO_PRICES, PRICE_TOPICS, PriceBounds, dependence, note_comparison
 from ..language.template import format_duration
@@ -1751,13 +1751,22 @@ class RuleNetwork:
         quote = self._quote_filter
         if quote is not None and mode == _PRICE_TRACKED and quote.holds(account, rule, key):
             return _NOTHING
-        bounds = PriceBounds(mode == _PRICE_VOLATILE)
-        self._ctx.bounds = bounds
-        try:
-            fired = self._judge(account, rule, key, entity, now, trigger)
-        finally:
-            self._ctx.bounds = None
         pair = (rule.id, key)
+        priced = rule.condition.priced
+        bounds: PriceBounds | None = None
+        if priced is not None and mode == _PRICE_TRACKED and rule.scope == "account" \
+                and not rule.previous and pair not in account.armed \
+                and pair not in account.failing:
+            bounds = self._judge_priced(account, priced, now)
+        if bounds is not None:
+            fired = _NOTHING
+        else:
+            bounds = PriceBounds(mode == _PRICE_VOLATILE)
+            self._ctx.bounds = bounds
+            try:
+                fired = self._judge(account, rule, key, entity, now, trigger)
+            finally:
+                self._ctx.bounds = None
         if pair in account.failing:
             bounds.volatile = True  # raised: judged again at every price until it recovers
         before = account.price_bounds.get(pair)
@@ -1769,6 +1778,40 @@ class RuleNetwork:
         if bounds.tracks is not None and account.id in self._deferred:
             self._check_thresholds(account, bounds)
         return fired
+
+    def _judge_priced(self, account: AccountState, priced: PricedComparison, now: int
+                      ) -> PriceBounds | None:
+        """The common judgment of an account rule whose condition is one comparison of a
+        price-affine difference (behind a guard reading no price), neither armed nor
+        failing: false, it fires nothing and reports only its price interval, worked out
+        from the comparison's sides without the rest of a judgment (_judge). None: not
+        that case (true, a deadline noted, or raised): the whole judgment decides."""
+        ctx = self._ctx
+        ctx.now, ctx.deadline, ctx.account, ctx.steps = now, NEVER, account, 0
+        bounds = PriceBounds()
+        memo = account.memo  # the cycle's: what several rules compute, computed once
+        try:
+            guard = priced.guard
+            if guard is None or guard(ctx):
+                key = priced.left_key
+                if key is None or memo is None:
+                    a = priced.left(ctx)
+                elif (a := memo.get(key, _ABSENT)) is _ABSENT:
+                    a = memo[key] = priced.left(ctx)
+                key = priced.right_key
+                if key is None or memo is None:
+                    b = priced.right(ctx)
+                elif (b := memo.get(key, _ABSENT)) is _ABSENT:
+                    b = memo[key] = priced.right(ctx)
+                if priced.op(a, b):
+                    return None
+                note_comparison(bounds, ctx, priced.terms, a, b)
+        except Exception:
+            return None  # reported by the whole judgment
+        if ctx.deadline < NEVER:
+            return None
+        self.counters.evaluations += 1
+        return bounds
 
     def _check_thresholds(self, account: AccountState, bounds: PriceBounds) -> None:
         """A judgment compared tracked values: one compared with a value a deferred
