@@ -737,6 +737,7 @@ TRACK_BOUNDS = "\x00track"
 #: dict keeps its size, ~180 bytes each on 10,000 idle accounts).
 _NO_UNSETTLED: dict[str, Unsettled] = {}
 _NO_SHADOWS: dict[str, tuple[int, float, Instrument | None]] = {}
+_NO_ALLOWED: dict[str, int] = {}
 _NO_SYMBOL_LOCKS: dict[str, int] = {}
 _NO_BOUNDS: dict[tuple[str, Any], Any] = {}
 _NO_TRIGGERS: dict[str, tuple[float, float]] = {}
@@ -749,7 +750,7 @@ class AccountState:
     """Working memory of one account."""
 
     __slots__ = ("_all_prices", "_signed_net", "_trade_times", "_unknown_instruments",
-                 "activations", "armed", "awaiting", "balance", "balance_moved_at",
+                 "activations", "allowed_ahead", "armed", "awaiting", "balance", "balance_moved_at",
                  "balance_moves", "balance_pending", "can_trade", "connected",
                  "contracts_gross", "counted_trades", "day_start", "failing", "feed_problem",
                  "fees_today", "gross_realized_pnl_today", "id", "index", "instruments",
@@ -813,6 +814,10 @@ class AccountState:
         #: contract -> (signed quantity, average, instrument) open by fills known before
         #: any push shows the position (a reversal's new side, between its two pushes)
         self.shadows: dict[str, tuple[int, float, Instrument | None]] = _NO_SHADOWS
+        #: under a reduce-only lock, the most a position its push has not shown yet may
+        #: hold: what fills known ahead of that push held when the lock began
+        #: (contract -> signed quantity: a position of the other side may hold nothing)
+        self.allowed_ahead: dict[str, int] = _NO_ALLOWED
         #: the latest price per contract (the network's, shared), less those in
         #: ``awaiting``: what its positions read
         self._all_prices: dict[str, float] = prices if prices is not None else {}
@@ -1301,6 +1306,17 @@ class AccountState:
         if not self.awaiting:
             self.awaiting, self.prices = _NO_AWAITING, self._all_prices
         return True
+
+    def allow_ahead(self, contract: str, size: int | None) -> None:
+        """What a position not pushed yet may hold under a reduce-only lock (None: the
+        entry dropped)."""
+        if size is None:
+            if self.allowed_ahead.pop(contract, None) is not None and not self.allowed_ahead:
+                self.allowed_ahead = _NO_ALLOWED
+            return
+        if self.allowed_ahead is _NO_ALLOWED:
+            self.allowed_ahead = {}
+        self.allowed_ahead[contract] = size
 
     def set_shadow(self, contract: str,
                    shadow: tuple[int, float, Instrument | None] | None) -> None:

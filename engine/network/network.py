@@ -814,7 +814,12 @@ class RuleNetwork:
             if self._remembered:
                 self._recall(account, position)
             if account.lockouts and position.size_allowed is None and position.reduce_only:
-                position.size_allowed = 0  # opened under a reduce-only lock
+                # opened under a reduce-only lock: nothing, or what its fills known when
+                # the lock began held (_allow)
+                ahead = account.allowed_ahead.get(contract, 0)
+                position.size_allowed = abs(ahead) if ahead * position.direction > 0 else 0
+            if contract in account.allowed_ahead:
+                account.allow_ahead(contract, None)
             self._open(account, position)
             account.positions[contract] = position
             account.add_position_counts(position, 1)
@@ -2090,6 +2095,7 @@ class RuleNetwork:
     def _assert_locks(self, account: AccountState, firings: list[_Firing], now: int
                       ) -> list[Change]:
         asserted = False
+        covered: set[str] | None = None
         for firing in firings:
             lock = firing.lockout
             if lock is None or firing.decision.superseded_by is not None:
@@ -2104,6 +2110,11 @@ class RuleNetwork:
                 # Lockouts never shorten or overwrite each other; a later end extends.
                 firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
                 continue
+            if covered is None:
+                # the contracts open only by fills (no push yet) a reduce-only lock covered
+                # before these
+                covered = {contract for contract in account.shadows
+                           if self._reduce_only_covers(account, contract)}
             account.lockouts.append(lock)
             if lock.condition_topics & PRICE_TOPICS:
                 self._bounds_changed.add(account.id)  # judged at every price while it holds
@@ -2115,20 +2126,41 @@ class RuleNetwork:
         if not asserted:
             return []
         account.refresh_locks()
-        self._allow(account)
+        self._allow(account, covered)
         return self._lockout_changes(account)
 
-    def _allow(self, account: AccountState) -> None:
-        """Reduce-only: a position covered keeps the most it may hold (its size when the
-        lock began, then its smallest since), one no longer covered drops it."""
+    def _allow(self, account: AccountState, covered: set[str] | None = None) -> None:
+        """Reduce-only: a position covered keeps the most it may hold (what it held when
+        the lock began, then its smallest since), one no longer covered drops it. What it
+        held is everything known: its push, and the fills known ahead of it (the fill
+        that reached a limit, known before its push, was made before the lock; breakit18),
+        and so for a contract open only by such fills (its position not pushed yet), once
+        a lock asserted now covers it (``covered``: those a lock covered before)."""
         for position in account.positions.values():
             if not position.reduce_only:
                 if position.size_allowed is not None:
                     position.size_allowed = None
                     self._memory_changed.add(account.id)
             elif position.size_allowed is None:
-                position.size_allowed = position.size
+                ahead = position.open_quantity * position.direction  # < 0: a reversal
+                position.size_allowed = max(position.size, ahead)
                 self._memory_changed.add(account.id)
+        for contract in [c for c in account.allowed_ahead
+                         if not self._reduce_only_covers(account, c)]:
+            account.allow_ahead(contract, None)
+        if covered is None:
+            return
+        for contract, (quantity, _, _) in account.shadows.items():
+            if quantity and contract not in covered and contract not in account.allowed_ahead \
+                    and self._reduce_only_covers(account, contract):
+                account.allow_ahead(contract, quantity)  # signed: its side only
+
+    def _reduce_only_covers(self, account: AccountState, contract: str) -> bool:
+        """Whether a reduce-only lockout covers ``contract`` (the account's, its root's)."""
+        symbol = self._contract(contract)[0]
+        return any(lock.effect == "reduce_only"
+                   and (lock.scope == "account" or lock.symbol == symbol)
+                   for lock in account.lockouts)
 
     @staticmethod
     def _lockout_changes(account: AccountState) -> list[Change]:

@@ -513,7 +513,8 @@ def test_lots_closed_ahead_count_at_the_price_they_were_pushed_off(tmp_path: Pat
 
 # -- 9. an entry past the day's limit, pushed first -------------------------------------
 
-TRADE_LIMITS = ROOT / "rulesets" / "examples" / "topstepx-trade-limits.yaml"
+#: the Trade Limits example as it was (entries undone by previous())
+TRADE_LIMITS = ROOT / "tests" / "cli" / "rulesets" / "topstepx-trade-limits-tracked.yaml"
 
 
 def a_fourth_entry(push_first: bool) -> list[dict[str, Any]]:

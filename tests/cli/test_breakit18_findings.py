@@ -1,6 +1,6 @@
 """What an adversarial outside tester (helper breakit18) found replaying hand-made days
 through ``riskrail dry-run`` against the rules that read previous() of a position
-(topstepx-trade-limits, tradovate-three-tiers' liquidate-only, no adding to a
+(topstepx-trade-limits as it was, tradovate-three-tiers' liquidate-only, no adding to a
 loser) in the orders the Gateway's callbacks really finish in. Each test asserts the
 correct decision, worked out by hand. What a day takes off is read from the dry-run's
 records: each reduce_position decision and its lots (the dry-run carries no call out,
@@ -42,7 +42,9 @@ from riskrail.engine.events import normalize
 from riskrail.engine.ruleset.build import load_ruleset
 from tracked_feed import BUY, LONG, MNQ, SELL, Feed
 
-TRADE_LIMITS = ROOT / "rulesets" / "examples" / "topstepx-trade-limits.yaml"
+#: the Trade Limits example as it was, with entries undone by previous() (the example
+#: now holds the limit with a reduce-only lockout: test_trade_limits_example.py)
+TRADE_LIMITS = ROOT / "tests" / "cli" / "rulesets" / "topstepx-trade-limits-tracked.yaml"
 FILLS = "TRADE-LIMITS-FILLS"
 
 #: what main decides in the cases it gets wrong (the by-hand answer is each test's)

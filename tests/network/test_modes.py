@@ -171,3 +171,53 @@ def test_the_daemons_store_keeps_a_locks_mode(tmp_path: Path) -> None:
                                               "no_new_entries")]
     again.position(LONG, 1, 100.0)                 # opened after the limit: closed
     assert again.fired() == [("NO-NEW-ENTRIES-ENFORCEMENT", "close_position")]
+
+
+SECOND_TRADE_REDUCE_ONLY = """
+rules:
+  - id: TWO-TRADES
+    description: reduce-only from the second trade of the day (Trade Limits' shape)
+    condition: account.trades_today >= 2
+    actions:
+      - lockout: {until: clock.next_reset, mode: reduce_only}
+"""
+
+
+def test_a_reduce_only_lock_begun_at_a_fill_keeps_that_fill(tmp_path: Path) -> None:
+    """The lock begins at the cycle of a fill known before its position push: what the
+    account holds then is the push and that fill (the fill reached the limit; it was
+    made before the lock). Before: the push of that very fill was reduced back."""
+    feed = Feed(ruleset(tmp_path, SECOND_TRADE_REDUCE_ONLY))
+    feed.fill(BUY, 1, 100.0, None)
+    feed.position(LONG, 1, 100.0)
+    feed.fill(BUY, 1, 100.0, None)                  # the 2nd trade: locked, push to come
+    assert feed.fired() == [("TWO-TRADES", "lockout")]
+    assert feed.account.positions[MNQ].size_allowed == 2
+    feed.position(LONG, 2, 100.0)                   # its push: kept
+    assert feed.fired() == [("TWO-TRADES", "lockout")]
+    feed.position(LONG, 3, 100.0)                   # a 3rd entry, pushed first: back to 2
+    assert feed.fired()[1:] == [("REDUCE-ONLY-ENFORCEMENT", "reduce_position")]
+    assert feed.decisions[-1].limit == 2
+
+
+def test_a_position_not_pushed_when_the_lock_began_keeps_its_fills_on_their_side(
+        tmp_path: Path) -> None:
+    """A contract open only by fills when the lock began (no push yet): its position
+    may hold what they opened, on their side; a position of the other side nothing."""
+    feed = Feed(ruleset(tmp_path, SECOND_TRADE_REDUCE_ONLY))
+    feed.fill(BUY, 1, 100.0, None)
+    feed.position(LONG, 1, 100.0)
+    feed.fill(BUY, 2, 5000.0, None, contract=ES)    # the 2nd trade, ES not pushed yet
+    feed.position(LONG, 2, 5000.0, contract=ES)
+    assert feed.fired() == [("TWO-TRADES", "lockout")]
+    assert feed.account.positions[ES].size_allowed == 2
+    assert not feed.account.allowed_ahead             # taken by the position
+
+    other = Feed(ruleset(tmp_path, SECOND_TRADE_REDUCE_ONLY))
+    other.fill(BUY, 1, 100.0, None)
+    other.position(LONG, 1, 100.0)
+    other.fill(SELL, 1, 5000.0, None, contract=ES)  # short 1 ES by its fill
+    other.position(LONG, 1, 5000.0, contract=ES)    # a long ES: not what the fill opened
+    assert other.fired() == [("TWO-TRADES", "lockout"),
+                             ("REDUCE-ONLY-ENFORCEMENT", "reduce_position")]
+    assert other.decisions[-1].limit == 0
