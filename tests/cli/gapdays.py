@@ -17,9 +17,9 @@ STANDARD = ROOT / "rulesets" / "standard.yaml"
 NO_ADDING = ROOT / "rulesets" / "examples" / "no-adding-to-a-loser.yaml"
 TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 #: the three tiers with liquidate-only written as tracked-value rules (LIQUIDATE-ONLY-
-#: ORDERS, LIQUIDATE-ONLY-FILLS: the day's lowest net P&L, previous() of the position);
-#: the preset holds the tier with a reduce-only lockout instead
-TRADOVATE_TIERS = ROOT / "rulesets" / "examples" / "tradovate-three-tiers.yaml"
+#: ORDERS, LIQUIDATE-ONLY-FILLS: the day's lowest net P&L, previous() of the position), as
+#: the example and the preset had them; both hold the tier with a reduce-only lockout now
+TRADOVATE_TIERS = ROOT / "tests" / "cli" / "rulesets" / "tradovate-three-tiers-tracked.yaml"
 #: topstep-evaluation with its flat-by-the-close rule off: a position held over the halt
 OVER_THE_HALT = ("--set", "FLAT-BY-CLOSE.enabled=false")
 #: topstep-evaluation with its position-size rule off

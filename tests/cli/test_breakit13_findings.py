@@ -398,7 +398,8 @@ def an_add_while_liquidate_only(push_first: bool, between: bool) -> list[dict[st
 @ENGINES
 def test_an_add_pushed_first_is_taken_off_once_under_liquidate_only(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # tradovate-three-tiers-tracked (liquidate-only as tracked-value rules, as the preset had
+    # it).
     # By hand: one add of 1 MNQ while liquidate-only: it is
     # taken off once (reduce_position by 1 at 17:00:30), in either order and whatever
     # is quoted between (the controls below). Seen with the push first and MES quoted

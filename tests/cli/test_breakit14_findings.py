@@ -463,7 +463,8 @@ def an_add_then_liquidate_only(push_first: bool, over_the_halt: bool = True
 @ENGINES
 def test_an_add_made_before_liquidate_only_stays_when_pushed_first_after_the_halt(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # tradovate-three-tiers-tracked (liquidate-only as tracked-value rules, as the preset had
+    # it).
     # By hand: the add is made at 17:00:30 while the day's
     # net is -500 (tier 1 only): it is no add under liquidate-only; the day reaches
     # -760 half a second later (17:00:30.5): the tier 2 alert, and only later adds

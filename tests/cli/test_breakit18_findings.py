@@ -1,6 +1,6 @@
 """What an adversarial outside tester (helper breakit18) found replaying hand-made days
 through ``riskrail dry-run`` against the rules that read previous() of a position
-(topstepx-trade-limits as it was, tradovate-three-tiers' liquidate-only, no adding to a
+(topstepx-trade-limits as it was, tradovate-three-tiers-tracked's liquidate-only, no adding to a
 loser) in the orders the Gateway's callbacks really finish in. Each test asserts the
 correct decision, worked out by hand. What a day takes off is read from the dry-run's
 records: each reduce_position decision and its lots (the dry-run carries no call out,
@@ -437,7 +437,8 @@ TWO_ADDS_PUSHED_AHEAD = [position("17:00:30", 1, 2, 21000.0),
 @ENGINES
 def test_two_adds_pushed_before_their_fills_are_both_taken_off_under_liquidate_only(
         tmp_path: Path, engine: str) -> None:
-    # tradovate-three-tiers (liquidate-only as tracked-value rules, as the preset had it).
+    # tradovate-three-tiers-tracked (liquidate-only as tracked-value rules, as the preset had
+    # it).
     # By hand: two adds of 1 MNQ while liquidate-only, each
     # taken off: 2 lots (the held lot stays), as with each push followed by its fill
     # (the control). Seen: one reduce_position by 1 at the first push (17:00:30); the

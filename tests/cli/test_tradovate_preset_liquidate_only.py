@@ -1,9 +1,10 @@
-"""The Tradovate preset's liquidate-only tier is a reduce-only lockout: a cap on each
+"""The Tradovate preset's liquidate-only tier, and the three tiers example's, is a
+reduce-only lockout: a cap on each
 position's size (``position.size_allowed``: its size when the lock began, or the smallest
 since), not a rule judging each change against ``previous()``. So the days the outside
 testers found decided wrongly by the tracked-value rules (breakit13, 14 and 18: adds whose
 position push comes before the fill, two adds in one push, quotes between; those tests
-keep the rules, in rulesets/examples/tradovate-three-tiers.yaml) are decided right by
+keep the rules, in tests/cli/rulesets/tradovate-three-tiers-tracked.yaml) are decided right by
 the preset, in every order the Gateway's callbacks finish in: every add made under it is
 reduced back to the lot held before it, never below; an add made before the tier is kept.
 
@@ -26,10 +27,19 @@ from gapdays import ENGINES, MES, TRADOVATE, account, at, fill, position, quote
 MNQ_CONTRACT = "CON.F.US.MNQ.H26"
 
 
-def enforced(tmp_path: Path, lines: list[dict[str, Any]], *args: str
+#: the preset, and the example of the three tiers alone
+EXAMPLE = TRADOVATE.parents[1] / "examples" / "tradovate-three-tiers.yaml"
+
+
+@pytest.fixture(params=[TRADOVATE, EXAMPLE], ids=["preset", "example"])
+def ruleset(request: pytest.FixtureRequest) -> Path:
+    return Path(request.param)
+
+
+def enforced(tmp_path: Path, ruleset: Path, lines: list[dict[str, Any]], *args: str
              ) -> list[tuple[str, str, str, Any]]:
     """(clock, rule, action, limit) of the day's decisions but alerts."""
-    records = dry_run(tmp_path, lines, "--ruleset", str(TRADOVATE), *args)
+    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)
     return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
             if r["action"] not in ("alert", "call")]
 
@@ -50,28 +60,29 @@ def reduced_to_the_held_lot(decided: list[tuple[str, str, str, Any]], first: str
 @ENGINES
 @pytest.mark.parametrize(("push_first", "between"), [(True, True), (True, False),
                                                      (False, True), (False, False)])
-def test_one_add_is_reduced_back_in_any_order(tmp_path: Path, engine: str,
+def test_one_add_is_reduced_back_in_any_order(tmp_path: Path, ruleset: Path, engine: str,
                                               push_first: bool, between: bool) -> None:
     # breakit13 section 6: the tracked rules took the add off twice (push first, MES
     # quoted between); the cap reduces back to 1 however often it is judged
-    decided = enforced(tmp_path, breakit13.an_add_while_liquidate_only(push_first, between),
+    decided = enforced(tmp_path, ruleset,
+                       breakit13.an_add_while_liquidate_only(push_first, between),
                        "--engine", engine)
     reduced_to_the_held_lot(decided, "17:00:30")
 
 
 @ENGINES
-def test_two_adds_pushed_before_their_fills_are_both_reduced_back(tmp_path: Path,
+def test_two_adds_pushed_before_their_fills_are_both_reduced_back(tmp_path: Path, ruleset: Path,
                                                                   engine: str) -> None:
     # breakit18 section 7: the tracked rules took one of the two off (previous() held
     # while the pushes waited for their fills, then refraction)
-    decided = enforced(tmp_path, breakit18.adds_while_liquidate_only(
+    decided = enforced(tmp_path, ruleset, breakit18.adds_while_liquidate_only(
         breakit18.TWO_ADDS_PUSHED_AHEAD), "--engine", engine)
     reduced_to_the_held_lot(decided, "17:00:30")
     assert [clock for clock, *_ in decided[1:]] == ["17:00:30", "17:00:30"]  # each push
 
 
 @ENGINES
-def test_two_adds_each_pushed_then_filled_are_each_reduced_back(tmp_path: Path,
+def test_two_adds_each_pushed_then_filled_are_each_reduced_back(tmp_path: Path, ruleset: Path,
                                                                 engine: str) -> None:
     middle = [position("17:00:30", 1, 2, 21000.0), quote("17:00:30.500", 4842.0, contract=MES),
               fill("17:00:31", 9003, 0, 1, 21000.0, made="17:00:30"),
@@ -79,7 +90,7 @@ def test_two_adds_each_pushed_then_filled_are_each_reduced_back(tmp_path: Path,
               position("17:00:32.200", 1, 1, 21000.0),   # riskrail's close of the first
               position("17:00:33", 1, 2, 21000.0),
               fill("17:00:34", 9004, 0, 1, 21000.0, made="17:00:33")]
-    decided = enforced(tmp_path, breakit18.adds_while_liquidate_only(middle),
+    decided = enforced(tmp_path, ruleset, breakit18.adds_while_liquidate_only(middle),
                        "--engine", engine)
     reduced_to_the_held_lot(decided, "17:00:30")
     assert "17:00:33" in [clock for clock, *_ in decided[1:]]  # the second add, at its push
@@ -87,17 +98,17 @@ def test_two_adds_each_pushed_then_filled_are_each_reduced_back(tmp_path: Path,
 
 @ENGINES
 @pytest.mark.parametrize("push_first", [True, False], ids=["push-first", "fill-first"])
-def test_an_add_made_before_liquidate_only_is_kept(tmp_path: Path, engine: str,
+def test_an_add_made_before_liquidate_only_is_kept(tmp_path: Path, ruleset: Path, engine: str,
                                                    push_first: bool) -> None:
     # breakit14: the add made at 17:00:30 at -500 (tier 1); -760 half a second later:
     # the cap is the 2 lots held then, nothing is taken off
-    decided = enforced(tmp_path, breakit14.an_add_then_liquidate_only(push_first),
+    decided = enforced(tmp_path, ruleset, breakit14.an_add_then_liquidate_only(push_first),
                        "--engine", engine)
     assert decided == [("17:00:30", "DAILY-LOSS-LIQUIDATE-ONLY", "lockout", None)]
 
 
 def test_an_opening_order_under_liquidate_only_is_cancelled_and_a_stop_kept(
-        tmp_path: Path) -> None:
+        tmp_path: Path, ruleset: Path) -> None:
     """The lock's constraint cancels an order that would open or grow a position on the
     order's push (a call, not a decision of its own); a protective stop stays."""
     lines = [account("15:00:00"), quote("15:00:00", 21000.0),
@@ -108,7 +119,7 @@ def test_an_opening_order_under_liquidate_only_is_cancelled_and_a_stop_kept(
              quote("17:00:09", 4840.0, contract=MES),
              order_line("17:00:20", 7001, side=0, size=1, order_type=1, limit=20900.0),
              order_line("17:00:21", 7002, side=1, size=1, order_type=4, stop=20800.0)]
-    records = dry_run(tmp_path, lines, "--ruleset", str(TRADOVATE))
+    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset))
     calls = [(r["ts"][11:19], r["rule"], r["text"]) for r in records if r["action"] == "call"]
     assert calls == [("17:00:20", "DAILY-LOSS-LIQUIDATE-ONLY", "cancel order 7001")], records
 

@@ -70,9 +70,10 @@ _PREVIOUS = load_ruleset(["previous.yaml"], texts={"previous.yaml": PREVIOUS_RUL
 EXAMPLES = {name: load_ruleset([ROOT / "rulesets" / "examples" / f"{name}.yaml"])[0]
             for name in ("no-adding-to-a-loser", "topstepx-trade-limits",
                          "topstepx-contract-limits", "tradovate-three-tiers")}
-#: Trade Limits with entries undone by previous() (the example's former rules)
-EXAMPLES["topstepx-trade-limits-tracked"] = load_ruleset(
-    [ROOT / "tests" / "cli" / "rulesets" / "topstepx-trade-limits-tracked.yaml"])[0]
+#: Trade Limits and the three tiers with adds undone by previous() (the examples'
+#: former rules)
+for _name in ("topstepx-trade-limits-tracked", "tradovate-three-tiers-tracked"):
+    EXAMPLES[_name] = load_ruleset([ROOT / "tests" / "cli" / "rulesets" / f"{_name}.yaml"])[0]
 NAMES = ["previous", "tradovate", *EXAMPLES]
 
 

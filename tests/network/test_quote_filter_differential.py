@@ -37,8 +37,9 @@ RULESET_FILES: dict[str, tuple[list[Path], list[str]]] = {
     "topstep": ([ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"], []),
     "tradovate": ([ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"], []),
     #: the three tiers with liquidate-only as tracked-value rules (the day's lowest net
-    #: P&L, previous() of the position), as the Tradovate preset had them
-    "tradovate-tiers": ([ROOT / "rulesets" / "examples" / "tradovate-three-tiers.yaml"], []),
+    #: P&L, previous() of the position), as the Tradovate preset and example had them
+    "tradovate-tiers": ([ROOT / "tests" / "cli" / "rulesets" /
+                         "tradovate-three-tiers-tracked.yaml"], []),
     "tradovate-realtime": ([ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"],
                            ["TRAILING-MAX-DRAWDOWN-REALTIME.enabled=true"]),
 }
