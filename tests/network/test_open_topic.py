@@ -24,7 +24,7 @@ from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
 from test_price_triggers import ruleset as price_rules
-from test_quote_filter_differential import START, first_case, streams
+from test_quote_filter_differential import START, decide_each, first_case, streams
 from test_quote_filter_differential import ruleset as named_ruleset
 
 OPEN_RULES = """
@@ -79,17 +79,11 @@ class _EveryPush(RuleNetwork):
 def differs(ruleset: Ruleset, events: list[tuple[str, Any, str | None, int]]) -> str | None:
     clocks = [SimulatedClock(START) for _ in range(2)]
     networks = [RuleNetwork(ruleset, clocks[0]), _EveryPush(ruleset, clocks[1])]
-    for number, (kind, data, contract, at) in enumerate(events):
-        ts = START + at
-        decided = []
-        for clock, network in zip(clocks, networks, strict=True):
-            made = [d.to_dict() for d in network.advance(ts)] if ts > clock.now() else []
-            clock.set(max(ts, clock.now()))
-            for event in normalize(kind, data, ts, contract):
-                made += [d.to_dict() for d in network.process(event)]
-            decided.append(made)
+    for number, event in enumerate(events):
+        decided = decide_each(networks, clocks, event)
         if decided[0] != decided[1]:
-            return f"event {number} ({kind} {data}): {decided[0]} != every push {decided[1]}"
+            return f"event {number} ({event[0]} {event[1]}): {decided[0]} != every push " \
+                   f"{decided[1]}"
     for account in networks[1].accounts:
         if networks[0].export_memory(account) != networks[1].export_memory(account):
             return f"memory of account {account} differs"

@@ -19,12 +19,18 @@ from typing import Any
 import pytest
 from hypothesis import given
 from riskrail.engine.clock import SimulatedClock
-from riskrail.engine.events import normalize
 from riskrail.engine.language.compiler import ExpressionCompiler, PricedComparison
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.ruleset.model import Ruleset
-from test_quote_filter_differential import PROPERTY, ROOT, START, first_case, streams
+from test_quote_filter_differential import (
+    PROPERTY,
+    ROOT,
+    START,
+    decide_each,
+    first_case,
+    streams,
+)
 from test_quote_filter_differential import ruleset as named_ruleset
 
 #: guards that are false as often as true, a key shared by two rules, and a comparison
@@ -65,16 +71,9 @@ def differs(rules: Ruleset, events: list[tuple[str, Any, str | None, int]],
             network_type: type[RuleNetwork] = RuleNetwork) -> str | None:
     clocks = [SimulatedClock(START), SimulatedClock(START)]
     networks = [network_type(rules, clocks[0]), _Whole(rules, clocks[1])]
-    for number, (kind, data, contract, at) in enumerate(events):
-        ts = START + at
-        decided = []
-        for clock, network in zip(clocks, networks, strict=True):
-            made = [d.to_dict() for d in network.advance(ts)] if ts > clock.now() else []
-            clock.set(max(ts, clock.now()))
-            for event in normalize(kind, data, ts, contract):
-                made += [d.to_dict() for d in network.process(event)]
-            decided.append(made)
-        where = f"event {number} ({kind} {data})"
+    for number, event in enumerate(events):
+        decided = decide_each(networks, clocks, event)
+        where = f"event {number} ({event[0]} {event[1]})"
         if decided[0] != decided[1]:
             return f"{where}: {decided[0]} != whole {decided[1]}"
         default, whole = networks

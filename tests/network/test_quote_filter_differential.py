@@ -153,6 +153,22 @@ def streams(draw: st.DrawFn) -> list[tuple[str, Any, str | None, int]]:
     return out
 
 
+def decide_each(networks: list[RuleNetwork], clocks: list[SimulatedClock],
+                event: tuple[str, Any, str | None, int]) -> list[list[dict[str, Any]]]:
+    """One generated event fed to each network on its own clock: what each decided (its
+    timers due by then first)."""
+    kind, data, contract, at = event
+    ts = START + at
+    decided = []
+    for clock, network in zip(clocks, networks, strict=True):
+        made = [d.to_dict() for d in network.advance(ts)] if ts > clock.now() else []
+        clock.set(max(ts, clock.now()))
+        for normalized in normalize(kind, data, ts, contract):
+            made += [d.to_dict() for d in network.process(normalized)]
+        decided.append(made)
+    return decided
+
+
 def differs(rules: Ruleset, events: list[tuple[str, Any, str | None, int]]) -> str | None:
     """Where the default network decides otherwise than the unfiltered or unindexed one."""
     clocks = [SimulatedClock(START) for _ in range(3)]
