@@ -21,7 +21,12 @@ from daylines import ROOT, dry_run
 from gapdays import ENGINES, MES, account, fill, position, quote, round_trips
 
 sys.path.insert(0, str(ROOT / "tests" / "network"))
+from riskrail.engine.clock import SimulatedClock
+from riskrail.engine.events import normalize
+from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
+from test_priced_judgment import differs
+from test_quote_filter_differential import START
 from tracked_feed import BUY, ES, LONG, SELL, Feed
 
 TRADE_LIMITS = ROOT / "rulesets" / "examples" / "topstepx-trade-limits.yaml"
@@ -301,3 +306,93 @@ def test_control_the_same_fills_pushed_one_by_one(tmp_path: Path, engine: str) -
     decided = enforced(tmp_path, closing_fill_then_add(False), TRADOVATE, "--engine", engine)
     assert decided == [("17:10:00", "DAILY-LOSS-LIQUIDATE-ONLY", "lockout", None),
                        ("17:10:01", *REDUCE, 2)], decided
+
+
+# -- 7. The priced-comparison shortcut: what was tried, and held ------------------------------
+
+NET = "account.realized_pnl_today + coalesce(account.unrealized_pnl, 0)"
+#: comparisons of the net P&L behind guards reading the locks a cycle's own firing sets
+#: and the clock, a guard that raises, a let reading the locks, nested lets, params and
+#: min()/round() in the computation and in an action's `when:`; the same computation
+#: text with different params (so the same memo key but for the params)
+TRICKY = load_ruleset(["tricky.yaml"], texts={"tricky.yaml": f"""
+name: tricky
+trading_day: {{reset: "17:00", timezone: America/Chicago}}
+rules:
+  - id: TIER
+    params: {{at: -100}}
+    let:
+      net: {NET}
+    condition: net <= params.at
+    actions:
+      - lockout: {{until: clock.next_reset, mode: reduce_only}}
+  - id: UNLOCKED-ONLY
+    params: {{at: -50}}
+    condition: not account.locked and {NET} <= params.at
+    actions: [alert]
+  - id: SHIFTED-BY-LOCK
+    let:
+      shift: 100 if account.locked else 0
+    condition: {NET} + shift <= -120
+    actions: [alert]
+  - id: CLOCKED
+    condition: now >= clock.day_start + 17h + 1m and {NET} <= -80
+    actions: [alert]
+  - id: RAISING
+    condition: 100 / account.position_count > 40 and {NET} <= -60
+    actions: [alert]
+  - id: WHEN
+    let:
+      r: account.realized_pnl_today
+      u: coalesce(account.unrealized_pnl, 0)
+      net: r + u
+    condition: net <= min(-30, -20) * 2
+    actions:
+      - alert:
+        when: round(net) <= -150
+"""})[0]
+
+
+def test_control_the_shortcut_decides_as_the_whole_judgment_on_tricky_rules() -> None:
+    """Held: on this day (1 ES bought at 5000, quoted down a point at a time, back up,
+    sold at 4980 for -250) every rule above fires, the lock within a cycle, and the
+    default network decides, bounds and counts exactly as the one judging every pair
+    whole (tests/network/test_priced_judgment.py's ``differs``). The same rules on 150
+    generated streams (``streams()``) each, and rulesets with `not (...)`, abs(), round(),
+    min()/max() of the net, divisions by the position count or trades, `or` guards, a
+    guard after the comparison, a let of a tracked value in the guard, a deferred extreme
+    (peak) in the guard or the comparison, and ==, !=, swapped sides, found no
+    divergence either (most are not taken for the shortcut at all)."""
+    second, es = 1_000_000, "CON.F.US.EP.H26"
+
+    def trade(trade_id: int, side: int, price: float, pnl: float | None) -> dict[str, Any]:
+        return {"id": trade_id, "accountId": 1, "contractId": es, "price": price,
+                "profitAndLoss": pnl, "fees": 0.0, "side": side, "size": 1,
+                "voided": False, "orderId": trade_id}
+
+    def held(size: int) -> dict[str, Any]:
+        return {"id": 1, "accountId": 1, "contractId": es, "type": 1, "size": size,
+                "averagePrice": 5000.0 if size else 0.0}
+
+    events: list[tuple[str, Any, str | None, int]] = [
+        ("GatewayUserAccount", {"id": 1, "name": "SIM-1", "balance": 50000.0,
+                                "canTrade": True}, None, second),
+        ("GatewayQuote", {"lastPrice": 5000.0}, es, 2 * second),
+        ("GatewayUserTrade", trade(1, 0, 5000.0, None), None, 3 * second),
+        ("GatewayUserPosition", held(1), None, 3 * second)]
+    prices = [4999.0, 4998.0, 4997.0, 4996.0, 4995.0, 4994.0, 4993.0, 4992.0, 4990.0,
+              4988.0, 4985.0, 4990.0, 5000.0, 4980.0]
+    events += [("GatewayQuote", {"lastPrice": price}, es, (10 + 20 * i) * second)
+               for i, price in enumerate(prices)]
+    events += [("GatewayUserTrade", trade(2, 1, 4980.0, -250.0), None, 400 * second),
+               ("GatewayUserPosition", held(0), None, 401 * second)]
+    assert differs(TRICKY, events) is None
+    clock = SimulatedClock(START)
+    network = RuleNetwork(TRICKY, clock)
+    fired: set[str] = set()
+    for kind, data, contract, at in events:
+        clock.set(START + at)
+        for event in normalize(kind, data, START + at, contract):
+            fired |= {d.rule for d in network.process(event)}
+    assert fired == {"TIER", "UNLOCKED-ONLY", "SHIFTED-BY-LOCK", "CLOCKED", "RAISING",
+                     "WHEN"}
