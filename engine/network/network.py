@@ -813,14 +813,16 @@ class RuleNetwork:
             position._trail, position._best_seq = trail, trail.seq  # best: from now on
             if self._remembered:
                 self._recall(account, position)
-            if account.lockouts and position.size_allowed is None and position.reduce_only:
-                # opened under a reduce-only lock: nothing, or what its fills known when
-                # the lock began held (_allow)
-                ahead = account.allowed_ahead.get(contract, 0)
-                position.size_allowed = abs(ahead) if ahead * position.direction > 0 else 0
-            if contract in account.allowed_ahead:
+            ahead = account.allowed_ahead.get(contract, 0) if account.allowed_ahead else 0
+            if ahead:
                 account.allow_ahead(contract, None)
             self._open(account, position)
+            if account.lockouts and position.size_allowed is None and position.reduce_only:
+                # opened under a reduce-only lock: nothing, or what fills known when the lock
+                # began opened on its side (_allow), as far as it holds them still
+                held = max(0, position.open_quantity * position.direction)
+                position.size_allowed = min(abs(ahead), held) \
+                    if ahead * position.direction > 0 else 0
             account.positions[contract] = position
             account.add_position_counts(position, 1)
             account.refresh_protection(position, now)
@@ -888,6 +890,8 @@ class RuleNetwork:
                 holders.add(account.id)
         elif holders is not None:
             holders.discard(account.id)
+        if account.allowed_ahead:
+            self._held_ahead(account, contract)
         return changed
 
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
@@ -2111,9 +2115,8 @@ class RuleNetwork:
                 firing.decision.superseded_by = f"{covering.rule} {covering.kind} #{covering.id}"
                 continue
             if covered is None:
-                # the contracts open only by fills (no push yet) a reduce-only lock covered
-                # before these
-                covered = {contract for contract in account.shadows
+                # the contracts a reduce-only lock covered before these
+                covered = {contract for contract in (*account.shadows, *account.positions)
                            if self._reduce_only_covers(account, contract)}
             account.lockouts.append(lock)
             if lock.condition_topics & PRICE_TOPICS:
@@ -2142,8 +2145,14 @@ class RuleNetwork:
                     position.size_allowed = None
                     self._memory_changed.add(account.id)
             elif position.size_allowed is None:
-                ahead = position.open_quantity * position.direction  # < 0: a reversal
-                position.size_allowed = max(position.size, ahead)
+                # what it holds: its push, or more with an entry's fill known ahead of it
+                # (never less: a sale known ahead is taken off by its own fill, and its
+                # push lowers the cap; a cap below the size pushed would close it twice)
+                held = position.open_quantity * position.direction  # < 0: a reversal
+                position.size_allowed = max(position.size, held)
+                if held < 0 and covered is not None and position.contract not in covered:
+                    # the reversal's fill, known before its push: its new side may hold it
+                    account.allow_ahead(position.contract, position.open_quantity)
                 self._memory_changed.add(account.id)
         for contract in [c for c in account.allowed_ahead
                          if not self._reduce_only_covers(account, c)]:
@@ -2154,6 +2163,26 @@ class RuleNetwork:
             if quantity and contract not in covered and contract not in account.allowed_ahead \
                     and self._reduce_only_covers(account, contract):
                 account.allow_ahead(contract, quantity)  # signed: its side only
+                self._memory_changed.add(account.id)
+
+    def _held_ahead(self, account: AccountState, contract: str) -> None:
+        """A reduce-only allowance for a position not pushed yet (``allowed_ahead``) is
+        never more than what is open on its side by fills no push shows: the smallest
+        since the lock began (fills sold back, or voided, take it down for good)."""
+        allowance = account.allowed_ahead.get(contract)
+        if allowance is None:
+            return
+        quantity, _ = account.open_in(contract)
+        position = account.positions.get(contract)
+        if position is not None and quantity * position.direction >= 0:
+            quantity = 0  # nothing open on the allowance's side, the other one's
+        if quantity * allowance <= 0:
+            account.allow_ahead(contract, None)
+        elif abs(quantity) < abs(allowance):
+            account.allow_ahead(contract, quantity)
+        else:
+            return
+        self._memory_changed.add(account.id)
 
     def _reduce_only_covers(self, account: AccountState, contract: str) -> bool:
         """Whether a reduce-only lockout covers ``contract`` (the account's, its root's)."""
@@ -2397,6 +2426,8 @@ class RuleNetwork:
             memory["tracked"] = account.tracker.dump()
         if account.voided_trades:
             memory["voided"] = [[i, at] for i, at in account.voided_trades.items()]
+        if account.allowed_ahead:
+            memory["allowed_ahead"] = dict(account.allowed_ahead)
         return memory
 
     def restore_memory(self, account_id: int, memory: Mapping[str, Any],
@@ -2426,6 +2457,10 @@ class RuleNetwork:
             account.tracker.load(tracked, self.clock.now())
             if account.tracker.price_indexed and self._price_index:
                 self._bound_tracks(account, self.clock.now())
+        allowed = memory.get("allowed_ahead")
+        for contract, quantity in (allowed.items() if isinstance(allowed, Mapping) else ()):
+            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity:
+                account.allow_ahead(str(contract), quantity)
         voided = memory.get("voided")
         for item in voided if isinstance(voided, list) else ():
             if isinstance(item, list) and len(item) == 2 \
