@@ -890,8 +890,6 @@ class RuleNetwork:
                 holders.add(account.id)
         elif holders is not None:
             holders.discard(account.id)
-        if account.allowed_ahead:
-            self._held_ahead(account, contract)
         return changed
 
     def _order(self, account: AccountState, event: OrderEvent, now: int) -> list[Change]:
@@ -963,6 +961,28 @@ class RuleNetwork:
 
     def _trade(self, account: AccountState, event: TradeEvent, read: bool = False
                ) -> list[Change]:
+        changes = self._trade_changes(account, event, read)
+        if changes and account.lockouts and (account.allowed_ahead or account.positions):
+            self._held_since(account, event.contract_id)  # (not for a fill known already)
+        return changes
+
+    def _held_since(self, account: AccountState, contract: str) -> None:
+        """Reduce-only caps after a fill or a void in ``contract`` (a push lowers them where
+        it shows less): the smallest held since the lock began, never below the size
+        pushed (a sale known before its push is taken off by its own fill; a cap below
+        the pushed size would close that lot twice). A fill's expiry, a push that is
+        late, is no change of what is held: not followed."""
+        position = account.positions.get(contract)
+        if position is not None and position.size_allowed is not None:
+            held = max(position.size, position.open_quantity * position.direction)
+            if held < position.size_allowed:
+                position.size_allowed = held
+                self._memory_changed.add(account.id)
+        if account.allowed_ahead:
+            self._held_ahead(account, contract)
+
+    def _trade_changes(self, account: AccountState, event: TradeEvent, read: bool
+                       ) -> list[Change]:
         known = account.counted_trades.get(event.trade_id)
         if known is not None:
             if event.voided:  # a trade voided after the fact counts for nothing
