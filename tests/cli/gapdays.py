@@ -114,6 +114,15 @@ def round_trips(minutes: list[str]) -> list[dict[str, Any]]:
     return lines
 
 
+def enforced(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: str
+             ) -> list[tuple[str, str, str, Any]]:
+    """(clock, rule, action, limit) of the day's decisions but alerts and planned calls
+    (a reduce_position's limit: its target, what live reconciles to)."""
+    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)
+    return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
+            if r["action"] not in ("alert", "call")]
+
+
 def max_loss(clock: str) -> list[tuple[str, int, str, str]]:
     """The maximum loss limit's decisions (``decided``) at ``clock``."""
     return [(clock, 1, "MAX-LOSS-LIMIT", action) for action in FIRED]

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import ROOT, dry_run
-from gapdays import ENGINES, MES, account, fill, position, quote, round_trips
+from daylines import ROOT
+from gapdays import ENGINES, MES, account, enforced, fill, position, quote, round_trips
 
 sys.path.insert(0, str(ROOT / "tests" / "network"))
 from riskrail.engine.clock import SimulatedClock
@@ -33,14 +33,6 @@ from tracked_feed import BUY, ES, LONG, SELL, Feed
 TRADE_LIMITS = ROOT / "rulesets" / "examples" / "topstepx-trade-limits.yaml"
 TRADOVATE = ROOT / "rulesets" / "presets" / "tradovate-auto-liquidation.yaml"
 REDUCE = ("REDUCE-ONLY-ENFORCEMENT", "reduce_position")
-
-
-def enforced(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: str
-             ) -> list[tuple[str, str, str, Any]]:
-    """(clock, rule, action, limit) of the day's decisions but alerts."""
-    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)
-    return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
-            if r["action"] not in ("alert", "call")]
 
 
 def start() -> list[dict[str, Any]]:

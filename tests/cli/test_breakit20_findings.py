@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daylines import ROOT, dry_run
-from gapdays import ENGINES, MES, account, fill, position, quote, read, round_trips
+from daylines import ROOT
+from gapdays import ENGINES, MES, account, enforced, fill, position, quote, read, round_trips
 
 sys.path.insert(0, str(ROOT / "tests" / "network"))
 from riskrail.engine.clock import to_iso
@@ -42,14 +42,6 @@ from tracked_feed import BUY, ES, LONG, SECOND, SELL, Feed
 TRADE_LIMITS = ROOT / "rulesets" / "examples" / "topstepx-trade-limits.yaml"
 REDUCE = ("REDUCE-ONLY-ENFORCEMENT", "reduce_position")
 LOCK = ("TRADE-LIMITS", "lockout", None)
-
-
-def enforced(tmp_path: Path, lines: list[dict[str, Any]], ruleset: Path, *args: str
-             ) -> list[tuple[str, str, str, Any]]:
-    """(clock, rule, action, limit) of the day's decisions but alerts."""
-    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)
-    return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
-            if r["action"] not in ("alert", "call")]
 
 
 # -- 1. Trade Limits: the limit-th entry adds to a position held, sold back before its push --

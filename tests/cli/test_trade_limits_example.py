@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gapdays
 import pytest
 import test_breakit13_findings as breakit13
 import test_breakit18_findings as breakit18
@@ -31,10 +32,7 @@ REDUCE = ("REDUCE-ONLY-ENFORCEMENT", "reduce_position")
 
 def enforced(tmp_path: Path, lines: list[dict[str, Any]], *args: str
              ) -> list[tuple[str, str, str, Any]]:
-    """(clock, rule, action, limit) of the day's decisions but alerts."""
-    records = dry_run(tmp_path, lines, "--ruleset", str(EXAMPLE), *args)
-    return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
-            if r["action"] not in ("alert", "call")]
+    return gapdays.enforced(tmp_path, lines, EXAMPLE, *args)
 
 
 def capped_at(decided: list[tuple[str, str, str, Any]], held: int, locked_at: str,

@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import gapdays
 import pytest
 import test_breakit13_findings as breakit13
 import test_breakit14_findings as breakit14
@@ -38,10 +39,7 @@ def ruleset(request: pytest.FixtureRequest) -> Path:
 
 def enforced(tmp_path: Path, ruleset: Path, lines: list[dict[str, Any]], *args: str
              ) -> list[tuple[str, str, str, Any]]:
-    """(clock, rule, action, limit) of the day's decisions but alerts."""
-    records = dry_run(tmp_path, lines, "--ruleset", str(ruleset), *args)
-    return [(r["ts"][11:19], r["rule"], r["action"], r.get("limit")) for r in records
-            if r["action"] not in ("alert", "call")]
+    return gapdays.enforced(tmp_path, lines, ruleset, *args)
 
 
 LOCKED = ("17:00:09", "DAILY-LOSS-LIQUIDATE-ONLY", "lockout", None)
