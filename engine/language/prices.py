@@ -258,8 +258,9 @@ _ACCOUNT_ONLY: dict[tuple[tuple[str, str, float], ...], bool] = {}
 
 
 def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, float], ...]
-                ) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
-    """Per contract, the slope of the affine ``terms``, its price now and its gross slope
+                ) -> _Dependence:
+    """The dependence of the affine ``terms`` (_Dependence): per contract, its slope, its
+    price now and its gross slope
     (the sum of the terms' slopes' magnitudes: how fast the sizes the value is computed
     from move, so its rounding; more than the slope where terms cancel, as in
     ``account.unrealized_pnl - position.unrealized_pnl``); a contract with
@@ -270,7 +271,7 @@ def _dependence(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, floa
     known = _known(ctx, terms)
     for contract, lo, hi in known[0]:
         bounds.narrow(contract, lo, hi)
-    return known[1], known[2], known[3]
+    return known
 
 
 def _known(ctx: Any, terms: tuple[tuple[str, str, float], ...]) -> _Dependence:
@@ -292,7 +293,7 @@ def dependence(ctx: Any, terms: tuple[tuple[str, str, float], ...]
     """Per contract, the slope of the affine ``terms`` and its price now, and whether a
     term holds its slope only within edges (a best price) or waits for a price."""
     scratch = PriceBounds()
-    slopes, prices, _ = _dependence(scratch, ctx, terms)
+    _, slopes, prices, _, _ = _dependence(scratch, ctx, terms)
     return slopes, prices, bool(scratch.lo or scratch.hi)
 
 
@@ -347,9 +348,7 @@ def note_comparison(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, 
     a margin): whatever the contracts do within their intervals, together they cannot
     reach 0. A field not known yet (no price) is waited for: any price of its contract
     leaves the interval."""
-    known = _known(ctx, terms)
-    for contract, lo, hi in known[0]:
-        bounds.narrow(contract, lo, hi)
+    known = _dependence(bounds, ctx, terms)
     if a is None or b is None:
         return  # the result holds until an unknown field becomes known (noted above)
     kind_a, kind_b = type(a), type(b)
@@ -404,7 +403,7 @@ def note_extreme(bounds: PriceBounds, ctx: Any, terms: tuple[tuple[str, str, flo
     which it cannot. Like note_comparison's for ``value`` against ``extreme``, except at
     the extreme itself (the value just made it): there the prices may still move the
     value away from it, only the direction toward a new extreme is closed at once."""
-    slopes, prices, gross = _dependence(bounds, ctx, terms)
+    _, slopes, prices, gross, _ = _dependence(bounds, ctx, terms)
     moving = _moving(slopes, gross)
     if not moving:
         return

@@ -264,14 +264,13 @@ class PositionState:
     @property
     def lock_reason(self) -> str | None:
         for lock in reversed(self.account.lockouts):
-            if lock.scope == "account" or lock.symbol == self.symbol:
+            if lock.covers(self.symbol):
                 return lock.reason
         return None
 
     def covering(self) -> list[Lockout]:
         """The lockouts and cooldowns covering it: the account's, and its root's."""
-        return [lock for lock in self.account.lockouts
-                if lock.scope == "account" or lock.symbol == self.symbol]
+        return [lock for lock in self.account.lockouts if lock.covers(self.symbol)]
 
     @property
     def lock_mode(self) -> str | None:
@@ -707,6 +706,10 @@ class Lockout:
     def effect(self) -> str:
         """What it allows, as ``position.lock_mode`` says it: a cooldown is "cooldown"."""
         return "cooldown" if self.kind == "cooldown" else self.mode
+
+    def covers(self, symbol: str | None) -> bool:
+        """Whether it covers the positions of ``symbol``'s root: an account's lock all."""
+        return self.scope == "account" or self.symbol == symbol
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "account": self.account, "rule": self.rule, "kind": self.kind,

@@ -2207,8 +2207,7 @@ class RuleNetwork:
     def _reduce_only_covers(self, account: AccountState, contract: str) -> bool:
         """Whether a reduce-only lockout covers ``contract`` (the account's, its root's)."""
         symbol = self._contract(contract)[0]
-        return any(lock.effect == "reduce_only"
-                   and (lock.scope == "account" or lock.symbol == symbol)
+        return any(lock.effect == "reduce_only" and lock.covers(symbol)
                    for lock in account.lockouts)
 
     @staticmethod
