@@ -758,7 +758,8 @@ class RuleNetwork:
         changed_at = now
         if change:
             unsettled = account.unsettled_entry(contract)
-            unsettled.expire(now)
+            unsettled.expire(now, existing.direction * existing.size
+                             if existing is not None else 0)
             # what was open and priced: during a wait for a print, what the wait counts
             # (what the push ahead opened was never priced: breakit10, a flat push then
             # priced it at the quote before the halt)
@@ -2641,7 +2642,9 @@ class RuleNetwork:
             if unsettled is None:
                 return []
             closed = unsettled.kept
-            expired = unsettled.expire(at)
+            pushed = account.positions.get(contract)
+            expired = unsettled.expire(at, pushed.direction * pushed.size
+                                       if pushed is not None else 0)
             expiry = unsettled.next_expiry  # what is left expires later (breakit13: never)
             if expiry is not None:
                 self._schedule(("settle", account.id, contract), expiry)
