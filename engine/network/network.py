@@ -2436,7 +2436,8 @@ class RuleNetwork:
                 entry.append(value)
             activations.append(entry)
         memory: dict[str, Any] = {"version": 1, "positions": positions,
-                                  "activations": activations}
+                                  "activations": activations,
+                                  "day": self.clock_view.day_start(self.clock.now())}
         previous = [[rule_id, key, list(values)]
                     for (rule_id, key), values in (account.previous or {}).items()
                     if _json_safe(values)]
@@ -2479,8 +2480,20 @@ class RuleNetwork:
                 self._bound_tracks(account, self.clock.now())
         allowed = memory.get("allowed_ahead")
         for contract, quantity in (allowed.items() if isinstance(allowed, Mapping) else ()):
-            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity:
+            # only under a lock still in force (restored before the memory): one ended
+            # meanwhile (the reset) took its allowances with it (breakit21)
+            if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity \
+                    and self._reduce_only_covers(account, str(contract)):
                 account.allow_ahead(str(contract), quantity)
+        # Saved on an earlier trading day: the reset came while riskrail was down. The
+        # rules of the account (and of its instruments) it would have judged afresh then
+        # against a day at zero fire again if their condition holds on the new day's
+        # facts (breakit21: the day's fills read at the restart kept a Trade Limits or a
+        # loss tier's condition true, and the day before's activation suppressed the new
+        # day's lock); a position's go with the position (_recall).
+        saved_day = memory.get("day")
+        earlier_day = isinstance(saved_day, int) and not isinstance(saved_day, bool) \
+            and saved_day < self.clock_view.day_start(self.clock.now())
         voided = memory.get("voided")
         for item in voided if isinstance(voided, list) else ():
             if isinstance(item, list) and len(item) == 2 \
@@ -2528,6 +2541,8 @@ class RuleNetwork:
             if rule.scope == "position":
                 if mark[1] in remembered:
                     remembered[mark[1]]["activations"].append((mark, value))
+                continue
+            if earlier_day:
                 continue
             account.activations[mark] = value
             account.armed.add((rule.id, mark[1]))
@@ -2581,8 +2596,9 @@ class RuleNetwork:
         unprotected = clocks.get("unprotected_since")
         position.unprotected_since = None if unprotected is None else int(unprotected)
         allowed = clocks.get("size_allowed")
-        if isinstance(allowed, int) and not isinstance(allowed, bool) and allowed >= 0:
-            position.size_allowed = allowed
+        if isinstance(allowed, int) and not isinstance(allowed, bool) and allowed >= 0 \
+                and self._reduce_only_covers(account, position.contract):
+            position.size_allowed = allowed  # (a lock ended meanwhile took it: breakit21)
         stop_before = clocks.get("stop_before")
         if isinstance(stop_before, int | float) and not isinstance(stop_before, bool) \
                 and math.isfinite(stop_before):

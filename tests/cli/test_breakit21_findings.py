@@ -14,7 +14,8 @@ Gateway's read of the account applied as engine/pipeline.py ``_snapshot`` applie
 ``read=True``; ``restart_read``). The clock is injected; days are Tuesday 2026-03-10
 (Chicago daylight time, -05:00) and the trading day that begins at its 17:00.
 
-Three findings (strict xfail), one mechanism each:
+Three findings, one mechanism each, all fixed (each test failed before: a strict xfail
+in the tester's commit):
 
 1. A reduce-only cap kept from a lock of the day before: a restart after the reset
    gives a position held over it its cap back with no lock in force, and the
@@ -27,6 +28,11 @@ Three findings (strict xfail), one mechanism each:
    the restart (made while riskrail was down) bring the condition back true in the
    same first cycle, so the refraction memory suppresses the new day's lock (Trade
    Limits, the Tradovate liquidate-only tier): no lock all day.
+
+Fixed: a restored allowance or cap only under a reduce-only lock still in force
+(restore_memory, _recall); memory saved on an earlier trading day than the restart's
+gives back no activation of the account's rules (export_memory's "day"): they judge
+the new day afresh, as the reset would have.
 
 Held (plain tests): each finding's day with riskrail up across the reset, and with a
 restart before the reset (the lock restored, released at 17:00 live); Trade Limits
@@ -241,9 +247,6 @@ def new_day(run: Run) -> list[tuple[str, str, str, Any]]:
 
 @pytest.mark.parametrize("rules", [TRADE_LIMITS, TRADOVATE], ids=["trade-limits", "tradovate"])
 @pytest.mark.parametrize("restart", ["17:00:00", "17:30:00"])
-@pytest.mark.xfail(strict=True, reason="a reduce-only cap from the day before comes back "
-                   "with the position after a restart over the reset, with no lock: the "
-                   "new day's add is reduced back to it by REDUCE-ONLY-ENFORCEMENT")
 def test_an_add_the_day_after_a_lock_is_kept_after_a_restart_over_the_reset(
         tmp_path: Path, rules: Path, restart: str) -> None:
     """By hand: the lock of day one (Trade Limits' reduce-only from the 3rd entry, or the
@@ -268,9 +271,6 @@ def test_an_add_the_day_after_a_lock_is_kept_after_a_restart_over_the_reset(
     assert new_day(run) == [], run.fired()
 
 
-@pytest.mark.xfail(strict=True, reason="a new day's lock keeps the stale reduce-only cap "
-                   "restored from the day before: the limit-th entry (and the adds of the "
-                   "day) are reduced back to yesterday's size")
 def test_the_new_days_limit_th_entry_is_kept_after_a_restart_over_the_reset(
         tmp_path: Path) -> None:
     """topstepx-trade-limits. By hand: day one as above (long 1 MNQ held over the reset,
@@ -360,9 +360,6 @@ def allowance_over_the_reset(tmp_path: Path, restart: str | None) -> Run:
 
 
 @pytest.mark.parametrize("restart", ["17:00:00", "17:30:00"])
-@pytest.mark.xfail(strict=True, reason="the allowance for day one's limit-th fill "
-                   "(allowed_ahead) is restored after the reset with no lock, and the new "
-                   "day's lock lets the first ES position opened under it keep it")
 def test_the_new_days_entry_past_the_limit_is_taken_off_after_a_restart_over_the_reset(
         tmp_path: Path, restart: str) -> None:
     """By hand: day one's lock (and the allowance for its limit-th fill, 2 ES known before
@@ -429,9 +426,6 @@ def entries_made_while_down(tmp_path: Path, restart: bool) -> Run:
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="day one's TRADE-LIMITS activation is restored and "
-                   "the restart's first cycle (the read, holding the new day's 3 entries) "
-                   "finds the condition true: no new firing, no lock all day")
 def test_entries_made_while_down_after_the_reset_lock_at_the_restart(tmp_path: Path) -> None:
     """By hand: the new day's entries made while riskrail was down count (the restart
     reads the trading day's fills; docs/memory.md): three by 17:07, so Trade Limits'
@@ -486,9 +480,6 @@ def loss_made_while_down(tmp_path: Path, restart: bool) -> Run:
     return run
 
 
-@pytest.mark.xfail(strict=True, reason="day one's DAILY-LOSS-LIQUIDATE-ONLY activation is "
-                   "restored and the read's new-day loss keeps its condition true: the new "
-                   "day's liquidate-only lock never begins")
 def test_a_loss_made_while_down_after_the_reset_begins_liquidate_only_at_the_restart(
         tmp_path: Path) -> None:
     """By hand: the new day's net P&L is -800 by 17:11 (its fills read at the restart,
