@@ -451,9 +451,8 @@ class Unsettled:
     Both sides are matched only within ``WINDOW`` of each other: the Gateway sends a
     fill and its position push together, so a fill older than that (read over REST
     after a gap or a restart) is already in the positions read with it, a pending fill
-    whose push never came stops opening lots (the push is the truth for what is held;
-    one that took lots off waits on: realized, they are not open, ``expire``), and a push
-    change stops waiting for its fill.
+    whose push never came is dropped (the push is the truth), and a push change stops
+    waiting for its fill.
 
     ``closed_down`` and ``closed_up`` are the lots a push took off ahead of its fill
     (signed quantity of the position they were, and their open P&L at the price when
@@ -564,13 +563,9 @@ class Unsettled:
         yield from self.closed_down
         yield from self.closed_up
 
-    def expire(self, now: int, pushed: int | None = None) -> bool:
+    def expire(self, now: int) -> bool:
         """Drop what waited longer than WINDOW; True if a pending fill, or a lot closed
-        ahead, went. With ``pushed`` (the signed quantity the last push showed), a fill
-        that takes lots off what is open waits on (its wait starts again): its realized
-        P&L is counted already, and dropping it would count the lots it closed as open
-        beside it (a flat push 15 s late: the loss twice, a tier fired on a loss the
-        account never had); its push, or a read, settles it."""
+        ahead, went."""
         horizon = now - self.WINDOW
         dropped = False
         if self.up_at < horizon:
@@ -582,21 +577,10 @@ class Unsettled:
             if self.closed_down:
                 self.closed_down, dropped = _NOTHING_CLOSED, True
         fills = self.fills
-        if not fills or min(f[3] for f in fills) > horizon:
+        if not fills or fills[0][3] > horizon:  # known in order: the oldest first
             return dropped
-        kept: list[tuple[int, float, int, int, int]] = []
-        running = pushed or 0
-        for fill in fills:
-            trade_id, price, quantity, known, at = fill
-            if known <= horizon:
-                if pushed is None or not running or (quantity > 0) == (running > 0):
-                    dropped = True
-                    continue
-                fill = (trade_id, price, quantity, now, at)
-            kept.append(fill)
-            running += quantity
-        self.fills = kept
-        return dropped
+        self.fills = [f for f in fills if f[3] > horizon]
+        return True
 
     def void(self, trade_id: int) -> bool:
         """A fill was voided; True if it was still pending."""
@@ -620,7 +604,7 @@ class Unsettled:
     def next_expiry(self) -> int | None:
         """When a pending fill, or lots closed ahead, stop counting (a push change waits
         while not older than WINDOW: it goes just after)."""
-        times = [min(f[3] for f in self.fills) + self.WINDOW] if self.fills else []
+        times = [self.fills[0][3] + self.WINDOW] if self.fills else []
         if self.closed_down:
             times.append(self.down_at + self.WINDOW + 1)
         if self.closed_up:

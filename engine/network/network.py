@@ -758,8 +758,7 @@ class RuleNetwork:
         changed_at = now
         if change:
             unsettled = account.unsettled_entry(contract)
-            unsettled.expire(now, existing.direction * existing.size
-                             if existing is not None else 0)
+            unsettled.expire(now)
             # what was open and priced: during a wait for a print, what the wait counts
             # (what the push ahead opened was never priced: breakit10, a flat push then
             # priced it at the quote before the halt)
@@ -2658,9 +2657,7 @@ class RuleNetwork:
             if unsettled is None:
                 return []
             closed = unsettled.kept
-            pushed = account.positions.get(contract)
-            expired = unsettled.expire(at, pushed.direction * pushed.size
-                                       if pushed is not None else 0)
+            expired = unsettled.expire(at)
             expiry = unsettled.next_expiry  # what is left expires later (breakit13: never)
             if expiry is not None:
                 self._schedule(("settle", account.id, contract), expiry)

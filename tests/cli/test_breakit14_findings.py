@@ -227,6 +227,8 @@ def test_a_sale_known_11_s_late_then_pushed_counts_its_loss_once(tmp_path: Path,
 
 
 @ENGINES
+@pytest.mark.xfail(strict=True, reason="a closing fill whose push is over 10 s late is "
+                   "dropped as pending while its realized P&L stays: its lots counted twice")
 def test_a_sale_pushed_11_s_after_its_fill_counts_its_loss_once(tmp_path: Path,
                                                                 engine: str) -> None:
     # topstep-evaluation. The same sale, its fill known at 17:30:05 (5 s after it was
@@ -239,9 +241,7 @@ def test_a_sale_pushed_11_s_after_its_fill_counts_its_loss_once(tmp_path: Path,
     # pending fill may stand for one that never happened, but then its realized P&L
     # should go with it; a closing fill is known and realized: what it closed is not
     # open (the Gateway's balance moved too). Cause (a guess): Unsettled.expire drops
-    # the fill from ``fills`` only; the TradeState stays counted. (Fixed: a pending fill
-    # that takes lots off what the last push showed waits on for its push or a read;
-    # only what it would open expires: tests/cli/test_late_position_push.py.)
+    # the fill from ``fills`` only; the TradeState stays counted.
     assert decided(tmp_path, a_loser_sold_late("17:30:05", "17:30:16"), TOPSTEP,
                    "--engine", engine) == []
 
