@@ -1,7 +1,8 @@
-"""breakit22: an outside tester's attack on f47b085, a closing fill whose position push is
-over 10 s late waits on instead of being dropped (engine/network/memory.py
-Unsettled.expire with ``pushed``; engine/network/network.py _position_changes and the
-"settle" timer of _fire_timer pass the last push's signed size).
+"""breakit22: an outside tester's attack on f47b085 (since reverted: lead's note below),
+a closing fill whose position push is over 10 s late waits on instead of being dropped
+(engine/network/memory.py Unsettled.expire with ``pushed``; engine/network/network.py
+_position_changes and the "settle" timer of _fire_timer pass the last push's signed
+size).
 
 ``expire`` keeps an old pending fill when it goes against ``running`` (the last push
 with the kept fills before it applied) and drops it when it goes with it: it judges each
@@ -34,7 +35,14 @@ on both engines (network, durable).
    not explained (the push is over 10 s old), then kept for good (it goes against the
    push); the long lot held is not open for the engine, a read showing it changes nothing.
 
-Held (plain tests below): the flat push 15 s late with the quote moving meanwhile (tiers
+Lead's note: f47b085 is reverted (it made a round trip pushed late an over-enforcement
+as bad as the double count it fixed). Findings 1-3, 5, 6 pass again and stay as guards
+for the next attempt; findings 3 (open P&L) and 4 fail on the old code too, earlier (their
+reasons say where); the "held" tests of a kept sale are strict xfails again: the old
+double count of a closing fill whose push is over 10 s late (also
+tests/cli/test_breakit14_findings.py, tests/cli/test_late_position_push.py).
+
+Held with f47b085 (tests below): the flat push 15 s late with the quote moving (tiers
 2 and 3 at the right prints), a kept sale voided, a read showing the sale, a restart while
 a sale is kept (memory export/restore and the daemon's read), the 17:00 reset while a sale
 is kept, a kept sale on MNQ while MES is bought and sold, a reversal kept until its push,
@@ -168,9 +176,6 @@ def test_held_a_round_trip_pushed_on_time_decides_nothing(tmp_path: Path) -> Non
 #   so the sale is applied to the push alone and closes the 2 lots still held. Before
 #   f47b085 both were dropped and the push (long 2) was right (with the two fills known a
 #   second apart the old code had a 1 s blip of the same, between their two expiries).
-@pytest.mark.xfail(strict=True, reason="the round trip's purchase expires, its sale is kept: "
-                   "the 2 lots held are closed in the engine's eyes, tiers 1-3 fire at "
-                   "09:01:10 on an account at -450")
 @ENGINES
 def test_a_round_trip_pushed_late_leaves_the_position_held_open(tmp_path: Path,
                                                                engine: str) -> None:
@@ -180,8 +185,6 @@ def test_a_round_trip_pushed_late_leaves_the_position_held_open(tmp_path: Path,
     assert tradovate(tmp_path, lines, engine) == []
 
 
-@pytest.mark.xfail(strict=True, reason="from 10 s after the purchase the engine holds "
-                   "nothing open (its sale kept alone against the push)")
 def test_a_round_trip_pushed_late_keeps_its_open_pnl() -> None:
     # the same on the network: long 2 at 21000, 2 bought at 21000 and sold back for 0, no
     # push yet; quoted 20900 the 2 held are -400 open
@@ -224,15 +227,11 @@ def test_held_a_kept_sale_then_a_buy_filled_before_the_push_of_both(tmp_path: Pa
 #   the buy's 2, its +1 rest waits); at the buy's window the rest goes with the push and is
 #   dropped, the stale sale is kept and restarted every 10 s: long 3 - 1. Before f47b085
 #   the sale was dropped at its window and the buy's rest at its own: long 3.
-@pytest.mark.xfail(strict=True, reason="the stale kept sale outlives the push of long 3, "
-                   "the buy's rest expires: long 2 for good, tier 1 alone at -1080")
 @ENGINES
 def test_a_kept_sale_then_a_buy_pushed_ahead_of_its_fill(tmp_path: Path, engine: str) -> None:
     assert tradovate(tmp_path, kept_sale_then_a_buy(True), engine) == tiers_at("09:02:00")
 
 
-@pytest.mark.xfail(strict=True, reason="the engine holds long 2 (open -400) while long 3 "
-                   "(-600) is pushed")
 def test_a_kept_sale_then_a_buy_pushed_ahead_open_pnl() -> None:
     day = Day()
     day.quote(21000.0)
@@ -257,9 +256,6 @@ def test_a_kept_sale_then_a_buy_pushed_ahead_open_pnl() -> None:
 #   Unsettled.expire drops the buy (it goes with long 2 less the kept sale) and keeps the
 #   stale sale, restarted every 10 s. Before f47b085 both expired: long 2 (with long 3 for
 #   the 10 s between the two windows).
-@pytest.mark.xfail(strict=True, reason="the push of long 2 after a sale and a buy back "
-                   "settles neither; the buy expires, the sale is kept: long 1 for good, "
-                   "tier 1 alone at -1000")
 @ENGINES
 def test_a_kept_sale_then_a_buy_back_pushed_as_unchanged(tmp_path: Path, engine: str) -> None:
     lines = [*long_2(), fill("09:01:00", 2, 1, 1, 21000.0, 0.0),
@@ -269,8 +265,9 @@ def test_a_kept_sale_then_a_buy_back_pushed_as_unchanged(tmp_path: Path, engine:
     assert tradovate(tmp_path, lines, engine) == tiers_at("09:02:00")
 
 
-@pytest.mark.xfail(strict=True, reason="long 1 held for good (open -200) while long 2 "
-                   "(-400) is pushed")
+@pytest.mark.xfail(strict=True, reason="with f47b085 reverted it already fails within the "
+                   "buy's window: -600 open instead of -400 (the push unchanged at long 2 "
+                   "matches nothing)")
 def test_a_kept_sale_then_a_buy_back_pushed_as_unchanged_open_pnl() -> None:
     day = Day()
     day.quote(21000.0)
@@ -297,8 +294,8 @@ def test_a_kept_sale_then_a_buy_back_pushed_as_unchanged_open_pnl() -> None:
 #   fills only), the buy's fill found nothing to explain and waits; at the sale's window its
 #   -1 goes with the push (dropped), the buy goes against it (kept, restarted every 10 s).
 #   Before f47b085 both expired: short 1.
-@pytest.mark.xfail(strict=True, reason="the buy the push of short 1 showed is kept against "
-                   "it for good: nothing open, 0 instead of -200")
+@pytest.mark.xfail(strict=True, reason="with f47b085 reverted it already fails after the "
+                   "push of short 1 ahead of the buy back's fill: 0 open instead of short 1")
 def test_a_reversal_kept_then_pushed_ahead_of_a_buy_back() -> None:
     day = Day()
     day.quote(21000.0)
@@ -324,8 +321,6 @@ def test_a_reversal_kept_then_pushed_ahead_of_a_buy_back() -> None:
 #   last push changes nothing (``if change:``), so Unsettled's kept sale (memory.py
 #   Unsettled.expire, kept for good against the push) is never settled by it; the commit
 #   says "its push, or a read, settles it".
-@pytest.mark.xfail(strict=True, reason="the read showing long 2 leaves the kept sale in "
-                   "place: long 2 at -1040 decides nothing")
 @ENGINES
 def test_a_read_after_lost_pushes_settles_the_kept_sale(tmp_path: Path, engine: str) -> None:
     trades = [fill("09:01:00", 2, 0, 2, 21000.0), fill("09:01:01", 3, 1, 2, 21000.0, 0.0)]
@@ -363,8 +358,6 @@ def test_held_a_sale_known_11_s_after_the_push_that_showed_it(tmp_path: Path) ->
 #   memory.py Unsettled.expire keeps it for good (it goes against long 1) and a read equal
 #   to the push settles nothing (_position_changes). Before f47b085 it was dropped at
 #   09:01:21 and long 1 counted again.
-@pytest.mark.xfail(strict=True, reason="the sale the push showed already is kept against "
-                   "it for good: long 1 at -1000 decides nothing")
 @ENGINES
 def test_a_sale_stamped_after_the_push_that_showed_it(tmp_path: Path, engine: str) -> None:
     lines = pushed_1_then_the_sale_11_s_later("09:01:01")
@@ -374,6 +367,9 @@ def test_a_sale_stamped_after_the_push_that_showed_it(tmp_path: Path, engine: st
 
 # -- held: what f47b085 is for, around it --------------------------------------------------
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_kept_sale_as_the_quote_falls(tmp_path: Path) -> None:
     # realized -300; the lot held: -600 at 20850 (tier 1 at 09:00:30), -900 at 20700 (tier
     # 2), -1000 at 20650 (tier 3); the push of long 1 at 09:01:45
@@ -389,6 +385,9 @@ def test_held_a_kept_sale_as_the_quote_falls(tmp_path: Path) -> None:
         ("09:01:40", 1, "DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_kept_sale_voided(tmp_path: Path) -> None:
     # voided at 09:01:30: long 2 again, its -300 gone; at 20750 long 2 is -1000
     lines = long_2_at_a_loss_sold_1(
@@ -410,6 +409,9 @@ def test_held_a_read_showing_the_kept_sale(tmp_path: Path) -> None:
         ("09:02:10", 1, "DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_the_reset_while_a_sale_is_kept(tmp_path: Path) -> None:
     # long 2 at 21000 quoted 20900 (-400), 1 sold at 16:59:55 (-200, yesterday's); its push
     # at 17:01:00; the new day: long 1 at 20760 is -480, under tier 1 (2 lots: -960)
@@ -422,6 +424,9 @@ def test_held_the_reset_while_a_sale_is_kept(tmp_path: Path) -> None:
     assert tradovate(tmp_path, lines) == []
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_kept_sale_beside_another_contracts_round_trip(tmp_path: Path) -> None:
     lines = [account("09:00:00"), quote("09:00:00", 21000.0),
              quote("09:00:00", 5000.0, contract=MES),
@@ -435,6 +440,9 @@ def test_held_a_kept_sale_beside_another_contracts_round_trip(tmp_path: Path) ->
     assert tradovate(tmp_path, lines) == [("09:00:30", 1, "DAILY-LOSS-ALERT", "alert")]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_reversal_kept_until_its_push(tmp_path: Path) -> None:
     # long 2 -> sold 4 at 20850 (-600): short 2, pushed 15 s later; at 20800 the short is
     # +200 (dropped, long 2 would be -800 beside the -600: tiers 2 and 3)
@@ -444,6 +452,9 @@ def test_held_a_reversal_kept_until_its_push(tmp_path: Path) -> None:
     assert tradovate(tmp_path, lines) == [("09:00:30", 1, "DAILY-LOSS-ALERT", "alert")]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_three_partial_sales_and_one_push(tmp_path: Path) -> None:
     lines = [account("09:00:00"), quote("09:00:00", 21000.0),
              fill("09:00:01", 1, 0, 3, 21000.0), position("09:00:01", 1, 3, 21000.0),
@@ -455,6 +466,9 @@ def test_held_three_partial_sales_and_one_push(tmp_path: Path) -> None:
     assert tradovate(tmp_path, lines) == [("09:00:30", 1, "DAILY-LOSS-ALERT", "alert")]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_topstep_net_liquidation_with_a_kept_sale(tmp_path: Path) -> None:
     # long 4 at 21000 quoted 20800; 2 sold (-800, the balance 49200), their push 15 s late:
     # 49200 - 800 open = 48400 > 48000 (both lots again: 47600, the limit fired)
@@ -467,6 +481,9 @@ def test_held_topstep_net_liquidation_with_a_kept_sale(tmp_path: Path) -> None:
     assert decided(tmp_path, lines, TOPSTEP, *MAX_LOSS_ONLY, *NO_SIZE_LIMIT) == []
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_restart_while_a_sale_is_kept() -> None:
     rules = load_ruleset([TRADOVATE])[0]
     feed = Feed(rules)
@@ -495,6 +512,9 @@ def test_held_a_restart_while_a_sale_is_kept() -> None:
                                               "DAILY-LOSS-LIQUIDATE-ONLY"]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_liquidate_only_begun_while_a_sale_is_kept(tmp_path: Path) -> None:
     # tier 2 at 09:01:20 (-300 realized, -600 open); the late push of long 1 reduces
     # nothing; an add at 09:01:50 is reduced back to 1
@@ -508,6 +528,9 @@ def test_held_liquidate_only_begun_while_a_sale_is_kept(tmp_path: Path) -> None:
         ("09:01:50", "REDUCE-ONLY-ENFORCEMENT", "reduce_position", 1)]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_kept_sale_then_a_push_ahead_of_a_second_sale(tmp_path: Path) -> None:
     # long 3 at 21000 quoted 20900 (-600); 1 sold (-200) kept; the push of long 1 at
     # 09:01:20 shows it and a second sale whose fill (at 20800, -400) comes a second later:
@@ -526,6 +549,9 @@ def test_held_a_kept_sale_then_a_push_ahead_of_a_second_sale(tmp_path: Path) -> 
                                           *tiers_at("09:01:21")[3:]]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_kept_buy_to_cover_on_a_short(tmp_path: Path) -> None:
     # short 2 at 21000 quoted 21150 (-600); 1 bought back (-300), its push at 09:01:20;
     # 21250: -300 - 500 = -800 (tier 2); 21300: -900 (no tier 3; both lots: -1500)
@@ -538,6 +564,9 @@ def test_held_a_kept_buy_to_cover_on_a_short(tmp_path: Path) -> None:
                                           *tiers_at("09:01:15")[1:3]]
 
 
+@pytest.mark.xfail(strict=True, reason="f47b085 reverted: a closing fill whose push is over "
+                   "10 s late is dropped and its lots count as open again beside its "
+                   "realized P&L (the loss twice)")
 def test_held_a_read_showing_flat_after_a_kept_sale(tmp_path: Path) -> None:
     # the other lot sold in a hub gap; the read lists no MNQ position and both fills: flat,
     # -600 realized, no short left by the kept sale (quoted 20000: nothing more)
