@@ -70,6 +70,9 @@ EXIT_CONNECT = 4
 
 #: at most this many loop turns are yielded for calls to reach the wire (RiskDaemon._unit)
 _TURNS_FOR_CALLS_TO_LEAVE = 64
+#: how far past the daemon's clock a read with --clock gateway asks for trades (s): a
+#: rehearsal's simulator may have jumped a long weekend ahead while riskrail was down
+_GATEWAY_AHEAD = 14 * 86_400
 #: the Gateway allows 200 requests a minute; the periodic reads may use at most this many
 #: (each reads the account, its positions, orders and trades: 4 requests)
 _RECONCILE_REQUESTS_PER_MINUTE = 100
@@ -778,12 +781,17 @@ class RiskDaemon:
 
     def _trade_window(self) -> dict[str, dt.datetime]:
         """The trading day's start and now, by the daemon's clock: the read asks for the
-        trades between them (and a day after now)."""
+        trades between them (and a day after now). With --clock gateway the Gateway may
+        be further ahead than any timestamp seen yet says (a rehearsal's simulator moved
+        over a weekend while riskrail was down: the restart's clock is the last run's
+        Friday, the fills are Monday's), and this read is where its time is learnt
+        (_observe_snapshot): the window then reaches ``_GATEWAY_AHEAD`` past now."""
         assert self.ruleset is not None
         now = self.clock.now() / 1_000_000
         day_start = self.ruleset.trading_day.day_start(now)
+        until = now + (_GATEWAY_AHEAD if isinstance(self.wall, GatewayTimeClock) else 0)
         return {"since": dt.datetime.fromtimestamp(day_start, dt.UTC),
-                "now": dt.datetime.fromtimestamp(now, dt.UTC)}
+                "now": dt.datetime.fromtimestamp(until, dt.UTC)}
 
     async def _resync(self, account_id: int) -> None:
         """Re-read the account over REST after a gap (the answer arrives as a Snapshot)."""

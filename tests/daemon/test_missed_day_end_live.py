@@ -8,9 +8,11 @@ killed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -19,6 +21,7 @@ from daemon_testkit import (
     BUY,
     MNQ,
     SELL,
+    SESSION_TIME,
     DaemonProcess,
     day_totals,
     has_decision,
@@ -30,6 +33,8 @@ from daemon_testkit import (
 from riskrail.engine.clock import parse_instant
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.sim import Simulator
+
+CHICAGO = ZoneInfo("America/Chicago")
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +77,14 @@ def day_handled(sim: Simulator, state: Path, trades: int) -> bool:
 async def test_the_eod_floor_trails_a_close_missed_while_down(
         sim: Simulator, daemon: DaemonProcess) -> None:
     start = sim.exchange.require_account(ACCOUNT).balance
+    # A Friday at least a week ahead of this machine's clock, so that the day missed
+    # while down ends a week (the restart is on the Monday, 3 days on), and the simulator
+    # never finds a fill by the wall-clock instant it was made (rest.py _within), only by
+    # its timestamp, as the Gateway does. Before, the outcome hung on when the test ran:
+    # from 09:35 to 17:00 Chicago on a Thursday the restart's read missed Monday's fills.
+    now = dt.datetime.fromtimestamp(parse_instant(sim.state()["time"]) / 1_000_000, CHICAGO)
+    sim.advance_clock(86_400 * (7 + (4 - now.weekday()) % 7) - 6 * 3_600)  # then 09:35
+    sim.clock_to(SESSION_TIME)
     daemon.start()
     await daemon.started()
     await wait_until(lambda: user_feed_subscribed(sim), what="user hub subscribed")
