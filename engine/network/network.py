@@ -2707,10 +2707,6 @@ class RuleNetwork:
             if tracker is not None:
                 tracker.day_end(self._track_context(account, at))  # before the day resets
             account.day_start = at
-            if account.activations:
-                # saved again with the new day: a restart later today keeps them (memory
-                # of an earlier day gives back no account activation: restore_memory)
-                self._memory_changed.add(account.id)
             had_activity = account.trades_today or account.realized_pnl_today
             account.trades_today = 0
             account.realized_pnl_today = 0.0
