@@ -2435,8 +2435,7 @@ class RuleNetwork:
                 entry.append(value)
             activations.append(entry)
         memory: dict[str, Any] = {"version": 1, "positions": positions,
-                                  "activations": activations,
-                                  "day": self.clock_view.day_start(self.clock.now())}
+                                  "activations": activations}
         previous = [[rule_id, key, list(values)]
                     for (rule_id, key), values in (account.previous or {}).items()
                     if _json_safe(values)]
@@ -2484,15 +2483,6 @@ class RuleNetwork:
             if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity \
                     and self._reduce_only_covers(account, str(contract)):
                 account.allow_ahead(str(contract), quantity)
-        # Saved on an earlier trading day: the reset came while riskrail was down. The
-        # rules of the account (and of its instruments) it would have judged afresh then
-        # against a day at zero fire again if their condition holds on the new day's
-        # facts (breakit21: the day's fills read at the restart kept a Trade Limits or a
-        # loss tier's condition true, and the day before's activation suppressed the new
-        # day's lock); a position's go with the position (_recall).
-        saved_day = memory.get("day")
-        earlier_day = isinstance(saved_day, int) and not isinstance(saved_day, bool) \
-            and saved_day < self.clock_view.day_start(self.clock.now())
         voided = memory.get("voided")
         for item in voided if isinstance(voided, list) else ():
             if isinstance(item, list) and len(item) == 2 \
@@ -2540,8 +2530,6 @@ class RuleNetwork:
             if rule.scope == "position":
                 if mark[1] in remembered:
                     remembered[mark[1]]["activations"].append((mark, value))
-                continue
-            if earlier_day:
                 continue
             account.activations[mark] = value
             account.armed.add((rule.id, mark[1]))

@@ -14,8 +14,8 @@ Gateway's read of the account applied as engine/pipeline.py ``_snapshot`` applie
 ``read=True``; ``restart_read``). The clock is injected; days are Tuesday 2026-03-10
 (Chicago daylight time, -05:00) and the trading day that begins at its 17:00.
 
-Three findings, one mechanism each, all fixed (each test failed before: a strict xfail
-in the tester's commit):
+Three findings, one mechanism each (each test failed before: a strict xfail in the
+tester's commit); 1 and 2 fixed, 3 open:
 
 1. A reduce-only cap kept from a lock of the day before: a restart after the reset
    gives a position held over it its cap back with no lock in force, and the
@@ -30,9 +30,11 @@ in the tester's commit):
    Limits, the Tradovate liquidate-only tier): no lock all day.
 
 Fixed: a restored allowance or cap only under a reduce-only lock still in force
-(restore_memory, _recall); memory saved on an earlier trading day than the restart's
-gives back no activation of the account's rules (export_memory's "day"): they judge
-the new day afresh, as the reset would have.
+(restore_memory, _recall). Finding 3 is a strict xfail again: restoring no activation
+from memory of an earlier day fixed it but re-fired, after a restart over the reset,
+every rule whose condition held through it (a trailing floor breached the day before:
+the new day locked; breakit23); telling the two apart needs the rules judged at the
+reset's instant with the state then, which a restart does not have.
 
 Held (plain tests): each finding's day with riskrail up across the reset, and with a
 restart before the reset (the lock restored, released at 17:00 live); Trade Limits
@@ -426,6 +428,10 @@ def entries_made_while_down(tmp_path: Path, restart: bool) -> Run:
     return run
 
 
+@pytest.mark.xfail(strict=True, reason="the day before's activation is restored and the "
+                   "restart's first cycle (the read, holding the new day's fills made while "
+                   "down) finds the condition true: no new firing, no lock (breakit23: "
+                   "dropping the activations re-fired rules that held through the reset)")
 def test_entries_made_while_down_after_the_reset_lock_at_the_restart(tmp_path: Path) -> None:
     """By hand: the new day's entries made while riskrail was down count (the restart
     reads the trading day's fills; docs/memory.md): three by 17:07, so Trade Limits'
@@ -480,6 +486,10 @@ def loss_made_while_down(tmp_path: Path, restart: bool) -> Run:
     return run
 
 
+@pytest.mark.xfail(strict=True, reason="the day before's activation is restored and the "
+                   "restart's first cycle (the read, holding the new day's fills made while "
+                   "down) finds the condition true: no new firing, no lock (breakit23: "
+                   "dropping the activations re-fired rules that held through the reset)")
 def test_a_loss_made_while_down_after_the_reset_begins_liquidate_only_at_the_restart(
         tmp_path: Path) -> None:
     """By hand: the new day's net P&L is -800 by 17:11 (its fills read at the restart,
