@@ -333,6 +333,9 @@ class RuleNetwork:
         #: (account, contract) -> a position remembered from before a restart, with its
         #: rule activations, until the Gateway shows it again (export/restore_memory)
         self._remembered: dict[tuple[int, str], dict[str, Any]] = {}
+        #: accounts whose rule activations a restart restored and whose open P&L has not
+        #: been priced since: a rule reading prices keeps its activation meanwhile (_judge)
+        self._unpriced_since_restore: set[int] = set()
         #: the price-trigger index: contract -> the accounts' price intervals
         self._price_index = price_index
         self._triggers: dict[str, ContractTriggers] = {}
@@ -1842,6 +1845,19 @@ class RuleNetwork:
         self.counters.evaluations += 1
         return bounds
 
+    def _held_unpriced(self, account: AccountState, rule: CompiledRule) -> bool:
+        """Whether ``rule``'s activation, restored by a restart, is kept although its
+        condition is false: it reads prices and the account's open P&L has no price yet
+        (the restart's read carries none: a loss tier fired by an open loss read as net
+        0 let its activation go, and the first quote fired it again, breakit23). Once
+        the account is priced, judgments are as ever."""
+        if account.id not in self._unpriced_since_restore:
+            return False
+        if account.unrealized_pnl is not None:
+            self._unpriced_since_restore.discard(account.id)
+            return False
+        return self._price_mode(rule) != _PRICE_FREE
+
     def _check_thresholds(self, account: AccountState, bounds: PriceBounds) -> None:
         """A judgment compared tracked values: one compared with a value a deferred
         extreme's interval was not worked out for is worked out again (_cycle)."""
@@ -1868,6 +1884,9 @@ class RuleNetwork:
         try:
             fresh = self._previous(account, rule, pair, ctx) if rule.previous else None
             condition = bool(rule.condition.function(ctx))
+            if not condition and pair in account.armed and self._unpriced_since_restore \
+                    and self._held_unpriced(account, rule):
+                return _NOTHING  # false for want of a price: kept until one comes
             if condition and rule.previous and account.awaiting and key in account.awaiting:
                 account.awaiting[key].held.add(rule.id)  # (_previous_at_the_price)
             if fresh is not None and (condition or pair in account.armed):
@@ -2548,6 +2567,7 @@ class RuleNetwork:
             account.previous[(rule.id, entry[1])] = tuple(entry[2])
         for contract, clocks in remembered.items():
             self._remembered[(account_id, contract)] = clocks
+        self._unpriced_since_restore.add(account_id)
         account.wake = _EVERYTHING
         self._woken.add(account_id)
 

@@ -12,8 +12,9 @@ Lead's note: the activation part of fe67d02 is reverted (findings 1, 2, 3, 4 wer
 regressions; they pass now and stay as guards): a restart restores the rule activations
 whatever day the memory was saved, as before, and breakit21's two findings it fixed
 (a count or a loss tier reached by fills made while down, read at a restart after the
-reset, never locks) are strict xfails again. 2b stays a strict xfail (older). The two
-held tests of the memory's "day" key went with it.
+reset, never locks) are strict xfails again. 2b (older) is fixed: a restored
+activation of a rule reading prices is kept while the account's open P&L has no price
+(RuleNetwork._held_unpriced). The two held tests of the memory's "day" key went.
 
 Findings (asserting the behaviour of riskrail up across the reset):
 
@@ -212,9 +213,6 @@ def test_an_open_loss_held_over_the_reset_does_not_renew_liquidate_only_at_a_res
     assert not_ended(run, at("17:00:00")) == [], run.fired()
 
 
-@pytest.mark.xfail(strict=True, reason="finding 2b (over-enforcement, PRE-EXISTING, not "
-                   "fe67d02's): the restart's read carries no price, so the loss tier's "
-                   "activation is let go at the read and the first quote locks again")
 def test_an_open_loss_held_over_a_restart_read_without_a_price_is_not_locked_again(
         tmp_path: Path) -> None:
     """By hand: finding 2's day, but no quote before the read (engine/pipeline.py
