@@ -365,7 +365,8 @@ def test_a_weekly_lock_in_force_is_not_decided_again_after_a_restart_over_a_dail
     assert run.network.active_locks(1) == [("WEEKLY-LOSS-LIMIT", "lockout", None, "block")]
 
 
-def weekly_loss(tmp_path: Path, restart: str | None) -> Run:
+def week_lost(tmp_path: Path) -> Run:
+    """Tuesday 15:10: long 2 MNQ at 21000 sold at 20350 (-2600: the weekly loss limit)."""
     run = first_run(tmp_path, TRADOVATE)
     start = at("15:10:00")
     run.fill(start, BUY, 2, 21000.0)
@@ -373,6 +374,11 @@ def weekly_loss(tmp_path: Path, restart: str | None) -> Run:
     run.fill(start + 60 * SECOND, SELL, 2, 20350.0, -2600.0)
     run.position(start + 60 * SECOND, MNQ, 0, 0.0, start)
     run.push(start + 61 * SECOND, "GatewayUserAccount", acct())
+    return run
+
+
+def weekly_loss(tmp_path: Path, restart: str | None) -> Run:
+    run = week_lost(tmp_path)
     assert ("10 15:11:00", "WEEKLY-LOSS-LIMIT", "lockout", None) in run.fired()
     if restart is not None:
         run.to(at("16:30:00"))
@@ -393,13 +399,7 @@ def test_held_a_weekly_lock_ends_at_the_week_reset(
         tmp_path: Path, restart: tuple[str, str] | None) -> None:
     # the week's loss on Tuesday; up to Sunday 17:30, or down from Tuesday 16:30 to
     # Sunday 17:30: the new week's net is 0, no weekly lock, nothing decided
-    run = first_run(tmp_path, TRADOVATE)
-    start = at("15:10:00")
-    run.fill(start, BUY, 2, 21000.0)
-    run.position(start, MNQ, 2, 21000.0, start)
-    run.fill(start + 60 * SECOND, SELL, 2, 20350.0, -2600.0)
-    run.position(start + 60 * SECOND, MNQ, 0, 0.0, start)
-    run.push(start + 61 * SECOND, "GatewayUserAccount", acct())
+    run = week_lost(tmp_path)
     if restart is None:
         run.to(at("17:30:00", SUNDAY))
     else:
