@@ -137,7 +137,8 @@ class Pipeline:
         self.counted_before = counted_before
         self._fed_trades: set[tuple[int, int]] = set()
         #: read id (recorded) -> the reconciler's token
-        self._reads: dict[int, int] = {}
+        #: read id -> (the reconciler's token, the clock when it began)
+        self._reads: dict[int, tuple[int, int]] = {}
         self._read_ids = 0
         self._sessions = 0
 
@@ -266,7 +267,7 @@ class Pipeline:
         event = data.get("event")
         if event == "read":
             account, read = _int(data, "account"), _int(data, "read")
-            self._reads[read] = self.reconciler.begin_read(account)
+            self._reads[read] = (self.reconciler.begin_read(account), self.clock.now())
             self._read_ids = max(self._read_ids, read)
             return Step()
         if event == "outcome":
@@ -304,9 +305,10 @@ class Pipeline:
         data = _mapping("Snapshot", payload)
         account = _int(data, "account")
         read = _int(data, "read")
-        token = self._reads.pop(read, None)
-        if token is None:
+        begun = self._reads.pop(read, None)
+        if begun is None:
             raise EventError("Snapshot", "read", f"read {read} never began")
+        token, began = begun
         now = self.clock.now()
         instruments = self.ruleset.instruments
 
@@ -357,6 +359,9 @@ class Pipeline:
         together: list[Decision] = []
         with self.network.read_together(together):
             self._apply([*fresh, *trades, *accounts], step, read=True)
+        self.network.read_positions(account, began, {
+            str(key[1]) for key in skipped if key[0] == "position"},
+            positions=positions is not None)
         self._decided(together, step)
         self.network.restart_read(account, positions=positions is not None)
         self.reconciler.read_done(account, token, positions=positions is not None,

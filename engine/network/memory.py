@@ -445,14 +445,23 @@ class Unsettled:
     and ``down`` the sizes pushes added and took off that no fill has explained yet
     (with the time of the latest such push). A push absorbs the pending fills of its
     direction, oldest first; a fill first absorbs what pushes of its direction did ahead
-    of it. What is open is the last push with the pending fills applied: a closing fill
-    stops being priced as open the moment it is known, and is never taken off twice.
+    of it; a push whose change is exactly that of the oldest pending fills shows those
+    (the Gateway pushes a position per fill, in their order: breakit24, two sales known
+    before the push of the first). What is open is the last push with the pending fills
+    applied: a closing fill stops being priced as open the moment it is known, and is
+    never taken off twice.
 
-    Both sides are matched only within ``WINDOW`` of each other: the Gateway sends a
-    fill and its position push together, so a fill older than that (read over REST
-    after a gap or a restart) is already in the positions read with it, a pending fill
-    whose push never came is dropped (the push is the truth), and a push change stops
-    waiting for its fill.
+    A fill known over ``LAPSE`` after it was made (read over REST after a gap or a
+    restart) is already in the positions read with it. A pending fill waits for a push
+    that shows it (its push is late, or was lost: breakit14, a sale dropped after 10 s
+    counted its lots open again beside its realized loss), a REST read's position
+    being matched as a push's, for ``WINDOW`` after a REST read that showed it
+    (``read_shows``: breakit26, a hub gap lost its push), or for a push changing the
+    position over ``LAPSE`` after it was known (none is that late). A push change waits
+    ``WINDOW`` for its fill (what it took off counts till then), then ``lapsed``
+    (``lapsed_up``, ``lapsed_down``) for twice ``LAPSE``: a fill known by then and made
+    before it came (``SKEW`` after at most: the Gateway's clock ahead) is still taken as
+    shown by it (breakit24: a sale's callback 11 s after its push, stamped 1 s after).
 
     ``closed_down`` and ``closed_up`` are the lots a push took off ahead of its fill
     (signed quantity of the position they were, and their open P&L at the price when
@@ -463,9 +472,12 @@ class Unsettled:
     waiting for it."""
 
     __slots__ = ("closed_down", "closed_up", "down", "down_at", "fills", "instrument",
+                 "lapsed_down", "lapsed_down_at", "lapsed_up", "lapsed_up_at", "read_check",
                  "up", "up_at")
 
     WINDOW = 10 * 1_000_000
+    LAPSE = 60 * 1_000_000
+    SKEW = 5 * 1_000_000
 
     def __init__(self) -> None:
         self.fills: list[tuple[int, float, int, int, int]] = []
@@ -474,27 +486,48 @@ class Unsettled:
         self.closed_down: ClosedLots = _NOTHING_CLOSED
         self.closed_up: ClosedLots = _NOTHING_CLOSED
         self.instrument: Instrument | None = None
+        self.lapsed_up = self.lapsed_down = 0
+        self.lapsed_up_at = self.lapsed_down_at = 0
+        #: after a REST read, while the pending fills it showed wait WINDOW for pushes of
+        #: them still to come: its signed size, the trade ids it showed, and the signed
+        #: size of the fills known since it began that it did not show (``read``,
+        #: ``read_shows``)
+        self.read_check: tuple[int, frozenset[int], int] | None = None
 
     def fill(self, trade_id: int, price: float, quantity: int, now: int, at: int) -> bool:
         """A fill (made at ``at``) became known; True if it is pending (it changes what
         is open)."""
-        quantity = self.explain(quantity, now)
+        check = self.read_check
+        if check is not None:  # known since the read began: not in it
+            self.read_check = (check[0], check[1], check[2] + quantity)
+        quantity = self.explain(quantity, now, at)
         if quantity:
             self.fills.append((trade_id, price, quantity, now, at))
             return True
         return False
 
-    def explain(self, quantity: int, now: int) -> int:
-        """A fill (signed ``quantity``) explains what pushes of its direction did ahead
-        of it, the lots they closed first (a fill closes, then opens); returns the rest."""
-        horizon = now - self.WINDOW
-        if quantity > 0 and self.up and self.up_at >= horizon:
+    def explain(self, quantity: int, now: int, at: int) -> int:
+        """A fill (signed ``quantity``, made at ``at``) explains what pushes of its
+        direction did ahead of it, the oldest first: lapsed changes it was made before
+        (SKEW: the Gateway's clock ahead of riskrail's; never a later fill, a position
+        read at a start is no purchase a minute later), then those still waiting, the
+        lots they closed first (a fill closes, then opens); returns the rest."""
+        self._lapse(now)
+        if quantity > 0 and self.lapsed_up and at <= self.lapsed_up_at + self.SKEW:
+            taken = min(quantity, self.lapsed_up)
+            self.lapsed_up -= taken
+            quantity -= taken
+        elif quantity < 0 and self.lapsed_down and at <= self.lapsed_down_at + self.SKEW:
+            taken = min(-quantity, self.lapsed_down)
+            self.lapsed_down -= taken
+            quantity += taken
+        if quantity > 0 and self.up:
             taken = min(quantity, self.up)
             self.up -= taken
             quantity -= taken
             if self.closed_up:
                 self.closed_up = _less(self.closed_up, taken)
-        elif quantity < 0 and self.down and self.down_at >= horizon:
+        elif quantity < 0 and self.down:
             taken = min(-quantity, self.down)
             self.down -= taken
             quantity += taken
@@ -502,12 +535,48 @@ class Unsettled:
                 self.closed_down = _less(self.closed_down, taken)
         return quantity
 
+    def _lapse(self, now: int) -> None:
+        """A push change unexplained for WINDOW stops waiting (lapsed), one lapsed for
+        twice LAPSE is forgotten."""
+        horizon = now - self.WINDOW
+        if self.up and self.up_at < horizon:  # several lapse together (breakit25)
+            self.lapsed_up, self.lapsed_up_at = self.lapsed_up + self.up, self.up_at
+            self.up = 0
+        if self.down and self.down_at < horizon:
+            self.lapsed_down, self.lapsed_down_at = self.lapsed_down + self.down, self.down_at
+            self.down = 0
+        # kept twice as long as a fill may be known late: its stamp is the Gateway's clock,
+        # the push's arrival riskrail's (breakit25: a second apart at the boundary)
+        forgotten = now - 2 * self.LAPSE
+        if self.lapsed_up and self.lapsed_up_at < forgotten:
+            self.lapsed_up = 0
+        if self.lapsed_down and self.lapsed_down_at < forgotten:
+            self.lapsed_down = 0
+
     def push(self, change: int, now: int) -> int | None:
         """A push changed the position by ``change`` (signed): it shows the pending fills
-        of its direction, oldest first. Returns when the latest pending fill it shows
-        was made (the change happened then), None if none."""
+        known over LAPSE before it, then the oldest pending fills whose sizes add up to
+        its change exactly, else the pending fills of its direction, oldest first (what
+        no fill explains waits as ``up``/``down``). Returns when the latest pending fill
+        it shows was made (the change happened then), None if none."""
         fills = self.fills
-        filled_at: int | None = None
+        filled_at: int | None = None  # when the latest fill it shows was made
+        if fills and fills[0][3] < now - self.LAPSE:
+            # it shows every fill known over LAPSE before it: no push is that late (an
+            # hour-old sale no push showed is no lot short now)
+            old = [f for f in fills if f[3] < now - self.LAPSE]
+            del fills[:len(old)]  # known in order: the oldest first
+            change -= sum(f[2] for f in old)
+            filled_at = max(f[4] for f in old)
+            if not change:
+                return filled_at
+        total, latest = 0, filled_at
+        for count, (_, _, quantity, _, at) in enumerate(fills, 1):
+            total += quantity
+            latest = at if latest is None else max(latest, at)
+            if total == change:  # the push of those, in the Gateway's order
+                del fills[:count]
+                return latest
         index = 0
         # its direction's fills, oldest first, wherever they are among the other side's
         # (breakit13: a buy-back known before the sale, the flat push took the sale's
@@ -564,23 +633,63 @@ class Unsettled:
         yield from self.closed_up
 
     def expire(self, now: int) -> bool:
-        """Drop what waited longer than WINDOW; True if a pending fill, or a lot closed
-        ahead, went."""
+        """Drop the lots closed ahead whose push waited longer than WINDOW (the push is
+        the truth), lapse its change; True if any lot went. Pending fills stay."""
         horizon = now - self.WINDOW
         dropped = False
-        if self.up_at < horizon:
-            self.up = 0
-            if self.closed_up:
-                self.closed_up, dropped = _NOTHING_CLOSED, True
-        if self.down_at < horizon:
-            self.down = 0
-            if self.closed_down:
-                self.closed_down, dropped = _NOTHING_CLOSED, True
+        if self.up_at < horizon and self.closed_up:
+            self.closed_up, dropped = _NOTHING_CLOSED, True
+        if self.down_at < horizon and self.closed_down:
+            self.closed_down, dropped = _NOTHING_CLOSED, True
+        self._lapse(now)
+        return dropped
+
+    def read(self, size: int, began: int, read: int, moved: bool) -> bool:
+        """A REST read, begun at ``began``, read the signed ``size`` (``read``: the
+        signed size of the fills first known from it; ``moved``: its size was not the
+        last push's). The pending fills it showed: every one known when it began, and
+        where its size was the last push's, those after them that add up, with the
+        fills first known from it, to no change (breakit24: a sale known while it was
+        out). True if it showed any (``read_shows`` settles them WINDOW later)."""
         fills = self.fills
-        if not fills or fills[0][3] > horizon:  # known in order: the oldest first
-            return dropped
-        self.fills = [f for f in fills if f[3] > horizon]
-        return True
+        shown = sum(1 for f in fills if f[3] <= began)  # known in order: a prefix
+        if not moved:
+            total = sum(f[2] for f in fills[:shown]) + read
+            for count in range(shown, len(fills) + 1):
+                if total == 0:
+                    shown = count
+                    break
+                if count < len(fills):
+                    total += fills[count][2]
+        self.read_check = (size, frozenset(f[0] for f in fills[:shown]),
+                           sum(f[2] for f in fills[shown:]))
+        return bool(shown)
+
+    def read_shows(self, held: int) -> bool:
+        """WINDOW after a REST read (``read_check``; ``held``: the signed size pushed
+        now): what is open is the read's size with the fills known since that it did
+        not show, whatever pushes since matched (breakit27: a push after the read
+        matched a fill the read showed, whose own push a hub gap lost). The oldest
+        pending fills stop pending as far as that takes; if it cannot be had so, those
+        the read showed do (breakit26). Not at the read: pushes of them still to come
+        would open them again (breakit25). True if any did."""
+        check, self.read_check = self.read_check, None
+        if check is None or not self.fills:
+            return False
+        size, shown, since = check
+        fills = self.fills
+        target = size + since - held  # what the pending fills should add up to
+        rest = sum(f[2] for f in fills)
+        for count in range(len(fills) + 1):
+            if rest == target:
+                break
+            if count < len(fills):
+                rest -= fills[count][2]
+        else:
+            self.fills = [f for f in fills if f[0] not in shown]
+            return len(self.fills) != len(fills)
+        del fills[:count]
+        return bool(count)
 
     def void(self, trade_id: int) -> bool:
         """A fill was voided; True if it was still pending."""
@@ -602,9 +711,9 @@ class Unsettled:
 
     @property
     def next_expiry(self) -> int | None:
-        """When a pending fill, or lots closed ahead, stop counting (a push change waits
-        while not older than WINDOW: it goes just after)."""
-        times = [self.fills[0][3] + self.WINDOW] if self.fills else []
+        """When lots closed ahead stop counting (a push change waits while not older
+        than WINDOW: they go just after); pending fills wait for a push or a read."""
+        times = []
         if self.closed_down:
             times.append(self.down_at + self.WINDOW + 1)
         if self.closed_up:
@@ -613,7 +722,13 @@ class Unsettled:
 
     @property
     def settled(self) -> bool:
-        return not self.fills and not self.up and not self.down
+        return not self.fills and not self.up and not self.down and not self.lapsed_up \
+            and not self.lapsed_down
+
+    @property
+    def waiting(self) -> bool:
+        """Fills or push changes still wait for each other (not only lapsed ones)."""
+        return bool(self.fills or self.up or self.down)
 
 
 #: how long a move of the Gateway's balance that no known fill explains is held back from
@@ -1087,7 +1202,8 @@ class AccountState:
                         self.balance_moves = []
                     self.balance_moves.append(BalanceMove(
                         ahead, now + BALANCE_WINDOW, bool(
-                            self.position_count or self.unsettled or self.awaiting
+                            self.position_count or self.awaiting
+                            or any(u.waiting for u in self.unsettled.values())
                             or self.shadows), now))
         self._set_balance()
         return self.balance != before

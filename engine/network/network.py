@@ -311,6 +311,9 @@ class RuleNetwork:
         self._timers: list[tuple[int, int, tuple[Any, ...]]] = []
         #: within ``read_together``: per account, what its facts changed, judged at the end
         self._together: dict[int, list[Change]] | None = None
+        #: during a REST read, per (account, contract): the signed size of the fills first
+        #: known from it, and whether its position differed from the last push's
+        self._read_seen: dict[tuple[int, str], tuple[int, bool]] = {}
         self._timer_at: dict[tuple[Any, ...], int] = {}
         self._sequence = 0
         self._lock_ids = 0
@@ -759,6 +762,9 @@ class RuleNetwork:
                                            if existing is not None else 0)
         #: when the change happened: at its fill, if the fill told of it first
         changed_at = now
+        if read:
+            key = (account.id, contract)
+            self._read_seen[key] = (self._read_seen.get(key, (0, False))[0], bool(change))
         if change:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
@@ -1054,11 +1060,13 @@ class RuleNetwork:
         # a fill of the other side closes what was open before a push awaiting its print,
         # however late it is known (breakit12: a sale known 11 s late was counted twice)
         counted = waited is not None and waited.fill(event.trade_id, event.price, quantity)
-        if event.at < now - Unsettled.WINDOW:
-            # an older fill: the positions pushed since show it, but it explains what a
-            # push did ahead of it (breakit13: made 11 s before it was known, 9 s after
-            # its push, it and the lots the push closed were both counted)
-            return self._explained(account, contract, quantity, now) or counted
+        if event.at < now - Unsettled.LAPSE:
+            # a fill from long ago: the positions pushed since show it, but it explains
+            # what a push did ahead of it (breakit13: made 11 s before it was known, 9 s
+            # after its push, it and the lots the push closed were both counted); one
+            # known late but within LAPSE waits for its push as any other (breakit14:
+            # fill and push both late, taken as shown it counted its lots twice)
+            return self._explained(account, contract, quantity, now, event.at) or counted
         unsettled = account.unsettled_entry(contract)
         closed = unsettled.kept
         if not unsettled.fill(event.trade_id, event.price, quantity, now, event.at):
@@ -1080,18 +1088,23 @@ class RuleNetwork:
         realizes the lots that push closed). True if the unrealized P&L moved."""
         if event.size <= 0:
             return False
+        key = (account.id, event.contract_id)
+        read, moved = self._read_seen.get(key, (0, False))
+        self._read_seen[key] = (read + (event.size if event.side == Side.BUY
+                                        else -event.size), moved)
         return self._explained(account, event.contract_id, event.size
-                               if event.side == Side.BUY else -event.size, self.clock.now())
+                               if event.side == Side.BUY else -event.size, self.clock.now(),
+                               event.at)
 
-    def _explained(self, account: AccountState, contract: str, quantity: int, now: int
-                   ) -> bool:
-        """A fill the positions already show explains what pushes did ahead of it; True
-        if that realized lots they closed (the unrealized P&L moved)."""
+    def _explained(self, account: AccountState, contract: str, quantity: int, now: int,
+                   at: int) -> bool:
+        """A fill (made at ``at``) the positions already show explains what pushes did
+        ahead of it; True if that realized lots they closed (the unrealized P&L moved)."""
         unsettled = account.unsettled.get(contract)
         if unsettled is None:
             return False
         closed = unsettled.kept
-        unsettled.explain(quantity, now)
+        unsettled.explain(quantity, now, at)
         if closed == unsettled.kept:
             if unsettled.settled:
                 account.drop_unsettled(contract)
@@ -2571,6 +2584,33 @@ class RuleNetwork:
         account.wake = _EVERYTHING
         self._woken.add(account_id)
 
+    def read_positions(self, account_id: int, began: int, pushed: set[str], *,
+                       positions: bool = True) -> None:
+        """A REST read of the account, begun at ``began``, was applied (``positions``:
+        its positions were read): in each contract with pending fills (not ``pushed``
+        since it began: a push is newer) they wait WINDOW for pushes still to come, then
+        those it showed stop pending (Unsettled.read_shows, the "read" timer)."""
+        seen = {c: v for (a, c), v in self._read_seen.items() if a == account_id}
+        for key in [k for k in self._read_seen if k[0] == account_id]:
+            del self._read_seen[key]
+        account = self.accounts.get(account_id)
+        if not positions or account is None or not account.unsettled:
+            return
+        now = self.clock.now()
+        for contract, unsettled in account.unsettled.items():
+            if contract in pushed or not unsettled.fills:
+                continue
+            read, moved = seen.get(contract, (0, False))
+            if unsettled.read(self._pushed_size(account, contract), began, read, moved):
+                self._schedule(("read", account.id, contract), now + Unsettled.WINDOW)
+            else:
+                unsettled.read_check = None
+
+    @staticmethod
+    def _pushed_size(account: AccountState, contract: str) -> int:
+        position = account.positions.get(contract)
+        return 0 if position is None else position.direction * position.size
+
     def restart_read(self, account_id: int, *, positions: bool = True) -> None:
         """A read of the account from the Gateway is applied (``positions``: its open
         positions were read): a position a restart was to decide again for that the read
@@ -2659,6 +2699,14 @@ class RuleNetwork:
             if moved:
                 return self._cycle(account, [_ACCOUNT], at, "timer")
             return []
+        if kind == "read":
+            contract = key[2]
+            unsettled = account.unsettled.get(contract)
+            if unsettled is None \
+                    or not unsettled.read_shows(self._pushed_size(account, contract)):
+                return []
+            self._settle(account, contract)
+            return self._cycle(account, self._open_changed(account, contract), at, "timer")
         if kind == "settle":
             contract = key[2]
             unsettled = account.unsettled.get(contract)

@@ -5,26 +5,25 @@ on the Tradovate preset, -500); the trader sells 2 at 20850 (realized -600), and
 flat position push comes 15 s after the sale. The day's net P&L is -600 throughout:
 nothing past tier 1 may fire.
 
-Seen: at 10 s after the sale its wait for its push runs out, the pending fill is
-dropped ("the push is the truth": engine/network/memory.py Unsettled.expire, through
-network.py's "settle" timer), the position is long 2 again in the network's eyes and its
-open P&L (-600) is counted beside the sale's realized -600: net -1200, tier 2
-(liquidate-only) and tier 3 (flatten, locked until the reset) fire on a loss the account
-never had. Within 10 s (the control) nothing fires. Live, the daemon's reads usually show
-the flat position first.
+Was (until this test passed): at 10 s after the sale its wait for its push ran out, the
+pending fill was dropped ("the push is the truth": engine/network/memory.py
+Unsettled.expire, through network.py's "settle" timer), the position was long 2 again in
+the network's eyes and its open P&L (-600) counted beside the sale's realized -600: net
+-1200, tier 2 (liquidate-only) and tier 3 (flatten, locked until the reset) fired on a
+loss the account never had. Within 10 s (the control) nothing fired.
 
-A fix that kept such a fill waiting (f47b085) was reverted: judged against the last push
-alone it broke round trips pushed late and pushes ahead of later fills
-(tests/cli/test_breakit22_findings.py). The matching needs the whole sequence of fills
-and pushes, not a rule per fill. Same finding on the Topstep preset:
-tests/cli/test_breakit14_findings.py."""
+Now a pending fill waits until a push or a REST read shows it, however late
+(engine/network/memory.py Unsettled). A first fix (f47b085) judged each fill against the
+last push alone and was reverted (tests/cli/test_breakit22_findings.py, its guards); a
+second (5e64cba) still dropped a fill 10 s after a push that could not show it
+(tests/cli/test_breakit24_findings.py). Same finding on the Topstep preset:
+tests/cli/test_breakit14_findings.py; live: tests/daemon/test_late_position_push_live.py."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import pytest
 from gapdays import TRADOVATE, account, decided, fill, position, quote
 
 
@@ -48,8 +47,5 @@ def test_a_flat_push_5_s_after_the_sale_counts_the_loss_once(tmp_path: Path) -> 
     assert past_tier_1(tmp_path, long_2_sold_at_a_loss(5)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="a closing fill whose push is over 10 s late is "
-                   "dropped and its lots counted open again beside its realized loss: "
-                   "tiers 2 and 3 fire at 09:01:10 on -1200 (the day is at -600)")
 def test_a_flat_push_15_s_after_the_sale_counts_the_loss_once(tmp_path: Path) -> None:
     assert past_tier_1(tmp_path, long_2_sold_at_a_loss(15)) == []

@@ -150,15 +150,43 @@ def test_between_a_reversals_two_pushes_the_new_side_is_priced() -> None:
     assert feed.account.shadows == {}
 
 
-def test_a_fill_whose_push_never_comes_stops_counting_after_the_window() -> None:
+ACCOUNT = {"id": 1, "name": "A", "balance": 1.0, "canTrade": True}
+
+
+def test_a_fill_whose_push_is_late_counts_until_its_push() -> None:
+    """A sale is realized the moment it is known: the lot it closed is not open while its
+    push is late, however late (dropped at 10 s it was counted open again beside its
+    realized loss: breakit14, tests/cli/test_late_position_push.py); its push settles it."""
     feed = Feed()
     feed.position(LONG, 2, 21500.0)
     feed.quote(21400.0)
     feed.fill(SELL, 1, 21400.0, money(-100, 1))
     assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
-    feed.push("GatewayUserAccount", {"id": 1, "name": "A", "balance": 1.0, "canTrade": True},
-              seconds=11)  # the push is the truth again once the window has passed
-    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 2))
+    feed.push("GatewayUserAccount", ACCOUNT, seconds=11)
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+    feed.push("GatewayUserAccount", ACCOUNT, seconds=60)
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+    feed.position(LONG, 1, 21500.0)
+    assert feed.account.unrealized_pnl == pytest.approx(money(-100, 1))
+    assert not any(u.waiting for u in feed.account.unsettled.values())
+
+
+def test_a_push_of_the_same_size_leaves_a_pending_fill_waiting() -> None:
+    # a purchase known after the last push stopped waiting, then a push of the same size
+    # (it shows the state before the purchase, not the purchase): the purchase waits for
+    # its own push, however long
+    feed = Feed()
+    feed.position(LONG, 2, 21500.0)
+    feed.push("GatewayUserAccount", ACCOUNT, seconds=61)  # the push waits no more
+    feed.quote(21400.0)
+    feed.fill(BUY, 1, 21400.0, None)
+    assert feed.account.positions[MNQ].open_quantity == 3
+    feed.position(LONG, 2, 21500.0)
+    feed.push("GatewayUserAccount", ACCOUNT, seconds=30)
+    assert feed.account.positions[MNQ].open_quantity == 3
+    feed.position(LONG, 3, 21466.67)
+    assert feed.account.positions[MNQ].open_quantity == 3
+    assert not any(u.waiting for u in feed.account.unsettled.values())
 
 
 def test_a_fill_read_long_after_it_happened_is_in_the_positions_already() -> None:

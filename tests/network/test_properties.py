@@ -43,6 +43,8 @@ WINDOWS = (60 * MICROS, 3600 * MICROS)
 QUOTE_GAP = 10 * 60 * MICROS  # a fill this long after the last quote: after a gap
 #: how far apart a fill and its position push are matched (engine/network/memory.py)
 WINDOW = Unsettled.WINDOW
+LAPSE = Unsettled.LAPSE
+SKEW = Unsettled.SKEW
 
 _RULESETS: dict[tuple[str, ...], Ruleset] = {}
 
@@ -234,7 +236,7 @@ class Model:
     marked: set[str] = field(default_factory=set)
     #: (account, contract) -> pushes and fills in arrival order: ("push", now, change),
     #: ("fill", now, trade id, price, signed size, count), ("late", ...) for a fill older
-    #: than WINDOW when known, ("void", now, trade id, count)
+    #: than LAPSE when known, ("void", now, trade id, count)
     history: dict[tuple[int, str], list[tuple[Any, ...]]] = field(default_factory=dict)
     contract_of: dict[tuple[int, int], tuple[int, str]] = field(default_factory=dict)
     #: account -> the latest time of a trade counted (a void does not move it back)
@@ -286,8 +288,8 @@ class Model:
                 # an older fill is in the positions pushed since: it only closes what a
                 # wait counts ("late")
                 self.history.setdefault(where, []).append(
-                    ("fill" if at >= now - WINDOW else "late", now, data["id"],
-                     data["price"], signed, self.applied))
+                    ("fill" if at >= now - LAPSE else "late", now, data["id"],
+                     data["price"], signed, self.applied, at))
                 if stale and self.open_position(where, now)[0] * (
                         1 if data["side"] == 0 else -1) > 0:
                     # a fill of today, no quote since the reset, leaving its contract open
@@ -350,6 +352,19 @@ class Model:
                           list[tuple[int, float | None]]]:
         pending: list[tuple[int, float, int, int]] = []  # id, price, signed, known at
         up = down = up_at = down_at = 0  # sizes pushed ahead of their fills
+        #: what pushes ahead did that no fill explained within WINDOW: a fill known
+        #: within LAPSE of such a push is still shown by it
+        lapsed = {1: (0, 0), -1: (0, 0)}
+
+        def lapse(moment: int) -> None:
+            nonlocal up, down
+            if up and up_at < moment - WINDOW:  # several lapse together
+                lapsed[1], up = (lapsed[1][0] + up, up_at), 0
+            if down and down_at < moment - WINDOW:
+                lapsed[-1], down = (lapsed[-1][0] + down, down_at), 0
+            for side in (1, -1):
+                if lapsed[side][0] and lapsed[side][1] < moment - 2 * LAPSE:
+                    lapsed[side] = (0, 0)
         #: the lots of each push direction's closing: (signed, open P&L when pushed off)
         lots: dict[int, list[tuple[int, float | None]]] = {1: [], -1: []}
         #: (side, the push's count, what was open before it, the fills of the other side
@@ -366,15 +381,26 @@ class Model:
             if waiting is not None and any(waiting[1] < q < entry[5 if kind != "void" else 3]
                                            for q in quoted):
                 waiting = None  # quoted since (a fill's print too): the market's price
-            pending = [p for p in pending if p[3] + WINDOW > at]
             if up_at < at - WINDOW:
-                up, lots[1] = 0, []
+                lots[1] = []
             if down_at < at - WINDOW:
-                down, lots[-1] = 0, []
+                lots[-1] = []
+            lapse(at)
             if kind == "push":
                 change = entry[2]
                 _, _, _, stale, new, count, old, old_average, price_then = entry
                 opened_before = apply_fills((old, old_average), pending)
+                # it shows the fills known over LAPSE before it: no push is that late
+                shown = [p for p in pending if p[3] < at - LAPSE]
+                pending = pending[len(shown):]
+                change -= sum(p[2] for p in shown)
+                all_shown = bool(shown) and not change
+                # the push of the oldest pending fills, exactly, in the Gateway's order
+                prefix = None if all_shown else next(
+                    (n for n in range(1, len(pending) + 1)
+                     if sum(p[2] for p in pending[:n]) == change), None)
+                if prefix is not None:
+                    pending, change = pending[prefix:], 0
                 # the push shows its direction's pending fills, oldest first
                 mine = [p for p in pending if (p[2] > 0) == (change > 0)]
                 for first in mine:
@@ -401,7 +427,8 @@ class Model:
                     signed_lots = taken if held_before > 0 else -taken
                     lots[1 if change > 0 else -1].append(
                         (signed_lots, worth(key[1], signed_lots, priced_before[1], price_then)))
-                if pending and sum(p[2] for p in pending) == 0:
+                if not all_shown and prefix is None and pending \
+                        and sum(p[2] for p in pending) == 0:
                     pending = []
                 side = (new > 0) - (new < 0)
                 if stale and side and unexplained(side) and (up_at if side > 0
@@ -412,11 +439,18 @@ class Model:
                 elif new == 0:
                     waiting = None  # flat: nothing left to price
             elif kind in ("fill", "late"):
-                _, _, trade_id, price, signed, _ = entry
+                _, _, trade_id, price, signed, _, made = entry
                 waited = waiting is not None and unexplained(waiting[0])
                 if waiting is not None and (signed > 0) != (waiting[0] > 0):
                     # the other side's fill closes what was open before the push
                     waiting = (*waiting[:3], (*waiting[3], (trade_id, price, signed)))
+                side = 1 if signed > 0 else -1
+                if lapsed[side][0] and made <= lapsed[side][1] + SKEW:
+                    # shown by a push whose wait lapsed, made before it came (the oldest
+                    # first: before the pushes still waiting)
+                    taken = min(abs(signed), lapsed[side][0])
+                    lapsed[side] = (lapsed[side][0] - taken, lapsed[side][1])
+                    signed -= side * taken
                 if signed > 0:
                     taken = min(signed, up)
                     up, signed = up - taken, signed - taken
@@ -435,7 +469,6 @@ class Model:
                     waiting = (*waiting[:3], tuple(f for f in waiting[3] if f[0] != entry[2]))
         if waiting is not None and any(q > waiting[1] for q in quoted):
             waiting = None  # quoted since (a fill's print too): the market's price
-        pending = [p for p in pending if p[3] + WINDOW > now]
         if up_at < now - WINDOW:
             lots[1] = []
         if down_at < now - WINDOW:
