@@ -146,3 +146,25 @@ def gap_then(*lines: dict[str, Any], last: float = 21250.0) -> list[dict[str, An
     """MNQ last quoted at ``last`` at 15:59; the account known from 17:00:01, after the
     reset (and the daily halt); then ``lines``."""
     return [quote("15:59:00", last), account("17:00:01"), *lines]
+
+
+# -- the Tradovate preset's daily-loss tiers (breakit24-27) --------------------------------
+
+TIER_1 = ("DAILY-LOSS-ALERT", "alert")
+TIER_2 = [("DAILY-LOSS-LIQUIDATE-ONLY", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
+TIER_3 = [("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
+          ("DAILY-LOSS-AUTO-LIQUIDATE", "cancel_orders"),
+          ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
+
+
+def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
+                ) -> list[tuple[str, str, str]]:
+    """(clock, rule, action) of the daily-loss tiers decided on the Tradovate preset
+    (enforcement calls left out)."""
+    return [(d[0], d[2], d[3]) for d in decided(tmp_path, lines, TRADOVATE, "--engine", engine)
+            if d[2].startswith("DAILY-LOSS")]
+
+
+def tiers_at(clock: str, *tiers: tuple[str, str]) -> list[tuple[str, str, str]]:
+    return [(clock, *tier) for tier in tiers]
+

@@ -84,18 +84,27 @@ from pathlib import Path
 from typing import Any
 
 from daylines import ROOT
-from gapdays import ENGINES, TRADOVATE, account, at, decided, fill, position, quote, read
+from gapdays import (
+    ENGINES,
+    TIER_1,
+    TIER_2,
+    TIER_3,
+    TRADOVATE,
+    account,
+    at,
+    decided,
+    fill,
+    position,
+    quote,
+    read,
+    rules_fired,
+)
 
 sys.path.insert(0, str(ROOT / "tests" / "network"))
 from test_close_before_fill import sale
 from test_push_before_fill import MICROS, MNQ, Day
 
 S = MICROS
-TIER_1 = ("DAILY-LOSS-ALERT", "alert")
-TIER_2 = [("DAILY-LOSS-LIQUIDATE-ONLY", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
-TIER_3 = [("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "cancel_orders"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
 
 
 def tradovate(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
@@ -103,11 +112,6 @@ def tradovate(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "networ
     return decided(tmp_path, lines, TRADOVATE, "--engine", engine)
 
 
-def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
-                ) -> list[tuple[str, str, str]]:
-    """(clock, rule, action) of the daily-loss tiers decided (enforcement calls left out)."""
-    return [(d[0], d[2], d[3]) for d in tradovate(tmp_path, lines, engine)
-            if d[2].startswith("DAILY-LOSS")]
 
 
 def held(day: Day) -> tuple[int | None, float | None]:

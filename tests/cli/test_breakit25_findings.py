@@ -69,25 +69,23 @@ from pathlib import Path
 from typing import Any
 
 from daylines import ROOT  # noqa: F401  (the tests/cli path set up)
-from gapdays import ENGINES, TRADOVATE, account, at, decided, fill, position, quote
+from gapdays import (
+    ENGINES,
+    TIER_1,
+    TIER_2,
+    TIER_3,
+    account,
+    at,
+    fill,
+    position,
+    quote,
+    rules_fired,
+)
 from riskrail.engine.clock import SimulatedClock, parse_instant, to_iso
 from riskrail.engine.events import normalize
 from riskrail.engine.network.network import RuleNetwork
 from riskrail.engine.ruleset.build import load_ruleset
 from riskrail.engine.standard import STANDARD_RULESET
-
-TIER_1 = ("DAILY-LOSS-ALERT", "alert")
-TIER_2 = [("DAILY-LOSS-LIQUIDATE-ONLY", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
-TIER_3 = [("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "cancel_orders"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
-
-
-def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
-                ) -> list[tuple[str, str, str]]:
-    """(clock, rule, action) of the daily-loss tiers decided on the Tradovate preset."""
-    return [(d[0], d[2], d[3]) for d in decided(tmp_path, lines, TRADOVATE, "--engine", engine)
-            if d[2].startswith("DAILY-LOSS")]
 
 
 def read_begins(clock: str) -> dict[str, Any]:

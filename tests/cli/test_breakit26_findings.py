@@ -57,29 +57,23 @@ from typing import Any
 
 import pytest
 from daylines import ROOT  # noqa: F401  (the tests/cli path set up)
-from gapdays import ENGINES, TRADOVATE, account, decided, fill, position, quote, read
+from gapdays import (
+    ENGINES,
+    TIER_1,
+    TIER_2,
+    TIER_3,
+    account,
+    fill,
+    position,
+    quote,
+    read,
+    rules_fired,
+    tiers_at,
+)
 from riskrail.engine.clock import SimulatedClock, to_iso
 from riskrail.engine.events import normalize
 from riskrail.engine.network.network import RuleNetwork
 from test_breakit25_findings import MNQ, RULES, START, S, pushes, sizes_after
-
-TIER_1 = ("DAILY-LOSS-ALERT", "alert")
-TIER_2 = [("DAILY-LOSS-LIQUIDATE-ONLY", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
-TIER_3 = [("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "cancel_orders"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
-
-
-def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
-                ) -> list[tuple[str, str, str]]:
-    """(clock, rule, action) of the daily-loss tiers decided on the Tradovate preset."""
-    return [(d[0], d[2], d[3]) for d in decided(tmp_path, lines, TRADOVATE, "--engine", engine)
-            if d[2].startswith("DAILY-LOSS")]
-
-
-def at_(clock: str, *tiers: tuple[str, str]) -> list[tuple[str, str, str]]:
-    return [(clock, *tier) for tier in tiers]
-
 
 # -- finding 1: a round trip across a gap, read flat ------------------------------------------
 
@@ -137,7 +131,7 @@ def sold_one_in_a_gap(read_at: str) -> list[dict[str, Any]]:
 @ENGINES
 def test_held_a_read_over_a_minute_after_the_purchase(tmp_path: Path, engine: str) -> None:
     assert rules_fired(tmp_path, sold_one_in_a_gap("09:02:10"), engine) \
-        == at_("09:03:00", TIER_1)
+        == tiers_at("09:03:00", TIER_1)
 
 
 # By hand: long 1 at 21000 from 09:01:05; 20700: -600: tier 1 only.
@@ -153,7 +147,7 @@ def test_held_a_read_over_a_minute_after_the_purchase(tmp_path: Path, engine: st
 def test_a_read_10_s_after_a_purchase_whose_push_was_lost(tmp_path: Path,
                                                           engine: str) -> None:
     assert rules_fired(tmp_path, sold_one_in_a_gap("09:01:10"), engine) \
-        == at_("09:03:00", TIER_1)
+        == tiers_at("09:03:00", TIER_1)
 
 
 # -- finding 3: a read of the last push's size ------------------------------------------------
@@ -177,7 +171,7 @@ def sale_push_lost_then_buy_back(buy_back: str, lost: bool = True) -> list[dict[
             quote("09:10:00", 20750.0)]
 
 
-ALL_THREE = [*at_("09:04:00", TIER_1), *at_("09:05:00", *TIER_2, *TIER_3)]
+ALL_THREE = [*tiers_at("09:04:00", TIER_1), *tiers_at("09:05:00", *TIER_2, *TIER_3)]
 
 
 @ENGINES

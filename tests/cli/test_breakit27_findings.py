@@ -56,24 +56,20 @@ from typing import Any
 
 import pytest
 from daylines import ROOT  # noqa: F401  (the tests/cli path set up)
-from gapdays import ENGINES, MES, TRADOVATE, account, at, decided, fill, position, quote
-
-TIER_1 = ("DAILY-LOSS-ALERT", "alert")
-TIER_2 = [("DAILY-LOSS-LIQUIDATE-ONLY", "alert"), ("DAILY-LOSS-LIQUIDATE-ONLY", "lockout")]
-TIER_3 = [("DAILY-LOSS-AUTO-LIQUIDATE", "flatten"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "cancel_orders"),
-          ("DAILY-LOSS-AUTO-LIQUIDATE", "lockout")]
-
-
-def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "network"
-                ) -> list[tuple[str, str, str]]:
-    """(clock, rule, action) of the daily-loss tiers decided on the Tradovate preset."""
-    return [(d[0], d[2], d[3]) for d in decided(tmp_path, lines, TRADOVATE, "--engine", engine)
-            if d[2].startswith("DAILY-LOSS")]
-
-
-def at_(clock: str, *tiers: tuple[str, str]) -> list[tuple[str, str, str]]:
-    return [(clock, *tier) for tier in tiers]
+from gapdays import (
+    ENGINES,
+    MES,
+    TIER_1,
+    TIER_2,
+    TIER_3,
+    account,
+    at,
+    fill,
+    position,
+    quote,
+    rules_fired,
+    tiers_at,
+)
 
 
 def begin(clock: str, read_id: int = 1) -> dict[str, Any]:
@@ -109,7 +105,7 @@ def lost_sale(*, read_ends: str = "09:03:00", during: list[dict[str, Any]] | Non
 
 RISES = [quote("09:05:00", 21300.0), quote("09:06:00", 21500.0), quote("09:10:00", 21500.0)]
 FALLS = [quote("09:05:00", 20700.0), quote("09:06:00", 20500.0), quote("09:10:00", 20500.0)]
-ALL_THREE_AT_6 = [*at_("09:05:00", TIER_1), *at_("09:06:00", *TIER_2, *TIER_3)]
+ALL_THREE_AT_6 = [*tiers_at("09:05:00", TIER_1), *tiers_at("09:06:00", *TIER_2, *TIER_3)]
 
 
 # -- finding 1: a sale to flat within 10 s of the read ---------------------------------------
@@ -222,7 +218,7 @@ def same_size_push(clock: str) -> list[dict[str, Any]]:
             quote("09:05:00", 20750.0), quote("09:10:00", 20750.0)]
 
 
-LONG_2_FALLS = [*at_("09:04:00", TIER_1), *at_("09:05:00", *TIER_2, *TIER_3)]
+LONG_2_FALLS = [*tiers_at("09:04:00", TIER_1), *tiers_at("09:05:00", *TIER_2, *TIER_3)]
 
 
 @ENGINES
@@ -259,4 +255,4 @@ def test_held_two_contracts_pending_one_pushed_during_the_read(tmp_path: Path,
              snapshot("09:03:01", [position("09:03:01", 1, 2, 21000.0),
                                    position("09:03:01", 1, 1, 5000.0, contract=MES)],
                       [BOUGHT, SOLD, mes, AGAIN]), *FALLS]
-    assert rules_fired(tmp_path, lines, engine) == at_("09:05:00", TIER_1, *TIER_2, *TIER_3)
+    assert rules_fired(tmp_path, lines, engine) == tiers_at("09:05:00", TIER_1, *TIER_2, *TIER_3)
