@@ -88,6 +88,23 @@ class Builder:
 MNQ = "CON.F.US.MNQ.H26"
 
 
+def open_loss_exactly_at_the_limit() -> Stream:
+    """Short 1 CL at 78.00 quoted 78.29 (29 ticks of $10: -290), long 2 RTY at 2100.0
+    quoted 2099.9 (1 tick of $5 each: -10), long 1 ES at 5004 quoted 5000 (16 ticks of
+    $12.50: -200): the open P&L is -500.00 exactly, at a -500 limit (inclusive). Found by
+    the shifted-clock run's hypothesis: in floats (78.29 - 78.00) / 0.01 is
+    29.000000000000625 ticks, and the reference read -500.0000000000086 as short of the
+    limit only by float noise in the other direction."""
+    cl, rty, es = "CON.F.US.CL.H26", "CON.F.US.RTY.H26", "CON.F.US.EP.M26"
+    day = Builder().quote(cl, last=78.0).quote(rty, last=2100.0).quote(es, last=5004.0)
+    opened = day.now
+    day.fill(cl, 1, 1, 78.0, None, 0.0, [(3_000_001, 2, 1, 78.0, opened)])
+    day.fill(rty, 0, 2, 2100.0, None, 0.0, [(3_000_002, 1, 2, 2100.0, opened)])
+    day.fill(es, 0, 1, 5004.0, None, 0.0, [(3_000_003, 1, 1, 5004.0, opened)])
+    day.at(60).quote(es, last=5000.0).quote(rty, last=2099.9).at(60).quote(cl, last=78.29)
+    return day.at(60).quote(cl, last=78.29).stream()
+
+
 def closing_fill_counted_twice() -> Stream:
     """Issue 11 item 1, as the tester met it: MNQ long 2 at 21500, the market at 21400
     (-400 open), one contract sold at 21400 (-200 realized). Between the trade and the

@@ -539,8 +539,10 @@ class Ledger:
         if price is None:
             return None
         tick = INSTRUMENTS[symbol_of(contract)]
-        return (price - holding.average) / tick.size * tick.value * holding.size \
-            * holding.direction
+        # money, to well under a cent: float noise off, so a value exactly at a limit is
+        # at it (CL 78.29 - 78.00 is 29.000000000000625 ticks; the money is $290.00)
+        return round((price - holding.average) / tick.size * tick.value * holding.size
+                     * holding.direction, 9)
 
     def day(self, account_id: int, now: int) -> list[Fill]:
         start, end = day_bounds(now)
@@ -570,7 +572,7 @@ class Ledger:
             "fees_today": math.fsum(f.fees for f in today),
             "trades_today": len(today),
             "unrealized_pnl": None if any(v is None for v in values)
-            else math.fsum(v for v in values if v is not None),
+            else round(math.fsum(v for v in values if v is not None), 9),
             "contracts_gross": sum(p.size for p in positions),
             "contracts_net": abs(sum(p.size * p.direction for p in positions)),
             "position_count": len(positions),

@@ -18,6 +18,7 @@ from cases import (
     Builder,
     closing_fill_counted_twice,
     lock_over_a_cooldown_lets_go,
+    open_loss_exactly_at_the_limit,
     position_opened_before_its_push,
     void_brings_an_old_burst_back,
 )
@@ -64,6 +65,7 @@ def test_a_lockout_over_a_cooldown_closes_a_growth_once() -> None:
 @PROPERTY
 @given(streams(latency=False, quoted=True))
 @example(closing_fill_counted_twice())
+@example(open_loss_exactly_at_the_limit())
 def test_net_pnl_loss_limit_fires_on_the_real_loss(stream: Stream) -> None:
     """RULE-003 with include_unrealized (issue 11 item 1, fixed): the issue's flatten at
     "-401.37" for a real -201.24. In the explicit example the real result is -400 (-200
