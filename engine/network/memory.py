@@ -601,6 +601,13 @@ class Unsettled:
             fills.clear()  # they cancel out: nothing open on top of the push
         return filled_at
 
+    def stale(self, now: int) -> bool:
+        """Pending fills were known over LAPSE ago: any push now shows them (push), one
+        of the same size too (a purchase whose push a gap lost and a sale after it: the
+        sale's push, the same size, showed both; the sale left pending beside its
+        purchase kept its price in the average, breakit27's search)."""
+        return bool(self.fills) and self.fills[0][3] < now - self.LAPSE
+
     def close_ahead(self, change: int, before: tuple[int, float],
                     instrument: Instrument | None, price: float | None) -> bool:
         """``change``, what a push changed that no fill explains (push's remainder), took
@@ -664,6 +671,20 @@ class Unsettled:
         self.read_check = (size, frozenset(f[0] for f in fills[:shown]),
                            sum(f[2] for f in fills[shown:]))
         return bool(shown)
+
+    def read_behind(self, held: int, rest: int) -> bool:
+        """A REST read whose position a push since it began made stale (the push is
+        kept) first told of fills the pushes never showed one by one, made before it
+        began, ``rest`` (signed) of them explained by no push change: the push holds them
+        (``held``, its signed size), and the pending fills its change was taken for are
+        off by them (breakit27: a buy-back in a hub gap, the push after it matched an
+        older orphan sale, the sale the push did show left pending: flat held for good).
+        What is open is the push with the pending fills and ``rest``, settled as a read
+        of that size is (``read_shows``, WINDOW later). True if a check is set."""
+        if not rest or not self.fills:
+            return False
+        self.read_check = (held + rest, frozenset(), sum(f[2] for f in self.fills))
+        return True
 
     def read_shows(self, held: int) -> bool:
         """WINDOW after a REST read (``read_check``; ``held``: the signed size pushed

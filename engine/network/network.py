@@ -314,6 +314,9 @@ class RuleNetwork:
         #: during a REST read, per (account, contract): the signed size of the fills first
         #: known from it, and whether its position differed from the last push's
         self._read_seen: dict[tuple[int, str], tuple[int, bool]] = {}
+        #: during a REST read, per (account, contract): of each fill first known from it,
+        #: when it was made and the signed part no push change explained (read_positions)
+        self._read_rests: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self._timer_at: dict[tuple[Any, ...], int] = {}
         self._sequence = 0
         self._lock_ids = 0
@@ -765,7 +768,8 @@ class RuleNetwork:
         if read:
             key = (account.id, contract)
             self._read_seen[key] = (self._read_seen.get(key, (0, False))[0], bool(change))
-        if change:
+        if change or (not read and existing is not None and contract in account.unsettled
+                      and account.unsettled[contract].stale(now)):
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
             # what was open and priced: during a wait for a print, what the wait counts
@@ -1089,22 +1093,27 @@ class RuleNetwork:
         if event.size <= 0:
             return False
         key = (account.id, event.contract_id)
+        quantity = event.size if event.side == Side.BUY else -event.size
         read, moved = self._read_seen.get(key, (0, False))
-        self._read_seen[key] = (read + (event.size if event.side == Side.BUY
-                                        else -event.size), moved)
-        return self._explained(account, event.contract_id, event.size
-                               if event.side == Side.BUY else -event.size, self.clock.now(),
-                               event.at)
+        self._read_seen[key] = (read + quantity, moved)
+        rests = self._read_rests.setdefault(key, [])
+        return self._explained(account, event.contract_id, quantity, self.clock.now(),
+                               event.at, rests)
 
     def _explained(self, account: AccountState, contract: str, quantity: int, now: int,
-                   at: int) -> bool:
+                   at: int, rests: list[tuple[int, int]] | None = None) -> bool:
         """A fill (made at ``at``) the positions already show explains what pushes did
-        ahead of it; True if that realized lots they closed (the unrealized P&L moved)."""
+        ahead of it; True if that realized lots they closed (the unrealized P&L moved).
+        ``rests``: (``at``, what it left unexplained) is noted there (a read's fill)."""
         unsettled = account.unsettled.get(contract)
         if unsettled is None:
+            if rests is not None:
+                rests.append((at, quantity))
             return False
         closed = unsettled.kept
-        unsettled.explain(quantity, now, at)
+        rest = unsettled.explain(quantity, now, at)
+        if rests is not None:
+            rests.append((at, rest))
         if closed == unsettled.kept:
             if unsettled.settled:
                 account.drop_unsettled(contract)
@@ -2593,12 +2602,22 @@ class RuleNetwork:
         seen = {c: v for (a, c), v in self._read_seen.items() if a == account_id}
         for key in [k for k in self._read_seen if k[0] == account_id]:
             del self._read_seen[key]
+        rests = {c: v for (a, c), v in self._read_rests.items() if a == account_id}
+        for key in [k for k in self._read_rests if k[0] == account_id]:
+            del self._read_rests[key]
         account = self.accounts.get(account_id)
         if not positions or account is None or not account.unsettled:
             return
         now = self.clock.now()
         for contract, unsettled in account.unsettled.items():
-            if contract in pushed or not unsettled.fills:
+            if contract in pushed:
+                # the push is newer than what the read found: what is off is what the
+                # fills the read first told of, made before it began, left unexplained
+                rest = sum(q for made, q in rests.get(contract, ()) if made <= began)
+                if unsettled.read_behind(self._pushed_size(account, contract), rest):
+                    self._schedule(("read", account.id, contract), now + Unsettled.WINDOW)
+                continue
+            if not unsettled.fills:
                 continue
             read, moved = seen.get(contract, (0, False))
             if unsettled.read(self._pushed_size(account, contract), began, read, moved):

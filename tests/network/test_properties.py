@@ -255,7 +255,7 @@ class Model:
             before = self.positions.get(key)
             old = before[0] * before[1] if before is not None else 0
             new = (1 if data["type"] == 1 else -1) * data["size"] if data["size"] else 0
-            if new != old:
+            if before is not None or new:  # the same size too: it shows stale fills
                 quoted = self.quoted_at.get(key[1], -1)
                 stale = self.price(key[1]) is not None and (
                     quoted < day_start or now - quoted >= QUOTE_GAP)
@@ -378,6 +378,9 @@ class Model:
         quoted = self.quoted_count.get(key[1], [])
         for entry in self.history.get(key, []):
             kind, at = entry[0], entry[1]
+            if kind == "push" and not entry[2] and not (pending
+                                                        and pending[0][3] < at - LAPSE):
+                continue  # the same size, no fill known over LAPSE before it: nothing
             if waiting is not None and any(waiting[1] < q < entry[5 if kind != "void" else 3]
                                            for q in quoted):
                 waiting = None  # quoted since (a fill's print too): the market's price
