@@ -10,6 +10,10 @@ from typing import Any
 
 import pytest
 from daylines import MNQ, ROOT, dry_run
+from riskrail.engine.clock import SimulatedClock, to_iso
+from riskrail.engine.events import normalize
+from riskrail.engine.network.network import RuleNetwork
+from riskrail.engine.ruleset.model import Ruleset
 
 TRAILING = ROOT / "rulesets" / "examples" / "topstepx-trailing-daily-loss.yaml"
 TOPSTEP = ROOT / "rulesets" / "presets" / "topstep-evaluation.yaml"
@@ -168,3 +172,92 @@ def rules_fired(tmp_path: Path, lines: list[dict[str, Any]], engine: str = "netw
 def tiers_at(clock: str, *tiers: tuple[str, str]) -> list[tuple[str, str, str]]:
     return [(clock, *tier) for tier in tiers]
 
+
+
+class NetworkDay:
+    """One account's MNQ day fed to a RuleNetwork line by line, the clock moved by hand
+    (the searches of breakit26 and tests/cli/test_read_overtaken.py)."""
+
+    def __init__(self, rules: Ruleset, start: int) -> None:
+        self.clock = SimulatedClock(start)
+        self.network = RuleNetwork(rules, self.clock)
+        self.now = start
+
+    def send(self, kind: str, data: dict[str, Any], read: bool = False) -> None:
+        for event in normalize(kind, data, self.now, MNQ if kind == "GatewayQuote" else None):
+            self.network.process(event, read=read)
+
+    def tick(self, step: int) -> None:
+        self.now += step
+        self.network.advance(self.now)
+        self.clock.set(self.now)
+
+    def pushed(self, pid: int, size: int, average: float) -> dict[str, Any]:
+        """A position push of signed ``size``, now."""
+        return {"id": pid, "accountId": 1, "contractId": MNQ, "type": 1 if size >= 0 else 2,
+                "size": abs(size), "averagePrice": average,
+                "creationTimestamp": to_iso(self.now)}
+
+    def trade(self, trade_id: int, quantity: int, price: float, before: int
+              ) -> dict[str, Any]:
+        """A fill of signed ``quantity``, made now (``before``: the signed size then)."""
+        closing = before and (before > 0) != (quantity > 0)
+        return {"id": trade_id, "accountId": 1, "contractId": MNQ, "price": price,
+                "profitAndLoss": 0.0 if closing else None, "fees": 0.0,
+                "side": 0 if quantity > 0 else 1, "size": abs(quantity), "voided": False,
+                "orderId": trade_id, "creationTimestamp": to_iso(self.now)}
+
+    def live(self, lines: list[tuple[str, Any]], step: int) -> None:
+        """("T", trade) and ("P", (fill index, signed size, average, position id)) lines,
+        ``step`` apart."""
+        for kind, line in lines:
+            self.tick(step)
+            if kind == "T":
+                self.send("GatewayUserTrade", line)
+            else:
+                self.send("GatewayUserPosition", self.pushed(line[3], line[1], line[2]))
+
+    def history(self, fills: tuple[int, ...], modes: tuple[str, ...], trade_first: bool,
+                sizes: list[tuple[int, float]], pushes: list[tuple[int, int, float, int]]
+                ) -> list[dict[str, Any]]:
+        """Fills 1 s apart (the i-th at 21000 + 10 i), each by its mode: "both" (trade and
+        push(es) live, the trade first if ``trade_first``), "trade" (its push lost: a gap
+        begins), "none" (made in the gap); ``sizes`` and ``pushes`` as worked out apart
+        (test_breakit25_findings). Returns every fill's trade."""
+        trades: list[dict[str, Any]] = []
+        before = 0
+        for index, (quantity, mode) in enumerate(zip(fills, modes, strict=True)):
+            self.tick(1_000_000)
+            trades.append(self.trade(index + 1, quantity, 21000.0 + 10 * (index + 1), before))
+            before = sizes[index][0]
+            lines: list[tuple[str, Any]] = []
+            if mode in ("both", "trade"):
+                lines.append(("T", trades[-1]))
+            if mode == "both":
+                lines += [("P", p) for p in pushes if p[0] == index]
+                if not trade_first:
+                    lines = lines[1:] + lines[:1]
+            self.live(lines, 200_000)
+        return trades
+
+    def read_position(self, size: int, average: float, pid: int) -> None:
+        """A REST read's position, as the pipeline applies it (flat: only if held)."""
+        account = self.network.accounts.get(1)
+        if size:
+            self.send("GatewayUserPosition", self.pushed(pid, size, average), True)
+        elif account is not None and MNQ in account.positions:
+            self.send("GatewayUserPosition", self.pushed(pid, 0, 0.0), True)
+
+    def sold_to_flat(self, size: int, pid: int) -> tuple[int, float]:
+        """A sale of ``size`` to flat (fill, then flat push); what is held 130 s later."""
+        self.tick(1_000_000)
+        self.send("GatewayUserTrade", self.trade(99, -size, 21000.0, size))
+        self.tick(200_000)
+        self.send("GatewayUserPosition", self.pushed(pid, 0, 0.0))
+        self.tick(130_000_000)
+        return self.held()
+
+    def held(self) -> tuple[int, float]:
+        """What the engine holds open in MNQ: (signed size, average)."""
+        account = self.network.accounts.get(1)
+        return (0, 0.0) if account is None else account.open_in(MNQ)

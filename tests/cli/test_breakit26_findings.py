@@ -62,6 +62,7 @@ from gapdays import (
     TIER_1,
     TIER_2,
     TIER_3,
+    NetworkDay,
     account,
     fill,
     position,
@@ -70,10 +71,7 @@ from gapdays import (
     rules_fired,
     tiers_at,
 )
-from riskrail.engine.clock import SimulatedClock, to_iso
-from riskrail.engine.events import normalize
-from riskrail.engine.network.network import RuleNetwork
-from test_breakit25_findings import MNQ, RULES, START, S, pushes, sizes_after
+from test_breakit25_findings import RULES, START, S, pushes, sizes_after
 
 # -- finding 1: a round trip across a gap, read flat ------------------------------------------
 
@@ -241,82 +239,31 @@ def gapped_day(start: int, fills: tuple[int, ...], modes: tuple[str, ...], trade
     read ``read_after`` (µs) later: the position (as the pipeline applies it), then the
     fills new to it. 130 s later the engine must hold the read's position; after a sale to
     flat (fill, then flat push) and 130 s more, nothing."""
-    clock = SimulatedClock(START)
-    network = RuleNetwork(RULES, clock)
-    now = START
-
-    def send(kind: str, data: dict[str, Any], read_: bool = False) -> None:
-        for event in normalize(kind, data, now, MNQ if kind == "GatewayQuote" else None):
-            network.process(event, read=read_)
-
-    def tick(step: int) -> None:
-        nonlocal now
-        now += step
-        network.advance(now)
-        clock.set(now)
-
-    def pushed(pid: int, size: int, average: float) -> dict[str, Any]:
-        return {"id": pid, "accountId": 1, "contractId": MNQ, "type": 1 if size >= 0 else 2,
-                "size": abs(size), "averagePrice": average, "creationTimestamp": to_iso(now)}
-
-    def trade(trade_id: int, quantity: int, price: float, before: int) -> dict[str, Any]:
-        closing = before and (before > 0) != (quantity > 0)
-        return {"id": trade_id, "accountId": 1, "contractId": MNQ, "price": price,
-                "profitAndLoss": 0.0 if closing else None, "fees": 0.0,
-                "side": 0 if quantity > 0 else 1, "size": abs(quantity), "voided": False,
-                "orderId": trade_id, "creationTimestamp": to_iso(now)}
-
-    send("GatewayQuote", {"symbol": "F.US.MNQ", "lastPrice": 21000.0})
+    day = NetworkDay(RULES, START)
+    network = day.network
+    day.send("GatewayQuote", {"symbol": "F.US.MNQ", "lastPrice": 21000.0})
     all_fills = ((start,) if start else ()) + fills
     all_modes = (("both",) if start else ()) + modes
     sizes, pushes_ = sizes_after(0, all_fills), pushes(0, all_fills)
-    trades, before = [], 0
-    for index, (quantity, mode) in enumerate(zip(all_fills, all_modes, strict=True)):
-        tick(S)
-        trades.append(trade(index + 1, quantity, 21000.0 + 10 * (index + 1), before))
-        before = sizes[index][0]
-        lines: list[tuple[str, Any]] = []
-        if mode in ("both", "trade"):
-            lines.append(("T", trades[-1]))
-        if mode == "both":
-            lines += [("P", p) for p in pushes_ if p[0] == index]
-            if not trade_first:
-                lines = lines[1:] + lines[:1]
-        for kind, line in lines:
-            tick(S // 5)
-            if kind == "T":
-                send("GatewayUserTrade", line)
-            else:
-                send("GatewayUserPosition", pushed(line[3], line[1], line[2]))
-    tick(read_after)
-    began = now
+    trades = day.history(all_fills, all_modes, trade_first, sizes, pushes_)
+    day.tick(read_after)
+    began = day.now
     size, average = sizes[-1]
-    account_ = network.accounts.get(1)
-    if size:
-        send("GatewayUserPosition", pushed(pushes_[-1][3], size, average), True)
-    elif account_ is not None and MNQ in account_.positions:
-        send("GatewayUserPosition", pushed(pushes_[-1][3], 0, 0.0), True)
+    day.read_position(size, average, pushes_[-1][3])
     for line, mode in zip(trades, all_modes, strict=True):
         if mode == "none":
-            send("GatewayUserTrade", line, True)
+            day.send("GatewayUserTrade", line, True)
     # the read is done (the pipeline's Snapshot; lead: added with the fix, the read's
     # end is part of the network's API as the pipeline uses it)
     network.read_positions(1, began, set())
-    tick(130 * S)
-    account_ = network.accounts.get(1)
-    held = (0, 0.0) if account_ is None else account_.open_in(MNQ)
+    day.tick(130 * S)
+    held = day.held()
     where = (f"from {start}, fills {fills}, {modes}, trade first {trade_first}, read "
              f"{read_after // S} s after")
     if held[0] != size or (size and not math.isclose(held[1], average)):
         return f"{where}: holds {held} for good, the read {(size, average)}"
     if size:
-        tick(S)
-        send("GatewayUserTrade", trade(99, -size, 21000.0, size))
-        tick(S // 5)
-        send("GatewayUserPosition", pushed(pushes_[-1][3], 0, 0.0))
-        tick(130 * S)
-        account_ = network.accounts.get(1)
-        held = (0, 0.0) if account_ is None else account_.open_in(MNQ)
+        held = day.sold_to_flat(size, pushes_[-1][3])
         if held[0]:
             return f"{where}: sold to flat, holds {held} for good"
     return None

@@ -21,9 +21,7 @@ from typing import Any
 
 import pytest
 from daylines import ROOT  # noqa: F401  (the tests/cli path set up)
-from riskrail.engine.clock import SimulatedClock, to_iso
-from riskrail.engine.events import normalize
-from riskrail.engine.network.network import RuleNetwork
+from gapdays import NetworkDay
 from test_breakit25_findings import MNQ, RULES, START, S, pushes, sizes_after
 from test_breakit26_findings import gap_modes
 
@@ -38,97 +36,43 @@ def read_overtaken(start: int, fills: tuple[int, ...], modes: tuple[str, ...], d
     position applied: taken after the fill if ``read_late``). The read's fills new to
     riskrail follow. 130 s later the engine must hold the true position; after a sale to
     flat (fill, then flat push) and 130 s more, nothing. A description if it does not."""
-    clock = SimulatedClock(START)
-    network = RuleNetwork(RULES, clock)
-    now = START
-
-    def send(kind: str, data: dict[str, Any], read: bool = False) -> None:
-        for event in normalize(kind, data, now, MNQ if kind == "GatewayQuote" else None):
-            network.process(event, read=read)
-
-    def tick(step: int) -> None:
-        nonlocal now
-        now += step
-        network.advance(now)
-        clock.set(now)
-
-    def pushed(pid: int, size: int, average: float) -> dict[str, Any]:
-        return {"id": pid, "accountId": 1, "contractId": MNQ, "type": 1 if size >= 0 else 2,
-                "size": abs(size), "averagePrice": average, "creationTimestamp": to_iso(now)}
-
-    def trade(trade_id: int, quantity: int, price: float, before: int) -> dict[str, Any]:
-        closing = before and (before > 0) != (quantity > 0)
-        return {"id": trade_id, "accountId": 1, "contractId": MNQ, "price": price,
-                "profitAndLoss": 0.0 if closing else None, "fees": 0.0,
-                "side": 0 if quantity > 0 else 1, "size": abs(quantity), "voided": False,
-                "orderId": trade_id, "creationTimestamp": to_iso(now)}
-
-    def live(lines: list[tuple[str, Any]]) -> None:
-        for kind, line in lines:
-            tick(S // 5)
-            if kind == "T":
-                send("GatewayUserTrade", line)
-            else:
-                send("GatewayUserPosition", pushed(line[3], line[1], line[2]))
-
-    send("GatewayQuote", {"symbol": "F.US.MNQ", "lastPrice": 21000.0})
+    day = NetworkDay(RULES, START)
+    network = day.network
+    day.send("GatewayQuote", {"symbol": "F.US.MNQ", "lastPrice": 21000.0})
     all_fills = ((start,) if start else ()) + fills
     all_modes = (("both",) if start else ()) + modes
     every = (*all_fills, during)
     sizes, pushes_ = sizes_after(0, every), pushes(0, every)
-    trades, before = [], 0
-    for index, (quantity, mode) in enumerate(zip(all_fills, all_modes, strict=True)):
-        tick(S)
-        trades.append(trade(index + 1, quantity, 21000.0 + 10 * (index + 1), before))
-        before = sizes[index][0]
-        lines: list[tuple[str, Any]] = []
-        if mode in ("both", "trade"):
-            lines.append(("T", trades[-1]))
-        if mode == "both":
-            lines += [("P", p) for p in pushes_ if p[0] == index]
-            if not trade_first:
-                lines = lines[1:] + lines[:1]
-        live(lines)
-    tick(70 * S)
-    began = now
+    trades = day.history(all_fills, all_modes, trade_first, sizes, pushes_)
+    day.tick(70 * S)
+    began = day.now
     last = len(all_fills)
-    fill_ = trade(last + 1, during, 21000.0 + 10 * (last + 1), before)
+    fill_ = day.trade(last + 1, during, 21000.0 + 10 * (last + 1), sizes[last - 1][0]
+                      if last else 0)
     pushes_during = [("P", p) for p in pushes_ if p[0] == last]
     first: list[tuple[str, Any]] = [("T", fill_)]
     if push_during:
         first = [*first, *pushes_during] if trade_first else [*pushes_during, *first]
-    live(first)
-    tick(S // 5)
+    day.live(first, S // 5)
+    day.tick(S // 5)
     if not push_during:  # the read's position is applied, as the pipeline does
-        size, average = sizes[-1] if read_late else sizes[-2]
-        account_ = network.accounts.get(1)
-        if size:
-            send("GatewayUserPosition", pushed(pushes_[-1][3], size, average), True)
-        elif account_ is not None and MNQ in account_.positions:
-            send("GatewayUserPosition", pushed(pushes_[-1][3], 0, 0.0), True)
+        day.read_position(*(sizes[-1] if read_late else sizes[-2]), pushes_[-1][3])
     for line, mode in zip(trades, all_modes, strict=True):
         if mode == "none":
-            send("GatewayUserTrade", line, True)
+            day.send("GatewayUserTrade", line, True)
     network.read_positions(1, began, {MNQ} if push_during else set())
     if not push_during:
-        live(pushes_during)
-    tick(130 * S)
+        day.live(pushes_during, S // 5)
+    day.tick(130 * S)
     size, average = sizes[-1]
-    account_ = network.accounts.get(1)
-    held = (0, 0.0) if account_ is None else account_.open_in(MNQ)
+    held = day.held()
     where = (f"from {start}, fills {fills}, {modes}, {during} during the read (trade first "
              f"{trade_first}, its push {'before' if push_during else 'after'} the answer, "
              f"read {'late' if read_late else 'early'})")
     if held[0] != size or (size and not math.isclose(held[1], average)):
         return f"{where}: holds {held} for good, the truth {(size, average)}"
     if size:
-        tick(S)
-        send("GatewayUserTrade", trade(99, -size, 21000.0, size))
-        tick(S // 5)
-        send("GatewayUserPosition", pushed(pushes_[-1][3], 0, 0.0))
-        tick(130 * S)
-        account_ = network.accounts.get(1)
-        held = (0, 0.0) if account_ is None else account_.open_in(MNQ)
+        held = day.sold_to_flat(size, pushes_[-1][3])
         if held[0]:
             return f"{where}: sold to flat, holds {held} for good"
     return None
