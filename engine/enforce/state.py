@@ -53,6 +53,8 @@ class PositionView:
     seen: int
     #: its last push or read made it smaller: a fill after that may be one it already shows
     shrank: bool = False
+    #: the average price last pushed or read
+    average: float = 0.0
 
     @property
     def closing_side(self) -> int:
@@ -192,12 +194,14 @@ class GatewayView:
         if held is None or held.side != event.side or (event.position_id and held.id
                                                           and held.id != event.position_id):
             view.positions[contract] = PositionView(event.position_id, contract, event.side,
-                                                    event.size, seq, seq, seq)
+                                                    event.size, seq, seq, seq,
+                                                    average=event.average_price)
             return
         if event.size > held.size:
             held.grew = seq
         held.shrank = event.size < held.size
         held.size = event.size
+        held.average = event.average_price
         held.seen = seq
         if event.position_id:
             held.id = event.position_id
@@ -272,9 +276,11 @@ class GatewayView:
             for position in positions:
                 listed.add(position.contract_id)
                 held = view.positions.get(position.contract_id)
-                if held is not None and (held.side, held.size) == (position.side,
-                                                                   position.size):
-                    continue  # nothing new: the facts stay as they are
+                if held is not None and (held.side, held.size, held.average) == (
+                        position.side, position.size, position.average_price) and (
+                        not position.position_id or held.id == position.position_id):
+                    continue  # nothing new: the facts stay as they are (a round trip in
+                    # a hub gap reads the same size at another average, or under a new id)
                 if fresh(("position", position.contract_id)):
                     out.append(position)
             for contract, held in list(view.positions.items()):

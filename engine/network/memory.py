@@ -435,6 +435,10 @@ class Awaited:
         return voided
 
 
+#: a fill no push has shown yet: (trade id, price, signed size, known at, made at)
+PendingFill = tuple[int, float, int, int, int]
+
+
 class Unsettled:
     """One contract's fills and position pushes not yet matched with each other.
 
@@ -480,7 +484,7 @@ class Unsettled:
     SKEW = 5 * 1_000_000
 
     def __init__(self) -> None:
-        self.fills: list[tuple[int, float, int, int, int]] = []
+        self.fills: list[PendingFill] = []
         self.up = self.down = 0
         self.up_at = self.down_at = 0
         self.closed_down: ClosedLots = _NOTHING_CLOSED
@@ -601,12 +605,23 @@ class Unsettled:
             fills.clear()  # they cancel out: nothing open on top of the push
         return filled_at
 
-    def stale(self, now: int) -> bool:
-        """Pending fills were known over LAPSE ago: any push now shows them (push), one
-        of the same size too (a purchase whose push a gap lost and a sale after it: the
-        sale's push, the same size, showed both; the sale left pending beside its
-        purchase kept its price in the average, breakit27's search)."""
-        return bool(self.fills) and self.fills[0][3] < now - self.LAPSE
+    def shown_by_same_size(self, now: int) -> bool:
+        """Whether a push that did not change the size shows pending fills, as any push
+        does (push): those known over LAPSE before it, or the oldest whose sizes add up
+        to no change (a purchase whose push was lost and a sale after it: the sale's
+        push, the same size, showed both; left pending, their prices stayed in the
+        average, breakit27's search, breakit28)."""
+        fills = self.fills
+        if not fills:
+            return False
+        if fills[0][3] < now - self.LAPSE:
+            return True
+        total = 0
+        for fill in fills:
+            total += fill[2]
+            if not total:
+                return True
+        return False
 
     def close_ahead(self, change: int, before: tuple[int, float],
                     instrument: Instrument | None, price: float | None) -> bool:
@@ -651,26 +666,35 @@ class Unsettled:
         self._lapse(now)
         return dropped
 
-    def read(self, size: int, began: int, read: int, moved: bool) -> bool:
+    def read(self, size: int, began: int, read: int, moved: bool,
+             before: tuple[int, tuple[PendingFill, ...]] | None = None) -> bool:
         """A REST read, begun at ``began``, read the signed ``size`` (``read``: the
         signed size of the fills first known from it; ``moved``: its size was not the
-        last push's). The pending fills it showed: every one known when it began, and
-        where its size was the last push's, those after them that add up, with the
-        fills first known from it, to no change (breakit24: a sale known while it was
-        out). True if it showed any (``read_shows`` settles them WINDOW later)."""
+        last push's, ``before``: that size and the pending fills then). The pending
+        fills it showed: every one known when it began, and those after them that add
+        up, with the fills first known from it, to its change from the last push's size
+        (breakit24: a sale known while it was out; a position read after such a sale,
+        its push still to come, tests/cli/test_read_overtaken.py). True if it showed
+        any (``read_shows`` settles them WINDOW later)."""
         fills = self.fills
+        if moved and before is not None:
+            pushed, fills = before[0], list(before[1])
+        elif moved:
+            pushed = None
+        else:
+            pushed = size
         shown = sum(1 for f in fills if f[3] <= began)  # known in order: a prefix
-        if not moved:
-            total = sum(f[2] for f in fills[:shown]) + read
+        if pushed is not None:
+            total = pushed - size + sum(f[2] for f in fills[:shown]) + read
             for count in range(shown, len(fills) + 1):
                 if total == 0:
                     shown = count
                     break
                 if count < len(fills):
                     total += fills[count][2]
-        self.read_check = (size, frozenset(f[0] for f in fills[:shown]),
-                           sum(f[2] for f in fills[shown:]))
-        return bool(shown)
+        ids = frozenset(f[0] for f in fills[:shown])
+        self.read_check = (size, ids, sum(f[2] for f in self.fills if f[0] not in ids))
+        return any(f[0] in ids for f in self.fills)
 
     def read_behind(self, held: int, rest: int) -> bool:
         """A REST read whose position a push since it began made stale (the push is

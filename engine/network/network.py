@@ -59,6 +59,7 @@ from .memory import (
     InstrumentState,
     Lockout,
     OrderState,
+    PendingFill,
     PositionState,
     TradeState,
     Unsettled,
@@ -317,6 +318,9 @@ class RuleNetwork:
         #: during a REST read, per (account, contract): of each fill first known from it,
         #: when it was made and the signed part no push change explained (read_positions)
         self._read_rests: dict[tuple[int, str], list[tuple[int, int]]] = {}
+        #: during a REST read, per (account, contract) whose size it changed: the signed
+        #: size pushed before and the pending fills then (read_positions)
+        self._read_before: dict[tuple[int, str], tuple[int, tuple[PendingFill, ...]]] = {}
         self._timer_at: dict[tuple[Any, ...], int] = {}
         self._sequence = 0
         self._lock_ids = 0
@@ -768,8 +772,12 @@ class RuleNetwork:
         if read:
             key = (account.id, contract)
             self._read_seen[key] = (self._read_seen.get(key, (0, False))[0], bool(change))
+            if change:  # what the read's size is weighed against (Unsettled.read)
+                pending = account.unsettled.get(contract)
+                self._read_before[key] = (direction * event.size - change,
+                                          tuple(pending.fills) if pending else ())
         if change or (not read and existing is not None and contract in account.unsettled
-                      and account.unsettled[contract].stale(now)):
+                      and account.unsettled[contract].shown_by_same_size(now)):
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
             # what was open and priced: during a wait for a print, what the wait counts
@@ -1107,12 +1115,14 @@ class RuleNetwork:
         ``rests``: (``at``, what it left unexplained) is noted there (a read's fill)."""
         unsettled = account.unsettled.get(contract)
         if unsettled is None:
-            if rests is not None:
+            if rests is not None and at >= now - 2 * Unsettled.LAPSE:
                 rests.append((at, quantity))
             return False
         closed = unsettled.kept
         rest = unsettled.explain(quantity, now, at)
-        if rests is not None:
+        if rests is not None and at >= now - 2 * Unsettled.LAPSE:
+            # older, a push change that showed it may be forgotten (Unsettled._lapse):
+            # what it left unexplained says nothing (breakit28)
             rests.append((at, rest))
         if closed == unsettled.kept:
             if unsettled.settled:
@@ -2605,6 +2615,9 @@ class RuleNetwork:
         rests = {c: v for (a, c), v in self._read_rests.items() if a == account_id}
         for key in [k for k in self._read_rests if k[0] == account_id]:
             del self._read_rests[key]
+        befores = {c: v for (a, c), v in self._read_before.items() if a == account_id}
+        for key in [k for k in self._read_before if k[0] == account_id]:
+            del self._read_before[key]
         account = self.accounts.get(account_id)
         if not positions or account is None or not account.unsettled:
             return
@@ -2620,7 +2633,8 @@ class RuleNetwork:
             if not unsettled.fills:
                 continue
             read, moved = seen.get(contract, (0, False))
-            if unsettled.read(self._pushed_size(account, contract), began, read, moved):
+            if unsettled.read(self._pushed_size(account, contract), began, read, moved,
+                              befores.get(contract)):
                 self._schedule(("read", account.id, contract), now + Unsettled.WINDOW)
             else:
                 unsettled.read_check = None

@@ -378,9 +378,12 @@ class Model:
         quoted = self.quoted_count.get(key[1], [])
         for entry in self.history.get(key, []):
             kind, at = entry[0], entry[1]
-            if kind == "push" and not entry[2] and not (pending
-                                                        and pending[0][3] < at - LAPSE):
-                continue  # the same size, no fill known over LAPSE before it: nothing
+            if kind == "push" and not entry[2] and not (
+                    pending and (pending[0][3] < at - LAPSE or any(
+                        sum(p[2] for p in pending[:n]) == 0
+                        for n in range(1, len(pending) + 1)))):
+                continue  # the same size: it shows only fills known over LAPSE before
+                # it, or the oldest that add up to no change
             if waiting is not None and any(waiting[1] < q < entry[5 if kind != "void" else 3]
                                            for q in quoted):
                 waiting = None  # quoted since (a fill's print too): the market's price
