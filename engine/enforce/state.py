@@ -279,8 +279,12 @@ class GatewayView:
                 if held is not None and (held.side, held.size, held.average) == (
                         position.side, position.size, position.average_price) and (
                         not position.position_id or held.id == position.position_id):
-                    continue  # nothing new: the facts stay as they are (a round trip in
-                    # a hub gap reads the same size at another average, or under a new id)
+                    # nothing new: the facts stay as they are (a round trip in a hub gap
+                    # reads the same size at another average, or under a new id); a push
+                    # since the read began is still newer than it (the network's
+                    # read_positions: test_reads)
+                    fresh(("position", position.contract_id))
+                    continue
                 if fresh(("position", position.contract_id)):
                     out.append(position)
             for contract, held in list(view.positions.items()):

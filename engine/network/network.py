@@ -2735,8 +2735,11 @@ class RuleNetwork:
         if kind == "read":
             contract = key[2]
             unsettled = account.unsettled.get(contract)
-            if unsettled is None \
-                    or not unsettled.read_shows(self._pushed_size(account, contract)):
+            if unsettled is None:
+                return []
+            if not unsettled.read_shows(self._pushed_size(account, contract)):
+                if unsettled.settled:
+                    account.drop_unsettled(contract)
                 return []
             self._settle(account, contract)
             return self._cycle(account, self._open_changed(account, contract), at, "timer")

@@ -13,19 +13,19 @@ was ``stale``).
 Finding (a strict xfail then, asserting what should happen; the reason said what happened):
 
 1. REGRESSION, for good. A hub gap longer than 2 minutes (the SDK's growing reconnect
-   sleeps, docs/platform.md "Hub death"), a purchase made early in it: the daemon's
-   positions-only reads during the gap show it (the read's change waits as ``up``, lapses
-   after 10 s, is forgotten 120 s after that). The resync read after the reconnect first
-   tells of that purchase: no push change explains it any more, so it counts as a
-   ``rest`` (network.py _explained). A sale and its push while the read is out make the
-   read's position stale (skipped), and a second sale's trade is known while its push is
-   lost (the hub drops again): Unsettled.read_behind takes the purchase as held by the
-   push on top of what the engine holds, though the engine's pushed size (from the
-   positions-only read) held it already; WINDOW later read_shows drops the second sale
-   (a real one, no push showed it): long 2 held for good, the account is long 1. Main
+   sleeps, docs/platform.md "Pitfalls a daemon must handle"), a purchase made early in it:
+   the daemon's positions-only reads during the gap show it (the read's change waits as
+   ``up``, lapses after 10 s, is forgotten 120 s after that). The resync read after the
+   reconnect first tells of that purchase: no push change explains it any more, so it
+   counts as a ``rest`` (network.py _explained). A sale and its push while the read is out
+   make the read's position stale (skipped), and a second sale's trade is known while its
+   push is lost (the hub drops again): Unsettled.read_behind takes the purchase as held by
+   the push on top of what the engine holds, though the engine's pushed size (from the
+   positions-only read) held it already; WINDOW later read_shows drops the second sale (a
+   real one, no push showed it): long 2 held for good, the account is long 1. Main
    (7c360de): the sale stays pending, long 1. The same with the purchase's push live and
-   its trade lost (no positions-only read). A later positions read (the daemon's, every
-   ~5 s) would set the size right again: "for good" here is without one, as in
+   its trade lost (no positions-only read). A later positions read (the daemon's, every ~5
+   s) would set the size right again: "for good" here is without one, as in
    tests/cli/test_read_overtaken.py.
 
 Held (plain tests): the same day with a gap of 60 s (the read's change not yet forgotten:

@@ -15,7 +15,14 @@ Checked, 130 s after the last line (every push in, every wait over): what the en
 open in each contract is what the fills add up to (size and average), and the day's
 realized P&L is theirs. The truth is the generator's own: the position each fill leaves,
 worked out as it makes them (the Gateway's arithmetic, docs/platform.md), nothing of the
-engine's."""
+engine's.
+
+Found on 1924887 (and 7c360de), each fixed with this test: a read of the size held at
+another average or under a new id (a round trip in a gap) skipped as nothing new
+(engine/enforce/state.py filter_read); a read's check dropped with the fills it showed
+when a push took them, so a sale known after the read was counted beside its own push
+(memory.py Unsettled.settled); fills a read showed that add up to no change kept pending,
+their prices in the average for good (Unsettled.read_shows)."""
 
 from __future__ import annotations
 
