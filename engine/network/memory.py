@@ -683,16 +683,22 @@ class Unsettled:
             pushed = None
         else:
             pushed = size
+        # the fills an earlier read still waiting showed are in the size pushed since
+        # (its position): shown by this later read too, and no part of its change
+        # (breakit29: a second resync 5 s after the first)
+        earlier = self.read_check[1] if self.read_check is not None else frozenset()
         shown = sum(1 for f in fills if f[3] <= began)  # known in order: a prefix
         if pushed is not None:
-            total = pushed - size + sum(f[2] for f in fills[:shown]) + read
+            total = pushed - size + read + sum(f[2] for f in fills[:shown]
+                                               if f[0] not in earlier)
             for count in range(shown, len(fills) + 1):
                 if total == 0:
                     shown = count
                     break
-                if count < len(fills):
+                if count < len(fills) and fills[count][0] not in earlier:
                     total += fills[count][2]
-        ids = frozenset(f[0] for f in fills[:shown])
+        ids = frozenset(f[0] for f in fills[:shown]) | (
+            earlier & frozenset(f[0] for f in fills))
         # those it did not show count on top of it, the ones its own position took as
         # shown too (test_reads: a purchase while it was out, its push after the answer)
         self.read_check = (size, ids, sum(f[2] for f in fills if f[0] not in ids))
