@@ -776,8 +776,14 @@ class RuleNetwork:
                 pending = account.unsettled.get(contract)
                 self._read_before[key] = (direction * event.size - change,
                                           tuple(pending.fills) if pending else ())
-        if change or (not read and existing is not None and contract in account.unsettled
-                      and account.unsettled[contract].shown_by_same_size(now)):
+        shows = False
+        if not change and not read and existing is not None and account.unsettled:
+            pending = account.unsettled.get(contract)
+            if pending is not None:
+                shows = pending.shown_by_same_size(now)
+                if not shows:
+                    pending.same_at = now  # (Unsettled.fill: a fill known after it)
+        if change or shows:
             unsettled = account.unsettled_entry(contract)
             unsettled.expire(now)
             # what was open and priced: during a wait for a print, what the wait counts
